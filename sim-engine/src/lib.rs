@@ -1,0 +1,31 @@
+//! The capsim kernel: simulated time, the event queue and run loop, named
+//! random streams, distributions, streaming statistics and the replication
+//! runner. It knows nothing about web stacks; `capsim-models` builds on it.
+//!
+//! ```text
+//!   time ──► queue ──► sim (run loop, Model trait)
+//!   rng ──► dist                stats (histograms, time averages, CIs)
+//!   runner (rayon over replications, index-ordered results)
+//! ```
+
+pub mod arena;
+pub mod dist;
+pub mod queue;
+pub mod rng;
+pub mod runner;
+pub mod sim;
+pub mod special;
+pub mod stats;
+pub mod time;
+
+pub use arena::Arena;
+pub use dist::{Dist, DistError};
+pub use queue::EventQueue;
+pub use rng::{StreamRng, Streams, sub_key};
+pub use runner::{RunnerError, run_indexed, run_indexed_cancellable};
+pub use sim::{Context, Model, Simulation};
+pub use stats::{
+    Counter, Estimate, IntervalAverages, IntervalCounts, LatencyHistogram, TimeWeighted, Welford,
+    mser5_truncation,
+};
+pub use time::{DurationError, SimDuration, SimTime, parse_duration};
