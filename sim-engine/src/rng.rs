@@ -149,6 +149,12 @@ pub fn below<R: Rng + ?Sized>(rng: &mut R, n: u64) -> u64 {
     (m >> 64) as u64
 }
 
+/// A standard exponential variate (mean 1), by the ziggurat method.
+#[inline]
+pub fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    rand_distr::Distribution::<f64>::sample(&rand_distr::Exp1, rng)
+}
+
 /// Derives an independent sub-key from `key` and an index: used to give each
 /// step of a request its own draws, so a branch taken at one step never shifts
 /// the numbers of another.

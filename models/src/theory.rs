@@ -1,0 +1,279 @@
+//! Exact results of queueing theory, against which the models are validated.
+//!
+//! Notation: arrival rate λ, service rate μ per server, `c` servers, offered
+//! load a = λ/μ (in Erlangs), utilisation ρ = a/c. Times are in the unit of
+//! 1/λ and 1/μ (seconds throughout capsim).
+
+/// Erlang B: the blocking probability of M/M/c/c with offered load `a`.
+pub fn erlang_b(c: u32, a: f64) -> f64 {
+    // The recursion B(k) = a·B(k−1) / (k + a·B(k−1)) is stable for any c.
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (k as f64 + a * b);
+    }
+    b
+}
+
+/// Erlang C: the probability that an arrival to M/M/c waits (requires a < c).
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    assert!(a < c as f64, "Erlang C needs a stable queue (a < c)");
+    let b = erlang_b(c, a);
+    let c = c as f64;
+    c * b / (c - a * (1.0 - b))
+}
+
+/// M/M/c: exact figures of the FCFS multi-server queue.
+#[derive(Clone, Copy, Debug)]
+pub struct MMc {
+    pub lambda: f64,
+    pub mu: f64,
+    pub c: u32,
+}
+
+impl MMc {
+    pub fn new(lambda: f64, mu: f64, c: u32) -> Self {
+        let q = MMc { lambda, mu, c };
+        assert!(q.rho() < 1.0, "unstable queue: rho = {}", q.rho());
+        q
+    }
+
+    pub fn offered_load(&self) -> f64 {
+        self.lambda / self.mu
+    }
+
+    pub fn rho(&self) -> f64 {
+        self.offered_load() / self.c as f64
+    }
+
+    /// P(W > 0).
+    pub fn prob_wait(&self) -> f64 {
+        erlang_c(self.c, self.offered_load())
+    }
+
+    /// E[W], the mean wait in queue.
+    pub fn mean_wait(&self) -> f64 {
+        self.prob_wait() / (self.c as f64 * self.mu - self.lambda)
+    }
+
+    /// E[T] = E[W] + 1/μ, the mean sojourn (response) time.
+    pub fn mean_sojourn(&self) -> f64 {
+        self.mean_wait() + 1.0 / self.mu
+    }
+
+    /// E[Lq] = λ·E[W] (Little).
+    pub fn mean_queue_length(&self) -> f64 {
+        self.lambda * self.mean_wait()
+    }
+
+    /// P(T > t) for the FCFS sojourn time. T = W + S with W = 0 w.p. 1 − C and
+    /// W ~ Exp(r), r = cμ − λ, otherwise; S ~ Exp(μ) independent of W:
+    /// P(T > t) = e^{−μt} + C·μ/(r − μ)·(e^{−μt} − e^{−rt})   (r ≠ μ),
+    /// and e^{−μt}(1 + C·μ·t) when r = μ.
+    pub fn sojourn_survival(&self, t: f64) -> f64 {
+        let c = self.prob_wait();
+        let r = self.c as f64 * self.mu - self.lambda;
+        let mu = self.mu;
+        let e_mu = (-mu * t).exp();
+        if (r - mu).abs() < 1e-12 * mu {
+            e_mu * (1.0 + c * mu * t)
+        } else {
+            e_mu + c * mu / (r - mu) * (e_mu - (-r * t).exp())
+        }
+    }
+
+    /// The p-quantile of the sojourn time (bisection on the survival function).
+    pub fn sojourn_quantile(&self, p: f64) -> f64 {
+        quantile_from_survival(|t| self.sojourn_survival(t), p, self.mean_sojourn())
+    }
+
+    /// The p-quantile of the waiting time: 0 when p ≤ 1 − C, else
+    /// ln(C / (1 − p)) / (cμ − λ).
+    pub fn wait_quantile(&self, p: f64) -> f64 {
+        let c = self.prob_wait();
+        if p <= 1.0 - c {
+            0.0
+        } else {
+            (c / (1.0 - p)).ln() / (self.c as f64 * self.mu - self.lambda)
+        }
+    }
+}
+
+/// Solves survival(t) = 1 − p for t by bisection; `scale` is a typical value
+/// used to bracket the root.
+fn quantile_from_survival(survival: impl Fn(f64) -> f64, p: f64, scale: f64) -> f64 {
+    assert!(p > 0.0 && p < 1.0);
+    let target = 1.0 - p;
+    let mut hi = scale.max(1e-12);
+    while survival(hi) > target {
+        hi *= 2.0;
+    }
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if survival(mid) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// M/G/1 mean wait by Pollaczek–Khinchine: E[W] = λ·E[S²] / (2(1 − ρ)).
+pub fn mg1_mean_wait(lambda: f64, mean_service: f64, second_moment_service: f64) -> f64 {
+    let rho = lambda * mean_service;
+    assert!(rho < 1.0, "unstable queue: rho = {rho}");
+    lambda * second_moment_service / (2.0 * (1.0 - rho))
+}
+
+/// M/M/c/K: at most K customers in the system (c in service, K − c waiting);
+/// arrivals finding it full are blocked.
+#[derive(Clone, Debug)]
+pub struct MMcK {
+    pub lambda: f64,
+    pub mu: f64,
+    pub c: u32,
+    pub k: u32,
+    /// Stationary distribution of the number in system, p[0..=K].
+    pub p: Vec<f64>,
+}
+
+impl MMcK {
+    pub fn new(lambda: f64, mu: f64, c: u32, k: u32) -> Self {
+        assert!(k >= c && c >= 1);
+        let a = lambda / mu;
+        // Unnormalised birth–death weights, built by ratios to avoid factorials.
+        let mut w = Vec::with_capacity(k as usize + 1);
+        w.push(1.0f64);
+        for n in 1..=k {
+            let servers = n.min(c) as f64;
+            let prev = *w.last().expect("non-empty");
+            w.push(prev * a / servers);
+        }
+        let total: f64 = w.iter().sum();
+        let p = w.into_iter().map(|x| x / total).collect();
+        MMcK {
+            lambda,
+            mu,
+            c,
+            k,
+            p,
+        }
+    }
+
+    /// Probability an arrival is blocked (PASTA: p_K).
+    pub fn blocking(&self) -> f64 {
+        self.p[self.k as usize]
+    }
+
+    /// Accepted (and completed) customers per unit time.
+    pub fn throughput(&self) -> f64 {
+        self.lambda * (1.0 - self.blocking())
+    }
+
+    /// E[number in system].
+    pub fn mean_in_system(&self) -> f64 {
+        self.p.iter().enumerate().map(|(n, p)| n as f64 * p).sum()
+    }
+
+    /// E[sojourn] of accepted customers (Little).
+    pub fn mean_sojourn(&self) -> f64 {
+        self.mean_in_system() / self.throughput()
+    }
+
+    /// Mean utilisation of a server.
+    pub fn utilization(&self) -> f64 {
+        self.throughput() / (self.mu * self.c as f64)
+    }
+}
+
+/// Mean sojourn through a tandem (Jackson) network of M/M/c stations fed by
+/// Poisson(λ): by Jackson's theorem each station behaves as an independent
+/// M/M/c, so the mean end-to-end time is the sum of the stations' means.
+pub fn tandem_mean_sojourn(lambda: f64, stations: &[(f64, u32)]) -> f64 {
+    stations
+        .iter()
+        .map(|&(mu, c)| MMc::new(lambda, mu, c).mean_sojourn())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs()
+    }
+
+    #[test]
+    fn mm1_closed_forms() {
+        // M/M/1 with ρ = 0.8: P(wait) = ρ, E[W] = ρ/(μ−λ), E[T] = 1/(μ−λ),
+        // T ~ Exp(μ − λ).
+        let q = MMc::new(0.8, 1.0, 1);
+        assert!(close(q.prob_wait(), 0.8, 1e-12));
+        assert!(close(q.mean_wait(), 4.0, 1e-12));
+        assert!(close(q.mean_sojourn(), 5.0, 1e-12));
+        let p99 = -(0.01f64).ln() / 0.2;
+        assert!(close(q.sojourn_quantile(0.99), p99, 1e-9));
+        assert!(close(q.sojourn_survival(3.0), (-0.6f64).exp(), 1e-12));
+    }
+
+    #[test]
+    fn erlang_c_textbook_value() {
+        // c = 10, a = 9 (the reference M/M/c), from the factorial form
+        // C = (a^c/c!)·c/(c−a) / (Σ_{k<c} a^k/k! + (a^c/c!)·c/(c−a)).
+        let c = erlang_c(10, 9.0);
+        assert!(close(c, 0.668_731_524_107_697, 1e-12), "{c}");
+        // Erlang B for c = 1 is a/(1+a).
+        assert!(close(erlang_b(1, 3.0), 0.75, 1e-12));
+    }
+
+    #[test]
+    fn sojourn_distribution_is_consistent_with_the_mean() {
+        // ∫ P(T > t) dt = E[T]; integrate numerically (Simpson).
+        let q = MMc::new(9.0, 1.0, 10);
+        let (n, h) = (200_000, 1e-3);
+        let mut s = q.sojourn_survival(0.0) + q.sojourn_survival(n as f64 * h);
+        for i in 1..n {
+            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+            s += w * q.sojourn_survival(i as f64 * h);
+        }
+        let integral = s * h / 3.0;
+        assert!(
+            close(integral, q.mean_sojourn(), 1e-6),
+            "{integral} vs {}",
+            q.mean_sojourn()
+        );
+        // r = μ special case joins continuously.
+        let q = MMc::new(1.0, 1.0, 2); // r = 2 − 1 = 1 = μ
+        let a = q.sojourn_survival(1.3);
+        let near = MMc::new(1.0 + 1e-7, 1.0, 2).sojourn_survival(1.3);
+        assert!(close(a, near, 1e-5));
+    }
+
+    #[test]
+    fn pk_reduces_to_mm1_and_md1() {
+        // Exponential service: E[S²] = 2/μ².
+        assert!(close(mg1_mean_wait(0.8, 1.0, 2.0), 4.0, 1e-12));
+        // Deterministic: half the M/M/1 wait.
+        assert!(close(mg1_mean_wait(0.8, 1.0, 1.0), 2.0, 1e-12));
+    }
+
+    #[test]
+    fn mmck_limits() {
+        // K = c is Erlang B.
+        let q = MMcK::new(3.0, 1.0, 4, 4);
+        assert!(close(q.blocking(), erlang_b(4, 3.0), 1e-12));
+        // M/M/1/K with ρ = 1: uniform over 0..=K.
+        let q = MMcK::new(1.0, 1.0, 1, 4);
+        assert!(close(q.blocking(), 0.2, 1e-12));
+        // Large K approaches M/M/c.
+        let q = MMcK::new(9.0, 1.0, 10, 2_000);
+        assert!(q.blocking() < 1e-12);
+        assert!(close(
+            q.mean_sojourn(),
+            MMc::new(9.0, 1.0, 10).mean_sojourn(),
+            1e-9
+        ));
+    }
+}
