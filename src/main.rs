@@ -1,1 +1,125 @@
-fn main() {}
+//! The `capsim` command.
+
+mod cli;
+mod run;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use capsim_scenarios::{Override, ScenarioError, library};
+use cli::{Cli, Command, ScenariosCommand};
+
+/// How a command failed; decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input or usage: exit 2.
+    Input(String),
+    /// The run itself failed (I/O, threads): exit 3.
+    Run(anyhow::Error),
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        Failure::Input(e.to_string())
+    }
+}
+
+pub const EXIT_INPUT: u8 = 2;
+pub const EXIT_RUN: u8 = 3;
+
+/// Parses `--set` arguments (and the flags that are shorthands for them).
+pub fn parse_overrides(
+    sets: &[String],
+    seed: Option<u64>,
+    replications: Option<u64>,
+) -> Result<Vec<Override>, Failure> {
+    let mut out = Vec::with_capacity(sets.len() + 2);
+    for s in sets {
+        out.push(Override::parse(s).map_err(|m| Failure::Input(format!("--set {s}: {m}")))?);
+    }
+    let int_flag = |flag: &str, path: &str, v: u64| -> Result<Override, Failure> {
+        let v = i64::try_from(v)
+            .map_err(|_| Failure::Input(format!("{flag} must be at most {}", i64::MAX)))?;
+        Override::parse(&format!("{path}={v}")).map_err(Failure::Input)
+    };
+    if let Some(seed) = seed {
+        let mut ov = int_flag("--seed", "simulation.seed", seed)?;
+        ov.raw = format!("from --seed {seed}");
+        out.push(ov);
+    }
+    if let Some(n) = replications {
+        let mut ov = int_flag("--replications", "simulation.replications", n)?;
+        ov.raw = format!("from --replications {n}");
+        out.push(ov);
+    }
+    Ok(out)
+}
+
+fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cmd {
+        ScenariosCommand::List => {
+            let width = library::all()
+                .iter()
+                .map(|b| b.name.len())
+                .max()
+                .unwrap_or(0);
+            for b in library::all() {
+                let s = capsim_scenarios::load_str(b.name, b.text, &[])?;
+                let _ = writeln!(out, "{:width$}  {}", b.name, s.description);
+            }
+        }
+        ScenariosCommand::Show { name } => match library::find(&name) {
+            Some(b) => {
+                let _ = out.write_all(b.text.as_bytes());
+            }
+            None => {
+                let names: Vec<&str> = library::all().iter().map(|b| b.name).collect();
+                return Err(Failure::Input(format!(
+                    "no bundled scenario \"{name}\" (bundled: {})",
+                    names.join(", ")
+                )));
+            }
+        },
+    }
+    Ok(())
+}
+
+fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
+    let overrides = parse_overrides(&args.overrides, None, None)?;
+    let s = capsim_scenarios::load(&args.scenario, &overrides)?;
+    println!(
+        "{}: valid ({} classes, {} tiers, {} × {} simulated)",
+        s.name,
+        s.platform.classes.len(),
+        s.platform.tiers.len(),
+        s.replications,
+        s.platform.horizon
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate(args),
+        Command::Scenarios(cmd) => scenarios(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            for line in msg.lines() {
+                eprintln!("error: {line}");
+            }
+            ExitCode::from(EXIT_INPUT)
+        }
+        Err(Failure::Run(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUN)
+        }
+    }
+}

@@ -1,1 +1,14 @@
+//! capsim's outputs: pure exporters from results to bytes, and an atomic
+//! writer that is the only part touching the file system.
+//!
+//! ```text
+//!   ReplicationResult[] ──► Summary ──► summary.json, terminal table
+//!                                    └► fs::write_all (temp name + rename)
+//! ```
 
+pub mod fs;
+pub mod summary;
+pub mod table;
+
+pub use fs::{OutputFile, write_all, write_atomic};
+pub use summary::{RunInfo, SCHEMA_VERSION, Summary};

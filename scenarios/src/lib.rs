@@ -1,1 +1,156 @@
+//! capsim's scenario format.
+//!
+//! ```text
+//!   text ──parse (spans)──► toml table ──--set──► raw structs ──build──► Scenario
+//!    │                                              (serde, no unknown keys)  (validated,
+//!    └── every error is mapped back to file:line:column and a field path      PlatformConfig)
+//! ```
+//!
+//! The format is documented in `docs/scenario-format.md`; the bundled
+//! scenarios in `library/` are embedded in the binary.
 
+pub mod build;
+pub mod doc;
+pub mod error;
+pub mod library;
+pub mod overrides;
+pub mod raw;
+
+use std::path::Path;
+
+pub use build::{Scenario, build_dist};
+pub use error::{Diagnostic, FieldPath, Origin, ScenarioError, Segment};
+pub use overrides::Override;
+
+use crate::doc::SourceDoc;
+
+/// Loads a scenario from `text`; `source` names it in messages (a file path,
+/// or `bundled scenario "NAME"`). Overrides are applied in order before
+/// validation.
+pub fn load_str(
+    source: &str,
+    text: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
+        source: source.to_string(),
+        diagnostics,
+    };
+    let doc = SourceDoc::parse(text).map_err(|(message, pos)| {
+        fail(vec![Diagnostic {
+            origin: pos
+                .map(|(line, column)| Origin::File { line, column })
+                .unwrap_or(Origin::Unknown),
+            field: FieldPath::root(),
+            message: format!("TOML syntax error: {message}"),
+        }])
+    })?;
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+        fail(vec![Diagnostic {
+            origin: e
+                .span()
+                .map(|s| {
+                    let (line, column) = doc::line_col(text, s.start);
+                    Origin::File { line, column }
+                })
+                .unwrap_or(Origin::Unknown),
+            field: FieldPath::root(),
+            message: e.message().trim().to_string(),
+        }])
+    })?;
+    for ov in overrides {
+        ov.apply(&mut table).map_err(|message| {
+            fail(vec![Diagnostic {
+                origin: Origin::Override(ov.raw.clone()),
+                field: ov.path.clone(),
+                message,
+            }])
+        })?;
+    }
+    let locate = |path: FieldPath, message: String| -> Diagnostic {
+        let from_override = overrides.iter().rev().find(|ov| {
+            path.starts_with(&ov.path) || ov.path.starts_with(&path) && !path.is_empty()
+        });
+        let origin = match from_override {
+            Some(ov) => Origin::Override(ov.raw.clone()),
+            None => doc
+                .locate(&path)
+                .map(|(line, column)| Origin::File { line, column })
+                .unwrap_or(Origin::Unknown),
+        };
+        Diagnostic {
+            origin,
+            field: path,
+            message,
+        }
+    };
+    let raw: raw::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| {
+            let (path, message) = build::serde_problem(&FieldPath::root(), e);
+            fail(vec![locate(path, message)])
+        })?;
+    build::build(raw).map_err(|problems| {
+        fail(
+            problems
+                .into_iter()
+                .map(|(path, message)| locate(path, message))
+                .collect(),
+        )
+    })
+}
+
+/// Reads and loads a scenario file.
+pub fn load_file(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let source = path.display().to_string();
+    let text = read_text(path)?;
+    load_str(&source, &text, overrides)
+}
+
+fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| ScenarioError::io(&source, format!("cannot read the scenario file: {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|e| ScenarioError::io(&source, format!("the file is not UTF-8 text: {e}")))
+}
+
+/// A scenario's text and the name messages use for it.
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// Finds a scenario by file path or by bundled name. An existing file wins; a
+/// name that is neither gets a message listing the bundled scenarios.
+pub fn resolve(name_or_path: &str) -> Result<Source, ScenarioError> {
+    let path = Path::new(name_or_path);
+    if path.exists() {
+        return Ok(Source {
+            name: name_or_path.to_string(),
+            text: read_text(path)?,
+        });
+    }
+    if let Some(b) = library::find(name_or_path) {
+        return Ok(Source {
+            name: format!("bundled scenario \"{}\"", b.name),
+            text: b.text.to_string(),
+        });
+    }
+    let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".toml");
+    let names: Vec<&str> = library::all().iter().map(|b| b.name).collect();
+    let message = if looks_like_path {
+        "no such file".to_string()
+    } else {
+        format!(
+            "no scenario file or bundled scenario of that name (bundled: {}; see `capsim scenarios list`)",
+            names.join(", ")
+        )
+    };
+    Err(ScenarioError::io(name_or_path, message))
+}
+
+/// Resolves and loads a scenario by file path or bundled name.
+pub fn load(name_or_path: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let src = resolve(name_or_path)?;
+    load_str(&src.name, &src.text, overrides)
+}

@@ -1,0 +1,221 @@
+//! The run summary: every figure averaged over replications with a Student-t
+//! 95% confidence interval. Serialised as `summary.json`.
+//!
+//! Stable keys (never renamed, only added to): `schema_version`, `scenario`,
+//! `seed`, `replications`, `simulated_seconds`, `requests` (`arrived`,
+//! `completed`, `failed`, `rejected`), `latency_ms` (`mean`, `p50`, `p90`,
+//! `p95`, `p99`, `p999`, `max`), `tiers.<name>` (`utilization`,
+//! `queue_wait_ms`, `queue_length`). Every estimated figure is
+//! `{"estimate": x, "ci95": [lo, hi]}`. Only `engine` may differ between two
+//! runs with the same seed.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use sim_engine::{Estimate, LatencyHistogram};
+
+use capsim_models::{ReplicationResult, RequestCounts};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The latency percentiles reported everywhere, as (key, quantile).
+pub const LATENCY_QUANTILES: [(&str, f64); 5] = [
+    ("p50", 0.50),
+    ("p90", 0.90),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p999", 0.999),
+];
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub replications: u64,
+    /// Simulated time per replication, warm-up included.
+    pub simulated_seconds: f64,
+    pub warmup_seconds: f64,
+    /// The window statistics cover: simulated minus warm-up.
+    pub measured_seconds: f64,
+    /// Requests created in the measured window, per replication.
+    pub requests: Requests,
+    /// End-to-end latency over all classes.
+    pub latency_ms: Latency,
+    /// Completed requests per second of the measured window.
+    pub throughput_per_s: Estimate,
+    pub classes: IndexMap<String, ClassSummary>,
+    pub tiers: IndexMap<String, TierSummary>,
+    pub engine: Engine,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Requests {
+    pub arrived: Estimate,
+    pub completed: Estimate,
+    pub failed: Estimate,
+    pub rejected: Estimate,
+    pub in_flight: Estimate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Latency {
+    pub mean: Estimate,
+    pub p50: Estimate,
+    pub p90: Estimate,
+    pub p95: Estimate,
+    pub p99: Estimate,
+    pub p999: Estimate,
+    pub max: Estimate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassSummary {
+    pub requests: Requests,
+    pub latency_ms: Latency,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TierSummary {
+    pub kind: String,
+    /// The tier's figures in the model's fixed order (`utilization`,
+    /// `queue_wait_ms`, `queue_length`, then kind-specific ones).
+    #[serde(flatten)]
+    pub metrics: IndexMap<String, Estimate>,
+}
+
+/// How the run went as a computation. Differs between runs; nothing else does.
+#[derive(Clone, Debug, Serialize)]
+pub struct Engine {
+    pub events: u64,
+    pub wall_seconds: f64,
+    pub events_per_second: f64,
+    pub threads: usize,
+    pub version: String,
+}
+
+/// What the summary needs to know about the run besides its results.
+pub struct RunInfo<'a> {
+    pub scenario: &'a str,
+    pub description: &'a str,
+    pub seed: u64,
+    pub simulated_seconds: f64,
+    pub warmup_seconds: f64,
+    pub wall_seconds: f64,
+    pub threads: usize,
+}
+
+fn estimate_of<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
+    let xs: Vec<f64> = items.iter().map(f).collect();
+    Estimate::from_samples(&xs)
+}
+
+fn requests_of(counts: &[RequestCounts]) -> Requests {
+    Requests {
+        arrived: estimate_of(counts, |c| c.arrived as f64),
+        completed: estimate_of(counts, |c| c.completed as f64),
+        failed: estimate_of(counts, |c| c.failed as f64),
+        rejected: estimate_of(counts, |c| c.rejected as f64),
+        in_flight: estimate_of(counts, |c| c.in_flight as f64),
+    }
+}
+
+fn latency_of(hists: &[LatencyHistogram]) -> Latency {
+    let q = |p: f64| estimate_of(hists, |h| h.quantile_ms(p));
+    Latency {
+        mean: estimate_of(hists, |h| h.mean_ms()),
+        p50: q(0.50),
+        p90: q(0.90),
+        p95: q(0.95),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: estimate_of(hists, |h| h.max_ms()),
+    }
+}
+
+impl Summary {
+    /// Reduces replication results (in replication order) to the summary.
+    pub fn new(info: &RunInfo<'_>, results: &[ReplicationResult]) -> Summary {
+        let totals: Vec<RequestCounts> = results.iter().map(|r| r.totals()).collect();
+        let latency: Vec<LatencyHistogram> = results.iter().map(|r| r.latency()).collect();
+        let measured_seconds = info.simulated_seconds - info.warmup_seconds;
+
+        let mut classes = IndexMap::new();
+        if let Some(first) = results.first() {
+            for (i, c) in first.classes.iter().enumerate() {
+                let counts: Vec<RequestCounts> =
+                    results.iter().map(|r| r.classes[i].counts).collect();
+                let hists: Vec<LatencyHistogram> = results
+                    .iter()
+                    .map(|r| r.classes[i].latency.clone())
+                    .collect();
+                classes.insert(
+                    c.name.clone(),
+                    ClassSummary {
+                        requests: requests_of(&counts),
+                        latency_ms: latency_of(&hists),
+                    },
+                );
+            }
+        }
+
+        let mut tiers = IndexMap::new();
+        if let Some(first) = results.first() {
+            for (i, t) in first.tiers.iter().enumerate() {
+                let metrics = t
+                    .metrics
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (name, _))| {
+                        (
+                            name.to_string(),
+                            estimate_of(results, |r| r.tiers[i].metrics[j].1),
+                        )
+                    })
+                    .collect();
+                tiers.insert(
+                    t.name.clone(),
+                    TierSummary {
+                        kind: t.kind.to_string(),
+                        metrics,
+                    },
+                );
+            }
+        }
+
+        let events: u64 = results.iter().map(|r| r.events).sum();
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            scenario: info.scenario.to_string(),
+            description: info.description.to_string(),
+            seed: info.seed,
+            replications: results.len() as u64,
+            simulated_seconds: info.simulated_seconds,
+            warmup_seconds: info.warmup_seconds,
+            measured_seconds,
+            requests: requests_of(&totals),
+            latency_ms: latency_of(&latency),
+            throughput_per_s: estimate_of(&totals, |c| c.completed as f64 / measured_seconds),
+            classes,
+            tiers,
+            engine: Engine {
+                events,
+                wall_seconds: info.wall_seconds,
+                events_per_second: if info.wall_seconds > 0.0 {
+                    events as f64 / info.wall_seconds
+                } else {
+                    0.0
+                },
+                threads: info.threads,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+        }
+    }
+
+    /// `summary.json`: pretty-printed, keys in a fixed order, newline-terminated.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("a summary always serialises");
+        out.push(b'\n');
+        out
+    }
+}

@@ -1,0 +1,283 @@
+//! The terminal summary: aligned columns, every figure with its 95% CI
+//! half-width on the line below it.
+
+use std::fmt::Write;
+
+use sim_engine::Estimate;
+
+use crate::summary::{Latency, Summary};
+
+/// Formats a figure with a precision that suits its size. NaN (no data) is "–".
+pub fn fmt_num(x: f64) -> String {
+    fmt_with(x, decimals_for(x))
+}
+
+fn decimals_for(x: f64) -> usize {
+    let a = x.abs();
+    if !a.is_finite() || a >= 10_000.0 {
+        0
+    } else if a >= 100.0 {
+        1
+    } else if a == 0.0 {
+        0
+    } else if a >= 1.0 {
+        2
+    } else if a >= 0.01 {
+        3
+    } else {
+        // Three significant digits for small values.
+        (-(a.log10().floor()) as usize) + 2
+    }
+}
+
+fn fmt_with(x: f64, decimals: usize) -> String {
+    if x.is_nan() {
+        return "–".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "∞".into() } else { "-∞".into() };
+    }
+    let s = format!("{x:.decimals$}");
+    group_thousands(&s)
+}
+
+fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", s));
+    let (int, frac) = rest
+        .split_once('.')
+        .map(|(i, f)| (i, Some(f)))
+        .unwrap_or((rest, None));
+    if int.len() <= 4 {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+/// The estimate and "±half-width" at the estimate's precision.
+fn est_cells(e: &Estimate, scale: f64) -> (String, String) {
+    let x = e.estimate * scale;
+    let d = decimals_for(x);
+    let half = e.half_width() * scale;
+    let ci = if half.is_nan() {
+        String::new()
+    } else if half > 0.0
+        && fmt_with(half, d)
+            .trim_start_matches(['0', '.', ','])
+            .is_empty()
+    {
+        // Too small for the estimate's precision: show one significant digit.
+        format!("±{}", fmt_with(half, decimals_for(half).max(d) - 1))
+    } else {
+        format!("±{}", fmt_with(half, d))
+    };
+    (fmt_with(x, d), ci)
+}
+
+/// A grid of cells: the first column left-aligned, the rest right-aligned.
+struct Grid {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Grid {
+    fn new(header: &[&str]) -> Self {
+        Grid {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// One entity: a row of estimates and a row of half-widths beneath.
+    fn push_estimates(&mut self, label: &str, cells: &[(String, String)]) {
+        let mut a = vec![format!("  {label}")];
+        let mut b = vec![String::new()];
+        for (v, ci) in cells {
+            a.push(v.clone());
+            b.push(ci.clone());
+        }
+        self.rows.push(a);
+        if b.iter().any(|c| !c.is_empty()) {
+            self.rows.push(b);
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let cols = self.header.len();
+        let mut widths = vec![0usize; cols];
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, cell) in row.iter().enumerate() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                let pad = widths[i] - cell.chars().count();
+                if i == 0 {
+                    line.push_str(cell);
+                    line.push_str(&" ".repeat(pad));
+                } else {
+                    line.push_str("   ");
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(cell);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+}
+
+fn latency_cells(l: &Latency) -> Vec<(String, String)> {
+    [&l.mean, &l.p50, &l.p90, &l.p95, &l.p99, &l.p999, &l.max]
+        .iter()
+        .map(|e| est_cells(e, 1.0))
+        .collect()
+}
+
+fn seconds_label(s: f64) -> String {
+    sim_engine::SimDuration::from_secs_f64(s).to_string()
+}
+
+/// Renders the summary as the terminal table.
+pub fn render(s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {}", s.scenario, s.description);
+    let _ = writeln!(
+        out,
+        "seed {} · {} replications · {} simulated each ({} warm-up) · ± is the 95% CI half-width",
+        s.seed,
+        s.replications,
+        seconds_label(s.simulated_seconds),
+        seconds_label(s.warmup_seconds),
+    );
+    out.push('\n');
+
+    let mut g = Grid::new(&[
+        "requests per replication",
+        "arrived",
+        "completed",
+        "failed",
+        "rejected",
+        "in flight",
+        "throughput /s",
+    ]);
+    let req_cells = |r: &crate::summary::Requests, tput: Option<&Estimate>| {
+        let mut v: Vec<(String, String)> = [
+            &r.arrived,
+            &r.completed,
+            &r.failed,
+            &r.rejected,
+            &r.in_flight,
+        ]
+        .iter()
+        .map(|e| est_cells(e, 1.0))
+        .collect();
+        v.push(tput.map(|t| est_cells(t, 1.0)).unwrap_or_default());
+        v
+    };
+    if s.classes.len() > 1 {
+        for (name, c) in &s.classes {
+            g.push_estimates(name, &req_cells(&c.requests, None));
+        }
+    }
+    g.push_estimates(
+        "all classes",
+        &req_cells(&s.requests, Some(&s.throughput_per_s)),
+    );
+    g.render(&mut out);
+    out.push('\n');
+
+    let mut g = Grid::new(&[
+        "latency (ms)",
+        "mean",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "p99.9",
+        "max",
+    ]);
+    if s.classes.len() > 1 {
+        for (name, c) in &s.classes {
+            g.push_estimates(name, &latency_cells(&c.latency_ms));
+        }
+    }
+    g.push_estimates("all classes", &latency_cells(&s.latency_ms));
+    g.render(&mut out);
+    out.push('\n');
+
+    let mut g = Grid::new(&[
+        "tiers",
+        "kind",
+        "utilization %",
+        "queue wait ms",
+        "queue length",
+        "throughput /s",
+    ]);
+    for (name, t) in &s.tiers {
+        let get = |k: &str, scale: f64| {
+            t.metrics
+                .get(k)
+                .map(|e| est_cells(e, scale))
+                .unwrap_or_default()
+        };
+        let mut cells = vec![(t.kind.clone(), String::new())];
+        cells.push(get("utilization", 100.0));
+        cells.push(get("queue_wait_ms", 1.0));
+        cells.push(get("queue_length", 1.0));
+        cells.push(get("throughput_per_s", 1.0));
+        g.push_estimates(name, &cells);
+    }
+    g.render(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_by_magnitude() {
+        assert_eq!(fmt_num(939_577.5), "939,578");
+        assert_eq!(fmt_num(1668.24), "1668.2");
+        assert_eq!(fmt_num(12_345.0), "12,345");
+        assert_eq!(fmt_num(9.0), "9.00");
+        assert_eq!(fmt_num(0.5), "0.500");
+        assert_eq!(fmt_num(0.001_234), "0.00123");
+        assert_eq!(fmt_num(0.0), "0");
+        assert_eq!(fmt_num(-2_500_000.0), "-2,500,000");
+        assert_eq!(fmt_num(f64::NAN), "–");
+    }
+
+    #[test]
+    fn half_width_uses_the_estimate_precision() {
+        let e = Estimate {
+            estimate: 1668.24,
+            ci95: [1663.1, 1673.38],
+        };
+        assert_eq!(est_cells(&e, 1.0), ("1668.2".into(), "±5.1".into()));
+        let tiny = Estimate {
+            estimate: 8.994,
+            ci95: [8.9895, 8.9985],
+        };
+        assert_eq!(est_cells(&tiny, 1.0), ("8.99".into(), "±0.0045".into()));
+        let zero = Estimate {
+            estimate: 0.0,
+            ci95: [0.0, 0.0],
+        };
+        assert_eq!(est_cells(&zero, 1.0), ("0".into(), "±0".into()));
+    }
+}

@@ -1,0 +1,416 @@
+//! End-to-end tests of the `capsim` binary: what a user types, what they get.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn capsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .output()
+        .expect("the capsim binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A short version of the bundled reference: 3 replications of an hour.
+const QUICK: [&str; 6] = [
+    "--replications",
+    "3",
+    "--set",
+    "simulation.duration=1h",
+    "--set",
+    "simulation.warmup=5m",
+];
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn is_estimate(v: &Value) -> bool {
+    v.get("estimate").is_some_and(Value::is_number)
+        && v["ci95"]
+            .as_array()
+            .is_some_and(|a| a.len() == 2 && a.iter().all(Value::is_number))
+}
+
+#[test]
+fn run_bundled_scenario_prints_a_table() {
+    let o = capsim(&[&["run", "mmc-reference"][..], &QUICK[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "mmc-reference",
+        "latency (ms)",
+        "p99",
+        "servers",
+        "utilization %",
+        "±",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn summary_json_has_the_stable_keys() {
+    let dir = tempdir();
+    let out = dir.path().join("results");
+    let o = capsim(
+        &[
+            &[
+                "run",
+                "mmc-reference",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ][..],
+            &QUICK[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "--quiet prints nothing");
+    let j = read_json(&out.join("summary.json"));
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["scenario"], "mmc-reference");
+    assert_eq!(j["seed"], 1);
+    assert_eq!(j["replications"], 3);
+    assert_eq!(j["simulated_seconds"], 3600.0);
+    for k in ["arrived", "completed", "failed", "rejected"] {
+        assert!(
+            is_estimate(&j["requests"][k]),
+            "requests.{k}: {}",
+            j["requests"][k]
+        );
+    }
+    for k in ["mean", "p50", "p90", "p95", "p99", "p999", "max"] {
+        assert!(is_estimate(&j["latency_ms"][k]), "latency_ms.{k}");
+    }
+    for k in ["utilization", "queue_wait_ms", "queue_length"] {
+        assert!(is_estimate(&j["tiers"]["servers"][k]), "tiers.servers.{k}");
+    }
+    assert!(j["engine"]["events"].as_u64().unwrap() > 0);
+    // Sane values: 10 servers at λ = 9/s are 90% busy.
+    let u = j["tiers"]["servers"]["utilization"]["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!((u - 0.9).abs() < 0.03, "utilization {u}");
+}
+
+#[test]
+fn json_flag_prints_the_summary() {
+    let o = capsim(&[&["run", "mmc-reference", "--json"][..], &QUICK[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert_eq!(j["scenario"], "mmc-reference");
+}
+
+/// summary.json without the `engine` object (the only part allowed to vary).
+fn without_engine(path: &Path) -> Value {
+    let mut j = read_json(path);
+    j.as_object_mut().unwrap().remove("engine");
+    j
+}
+
+#[test]
+fn results_are_identical_for_any_thread_count() {
+    let dir = tempdir();
+    let run = |threads: &str, sub: &str| {
+        let out = dir.path().join(sub);
+        let o = capsim(
+            &[&[
+                "run",
+                "tandem",
+                "--quiet",
+                "--replications",
+                "6",
+                "--set",
+                "simulation.duration=20m",
+                "--threads",
+                threads,
+                "--out",
+                out.to_str().unwrap(),
+            ][..]]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        out.join("summary.json")
+    };
+    let one = run("1", "t1");
+    let two = run("2", "t2");
+    let four = run("4", "t4");
+    assert_eq!(without_engine(&one), without_engine(&two));
+    assert_eq!(without_engine(&one), without_engine(&four));
+    // And byte-identical apart from the engine block.
+    let text = |p: &Path| {
+        let s = std::fs::read_to_string(p).unwrap();
+        s[..s.find("\"engine\"").unwrap()].to_string()
+    };
+    assert_eq!(text(&one), text(&two));
+}
+
+#[test]
+fn seed_changes_results_and_is_recorded() {
+    let dir = tempdir();
+    let run = |seed: &str, sub: &str| {
+        let out = dir.path().join(sub);
+        let o = capsim(
+            &[
+                &[
+                    "run",
+                    "mmc-reference",
+                    "--quiet",
+                    "--seed",
+                    seed,
+                    "--out",
+                    out.to_str().unwrap(),
+                ][..],
+                &QUICK[..],
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_json(&out.join("summary.json"))
+    };
+    let a = run("7", "a");
+    let b = run("8", "b");
+    assert_eq!(a["seed"], 7);
+    assert_eq!(b["seed"], 8);
+    assert_ne!(a["latency_ms"]["mean"], b["latency_ms"]["mean"]);
+}
+
+#[test]
+fn set_overrides_a_field() {
+    let dir = tempdir();
+    let run = |extra: &[&str], sub: &str| {
+        let out = dir.path().join(sub);
+        let o = capsim(
+            &[
+                &[
+                    "run",
+                    "mmc-reference",
+                    "--quiet",
+                    "--out",
+                    out.to_str().unwrap(),
+                ][..],
+                &QUICK[..],
+                extra,
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_json(&out.join("summary.json"))
+    };
+    let base = run(&[], "base");
+    let more = run(&["--set", "tiers.servers.servers=12"], "more");
+    let wait = |j: &Value| {
+        j["tiers"]["servers"]["queue_wait_ms"]["estimate"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        wait(&more) < wait(&base) / 3.0,
+        "12 servers wait far less: {} vs {}",
+        wait(&more),
+        wait(&base)
+    );
+    // Same arrivals (common random numbers): adding servers changes no arrival.
+    assert_eq!(base["requests"]["arrived"], more["requests"]["arrived"]);
+    let slower = run(
+        &[
+            "--set",
+            "tiers.servers.service={ dist = \"deterministic\", value = \"1s\" }",
+        ],
+        "det",
+    );
+    assert!(
+        wait(&slower) < wait(&base),
+        "deterministic service halves the wait"
+    );
+}
+
+#[test]
+fn bad_scenario_exits_2_naming_file_line_and_field() {
+    let dir = tempdir();
+    let text = "\
+[scenario]
+name = \"bad\"
+
+[simulation]
+duration = \"1h\"
+
+[classes.web]
+rate_per_s = 10.0
+route = [\"api\"]
+
+[tiers.api]
+kind = \"station\"
+servers = 2
+service = { dist = \"exponential\", mean = \"10ms\", mena = \"1s\" }
+";
+    let p = write(dir.path(), "bad.toml", text);
+    let o = capsim(&["run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("bad.toml:14:"), "file and line: {err}");
+    assert!(err.contains("tiers.api.service.mena"), "field path: {err}");
+    assert!(err.contains("unknown field"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn semantic_errors_are_all_reported() {
+    let dir = tempdir();
+    let text = "\
+[scenario]
+name = \"bad\"
+
+[simulation]
+duration = \"1h\"
+warmup = \"2h\"
+
+[classes.web]
+rate_per_s = -3
+route = [\"api\", \"nowhere\"]
+
+[tiers.api]
+kind = \"station\"
+servers = 0
+service = { dist = \"lognormal\", mean = \"100ms\", p99 = \"50ms\" }
+";
+    let p = write(dir.path(), "bad.toml", text);
+    let o = capsim(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for (field, line) in [
+        ("simulation.warmup", 6),
+        ("classes.web.rate_per_s", 9),
+        ("classes.web.route[1]", 10),
+        ("tiers.api.servers", 14),
+        ("tiers.api.service.p99", 15),
+    ] {
+        assert!(
+            err.contains(&format!("bad.toml:{line}:")),
+            "line {line} for {field}: {err}"
+        );
+        assert!(err.contains(field), "{field}: {err}");
+    }
+}
+
+#[test]
+fn bad_set_exits_2_naming_the_override() {
+    let o = capsim(&["run", "mmc-reference", "--set", "tiers.servers.srvers=3"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("--set tiers.servers.srvers=3"), "{err}");
+    assert!(err.contains("unknown field `srvers`"), "{err}");
+
+    let o = capsim(&[
+        "run",
+        "mmc-reference",
+        "--set",
+        "tiers.servers.servers=many",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("tiers.servers.servers"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = capsim(&["run", "mmc-reference", "--set", "oops"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("PATH=VALUE"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_scenario_and_usage_errors_exit_2() {
+    let o = capsim(&["run", "no-such-scenario"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("mmc-reference"),
+        "lists bundled names: {}",
+        stderr(&o)
+    );
+
+    let o = capsim(&["run", "missing.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.toml"), "{}", stderr(&o));
+
+    let o = capsim(&["run"]);
+    assert_eq!(o.status.code(), Some(2), "clap usage error");
+
+    let o = capsim(&["run", "mmc-reference", "--replications", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("at least 2 replications"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unwritable_output_fails_without_partial_files() {
+    let dir = tempdir();
+    // A file where the output directory should be.
+    let blocker = write(dir.path(), "results", "not a directory");
+    let o = capsim(
+        &[
+            &[
+                "run",
+                "mmc-reference",
+                "--quiet",
+                "--out",
+                blocker.to_str().unwrap(),
+            ][..],
+            &QUICK[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("results"), "{}", stderr(&o));
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "nothing but the blocker: {names:?}");
+}
+
+#[test]
+fn scenarios_list_show_and_validate() {
+    let o = capsim(&["scenarios", "list"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("mmc-reference") && stdout(&o).contains("tandem"));
+
+    let o = capsim(&["scenarios", "show", "tandem"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.starts_with("# tandem"));
+
+    // What `show` prints is a valid scenario file to copy and edit.
+    let dir = tempdir();
+    let p = write(dir.path(), "copy.toml", &text);
+    let o = capsim(&["validate", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("valid"));
+
+    let o = capsim(&["scenarios", "show", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+}
