@@ -90,12 +90,17 @@ pub fn load_str(
             fail(vec![locate(path, message)])
         })?;
     build::build(raw).map_err(|problems| {
-        fail(
-            problems
-                .into_iter()
-                .map(|(path, message)| locate(path, message))
-                .collect(),
-        )
+        let mut diagnostics: Vec<Diagnostic> = problems
+            .into_iter()
+            .map(|(path, message)| locate(path, message))
+            .collect();
+        // In file order, overrides last; the sort is stable for ties.
+        diagnostics.sort_by_key(|d| match d.origin {
+            Origin::File { line, column } => (0, line, column),
+            Origin::Override(_) => (1, 0, 0),
+            Origin::Unknown => (2, 0, 0),
+        });
+        fail(diagnostics)
     })
 }
 
