@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 
 use sim_engine::{
-    Arena, Context, LatencyHistogram, Model, SimDuration, SimTime, StreamRng, Streams,
+    Arena, Context, KeyedRng, LatencyHistogram, Model, SimDuration, SimTime, StreamRng, Streams,
     TimeWeighted, exp1, sub_key,
 };
 
@@ -259,7 +259,7 @@ impl<'c> Platform<'c> {
         let step = &self.cfg.classes[r.class as usize].route[r.step as usize];
         let TierKind::Station(scfg) = &self.cfg.tiers[tier_id as usize].kind;
         let dist = step.demand.as_ref().unwrap_or(&scfg.service);
-        let mut draw = StreamRng::from_key(sub_key(r.key, r.step as u64));
+        let mut draw = KeyedRng::new(sub_key(r.key, r.step as u64));
         let demand = SimDuration::from_secs_f64(dist.sample(&mut draw));
         let wait = now - r.entered;
         let Tier::Station(st) = &mut self.tiers[tier_id as usize];

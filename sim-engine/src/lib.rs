@@ -21,7 +21,7 @@ pub mod time;
 pub use arena::Arena;
 pub use dist::{Dist, DistError};
 pub use queue::EventQueue;
-pub use rng::{StreamRng, Streams, exp1, sub_key};
+pub use rng::{KeyedRng, StreamRng, Streams, exp1, sub_key};
 pub use runner::{RunnerError, run_indexed, run_indexed_cancellable};
 pub use sim::{Context, Model, Simulation};
 pub use stats::{
