@@ -5,7 +5,8 @@ use std::hint::black_box;
 
 use capsim_benches::mmc_reference;
 use capsim_models::{
-    Arrivals, ClassConfig, PlatformConfig, StationConfig, Step, TierConfig, TierKind, simulate,
+    Arrivals, ClassConfig, ClientPolicy, Op, PlatformConfig, RateProfile, StationConfig,
+    TierConfig, TierKind, simulate,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sim_engine::{Dist, EventQueue, SimDuration, SimTime, StreamRng};
@@ -27,13 +28,21 @@ fn mmc(c: &mut Criterion) {
         name: "bench".into(),
         horizon: SimDuration::from_secs_f64((WARMUP + MEASURED) as f64 / 9.0),
         warmup: SimDuration::from_secs_f64(WARMUP as f64 / 9.0),
+        series_interval: SimDuration::from_secs(60),
         classes: vec![ClassConfig {
             name: "jobs".into(),
-            arrivals: Arrivals::Poisson { rate_per_s: 9.0 },
-            route: vec![Step {
-                tier: 0,
-                demand: None,
-            }],
+            arrivals: Arrivals {
+                rate_per_s: 9.0,
+                profile: RateProfile::Constant,
+            },
+            client: ClientPolicy::default(),
+            program: vec![
+                Op::Station {
+                    tier: 0,
+                    demand: None,
+                },
+                Op::End,
+            ],
         }],
         tiers: vec![TierConfig {
             name: "servers".into(),
@@ -43,6 +52,7 @@ fn mmc(c: &mut Criterion) {
                 capacity: None,
             }),
         }],
+        failures: Vec::new(),
     };
     g.bench_function("platform_model_1M_customers", |b| {
         b.iter(|| black_box(simulate(&cfg, 1, 0)))

@@ -6,14 +6,20 @@
 //! ```
 
 pub mod config;
+pub mod fcfs;
 pub mod platform;
 pub mod results;
 pub mod run;
 pub mod theory;
 
 pub use config::{
-    Arrivals, ClassConfig, ClassId, PlatformConfig, StationConfig, Step, TierConfig, TierId,
-    TierKind,
+    ApiConfig, Arrivals, Balancer, CacheConfig, CdnConfig, ClassConfig, ClassId, ClientPolicy,
+    DatabaseConfig, FailureAction, FailureConfig, FailureTiming, JobConfig, Op, PlatformConfig,
+    QueryConfig, QueueConfig, RateProfile, ReadRouting, StationConfig, TierConfig, TierId,
+    TierKind, WorkerMode, WorkersConfig,
 };
-pub use results::{ClassResult, ReplicationResult, RequestCounts, TierResult};
+pub use results::{
+    ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
+    TierResult, UnitResult,
+};
 pub use run::{run_replications, simulate};

@@ -1,17 +1,21 @@
-//! What one replication measured. Everything here covers the measured window
-//! only (after warm-up); requests created during warm-up are not counted.
+//! What one replication measured. Figures cover the measured window (after
+//! warm-up) unless they are time series, which cover the whole horizon.
 
-use sim_engine::{LatencyHistogram, SimDuration};
+use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
 
-/// Counts of requests created in the measured window. Conservation holds per
-/// class: `arrived = completed + failed + rejected + in_flight`.
+/// Transactions (what clients asked for) created in the measured window.
+/// Conservation holds per class:
+/// `arrived = completed + failed + rejected + in_flight`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestCounts {
     pub arrived: u64,
+    /// Answered successfully (possibly after retries).
     pub completed: u64,
+    /// Ended in an error or a final timeout.
     pub failed: u64,
+    /// Ended in a rejection (no room at the balancer or a station).
     pub rejected: u64,
-    /// Still in the system when the run ended.
+    /// Still waiting when the run ended.
     pub in_flight: u64,
 }
 
@@ -29,21 +33,77 @@ impl RequestCounts {
     }
 }
 
+/// What clients did beyond single attempts, in the measured window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientCounts {
+    /// Attempts the client gave up on.
+    pub timed_out: u64,
+    /// Attempts started after the first.
+    pub retries: u64,
+    /// Attempts the servers finished after their client had given up: work
+    /// done for no one.
+    pub wasted: u64,
+}
+
+impl ClientCounts {
+    pub fn add(&mut self, o: &ClientCounts) {
+        self.timed_out += o.timed_out;
+        self.retries += o.retries;
+        self.wasted += o.wasted;
+    }
+}
+
+/// Per-interval counts of a class over the whole horizon.
+#[derive(Clone, Debug)]
+pub struct ClassSeries {
+    pub arrivals: IntervalCounts,
+    pub completed: IntervalCounts,
+    pub failed: IntervalCounts,
+    pub timed_out: IntervalCounts,
+}
+
+impl ClassSeries {
+    pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
+        let c = || IntervalCounts::new(interval, horizon);
+        ClassSeries {
+            arrivals: c(),
+            completed: c(),
+            failed: c(),
+            timed_out: c(),
+        }
+    }
+
+    pub fn interval(&self) -> SimDuration {
+        self.arrivals.interval()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ClassResult {
     pub name: String,
     pub counts: RequestCounts,
-    /// End-to-end latency of completed requests.
+    pub client: ClientCounts,
+    /// End-to-end latency of completed transactions, retries included.
     pub latency: LatencyHistogram,
+    pub series: ClassSeries,
+}
+
+/// One unit of a tier: an API instance, a cache shard, a database node.
+#[derive(Clone, Debug)]
+pub struct UnitResult {
+    pub name: String,
+    pub metrics: Vec<(&'static str, f64)>,
 }
 
 /// A tier's figures as named scalars in a fixed order per tier kind. Names
-/// carry units (`_ms`, `_per_s`); fractions are in [0, 1].
+/// carry units (`_ms`, `_per_s`); fractions are in [0, 1]. Every kind starts
+/// with `utilization`, `queue_wait_ms`, `queue_length`, `throughput_per_s`.
 #[derive(Clone, Debug)]
 pub struct TierResult {
     pub name: String,
     pub kind: &'static str,
     pub metrics: Vec<(&'static str, f64)>,
+    pub units: Vec<UnitResult>,
 }
 
 impl TierResult {
@@ -55,6 +115,16 @@ impl TierResult {
     }
 }
 
+/// A failure or recovery that happened during the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailureRecord {
+    pub at: SimTime,
+    pub tier: u16,
+    pub unit: u32,
+    /// "crash", "flush" or "recover".
+    pub what: &'static str,
+}
+
 #[derive(Clone, Debug)]
 pub struct ReplicationResult {
     pub replication: u64,
@@ -64,6 +134,7 @@ pub struct ReplicationResult {
     pub measured: SimDuration,
     pub classes: Vec<ClassResult>,
     pub tiers: Vec<TierResult>,
+    pub failures: Vec<FailureRecord>,
 }
 
 impl ReplicationResult {
@@ -72,6 +143,14 @@ impl ReplicationResult {
         let mut t = RequestCounts::default();
         for c in &self.classes {
             t.add(&c.counts);
+        }
+        t
+    }
+
+    pub fn client_totals(&self) -> ClientCounts {
+        let mut t = ClientCounts::default();
+        for c in &self.classes {
+            t.add(&c.client);
         }
         t
     }
@@ -87,5 +166,9 @@ impl ReplicationResult {
 
     pub fn tier(&self, name: &str) -> Option<&TierResult> {
         self.tiers.iter().find(|t| t.name == name)
+    }
+
+    pub fn class(&self, name: &str) -> Option<&ClassResult> {
+        self.classes.iter().find(|c| c.name == name)
     }
 }

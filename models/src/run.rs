@@ -20,7 +20,7 @@ pub fn simulate(cfg: &PlatformConfig, seed: u64, replication: u64) -> Replicatio
     let end = SimTime::at(cfg.horizon);
     sim.run_until(end);
     let events = sim.events_processed();
-    sim.into_model().finish(end, replication, events)
+    sim.into_model().finish_run(end, replication, events)
 }
 
 /// Runs `replications` replications on `threads` threads (0 = all cores).

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use sim_engine::{Estimate, LatencyHistogram};
 
-use capsim_models::{ReplicationResult, RequestCounts};
+use capsim_models::{ClientCounts, ReplicationResult, RequestCounts};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -49,6 +49,10 @@ pub struct Summary {
     pub engine: Engine,
 }
 
+/// Client requests (transactions) per replication:
+/// `arrived = completed + failed + rejected + in_flight`, and what clients
+/// did besides: attempts they gave up on, retries, and attempts the servers
+/// finished for nobody.
 #[derive(Clone, Debug, Serialize)]
 pub struct Requests {
     pub arrived: Estimate,
@@ -56,6 +60,9 @@ pub struct Requests {
     pub failed: Estimate,
     pub rejected: Estimate,
     pub in_flight: Estimate,
+    pub timed_out: Estimate,
+    pub retries: Estimate,
+    pub wasted: Estimate,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -82,6 +89,10 @@ pub struct TierSummary {
     /// `queue_wait_ms`, `queue_length`, then kind-specific ones).
     #[serde(flatten)]
     pub metrics: IndexMap<String, Estimate>,
+    /// Per unit (API instance, cache shard, database node), when the kind has
+    /// units.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub units: IndexMap<String, IndexMap<String, Estimate>>,
 }
 
 /// How the run went as a computation. Differs between runs; nothing else does.
@@ -110,13 +121,16 @@ fn estimate_of<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
     Estimate::from_samples(&xs)
 }
 
-fn requests_of(counts: &[RequestCounts]) -> Requests {
+fn requests_of(counts: &[(RequestCounts, ClientCounts)]) -> Requests {
     Requests {
-        arrived: estimate_of(counts, |c| c.arrived as f64),
-        completed: estimate_of(counts, |c| c.completed as f64),
-        failed: estimate_of(counts, |c| c.failed as f64),
-        rejected: estimate_of(counts, |c| c.rejected as f64),
-        in_flight: estimate_of(counts, |c| c.in_flight as f64),
+        arrived: estimate_of(counts, |c| c.0.arrived as f64),
+        completed: estimate_of(counts, |c| c.0.completed as f64),
+        failed: estimate_of(counts, |c| c.0.failed as f64),
+        rejected: estimate_of(counts, |c| c.0.rejected as f64),
+        in_flight: estimate_of(counts, |c| c.0.in_flight as f64),
+        timed_out: estimate_of(counts, |c| c.1.timed_out as f64),
+        retries: estimate_of(counts, |c| c.1.retries as f64),
+        wasted: estimate_of(counts, |c| c.1.wasted as f64),
     }
 }
 
@@ -136,15 +150,20 @@ fn latency_of(hists: &[LatencyHistogram]) -> Latency {
 impl Summary {
     /// Reduces replication results (in replication order) to the summary.
     pub fn new(info: &RunInfo<'_>, results: &[ReplicationResult]) -> Summary {
-        let totals: Vec<RequestCounts> = results.iter().map(|r| r.totals()).collect();
+        let totals: Vec<(RequestCounts, ClientCounts)> = results
+            .iter()
+            .map(|r| (r.totals(), r.client_totals()))
+            .collect();
         let latency: Vec<LatencyHistogram> = results.iter().map(|r| r.latency()).collect();
         let measured_seconds = info.simulated_seconds - info.warmup_seconds;
 
         let mut classes = IndexMap::new();
         if let Some(first) = results.first() {
             for (i, c) in first.classes.iter().enumerate() {
-                let counts: Vec<RequestCounts> =
-                    results.iter().map(|r| r.classes[i].counts).collect();
+                let counts: Vec<(RequestCounts, ClientCounts)> = results
+                    .iter()
+                    .map(|r| (r.classes[i].counts, r.classes[i].client))
+                    .collect();
                 let hists: Vec<LatencyHistogram> = results
                     .iter()
                     .map(|r| r.classes[i].latency.clone())
@@ -173,11 +192,31 @@ impl Summary {
                         )
                     })
                     .collect();
+                let units = t
+                    .units
+                    .iter()
+                    .enumerate()
+                    .map(|(u, unit)| {
+                        let m = unit
+                            .metrics
+                            .iter()
+                            .enumerate()
+                            .map(|(j, (name, _))| {
+                                (
+                                    name.to_string(),
+                                    estimate_of(results, |r| r.tiers[i].units[u].metrics[j].1),
+                                )
+                            })
+                            .collect();
+                        (unit.name.clone(), m)
+                    })
+                    .collect();
                 tiers.insert(
                     t.name.clone(),
                     TierSummary {
                         kind: t.kind.to_string(),
                         metrics,
+                        units,
                     },
                 );
             }
@@ -195,7 +234,7 @@ impl Summary {
             measured_seconds,
             requests: requests_of(&totals),
             latency_ms: latency_of(&latency),
-            throughput_per_s: estimate_of(&totals, |c| c.completed as f64 / measured_seconds),
+            throughput_per_s: estimate_of(&totals, |c| c.0.completed as f64 / measured_seconds),
             classes,
             tiers,
             engine: Engine {

@@ -18,6 +18,7 @@ pub mod raw;
 
 use std::path::Path;
 
+pub use build::tiers::TIER_KINDS;
 pub use build::{Scenario, build_dist};
 pub use error::{Diagnostic, FieldPath, Origin, ScenarioError, Segment};
 pub use overrides::Override;

@@ -1,13 +1,12 @@
 //! The scenario file as written: serde structs that reject unknown keys.
 //!
-//! Positions whose shape depends on a tag (`kind` of a tier, `dist` of a
-//! distribution) are read as tables first and decoded by tag in `build`, so
-//! that an error inside them still reports its full path (serde's own tagged
-//! enums lose it).
+//! Positions whose shape depends on a tag (`kind` of a tier or a rate
+//! profile, `dist` of a distribution) and route steps are read as TOML values
+//! first and decoded in `build`, so that an error inside them still reports
+//! its full path (serde's own tagged enums lose it).
 
 use indexmap::IndexMap;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use sim_engine::SimDuration;
 
 #[derive(Debug, Deserialize)]
@@ -15,9 +14,12 @@ use sim_engine::SimDuration;
 pub struct RawScenario {
     pub scenario: RawMeta,
     pub simulation: RawSimulation,
+    pub workload: Option<RawWorkload>,
     pub classes: IndexMap<String, RawClass>,
     /// Each tier is a table tagged by `kind`.
     pub tiers: IndexMap<String, toml::Table>,
+    #[serde(default)]
+    pub failures: Vec<RawFailure>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +38,14 @@ fn default_seed() -> u64 {
     1
 }
 
+fn default_interval() -> SimDuration {
+    SimDuration::from_secs(60)
+}
+
+fn one() -> u32 {
+    1
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
@@ -47,53 +57,54 @@ pub struct RawSimulation {
     pub replications: u64,
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Time-series interval.
+    #[serde(default = "default_interval")]
+    pub interval: SimDuration,
+}
+
+/// The total offered load, shared among classes by their `share`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub rate_per_s: Option<f64>,
+    /// A rate profile table tagged by `kind`; applies to every class without
+    /// its own.
+    pub profile: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClass {
-    pub rate_per_s: f64,
-    pub route: Vec<RawStep>,
+    pub rate_per_s: Option<f64>,
+    pub share: Option<f64>,
+    pub profile: Option<toml::Table>,
+    pub timeout: Option<SimDuration>,
+    #[serde(default)]
+    pub retries: u16,
+    pub retry_on_error: Option<bool>,
+    pub backoff: Option<RawBackoff>,
+    /// Steps: tier names or step tables, compiled in `build::route`.
+    pub route: Vec<toml::Value>,
 }
 
-/// A route step: a tier name, or `{ tier = "...", demand = { dist = ... } }`.
-#[derive(Debug)]
-pub struct RawStep {
-    pub tier: String,
-    pub demand: Option<toml::Table>,
-}
-
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStepTable {
-    tier: String,
-    demand: Option<toml::Table>,
+pub struct RawBackoff {
+    pub base: Option<SimDuration>,
+    pub max: Option<SimDuration>,
+    pub jitter: Option<f64>,
 }
 
-impl<'de> Deserialize<'de> for RawStep {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawStep;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a tier name or a table { tier = \"...\", demand = { ... } }")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStep, E> {
-                Ok(RawStep {
-                    tier: v.to_string(),
-                    demand: None,
-                })
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawStep, A::Error> {
-                let t = RawStepTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(RawStep {
-                    tier: t.tier,
-                    demand: t.demand,
-                })
-            }
-        }
-        d.deserialize_any(V)
-    }
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailure {
+    pub tier: String,
+    pub unit: Option<u32>,
+    pub action: String,
+    pub at: Option<SimDuration>,
+    pub duration: Option<SimDuration>,
+    pub mtbf: Option<SimDuration>,
+    pub mttr: Option<SimDuration>,
 }
 
 /// `kind = "station"`.
@@ -104,6 +115,146 @@ pub struct RawStation {
     /// A distribution table tagged by `dist`.
     pub service: toml::Table,
     pub capacity: Option<u32>,
+}
+
+/// `kind = "api"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub instances: u32,
+    pub cores: u32,
+    pub workers: Option<u32>,
+    pub mode: Option<String>,
+    pub max_connections: Option<u32>,
+    pub backlog: Option<u32>,
+    pub balancer: Option<String>,
+    pub balancer_latency: Option<SimDuration>,
+    /// Default CPU burst of `{ api = ... }` steps that give none.
+    pub cpu: Option<toml::Table>,
+}
+
+/// `kind = "cache"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    #[serde(default = "one")]
+    pub shards: u32,
+    pub get_service: Option<toml::Table>,
+    pub set_service: Option<toml::Table>,
+    pub rtt: Option<SimDuration>,
+    pub hit_ratio: Option<f64>,
+    pub memory: Option<String>,
+    pub working_set: Option<String>,
+    pub skew: Option<f64>,
+    pub keys: Option<u64>,
+    pub object_size: Option<String>,
+    pub start: Option<String>,
+}
+
+/// `kind = "database"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub primary: RawDbNode,
+    #[serde(default)]
+    pub replicas: u32,
+    pub replica: Option<RawDbNode>,
+    pub pool: Option<RawPool>,
+    pub read_primary_fraction: Option<f64>,
+    pub read_routing: Option<String>,
+    pub rtt: Option<SimDuration>,
+    pub apply_time: Option<toml::Table>,
+    pub queries: IndexMap<String, RawQuery>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDbNode {
+    pub cores: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub size: u32,
+    pub acquire_timeout: Option<SimDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuery {
+    pub kind: String,
+    pub cpu: toml::Table,
+    pub io: Option<toml::Table>,
+}
+
+/// `kind = "workers"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkers {
+    pub workers: u32,
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    pub queues: IndexMap<String, RawQueue>,
+    pub jobs: IndexMap<String, RawJob>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJob {
+    pub queue: String,
+    pub service: toml::Table,
+    #[serde(default)]
+    pub failure_probability: f64,
+    #[serde(default)]
+    pub retries: u16,
+    pub backoff: Option<SimDuration>,
+}
+
+/// `kind = "cdn"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCdn {
+    pub hit_ratio: f64,
+    pub edge_latency: Option<toml::Table>,
+    pub miss_latency: Option<SimDuration>,
+}
+
+/// Rate profiles by kind.
+pub mod profile {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Steps {
+        pub steps: Vec<Step>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Step {
+        pub at: SimDuration,
+        pub multiplier: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Spike {
+        pub start: SimDuration,
+        #[serde(default)]
+        pub rise: SimDuration,
+        pub plateau: SimDuration,
+        #[serde(default)]
+        pub decay: SimDuration,
+        pub multiplier: f64,
+    }
 }
 
 /// Distribution parameters by family (the `dist` tag selects one).

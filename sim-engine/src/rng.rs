@@ -212,6 +212,12 @@ impl KeyedRng {
     pub fn next_u64(&mut self) -> u64 {
         splitmix_next(&mut self.state)
     }
+
+    /// Uniform on [0, 1).
+    #[inline]
+    pub fn uniform01(&mut self) -> f64 {
+        uniform01(self)
+    }
 }
 
 impl TryRng for KeyedRng {

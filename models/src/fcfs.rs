@@ -1,0 +1,348 @@
+//! A first-come-first-served multi-server unit, computed by the
+//! Kiefer–Wolfowitz recursion instead of simulated event by event.
+//!
+//! ```text
+//!   submit(now, demand):  start = max(now, earliest free server)
+//!                         end   = start + demand      (that server is now free at `end`)
+//! ```
+//!
+//! Because jobs are submitted in time order (the kernel's clock never goes
+//! back) and served in submission order, the start and end of a job are known
+//! the moment it arrives: its step needs a single completion event, and the
+//! unit's statistics are exact interval overlaps with the measured window
+//! rather than sampled:
+//!
+//! * busy time = Σ |[start, end) ∩ window| (utilisation = busy / (servers · window)),
+//! * waiting time = Σ |[arrival, start) ∩ window| (time-average queue length),
+//! * in-system time = Σ |[arrival, end) ∩ window|.
+//!
+//! Jobs in flight are kept in a heap ordered by end, so the number in the
+//! system is known (for capacity limits and least-busy routing) and a crash can
+//! void exactly the work that had not happened yet.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use sim_engine::{IntervalCounts, SimDuration, SimTime};
+
+/// The measured window `[from, to)` in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Window {
+    pub fn new(from: SimTime, to: SimTime) -> Self {
+        Window {
+            from: from.as_nanos(),
+            to: to.as_nanos(),
+        }
+    }
+
+    /// Length of `[a, b) ∩ window`.
+    #[inline]
+    pub fn overlap(&self, a: u64, b: u64) -> u64 {
+        let lo = a.max(self.from);
+        let hi = b.min(self.to);
+        hi.saturating_sub(lo)
+    }
+
+    pub fn contains(&self, t: u64) -> bool {
+        t >= self.from && t < self.to
+    }
+
+    pub fn len_ns(&self) -> u64 {
+        self.to - self.from
+    }
+}
+
+/// A job in flight: (end, start, arrival), ordered by end.
+type Flight = Reverse<(u64, u64, u64)>;
+
+/// Statistics of a unit over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct FcfsStats {
+    /// Jobs that arrived in the window.
+    pub arrivals: u64,
+    /// Of those, jobs that had to wait for a server.
+    pub waited: u64,
+    /// Of those, total wait and total time in the unit.
+    pub wait_ns: u128,
+    pub sojourn_ns: u128,
+    /// Jobs that finished in the window.
+    pub completed: u64,
+    /// Time-integrals over the window (ns and server·ns).
+    pub busy_ns: u128,
+    pub waiting_ns: u128,
+    pub in_system_ns: u128,
+}
+
+#[derive(Clone, Debug)]
+pub struct FcfsUnit {
+    /// Free time of each server; a min-heap.
+    free: BinaryHeap<Reverse<u64>>,
+    servers: usize,
+    in_flight: BinaryHeap<Flight>,
+    window: Window,
+    pub stats: FcfsStats,
+    /// Busy server-time per interval of the time series (whole horizon).
+    busy_series: Option<IntervalCounts>,
+}
+
+impl FcfsUnit {
+    pub fn new(servers: u32, window: Window) -> Self {
+        assert!(servers >= 1);
+        FcfsUnit {
+            free: (0..servers).map(|_| Reverse(0)).collect(),
+            servers: servers as usize,
+            in_flight: BinaryHeap::new(),
+            window,
+            stats: FcfsStats::default(),
+            busy_series: None,
+        }
+    }
+
+    /// Also records busy server-time per `interval` over `[0, horizon)`.
+    pub fn with_series(mut self, interval: SimDuration, horizon: SimDuration) -> Self {
+        self.busy_series = Some(IntervalCounts::new(interval, horizon));
+        self
+    }
+
+    pub fn servers(&self) -> u32 {
+        self.servers as u32
+    }
+
+    /// Drops jobs that have finished by `now` from the in-flight heap.
+    #[inline]
+    fn retire(&mut self, now: u64) {
+        while let Some(Reverse((end, _, _))) = self.in_flight.peek() {
+            if *end > now {
+                break;
+            }
+            self.in_flight.pop();
+        }
+    }
+
+    /// Jobs waiting or in service at `now`.
+    #[inline]
+    pub fn in_system(&mut self, now: SimTime) -> usize {
+        self.retire(now.as_nanos());
+        self.in_flight.len()
+    }
+
+    /// When a job submitted at `now` would start (without submitting it).
+    #[inline]
+    pub fn next_start(&self, now: SimTime) -> SimTime {
+        let f = self.free.peek().map(|r| r.0).unwrap_or(0);
+        SimTime::from_nanos(f.max(now.as_nanos()))
+    }
+
+    /// Queues a job of length `demand` arriving at `now`; returns its start and
+    /// end.
+    #[inline]
+    pub fn submit(&mut self, now: SimTime, demand: SimDuration) -> (SimTime, SimTime) {
+        let arr = now.as_nanos();
+        self.retire(arr);
+        let mut slot = self.free.peek_mut().expect("at least one server");
+        let start = slot.0.max(arr);
+        let end = start + demand.as_nanos();
+        slot.0 = end;
+        drop(slot);
+        self.in_flight.push(Reverse((end, start, arr)));
+        self.account(arr, start, end, 1);
+        (SimTime::from_nanos(start), SimTime::from_nanos(end))
+    }
+
+    /// Adds (sign = 1) or removes (sign = −1) a job's contribution to the
+    /// statistics.
+    #[inline]
+    fn account(&mut self, arr: u64, start: u64, end: u64, sign: i8) {
+        let w = self.window;
+        let busy = w.overlap(start, end) as u128;
+        let waiting = w.overlap(arr, start) as u128;
+        let in_system = w.overlap(arr, end) as u128;
+        if sign > 0 {
+            self.stats.busy_ns += busy;
+            self.stats.waiting_ns += waiting;
+            self.stats.in_system_ns += in_system;
+            if w.contains(arr) {
+                self.stats.arrivals += 1;
+                if start > arr {
+                    self.stats.waited += 1;
+                    self.stats.wait_ns += (start - arr) as u128;
+                }
+                self.stats.sojourn_ns += (end - arr) as u128;
+            }
+            if w.contains(end) {
+                self.stats.completed += 1;
+            }
+            if let Some(series) = &mut self.busy_series {
+                spread(series, start, end, 1.0);
+            }
+        } else {
+            self.stats.busy_ns -= busy;
+            self.stats.waiting_ns -= waiting;
+            self.stats.in_system_ns -= in_system;
+            if let Some(series) = &mut self.busy_series {
+                spread(series, start, end, -1.0);
+            }
+        }
+    }
+
+    /// The unit fails at `now`: work not yet done is voided (removed from the
+    /// statistics from `now` on) and every server is idle. Returns how many
+    /// jobs were in flight.
+    pub fn crash(&mut self, now: SimTime) -> usize {
+        let now = now.as_nanos();
+        self.retire(now);
+        let voided = self.in_flight.len();
+        let flights: Vec<Flight> = self.in_flight.drain().collect();
+        for Reverse((end, start, arr)) in flights {
+            // Remove the part of the job after `now`; what happened before
+            // `now` stays.
+            self.account(arr.max(now), start.max(now), end, -1);
+            if self.window.contains(end) {
+                self.stats.completed -= 1;
+            }
+        }
+        for mut s in self.free.drain().collect::<Vec<_>>() {
+            s.0 = s.0.min(now);
+            self.free.push(s);
+        }
+        voided
+    }
+
+    /// Time-average number of busy servers over the window, divided by servers.
+    pub fn utilization(&self) -> f64 {
+        self.stats.busy_ns as f64 / (self.servers as f64 * self.window.len_ns() as f64)
+    }
+
+    /// Time-average number waiting over the window.
+    pub fn mean_waiting(&self) -> f64 {
+        self.stats.waiting_ns as f64 / self.window.len_ns() as f64
+    }
+
+    /// Mean wait of jobs arriving in the window, ms (NaN if none).
+    pub fn mean_wait_ms(&self) -> f64 {
+        ratio(self.stats.wait_ns as f64 / 1e6, self.stats.arrivals)
+    }
+
+    /// Fraction of jobs arriving in the window that waited.
+    pub fn wait_probability(&self) -> f64 {
+        ratio(self.stats.waited as f64, self.stats.arrivals)
+    }
+
+    /// Mean time in the unit of jobs arriving in the window, ms.
+    pub fn mean_sojourn_ms(&self) -> f64 {
+        ratio(self.stats.sojourn_ns as f64 / 1e6, self.stats.arrivals)
+    }
+
+    /// Busy servers per interval, as a fraction of servers.
+    pub fn utilization_series(&self) -> Option<Vec<f64>> {
+        self.busy_series.as_ref().map(|s| {
+            let len = s.interval().as_nanos() as f64 * self.servers as f64;
+            s.values().iter().map(|b| b / len).collect()
+        })
+    }
+}
+
+/// `x / n`, NaN when `n` is zero.
+pub fn ratio(x: f64, n: u64) -> f64 {
+    if n == 0 { f64::NAN } else { x / n as f64 }
+}
+
+/// Adds `sign ×` the length of `[a, b)` falling in each interval.
+fn spread(series: &mut IntervalCounts, a: u64, b: u64, sign: f64) {
+    let step = series.interval().as_nanos();
+    let mut t = a;
+    while t < b {
+        let bin_end = (t / step + 1) * step;
+        let e = bin_end.min(b);
+        series.add(SimTime::from_nanos(t), sign * (e - t) as f64);
+        t = e;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u64) -> SimTime {
+        SimTime::from_nanos(s)
+    }
+
+    fn d(s: u64) -> SimDuration {
+        SimDuration::from_nanos(s)
+    }
+
+    #[test]
+    fn single_server_is_lindley() {
+        // Arrivals 0, 1, 2, 10 with service 3 each:
+        // starts 0, 3, 6, 10; ends 3, 6, 9, 13.
+        let mut u = FcfsUnit::new(1, Window { from: 0, to: 20 });
+        let got: Vec<(u64, u64)> = [0, 1, 2, 10]
+            .iter()
+            .map(|&a| {
+                let (s, e) = u.submit(t(a), d(3));
+                (s.as_nanos(), e.as_nanos())
+            })
+            .collect();
+        assert_eq!(got, vec![(0, 3), (3, 6), (6, 9), (10, 13)]);
+        // Busy 12 of 20; waits 0+2+4+0 = 6 over 4 arrivals; 2 of 4 waited.
+        assert!((u.utilization() - 0.6).abs() < 1e-12);
+        assert!((u.mean_waiting() - 6.0 / 20.0).abs() < 1e-12);
+        assert_eq!(u.stats.waited, 2);
+        assert_eq!(u.stats.wait_ns, 6);
+        assert_eq!(u.stats.completed, 4);
+    }
+
+    #[test]
+    fn two_servers_take_the_earliest_free() {
+        // Service 10; arrivals 0, 0, 0, 5: third waits for the first server
+        // (free at 10), fourth for the second (free at 10).
+        let mut u = FcfsUnit::new(2, Window { from: 0, to: 100 });
+        let ends: Vec<u64> = [0, 0, 0, 5]
+            .iter()
+            .map(|&a| u.submit(t(a), d(10)).1.as_nanos())
+            .collect();
+        assert_eq!(ends, vec![10, 10, 20, 20]);
+        assert_eq!(u.in_system(t(15)), 2);
+        assert_eq!(u.in_system(t(20)), 0);
+    }
+
+    #[test]
+    fn window_clips_statistics() {
+        // Window [10, 20): a job busy over [5, 15) counts 5 of busy time; its
+        // arrival at 5 is outside the window, so it is not an arrival.
+        let mut u = FcfsUnit::new(1, Window { from: 10, to: 20 });
+        u.submit(t(5), d(10));
+        assert_eq!(u.stats.busy_ns, 5);
+        assert_eq!(u.stats.arrivals, 0);
+        assert_eq!(u.stats.completed, 1);
+    }
+
+    #[test]
+    fn crash_voids_future_work_only() {
+        // Jobs at 0 (busy [0,10)) and 2 (waits [2,10), busy [10,20)); crash at 5.
+        let mut u = FcfsUnit::new(1, Window { from: 0, to: 100 });
+        u.submit(t(0), d(10));
+        u.submit(t(2), d(10));
+        assert_eq!(u.crash(t(5)), 2);
+        // Busy only [0,5); waiting only [2,5).
+        assert_eq!(u.stats.busy_ns, 5);
+        assert_eq!(u.stats.waiting_ns, 3);
+        assert_eq!(u.stats.completed, 0);
+        assert_eq!(u.in_system(t(5)), 0);
+        // The server is free again at once.
+        assert_eq!(u.submit(t(6), d(1)), (t(6), t(7)));
+    }
+
+    #[test]
+    fn series_spreads_busy_time_over_intervals() {
+        let mut u = FcfsUnit::new(1, Window { from: 0, to: 30 })
+            .with_series(SimDuration::from_nanos(10), SimDuration::from_nanos(30));
+        u.submit(t(5), d(20)); // busy [5, 25)
+        assert_eq!(u.utilization_series().unwrap(), vec![0.5, 1.0, 0.5]);
+    }
+}

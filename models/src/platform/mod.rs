@@ -1,0 +1,1213 @@
+//! The platform model: request classes flowing through tiers.
+//!
+//! ```text
+//!   client (transaction) ──attempt──► program: [cdn] → balancer → API instance ─┬─ cpu
+//!     │  timeout → give up, retry        (ops with jump targets)                ├─ cache get / set
+//!     │  (server work is not cancelled)                                         ├─ database query
+//!     └─ backoff ◄── error / rejection                                          ├─ enqueue job ─► workers
+//!                                                                               └─ end: leave instance
+//! ```
+//!
+//! A **transaction** is what a user asked for; an **attempt** is one try at
+//! it on the servers. A client that times out abandons its attempt (which
+//! runs on, using resources) and may retry after a backoff, so retries add
+//! load exactly when the system is slowest: how a spike becomes a metastable
+//! failure.
+//!
+//! **Randomness.** Each transaction takes a 64-bit key from its class's
+//! demand stream when it is created; attempt `k` uses `sub_key(key, k)`, and
+//! every draw an attempt makes at op `pc` (service time, branch, hit or miss,
+//! shard) comes from a generator keyed by `(attempt key, pc)`. A request's
+//! demands are thus fixed when it is created, by its class's stream alone:
+//! changing capacity or policy elsewhere never changes what it asks for.
+//!
+//! **Time.** FCFS resources compute a job's start and end on submission
+//! ([`crate::fcfs`]), so a step costs one `Resume` event. API admission and
+//! worker queues are event-driven. Statistics cover the measured window.
+
+mod api;
+mod cache;
+mod db;
+mod station;
+mod workers;
+
+use sim_engine::{
+    Arena, Context, KeyedRng, LatencyHistogram, Model, SimDuration, SimTime, StreamRng, Streams,
+    exp1, sub_key,
+};
+
+use crate::config::{
+    ClientPolicy, FailureAction, FailureTiming, Op, PlatformConfig, RateProfile, TierKind,
+};
+use crate::fcfs::Window;
+use crate::results::{
+    ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
+    TierResult, UnitResult,
+};
+
+use api::{ApiTier, Entry};
+use cache::CacheTier;
+use db::{DbTier, Outcome};
+use station::StationTier;
+use workers::WorkersTier;
+
+/// The model's events: small and `Copy`, carrying ids only.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The next candidate arrival of a class (thinned to its rate profile).
+    Arrival { class: u16 },
+    /// An attempt's pending step finished: continue its program.
+    Resume { req: u32 },
+    /// A client's patience for attempt `attempt` of a transaction ran out.
+    Timeout { txn: u32, attempt: u16 },
+    /// A transaction's backoff ended: start its next attempt.
+    Retry { txn: u32 },
+    /// Run `run` of a job ended on its worker.
+    JobDone { tier: u16, job: u32, run: u16 },
+    /// A failed job's backoff ended: queue it again.
+    JobRetry { tier: u16, job: u32 },
+    /// Failure `failure` strikes unit `unit` of its tier.
+    Fail { failure: u16, unit: u32 },
+    /// Unit `unit` recovers from failure `failure`.
+    Recover { failure: u16, unit: u32 },
+    /// End of the warm-up period.
+    WarmupEnd,
+}
+
+/// Why an attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// Turned away (no room at an instance or station): HTTP 503.
+    Rejected,
+    /// An error: a crashed node, no database connection in time.
+    Error,
+}
+
+/// Where an attempt's pending step runs: (tier, unit, epoch of the unit). A
+/// crash bumps the unit's epoch and fails the attempts found here.
+type Place = (u16, u32, u32);
+
+struct Attempt {
+    txn: u32,
+    class: u16,
+    pc: u16,
+    /// Op to continue at when the pending step finishes.
+    next_pc: u16,
+    attempt_no: u16,
+    /// Finished or failed: no further steps; freed once no event refers to it.
+    stopped: bool,
+    /// A `Resume` event for this attempt is scheduled.
+    pending_event: bool,
+    /// The client gave up on it; it still runs but answers no one.
+    abandoned: bool,
+    /// The pending step ends in this failure.
+    pending_error: Option<Failure>,
+    /// Admitted on this API instance (it holds a worker or connection there).
+    api: Option<Place>,
+    /// Waiting in this instance's backlog.
+    queued_on: Option<Place>,
+    at: Option<Place>,
+    key: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TxnState {
+    Active,
+    Backoff,
+    Done,
+}
+
+struct Txn {
+    class: u16,
+    created: SimTime,
+    measured: bool,
+    attempt_no: u16,
+    current: u32,
+    state: TxnState,
+    /// Timeout and Retry events outstanding.
+    pending: u8,
+    key: u64,
+}
+
+struct Job {
+    tier: u16,
+    kind: u16,
+    queue: u16,
+    enqueued: SimTime,
+    key: u64,
+    /// Runs started so far.
+    run: u16,
+    worker: Option<u32>,
+    /// JobDone and JobRetry events outstanding.
+    pending: u8,
+    done: bool,
+}
+
+struct ClassState {
+    arrivals: StreamRng,
+    demands: StreamRng,
+    /// Mean candidate gap of the thinning envelope, seconds.
+    envelope_gap_s: f64,
+    envelope_multiplier: f64,
+    counts: RequestCounts,
+    client: ClientCounts,
+    latency: LatencyHistogram,
+    series: ClassSeries,
+}
+
+enum Tier {
+    Station(StationTier),
+    Api(ApiTier),
+    Cache(CacheTier),
+    Database(DbTier),
+    Workers(WorkersTier),
+    Cdn { requests: u64, hits: u64 },
+}
+
+struct FailureState {
+    units: Vec<u32>,
+    /// Per unit, for random failure processes.
+    rngs: Vec<StreamRng>,
+}
+
+/// The generator of an attempt's draws at op `pc`.
+#[inline]
+fn draw(key: u64, pc: usize) -> KeyedRng {
+    KeyedRng::new(sub_key(key, pc as u64))
+}
+
+/// One replication's model state.
+pub struct Platform<'c> {
+    cfg: &'c PlatformConfig,
+    window: Window,
+    warmup_end: SimTime,
+    classes: Vec<ClassState>,
+    tiers: Vec<Tier>,
+    txns: Arena<Txn>,
+    attempts: Arena<Attempt>,
+    jobs: Arena<Job>,
+    failures: Vec<FailureState>,
+    failure_log: Vec<FailureRecord>,
+}
+
+impl<'c> Platform<'c> {
+    pub fn new(cfg: &'c PlatformConfig, streams: Streams) -> Self {
+        let interval = cfg.series_interval;
+        let window = Window::new(SimTime::at(cfg.warmup), SimTime::at(cfg.horizon));
+        let classes = cfg
+            .classes
+            .iter()
+            .map(|c| {
+                let m = c.arrivals.profile.max_multiplier();
+                ClassState {
+                    arrivals: streams.stream(&format!("arrivals/{}", c.name)),
+                    demands: streams.stream(&format!("demands/{}", c.name)),
+                    envelope_gap_s: 1.0 / (c.arrivals.rate_per_s * m),
+                    envelope_multiplier: m,
+                    counts: RequestCounts::default(),
+                    client: ClientCounts::default(),
+                    latency: LatencyHistogram::new(),
+                    series: ClassSeries::new(interval, cfg.horizon),
+                }
+            })
+            .collect();
+        let tiers = cfg
+            .tiers
+            .iter()
+            .map(|t| match &t.kind {
+                TierKind::Station(s) => Tier::Station(StationTier::new(s, window)),
+                TierKind::Api(a) => Tier::Api(ApiTier::new(
+                    a,
+                    window,
+                    streams.stream(&format!("balancer/{}", t.name)),
+                )),
+                TierKind::Cache(c) => Tier::Cache(CacheTier::new(c, window)),
+                TierKind::Database(d) => Tier::Database(DbTier::new(d, window)),
+                TierKind::Workers(w) => Tier::Workers(WorkersTier::new(w, window)),
+                TierKind::Cdn(_) => Tier::Cdn {
+                    requests: 0,
+                    hits: 0,
+                },
+            })
+            .collect::<Vec<_>>();
+        let failures = cfg
+            .failures
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let units: Vec<u32> = match f.unit {
+                    Some(u) => vec![u],
+                    None => (0..unit_count(&tiers[f.tier as usize])).collect(),
+                };
+                let rngs = units
+                    .iter()
+                    .map(|u| streams.stream(&format!("failures/{i}/{u}")))
+                    .collect();
+                FailureState { units, rngs }
+            })
+            .collect();
+        Platform {
+            cfg,
+            window,
+            warmup_end: SimTime::at(cfg.warmup),
+            classes,
+            tiers,
+            txns: Arena::new(),
+            attempts: Arena::new(),
+            jobs: Arena::new(),
+            failures,
+            failure_log: Vec::new(),
+        }
+    }
+
+    /// The events that start a run.
+    pub fn initial_events(&mut self) -> Vec<(SimTime, Event)> {
+        let mut events = Vec::new();
+        if !self.cfg.warmup.is_zero() {
+            events.push((self.warmup_end, Event::WarmupEnd));
+        }
+        for i in 0..self.classes.len() {
+            let gap = self.envelope_gap(i);
+            events.push((SimTime::at(gap), Event::Arrival { class: i as u16 }));
+        }
+        for (fi, f) in self.cfg.failures.iter().enumerate() {
+            for k in 0..self.failures[fi].units.len() {
+                let unit = self.failures[fi].units[k];
+                let at = match &f.timing {
+                    FailureTiming::At { at, .. } => *at,
+                    FailureTiming::Random { mtbf, .. } => SimDuration::from_secs_f64(
+                        exp1(&mut self.failures[fi].rngs[k]) * mtbf.as_secs_f64(),
+                    ),
+                };
+                if at < self.cfg.horizon {
+                    events.push((
+                        SimTime::at(at),
+                        Event::Fail {
+                            failure: fi as u16,
+                            unit,
+                        },
+                    ));
+                }
+            }
+        }
+        events
+    }
+
+    fn measuring(&self, now: SimTime) -> bool {
+        self.window.contains(now.as_nanos())
+    }
+
+    #[inline]
+    fn envelope_gap(&mut self, class: usize) -> SimDuration {
+        let c = &mut self.classes[class];
+        SimDuration::from_secs_f64(exp1(&mut c.arrivals) * c.envelope_gap_s)
+    }
+
+    // ---- arrivals and transactions -------------------------------------
+
+    fn arrival(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let ci = class as usize;
+        let gap = self.envelope_gap(ci);
+        ctx.schedule_in(gap, Event::Arrival { class });
+        // Thinning: keep the candidate with probability rate(t) / envelope.
+        let profile = &self.cfg.classes[ci].arrivals.profile;
+        if *profile != RateProfile::Constant {
+            let m = profile.multiplier(now.since_start());
+            let c = &mut self.classes[ci];
+            if c.arrivals.uniform() * c.envelope_multiplier >= m {
+                return;
+            }
+        }
+        let measured = self.measuring(now);
+        let c = &mut self.classes[ci];
+        let key = c.demands.next_u64();
+        if measured {
+            c.counts.arrived += 1;
+        }
+        c.series.arrivals.add(now, 1.0);
+        let txn = self.txns.insert(Txn {
+            class,
+            created: now,
+            measured,
+            attempt_no: 0,
+            current: u32::MAX,
+            state: TxnState::Active,
+            pending: 0,
+            key,
+        });
+        self.start_attempt(txn, ctx);
+    }
+
+    fn policy(&self, class: u16) -> &'c ClientPolicy {
+        &self.cfg.classes[class as usize].client
+    }
+
+    fn start_attempt(&mut self, txn: u32, ctx: &mut Context<'_, Event>) {
+        let t = &self.txns[txn];
+        let (class, attempt_no) = (t.class, t.attempt_no);
+        let key = sub_key(t.key, attempt_no as u64);
+        let req = self.attempts.insert(Attempt {
+            txn,
+            class,
+            pc: 0,
+            next_pc: 0,
+            attempt_no,
+            stopped: false,
+            pending_event: false,
+            abandoned: false,
+            pending_error: None,
+            api: None,
+            queued_on: None,
+            at: None,
+            key,
+        });
+        self.txns[txn].current = req;
+        if let Some(timeout) = self.policy(class).timeout {
+            ctx.schedule_in(
+                timeout,
+                Event::Timeout {
+                    txn,
+                    attempt: attempt_no,
+                },
+            );
+            self.txns[txn].pending += 1;
+        }
+        self.exec(req, ctx);
+    }
+
+    fn txn_succeeded(&mut self, txn: u32, attempt_no: u16, now: SimTime) {
+        let t = &mut self.txns[txn];
+        if t.state != TxnState::Active || t.attempt_no != attempt_no {
+            return;
+        }
+        t.state = TxnState::Done;
+        let (class, created, measured) = (t.class as usize, t.created, t.measured);
+        let c = &mut self.classes[class];
+        if measured {
+            c.counts.completed += 1;
+            c.latency.record(now - created);
+        }
+        c.series.completed.add(now, 1.0);
+        self.maybe_free_txn(txn);
+    }
+
+    fn txn_failed(
+        &mut self,
+        txn: u32,
+        attempt_no: u16,
+        why: Failure,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let t = &self.txns[txn];
+        if t.state != TxnState::Active || t.attempt_no != attempt_no {
+            return;
+        }
+        let policy = self.policy(t.class);
+        if policy.retry_on_error && t.attempt_no < policy.retries {
+            self.schedule_retry(txn, ctx);
+        } else {
+            self.end_txn_failed(txn, why, ctx.now());
+        }
+    }
+
+    fn end_txn_failed(&mut self, txn: u32, why: Failure, now: SimTime) {
+        let t = &mut self.txns[txn];
+        t.state = TxnState::Done;
+        let (class, measured) = (t.class as usize, t.measured);
+        let c = &mut self.classes[class];
+        if measured {
+            match why {
+                Failure::Rejected => c.counts.rejected += 1,
+                Failure::Error => c.counts.failed += 1,
+            }
+        }
+        c.series.failed.add(now, 1.0);
+        self.maybe_free_txn(txn);
+    }
+
+    fn timeout(&mut self, txn: u32, attempt_no: u16, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let t = &mut self.txns[txn];
+        t.pending -= 1;
+        if t.state != TxnState::Active || t.attempt_no != attempt_no {
+            self.maybe_free_txn(txn);
+            return;
+        }
+        let (class, current, measured) = (t.class, t.current, t.measured);
+        let a = &mut self.attempts[current];
+        a.abandoned = true;
+        let c = &mut self.classes[class as usize];
+        if measured {
+            c.client.timed_out += 1;
+        }
+        c.series.timed_out.add(now, 1.0);
+        if attempt_no < self.policy(class).retries {
+            self.schedule_retry(txn, ctx);
+        } else {
+            self.end_txn_failed(txn, Failure::Error, now);
+        }
+    }
+
+    fn schedule_retry(&mut self, txn: u32, ctx: &mut Context<'_, Event>) {
+        let t = &mut self.txns[txn];
+        t.state = TxnState::Backoff;
+        t.pending += 1;
+        let (class, k, key, measured) = (t.class, t.attempt_no as u32 + 1, t.key, t.measured);
+        let p = self.policy(class);
+        let exp = p.backoff_base.as_secs_f64() * 2f64.powi(k as i32 - 1);
+        let capped = exp.min(p.backoff_max.as_secs_f64());
+        let u = draw(key, 0xB0FF_0000 + k as usize).uniform01();
+        let delay = SimDuration::from_secs_f64(capped * (1.0 - p.jitter * u));
+        if measured {
+            self.classes[class as usize].client.retries += 1;
+        }
+        ctx.schedule_in(delay, Event::Retry { txn });
+    }
+
+    fn retry(&mut self, txn: u32, ctx: &mut Context<'_, Event>) {
+        let t = &mut self.txns[txn];
+        t.pending -= 1;
+        debug_assert!(t.state == TxnState::Backoff);
+        t.attempt_no += 1;
+        t.state = TxnState::Active;
+        self.start_attempt(txn, ctx);
+    }
+
+    fn maybe_free_txn(&mut self, txn: u32) {
+        let t = &self.txns[txn];
+        if t.state == TxnState::Done && t.pending == 0 {
+            self.txns.remove(txn);
+        }
+    }
+
+    // ---- attempts ------------------------------------------------------
+
+    /// Runs an attempt's program from its current op until it waits.
+    fn exec(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        loop {
+            let a = &self.attempts[req];
+            let (class, pc, key) = (a.class as usize, a.pc as usize, a.key);
+            let program = &self.cfg.classes[class].program;
+            match &program[pc] {
+                Op::Jump { target } => self.attempts[req].pc = *target,
+                Op::Branch {
+                    cumulative,
+                    targets,
+                } => {
+                    let u = draw(key, pc).uniform01();
+                    let i = cumulative
+                        .iter()
+                        .position(|&c| u < c)
+                        .unwrap_or(targets.len() - 1);
+                    self.attempts[req].pc = targets[i];
+                }
+                Op::Enqueue { tier, job } => {
+                    self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
+                    self.attempts[req].pc += 1;
+                }
+                Op::ApiEnter { tier } => {
+                    let Tier::Api(api) = &mut self.tiers[*tier as usize] else {
+                        unreachable!("validated: ApiEnter names an API tier")
+                    };
+                    match api.enter(req, now) {
+                        Entry::Admitted(i) => {
+                            let epoch = api.instances[i as usize].epoch;
+                            let a = &mut self.attempts[req];
+                            a.api = Some((*tier, i, epoch));
+                            a.pc += 1;
+                        }
+                        Entry::Queued(i) => {
+                            let epoch = api.instances[i as usize].epoch;
+                            self.attempts[req].queued_on = Some((*tier, i, epoch));
+                            return;
+                        }
+                        Entry::Rejected => {
+                            self.fail(req, Failure::Rejected, ctx);
+                            return;
+                        }
+                    }
+                }
+                Op::Cpu { demand } => {
+                    let (tier, inst, epoch) = self.attempts[req]
+                        .api
+                        .expect("validated: Cpu after ApiEnter");
+                    let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
+                    let Tier::Api(api) = &mut self.tiers[tier as usize] else {
+                        unreachable!()
+                    };
+                    let (_, end) = api.instances[inst as usize].cpu.submit(now, d);
+                    self.wait(req, end, Some((tier, inst, epoch)), pc + 1, ctx);
+                    return;
+                }
+                Op::Station { tier, demand } => {
+                    let TierKind::Station(scfg) = &self.cfg.tiers[*tier as usize].kind else {
+                        unreachable!()
+                    };
+                    let dist = demand.as_ref().unwrap_or(&scfg.service);
+                    let d = SimDuration::from_secs_f64(dist.sample(&mut draw(key, pc)));
+                    let Tier::Station(st) = &mut self.tiers[*tier as usize] else {
+                        unreachable!()
+                    };
+                    match st.arrive(now, d) {
+                        Some(end) => {
+                            let place = (*tier, 0, st.epoch);
+                            self.wait(req, end, Some(place), pc + 1, ctx);
+                        }
+                        None => self.fail(req, Failure::Rejected, ctx),
+                    }
+                    return;
+                }
+                Op::Cdn { tier } => {
+                    let TierKind::Cdn(ccfg) = &self.cfg.tiers[*tier as usize].kind else {
+                        unreachable!()
+                    };
+                    let mut r = draw(key, pc);
+                    let hit = r.uniform01() < ccfg.hit_ratio;
+                    let measuring = self.measuring(now);
+                    if let Tier::Cdn { requests, hits } = &mut self.tiers[*tier as usize] {
+                        if measuring {
+                            *requests += 1;
+                            if hit {
+                                *hits += 1;
+                            }
+                        }
+                    }
+                    if hit {
+                        let d = SimDuration::from_secs_f64(ccfg.edge_latency.sample(&mut r));
+                        let end_pc = program.len() - 1;
+                        self.wait(req, now + d, None, end_pc, ctx);
+                    } else {
+                        self.wait(req, now + ccfg.miss_latency, None, pc + 1, ctx);
+                    }
+                    return;
+                }
+                Op::CacheGet { tier, on_hit } => {
+                    let TierKind::Cache(ccfg) = &self.cfg.tiers[*tier as usize].kind else {
+                        unreachable!()
+                    };
+                    let mut r = draw(key, pc);
+                    let service = SimDuration::from_secs_f64(ccfg.get_service.sample(&mut r));
+                    let u = r.uniform01();
+                    let Tier::Cache(cache) = &mut self.tiers[*tier as usize] else {
+                        unreachable!()
+                    };
+                    let shard = cache.shard_of(key, *tier);
+                    match cache.get(shard, now, service, u) {
+                        Some((end, hit)) => {
+                            let place = (*tier, shard, cache.shards[shard as usize].epoch);
+                            let next = if hit { *on_hit as usize } else { pc + 1 };
+                            self.wait(req, end + ccfg.rtt, Some(place), next, ctx);
+                        }
+                        // The shard is down: the application falls back to a miss.
+                        None => self.wait(req, now + ccfg.rtt, None, pc + 1, ctx),
+                    }
+                    return;
+                }
+                Op::CacheSet { tier } => {
+                    let TierKind::Cache(ccfg) = &self.cfg.tiers[*tier as usize].kind else {
+                        unreachable!()
+                    };
+                    let service =
+                        SimDuration::from_secs_f64(ccfg.set_service.sample(&mut draw(key, pc)));
+                    let Tier::Cache(cache) = &mut self.tiers[*tier as usize] else {
+                        unreachable!()
+                    };
+                    let shard = cache.shard_of(key, *tier);
+                    match cache.set(shard, now, service) {
+                        Some(end) => {
+                            let place = (*tier, shard, cache.shards[shard as usize].epoch);
+                            self.wait(req, end + ccfg.rtt, Some(place), pc + 1, ctx);
+                        }
+                        None => self.wait(req, now + ccfg.rtt, None, pc + 1, ctx),
+                    }
+                    return;
+                }
+                Op::Db { tier, query } => {
+                    let TierKind::Database(dcfg) = &self.cfg.tiers[*tier as usize].kind else {
+                        unreachable!()
+                    };
+                    let q = &dcfg.queries[*query as usize];
+                    let mut r = draw(key, pc);
+                    let cpu = SimDuration::from_secs_f64(q.cpu.sample(&mut r));
+                    let io = q.io.as_ref().map_or(SimDuration::ZERO, |d| {
+                        SimDuration::from_secs_f64(d.sample(&mut r))
+                    });
+                    let apply = SimDuration::from_secs_f64(dcfg.apply_time.sample(&mut r));
+                    let (u1, u2) = (r.uniform01(), r.uniform01());
+                    let Tier::Database(db) = &mut self.tiers[*tier as usize] else {
+                        unreachable!()
+                    };
+                    match db.query(q.write, cpu, io, apply, u1, u2, now) {
+                        Outcome::Done { node, at } => {
+                            let place = (*tier, node, db.nodes[node as usize].epoch);
+                            self.wait(req, at + dcfg.rtt, Some(place), pc + 1, ctx);
+                        }
+                        Outcome::Failed { node, at } => {
+                            let place = node.map(|n| (*tier, n, db.nodes[n as usize].epoch));
+                            self.attempts[req].pending_error = Some(Failure::Error);
+                            self.wait(req, at + dcfg.rtt, place, pc + 1, ctx);
+                        }
+                    }
+                    return;
+                }
+                Op::Delay { demand } => {
+                    let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
+                    self.wait(req, now + d, None, pc + 1, ctx);
+                    return;
+                }
+                Op::End => {
+                    self.finish(req, ctx);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The attempt waits until `until` for a step at `place`, then continues
+    /// at `next_pc`.
+    #[inline]
+    fn wait(
+        &mut self,
+        req: u32,
+        until: SimTime,
+        place: Option<Place>,
+        next_pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let a = &mut self.attempts[req];
+        a.pending_event = true;
+        a.at = place;
+        a.next_pc = next_pc as u16;
+        ctx.schedule_at(until, Event::Resume { req });
+    }
+
+    fn resume(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let a = &mut self.attempts[req];
+        a.pending_event = false;
+        a.at = None;
+        if a.stopped {
+            self.maybe_free_attempt(req);
+            return;
+        }
+        if let Some(why) = a.pending_error.take() {
+            self.fail(req, why, ctx);
+            return;
+        }
+        a.pc = a.next_pc;
+        self.exec(req, ctx);
+    }
+
+    /// The attempt completed its program.
+    fn finish(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        self.release_api(req, ctx);
+        let a = &mut self.attempts[req];
+        a.stopped = true;
+        let (txn, attempt_no, abandoned, class) = (a.txn, a.attempt_no, a.abandoned, a.class);
+        if abandoned {
+            if self.measuring(now) {
+                self.classes[class as usize].client.wasted += 1;
+            }
+        } else {
+            self.txn_succeeded(txn, attempt_no, now);
+        }
+        self.maybe_free_attempt(req);
+    }
+
+    /// The attempt failed: it stops here and its client hears of it.
+    fn fail(&mut self, req: u32, why: Failure, ctx: &mut Context<'_, Event>) {
+        self.release_api(req, ctx);
+        let a = &mut self.attempts[req];
+        a.stopped = true;
+        let (txn, attempt_no, abandoned) = (a.txn, a.attempt_no, a.abandoned);
+        if !abandoned {
+            self.txn_failed(txn, attempt_no, why, ctx);
+        }
+        self.maybe_free_attempt(req);
+    }
+
+    /// Gives back the attempt's place on its API instance; the next request
+    /// in that instance's backlog is admitted (it continues via a zero-delay
+    /// event, keeping the call stack flat).
+    fn release_api(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let Some((tier, inst, epoch)) = self.attempts[req].api.take() else {
+            return;
+        };
+        let now = ctx.now();
+        let Tier::Api(api) = &mut self.tiers[tier as usize] else {
+            unreachable!()
+        };
+        if api.instances[inst as usize].epoch != epoch {
+            return;
+        }
+        if let Some(next) = api.leave(inst, now) {
+            let a = &mut self.attempts[next];
+            a.queued_on = None;
+            a.api = Some((tier, inst, epoch));
+            let next_pc = a.pc as usize + 1;
+            self.wait(next, now, None, next_pc, ctx);
+        }
+    }
+
+    fn maybe_free_attempt(&mut self, req: u32) {
+        let a = &self.attempts[req];
+        if a.stopped && !a.pending_event {
+            self.attempts.remove(req);
+        }
+    }
+
+    // ---- background jobs -----------------------------------------------
+
+    fn enqueue_job(&mut self, tier: u16, kind: u16, key: u64, ctx: &mut Context<'_, Event>) {
+        let TierKind::Workers(wcfg) = &self.cfg.tiers[tier as usize].kind else {
+            unreachable!()
+        };
+        let queue = wcfg.jobs[kind as usize].queue;
+        let job = self.jobs.insert(Job {
+            tier,
+            kind,
+            queue,
+            enqueued: ctx.now(),
+            key,
+            run: 0,
+            worker: None,
+            pending: 0,
+            done: false,
+        });
+        self.dispatch_job(tier, job, true, ctx);
+    }
+
+    fn dispatch_job(&mut self, tier: u16, job: u32, first: bool, ctx: &mut Context<'_, Event>) {
+        let queue = self.jobs[job].queue;
+        let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
+            unreachable!()
+        };
+        if let Some(worker) = w.enqueue(job, queue, ctx.now(), first) {
+            self.run_job(tier, job, worker, ctx);
+        }
+    }
+
+    fn run_job(&mut self, tier: u16, job: u32, worker: u32, ctx: &mut Context<'_, Event>) {
+        let TierKind::Workers(wcfg) = &self.cfg.tiers[tier as usize].kind else {
+            unreachable!()
+        };
+        let j = &mut self.jobs[job];
+        j.worker = Some(worker);
+        j.run += 1;
+        j.pending += 1;
+        let d = wcfg.jobs[j.kind as usize]
+            .service
+            .sample(&mut draw(j.key, j.run as usize));
+        ctx.schedule_in(
+            SimDuration::from_secs_f64(d),
+            Event::JobDone {
+                tier,
+                job,
+                run: j.run,
+            },
+        );
+    }
+
+    fn job_done(&mut self, tier: u16, job: u32, run: u16, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let j = &mut self.jobs[job];
+        j.pending -= 1;
+        if j.run != run || j.worker.is_none() {
+            // This run died with its worker.
+            self.maybe_free_job(job);
+            return;
+        }
+        let worker = j.worker.take().expect("checked");
+        let TierKind::Workers(wcfg) = &self.cfg.tiers[tier as usize].kind else {
+            unreachable!()
+        };
+        let jcfg = &wcfg.jobs[j.kind as usize];
+        let mut r = draw(j.key, j.run as usize);
+        r.uniform01(); // the service draw's stream position is fixed
+        let failed = r.uniform01() < jcfg.failure_probability;
+        if failed {
+            self.job_failed_run(tier, job, ctx);
+        } else {
+            let enqueued = self.jobs[job].enqueued;
+            self.jobs[job].done = true;
+            let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
+                unreachable!()
+            };
+            w.record_success(enqueued, now);
+        }
+        let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
+            unreachable!()
+        };
+        if let Some(next) = w.finish_on(worker, now) {
+            self.run_job(tier, next, worker, ctx);
+        }
+        self.maybe_free_job(job);
+    }
+
+    /// A run of `job` failed: retry after backoff, or give up.
+    fn job_failed_run(&mut self, tier: u16, job: u32, ctx: &mut Context<'_, Event>) {
+        let TierKind::Workers(wcfg) = &self.cfg.tiers[tier as usize].kind else {
+            unreachable!()
+        };
+        let j = &mut self.jobs[job];
+        let jcfg = &wcfg.jobs[j.kind as usize];
+        let measuring = self.window.contains(j.enqueued.as_nanos());
+        let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
+            unreachable!()
+        };
+        if measuring {
+            w.failed_runs += 1;
+        }
+        if j.run <= jcfg.retries {
+            if measuring {
+                w.retried += 1;
+            }
+            j.pending += 1;
+            let delay = jcfg.backoff.as_secs_f64() * 2f64.powi(j.run as i32 - 1);
+            ctx.schedule_in(
+                SimDuration::from_secs_f64(delay),
+                Event::JobRetry { tier, job },
+            );
+        } else {
+            j.done = true;
+            if measuring {
+                w.dead += 1;
+            }
+        }
+    }
+
+    fn job_retry(&mut self, tier: u16, job: u32, ctx: &mut Context<'_, Event>) {
+        self.jobs[job].pending -= 1;
+        self.dispatch_job(tier, job, false, ctx);
+    }
+
+    fn maybe_free_job(&mut self, job: u32) {
+        let j = &self.jobs[job];
+        if j.done && j.pending == 0 {
+            self.jobs.remove(job);
+        }
+    }
+
+    // ---- failures ------------------------------------------------------
+
+    fn inject(&mut self, failure: u16, unit: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let fcfg = &self.cfg.failures[failure as usize];
+        let tier = fcfg.tier;
+        self.failure_log.push(FailureRecord {
+            at: now,
+            tier,
+            unit,
+            what: match fcfg.action {
+                FailureAction::Crash => "crash",
+                FailureAction::Flush => "flush",
+            },
+        });
+        match fcfg.action {
+            FailureAction::Flush => {
+                if let Tier::Cache(c) = &mut self.tiers[tier as usize] {
+                    c.flush(unit);
+                }
+            }
+            FailureAction::Crash => {
+                let first = {
+                    let dc = down_count(&mut self.tiers[tier as usize], unit);
+                    *dc += 1;
+                    *dc == 1
+                };
+                if first {
+                    self.crash(tier, unit, ctx);
+                }
+                let recover_in = match &fcfg.timing {
+                    FailureTiming::At { down_for, .. } => *down_for,
+                    FailureTiming::Random { mttr, .. } => {
+                        let k = self.failures[failure as usize]
+                            .units
+                            .iter()
+                            .position(|&u| u == unit)
+                            .expect("unit of this failure");
+                        let rng = &mut self.failures[failure as usize].rngs[k];
+                        Some(SimDuration::from_secs_f64(exp1(rng) * mttr.as_secs_f64()))
+                    }
+                };
+                if let Some(d) = recover_in {
+                    ctx.schedule_in(d, Event::Recover { failure, unit });
+                }
+            }
+        }
+    }
+
+    fn recover(&mut self, failure: u16, unit: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let fcfg = &self.cfg.failures[failure as usize];
+        let tier = fcfg.tier;
+        let last = {
+            let dc = down_count(&mut self.tiers[tier as usize], unit);
+            *dc -= 1;
+            *dc == 0
+        };
+        if last {
+            self.failure_log.push(FailureRecord {
+                at: now,
+                tier,
+                unit,
+                what: "recover",
+            });
+            match &mut self.tiers[tier as usize] {
+                Tier::Station(s) => {
+                    s.up = true;
+                    s.epoch += 1;
+                }
+                Tier::Api(a) => a.recover(unit, now),
+                Tier::Cache(c) => c.recover(unit),
+                Tier::Database(d) => d.recover(unit, now),
+                Tier::Workers(w) => w.recover(unit, now),
+                Tier::Cdn { .. } => {}
+            }
+            if matches!(self.tiers[tier as usize], Tier::Workers(_)) {
+                // Its free slots take waiting jobs at once.
+                self.fill_worker(tier, unit, ctx);
+            }
+        }
+        if let FailureTiming::Random { mtbf, .. } = &fcfg.timing {
+            let k = self.failures[failure as usize]
+                .units
+                .iter()
+                .position(|&u| u == unit)
+                .expect("unit of this failure");
+            let rng = &mut self.failures[failure as usize].rngs[k];
+            let next = SimDuration::from_secs_f64(exp1(rng) * mtbf.as_secs_f64());
+            ctx.schedule_in(next, Event::Fail { failure, unit });
+        }
+    }
+
+    /// Starts queued jobs on worker `unit` until its slots are full.
+    fn fill_worker(&mut self, tier: u16, unit: u32, ctx: &mut Context<'_, Event>) {
+        loop {
+            let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
+                unreachable!()
+            };
+            match w.next_for(unit, ctx.now()) {
+                Some(job) => self.run_job(tier, job, unit, ctx),
+                None => break,
+            }
+        }
+    }
+
+    /// Unit `unit` of `tier` goes down: the work in flight on it fails.
+    fn crash(&mut self, tier: u16, unit: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let measuring = self.measuring(now);
+        // Attempts to fail: those whose pending step runs on the unit, and
+        // for an API instance also those admitted on or queued at it.
+        let mut doomed: Vec<u32> = Vec::new();
+        let old_epoch = match &mut self.tiers[tier as usize] {
+            Tier::Station(s) => {
+                let e = s.epoch;
+                s.up = false;
+                s.epoch += 1;
+                s.unit.crash(now);
+                e
+            }
+            Tier::Api(a) => {
+                let e = a.instances[unit as usize].epoch;
+                doomed.extend(a.crash(unit, now));
+                e
+            }
+            Tier::Cache(c) => {
+                let e = c.shards[unit as usize].epoch;
+                c.crash(unit, now);
+                e
+            }
+            Tier::Database(d) => {
+                let e = d.nodes[unit as usize].epoch;
+                d.crash(unit, now);
+                e
+            }
+            Tier::Workers(w) => {
+                w.crash(unit, now);
+                let running: Vec<u32> = self
+                    .jobs
+                    .iter()
+                    .filter(|(_, j)| j.tier == tier && j.worker == Some(unit) && !j.done)
+                    .map(|(id, _)| id)
+                    .collect();
+                for job in running {
+                    // Its pending JobDone is now stale (no worker).
+                    self.jobs[job].worker = None;
+                    self.job_failed_run(tier, job, ctx);
+                }
+                return;
+            }
+            Tier::Cdn { .. } => return,
+        };
+        let place = (tier, unit, old_epoch);
+        for (id, a) in self.attempts.iter() {
+            if a.stopped || doomed.contains(&id) {
+                continue;
+            }
+            if a.at == Some(place) || a.api == Some(place) || a.queued_on == Some(place) {
+                doomed.push(id);
+            }
+        }
+        for &id in &doomed {
+            let a = &mut self.attempts[id];
+            if a.api.is_some_and(|p| p == place) {
+                // Its instance is gone: nothing to give back.
+                a.api = None;
+            }
+            a.queued_on = None;
+        }
+        if measuring {
+            match &mut self.tiers[tier as usize] {
+                Tier::Station(_) => {}
+                Tier::Api(a) => a.errors += doomed.len() as u64,
+                Tier::Cache(c) => c.errors += doomed.len() as u64,
+                Tier::Database(d) => d.errors += doomed.len() as u64,
+                Tier::Workers(_) | Tier::Cdn { .. } => {}
+            }
+        }
+        for id in doomed {
+            if !self.attempts[id].stopped {
+                self.fail(id, Failure::Error, ctx);
+            }
+        }
+    }
+
+    // ---- results ---------------------------------------------------------
+
+    fn warmup_end(&mut self, now: SimTime) {
+        for tier in &mut self.tiers {
+            match tier {
+                Tier::Api(a) => a.restart_statistics(now),
+                Tier::Workers(w) => w.restart_statistics(now),
+                _ => {}
+            }
+        }
+    }
+
+    /// Collects the replication's results at the end of the run.
+    pub fn finish_run(mut self, now: SimTime, replication: u64, events: u64) -> ReplicationResult {
+        for (_, t) in self.txns.iter() {
+            if t.measured && t.state != TxnState::Done {
+                self.classes[t.class as usize].counts.in_flight += 1;
+            }
+        }
+        let classes = self
+            .classes
+            .into_iter()
+            .zip(&self.cfg.classes)
+            .map(|(state, cfg)| ClassResult {
+                name: cfg.name.clone(),
+                counts: state.counts,
+                client: state.client,
+                latency: state.latency,
+                series: state.series,
+            })
+            .collect();
+        let tiers = self
+            .tiers
+            .iter()
+            .zip(&self.cfg.tiers)
+            .map(|(state, cfg)| {
+                let (metrics, units, unit_prefix) = match state {
+                    Tier::Station(s) => (s.metrics(), Vec::new(), ""),
+                    Tier::Api(a) => (a.metrics(now), a.unit_metrics(), "instance"),
+                    Tier::Cache(c) => (c.metrics(), c.unit_metrics(), "shard"),
+                    Tier::Database(d) => (d.metrics(), d.unit_metrics(), "node"),
+                    Tier::Workers(w) => (w.metrics(now), Vec::new(), ""),
+                    Tier::Cdn { requests, hits } => {
+                        let secs = self.window.len_ns() as f64 / 1e9;
+                        let hit_ratio = if *requests == 0 {
+                            f64::NAN
+                        } else {
+                            *hits as f64 / *requests as f64
+                        };
+                        (
+                            vec![
+                                ("utilization", 0.0),
+                                ("queue_wait_ms", 0.0),
+                                ("queue_length", 0.0),
+                                ("throughput_per_s", *requests as f64 / secs),
+                                ("hit_ratio", hit_ratio),
+                                ("edge_hits", *hits as f64),
+                                ("origin_requests", (*requests - *hits) as f64),
+                            ],
+                            Vec::new(),
+                            "",
+                        )
+                    }
+                };
+                let units = units
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, metrics)| UnitResult {
+                        name: match (state, i) {
+                            (Tier::Database(_), 0) => "primary".to_string(),
+                            (Tier::Database(_), i) => format!("replica-{i}"),
+                            _ => format!("{unit_prefix}-{i}"),
+                        },
+                        metrics,
+                    })
+                    .collect();
+                TierResult {
+                    name: cfg.name.clone(),
+                    kind: cfg.kind.label(),
+                    metrics,
+                    units,
+                }
+            })
+            .collect();
+        ReplicationResult {
+            replication,
+            events,
+            measured: self.cfg.measured(),
+            classes,
+            tiers,
+            failures: self.failure_log,
+        }
+    }
+}
+
+fn unit_count(tier: &Tier) -> u32 {
+    match tier {
+        Tier::Station(_) => 1,
+        Tier::Api(a) => a.instances.len() as u32,
+        Tier::Cache(c) => c.shards.len() as u32,
+        Tier::Database(d) => d.nodes.len() as u32,
+        Tier::Workers(w) => w.workers.len() as u32,
+        Tier::Cdn { .. } => 0,
+    }
+}
+
+fn down_count(tier: &mut Tier, unit: u32) -> &mut u32 {
+    match tier {
+        Tier::Station(s) => &mut s.down_count,
+        Tier::Api(a) => &mut a.instances[unit as usize].down_count,
+        Tier::Cache(c) => &mut c.shards[unit as usize].down_count,
+        Tier::Database(d) => &mut d.nodes[unit as usize].down_count,
+        Tier::Workers(w) => &mut w.workers[unit as usize].down_count,
+        Tier::Cdn { .. } => unreachable!("validated: no failures on a CDN"),
+    }
+}
+
+impl Model for Platform<'_> {
+    type Event = Event;
+
+    #[inline]
+    fn handle(&mut self, event: Event, ctx: &mut Context<'_, Event>) {
+        match event {
+            Event::Arrival { class } => self.arrival(class, ctx),
+            Event::Resume { req } => self.resume(req, ctx),
+            Event::Timeout { txn, attempt } => self.timeout(txn, attempt, ctx),
+            Event::Retry { txn } => self.retry(txn, ctx),
+            Event::JobDone { tier, job, run } => self.job_done(tier, job, run, ctx),
+            Event::JobRetry { tier, job } => self.job_retry(tier, job, ctx),
+            Event::Fail { failure, unit } => self.inject(failure, unit, ctx),
+            Event::Recover { failure, unit } => self.recover(failure, unit, ctx),
+            Event::WarmupEnd => self.warmup_end(ctx.now()),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! A generic FCFS station: `servers` identical servers, an optional capacity.
+
+use sim_engine::{SimDuration, SimTime};
+
+use crate::config::StationConfig;
+use crate::fcfs::{FcfsUnit, Window, ratio};
+
+pub(crate) struct StationTier {
+    pub unit: FcfsUnit,
+    capacity: usize,
+    window: Window,
+    pub up: bool,
+    pub epoch: u32,
+    pub down_count: u32,
+    pub offered: u64,
+    pub rejected: u64,
+}
+
+impl StationTier {
+    pub fn new(cfg: &StationConfig, window: Window) -> Self {
+        StationTier {
+            unit: FcfsUnit::new(cfg.servers, window),
+            capacity: cfg.capacity.map_or(usize::MAX, |k| k as usize),
+            window,
+            up: true,
+            epoch: 0,
+            down_count: 0,
+            offered: 0,
+            rejected: 0,
+        }
+    }
+
+    /// A request arrives: `Some(end)` when it will leave, `None` when it is
+    /// rejected (station full or down).
+    #[inline]
+    pub fn arrive(&mut self, now: SimTime, demand: SimDuration) -> Option<SimTime> {
+        let measuring = self.window.contains(now.as_nanos());
+        if measuring {
+            self.offered += 1;
+        }
+        if !self.up || self.unit.in_system(now) >= self.capacity {
+            if measuring {
+                self.rejected += 1;
+            }
+            return None;
+        }
+        Some(self.unit.submit(now, demand).1)
+    }
+
+    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
+        let u = &self.unit;
+        let secs = self.window.len_ns() as f64 / 1e9;
+        vec![
+            ("utilization", u.utilization()),
+            ("queue_wait_ms", u.mean_wait_ms()),
+            ("queue_length", u.mean_waiting()),
+            ("wait_probability", u.wait_probability()),
+            ("response_ms", u.mean_sojourn_ms()),
+            ("throughput_per_s", u.stats.completed as f64 / secs),
+            ("arrivals", self.offered as f64),
+            ("completed", u.stats.completed as f64),
+            ("rejected", self.rejected as f64),
+            ("rejection_ratio", ratio(self.rejected as f64, self.offered)),
+        ]
+    }
+}

@@ -1,0 +1,219 @@
+//! Background workers (Celery, BullMQ): named queues with priorities, worker
+//! processes each running up to `concurrency` jobs, retries with backoff.
+//!
+//! ```text
+//!   enqueue ─► queue (by priority, FIFO within) ─► free worker slot ─► run ─┬─► done
+//!                         ▲                                               └─► failed ─► backoff ─┘ (or dead)
+//! ```
+//!
+//! Event-driven: a free slot takes the head of the highest-priority non-empty
+//! queue, so service order is not arrival order.
+
+use std::collections::VecDeque;
+
+use sim_engine::{LatencyHistogram, SimTime, TimeWeighted};
+
+use crate::config::WorkersConfig;
+use crate::fcfs::{Window, ratio};
+
+pub(crate) struct Worker {
+    pub up: bool,
+    pub running: u32,
+    pub down_count: u32,
+}
+
+pub(crate) struct WorkersTier {
+    pub workers: Vec<Worker>,
+    concurrency: u32,
+    /// Waiting jobs per queue, with the time each joined.
+    queues: Vec<VecDeque<(u32, SimTime)>>,
+    /// Queue indices, highest priority first.
+    order: Vec<usize>,
+    depth: usize,
+    running: u32,
+    window: Window,
+    pub depth_tw: TimeWeighted,
+    pub depth_max: usize,
+    pub busy_tw: TimeWeighted,
+    pub up_slots_tw: TimeWeighted,
+    pub enqueued: u64,
+    pub started: u64,
+    pub wait_ns: u128,
+    pub completed: u64,
+    pub failed_runs: u64,
+    pub retried: u64,
+    pub dead: u64,
+    /// Enqueue to successful completion, retries included.
+    pub latency: LatencyHistogram,
+}
+
+impl WorkersTier {
+    pub fn new(cfg: &WorkersConfig, window: Window) -> Self {
+        let mut order: Vec<usize> = (0..cfg.queues.len()).collect();
+        // Stable: equal priorities keep their file order.
+        order.sort_by_key(|&i| std::cmp::Reverse(cfg.queues[i].priority));
+        WorkersTier {
+            workers: (0..cfg.workers)
+                .map(|_| Worker {
+                    up: true,
+                    running: 0,
+                    down_count: 0,
+                })
+                .collect(),
+            concurrency: cfg.concurrency,
+            queues: cfg.queues.iter().map(|_| VecDeque::new()).collect(),
+            order,
+            depth: 0,
+            running: 0,
+            window,
+            depth_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
+            depth_max: 0,
+            busy_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
+            up_slots_tw: TimeWeighted::new(SimTime::ZERO, (cfg.workers * cfg.concurrency) as f64),
+            enqueued: 0,
+            started: 0,
+            wait_ns: 0,
+            completed: 0,
+            failed_runs: 0,
+            retried: 0,
+            dead: 0,
+            latency: LatencyHistogram::new(),
+        }
+    }
+
+    fn measuring(&self, t: SimTime) -> bool {
+        self.window.contains(t.as_nanos())
+    }
+
+    /// A worker with a free slot, if any (lowest index first).
+    fn free_worker(&self) -> Option<u32> {
+        self.workers
+            .iter()
+            .position(|w| w.up && w.running < self.concurrency)
+            .map(|i| i as u32)
+    }
+
+    fn set_depth(&mut self, now: SimTime, depth: usize) {
+        self.depth = depth;
+        self.depth_tw.set(now, depth as f64);
+        if self.measuring(now) {
+            self.depth_max = self.depth_max.max(depth);
+        }
+    }
+
+    fn set_running(&mut self, now: SimTime, delta: i32) {
+        self.running = (self.running as i32 + delta) as u32;
+        self.busy_tw.set(now, self.running as f64);
+    }
+
+    /// A job arrives on `queue` (first enqueue or retry). Returns the worker
+    /// to start it on now, or `None` if it waits.
+    pub fn enqueue(&mut self, job: u32, queue: u16, now: SimTime, first: bool) -> Option<u32> {
+        if first && self.measuring(now) {
+            self.enqueued += 1;
+        }
+        match self.free_worker() {
+            Some(w) => {
+                self.start_on(w, now, now);
+                Some(w)
+            }
+            None => {
+                self.queues[queue as usize].push_back((job, now));
+                self.set_depth(now, self.depth + 1);
+                None
+            }
+        }
+    }
+
+    fn start_on(&mut self, w: u32, since: SimTime, now: SimTime) {
+        self.workers[w as usize].running += 1;
+        self.set_running(now, 1);
+        if self.measuring(since) {
+            self.started += 1;
+            self.wait_ns += (now - since).as_nanos() as u128;
+        }
+    }
+
+    /// A job on worker `w` ended (success or failure): frees its slot and
+    /// returns the next job to start there, if any.
+    pub fn finish_on(&mut self, w: u32, now: SimTime) -> Option<u32> {
+        let worker = &mut self.workers[w as usize];
+        worker.running -= 1;
+        self.set_running(now, -1);
+        self.next_for(w, now)
+    }
+
+    /// The next queued job for worker `w`, highest priority first.
+    pub fn next_for(&mut self, w: u32, now: SimTime) -> Option<u32> {
+        let worker = &self.workers[w as usize];
+        if !worker.up || worker.running >= self.concurrency {
+            return None;
+        }
+        for qi in 0..self.order.len() {
+            let q = self.order[qi];
+            if let Some((job, since)) = self.queues[q].pop_front() {
+                self.set_depth(now, self.depth - 1);
+                self.start_on(w, since, now);
+                return Some(job);
+            }
+        }
+        None
+    }
+
+    pub fn record_success(&mut self, enqueued: SimTime, now: SimTime) {
+        if self.measuring(enqueued) {
+            self.completed += 1;
+            self.latency.record(now - enqueued);
+        }
+    }
+
+    pub fn crash(&mut self, w: u32, now: SimTime) {
+        let worker = &mut self.workers[w as usize];
+        let running = worker.running;
+        worker.up = false;
+        worker.running = 0;
+        self.set_running(now, -(running as i32));
+        let slots = self.up_slots();
+        self.up_slots_tw.set(now, slots as f64);
+    }
+
+    pub fn recover(&mut self, w: u32, now: SimTime) {
+        self.workers[w as usize].up = true;
+        let slots = self.up_slots();
+        self.up_slots_tw.set(now, slots as f64);
+    }
+
+    fn up_slots(&self) -> u32 {
+        self.workers.iter().filter(|w| w.up).count() as u32 * self.concurrency
+    }
+
+    pub fn restart_statistics(&mut self, now: SimTime) {
+        self.depth_tw.reset(now);
+        self.busy_tw.reset(now);
+        self.up_slots_tw.reset(now);
+        self.depth_max = self.depth;
+    }
+
+    pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
+        let secs = self.window.len_ns() as f64 / 1e9;
+        let slots = (self.workers.len() as u32 * self.concurrency) as f64;
+        vec![
+            ("utilization", self.busy_tw.mean(now) / slots),
+            (
+                "queue_wait_ms",
+                ratio(self.wait_ns as f64 / 1e6, self.started),
+            ),
+            ("queue_length", self.depth_tw.mean(now)),
+            ("throughput_per_s", self.completed as f64 / secs),
+            ("queue_depth_max", self.depth_max as f64),
+            ("job_latency_ms", self.latency.mean_ms()),
+            ("job_latency_p95_ms", self.latency.quantile_ms(0.95)),
+            ("job_latency_p99_ms", self.latency.quantile_ms(0.99)),
+            ("enqueued", self.enqueued as f64),
+            ("completed", self.completed as f64),
+            ("failed_runs", self.failed_runs as f64),
+            ("retried", self.retried as f64),
+            ("dead", self.dead as f64),
+        ]
+    }
+}

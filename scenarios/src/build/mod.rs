@@ -1,0 +1,421 @@
+//! Raw scenario → validated [`Scenario`]. Every check names the field it
+//! concerns; all problems found are reported together, not just the first.
+
+pub mod route;
+pub mod tiers;
+pub mod values;
+
+use capsim_models::{
+    Arrivals, ClassConfig, ClientPolicy, FailureAction, FailureConfig, FailureTiming,
+    PlatformConfig, RateProfile, TierConfig, TierKind,
+};
+use sim_engine::Dist;
+
+use crate::error::FieldPath;
+use crate::raw::RawScenario;
+use tiers::Checks;
+pub use values::{Problem, build_dist, serde_problem};
+
+/// A scenario ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub platform: PlatformConfig,
+}
+
+/// Limits that keep a run meaningful and its numbers in range.
+pub const MAX_REPLICATIONS: u64 = 100_000;
+const MAX_NAME_LEN: usize = 64;
+
+fn check_name(what: &str, name: &str, path: &FieldPath, c: &mut Checks) {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+    if !ok {
+        c.push(
+            path.clone(),
+            format!(
+                "{what} name \"{name}\" must be 1 to {MAX_NAME_LEN} letters, digits, '-' or '_' (it becomes a JSON key and a CSV value)"
+            ),
+        );
+    }
+}
+
+/// Units a failure can target in a tier.
+fn unit_count(kind: &TierKind) -> u32 {
+    match kind {
+        TierKind::Station(_) => 1,
+        TierKind::Api(a) => a.instances,
+        TierKind::Cache(c) => c.shards,
+        TierKind::Database(d) => 1 + d.replicas,
+        TierKind::Workers(w) => w.workers,
+        TierKind::Cdn(_) => 0,
+    }
+}
+
+/// Validates `raw` and builds the scenario, or lists every problem found.
+pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
+    let mut c = Checks::default();
+    let root = FieldPath::root();
+
+    // [scenario]
+    check_name(
+        "scenario",
+        &raw.scenario.name,
+        &root.key("scenario").key("name"),
+        &mut c,
+    );
+
+    // [simulation]
+    let sim = &raw.simulation;
+    let sp = root.key("simulation");
+    if sim.duration.is_zero() {
+        c.push(sp.key("duration"), "must be longer than zero");
+    }
+    if sim.warmup >= sim.duration && !sim.duration.is_zero() {
+        c.push(
+            sp.key("warmup"),
+            format!(
+                "the warm-up ({}) must be shorter than the duration ({}), which includes it",
+                sim.warmup, sim.duration
+            ),
+        );
+    }
+    if sim.replications < 2 {
+        c.push(
+            sp.key("replications"),
+            format!(
+                "at least 2 replications are needed for a confidence interval (got {})",
+                sim.replications
+            ),
+        );
+    } else if sim.replications > MAX_REPLICATIONS {
+        c.push(
+            sp.key("replications"),
+            format!(
+                "at most {MAX_REPLICATIONS} replications (got {})",
+                sim.replications
+            ),
+        );
+    }
+    if sim.interval.is_zero() {
+        c.push(sp.key("interval"), "must be longer than zero");
+    } else if !sim.duration.is_zero()
+        && sim.duration.as_nanos() / sim.interval.as_nanos() > 1_000_000
+    {
+        c.push(
+            sp.key("interval"),
+            format!(
+                "{} intervals of {} in {}: make the interval longer (at most 1,000,000 per run)",
+                sim.duration.as_nanos() / sim.interval.as_nanos(),
+                sim.interval,
+                sim.duration
+            ),
+        );
+    }
+    let horizon = sim.duration;
+
+    // [tiers.*]
+    let tp = root.key("tiers");
+    if raw.tiers.is_empty() {
+        c.push(tp.clone(), "define at least one tier");
+    }
+    if raw.tiers.len() > u16::MAX as usize {
+        c.push(tp.clone(), "too many tiers");
+    }
+    let mut tier_configs: Vec<TierConfig> = Vec::with_capacity(raw.tiers.len());
+    let mut default_cpu: Vec<Option<Dist>> = Vec::with_capacity(raw.tiers.len());
+    let mut broken: Vec<String> = Vec::new();
+    for (name, table) in raw.tiers {
+        let path = tp.key(&name);
+        check_name("tier", &name, &path, &mut c);
+        let cpu = tiers::api_default_cpu(&table, &path);
+        match tiers::build_tier(table, &path) {
+            Ok(kind) => {
+                tier_configs.push(TierConfig { name, kind });
+                default_cpu.push(cpu);
+            }
+            Err(ps) => {
+                broken.push(name);
+                c.0.extend(ps);
+            }
+        }
+    }
+
+    // [workload]
+    let wp = root.key("workload");
+    let workload_rate = raw.workload.as_ref().and_then(|w| w.rate_per_s);
+    if let Some(r) = workload_rate
+        && !(r.is_finite() && r > 0.0)
+    {
+        c.push(
+            wp.key("rate_per_s"),
+            format!(
+                "the arrival rate must be a number above zero, in requests per second (got {r})"
+            ),
+        );
+    }
+    let workload_profile = match raw.workload.and_then(|w| w.profile) {
+        Some(t) => c.take(values::build_profile(t, &wp.key("profile"), horizon)),
+        None => Some(RateProfile::Constant),
+    };
+
+    // [classes.*]
+    let cp = root.key("classes");
+    if raw.classes.is_empty() {
+        c.push(
+            cp.clone(),
+            "define at least one request class (the class mix is empty)",
+        );
+    }
+    if raw.classes.len() > u16::MAX as usize {
+        c.push(cp.clone(), "too many classes");
+    }
+    let uses_shares = raw.classes.values().any(|cl| cl.share.is_some());
+    if uses_shares && workload_rate.is_none() {
+        c.push(
+            wp.key("rate_per_s"),
+            "classes give a `share` of the workload: set `workload.rate_per_s`, the total rate",
+        );
+    }
+    if !uses_shares && workload_rate.is_some() {
+        c.push(
+            wp.key("rate_per_s"),
+            "`workload.rate_per_s` is shared among classes by their `share`, but no class has one",
+        );
+    }
+    let mut share_total = 0.0;
+    let mut classes = Vec::with_capacity(raw.classes.len());
+    for (name, class) in raw.classes {
+        let path = cp.key(&name);
+        check_name("class", &name, &path, &mut c);
+        let rate = match (class.rate_per_s, class.share) {
+            (Some(_), Some(_)) => {
+                c.push(
+                    path.key("share"),
+                    "give a class either `rate_per_s` or `share`, not both",
+                );
+                None
+            }
+            (Some(r), None) if uses_shares => {
+                let _ = r;
+                c.push(
+                    path.key("rate_per_s"),
+                    "other classes give a `share` of the workload: give this one a `share` too",
+                );
+                None
+            }
+            (Some(r), None) => {
+                if r.is_finite() && r > 0.0 {
+                    Some(r)
+                } else {
+                    c.push(path.key("rate_per_s"), format!("the arrival rate must be a number above zero, in requests per second (got {r})"));
+                    None
+                }
+            }
+            (None, Some(s)) => {
+                if s.is_finite() && s > 0.0 && s <= 1.0 {
+                    share_total += s;
+                    workload_rate.map(|w| w * s)
+                } else {
+                    c.push(
+                        path.key("share"),
+                        format!("a share is a fraction above 0 and at most 1 (got {s})"),
+                    );
+                    None
+                }
+            }
+            (None, None) => {
+                c.push(path.clone(), "give the class an arrival rate: `rate_per_s`, or a `share` of `workload.rate_per_s`");
+                None
+            }
+        };
+        let profile = match class.profile {
+            Some(t) => c.take(values::build_profile(t, &path.key("profile"), horizon)),
+            None => workload_profile.clone(),
+        };
+        let mut client = ClientPolicy::default();
+        if let Some(t) = class.timeout {
+            if t.is_zero() {
+                c.push(
+                    path.key("timeout"),
+                    "a timeout must be longer than zero (leave it out to wait forever)",
+                );
+            }
+            client.timeout = Some(t);
+        }
+        client.retries = class.retries;
+        if let Some(r) = class.retry_on_error {
+            client.retry_on_error = r;
+        }
+        if let Some(b) = &class.backoff {
+            if let Some(base) = b.base {
+                client.backoff_base = base;
+            }
+            if let Some(max) = b.max {
+                client.backoff_max = max;
+            }
+            if let Some(j) = b.jitter {
+                if let Some(j) = c.take(values::fraction(j, &path.key("backoff").key("jitter"))) {
+                    client.jitter = j;
+                }
+            }
+            if client.backoff_max < client.backoff_base {
+                c.push(
+                    path.key("backoff").key("max"),
+                    "the backoff cap must not be below its base",
+                );
+            }
+        }
+        if class.retries > 0 && client.timeout.is_none() && !client.retry_on_error {
+            c.push(path.key("retries"), "retries happen after a timeout or an error, but this class has no `timeout` and `retry_on_error = false`");
+        }
+        let program = match route::compile(
+            class.route,
+            &path.key("route"),
+            &tier_configs,
+            &broken,
+            &default_cpu,
+        ) {
+            Ok(p) => Some(p),
+            Err(ps) => {
+                c.0.extend(ps);
+                None
+            }
+        };
+        if let (Some(rate_per_s), Some(profile), Some(program)) = (rate, profile, program) {
+            classes.push(ClassConfig {
+                name,
+                arrivals: Arrivals {
+                    rate_per_s,
+                    profile,
+                },
+                client,
+                program,
+            });
+        }
+    }
+    if uses_shares && (share_total - 1.0).abs() > 1e-6 && c.is_empty() {
+        c.push(
+            cp.clone(),
+            format!("the classes' shares must sum to 1 (they sum to {share_total})"),
+        );
+    }
+
+    // [[failures]]
+    let fp = root.key("failures");
+    let mut failures = Vec::new();
+    for (i, f) in raw.failures.into_iter().enumerate() {
+        let path = fp.index(i);
+        let Some(tier) = tier_configs.iter().position(|t| t.name == f.tier) else {
+            if !broken.contains(&f.tier) {
+                c.push(path.key("tier"), format!("no tier named \"{}\"", f.tier));
+            }
+            continue;
+        };
+        let kind = &tier_configs[tier].kind;
+        let action = match f.action.as_str() {
+            "crash" => FailureAction::Crash,
+            "flush" => FailureAction::Flush,
+            other => {
+                c.push(
+                    path.key("action"),
+                    format!("unknown action \"{other}\" (expected crash or flush)"),
+                );
+                continue;
+            }
+        };
+        if matches!(kind, TierKind::Cdn(_)) {
+            c.push(path.key("tier"), "a CDN has no units to fail");
+            continue;
+        }
+        if action == FailureAction::Flush && !matches!(kind, TierKind::Cache(_)) {
+            c.push(path.key("action"), "only a cache can be flushed");
+            continue;
+        }
+        let units = unit_count(kind);
+        if let Some(u) = f.unit
+            && u >= units
+        {
+            c.push(
+                path.key("unit"),
+                format!("tier \"{}\" has units 0 to {} (got {u})", f.tier, units - 1),
+            );
+            continue;
+        }
+        let timing = match (f.at, f.duration, f.mtbf, f.mttr) {
+            (Some(at), down_for, None, None) => {
+                if at >= horizon {
+                    c.push(
+                        path.key("at"),
+                        format!("{at} is after the end of the run ({horizon})"),
+                    );
+                    continue;
+                }
+                if action == FailureAction::Flush && down_for.is_some() {
+                    c.push(
+                        path.key("duration"),
+                        "a flush is instantaneous: it has no duration",
+                    );
+                    continue;
+                }
+                FailureTiming::At { at, down_for }
+            }
+            (None, None, Some(mtbf), Some(mttr)) => {
+                if action == FailureAction::Flush {
+                    c.push(
+                        path.key("mtbf"),
+                        "random failures are crashes; a flush happens `at` a time",
+                    );
+                    continue;
+                }
+                if mtbf.is_zero() || mttr.is_zero() {
+                    c.push(
+                        path.key("mtbf"),
+                        "`mtbf` and `mttr` must be longer than zero",
+                    );
+                    continue;
+                }
+                FailureTiming::Random { mtbf, mttr }
+            }
+            _ => {
+                c.push(
+                    path.clone(),
+                    "give either `at` (and optionally `duration`), or `mtbf` and `mttr`",
+                );
+                continue;
+            }
+        };
+        failures.push(FailureConfig {
+            tier: tier as u16,
+            unit: f.unit,
+            action,
+            timing,
+        });
+    }
+
+    if !c.is_empty() {
+        return Err(c.0);
+    }
+    let name = raw.scenario.name;
+    Ok(Scenario {
+        platform: PlatformConfig {
+            name: name.clone(),
+            horizon,
+            warmup: sim.warmup,
+            series_interval: sim.interval,
+            classes,
+            tiers: tier_configs,
+            failures,
+        },
+        name,
+        description: raw.scenario.description,
+        seed: sim.seed,
+        replications: sim.replications,
+    })
+}

@@ -1,0 +1,536 @@
+//! Compiles a class's route (nested steps) into the model's program of ops.
+//!
+//! ```text
+//!   route = [ { cdn = "edge" },                          0: Cdn(edge)           (hit → END)
+//!             { api = "web", cpu = … },                  1: ApiEnter(web)  2: Cpu
+//!             { cache = "redis", on_miss = [             3: CacheGet(redis, on_hit → 6)
+//!                 { db = "pg", query = "read" },         4: Db(pg, read)
+//!                 { cache = "redis", op = "set" } ] },   5: CacheSet(redis)
+//!             { branch = [ { p = 0.9, route = [] },      6: Branch(0.9 → 7, 0.1 → 8)
+//!                          { p = 0.1, route = [ … ] } ] }  7: Jump(9)  8: …
+//!           ]                                            9: End
+//! ```
+//!
+//! Routes are trees by construction (steps nest, they never name each other),
+//! so a program has no cycles and always reaches `End`.
+
+use capsim_models::{Op, TierConfig, TierKind};
+use sim_engine::Dist;
+
+use super::tiers::Checks;
+use super::values::{Problem, dist_value, fraction};
+use crate::error::FieldPath;
+
+/// Deepest nesting of `on_miss` and `branch` blocks.
+pub const MAX_DEPTH: usize = 16;
+
+const VERBS: &[&str] = &[
+    "tier", "api", "cpu", "cache", "db", "enqueue", "branch", "delay", "cdn",
+];
+
+struct Compiler<'a> {
+    tiers: &'a [TierConfig],
+    /// Tiers that exist but failed to build: references to them are not
+    /// errors of the route (the tier's own errors are reported).
+    broken: &'a [String],
+    /// Each tier's default CPU burst (API tiers with a `cpu` field).
+    default_cpu: &'a [Option<Dist>],
+    ops: Vec<Op>,
+    checks: Checks,
+}
+
+/// What is known about a request at a point of its route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct State {
+    /// It is on an API instance.
+    on_api: bool,
+}
+
+pub fn compile(
+    route: Vec<toml::Value>,
+    path: &FieldPath,
+    tiers: &[TierConfig],
+    broken: &[String],
+    default_cpu: &[Option<Dist>],
+) -> Result<Vec<Op>, Vec<Problem>> {
+    let mut c = Compiler {
+        tiers,
+        broken,
+        default_cpu,
+        ops: Vec::new(),
+        checks: Checks::default(),
+    };
+    if route.is_empty() {
+        c.checks
+            .push(path.clone(), "a route needs at least one step");
+    }
+    let mut state = State { on_api: false };
+    c.block(route, path, &mut state, 0);
+    c.ops.push(Op::End);
+    if c.ops.len() > u16::MAX as usize {
+        c.checks.push(
+            path.clone(),
+            "the route is too long (more than 65,535 steps once compiled)",
+        );
+    }
+    if c.checks.is_empty() {
+        Ok(c.ops)
+    } else {
+        Err(c.checks.0)
+    }
+}
+
+impl Compiler<'_> {
+    fn here(&self) -> u16 {
+        self.ops.len() as u16
+    }
+
+    fn block(
+        &mut self,
+        steps: Vec<toml::Value>,
+        path: &FieldPath,
+        state: &mut State,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            self.checks.push(
+                path.clone(),
+                format!("steps nest more than {MAX_DEPTH} levels deep"),
+            );
+            return;
+        }
+        for (i, step) in steps.into_iter().enumerate() {
+            self.step(step, &path.index(i), state, depth);
+        }
+    }
+
+    /// The tier `name` refers to, checked to be of kind `want` (a label).
+    fn tier(&mut self, name: &toml::Value, path: &FieldPath, want: &[&str]) -> Option<u16> {
+        let Some(name) = name.as_str() else {
+            self.checks.push(
+                path.clone(),
+                format!("expected a tier name, got {}", name.type_str()),
+            );
+            return None;
+        };
+        match self.tiers.iter().position(|t| t.name == name) {
+            Some(i) => {
+                let kind = self.tiers[i].kind.label();
+                if want.contains(&kind) {
+                    Some(i as u16)
+                } else {
+                    self.checks.push(
+                        path.clone(),
+                        format!(
+                            "tier \"{name}\" is a {kind} tier; this step needs a {} tier",
+                            want.join(" or ")
+                        ),
+                    );
+                    None
+                }
+            }
+            None if self.broken.iter().any(|b| b == name) => None,
+            None => {
+                let known: Vec<&str> = self
+                    .tiers
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .chain(self.broken.iter().map(String::as_str))
+                    .collect();
+                let known = if known.is_empty() {
+                    "no tiers are defined".to_string()
+                } else {
+                    format!("tiers: {}", known.join(", "))
+                };
+                self.checks
+                    .push(path.clone(), format!("no tier named \"{name}\" ({known})"));
+                None
+            }
+        }
+    }
+
+    fn step(&mut self, step: toml::Value, path: &FieldPath, state: &mut State, depth: usize) {
+        let mut table = match step {
+            toml::Value::String(name) => {
+                // A bare name visits a station or enters an API pool.
+                let mut t = toml::Table::new();
+                t.insert("tier".into(), toml::Value::String(name));
+                t
+            }
+            toml::Value::Table(t) => t,
+            other => {
+                self.checks.push(
+                    path.clone(),
+                    format!("a step is a tier name or a table such as {{ db = \"pg\", query = \"read\" }}, got {}", other.type_str()),
+                );
+                return;
+            }
+        };
+        let verbs: Vec<&str> = VERBS
+            .iter()
+            .copied()
+            .filter(|v| table.contains_key(*v))
+            .collect();
+        let verb = match verbs.as_slice() {
+            [v] => *v,
+            [] => {
+                self.checks.push(
+                    path.clone(),
+                    format!("a step needs one of: {}", VERBS.join(", ")),
+                );
+                return;
+            }
+            many => {
+                self.checks.push(
+                    path.clone(),
+                    format!("a step does one thing; this one has {}", many.join(" and ")),
+                );
+                return;
+            }
+        };
+        let allowed: &[&str] = match verb {
+            "tier" => &["demand"],
+            "api" => &["cpu"],
+            "cache" => &["op", "on_miss"],
+            "db" => &["query"],
+            "enqueue" => &["job"],
+            _ => &[],
+        };
+        for k in table.keys() {
+            if k != verb && !allowed.contains(&k.as_str()) {
+                let also = if allowed.is_empty() {
+                    "it takes nothing else".to_string()
+                } else {
+                    format!("it also takes: {}", allowed.join(", "))
+                };
+                self.checks.push(
+                    path.key(k),
+                    format!("`{k}` does not belong in a `{verb}` step ({also})"),
+                );
+            }
+        }
+        let value = table.remove(verb).expect("verb present");
+        let vpath = path.key(verb);
+        match verb {
+            "tier" => {
+                let Some(t) = self.tier(&value, &vpath, &["station", "api"]) else {
+                    return;
+                };
+                let demand = table
+                    .remove("demand")
+                    .and_then(|d| self.checks.take(dist_value(d, &path.key("demand"))));
+                if matches!(self.tiers[t as usize].kind, TierKind::Api(_)) {
+                    self.enter_api(t, demand, path, state);
+                } else {
+                    self.ops.push(Op::Station { tier: t, demand });
+                }
+            }
+            "api" => {
+                let Some(t) = self.tier(&value, &vpath, &["api"]) else {
+                    return;
+                };
+                let cpu = table
+                    .remove("cpu")
+                    .and_then(|d| self.checks.take(dist_value(d, &path.key("cpu"))));
+                self.enter_api(t, cpu, path, state);
+            }
+            "cpu" => {
+                if !state.on_api {
+                    self.checks.push(
+                        vpath.clone(),
+                        "a `cpu` step runs on an API instance: put an `api` step before it",
+                    );
+                }
+                if let Some(d) = self.checks.take(dist_value(value, &vpath)) {
+                    self.ops.push(Op::Cpu { demand: d });
+                }
+            }
+            "cdn" => {
+                let Some(t) = self.tier(&value, &vpath, &["cdn"]) else {
+                    return;
+                };
+                if state.on_api {
+                    self.checks.push(vpath, "a CDN serves requests before they reach the API: put the `cdn` step before the `api` step");
+                    return;
+                }
+                self.ops.push(Op::Cdn { tier: t });
+            }
+            "cache" => {
+                let Some(t) = self.tier(&value, &vpath, &["cache"]) else {
+                    return;
+                };
+                let op = match table.remove("op") {
+                    None => "get".to_string(),
+                    Some(toml::Value::String(s)) if s == "get" || s == "set" => s,
+                    Some(other) => {
+                        self.checks.push(
+                            path.key("op"),
+                            format!("`op` is \"get\" or \"set\" (got {other})"),
+                        );
+                        return;
+                    }
+                };
+                let on_miss = table.remove("on_miss");
+                if op == "set" {
+                    if on_miss.is_some() {
+                        self.checks
+                            .push(path.key("on_miss"), "`on_miss` belongs to a GET, not a SET");
+                    }
+                    self.ops.push(Op::CacheSet { tier: t });
+                    return;
+                }
+                let at = self.ops.len();
+                self.ops.push(Op::CacheGet { tier: t, on_hit: 0 });
+                if let Some(block) = on_miss {
+                    match block {
+                        toml::Value::Array(steps) => {
+                            let mut inner = *state;
+                            self.block(steps, &path.key("on_miss"), &mut inner, depth + 1);
+                            if inner != *state {
+                                self.checks.push(
+                                    path.key("on_miss"),
+                                    "an `on_miss` block cannot enter an API pool",
+                                );
+                            }
+                        }
+                        other => self.checks.push(
+                            path.key("on_miss"),
+                            format!("`on_miss` is a list of steps, got {}", other.type_str()),
+                        ),
+                    }
+                }
+                let after = self.here();
+                if let Op::CacheGet { on_hit, .. } = &mut self.ops[at] {
+                    *on_hit = after;
+                }
+            }
+            "db" => {
+                let Some(t) = self.tier(&value, &vpath, &["database"]) else {
+                    return;
+                };
+                let TierKind::Database(db) = &self.tiers[t as usize].kind else {
+                    unreachable!()
+                };
+                let names: Vec<&str> = db.queries.iter().map(|q| q.name.as_str()).collect();
+                let query = match table.remove("query") {
+                    Some(toml::Value::String(q)) => match names.iter().position(|n| *n == q) {
+                        Some(i) => i as u16,
+                        None => {
+                            self.checks.push(
+                                path.key("query"),
+                                format!(
+                                    "no query type \"{q}\" in tier \"{}\" (queries: {})",
+                                    self.tiers[t as usize].name,
+                                    names.join(", ")
+                                ),
+                            );
+                            return;
+                        }
+                    },
+                    Some(other) => {
+                        self.checks.push(
+                            path.key("query"),
+                            format!("expected a query type name, got {}", other.type_str()),
+                        );
+                        return;
+                    }
+                    None if names.len() == 1 => 0,
+                    None => {
+                        self.checks.push(
+                            path.clone(),
+                            format!(
+                                "say which query: add `query = ` one of {}",
+                                names.join(", ")
+                            ),
+                        );
+                        return;
+                    }
+                };
+                self.ops.push(Op::Db { tier: t, query });
+            }
+            "enqueue" => {
+                let Some(t) = self.tier(&value, &vpath, &["workers"]) else {
+                    return;
+                };
+                let TierKind::Workers(w) = &self.tiers[t as usize].kind else {
+                    unreachable!()
+                };
+                let names: Vec<&str> = w.jobs.iter().map(|j| j.name.as_str()).collect();
+                let job = match table.remove("job") {
+                    Some(toml::Value::String(j)) => match names.iter().position(|n| *n == j) {
+                        Some(i) => i as u16,
+                        None => {
+                            self.checks.push(
+                                path.key("job"),
+                                format!(
+                                    "no job type \"{j}\" in tier \"{}\" (jobs: {})",
+                                    self.tiers[t as usize].name,
+                                    names.join(", ")
+                                ),
+                            );
+                            return;
+                        }
+                    },
+                    Some(other) => {
+                        self.checks.push(
+                            path.key("job"),
+                            format!("expected a job type name, got {}", other.type_str()),
+                        );
+                        return;
+                    }
+                    None if names.len() == 1 => 0,
+                    None => {
+                        self.checks.push(
+                            path.clone(),
+                            format!("say which job: add `job = ` one of {}", names.join(", ")),
+                        );
+                        return;
+                    }
+                };
+                self.ops.push(Op::Enqueue { tier: t, job });
+            }
+            "delay" => {
+                if let Some(d) = self.checks.take(dist_value(value, &vpath)) {
+                    self.ops.push(Op::Delay { demand: d });
+                }
+            }
+            "branch" => self.branch(value, &vpath, state, depth),
+            _ => unreachable!("verbs are listed in VERBS"),
+        }
+    }
+
+    fn enter_api(&mut self, tier: u16, cpu: Option<Dist>, path: &FieldPath, state: &mut State) {
+        if state.on_api {
+            self.checks.push(
+                path.clone(),
+                "a request is already on an API instance: a route enters one API pool",
+            );
+            return;
+        }
+        let TierKind::Api(api) = &self.tiers[tier as usize].kind else {
+            unreachable!()
+        };
+        if !api.balancer_latency.is_zero() {
+            let d = Dist::deterministic(api.balancer_latency.as_secs_f64()).expect("non-negative");
+            self.ops.push(Op::Delay { demand: d });
+        }
+        self.ops.push(Op::ApiEnter { tier });
+        state.on_api = true;
+        if let Some(d) = cpu.or_else(|| self.default_cpu[tier as usize].clone()) {
+            self.ops.push(Op::Cpu { demand: d });
+        }
+    }
+
+    fn branch(&mut self, value: toml::Value, path: &FieldPath, state: &mut State, depth: usize) {
+        let toml::Value::Array(alts) = value else {
+            self.checks.push(
+                path.clone(),
+                "`branch` is a list such as [{ p = 0.9, route = [...] }, { p = 0.1, route = [...] }]",
+            );
+            return;
+        };
+        if alts.is_empty() {
+            self.checks
+                .push(path.clone(), "a branch needs at least one alternative");
+            return;
+        }
+        let mut probs = Vec::with_capacity(alts.len());
+        let mut routes = Vec::with_capacity(alts.len());
+        for (i, alt) in alts.into_iter().enumerate() {
+            let ap = path.index(i);
+            let toml::Value::Table(mut t) = alt else {
+                self.checks
+                    .push(ap, "an alternative is a table { p = 0.5, route = [...] }");
+                return;
+            };
+            for k in t.keys() {
+                if k != "p" && k != "route" {
+                    self.checks.push(
+                        ap.key(k),
+                        format!(
+                            "`{k}` does not belong in a branch alternative (it takes p and route)"
+                        ),
+                    );
+                }
+            }
+            let p = match t.remove("p") {
+                Some(toml::Value::Float(p)) => self.checks.take(fraction(p, &ap.key("p"))),
+                Some(toml::Value::Integer(p)) => self.checks.take(fraction(p as f64, &ap.key("p"))),
+                Some(other) => {
+                    self.checks.push(
+                        ap.key("p"),
+                        format!("`p` is a probability, got {}", other.type_str()),
+                    );
+                    None
+                }
+                None => {
+                    self.checks
+                        .push(ap.clone(), "missing `p`, the alternative's probability");
+                    None
+                }
+            };
+            let route = match t.remove("route") {
+                Some(toml::Value::Array(steps)) => steps,
+                Some(other) => {
+                    self.checks.push(
+                        ap.key("route"),
+                        format!("`route` is a list of steps, got {}", other.type_str()),
+                    );
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+            probs.push(p.unwrap_or(0.0));
+            routes.push((ap.key("route"), route));
+        }
+        let total: f64 = probs.iter().sum();
+        if (total - 1.0).abs() > 1e-6 {
+            self.checks.push(
+                path.clone(),
+                format!("the alternatives' probabilities must sum to 1 (they sum to {total})"),
+            );
+        }
+        let at = self.ops.len();
+        let mut cumulative = Vec::with_capacity(probs.len());
+        let mut acc = 0.0;
+        for p in &probs {
+            acc += p;
+            cumulative.push(acc);
+        }
+        if let Some(last) = cumulative.last_mut() {
+            *last = f64::INFINITY;
+        }
+        self.ops.push(Op::Branch {
+            cumulative,
+            targets: vec![0; probs.len()],
+        });
+        let mut targets = Vec::with_capacity(routes.len());
+        let mut jumps = Vec::with_capacity(routes.len());
+        let mut ends = Vec::with_capacity(routes.len());
+        for (rp, steps) in routes {
+            targets.push(self.here());
+            let mut inner = *state;
+            self.block(steps, &rp, &mut inner, depth + 1);
+            ends.push(inner);
+            jumps.push(self.ops.len());
+            self.ops.push(Op::Jump { target: 0 });
+        }
+        let after = self.here();
+        for j in jumps {
+            self.ops[j] = Op::Jump { target: after };
+        }
+        if let Op::Branch { targets: t, .. } = &mut self.ops[at] {
+            *t = targets;
+        }
+        // After the branch the request is on an API instance only if every
+        // alternative put it there; mixing is ambiguous for later `cpu` steps.
+        if ends.iter().any(|e| e != &ends[0]) {
+            self.checks.push(
+                path.clone(),
+                "either every alternative enters an API pool or none does",
+            );
+        } else {
+            *state = ends[0];
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! Tier tables → validated tier configurations, with the documented defaults.
+
+use capsim_models::{
+    ApiConfig, Balancer, CacheConfig, CdnConfig, DatabaseConfig, JobConfig, QueryConfig,
+    QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode, WorkersConfig,
+};
+use sim_engine::{Dist, SimDuration};
+
+use super::values::{
+    Problem, at_least_one, build_dist, choice, decode, fraction, parse_size, split_tag,
+};
+use crate::error::FieldPath;
+use crate::raw::{RawApi, RawCache, RawCdn, RawDatabase, RawStation, RawWorkers};
+
+pub const TIER_KINDS: &[&str] = &["station", "api", "cache", "database", "workers", "cdn"];
+
+/// Collects problems from several checks, keeping going after the first.
+#[derive(Default)]
+pub struct Checks(pub Vec<Problem>);
+
+impl Checks {
+    pub fn take<T>(&mut self, r: Result<T, Problem>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(p) => {
+                self.0.push(p);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, path: FieldPath, message: impl Into<String>) {
+        self.0.push((path, message.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn deterministic(d: SimDuration) -> Dist {
+    Dist::deterministic(d.as_secs_f64()).expect("non-negative")
+}
+
+/// Builds a tier from its table.
+pub fn build_tier(table: toml::Table, path: &FieldPath) -> Result<TierKind, Vec<Problem>> {
+    let (kind, rest) = split_tag(table, "kind", TIER_KINDS, path).map_err(|p| vec![p])?;
+    match kind.as_str() {
+        "station" => station(rest, path).map(TierKind::Station),
+        "api" => api(rest, path).map(TierKind::Api),
+        "cache" => cache(rest, path).map(TierKind::Cache),
+        "database" => database(rest, path).map(TierKind::Database),
+        "workers" => workers(rest, path).map(TierKind::Workers),
+        "cdn" => cdn(rest, path).map(TierKind::Cdn),
+        _ => unreachable!("split_tag checked the kind"),
+    }
+}
+
+fn station(table: toml::Table, path: &FieldPath) -> Result<StationConfig, Vec<Problem>> {
+    let raw: RawStation = decode(table, path).map_err(|p| vec![p])?;
+    let mut c = Checks::default();
+    let servers = c.take(at_least_one(raw.servers, &path.key("servers")));
+    if let Some(k) = raw.capacity
+        && k < raw.servers
+    {
+        c.push(
+            path.key("capacity"),
+            format!(
+                "capacity counts requests in service too, so it must be at least `servers` ({}); got {k}",
+                raw.servers
+            ),
+        );
+    }
+    let service = c.take(build_dist(raw.service, &path.key("service")));
+    match (servers, service) {
+        (Some(servers), Some(service)) if c.is_empty() => Ok(StationConfig {
+            servers,
+            service,
+            capacity: raw.capacity,
+        }),
+        _ => Err(c.0),
+    }
+}
+
+fn api(table: toml::Table, path: &FieldPath) -> Result<ApiConfig, Vec<Problem>> {
+    let raw: RawApi = decode(table, path).map_err(|p| vec![p])?;
+    let mut c = Checks::default();
+    let instances = c.take(at_least_one(raw.instances, &path.key("instances")));
+    let cores = c.take(at_least_one(raw.cores, &path.key("cores")));
+    let mode = match raw.mode.as_deref() {
+        None => Some(WorkerMode::Sync),
+        Some(m) => c
+            .take(choice(m, &["sync", "async"], &path.key("mode")))
+            .map(|m| {
+                if m == "sync" {
+                    WorkerMode::Sync
+                } else {
+                    WorkerMode::Async
+                }
+            }),
+    };
+    let balancer = match raw.balancer.as_deref() {
+        None => Some(Balancer::RoundRobin),
+        Some(b) => c
+            .take(choice(
+                b,
+                &["round_robin", "least_connections", "random", "power_of_two"],
+                &path.key("balancer"),
+            ))
+            .map(|b| match b {
+                "round_robin" => Balancer::RoundRobin,
+                "least_connections" => Balancer::LeastConnections,
+                "random" => Balancer::Random,
+                _ => Balancer::PowerOfTwo,
+            }),
+    };
+    // Defaults: gunicorn's 2 × cores + 1 sync workers; one event loop per core.
+    let workers = match (raw.workers, mode, cores) {
+        (Some(w), _, _) => c.take(at_least_one(w, &path.key("workers"))),
+        (None, Some(WorkerMode::Sync), Some(cores)) => Some(2 * cores + 1),
+        (None, Some(WorkerMode::Async), Some(cores)) => Some(cores),
+        _ => None,
+    };
+    if raw.max_connections.is_some() && mode == Some(WorkerMode::Sync) {
+        c.push(
+            path.key("max_connections"),
+            "`max_connections` applies to async mode; in sync mode `workers` limits concurrency",
+        );
+    }
+    let max_connections = c.take(at_least_one(
+        raw.max_connections.unwrap_or(1000),
+        &path.key("max_connections"),
+    ));
+    if let Some(cpu) = raw.cpu {
+        // Validated here; the route compiler reads it again for its default.
+        c.take(build_dist(cpu, &path.key("cpu")));
+    }
+    match (instances, cores, workers, mode, balancer, max_connections) {
+        (
+            Some(instances),
+            Some(cores),
+            Some(workers),
+            Some(mode),
+            Some(balancer),
+            Some(max_connections),
+        ) if c.is_empty() => Ok(ApiConfig {
+            instances,
+            cores,
+            workers,
+            mode,
+            max_connections,
+            backlog: raw.backlog.unwrap_or(100),
+            balancer,
+            balancer_latency: raw.balancer_latency.unwrap_or(SimDuration::ZERO),
+        }),
+        _ => Err(c.0),
+    }
+}
+
+/// The default CPU burst of an API tier (its `cpu` field), if any.
+pub fn api_default_cpu(table: &toml::Table, path: &FieldPath) -> Option<Dist> {
+    let cpu = table.get("cpu")?.as_table()?.clone();
+    build_dist(cpu, &path.key("cpu")).ok()
+}
+
+fn cache(table: toml::Table, path: &FieldPath) -> Result<CacheConfig, Vec<Problem>> {
+    let raw: RawCache = decode(table, path).map_err(|p| vec![p])?;
+    let mut c = Checks::default();
+    let shards = c.take(at_least_one(raw.shards, &path.key("shards")));
+    // About 100k commands per second per shard: Redis's single thread.
+    let default_op = deterministic(SimDuration::from_micros(10));
+    let get_service = match raw.get_service {
+        Some(t) => c.take(build_dist(t, &path.key("get_service"))),
+        None => Some(default_op.clone()),
+    };
+    let set_service = match raw.set_service {
+        Some(t) => c.take(build_dist(t, &path.key("set_service"))),
+        None => Some(default_op),
+    };
+    let skew = match raw.skew {
+        Some(s) if !(s.is_finite() && (0.0..1.0).contains(&s)) => {
+            c.push(
+                path.key("skew"),
+                format!("skew must be at least 0 and below 1 (got {s})"),
+            );
+            None
+        }
+        Some(s) => Some(s),
+        None => Some(0.8),
+    };
+    let object_size = match &raw.object_size {
+        Some(s) => c.take(parse_size(s, &path.key("object_size"))),
+        None => Some(1024),
+    };
+    let memory = raw
+        .memory
+        .as_ref()
+        .and_then(|m| c.take(parse_size(m, &path.key("memory"))));
+    let working_set = raw
+        .working_set
+        .as_ref()
+        .and_then(|w| c.take(parse_size(w, &path.key("working_set"))));
+    let hit_ratio = match (
+        raw.hit_ratio,
+        raw.memory.is_some(),
+        raw.working_set.is_some(),
+    ) {
+        (Some(h), false, false) => c.take(fraction(h, &path.key("hit_ratio"))),
+        (None, true, true) => match (memory, working_set, skew) {
+            // Popularity density ∝ r^(−skew) over the key space: caching the
+            // most popular fraction x serves x^(1−skew) of requests.
+            (Some(m), Some(w), Some(s)) => Some((m as f64 / w as f64).min(1.0).powf(1.0 - s)),
+            _ => None,
+        },
+        (Some(_), _, _) => {
+            c.push(
+                path.key("hit_ratio"),
+                "give either `hit_ratio`, or `memory` and `working_set` to derive it, not both",
+            );
+            None
+        }
+        (None, true, false) => {
+            c.push(
+                path.key("working_set"),
+                "`memory` needs `working_set` to derive the hit ratio",
+            );
+            None
+        }
+        (None, false, true) => {
+            c.push(
+                path.key("memory"),
+                "`working_set` needs `memory` to derive the hit ratio",
+            );
+            None
+        }
+        (None, false, false) => {
+            c.push(
+                path.clone(),
+                "a cache needs `hit_ratio`, or `memory` and `working_set` to derive it",
+            );
+            None
+        }
+    };
+    let keys = match (raw.keys, memory, object_size) {
+        (Some(0), _, _) => {
+            c.push(path.key("keys"), "must be at least 1");
+            None
+        }
+        (Some(k), _, _) => Some(k),
+        (None, Some(m), Some(o)) => Some((m / o).max(1)),
+        (None, _, _) => Some(100_000),
+    };
+    let start_warm = match raw.start.as_deref() {
+        None => Some(true),
+        Some(s) => c
+            .take(choice(s, &["warm", "cold"], &path.key("start")))
+            .map(|s| s == "warm"),
+    };
+    match (
+        shards,
+        get_service,
+        set_service,
+        skew,
+        hit_ratio,
+        keys,
+        start_warm,
+    ) {
+        (
+            Some(shards),
+            Some(get_service),
+            Some(set_service),
+            Some(skew),
+            Some(hit_ratio),
+            Some(keys),
+            Some(start_warm),
+        ) if c.is_empty() => Ok(CacheConfig {
+            shards,
+            get_service,
+            set_service,
+            rtt: raw.rtt.unwrap_or(SimDuration::from_micros(250)),
+            hit_ratio,
+            skew,
+            keys_per_shard: keys.div_ceil(shards as u64),
+            start_warm,
+        }),
+        _ => Err(c.0),
+    }
+}
+
+fn database(table: toml::Table, path: &FieldPath) -> Result<DatabaseConfig, Vec<Problem>> {
+    let raw: RawDatabase = decode(table, path).map_err(|p| vec![p])?;
+    let mut c = Checks::default();
+    let primary_cores = c.take(at_least_one(
+        raw.primary.cores,
+        &path.key("primary").key("cores"),
+    ));
+    let replica_cores = match &raw.replica {
+        Some(r) => c.take(at_least_one(r.cores, &path.key("replica").key("cores"))),
+        None => primary_cores,
+    };
+    if raw.replica.is_some() && raw.replicas == 0 {
+        c.push(
+            path.key("replica"),
+            "`replica` describes replicas, but `replicas` is 0",
+        );
+    }
+    let (pool_size, acquire_timeout) = match &raw.pool {
+        Some(p) => (
+            c.take(at_least_one(p.size, &path.key("pool").key("size"))),
+            p.acquire_timeout.unwrap_or(SimDuration::from_secs(30)),
+        ),
+        // PgBouncer's default_pool_size; SQLAlchemy's pool_timeout.
+        None => (Some(20), SimDuration::from_secs(30)),
+    };
+    let read_primary_fraction = match raw.read_primary_fraction {
+        Some(f) => c.take(fraction(f, &path.key("read_primary_fraction"))),
+        None => Some(0.0),
+    };
+    let read_routing = match raw.read_routing.as_deref() {
+        None => Some(ReadRouting::Random),
+        Some(r) => c
+            .take(choice(
+                r,
+                &["random", "round_robin", "least_busy"],
+                &path.key("read_routing"),
+            ))
+            .map(|r| match r {
+                "random" => ReadRouting::Random,
+                "round_robin" => ReadRouting::RoundRobin,
+                _ => ReadRouting::LeastBusy,
+            }),
+    };
+    let apply_time = match raw.apply_time {
+        Some(t) => c.take(build_dist(t, &path.key("apply_time"))),
+        None => Some(deterministic(SimDuration::from_micros(200))),
+    };
+    if raw.queries.is_empty() {
+        c.push(path.key("queries"), "define at least one query type");
+    }
+    let mut queries = Vec::new();
+    for (name, q) in raw.queries {
+        let qp = path.key("queries").key(&name);
+        let write = c
+            .take(choice(&q.kind, &["read", "write"], &qp.key("kind")))
+            .map(|k| k == "write");
+        let cpu = c.take(build_dist(q.cpu, &qp.key("cpu")));
+        let io = match q.io {
+            Some(t) => c.take(build_dist(t, &qp.key("io"))).map(Some),
+            None => Some(None),
+        };
+        if let (Some(write), Some(cpu), Some(io)) = (write, cpu, io) {
+            queries.push(QueryConfig {
+                name,
+                write,
+                cpu,
+                io,
+            });
+        }
+    }
+    match (
+        primary_cores,
+        replica_cores,
+        pool_size,
+        read_primary_fraction,
+        read_routing,
+        apply_time,
+    ) {
+        (
+            Some(primary_cores),
+            Some(replica_cores),
+            Some(pool_size),
+            Some(read_primary_fraction),
+            Some(read_routing),
+            Some(apply_time),
+        ) if c.is_empty() => Ok(DatabaseConfig {
+            primary_cores,
+            replicas: raw.replicas,
+            replica_cores,
+            pool_size,
+            acquire_timeout,
+            read_primary_fraction,
+            read_routing,
+            rtt: raw.rtt.unwrap_or(SimDuration::from_micros(500)),
+            apply_time,
+            queries,
+        }),
+        _ => Err(c.0),
+    }
+}
+
+fn workers(table: toml::Table, path: &FieldPath) -> Result<WorkersConfig, Vec<Problem>> {
+    let raw: RawWorkers = decode(table, path).map_err(|p| vec![p])?;
+    let mut c = Checks::default();
+    let workers = c.take(at_least_one(raw.workers, &path.key("workers")));
+    let concurrency = c.take(at_least_one(raw.concurrency, &path.key("concurrency")));
+    if raw.queues.is_empty() {
+        c.push(path.key("queues"), "define at least one queue");
+    }
+    if raw.jobs.is_empty() {
+        c.push(path.key("jobs"), "define at least one job type");
+    }
+    let queue_names: Vec<String> = raw.queues.keys().cloned().collect();
+    let queues: Vec<QueueConfig> = raw
+        .queues
+        .into_iter()
+        .map(|(name, q)| QueueConfig {
+            name,
+            priority: q.priority,
+        })
+        .collect();
+    let mut jobs = Vec::new();
+    for (name, j) in raw.jobs {
+        let jp = path.key("jobs").key(&name);
+        let queue = match queue_names.iter().position(|q| *q == j.queue) {
+            Some(q) => Some(q as u16),
+            None => {
+                c.push(
+                    jp.key("queue"),
+                    format!(
+                        "no queue named \"{}\" (queues: {})",
+                        j.queue,
+                        queue_names.join(", ")
+                    ),
+                );
+                None
+            }
+        };
+        let service = c.take(build_dist(j.service, &jp.key("service")));
+        let failure_probability = c.take(fraction(
+            j.failure_probability,
+            &jp.key("failure_probability"),
+        ));
+        if let (Some(queue), Some(service), Some(failure_probability)) =
+            (queue, service, failure_probability)
+        {
+            jobs.push(JobConfig {
+                name,
+                queue,
+                service,
+                failure_probability,
+                retries: j.retries,
+                backoff: j.backoff.unwrap_or(SimDuration::from_secs(10)),
+            });
+        }
+    }
+    match (workers, concurrency) {
+        (Some(workers), Some(concurrency)) if c.is_empty() => Ok(WorkersConfig {
+            workers,
+            concurrency,
+            queues,
+            jobs,
+        }),
+        _ => Err(c.0),
+    }
+}
+
+fn cdn(table: toml::Table, path: &FieldPath) -> Result<CdnConfig, Vec<Problem>> {
+    let raw: RawCdn = decode(table, path).map_err(|p| vec![p])?;
+    let mut c = Checks::default();
+    let hit_ratio = c.take(fraction(raw.hit_ratio, &path.key("hit_ratio")));
+    let edge_latency = match raw.edge_latency {
+        Some(t) => c.take(build_dist(t, &path.key("edge_latency"))),
+        None => Some(deterministic(SimDuration::from_millis(20))),
+    };
+    match (hit_ratio, edge_latency) {
+        (Some(hit_ratio), Some(edge_latency)) if c.is_empty() => Ok(CdnConfig {
+            hit_ratio,
+            edge_latency,
+            miss_latency: raw.miss_latency.unwrap_or(SimDuration::from_millis(5)),
+        }),
+        _ => Err(c.0),
+    }
+}

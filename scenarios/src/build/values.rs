@@ -1,0 +1,372 @@
+//! Decoding helpers shared by the builders: tagged tables, distributions,
+//! byte sizes, fractions and rate profiles, each failing with a field path.
+
+use capsim_models::RateProfile;
+use serde::de::DeserializeOwned;
+use sim_engine::{Dist, DistError, SimDuration};
+
+use crate::error::{FieldPath, Segment};
+use crate::raw::{dist, profile};
+
+/// A problem at a field.
+pub type Problem = (FieldPath, String);
+
+pub const DIST_FAMILIES: &[&str] = &[
+    "exponential",
+    "deterministic",
+    "uniform",
+    "lognormal",
+    "gamma",
+    "erlang",
+    "hyperexponential",
+    "weibull",
+    "pareto",
+    "empirical",
+];
+
+pub const PROFILE_KINDS: &[&str] = &["constant", "steps", "spike"];
+
+/// Turns a serde error found under `base` into a problem at the full path.
+pub fn serde_problem(
+    base: &FieldPath,
+    err: serde_path_to_error::Error<toml::de::Error>,
+) -> Problem {
+    let mut path = base.clone();
+    for seg in err.path().iter() {
+        match seg {
+            serde_path_to_error::Segment::Map { key } => path.0.push(Segment::Key(key.clone())),
+            serde_path_to_error::Segment::Seq { index } => path.0.push(Segment::Index(*index)),
+            serde_path_to_error::Segment::Enum { variant } => {
+                path.0.push(Segment::Key(variant.clone()))
+            }
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = err.inner().message().trim().to_string();
+    // Point an unknown key at itself rather than at its table.
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some(end) = rest.find('`')
+    {
+        path.0.push(Segment::Key(rest[..end].to_string()));
+    }
+    (path, message)
+}
+
+pub fn decode<T: DeserializeOwned>(table: toml::Table, path: &FieldPath) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| serde_problem(path, e))
+}
+
+pub fn decode_value<T: DeserializeOwned>(
+    value: toml::Value,
+    path: &FieldPath,
+) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(value).map_err(|e| serde_problem(path, e))
+}
+
+/// Splits the tag (`kind`, `dist`) off a tagged table.
+pub fn split_tag(
+    mut table: toml::Table,
+    tag: &str,
+    allowed: &[&str],
+    path: &FieldPath,
+) -> Result<(String, toml::Table), Problem> {
+    let list = allowed.join(", ");
+    match table.remove(tag) {
+        Some(toml::Value::String(s)) if allowed.contains(&s.as_str()) => Ok((s, table)),
+        Some(toml::Value::String(s)) => Err((
+            path.key(tag),
+            format!("unknown {tag} \"{s}\" (expected one of: {list})"),
+        )),
+        Some(other) => Err((
+            path.key(tag),
+            format!(
+                "`{tag}` must be a string, one of: {list} (got {})",
+                other.type_str()
+            ),
+        )),
+        None => Err((path.clone(), format!("missing `{tag}` (one of: {list})"))),
+    }
+}
+
+/// One of a fixed set of words.
+pub fn choice<'a>(value: &str, allowed: &[&'a str], path: &FieldPath) -> Result<&'a str, Problem> {
+    allowed
+        .iter()
+        .find(|a| **a == value)
+        .copied()
+        .ok_or_else(|| {
+            (
+                path.clone(),
+                format!(
+                    "unknown value \"{value}\" (expected one of: {})",
+                    allowed.join(", ")
+                ),
+            )
+        })
+}
+
+/// A probability or ratio in [0, 1].
+pub fn fraction(x: f64, path: &FieldPath) -> Result<f64, Problem> {
+    if x.is_finite() && (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err((path.clone(), format!("must be between 0 and 1 (got {x})")))
+    }
+}
+
+/// A positive whole number.
+pub fn at_least_one(x: u32, path: &FieldPath) -> Result<u32, Problem> {
+    if x >= 1 {
+        Ok(x)
+    } else {
+        Err((path.clone(), "must be at least 1".into()))
+    }
+}
+
+/// Parses a byte size: `"512MB"`, `"2GB"`, `"1.5GiB"`, `"2KB"`. KB, MB, GB
+/// and TB are powers of 1024, as in Redis configuration; KiB, MiB, GiB, TiB
+/// are accepted as synonyms.
+pub fn parse_size(s: &str, path: &FieldPath) -> Result<u64, Problem> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let unit = unit.trim();
+    let scale: f64 = match unit.to_ascii_uppercase().as_str() {
+        "B" => 1.0,
+        "KB" | "KIB" => 1024.0,
+        "MB" | "MIB" => 1024.0 * 1024.0,
+        "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TB" | "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "" => {
+            return Err((
+                path.clone(),
+                format!("\"{s}\" has no unit; write e.g. \"{s}GB\" (units: B, KB, MB, GB, TB)"),
+            ));
+        }
+        _ => {
+            return Err((
+                path.clone(),
+                format!("unknown size unit \"{unit}\" in \"{s}\" (units: B, KB, MB, GB, TB)"),
+            ));
+        }
+    };
+    let n: f64 = num.parse().map_err(|_| {
+        (
+            path.clone(),
+            format!("\"{s}\" is not a size; write e.g. \"2GB\""),
+        )
+    })?;
+    let bytes = n * scale;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1e18) {
+        return Err((path.clone(), format!("\"{s}\" is not a usable size")));
+    }
+    Ok(bytes as u64)
+}
+
+fn dist_problem(path: &FieldPath, e: DistError) -> Problem {
+    let field = match &e {
+        DistError::NotPositive { param, .. }
+        | DistError::Negative { param, .. }
+        | DistError::NotFinite { param, .. } => Some(*param),
+        DistError::UniformRange { .. } => Some("max"),
+        DistError::LognormalP99BelowMean { .. } | DistError::LognormalP99TooFar { .. } => {
+            Some("p99")
+        }
+        DistError::ErlangK => Some("k"),
+        DistError::ParetoShape(_) => Some("shape"),
+        DistError::HyperNoBranches | DistError::HyperProbSum(_) => Some("branches"),
+        DistError::EmpiricalEmpty => Some("samples"),
+    };
+    let path = match field {
+        Some(f) => path.key(f),
+        None => path.clone(),
+    };
+    (path, e.to_string())
+}
+
+/// Builds a distribution from a table tagged by `dist`. Durations are in
+/// seconds inside the model.
+pub fn build_dist(table: toml::Table, path: &FieldPath) -> Result<Dist, Problem> {
+    let (family, rest) = split_tag(table, "dist", DIST_FAMILIES, path)?;
+    let s = |d: SimDuration| d.as_secs_f64();
+    let made = match family.as_str() {
+        "exponential" => {
+            let p: dist::Exponential = decode(rest, path)?;
+            Dist::exponential(s(p.mean))
+        }
+        "deterministic" => {
+            let p: dist::Deterministic = decode(rest, path)?;
+            Dist::deterministic(s(p.value))
+        }
+        "uniform" => {
+            let p: dist::Uniform = decode(rest, path)?;
+            Dist::uniform(s(p.min), s(p.max))
+        }
+        "lognormal" => {
+            let p: dist::Lognormal = decode(rest, path)?;
+            match (p.mean, p.p99, p.mu, p.sigma) {
+                (Some(mean), Some(p99), None, None) => {
+                    Dist::lognormal_from_mean_p99(s(mean), s(p99))
+                }
+                (None, None, Some(mu), Some(sigma)) => Dist::lognormal(mu, sigma),
+                _ => {
+                    return Err((
+                        path.clone(),
+                        "a lognormal needs either `mean` and `p99` (durations) or `mu` and `sigma` (of ln X, X in seconds), not a mix".into(),
+                    ));
+                }
+            }
+        }
+        "gamma" => {
+            let p: dist::Gamma = decode(rest, path)?;
+            Dist::gamma_with_mean(p.shape, s(p.mean))
+        }
+        "erlang" => {
+            let p: dist::Erlang = decode(rest, path)?;
+            Dist::erlang(p.k, s(p.mean))
+        }
+        "hyperexponential" => {
+            let p: dist::Hyperexponential = decode(rest, path)?;
+            for (i, b) in p.branches.iter().enumerate() {
+                fraction(b.p, &path.key("branches").index(i).key("p"))?;
+            }
+            let branches: Vec<(f64, f64)> = p.branches.iter().map(|b| (b.p, s(b.mean))).collect();
+            Dist::hyperexponential(&branches)
+        }
+        "weibull" => {
+            let p: dist::Weibull = decode(rest, path)?;
+            Dist::weibull(p.shape, s(p.scale))
+        }
+        "pareto" => {
+            let p: dist::Pareto = decode(rest, path)?;
+            Dist::pareto(p.shape, s(p.scale))
+        }
+        "empirical" => {
+            let p: dist::Empirical = decode(rest, path)?;
+            let xs: Vec<f64> = p.samples.iter().map(|d| s(*d)).collect();
+            Dist::empirical(&xs)
+        }
+        _ => unreachable!("split_tag checked the family"),
+    };
+    made.map_err(|e| dist_problem(path, e))
+}
+
+/// A distribution given as a TOML value at `path` (must be a table).
+pub fn dist_value(value: toml::Value, path: &FieldPath) -> Result<Dist, Problem> {
+    match value {
+        toml::Value::Table(t) => build_dist(t, path),
+        other => Err((
+            path.clone(),
+            format!(
+                "expected a distribution table such as {{ dist = \"exponential\", mean = \"5ms\" }}, got {}",
+                other.type_str()
+            ),
+        )),
+    }
+}
+
+/// Builds a rate profile from a table tagged by `kind`.
+pub fn build_profile(
+    table: toml::Table,
+    path: &FieldPath,
+    horizon: SimDuration,
+) -> Result<RateProfile, Problem> {
+    let (kind, rest) = split_tag(table, "kind", PROFILE_KINDS, path)?;
+    let multiplier = |m: f64, p: &FieldPath| -> Result<f64, Problem> {
+        if m.is_finite() && m >= 0.0 && m <= 1e6 {
+            Ok(m)
+        } else {
+            Err((
+                p.clone(),
+                format!("a rate multiplier must be between 0 and 1e6 (got {m})"),
+            ))
+        }
+    };
+    match kind.as_str() {
+        "constant" => {
+            if let Some(k) = rest.keys().next() {
+                return Err((
+                    path.key(k),
+                    "a constant profile takes no other fields".into(),
+                ));
+            }
+            Ok(RateProfile::Constant)
+        }
+        "steps" => {
+            let p: profile::Steps = decode(rest, path)?;
+            if p.steps.is_empty() {
+                return Err((path.key("steps"), "give at least one step".into()));
+            }
+            let mut out = Vec::with_capacity(p.steps.len());
+            for (i, st) in p.steps.iter().enumerate() {
+                let sp = path.key("steps").index(i);
+                if i > 0 && st.at <= p.steps[i - 1].at {
+                    return Err((
+                        sp.key("at"),
+                        "steps must be in increasing time order".into(),
+                    ));
+                }
+                out.push((st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
+            }
+            if out.iter().all(|s| s.1 == 0.0) {
+                return Err((
+                    path.key("steps"),
+                    "every step has multiplier 0: no traffic would ever arrive".into(),
+                ));
+            }
+            Ok(RateProfile::Steps(out))
+        }
+        "spike" => {
+            let p: profile::Spike = decode(rest, path)?;
+            let m = multiplier(p.multiplier, &path.key("multiplier"))?;
+            if m < 1.0 {
+                return Err((
+                    path.key("multiplier"),
+                    format!(
+                        "a spike's multiplier must be at least 1 (got {m}); use `steps` for a dip"
+                    ),
+                ));
+            }
+            if p.start >= horizon {
+                return Err((
+                    path.key("start"),
+                    format!(
+                        "the spike starts at {} but the run ends at {horizon}",
+                        p.start
+                    ),
+                ));
+            }
+            Ok(RateProfile::Spike {
+                start: p.start,
+                rise: p.rise,
+                plateau: p.plateau,
+                decay: p.decay,
+                multiplier: m,
+            })
+        }
+        _ => unreachable!("split_tag checked the kind"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        let p = FieldPath::root();
+        assert_eq!(parse_size("2GB", &p).unwrap(), 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_size("512 MB", &p).unwrap(), 512 * 1024 * 1024);
+        assert_eq!(parse_size("1.5KiB", &p).unwrap(), 1536);
+        assert!(parse_size("2", &p).unwrap_err().1.contains("no unit"));
+        assert!(
+            parse_size("2XB", &p)
+                .unwrap_err()
+                .1
+                .contains("unknown size unit")
+        );
+        assert!(parse_size("GB", &p).is_err());
+    }
+}
