@@ -78,6 +78,31 @@ pub struct FcfsStats {
     pub in_system_ns: u128,
 }
 
+/// Per-interval figures of a unit over the whole horizon.
+#[derive(Clone, Debug)]
+pub struct UnitSeries {
+    /// Busy server·ns per interval.
+    pub busy: IntervalCounts,
+    /// Waiting job·ns per interval.
+    pub waiting: IntervalCounts,
+    /// Jobs arriving per interval.
+    pub arrivals: IntervalCounts,
+    /// Jobs finishing per interval.
+    pub completed: IntervalCounts,
+}
+
+impl UnitSeries {
+    pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
+        let c = || IntervalCounts::new(interval, horizon);
+        UnitSeries {
+            busy: c(),
+            waiting: c(),
+            arrivals: c(),
+            completed: c(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct FcfsUnit {
     /// Free time of each server; a min-heap.
@@ -86,8 +111,7 @@ pub struct FcfsUnit {
     in_flight: BinaryHeap<Flight>,
     window: Window,
     pub stats: FcfsStats,
-    /// Busy server-time per interval of the time series (whole horizon).
-    busy_series: Option<IntervalCounts>,
+    pub series: Option<UnitSeries>,
 }
 
 impl FcfsUnit {
@@ -99,13 +123,13 @@ impl FcfsUnit {
             in_flight: BinaryHeap::new(),
             window,
             stats: FcfsStats::default(),
-            busy_series: None,
+            series: None,
         }
     }
 
-    /// Also records busy server-time per `interval` over `[0, horizon)`.
+    /// Also records per-interval figures over `[0, horizon)`.
     pub fn with_series(mut self, interval: SimDuration, horizon: SimDuration) -> Self {
-        self.busy_series = Some(IntervalCounts::new(interval, horizon));
+        self.series = Some(UnitSeries::new(interval, horizon));
         self
     }
 
@@ -177,15 +201,20 @@ impl FcfsUnit {
             if w.contains(end) {
                 self.stats.completed += 1;
             }
-            if let Some(series) = &mut self.busy_series {
-                spread(series, start, end, 1.0);
+            if let Some(series) = &mut self.series {
+                spread(&mut series.busy, start, end, 1.0);
+                spread(&mut series.waiting, arr, start, 1.0);
+                series.arrivals.add(SimTime::from_nanos(arr), 1.0);
+                series.completed.add(SimTime::from_nanos(end), 1.0);
             }
         } else {
             self.stats.busy_ns -= busy;
             self.stats.waiting_ns -= waiting;
             self.stats.in_system_ns -= in_system;
-            if let Some(series) = &mut self.busy_series {
-                spread(series, start, end, -1.0);
+            if let Some(series) = &mut self.series {
+                spread(&mut series.busy, start, end, -1.0);
+                spread(&mut series.waiting, arr, start, -1.0);
+                series.completed.add(SimTime::from_nanos(end), -1.0);
             }
         }
     }
@@ -238,13 +267,23 @@ impl FcfsUnit {
         ratio(self.stats.sojourn_ns as f64 / 1e6, self.stats.arrivals)
     }
 
-    /// Busy servers per interval, as a fraction of servers.
-    pub fn utilization_series(&self) -> Option<Vec<f64>> {
-        self.busy_series.as_ref().map(|s| {
-            let len = s.interval().as_nanos() as f64 * self.servers as f64;
-            s.values().iter().map(|b| b / len).collect()
+    /// Busy servers per interval, as a fraction of servers (each interval's
+    /// length from `lengths`, in ns).
+    pub fn utilization_series(&self, lengths: &[f64]) -> Option<Vec<f64>> {
+        self.series.as_ref().map(|s| {
+            s.busy
+                .values()
+                .iter()
+                .zip(lengths)
+                .map(|(b, len)| b / (len * self.servers as f64))
+                .collect()
         })
     }
+}
+
+/// The series of a unit built `with_series`.
+pub fn series_of(u: &FcfsUnit) -> &UnitSeries {
+    u.series.as_ref().expect("unit built with series")
 }
 
 /// `x / n`, NaN when `n` is zero.
@@ -343,6 +382,20 @@ mod tests {
         let mut u = FcfsUnit::new(1, Window { from: 0, to: 30 })
             .with_series(SimDuration::from_nanos(10), SimDuration::from_nanos(30));
         u.submit(t(5), d(20)); // busy [5, 25)
-        assert_eq!(u.utilization_series().unwrap(), vec![0.5, 1.0, 0.5]);
+        u.submit(t(6), d(2)); // waits [6, 25), busy [25, 27)
+        assert_eq!(
+            u.utilization_series(&[10.0, 10.0, 10.0]).unwrap(),
+            vec![0.5, 1.0, 0.7]
+        );
+        let s = u.series.as_ref().unwrap();
+        assert_eq!(s.waiting.values(), &[4.0, 10.0, 5.0]);
+        assert_eq!(s.arrivals.values(), &[2.0, 0.0, 0.0]);
+        assert_eq!(s.completed.values(), &[0.0, 0.0, 2.0]);
+        // A crash at 20 voids what had not happened yet.
+        u.crash(t(20));
+        let s = u.series.as_ref().unwrap();
+        assert_eq!(s.busy.values(), &[5.0, 10.0, 0.0]);
+        assert_eq!(s.waiting.values(), &[4.0, 10.0, 0.0]);
+        assert_eq!(s.completed.values(), &[0.0, 0.0, 0.0]);
     }
 }

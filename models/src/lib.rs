@@ -10,6 +10,7 @@ pub mod fcfs;
 pub mod platform;
 pub mod results;
 pub mod run;
+pub mod series;
 pub mod theory;
 
 pub use config::{

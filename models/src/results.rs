@@ -104,6 +104,10 @@ pub struct TierResult {
     pub kind: &'static str,
     pub metrics: Vec<(&'static str, f64)>,
     pub units: Vec<UnitResult>,
+    /// Per-interval figures over the whole horizon, in a fixed order per kind:
+    /// `arrivals`, `completed`, `errors` (counts per interval), `utilization`,
+    /// `queue_length` (interval averages), then kind-specific ones.
+    pub series: Vec<(&'static str, Vec<f64>)>,
 }
 
 impl TierResult {
@@ -112,6 +116,13 @@ impl TierResult {
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| *v)
+    }
+
+    pub fn series(&self, name: &str) -> Option<&[f64]> {
+        self.series
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_slice())
     }
 }
 

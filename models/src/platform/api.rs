@@ -12,10 +12,11 @@
 
 use std::collections::VecDeque;
 
-use sim_engine::{SimTime, StreamRng, TimeWeighted};
+use sim_engine::{IntervalAverages, IntervalCounts, SimTime, StreamRng, TimeWeighted};
 
 use crate::config::{ApiConfig, Balancer, WorkerMode};
 use crate::fcfs::{FcfsUnit, Window, ratio};
+use crate::series::{Spec, divide, sum};
 
 pub(crate) struct Instance {
     pub up: bool,
@@ -66,10 +67,16 @@ pub(crate) struct ApiTier {
     pub up_tw: TimeWeighted,
     backlog_total: u32,
     active_total: u32,
+    spec: Spec,
+    offered_series: IntervalCounts,
+    departures_series: IntervalCounts,
+    errors_series: IntervalCounts,
+    backlog_series: IntervalAverages,
+    up_series: IntervalAverages,
 }
 
 impl ApiTier {
-    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng) -> Self {
+    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng, spec: Spec) -> Self {
         let cpu_servers = match cfg.mode {
             WorkerMode::Sync => cfg.cores,
             WorkerMode::Async => cfg.cores.min(cfg.workers),
@@ -84,7 +91,7 @@ impl ApiTier {
                 epoch: 0,
                 active: 0,
                 backlog: VecDeque::new(),
-                cpu: FcfsUnit::new(cpu_servers, window),
+                cpu: FcfsUnit::new(cpu_servers, window).with_series(spec.interval, spec.horizon),
                 down_count: 0,
             })
             .collect();
@@ -107,6 +114,12 @@ impl ApiTier {
             up_tw: TimeWeighted::new(SimTime::ZERO, cfg.instances as f64),
             backlog_total: 0,
             active_total: 0,
+            spec,
+            offered_series: spec.counts(),
+            departures_series: spec.counts(),
+            errors_series: spec.counts(),
+            backlog_series: spec.averages(0.0),
+            up_series: spec.averages(cfg.instances as f64),
         }
     }
 
@@ -160,6 +173,23 @@ impl ApiTier {
     fn set_backlog(&mut self, now: SimTime, delta: i32) {
         self.backlog_total = (self.backlog_total as i32 + delta) as u32;
         self.backlog_tw.set(now, self.backlog_total as f64);
+        self.backlog_series.set(now, self.backlog_total as f64);
+    }
+
+    /// Requests that failed on this pool (its instance crashed under them).
+    pub fn add_errors(&mut self, now: SimTime, n: u64) {
+        if self.measuring(now) {
+            self.errors += n;
+        }
+        self.errors_series.add(now, n as f64);
+    }
+
+    fn reject(&mut self, now: SimTime, measuring: bool) -> Entry {
+        if measuring {
+            self.rejected += 1;
+        }
+        self.errors_series.add(now, 1.0);
+        Entry::Rejected
     }
 
     fn set_active(&mut self, now: SimTime, delta: i32) {
@@ -173,11 +203,9 @@ impl ApiTier {
         if measuring {
             self.offered += 1;
         }
+        self.offered_series.add(now, 1.0);
         let Some(i) = self.pick() else {
-            if measuring {
-                self.rejected += 1;
-            }
-            return Entry::Rejected;
+            return self.reject(now, measuring);
         };
         let limit = self.admit_limit;
         let backlog_limit = self.backlog_limit;
@@ -194,10 +222,7 @@ impl ApiTier {
             self.set_backlog(now, 1);
             Entry::Queued(i)
         } else {
-            if measuring {
-                self.rejected += 1;
-            }
-            Entry::Rejected
+            self.reject(now, measuring)
         }
     }
 
@@ -207,6 +232,7 @@ impl ApiTier {
         if self.measuring(now) {
             self.departures += 1;
         }
+        self.departures_series.add(now, 1.0);
         let inst = &mut self.instances[i as usize];
         if !inst.up {
             return None;
@@ -241,6 +267,7 @@ impl ApiTier {
         self.set_active(now, -(active as i32));
         let up = self.up_count();
         self.up_tw.set(now, up as f64);
+        self.up_series.set(now, up as f64);
         waiting
     }
 
@@ -250,6 +277,7 @@ impl ApiTier {
         inst.epoch += 1;
         let up = self.up_count();
         self.up_tw.set(now, up as f64);
+        self.up_series.set(now, up as f64);
     }
 
     pub fn restart_statistics(&mut self, now: SimTime) {
@@ -311,5 +339,28 @@ impl ApiTier {
                 ]
             })
             .collect()
+    }
+
+    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
+        let spec = self.spec;
+        let lengths = spec.lengths();
+        let end = sim_engine::SimTime::at(spec.horizon);
+        let n = spec.len();
+        let busy = sum(
+            self.instances
+                .iter()
+                .map(|i| i.cpu.series.as_ref().expect("series").busy.values()),
+            n,
+        );
+        let cores: f64 = self.instances.iter().map(|i| i.cpu.servers() as f64).sum();
+        let capacity: Vec<f64> = lengths.iter().map(|l| l * cores).collect();
+        vec![
+            ("arrivals", self.offered_series.values().to_vec()),
+            ("completed", self.departures_series.values().to_vec()),
+            ("errors", self.errors_series.values().to_vec()),
+            ("utilization", divide(&busy, &capacity)),
+            ("queue_length", self.backlog_series.finish(end)),
+            ("instances", self.up_series.finish(end)),
+        ]
     }
 }

@@ -7,10 +7,11 @@
 //! to warm (most popular keys first); a new, flushed or restarted shard
 //! starts empty and fills by one key per SET.
 
-use sim_engine::{SimDuration, SimTime};
+use sim_engine::{IntervalCounts, SimDuration, SimTime};
 
 use crate::config::CacheConfig;
-use crate::fcfs::{FcfsUnit, Window, ratio};
+use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
+use crate::series::{Spec, divide, sum};
 
 pub(crate) struct Shard {
     pub up: bool,
@@ -33,15 +34,20 @@ pub(crate) struct CacheTier {
     pub errors: u64,
     /// GETs answered as misses because their shard was down.
     pub down_misses: u64,
+    spec: Spec,
+    gets_series: IntervalCounts,
+    hits_series: IntervalCounts,
+    sets_series: IntervalCounts,
+    errors_series: IntervalCounts,
 }
 
 impl CacheTier {
-    pub fn new(cfg: &CacheConfig, window: Window) -> Self {
+    pub fn new(cfg: &CacheConfig, window: Window, spec: Spec) -> Self {
         let shards = (0..cfg.shards)
             .map(|_| Shard {
                 up: true,
                 epoch: 0,
-                unit: FcfsUnit::new(1, window),
+                unit: FcfsUnit::new(1, window).with_series(spec.interval, spec.horizon),
                 fill: if cfg.start_warm {
                     cfg.keys_per_shard
                 } else {
@@ -61,7 +67,20 @@ impl CacheTier {
             sets: 0,
             errors: 0,
             down_misses: 0,
+            spec,
+            gets_series: spec.counts(),
+            hits_series: spec.counts(),
+            sets_series: spec.counts(),
+            errors_series: spec.counts(),
         }
+    }
+
+    /// Requests that failed on this cache (their shard crashed under them).
+    pub fn add_errors(&mut self, now: SimTime, n: u64) {
+        if self.window.contains(now.as_nanos()) {
+            self.errors += n;
+        }
+        self.errors_series.add(now, n as f64);
     }
 
     /// The shard holding a request's keys.
@@ -98,6 +117,7 @@ impl CacheTier {
         if measuring {
             self.gets += 1;
         }
+        self.gets_series.add(now, 1.0);
         if !self.shards[s as usize].up {
             if measuring {
                 self.down_misses += 1;
@@ -105,8 +125,11 @@ impl CacheTier {
             return None;
         }
         let hit = u < self.hit_probability(s);
-        if hit && measuring {
-            self.hits += 1;
+        if hit {
+            if measuring {
+                self.hits += 1;
+            }
+            self.hits_series.add(now, 1.0);
         }
         let (_, end) = self.shards[s as usize].unit.submit(now, service);
         Some((end, hit))
@@ -119,6 +142,7 @@ impl CacheTier {
         if self.window.contains(now.as_nanos()) {
             self.sets += 1;
         }
+        self.sets_series.add(now, 1.0);
         let keys = self.keys_per_shard;
         let shard = &mut self.shards[s as usize];
         if !shard.up {
@@ -181,5 +205,43 @@ impl CacheTier {
                 ]
             })
             .collect()
+    }
+
+    pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        let lengths = self.spec.lengths();
+        let n = self.spec.len();
+        let shards = self.shards.len() as f64;
+        let busy = sum(
+            self.shards.iter().map(|s| series_of(&s.unit).busy.values()),
+            n,
+        );
+        let capacity: Vec<f64> = lengths.iter().map(|l| l * shards).collect();
+        let waiting = sum(
+            self.shards
+                .iter()
+                .map(|s| series_of(&s.unit).waiting.values()),
+            n,
+        );
+        let gets = self.gets_series.values().to_vec();
+        let arrivals = sum([&gets[..], self.sets_series.values()], n);
+        vec![
+            ("arrivals", arrivals),
+            (
+                "completed",
+                sum(
+                    self.shards
+                        .iter()
+                        .map(|s| series_of(&s.unit).completed.values()),
+                    n,
+                ),
+            ),
+            ("errors", self.errors_series.values().to_vec()),
+            ("utilization", divide(&busy, &capacity)),
+            ("queue_length", divide(&waiting, &lengths)),
+            ("hit_ratio", divide(self.hits_series.values(), &gets)),
+            ("gets", gets),
+            ("hits", self.hits_series.values().to_vec()),
+            ("sets", self.sets_series.values().to_vec()),
+        ]
     }
 }

@@ -10,10 +10,11 @@
 //! wait for a core, its CPU time and its I/O, and releases it at the end. Both
 //! stages are FCFS in arrival order and computed on submission.
 
-use sim_engine::{LatencyHistogram, SimDuration, SimTime};
+use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
 
 use crate::config::{DatabaseConfig, ReadRouting};
-use crate::fcfs::{FcfsUnit, Window, ratio};
+use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
+use crate::series::{Spec, divide, sum};
 
 pub(crate) struct Node {
     pub up: bool,
@@ -50,15 +51,20 @@ pub(crate) struct DbTier {
     pub errors: u64,
     pub pool_wait_ns: u128,
     pub pool_waits: u64,
+    spec: Spec,
+    queries_series: IntervalCounts,
+    reads_series: IntervalCounts,
+    writes_series: IntervalCounts,
+    errors_series: IntervalCounts,
 }
 
 impl DbTier {
-    pub fn new(cfg: &DatabaseConfig, window: Window) -> Self {
+    pub fn new(cfg: &DatabaseConfig, window: Window, spec: Spec) -> Self {
         let node = |cores: u32| Node {
             up: true,
             epoch: 0,
-            pool: FcfsUnit::new(cfg.pool_size, window),
-            cores: FcfsUnit::new(cores, window),
+            pool: FcfsUnit::new(cfg.pool_size, window).with_series(spec.interval, spec.horizon),
+            cores: FcfsUnit::new(cores, window).with_series(spec.interval, spec.horizon),
             down_count: 0,
             apply_free: 0,
             last_commit: 0,
@@ -79,6 +85,11 @@ impl DbTier {
             window,
             errors: 0,
             pool_wait_ns: 0,
+            spec,
+            queries_series: spec.counts(),
+            reads_series: spec.counts(),
+            writes_series: spec.counts(),
+            errors_series: spec.counts(),
             pool_waits: 0,
         }
     }
@@ -133,10 +144,17 @@ impl DbTier {
         now: SimTime,
     ) -> Outcome {
         let measuring = self.window.contains(now.as_nanos());
+        self.queries_series.add(now, 1.0);
+        if write {
+            self.writes_series.add(now, 1.0);
+        } else {
+            self.reads_series.add(now, 1.0);
+        }
         let Some(n) = self.route(write, u1, u2, now) else {
             if measuring {
                 self.errors += 1;
             }
+            self.errors_series.add(now, 1.0);
             return Outcome::Failed {
                 node: None,
                 at: now,
@@ -161,6 +179,7 @@ impl DbTier {
                 self.pool_waits += 1;
                 self.pool_wait_ns += timeout.as_nanos() as u128;
             }
+            self.errors_series.add(now + timeout, 1.0);
             return Outcome::Failed {
                 node: Some(n),
                 at: now + timeout,
@@ -274,5 +293,40 @@ impl DbTier {
                 ]
             })
             .collect()
+    }
+
+    /// Requests that failed on this database (their node crashed under them).
+    pub fn add_errors(&mut self, now: SimTime, n: u64) {
+        if self.window.contains(now.as_nanos()) {
+            self.errors += n;
+        }
+        self.errors_series.add(now, n as f64);
+    }
+
+    pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        let lengths = self.spec.lengths();
+        let n = self.spec.len();
+        let s = series_of;
+        let busy = sum(self.nodes.iter().map(|x| s(&x.cores).busy.values()), n);
+        let cores: f64 = self.nodes.iter().map(|x| x.cores.servers() as f64).sum();
+        let capacity: Vec<f64> = lengths.iter().map(|l| l * cores).collect();
+        let waiting = sum(
+            self.nodes
+                .iter()
+                .flat_map(|x| [s(&x.pool).waiting.values(), s(&x.cores).waiting.values()]),
+            n,
+        );
+        vec![
+            ("arrivals", self.queries_series.values().to_vec()),
+            (
+                "completed",
+                sum(self.nodes.iter().map(|x| s(&x.pool).completed.values()), n),
+            ),
+            ("errors", self.errors_series.values().to_vec()),
+            ("utilization", divide(&busy, &capacity)),
+            ("queue_length", divide(&waiting, &lengths)),
+            ("reads", self.reads_series.values().to_vec()),
+            ("writes", self.writes_series.values().to_vec()),
+        ]
     }
 }

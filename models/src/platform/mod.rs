@@ -44,6 +44,7 @@ use crate::results::{
     ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
     TierResult, UnitResult,
 };
+use crate::series::Spec;
 
 use api::{ApiTier, Entry};
 use cache::CacheTier;
@@ -161,7 +162,12 @@ enum Tier {
     Cache(CacheTier),
     Database(DbTier),
     Workers(WorkersTier),
-    Cdn { requests: u64, hits: u64 },
+    Cdn {
+        requests: u64,
+        hits: u64,
+        requests_series: sim_engine::IntervalCounts,
+        hits_series: sim_engine::IntervalCounts,
+    },
 }
 
 struct FailureState {
@@ -211,22 +217,29 @@ impl<'c> Platform<'c> {
                 }
             })
             .collect();
+        let spec = Spec {
+            interval,
+            horizon: cfg.horizon,
+        };
         let tiers = cfg
             .tiers
             .iter()
             .map(|t| match &t.kind {
-                TierKind::Station(s) => Tier::Station(StationTier::new(s, window)),
+                TierKind::Station(s) => Tier::Station(StationTier::new(s, window, spec)),
                 TierKind::Api(a) => Tier::Api(ApiTier::new(
                     a,
                     window,
                     streams.stream(&format!("balancer/{}", t.name)),
+                    spec,
                 )),
-                TierKind::Cache(c) => Tier::Cache(CacheTier::new(c, window)),
-                TierKind::Database(d) => Tier::Database(DbTier::new(d, window)),
-                TierKind::Workers(w) => Tier::Workers(WorkersTier::new(w, window)),
+                TierKind::Cache(c) => Tier::Cache(CacheTier::new(c, window, spec)),
+                TierKind::Database(d) => Tier::Database(DbTier::new(d, window, spec)),
+                TierKind::Workers(w) => Tier::Workers(WorkersTier::new(w, window, spec)),
                 TierKind::Cdn(_) => Tier::Cdn {
                     requests: 0,
                     hits: 0,
+                    requests_series: spec.counts(),
+                    hits_series: spec.counts(),
                 },
             })
             .collect::<Vec<_>>();
@@ -566,12 +579,22 @@ impl<'c> Platform<'c> {
                     let mut r = draw(key, pc);
                     let hit = r.uniform01() < ccfg.hit_ratio;
                     let measuring = self.measuring(now);
-                    if let Tier::Cdn { requests, hits } = &mut self.tiers[*tier as usize] {
+                    if let Tier::Cdn {
+                        requests,
+                        hits,
+                        requests_series,
+                        hits_series,
+                    } = &mut self.tiers[*tier as usize]
+                    {
                         if measuring {
                             *requests += 1;
                             if hit {
                                 *hits += 1;
                             }
+                        }
+                        requests_series.add(now, 1.0);
+                        if hit {
+                            hits_series.add(now, 1.0);
                         }
                     }
                     if hit {
@@ -853,17 +876,12 @@ impl<'c> Platform<'c> {
         };
         let j = &mut self.jobs[job];
         let jcfg = &wcfg.jobs[j.kind as usize];
-        let measuring = self.window.contains(j.enqueued.as_nanos());
+        let retry = j.run <= jcfg.retries;
         let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
             unreachable!()
         };
-        if measuring {
-            w.failed_runs += 1;
-        }
-        if j.run <= jcfg.retries {
-            if measuring {
-                w.retried += 1;
-            }
+        w.record_failed_run(j.enqueued, ctx.now(), retry);
+        if retry {
             j.pending += 1;
             let delay = jcfg.backoff.as_secs_f64() * 2f64.powi(j.run as i32 - 1);
             ctx.schedule_in(
@@ -872,9 +890,6 @@ impl<'c> Platform<'c> {
             );
         } else {
             j.done = true;
-            if measuring {
-                w.dead += 1;
-            }
         }
     }
 
@@ -1060,14 +1075,14 @@ impl<'c> Platform<'c> {
             }
             a.queued_on = None;
         }
-        if measuring {
-            match &mut self.tiers[tier as usize] {
-                Tier::Station(_) => {}
-                Tier::Api(a) => a.errors += doomed.len() as u64,
-                Tier::Cache(c) => c.errors += doomed.len() as u64,
-                Tier::Database(d) => d.errors += doomed.len() as u64,
-                Tier::Workers(_) | Tier::Cdn { .. } => {}
-            }
+        let n = doomed.len() as u64;
+        let _ = measuring;
+        match &mut self.tiers[tier as usize] {
+            Tier::Station(_) => {}
+            Tier::Api(a) => a.add_errors(now, n),
+            Tier::Cache(c) => c.add_errors(now, n),
+            Tier::Database(d) => d.add_errors(now, n),
+            Tier::Workers(_) | Tier::Cdn { .. } => {}
         }
         for id in doomed {
             if !self.attempts[id].stopped {
@@ -1107,18 +1122,52 @@ impl<'c> Platform<'c> {
                 series: state.series,
             })
             .collect();
+        let lengths = Spec {
+            interval: self.cfg.series_interval,
+            horizon: self.cfg.horizon,
+        }
+        .lengths();
         let tiers = self
             .tiers
-            .iter()
+            .iter_mut()
             .zip(&self.cfg.tiers)
             .map(|(state, cfg)| {
+                let series = match &mut *state {
+                    Tier::Station(s) => s.series(),
+                    Tier::Api(a) => a.series(),
+                    Tier::Cache(c) => c.series(),
+                    Tier::Database(d) => d.series(),
+                    Tier::Workers(w) => w.series(),
+                    Tier::Cdn {
+                        requests_series,
+                        hits_series,
+                        ..
+                    } => {
+                        let zeros = vec![0.0; lengths.len()];
+                        vec![
+                            ("arrivals", requests_series.values().to_vec()),
+                            ("completed", requests_series.values().to_vec()),
+                            ("errors", zeros.clone()),
+                            ("utilization", zeros.clone()),
+                            ("queue_length", zeros),
+                            (
+                                "hit_ratio",
+                                crate::series::divide(
+                                    hits_series.values(),
+                                    requests_series.values(),
+                                ),
+                            ),
+                        ]
+                    }
+                };
+                let state = &*state;
                 let (metrics, units, unit_prefix) = match state {
                     Tier::Station(s) => (s.metrics(), Vec::new(), ""),
                     Tier::Api(a) => (a.metrics(now), a.unit_metrics(), "instance"),
                     Tier::Cache(c) => (c.metrics(), c.unit_metrics(), "shard"),
                     Tier::Database(d) => (d.metrics(), d.unit_metrics(), "node"),
                     Tier::Workers(w) => (w.metrics(now), Vec::new(), ""),
-                    Tier::Cdn { requests, hits } => {
+                    Tier::Cdn { requests, hits, .. } => {
                         let secs = self.window.len_ns() as f64 / 1e9;
                         let hit_ratio = if *requests == 0 {
                             f64::NAN
@@ -1157,6 +1206,7 @@ impl<'c> Platform<'c> {
                     kind: cfg.kind.label(),
                     metrics,
                     units,
+                    series,
                 }
             })
             .collect();

@@ -1,9 +1,10 @@
 //! A generic FCFS station: `servers` identical servers, an optional capacity.
 
-use sim_engine::{SimDuration, SimTime};
+use sim_engine::{IntervalCounts, SimDuration, SimTime};
 
 use crate::config::StationConfig;
 use crate::fcfs::{FcfsUnit, Window, ratio};
+use crate::series::{Spec, divide};
 
 pub(crate) struct StationTier {
     pub unit: FcfsUnit,
@@ -14,12 +15,14 @@ pub(crate) struct StationTier {
     pub down_count: u32,
     pub offered: u64,
     pub rejected: u64,
+    rejected_series: IntervalCounts,
+    spec: Spec,
 }
 
 impl StationTier {
-    pub fn new(cfg: &StationConfig, window: Window) -> Self {
+    pub fn new(cfg: &StationConfig, window: Window, spec: Spec) -> Self {
         StationTier {
-            unit: FcfsUnit::new(cfg.servers, window),
+            unit: FcfsUnit::new(cfg.servers, window).with_series(spec.interval, spec.horizon),
             capacity: cfg.capacity.map_or(usize::MAX, |k| k as usize),
             window,
             up: true,
@@ -27,6 +30,8 @@ impl StationTier {
             down_count: 0,
             offered: 0,
             rejected: 0,
+            rejected_series: spec.counts(),
+            spec,
         }
     }
 
@@ -42,6 +47,7 @@ impl StationTier {
             if measuring {
                 self.rejected += 1;
             }
+            self.rejected_series.add(now, 1.0);
             return None;
         }
         Some(self.unit.submit(now, demand).1)
@@ -61,6 +67,29 @@ impl StationTier {
             ("completed", u.stats.completed as f64),
             ("rejected", self.rejected as f64),
             ("rejection_ratio", ratio(self.rejected as f64, self.offered)),
+        ]
+    }
+
+    pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        let lengths = self.spec.lengths();
+        let u = self.unit.series.as_ref().expect("stations keep series");
+        let rejected = self.rejected_series.values().to_vec();
+        let arrivals: Vec<f64> = u
+            .arrivals
+            .values()
+            .iter()
+            .zip(&rejected)
+            .map(|(a, r)| a + r)
+            .collect();
+        vec![
+            ("arrivals", arrivals),
+            ("completed", u.completed.values().to_vec()),
+            ("errors", rejected),
+            (
+                "utilization",
+                self.unit.utilization_series(&lengths).expect("series"),
+            ),
+            ("queue_length", divide(u.waiting.values(), &lengths)),
         ]
     }
 }

@@ -11,10 +11,11 @@
 
 use std::collections::VecDeque;
 
-use sim_engine::{LatencyHistogram, SimTime, TimeWeighted};
+use sim_engine::{IntervalAverages, IntervalCounts, LatencyHistogram, SimTime, TimeWeighted};
 
 use crate::config::WorkersConfig;
 use crate::fcfs::{Window, ratio};
+use crate::series::{Spec, divide};
 
 pub(crate) struct Worker {
     pub up: bool,
@@ -45,10 +46,17 @@ pub(crate) struct WorkersTier {
     pub dead: u64,
     /// Enqueue to successful completion, retries included.
     pub latency: LatencyHistogram,
+    spec: Spec,
+    enqueued_series: IntervalCounts,
+    completed_series: IntervalCounts,
+    failed_series: IntervalCounts,
+    depth_series: IntervalAverages,
+    running_series: IntervalAverages,
+    slots_series: IntervalAverages,
 }
 
 impl WorkersTier {
-    pub fn new(cfg: &WorkersConfig, window: Window) -> Self {
+    pub fn new(cfg: &WorkersConfig, window: Window, spec: Spec) -> Self {
         let mut order: Vec<usize> = (0..cfg.queues.len()).collect();
         // Stable: equal priorities keep their file order.
         order.sort_by_key(|&i| std::cmp::Reverse(cfg.queues[i].priority));
@@ -78,7 +86,28 @@ impl WorkersTier {
             retried: 0,
             dead: 0,
             latency: LatencyHistogram::new(),
+            spec,
+            enqueued_series: spec.counts(),
+            completed_series: spec.counts(),
+            failed_series: spec.counts(),
+            depth_series: spec.averages(0.0),
+            running_series: spec.averages(0.0),
+            slots_series: spec.averages((cfg.workers * cfg.concurrency) as f64),
         }
+    }
+
+    /// A run of a job enqueued at `enqueued` failed at `now`; `retry` says
+    /// whether it will run again.
+    pub fn record_failed_run(&mut self, enqueued: SimTime, now: SimTime, retry: bool) {
+        if self.measuring(enqueued) {
+            self.failed_runs += 1;
+            if retry {
+                self.retried += 1;
+            } else {
+                self.dead += 1;
+            }
+        }
+        self.failed_series.add(now, 1.0);
     }
 
     fn measuring(&self, t: SimTime) -> bool {
@@ -96,6 +125,7 @@ impl WorkersTier {
     fn set_depth(&mut self, now: SimTime, depth: usize) {
         self.depth = depth;
         self.depth_tw.set(now, depth as f64);
+        self.depth_series.set(now, depth as f64);
         if self.measuring(now) {
             self.depth_max = self.depth_max.max(depth);
         }
@@ -104,13 +134,17 @@ impl WorkersTier {
     fn set_running(&mut self, now: SimTime, delta: i32) {
         self.running = (self.running as i32 + delta) as u32;
         self.busy_tw.set(now, self.running as f64);
+        self.running_series.set(now, self.running as f64);
     }
 
     /// A job arrives on `queue` (first enqueue or retry). Returns the worker
     /// to start it on now, or `None` if it waits.
     pub fn enqueue(&mut self, job: u32, queue: u16, now: SimTime, first: bool) -> Option<u32> {
-        if first && self.measuring(now) {
-            self.enqueued += 1;
+        if first {
+            if self.measuring(now) {
+                self.enqueued += 1;
+            }
+            self.enqueued_series.add(now, 1.0);
         }
         match self.free_worker() {
             Some(w) => {
@@ -165,6 +199,7 @@ impl WorkersTier {
             self.completed += 1;
             self.latency.record(now - enqueued);
         }
+        self.completed_series.add(now, 1.0);
     }
 
     pub fn crash(&mut self, w: u32, now: SimTime) {
@@ -175,12 +210,14 @@ impl WorkersTier {
         self.set_running(now, -(running as i32));
         let slots = self.up_slots();
         self.up_slots_tw.set(now, slots as f64);
+        self.slots_series.set(now, slots as f64);
     }
 
     pub fn recover(&mut self, w: u32, now: SimTime) {
         self.workers[w as usize].up = true;
         let slots = self.up_slots();
         self.up_slots_tw.set(now, slots as f64);
+        self.slots_series.set(now, slots as f64);
     }
 
     fn up_slots(&self) -> u32 {
@@ -214,6 +251,21 @@ impl WorkersTier {
             ("failed_runs", self.failed_runs as f64),
             ("retried", self.retried as f64),
             ("dead", self.dead as f64),
+        ]
+    }
+
+    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
+        let end = SimTime::at(self.spec.horizon);
+        let running = self.running_series.finish(end);
+        let slots = self.slots_series.finish(end);
+        let concurrency = self.concurrency as f64;
+        vec![
+            ("arrivals", self.enqueued_series.values().to_vec()),
+            ("completed", self.completed_series.values().to_vec()),
+            ("errors", self.failed_series.values().to_vec()),
+            ("utilization", divide(&running, &slots)),
+            ("queue_length", self.depth_series.finish(end)),
+            ("workers", slots.iter().map(|s| s / concurrency).collect()),
         ]
     }
 }

@@ -166,11 +166,15 @@ impl Compiler<'_> {
                 return;
             }
         };
-        let verbs: Vec<&str> = VERBS
+        let mut verbs: Vec<&str> = VERBS
             .iter()
             .copied()
             .filter(|v| table.contains_key(*v))
             .collect();
+        // `cpu` is a verb of its own and also the burst of an `api` step.
+        if verbs.contains(&"api") {
+            verbs.retain(|v| *v != "cpu");
+        }
         let verb = match verbs.as_slice() {
             [v] => *v,
             [] => {

@@ -1,0 +1,74 @@
+//! Fixed-interval time series: one value per interval over the whole horizon,
+//! warm-up included (plots show the warm-up; statistics do not).
+
+use sim_engine::{IntervalAverages, IntervalCounts, SimDuration};
+
+/// The intervals of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub interval: SimDuration,
+    pub horizon: SimDuration,
+}
+
+impl Spec {
+    pub fn counts(&self) -> IntervalCounts {
+        IntervalCounts::new(self.interval, self.horizon)
+    }
+
+    pub fn averages(&self, initial: f64) -> IntervalAverages {
+        IntervalAverages::new(self.interval, self.horizon, initial)
+    }
+
+    pub fn len(&self) -> usize {
+        self.horizon.as_nanos().div_ceil(self.interval.as_nanos()) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Length of each interval in ns (the last may be partial).
+    pub fn lengths(&self) -> Vec<f64> {
+        let step = self.interval.as_nanos();
+        let h = self.horizon.as_nanos();
+        (0..self.len() as u64)
+            .map(|i| ((i + 1) * step).min(h).saturating_sub(i * step) as f64)
+            .collect()
+    }
+}
+
+/// Element-wise `a / b` (NaN where b is 0).
+pub fn divide(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| if *y == 0.0 { f64::NAN } else { x / y })
+        .collect()
+}
+
+/// Element-wise sum of several series of equal length.
+pub fn sum<'a>(series: impl IntoIterator<Item = &'a [f64]>, len: usize) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    for s in series {
+        for (o, v) in out.iter_mut().zip(s) {
+            *o += v;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_cover_the_horizon() {
+        let s = Spec {
+            interval: SimDuration::from_secs(60),
+            horizon: SimDuration::from_secs(150),
+        };
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.lengths(), vec![60e9, 60e9, 30e9]);
+        assert!(divide(&[1.0], &[0.0])[0].is_nan());
+        assert_eq!(sum([&[1.0, 2.0][..], &[3.0, 4.0][..]], 2), vec![4.0, 6.0]);
+    }
+}
