@@ -260,10 +260,10 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             if let Some(max) = b.max {
                 client.backoff_max = max;
             }
-            if let Some(j) = b.jitter {
-                if let Some(j) = c.take(values::fraction(j, &path.key("backoff").key("jitter"))) {
-                    client.jitter = j;
-                }
+            if let Some(j) = b.jitter
+                && let Some(j) = c.take(values::fraction(j, &path.key("backoff").key("jitter")))
+            {
+                client.jitter = j;
             }
             if client.backoff_max < client.backoff_base {
                 c.push(

@@ -159,7 +159,7 @@ pub fn parse_size(s: &str, path: &FieldPath) -> Result<u64, Problem> {
         )
     })?;
     let bytes = n * scale;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1e18) {
+    if !(1.0..1e18).contains(&bytes) {
         return Err((path.clone(), format!("\"{s}\" is not a usable size")));
     }
     Ok(bytes as u64)
@@ -275,7 +275,7 @@ pub fn build_profile(
 ) -> Result<RateProfile, Problem> {
     let (kind, rest) = split_tag(table, "kind", PROFILE_KINDS, path)?;
     let multiplier = |m: f64, p: &FieldPath| -> Result<f64, Problem> {
-        if m.is_finite() && m >= 0.0 && m <= 1e6 {
+        if (0.0..=1e6).contains(&m) {
             Ok(m)
         } else {
             Err((
