@@ -85,21 +85,45 @@ pub struct UnitSeries {
     pub busy: IntervalCounts,
     /// Waiting job·ns per interval.
     pub waiting: IntervalCounts,
-    /// Jobs arriving per interval.
+    /// Jobs arriving and finishing per interval, when asked for.
+    pub jobs: Option<JobCounts>,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobCounts {
     pub arrivals: IntervalCounts,
-    /// Jobs finishing per interval.
     pub completed: IntervalCounts,
 }
 
 impl UnitSeries {
-    pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
+    pub fn new(interval: SimDuration, horizon: SimDuration, count_jobs: bool) -> Self {
         let c = || IntervalCounts::new(interval, horizon);
         UnitSeries {
             busy: c(),
             waiting: c(),
-            arrivals: c(),
-            completed: c(),
+            jobs: count_jobs.then(|| JobCounts {
+                arrivals: c(),
+                completed: c(),
+            }),
         }
+    }
+
+    /// Jobs finishing per interval (the unit must count jobs).
+    pub fn completed(&self) -> &[f64] {
+        self.jobs
+            .as_ref()
+            .expect("unit counts jobs")
+            .completed
+            .values()
+    }
+
+    /// Jobs arriving per interval (the unit must count jobs).
+    pub fn arrivals(&self) -> &[f64] {
+        self.jobs
+            .as_ref()
+            .expect("unit counts jobs")
+            .arrivals
+            .values()
     }
 }
 
@@ -108,7 +132,10 @@ pub struct FcfsUnit {
     /// Free time of each server; a min-heap.
     free: BinaryHeap<Reverse<u64>>,
     servers: usize,
+    /// Jobs not yet finished, kept only when something needs them (see
+    /// [`FcfsUnit::tracking`]).
     in_flight: BinaryHeap<Flight>,
+    track: bool,
     window: Window,
     pub stats: FcfsStats,
     pub series: Option<UnitSeries>,
@@ -121,15 +148,30 @@ impl FcfsUnit {
             free: (0..servers).map(|_| Reverse(0)).collect(),
             servers: servers as usize,
             in_flight: BinaryHeap::new(),
+            track: true,
             window,
             stats: FcfsStats::default(),
             series: None,
         }
     }
 
-    /// Also records per-interval figures over `[0, horizon)`.
-    pub fn with_series(mut self, interval: SimDuration, horizon: SimDuration) -> Self {
-        self.series = Some(UnitSeries::new(interval, horizon));
+    /// Whether to keep jobs in flight: needed for [`FcfsUnit::in_system`]
+    /// (capacity limits, least-busy routing) and for an exact
+    /// [`FcfsUnit::crash`]; off, submitting is cheaper.
+    pub fn tracking(mut self, on: bool) -> Self {
+        self.track = on;
+        self
+    }
+
+    /// Also records per-interval busy and waiting time over `[0, horizon)`,
+    /// and with `count_jobs` arrivals and completions too.
+    pub fn with_series(
+        mut self,
+        interval: SimDuration,
+        horizon: SimDuration,
+        count_jobs: bool,
+    ) -> Self {
+        self.series = Some(UnitSeries::new(interval, horizon, count_jobs));
         self
     }
 
@@ -151,6 +193,7 @@ impl FcfsUnit {
     /// Jobs waiting or in service at `now`.
     #[inline]
     pub fn in_system(&mut self, now: SimTime) -> usize {
+        debug_assert!(self.track, "in_system needs a tracking unit");
         self.retire(now.as_nanos());
         self.in_flight.len()
     }
@@ -167,13 +210,17 @@ impl FcfsUnit {
     #[inline]
     pub fn submit(&mut self, now: SimTime, demand: SimDuration) -> (SimTime, SimTime) {
         let arr = now.as_nanos();
-        self.retire(arr);
+        if self.track {
+            self.retire(arr);
+        }
         let mut slot = self.free.peek_mut().expect("at least one server");
         let start = slot.0.max(arr);
         let end = start + demand.as_nanos();
         slot.0 = end;
         drop(slot);
-        self.in_flight.push(Reverse((end, start, arr)));
+        if self.track {
+            self.in_flight.push(Reverse((end, start, arr)));
+        }
         self.account(arr, start, end, 1);
         (SimTime::from_nanos(start), SimTime::from_nanos(end))
     }
@@ -202,19 +249,23 @@ impl FcfsUnit {
                 self.stats.completed += 1;
             }
             if let Some(series) = &mut self.series {
-                spread(&mut series.busy, start, end, 1.0);
-                spread(&mut series.waiting, arr, start, 1.0);
-                series.arrivals.add(SimTime::from_nanos(arr), 1.0);
-                series.completed.add(SimTime::from_nanos(end), 1.0);
+                series.busy.add_span(start, end, 1.0);
+                series.waiting.add_span(arr, start, 1.0);
+                if let Some(jobs) = &mut series.jobs {
+                    jobs.arrivals.add(SimTime::from_nanos(arr), 1.0);
+                    jobs.completed.add(SimTime::from_nanos(end), 1.0);
+                }
             }
         } else {
             self.stats.busy_ns -= busy;
             self.stats.waiting_ns -= waiting;
             self.stats.in_system_ns -= in_system;
             if let Some(series) = &mut self.series {
-                spread(&mut series.busy, start, end, -1.0);
-                spread(&mut series.waiting, arr, start, -1.0);
-                series.completed.add(SimTime::from_nanos(end), -1.0);
+                series.busy.add_span(start, end, -1.0);
+                series.waiting.add_span(arr, start, -1.0);
+                if let Some(jobs) = &mut series.jobs {
+                    jobs.completed.add(SimTime::from_nanos(end), -1.0);
+                }
             }
         }
     }
@@ -223,6 +274,7 @@ impl FcfsUnit {
     /// statistics from `now` on) and every server is idle. Returns how many
     /// jobs were in flight.
     pub fn crash(&mut self, now: SimTime) -> usize {
+        debug_assert!(self.track, "an exact crash needs a tracking unit");
         let now = now.as_nanos();
         self.retire(now);
         let voided = self.in_flight.len();
@@ -289,18 +341,6 @@ pub fn series_of(u: &FcfsUnit) -> &UnitSeries {
 /// `x / n`, NaN when `n` is zero.
 pub fn ratio(x: f64, n: u64) -> f64 {
     if n == 0 { f64::NAN } else { x / n as f64 }
-}
-
-/// Adds `sign ×` the length of `[a, b)` falling in each interval.
-fn spread(series: &mut IntervalCounts, a: u64, b: u64, sign: f64) {
-    let step = series.interval().as_nanos();
-    let mut t = a;
-    while t < b {
-        let bin_end = (t / step + 1) * step;
-        let e = bin_end.min(b);
-        series.add(SimTime::from_nanos(t), sign * (e - t) as f64);
-        t = e;
-    }
 }
 
 #[cfg(test)]
@@ -379,8 +419,11 @@ mod tests {
 
     #[test]
     fn series_spreads_busy_time_over_intervals() {
-        let mut u = FcfsUnit::new(1, Window { from: 0, to: 30 })
-            .with_series(SimDuration::from_nanos(10), SimDuration::from_nanos(30));
+        let mut u = FcfsUnit::new(1, Window { from: 0, to: 30 }).with_series(
+            SimDuration::from_nanos(10),
+            SimDuration::from_nanos(30),
+            true,
+        );
         u.submit(t(5), d(20)); // busy [5, 25)
         u.submit(t(6), d(2)); // waits [6, 25), busy [25, 27)
         assert_eq!(
@@ -389,13 +432,13 @@ mod tests {
         );
         let s = u.series.as_ref().unwrap();
         assert_eq!(s.waiting.values(), &[4.0, 10.0, 5.0]);
-        assert_eq!(s.arrivals.values(), &[2.0, 0.0, 0.0]);
-        assert_eq!(s.completed.values(), &[0.0, 0.0, 2.0]);
+        assert_eq!(s.arrivals(), &[2.0, 0.0, 0.0]);
+        assert_eq!(s.completed(), &[0.0, 0.0, 2.0]);
         // A crash at 20 voids what had not happened yet.
         u.crash(t(20));
         let s = u.series.as_ref().unwrap();
         assert_eq!(s.busy.values(), &[5.0, 10.0, 0.0]);
         assert_eq!(s.waiting.values(), &[4.0, 10.0, 0.0]);
-        assert_eq!(s.completed.values(), &[0.0, 0.0, 0.0]);
+        assert_eq!(s.completed(), &[0.0, 0.0, 0.0]);
     }
 }

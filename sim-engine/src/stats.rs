@@ -195,8 +195,43 @@ impl Counter {
 /// the simulated horizon divided by the interval, never with the event count.
 #[derive(Clone, Debug)]
 pub struct IntervalCounts {
-    interval: u64,
+    index: IntervalIndex,
     bins: Vec<f64>,
+}
+
+/// `t / interval` without a division instruction on the hot path: a
+/// multiply by the rounded-up reciprocal, then one exact correction.
+#[derive(Clone, Copy, Debug)]
+pub struct IntervalIndex {
+    interval: u64,
+    reciprocal: u128,
+}
+
+impl IntervalIndex {
+    pub fn new(interval: SimDuration) -> Self {
+        let d = interval.as_nanos();
+        assert!(d > 0, "interval must be positive");
+        IntervalIndex {
+            interval: d,
+            reciprocal: (u64::MAX as u128 + 1).div_ceil(d as u128),
+        }
+    }
+
+    /// The index of the interval containing `t`.
+    #[inline]
+    pub fn of(&self, t: u64) -> u64 {
+        // The estimate is exact or one too high.
+        let q = ((t as u128 * self.reciprocal) >> 64) as u64;
+        if q as u128 * self.interval as u128 > t as u128 {
+            q - 1
+        } else {
+            q
+        }
+    }
+
+    pub fn interval(&self) -> u64 {
+        self.interval
+    }
 }
 
 impl IntervalCounts {
@@ -204,7 +239,7 @@ impl IntervalCounts {
         assert!(!interval.is_zero(), "interval must be positive");
         let n = horizon.as_nanos().div_ceil(interval.as_nanos()) as usize;
         IntervalCounts {
-            interval: interval.as_nanos(),
+            index: IntervalIndex::new(interval),
             bins: vec![0.0; n],
         }
     }
@@ -212,14 +247,33 @@ impl IntervalCounts {
     /// Adds `amount` to the interval containing `t` (ignored past the horizon).
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
-        let i = (t.as_nanos() / self.interval) as usize;
+        let i = self.index.of(t.as_nanos()) as usize;
         if let Some(b) = self.bins.get_mut(i) {
             *b += amount;
         }
     }
 
+    /// Adds `rate ×` the part of `[a, b)` (ns) falling in each interval: a
+    /// busy period spread over the intervals it covers.
+    #[inline]
+    pub fn add_span(&mut self, a: u64, b: u64, rate: f64) {
+        if a >= b {
+            return;
+        }
+        let step = self.index.interval();
+        let mut i = self.index.of(a) as usize;
+        let mut t = a;
+        while t < b && i < self.bins.len() {
+            let bin_end = ((i as u64) + 1).saturating_mul(step);
+            let e = bin_end.min(b);
+            self.bins[i] += rate * (e - t) as f64;
+            t = e;
+            i += 1;
+        }
+    }
+
     pub fn interval(&self) -> SimDuration {
-        SimDuration::from_nanos(self.interval)
+        SimDuration::from_nanos(self.index.interval())
     }
 
     pub fn values(&self) -> &[f64] {
@@ -511,6 +565,31 @@ mod tests {
         assert!((means[0] - 2.0).abs() < 1e-12);
         assert!((means[1] - 1.5).abs() < 1e-12);
         assert!((means[2] - 0.0).abs() < 1e-12); // partial last interval
+    }
+
+    #[test]
+    fn interval_index_is_exact_division() {
+        let mut rng = crate::rng::StreamRng::new(8, 0, "index");
+        for d in [
+            1u64,
+            7,
+            60_000_000_000,
+            1_000_000_007,
+            3_600_000_000_000,
+            u64::MAX / 3,
+        ] {
+            let ix = IntervalIndex::new(SimDuration::from_nanos(d));
+            for t in [0, 1, d - 1, d, d.saturating_add(1), u64::MAX - 1, u64::MAX] {
+                assert_eq!(ix.of(t), t / d, "t {t} d {d}");
+            }
+            for _ in 0..10_000 {
+                let t = rng.next_u64();
+                assert_eq!(ix.of(t), t / d, "t {t} d {d}");
+                let near = (t / d) * d;
+                assert_eq!(ix.of(near), near / d);
+                assert_eq!(ix.of(near.saturating_sub(1)), near.saturating_sub(1) / d);
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,11 @@ pub(crate) struct ApiTier {
     backlog_limit: u32,
     balancer: Balancer,
     rr_next: u32,
+    /// Requests at each instance (`u32::MAX` when down): what the balancer
+    /// compares, kept compact so scanning it stays in cache.
+    loads: Vec<u32>,
+    /// Instances that are up, in index order.
+    up_list: Vec<u32>,
     rng: StreamRng,
     window: Window,
     // Window statistics of the event-driven parts.
@@ -76,7 +81,9 @@ pub(crate) struct ApiTier {
 }
 
 impl ApiTier {
-    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng, spec: Spec) -> Self {
+    /// `fails`: failures are injected into this tier (its units must track
+    /// their jobs to void them exactly).
+    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng, spec: Spec, fails: bool) -> Self {
         let cpu_servers = match cfg.mode {
             WorkerMode::Sync => cfg.cores,
             WorkerMode::Async => cfg.cores.min(cfg.workers),
@@ -91,7 +98,9 @@ impl ApiTier {
                 epoch: 0,
                 active: 0,
                 backlog: VecDeque::new(),
-                cpu: FcfsUnit::new(cpu_servers, window).with_series(spec.interval, spec.horizon),
+                cpu: FcfsUnit::new(cpu_servers, window)
+                    .tracking(fails)
+                    .with_series(spec.interval, spec.horizon, false),
                 down_count: 0,
             })
             .collect();
@@ -101,6 +110,8 @@ impl ApiTier {
             backlog_limit: cfg.backlog,
             balancer: cfg.balancer,
             rr_next: 0,
+            loads: vec![0; cfg.instances as usize],
+            up_list: (0..cfg.instances).collect(),
             rng,
             window,
             offered: 0,
@@ -124,46 +135,54 @@ impl ApiTier {
     }
 
     fn up_count(&self) -> u32 {
-        self.instances.iter().filter(|i| i.up).count() as u32
+        self.up_list.len() as u32
+    }
+
+    /// Rebuilds the balancer's view after an instance went down or came up.
+    fn refresh_balancer(&mut self) {
+        self.up_list = (0..self.instances.len() as u32)
+            .filter(|&i| self.instances[i as usize].up)
+            .collect();
+        for (i, inst) in self.instances.iter().enumerate() {
+            self.loads[i] = if inst.up { inst.load() } else { u32::MAX };
+        }
     }
 
     /// Picks an instance that is up, by the balancing policy.
     fn pick(&mut self) -> Option<u32> {
-        let n = self.instances.len() as u32;
-        if self.up_count() == 0 {
+        let up = self.up_list.len();
+        if up == 0 {
             return None;
         }
-        match self.balancer {
+        Some(match self.balancer {
             Balancer::RoundRobin => {
-                for _ in 0..n {
-                    let i = self.rr_next % n;
-                    self.rr_next = self.rr_next.wrapping_add(1);
-                    if self.instances[i as usize].up {
-                        return Some(i);
+                let i = self.up_list[self.rr_next as usize % up];
+                self.rr_next = self.rr_next.wrapping_add(1);
+                i
+            }
+            Balancer::LeastConnections => {
+                // Down instances carry u32::MAX; ties go to the lowest index.
+                let mut best = 0;
+                let mut best_load = u32::MAX;
+                for (i, &l) in self.loads.iter().enumerate() {
+                    if l < best_load {
+                        best = i;
+                        best_load = l;
                     }
                 }
-                None
+                best as u32
             }
-            Balancer::LeastConnections => self
-                .instances
-                .iter()
-                .enumerate()
-                .filter(|(_, inst)| inst.up)
-                .min_by_key(|(_, inst)| inst.load())
-                .map(|(i, _)| i as u32),
-            Balancer::Random => {
-                let up: Vec<u32> = (0..n).filter(|&i| self.instances[i as usize].up).collect();
-                Some(up[self.rng.below(up.len() as u64) as usize])
-            }
+            Balancer::Random => self.up_list[self.rng.below(up as u64) as usize],
             Balancer::PowerOfTwo => {
-                let up: Vec<u32> = (0..n).filter(|&i| self.instances[i as usize].up).collect();
-                let a = up[self.rng.below(up.len() as u64) as usize];
-                let b = up[self.rng.below(up.len() as u64) as usize];
-                let la = self.instances[a as usize].load();
-                let lb = self.instances[b as usize].load();
-                Some(if lb < la { b } else { a })
+                let a = self.up_list[self.rng.below(up as u64) as usize];
+                let b = self.up_list[self.rng.below(up as u64) as usize];
+                if self.loads[b as usize] < self.loads[a as usize] {
+                    b
+                } else {
+                    a
+                }
             }
-        }
+        })
     }
 
     fn measuring(&self, now: SimTime) -> bool {
@@ -212,6 +231,7 @@ impl ApiTier {
         let inst = &mut self.instances[i as usize];
         if inst.active < limit {
             inst.active += 1;
+            self.loads[i as usize] += 1;
             if measuring {
                 self.admitted += 1;
             }
@@ -219,6 +239,7 @@ impl ApiTier {
             Entry::Admitted(i)
         } else if (inst.backlog.len() as u32) < backlog_limit {
             inst.backlog.push_back((req, now));
+            self.loads[i as usize] += 1;
             self.set_backlog(now, 1);
             Entry::Queued(i)
         } else {
@@ -237,6 +258,7 @@ impl ApiTier {
         if !inst.up {
             return None;
         }
+        self.loads[i as usize] -= 1;
         if let Some((next, since)) = inst.backlog.pop_front() {
             // The worker passes straight to the next request.
             if self.window.contains(since.as_nanos()) {
@@ -265,6 +287,7 @@ impl ApiTier {
         inst.active = 0;
         self.set_backlog(now, -(waiting.len() as i32));
         self.set_active(now, -(active as i32));
+        self.refresh_balancer();
         let up = self.up_count();
         self.up_tw.set(now, up as f64);
         self.up_series.set(now, up as f64);
@@ -275,6 +298,7 @@ impl ApiTier {
         let inst = &mut self.instances[i as usize];
         inst.up = true;
         inst.epoch += 1;
+        self.refresh_balancer();
         let up = self.up_count();
         self.up_tw.set(now, up as f64);
         self.up_series.set(now, up as f64);

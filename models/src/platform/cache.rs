@@ -42,12 +42,16 @@ pub(crate) struct CacheTier {
 }
 
 impl CacheTier {
-    pub fn new(cfg: &CacheConfig, window: Window, spec: Spec) -> Self {
+    pub fn new(cfg: &CacheConfig, window: Window, spec: Spec, fails: bool) -> Self {
         let shards = (0..cfg.shards)
             .map(|_| Shard {
                 up: true,
                 epoch: 0,
-                unit: FcfsUnit::new(1, window).with_series(spec.interval, spec.horizon),
+                unit: FcfsUnit::new(1, window).tracking(fails).with_series(
+                    spec.interval,
+                    spec.horizon,
+                    true,
+                ),
                 fill: if cfg.start_warm {
                     cfg.keys_per_shard
                 } else {
@@ -229,9 +233,7 @@ impl CacheTier {
             (
                 "completed",
                 sum(
-                    self.shards
-                        .iter()
-                        .map(|s| series_of(&s.unit).completed.values()),
+                    self.shards.iter().map(|s| series_of(&s.unit).completed()),
                     n,
                 ),
             ),

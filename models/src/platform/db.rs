@@ -59,12 +59,19 @@ pub(crate) struct DbTier {
 }
 
 impl DbTier {
-    pub fn new(cfg: &DatabaseConfig, window: Window, spec: Spec) -> Self {
+    pub fn new(cfg: &DatabaseConfig, window: Window, spec: Spec, fails: bool) -> Self {
+        let least_busy = cfg.read_routing == ReadRouting::LeastBusy;
         let node = |cores: u32| Node {
             up: true,
             epoch: 0,
-            pool: FcfsUnit::new(cfg.pool_size, window).with_series(spec.interval, spec.horizon),
-            cores: FcfsUnit::new(cores, window).with_series(spec.interval, spec.horizon),
+            pool: FcfsUnit::new(cfg.pool_size, window)
+                .tracking(fails || least_busy)
+                .with_series(spec.interval, spec.horizon, true),
+            cores: FcfsUnit::new(cores, window).tracking(fails).with_series(
+                spec.interval,
+                spec.horizon,
+                false,
+            ),
             down_count: 0,
             apply_free: 0,
             last_commit: 0,
@@ -320,7 +327,7 @@ impl DbTier {
             ("arrivals", self.queries_series.values().to_vec()),
             (
                 "completed",
-                sum(self.nodes.iter().map(|x| s(&x.pool).completed.values()), n),
+                sum(self.nodes.iter().map(|x| s(&x.pool).completed()), n),
             ),
             ("errors", self.errors_series.values().to_vec()),
             ("utilization", divide(&busy, &capacity)),

@@ -25,6 +25,8 @@
 //! ([`crate::fcfs`]), so a step costs one `Resume` event. API admission and
 //! worker queues are event-driven. Statistics cover the measured window.
 
+use std::collections::VecDeque;
+
 mod api;
 mod cache;
 mod db;
@@ -54,19 +56,22 @@ use workers::WorkersTier;
 
 /// The model's events: small and `Copy`, carrying ids only.
 #[derive(Clone, Copy, Debug)]
+// Eight bytes, so a queue entry is 24 (see sim_engine::queue).
 pub enum Event {
     /// The next candidate arrival of a class (thinned to its rate profile).
     Arrival { class: u16 },
     /// An attempt's pending step finished: continue its program.
     Resume { req: u32 },
     /// A client's patience for attempt `attempt` of a transaction ran out.
-    Timeout { txn: u32, attempt: u16 },
+    /// The earliest client deadline of a class has come: give up on the
+    /// attempts whose deadline has passed.
+    TimeoutCheck { class: u16 },
     /// A transaction's backoff ended: start its next attempt.
     Retry { txn: u32 },
     /// Run `run` of a job ended on its worker.
-    JobDone { tier: u16, job: u32, run: u16 },
+    JobDone { job: u32, run: u16 },
     /// A failed job's backoff ended: queue it again.
-    JobRetry { tier: u16, job: u32 },
+    JobRetry { job: u32 },
     /// Failure `failure` strikes unit `unit` of its tier.
     Fail { failure: u16, unit: u32 },
     /// Unit `unit` recovers from failure `failure`.
@@ -150,6 +155,11 @@ struct ClassState {
     /// Mean candidate gap of the thinning envelope, seconds.
     envelope_gap_s: f64,
     envelope_multiplier: f64,
+    /// Client deadlines (deadline, transaction, attempt) in time order: every
+    /// attempt of a class gets the same timeout, so deadlines arrive sorted
+    /// and a FIFO replaces one heap event per attempt.
+    deadlines: VecDeque<(SimTime, u32, u16)>,
+    check_pending: bool,
     counts: RequestCounts,
     client: ClientCounts,
     latency: LatencyHistogram,
@@ -210,6 +220,8 @@ impl<'c> Platform<'c> {
                     demands: streams.stream(&format!("demands/{}", c.name)),
                     envelope_gap_s: 1.0 / (c.arrivals.rate_per_s * m),
                     envelope_multiplier: m,
+                    deadlines: VecDeque::new(),
+                    check_pending: false,
                     counts: RequestCounts::default(),
                     client: ClientCounts::default(),
                     latency: LatencyHistogram::new(),
@@ -224,16 +236,19 @@ impl<'c> Platform<'c> {
         let tiers = cfg
             .tiers
             .iter()
-            .map(|t| match &t.kind {
-                TierKind::Station(s) => Tier::Station(StationTier::new(s, window, spec)),
+            .enumerate()
+            .map(|(i, t)| (cfg.failures.iter().any(|f| f.tier as usize == i), t))
+            .map(|(fails, t)| match &t.kind {
+                TierKind::Station(s) => Tier::Station(StationTier::new(s, window, spec, fails)),
                 TierKind::Api(a) => Tier::Api(ApiTier::new(
                     a,
                     window,
                     streams.stream(&format!("balancer/{}", t.name)),
                     spec,
+                    fails,
                 )),
-                TierKind::Cache(c) => Tier::Cache(CacheTier::new(c, window, spec)),
-                TierKind::Database(d) => Tier::Database(DbTier::new(d, window, spec)),
+                TierKind::Cache(c) => Tier::Cache(CacheTier::new(c, window, spec, fails)),
+                TierKind::Database(d) => Tier::Database(DbTier::new(d, window, spec, fails)),
                 TierKind::Workers(w) => Tier::Workers(WorkersTier::new(w, window, spec)),
                 TierKind::Cdn(_) => Tier::Cdn {
                     requests: 0,
@@ -377,13 +392,13 @@ impl<'c> Platform<'c> {
         });
         self.txns[txn].current = req;
         if let Some(timeout) = self.policy(class).timeout {
-            ctx.schedule_in(
-                timeout,
-                Event::Timeout {
-                    txn,
-                    attempt: attempt_no,
-                },
-            );
+            let deadline = ctx.now() + timeout;
+            let c = &mut self.classes[class as usize];
+            c.deadlines.push_back((deadline, txn, attempt_no));
+            if !c.check_pending {
+                c.check_pending = true;
+                ctx.schedule_at(deadline, Event::TimeoutCheck { class });
+            }
             self.txns[txn].pending += 1;
         }
         self.exec(req, ctx);
@@ -437,6 +452,26 @@ impl<'c> Platform<'c> {
         }
         c.series.failed.add(now, 1.0);
         self.maybe_free_txn(txn);
+    }
+
+    fn timeout_check(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        self.classes[class as usize].check_pending = false;
+        while let Some(&(deadline, txn, attempt)) = self.classes[class as usize].deadlines.front() {
+            if deadline > now {
+                let t = &self.txns[txn];
+                if t.state == TxnState::Active && t.attempt_no == attempt {
+                    self.classes[class as usize].check_pending = true;
+                    ctx.schedule_at(deadline, Event::TimeoutCheck { class });
+                    break;
+                }
+                // The client no longer waits on this attempt (it finished,
+                // failed or was retried): drop the deadline now rather than
+                // waking up for it.
+            }
+            self.classes[class as usize].deadlines.pop_front();
+            self.timeout(txn, attempt, ctx);
+        }
     }
 
     fn timeout(&mut self, txn: u32, attempt_no: u16, ctx: &mut Context<'_, Event>) {
@@ -825,11 +860,7 @@ impl<'c> Platform<'c> {
             .sample(&mut draw(j.key, j.run as usize));
         ctx.schedule_in(
             SimDuration::from_secs_f64(d),
-            Event::JobDone {
-                tier,
-                job,
-                run: j.run,
-            },
+            Event::JobDone { job, run: j.run },
         );
     }
 
@@ -884,10 +915,7 @@ impl<'c> Platform<'c> {
         if retry {
             j.pending += 1;
             let delay = jcfg.backoff.as_secs_f64() * 2f64.powi(j.run as i32 - 1);
-            ctx.schedule_in(
-                SimDuration::from_secs_f64(delay),
-                Event::JobRetry { tier, job },
-            );
+            ctx.schedule_in(SimDuration::from_secs_f64(delay), Event::JobRetry { job });
         } else {
             j.done = true;
         }
@@ -1243,6 +1271,8 @@ fn down_count(tier: &mut Tier, unit: u32) -> &mut u32 {
     }
 }
 
+const _: () = assert!(std::mem::size_of::<Event>() == 8);
+
 impl Model for Platform<'_> {
     type Event = Event;
 
@@ -1251,10 +1281,16 @@ impl Model for Platform<'_> {
         match event {
             Event::Arrival { class } => self.arrival(class, ctx),
             Event::Resume { req } => self.resume(req, ctx),
-            Event::Timeout { txn, attempt } => self.timeout(txn, attempt, ctx),
+            Event::TimeoutCheck { class } => self.timeout_check(class, ctx),
             Event::Retry { txn } => self.retry(txn, ctx),
-            Event::JobDone { tier, job, run } => self.job_done(tier, job, run, ctx),
-            Event::JobRetry { tier, job } => self.job_retry(tier, job, ctx),
+            Event::JobDone { job, run } => {
+                let tier = self.jobs[job].tier;
+                self.job_done(tier, job, run, ctx)
+            }
+            Event::JobRetry { job } => {
+                let tier = self.jobs[job].tier;
+                self.job_retry(tier, job, ctx)
+            }
             Event::Fail { failure, unit } => self.inject(failure, unit, ctx),
             Event::Recover { failure, unit } => self.recover(failure, unit, ctx),
             Event::WarmupEnd => self.warmup_end(ctx.now()),

@@ -20,9 +20,11 @@ pub(crate) struct StationTier {
 }
 
 impl StationTier {
-    pub fn new(cfg: &StationConfig, window: Window, spec: Spec) -> Self {
+    pub fn new(cfg: &StationConfig, window: Window, spec: Spec, fails: bool) -> Self {
         StationTier {
-            unit: FcfsUnit::new(cfg.servers, window).with_series(spec.interval, spec.horizon),
+            unit: FcfsUnit::new(cfg.servers, window)
+                .tracking(fails || cfg.capacity.is_some())
+                .with_series(spec.interval, spec.horizon, true),
             capacity: cfg.capacity.map_or(usize::MAX, |k| k as usize),
             window,
             up: true,
@@ -43,7 +45,7 @@ impl StationTier {
         if measuring {
             self.offered += 1;
         }
-        if !self.up || self.unit.in_system(now) >= self.capacity {
+        if !self.up || (self.capacity != usize::MAX && self.unit.in_system(now) >= self.capacity) {
             if measuring {
                 self.rejected += 1;
             }
@@ -75,15 +77,14 @@ impl StationTier {
         let u = self.unit.series.as_ref().expect("stations keep series");
         let rejected = self.rejected_series.values().to_vec();
         let arrivals: Vec<f64> = u
-            .arrivals
-            .values()
+            .arrivals()
             .iter()
             .zip(&rejected)
             .map(|(a, r)| a + r)
             .collect();
         vec![
             ("arrivals", arrivals),
-            ("completed", u.completed.values().to_vec()),
+            ("completed", u.completed().to_vec()),
             ("errors", rejected),
             (
                 "utilization",
