@@ -93,8 +93,18 @@ enum Failure {
 /// crash bumps the unit's epoch and fails the attempts found here.
 type Place = (u16, u32, u32);
 
+/// `Attempt::txn` of an attempt whose class has neither a timeout nor
+/// retries: the attempt answers its class directly, with no transaction.
+const NO_TXN: u32 = u32::MAX;
+
 struct Attempt {
+    /// Its transaction, or [`NO_TXN`].
     txn: u32,
+    /// When the request was created (the transaction's creation for attempts
+    /// of one).
+    created: SimTime,
+    /// Created in the measured window.
+    measured: bool,
     class: u16,
     pc: u16,
     /// Op to continue at when the pending step finishes.
@@ -160,6 +170,8 @@ struct ClassState {
     /// and a FIFO replaces one heap event per attempt.
     deadlines: VecDeque<(SimTime, u32, u16)>,
     check_pending: bool,
+    /// No timeout and no retries: requests need no transaction.
+    direct: bool,
     counts: RequestCounts,
     client: ClientCounts,
     latency: LatencyHistogram,
@@ -222,6 +234,7 @@ impl<'c> Platform<'c> {
                     envelope_multiplier: m,
                     deadlines: VecDeque::new(),
                     check_pending: false,
+                    direct: c.client.timeout.is_none() && c.client.retries == 0,
                     counts: RequestCounts::default(),
                     client: ClientCounts::default(),
                     latency: LatencyHistogram::new(),
@@ -354,6 +367,29 @@ impl<'c> Platform<'c> {
             c.counts.arrived += 1;
         }
         c.series.arrivals.add(now, 1.0);
+        if c.direct {
+            // The same key derivation as attempt 0 of a transaction, so a
+            // class draws the same numbers with or without one.
+            let req = self.attempts.insert(Attempt {
+                txn: NO_TXN,
+                created: now,
+                measured,
+                class,
+                pc: 0,
+                next_pc: 0,
+                attempt_no: 0,
+                stopped: false,
+                pending_event: false,
+                abandoned: false,
+                pending_error: None,
+                api: None,
+                queued_on: None,
+                at: None,
+                key: sub_key(key, 0),
+            });
+            self.exec(req, ctx);
+            return;
+        }
         let txn = self.txns.insert(Txn {
             class,
             created: now,
@@ -373,10 +409,12 @@ impl<'c> Platform<'c> {
 
     fn start_attempt(&mut self, txn: u32, ctx: &mut Context<'_, Event>) {
         let t = &self.txns[txn];
-        let (class, attempt_no) = (t.class, t.attempt_no);
+        let (class, attempt_no, created, measured) = (t.class, t.attempt_no, t.created, t.measured);
         let key = sub_key(t.key, attempt_no as u64);
         let req = self.attempts.insert(Attempt {
             txn,
+            created,
+            measured,
             class,
             pc: 0,
             next_pc: 0,
@@ -764,7 +802,15 @@ impl<'c> Platform<'c> {
         let a = &mut self.attempts[req];
         a.stopped = true;
         let (txn, attempt_no, abandoned, class) = (a.txn, a.attempt_no, a.abandoned, a.class);
-        if abandoned {
+        if txn == NO_TXN {
+            let (created, measured) = (a.created, a.measured);
+            let c = &mut self.classes[class as usize];
+            if measured {
+                c.counts.completed += 1;
+                c.latency.record(now - created);
+            }
+            c.series.completed.add(now, 1.0);
+        } else if abandoned {
             if self.measuring(now) {
                 self.classes[class as usize].client.wasted += 1;
             }
@@ -780,7 +826,17 @@ impl<'c> Platform<'c> {
         let a = &mut self.attempts[req];
         a.stopped = true;
         let (txn, attempt_no, abandoned) = (a.txn, a.attempt_no, a.abandoned);
-        if !abandoned {
+        if txn == NO_TXN {
+            let (class, measured) = (a.class as usize, a.measured);
+            let c = &mut self.classes[class];
+            if measured {
+                match why {
+                    Failure::Rejected => c.counts.rejected += 1,
+                    Failure::Error => c.counts.failed += 1,
+                }
+            }
+            c.series.failed.add(ctx.now(), 1.0);
+        } else if !abandoned {
             self.txn_failed(txn, attempt_no, why, ctx);
         }
         self.maybe_free_attempt(req);
@@ -1136,6 +1192,11 @@ impl<'c> Platform<'c> {
         for (_, t) in self.txns.iter() {
             if t.measured && t.state != TxnState::Done {
                 self.classes[t.class as usize].counts.in_flight += 1;
+            }
+        }
+        for (_, a) in self.attempts.iter() {
+            if a.txn == NO_TXN && a.measured && !a.stopped {
+                self.classes[a.class as usize].counts.in_flight += 1;
             }
         }
         let classes = self
