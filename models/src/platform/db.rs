@@ -47,6 +47,9 @@ pub(crate) struct DbTier {
     routing: ReadRouting,
     acquire_timeout: SimDuration,
     rr_next: u32,
+    /// Replicas that are up (node indices), kept current on crash and
+    /// recovery so routing a read allocates nothing.
+    up_replicas: Vec<u32>,
     window: Window,
     pub errors: u64,
     pub pool_wait_ns: u128,
@@ -89,6 +92,7 @@ impl DbTier {
             routing: cfg.read_routing,
             acquire_timeout: cfg.acquire_timeout,
             rr_next: 0,
+            up_replicas: (1..=cfg.replicas).collect(),
             window,
             errors: 0,
             pool_wait_ns: 0,
@@ -109,9 +113,7 @@ impl DbTier {
         if write || self.nodes.len() == 1 || u1 < self.read_primary_fraction {
             return self.nodes[0].up.then_some(0);
         }
-        let up: Vec<u32> = (1..self.nodes.len() as u32)
-            .filter(|&i| self.nodes[i as usize].up)
-            .collect();
+        let up = &self.up_replicas;
         if up.is_empty() {
             return self.nodes[0].up.then_some(0);
         }
@@ -125,7 +127,8 @@ impl DbTier {
             ReadRouting::LeastBusy => {
                 let mut best = up[0];
                 let mut best_load = usize::MAX;
-                for &i in &up {
+                for k in 0..self.up_replicas.len() {
+                    let i = self.up_replicas[k];
                     let load = self.nodes[i as usize].pool.in_system(now);
                     if load < best_load {
                         best = i;
@@ -231,6 +234,13 @@ impl DbTier {
         node.epoch += 1;
         node.pool.crash(now);
         node.cores.crash(now);
+        self.refresh_replicas();
+    }
+
+    fn refresh_replicas(&mut self) {
+        self.up_replicas = (1..self.nodes.len() as u32)
+            .filter(|&i| self.nodes[i as usize].up)
+            .collect();
     }
 
     /// A node comes back; a replica resumes applying from now (its catch-up
@@ -241,6 +251,7 @@ impl DbTier {
         node.epoch += 1;
         node.apply_free = node.apply_free.max(now.as_nanos());
         node.last_commit = node.last_commit.max(now.as_nanos());
+        self.refresh_replicas();
     }
 
     pub fn metrics(&self) -> Vec<(&'static str, f64)> {
