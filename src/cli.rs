@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand};
     long_about = "Discrete-event capacity simulator for web platforms.\n\n\
         Describe a stack and its traffic in a scenario file (TOML), run replications, and get \
         latency percentiles with confidence intervals.\n\n\
-        Exit codes: 0 success, 2 bad input or usage, 3 the run failed (e.g. output not writable)."
+        Exit codes: 0 success, 1 an objective was breached (with `run --check`), 2 bad input \
+        or usage, 3 the run failed (e.g. output not writable)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,6 +29,8 @@ pub enum Command {
     /// List or print the bundled scenarios
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
+    /// Print the instance catalogue (prices, vCPUs, memory, sources)
+    Catalogue,
 }
 
 #[derive(Debug, Args)]
@@ -35,7 +38,7 @@ pub struct RunArgs {
     /// Scenario file (TOML) or bundled scenario name (see `capsim scenarios list`)
     pub scenario: String,
 
-    /// Directory for output files (summary.json); created if missing
+    /// Directory for output files (summary.json, events.csv); created if missing
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -62,6 +65,11 @@ pub struct RunArgs {
     /// Print summary.json to stdout instead of the table
     #[arg(long)]
     pub json: bool,
+
+    /// Exit with code 1 if any objective ([[slos]]) was breached in any
+    /// replication, 0 if all held: a CI gate for policy changes
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,8 @@ use cli::{Cli, Command, ScenariosCommand};
 /// How a command failed; decides the exit code.
 #[derive(Debug)]
 pub enum Failure {
+    /// `run --check` found a breached objective: exit 1 (outputs are written).
+    SloBreached(Vec<String>),
     /// Bad input or usage: exit 2.
     Input(String),
     /// The run itself failed (I/O, threads): exit 3.
@@ -26,6 +28,7 @@ impl From<ScenarioError> for Failure {
     }
 }
 
+pub const EXIT_SLO: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_RUN: u8 = 3;
 
@@ -108,9 +111,19 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
         Command::Scenarios(cmd) => scenarios(cmd),
+        Command::Catalogue => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(capsim_scenarios::catalogue::AWS_US_EAST_1.as_bytes());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::SloBreached(names)) => {
+            eprintln!("check failed: objective breached: {}", names.join(", "));
+            ExitCode::from(EXIT_SLO)
+        }
         Err(Failure::Input(msg)) => {
             for line in msg.lines() {
                 eprintln!("error: {line}");

@@ -14,6 +14,12 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let overrides = parse_overrides(&args.overrides, args.seed, args.replications)?;
     let scenario = capsim_scenarios::load(&args.scenario, &overrides)?;
     let platform = &scenario.platform;
+    if args.check && platform.slos.is_empty() {
+        return Err(Failure::Input(format!(
+            "--check gates on objectives, but {} defines none: add [[slos]] (see docs/scenario-format.md)",
+            args.scenario
+        )));
+    }
 
     let threads = if args.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -35,6 +41,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 
     let summary = Summary::new(
         &RunInfo {
+            platform,
             scenario: &scenario.name,
             description: &scenario.description,
             seed: scenario.seed,
@@ -49,10 +56,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
-        let files = vec![OutputFile {
-            relative: "summary.json".into(),
-            bytes: json.clone(),
-        }];
+        let files = vec![
+            OutputFile {
+                relative: "summary.json".into(),
+                bytes: json.clone(),
+            },
+            OutputFile {
+                relative: "events.csv".into(),
+                bytes: capsim_output::events_csv(platform, &results),
+            },
+        ];
         written = capsim_output::write_all(dir, &files)
             .with_context(|| format!("writing results to {}", dir.display()))
             .map_err(Failure::Run)?;
@@ -64,6 +77,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         let _ = out.write_all(&json);
     } else if !args.quiet {
         let _ = out.write_all(capsim_output::table::render(&summary).as_bytes());
+        if let Some(first) = results.first() {
+            let timeline = capsim_output::table::scaling_timeline(platform, first, 12);
+            if !timeline.is_empty() {
+                let _ = writeln!(out);
+                let _ = out.write_all(timeline.as_bytes());
+            }
+        }
         if !written.is_empty() {
             let _ = writeln!(out);
             for p in &written {
@@ -79,6 +99,22 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             if threads == 1 { "" } else { "s" },
             summary.engine.events_per_second / 1e6
         );
+    }
+    if args.check {
+        let breached: Vec<String> = summary
+            .slos
+            .iter()
+            .filter(|(_, s)| !s.met)
+            .map(|(n, s)| {
+                format!(
+                    "{n} ({} of {} replications)",
+                    s.replications_breached, summary.replications
+                )
+            })
+            .collect();
+        if !breached.is_empty() {
+            return Err(Failure::SloBreached(breached));
+        }
     }
     Ok(())
 }

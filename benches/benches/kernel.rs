@@ -36,6 +36,7 @@ fn mmc(c: &mut Criterion) {
                 profile: RateProfile::Constant,
             },
             client: ClientPolicy::default(),
+            response_bytes: 0.0,
             program: vec![
                 Op::Station {
                     tier: 0,
@@ -51,8 +52,12 @@ fn mmc(c: &mut Criterion) {
                 service: Dist::exponential(1.0).unwrap(),
                 capacity: None,
             }),
+            scaling: None,
+            billing: None,
         }],
         failures: Vec::new(),
+        slos: Vec::new(),
+        traffic: Default::default(),
     };
     g.bench_function("platform_model_1M_customers", |b| {
         b.iter(|| black_box(simulate(&cfg, 1, 0)))

@@ -14,6 +14,10 @@
 
 use sim_engine::{Dist, SimDuration};
 
+use crate::cost::{Billing, TrafficPrices};
+use crate::scaling::ScalingConfig;
+use crate::slo::SloConfig;
+
 /// Index of a tier in [`PlatformConfig::tiers`].
 pub type TierId = u16;
 /// Index of a class in [`PlatformConfig::classes`].
@@ -31,6 +35,8 @@ pub struct PlatformConfig {
     pub classes: Vec<ClassConfig>,
     pub tiers: Vec<TierConfig>,
     pub failures: Vec<FailureConfig>,
+    pub slos: Vec<SloConfig>,
+    pub traffic: TrafficPrices,
 }
 
 impl PlatformConfig {
@@ -64,6 +70,8 @@ pub struct ClassConfig {
     pub client: ClientPolicy,
     /// The route compiled to ops; ends with [`Op::End`].
     pub program: Vec<Op>,
+    /// Size of a response, for traffic cost.
+    pub response_bytes: f64,
 }
 
 /// Non-homogeneous Poisson arrivals: rate `rate_per_s × profile(t)`,
@@ -256,6 +264,10 @@ pub enum Op {
 pub struct TierConfig {
     pub name: String,
     pub kind: TierKind,
+    /// Autoscaling (API instances, workers, database replicas, cache shards).
+    pub scaling: Option<ScalingConfig>,
+    /// How its units are billed; `None`: free (not part of the bill).
+    pub billing: Option<Billing>,
 }
 
 #[derive(Clone, Debug)]
@@ -283,6 +295,18 @@ impl TierKind {
             TierKind::Database(_) => "database",
             TierKind::Workers(_) => "workers",
             TierKind::Cdn(_) => "cdn",
+        }
+    }
+
+    /// The units autoscaling counts at the start (instances, workers,
+    /// replicas, shards); `None` for kinds that do not scale.
+    pub fn scaled_units(&self) -> Option<(u32, &'static str)> {
+        match self {
+            TierKind::Api(a) => Some((a.instances, "instances")),
+            TierKind::Workers(w) => Some((w.workers, "workers")),
+            TierKind::Database(d) => Some((d.replicas, "replicas")),
+            TierKind::Cache(c) => Some((c.shards, "shards")),
+            TierKind::Station(_) | TierKind::Cdn(_) => None,
         }
     }
 }
@@ -359,6 +383,36 @@ pub struct CacheConfig {
     pub keys_per_shard: u64,
     /// Whether shards start the run warm.
     pub start_warm: bool,
+    /// When the hit ratio is derived from memory and working set: it then
+    /// follows the shard count and the working set's growth.
+    pub sizing: Option<CacheSizing>,
+}
+
+/// Memory against working set: the warm hit ratio is
+/// `min(1, shards × memory_per_shard / working_set(t))^(1 − skew)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CacheSizing {
+    pub memory_per_shard: f64,
+    /// Bytes at the start of the run.
+    pub working_set: f64,
+    /// Bytes per second of growth.
+    pub growth_per_s: f64,
+}
+
+impl CacheSizing {
+    pub fn working_set_at(&self, t: SimDuration) -> f64 {
+        self.working_set + self.growth_per_s * t.as_secs_f64()
+    }
+
+    pub fn hit_ratio(&self, shards: u32, skew: f64, t: SimDuration) -> f64 {
+        let ws = self.working_set_at(t);
+        if ws <= 0.0 {
+            return 1.0;
+        }
+        (shards as f64 * self.memory_per_shard / ws)
+            .min(1.0)
+            .powf(1.0 - skew)
+    }
 }
 
 /// A database query type.

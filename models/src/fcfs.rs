@@ -137,6 +137,8 @@ pub struct FcfsUnit {
     in_flight: BinaryHeap<Flight>,
     track: bool,
     window: Window,
+    /// Service time of every job submitted (minus work voided by crashes).
+    committed_ns: u128,
     pub stats: FcfsStats,
     pub series: Option<UnitSeries>,
 }
@@ -150,6 +152,7 @@ impl FcfsUnit {
             in_flight: BinaryHeap::new(),
             track: true,
             window,
+            committed_ns: 0,
             stats: FcfsStats::default(),
             series: None,
         }
@@ -218,6 +221,7 @@ impl FcfsUnit {
         let end = start + demand.as_nanos();
         slot.0 = end;
         drop(slot);
+        self.committed_ns += demand.as_nanos() as u128;
         if self.track {
             self.in_flight.push(Reverse((end, start, arr)));
         }
@@ -288,10 +292,25 @@ impl FcfsUnit {
             }
         }
         for mut s in self.free.drain().collect::<Vec<_>>() {
+            // Work this server had ahead of it is voided.
+            self.committed_ns -= s.0.saturating_sub(now) as u128;
             s.0 = s.0.min(now);
             self.free.push(s);
         }
         voided
+    }
+
+    /// Total busy server-time before `now`, in ns, exactly. All committed
+    /// work arrived by `now`, so after `now` each server works without a gap
+    /// until its free time: the work still ahead is Σ (free − now)⁺.
+    pub fn busy_until(&self, now: SimTime) -> u128 {
+        let now = now.as_nanos();
+        let ahead: u128 = self
+            .free
+            .iter()
+            .map(|f| f.0.saturating_sub(now) as u128)
+            .sum();
+        self.committed_ns - ahead
     }
 
     /// Time-average number of busy servers over the window, divided by servers.
@@ -388,6 +407,21 @@ mod tests {
         assert_eq!(ends, vec![10, 10, 20, 20]);
         assert_eq!(u.in_system(t(15)), 2);
         assert_eq!(u.in_system(t(20)), 0);
+    }
+
+    #[test]
+    fn busy_until_now_is_exact() {
+        // Two servers: jobs [0,10) and [0,4), then a job at 2 waiting for [4,9).
+        let mut u = FcfsUnit::new(2, Window { from: 0, to: 100 });
+        u.submit(t(0), d(10));
+        u.submit(t(0), d(4));
+        u.submit(t(2), d(5));
+        assert_eq!(u.busy_until(t(2)), 4);
+        assert_eq!(u.busy_until(t(6)), 6 + 4 + 2);
+        assert_eq!(u.busy_until(t(50)), 19);
+        // A crash at 6 voids what had not been done.
+        u.crash(t(6));
+        assert_eq!(u.busy_until(t(50)), 12);
     }
 
     #[test]

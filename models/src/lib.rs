@@ -6,21 +6,30 @@
 //! ```
 
 pub mod config;
+pub mod cost;
 pub mod fcfs;
 pub mod platform;
 pub mod results;
 pub mod run;
+pub mod scaling;
 pub mod series;
+pub mod slo;
 pub mod theory;
 
 pub use config::{
-    ApiConfig, Arrivals, Balancer, CacheConfig, CdnConfig, ClassConfig, ClassId, ClientPolicy,
-    DatabaseConfig, FailureAction, FailureConfig, FailureTiming, JobConfig, Op, PlatformConfig,
-    QueryConfig, QueueConfig, RateProfile, ReadRouting, StationConfig, TierConfig, TierId,
-    TierKind, WorkerMode, WorkersConfig,
+    ApiConfig, Arrivals, Balancer, CacheConfig, CacheSizing, CdnConfig, ClassConfig, ClassId,
+    ClientPolicy, DatabaseConfig, FailureAction, FailureConfig, FailureTiming, JobConfig, Op,
+    PlatformConfig, QueryConfig, QueueConfig, RateProfile, ReadRouting, StationConfig, TierConfig,
+    TierId, TierKind, WorkerMode, WorkersConfig,
 };
+pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use results::{
     ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
-    TierResult, UnitResult,
+    ScalingEvent, TierResult, TrafficCost, UnitResult,
 };
 pub use run::{run_replications, simulate};
+pub use scaling::{
+    Change, Metric, ScalingConfig, ScalingPolicy, ScheduledAction, StepAdjustment, StepPolicy,
+    TargetTracking, Termination, quantile_label,
+};
+pub use slo::{Objective, SloConfig, SloResult};

@@ -146,6 +146,11 @@ pub struct ReplicationResult {
     pub classes: Vec<ClassResult>,
     pub tiers: Vec<TierResult>,
     pub failures: Vec<FailureRecord>,
+    /// Every change of a tier's desired capacity, in time order.
+    pub scaling: Vec<ScalingEvent>,
+    /// One per objective, in the scenario's order.
+    pub slos: Vec<crate::slo::SloResult>,
+    pub traffic: TrafficCost,
 }
 
 impl ReplicationResult {
@@ -182,4 +187,36 @@ impl ReplicationResult {
     pub fn class(&self, name: &str) -> Option<&ClassResult> {
         self.classes.iter().find(|c| c.name == name)
     }
+
+    /// Total cost in the measured window: every tier plus traffic, USD.
+    pub fn cost_usd(&self) -> f64 {
+        self.tiers
+            .iter()
+            .filter_map(|t| t.metric("cost_usd"))
+            .sum::<f64>()
+            + self.traffic.cdn_usd
+            + self.traffic.egress_usd
+    }
+}
+
+/// A change of a tier's desired capacity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingEvent {
+    pub at: SimTime,
+    pub tier: u16,
+    pub from: u32,
+    pub to: u32,
+    /// What triggered it, in words (the policy and the figures it saw).
+    pub reason: String,
+}
+
+/// The bill of one replication beyond the tiers' own (`cost_usd` in each
+/// tier's metrics and series).
+#[derive(Clone, Debug, Default)]
+pub struct TrafficCost {
+    /// USD in the measured window: CDN delivery, and origin egress.
+    pub cdn_usd: f64,
+    pub egress_usd: f64,
+    /// USD per interval, both lines together.
+    pub series: Vec<f64>,
 }

@@ -42,6 +42,8 @@ fn station(name: &str, servers: u32, service: Dist, capacity: Option<u32>) -> Ti
             service,
             capacity,
         }),
+        scaling: None,
+        billing: None,
     }
 }
 
@@ -71,10 +73,13 @@ fn network(
                 profile: RateProfile::Constant,
             },
             client: ClientPolicy::default(),
+            response_bytes: 0.0,
             program,
         }],
         tiers,
         failures: Vec::new(),
+        slos: Vec::new(),
+        traffic: Default::default(),
     }
 }
 

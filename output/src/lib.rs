@@ -6,9 +6,12 @@
 //!                                    └► fs::write_all (temp name + rename)
 //! ```
 
+pub mod events;
 pub mod fs;
+pub mod sections;
 pub mod summary;
 pub mod table;
 
+pub use events::events_csv;
 pub use fs::{OutputFile, write_all, write_atomic};
 pub use summary::{RunInfo, SCHEMA_VERSION, Summary};

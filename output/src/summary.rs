@@ -6,14 +6,20 @@
 //! `completed`, `failed`, `rejected`), `latency_ms` (`mean`, `p50`, `p90`,
 //! `p95`, `p99`, `p999`, `max`), `tiers.<name>` (`utilization`,
 //! `queue_wait_ms`, `queue_length`). Every estimated figure is
-//! `{"estimate": x, "ci95": [lo, hi]}`. Only `engine` may differ between two
-//! runs with the same seed.
+//! `{"estimate": x, "ci95": [lo, hi]}`. Added by the autoscaling issue:
+//! `cost_usd` (`total`, `per_hour`, `per_million_requests`, `tiers.<name>`,
+//! `traffic`, `series`), `slos.<name>` (`met`, `replications_breached`,
+//! `breach_minutes`, `first_breach_s`, `budget_consumed`) and
+//! `scaling.<tier>` (`actions`, `scale_outs`, `scale_ins`, `peak`, `final`).
+//! Only `engine` may differ between two runs with the same seed.
 
 use indexmap::IndexMap;
 use serde::Serialize;
 use sim_engine::{Estimate, LatencyHistogram};
 
-use capsim_models::{ClientCounts, ReplicationResult, RequestCounts};
+use capsim_models::{ClientCounts, PlatformConfig, ReplicationResult, RequestCounts};
+
+use crate::sections::{self, CostSummary, ScalingSummary, SloSummary};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -46,6 +52,12 @@ pub struct Summary {
     pub throughput_per_s: Estimate,
     pub classes: IndexMap<String, ClassSummary>,
     pub tiers: IndexMap<String, TierSummary>,
+    /// USD in the measured window.
+    pub cost_usd: CostSummary,
+    /// Service-level objectives, in scenario order.
+    pub slos: IndexMap<String, SloSummary>,
+    /// Tiers with autoscaling (counts over the whole run, warm-up included).
+    pub scaling: IndexMap<String, ScalingSummary>,
     pub engine: Engine,
 }
 
@@ -107,6 +119,7 @@ pub struct Engine {
 
 /// What the summary needs to know about the run besides its results.
 pub struct RunInfo<'a> {
+    pub platform: &'a PlatformConfig,
     pub scenario: &'a str,
     pub description: &'a str,
     pub seed: u64,
@@ -237,6 +250,9 @@ impl Summary {
             throughput_per_s: estimate_of(&totals, |c| c.0.completed as f64 / measured_seconds),
             classes,
             tiers,
+            cost_usd: sections::cost(info.platform, results, measured_seconds),
+            slos: sections::slos(info.platform, results),
+            scaling: sections::scaling(info.platform, results),
             engine: Engine {
                 events,
                 wall_seconds: info.wall_seconds,
@@ -256,5 +272,11 @@ impl Summary {
         let mut out = serde_json::to_vec_pretty(self).expect("a summary always serialises");
         out.push(b'\n');
         out
+    }
+
+    /// Whether every objective held in every replication (true when there
+    /// are none).
+    pub fn slos_met(&self) -> bool {
+        self.slos.values().all(|s| s.met)
     }
 }

@@ -242,6 +242,180 @@ pub fn render(s: &Summary) -> String {
         g.push_estimates(name, &cells);
     }
     g.render(&mut out);
+
+    if !s.scaling.is_empty() {
+        out.push('\n');
+        let mut g = Grid::new(&[
+            "autoscaling",
+            "units",
+            "min–max",
+            "start",
+            "actions",
+            "outs",
+            "ins",
+            "peak",
+            "end",
+        ]);
+        for (name, a) in &s.scaling {
+            g.push_estimates(
+                name,
+                &[
+                    (a.units.clone(), String::new()),
+                    (format!("{}–{}", a.min, a.max), String::new()),
+                    (a.initial.to_string(), String::new()),
+                    est_cells(&a.actions, 1.0),
+                    est_cells(&a.scale_outs, 1.0),
+                    est_cells(&a.scale_ins, 1.0),
+                    est_cells(&a.peak, 1.0),
+                    est_cells(&a.final_, 1.0),
+                ],
+            );
+        }
+        g.render(&mut out);
+    }
+
+    let c = &s.cost_usd;
+    if c.tiers.values().any(|t| t.priced_as != "unpriced") || c.total.estimate > 0.0 {
+        out.push('\n');
+        let mut g = Grid::new(&[
+            "cost (USD, measured window)",
+            "priced as",
+            "$/unit-h",
+            "USD",
+            "share %",
+        ]);
+        let total = c.total.estimate;
+        let share = |x: f64| {
+            if total > 0.0 {
+                fmt_num(100.0 * x / total)
+            } else {
+                "–".into()
+            }
+        };
+        for (name, t) in &c.tiers {
+            if t.priced_as == "unpriced" {
+                continue;
+            }
+            g.push_estimates(
+                name,
+                &[
+                    (t.priced_as.clone(), String::new()),
+                    (fmt_num(t.list_price_per_hour), String::new()),
+                    est_cells(&t.total, 1.0),
+                    (share(t.total.estimate), String::new()),
+                ],
+            );
+        }
+        for (label, e) in [
+            ("CDN traffic", &c.traffic.cdn),
+            ("egress traffic", &c.traffic.egress),
+        ] {
+            if e.estimate > 0.0 {
+                g.push_estimates(
+                    label,
+                    &[
+                        (String::new(), String::new()),
+                        (String::new(), String::new()),
+                        est_cells(e, 1.0),
+                        (share(e.estimate), String::new()),
+                    ],
+                );
+            }
+        }
+        g.push_estimates(
+            "total",
+            &[
+                (String::new(), String::new()),
+                (String::new(), String::new()),
+                est_cells(&c.total, 1.0),
+                (String::new(), String::new()),
+            ],
+        );
+        g.render(&mut out);
+        let (ph, ph_ci) = est_cells(&c.per_hour, 1.0);
+        let (pm, pm_ci) = est_cells(&c.per_million_requests, 1.0);
+        let _ = writeln!(
+            out,
+            "  USD per hour {ph} {ph_ci} · USD per million completed requests {pm} {pm_ci}"
+        );
+    }
+
+    if !s.slos.is_empty() {
+        out.push('\n');
+        let mut g = Grid::new(&[
+            "SLOs",
+            "verdict",
+            "reps breached",
+            "breach min",
+            "first breach",
+            "budget used %",
+        ]);
+        for (name, o) in &s.slos {
+            g.push_estimates(
+                name,
+                &[
+                    (
+                        if o.met { "met" } else { "BREACHED" }.to_string(),
+                        String::new(),
+                    ),
+                    (
+                        format!("{}/{}", o.replications_breached, s.replications),
+                        String::new(),
+                    ),
+                    est_cells(&o.breach_minutes, 1.0),
+                    (
+                        o.first_breach_s
+                            .as_ref()
+                            .map(|f| seconds_label(f.earliest))
+                            .unwrap_or_else(|| "–".into()),
+                        String::new(),
+                    ),
+                    est_cells(&o.budget_consumed, 100.0),
+                ],
+            );
+        }
+        g.render(&mut out);
+        for (name, o) in &s.slos {
+            let _ = writeln!(out, "  {name}: {}", o.objective);
+        }
+    }
+    out
+}
+
+/// The scaling actions of one replication, at most `limit` of them.
+pub fn scaling_timeline(
+    cfg: &capsim_models::PlatformConfig,
+    r: &capsim_models::ReplicationResult,
+    limit: usize,
+) -> String {
+    let mut out = String::new();
+    if r.scaling.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "scaling actions of replication {} ({} in all)",
+        r.replication + 1,
+        r.scaling.len()
+    );
+    for e in r.scaling.iter().take(limit) {
+        let _ = writeln!(
+            out,
+            "  {:>10}  {:<12} {:>4} → {:<4} {}",
+            seconds_label(e.at.as_secs_f64()),
+            cfg.tiers[e.tier as usize].name,
+            e.from,
+            e.to,
+            e.reason
+        );
+    }
+    if r.scaling.len() > limit {
+        let _ = writeln!(
+            out,
+            "  … {} more (all replications' actions are in events.csv with --out)",
+            r.scaling.len() - limit
+        );
+    }
     out
 }
 

@@ -10,6 +10,7 @@
 //! scenarios in `library/` are embedded in the binary.
 
 pub mod build;
+pub mod catalogue;
 pub mod doc;
 pub mod error;
 pub mod library;

@@ -20,6 +20,9 @@ pub struct RawScenario {
     pub tiers: IndexMap<String, toml::Table>,
     #[serde(default)]
     pub failures: Vec<RawFailure>,
+    #[serde(default)]
+    pub slos: Vec<RawSlo>,
+    pub cost: Option<RawCost>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +86,8 @@ pub struct RawClass {
     pub retries: u16,
     pub retry_on_error: Option<bool>,
     pub backoff: Option<RawBackoff>,
+    /// Bytes of a response (a size such as "20KB"), for traffic cost.
+    pub response_size: Option<String>,
     /// Steps: tier names or step tables, compiled in `build::route`.
     pub route: Vec<toml::Value>,
 }
@@ -107,6 +112,131 @@ pub struct RawFailure {
     pub mttr: Option<SimDuration>,
 }
 
+/// A service-level objective: `latency` (with `percentile`), `error_rate` or
+/// `availability`; with `tier`, the queue latency of a worker tier.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub name: Option<String>,
+    pub class: Option<String>,
+    pub tier: Option<String>,
+    pub latency: Option<SimDuration>,
+    pub percentile: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub availability: Option<f64>,
+    pub window: Option<SimDuration>,
+}
+
+/// Scenario-wide prices; each defaults to the catalogue's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    pub cdn_per_gb: Option<f64>,
+    pub egress_per_gb: Option<f64>,
+    pub load_balancer_per_hour: Option<f64>,
+}
+
+/// Keys every tier kind accepts: what a unit costs and how the tier scales.
+/// Split off the tier table before its kind-specific keys are decoded.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTierCommon {
+    pub instance_type: Option<String>,
+    pub price_per_hour: Option<f64>,
+    /// Database tiers: replicas' type and price, when they differ.
+    pub replica_instance_type: Option<String>,
+    pub replica_price_per_hour: Option<f64>,
+    pub billing: Option<String>,
+    pub billing_minimum: Option<SimDuration>,
+    pub purchase: Option<RawPurchase>,
+    pub scaling: Option<RawScaling>,
+}
+
+impl RawTierCommon {
+    pub const KEYS: &[&str] = &[
+        "instance_type",
+        "price_per_hour",
+        "replica_instance_type",
+        "replica_price_per_hour",
+        "billing",
+        "billing_minimum",
+        "purchase",
+        "scaling",
+    ];
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPurchase {
+    pub on_demand: Option<f64>,
+    pub reserved: Option<f64>,
+    pub spot: Option<f64>,
+    pub reserved_discount: Option<f64>,
+    pub spot_discount: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScaling {
+    pub min: u32,
+    pub max: u32,
+    pub boot: Option<SimDuration>,
+    pub warmup: Option<SimDuration>,
+    pub drain_timeout: Option<SimDuration>,
+    pub termination: Option<String>,
+    /// Policy tables tagged by `type` (`step` or `target`).
+    #[serde(default)]
+    pub policies: Vec<toml::Table>,
+    #[serde(default)]
+    pub schedule: Vec<RawScheduled>,
+}
+
+/// `type = "step"`. Thresholds are numbers, or durations for latency metrics.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepPolicy {
+    pub name: Option<String>,
+    pub metric: String,
+    pub above: Option<toml::Value>,
+    pub below: Option<toml::Value>,
+    pub period: Option<SimDuration>,
+    pub evaluation_periods: Option<u32>,
+    pub datapoints: Option<u32>,
+    /// Units (an integer) or a percentage ("50%").
+    pub change: Option<toml::Value>,
+    pub steps: Option<Vec<RawStepAdjustment>>,
+    pub cooldown: Option<SimDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepAdjustment {
+    pub beyond: toml::Value,
+    pub change: toml::Value,
+}
+
+/// `type = "target"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetPolicy {
+    pub name: Option<String>,
+    pub metric: String,
+    pub target: toml::Value,
+    pub tolerance: Option<f64>,
+    pub sync: Option<SimDuration>,
+    pub scale_down_window: Option<SimDuration>,
+    pub scale_up_window: Option<SimDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduled {
+    pub at: SimDuration,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub desired: Option<u32>,
+}
+
 /// `kind = "station"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,7 +252,8 @@ pub struct RawStation {
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
     pub instances: u32,
-    pub cores: u32,
+    /// Defaults to the vCPUs of the tier's `instance_type`.
+    pub cores: Option<u32>,
     pub workers: Option<u32>,
     pub mode: Option<String>,
     pub max_connections: Option<u32>,
@@ -143,8 +274,12 @@ pub struct RawCache {
     pub set_service: Option<toml::Table>,
     pub rtt: Option<SimDuration>,
     pub hit_ratio: Option<f64>,
+    /// Per shard; defaults to the node memory of the tier's instance type
+    /// when `working_set` is given.
     pub memory: Option<String>,
     pub working_set: Option<String>,
+    /// Growth of the working set per day (a size).
+    pub growth_per_day: Option<String>,
     pub skew: Option<f64>,
     pub keys: Option<u64>,
     pub object_size: Option<String>,
@@ -155,6 +290,7 @@ pub struct RawCache {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDatabase {
+    #[serde(default)]
     pub primary: RawDbNode,
     #[serde(default)]
     pub replicas: u32,
@@ -167,10 +303,11 @@ pub struct RawDatabase {
     pub queries: IndexMap<String, RawQuery>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDbNode {
-    pub cores: u32,
+    /// Defaults to the vCPUs of the tier's instance type.
+    pub cores: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,91 +3,11 @@
 //! answer: queueing theory, a hand-computed fraction, or a qualitative
 //! behaviour that must show (metastable failure, cache warm-up).
 
-use std::sync::atomic::AtomicBool;
+mod common;
 
+use capsim_models::ReplicationResult;
 use capsim_models::theory::MMc;
-use capsim_models::{ReplicationResult, run_replications};
-use capsim_scenarios::{Scenario, load_str};
-use sim_engine::Estimate;
-
-fn scenario(text: &str) -> Scenario {
-    load_str("test scenario", text, &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(s: &Scenario) -> Vec<ReplicationResult> {
-    run_replications(
-        &s.platform,
-        s.seed,
-        s.replications,
-        0,
-        &AtomicBool::new(false),
-    )
-    .unwrap()
-    .into_iter()
-    .map(Option::unwrap)
-    .collect()
-}
-
-fn est(results: &[ReplicationResult], f: impl Fn(&ReplicationResult) -> f64) -> Estimate {
-    let xs: Vec<f64> = results.iter().map(f).collect();
-    Estimate::from_samples(&xs)
-}
-
-fn metric(r: &ReplicationResult, tier: &str, name: &str) -> f64 {
-    r.tier(tier)
-        .unwrap_or_else(|| panic!("no tier {tier}"))
-        .metric(name)
-        .unwrap_or_else(|| panic!("no metric {tier}.{name}"))
-}
-
-fn unit_metric(r: &ReplicationResult, tier: &str, unit: &str, name: &str) -> f64 {
-    let t = r.tier(tier).unwrap();
-    let u = t
-        .units
-        .iter()
-        .find(|u| u.name == unit)
-        .unwrap_or_else(|| panic!("no unit {unit}"));
-    u.metrics
-        .iter()
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| *v)
-        .unwrap()
-}
-
-#[track_caller]
-fn assert_covers(what: &str, e: Estimate, exact: f64) {
-    eprintln!(
-        "{what}: exact {exact:.6}, simulated {:.6} [{:.6}, {:.6}]",
-        e.estimate, e.ci95[0], e.ci95[1]
-    );
-    assert!(
-        e.contains(exact),
-        "{what}: {exact} outside [{}, {}]",
-        e.ci95[0],
-        e.ci95[1]
-    );
-}
-
-/// Mean over replications of a per-interval series, for intervals [from, to).
-fn series_mean(
-    results: &[ReplicationResult],
-    from: usize,
-    to: usize,
-    f: impl Fn(&ReplicationResult) -> Vec<f64>,
-) -> Vec<f64> {
-    let n = results.len() as f64;
-    let mut out = vec![0.0; to - from];
-    for r in results {
-        for (o, v) in out.iter_mut().zip(&f(r)[from..to]) {
-            *o += v / n;
-        }
-    }
-    out
-}
-
-fn mean(xs: &[f64]) -> f64 {
-    xs.iter().sum::<f64>() / xs.len() as f64
-}
+use common::*;
 
 // ---- conservation -------------------------------------------------------
 

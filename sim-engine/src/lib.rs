@@ -25,7 +25,7 @@ pub use rng::{KeyedRng, StreamRng, Streams, exp1, sub_key};
 pub use runner::{RunnerError, run_indexed, run_indexed_cancellable};
 pub use sim::{Context, Model, Simulation};
 pub use stats::{
-    Counter, Estimate, IntervalAverages, IntervalCounts, IntervalIndex, LatencyHistogram,
-    TimeWeighted, Welford, mser5_truncation,
+    CompactHistogram, Counter, Estimate, Integral, IntervalAverages, IntervalCounts, IntervalIndex,
+    LatencyHistogram, TimeWeighted, Welford, mser5_truncation,
 };
 pub use time::{DurationError, SimDuration, SimTime, parse_duration};

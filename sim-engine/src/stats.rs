@@ -167,6 +167,141 @@ impl TimeWeighted {
     }
 }
 
+/// The running integral of a piecewise-constant value since the start: never
+/// reset, so two readings bracket any period exactly.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Integral {
+    last: SimTime,
+    value: f64,
+    area: f64,
+}
+
+impl Integral {
+    pub fn new(value: f64) -> Self {
+        Integral {
+            last: SimTime::ZERO,
+            value,
+            area: 0.0,
+        }
+    }
+
+    /// The value changes to `value` at `now`.
+    #[inline]
+    pub fn set(&mut self, now: SimTime, value: f64) {
+        self.area += self.value * (now - self.last).as_nanos() as f64;
+        self.last = now;
+        self.value = value;
+    }
+
+    #[inline]
+    pub fn add(&mut self, now: SimTime, delta: f64) {
+        let v = self.value + delta;
+        self.set(now, v);
+    }
+
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// ∫ value dt over [0, now], in value·ns.
+    #[inline]
+    pub fn at(&self, now: SimTime) -> f64 {
+        self.area + self.value * now.saturating_since(self.last).as_nanos() as f64
+    }
+}
+
+/// A small log-linear histogram of durations in nanoseconds for quantiles
+/// over short periods: 64 buckets per power of two (about 1.1% resolution)
+/// up to 2^43 ns (about 2.4 hours; larger values count as the largest), 2,432
+/// `u32` counts, cleared in place for the next period.
+#[derive(Clone, Debug)]
+pub struct CompactHistogram {
+    counts: Vec<u32>,
+    total: u64,
+}
+
+const CH_SUB: u32 = 64;
+const CH_MAX_EXP: u32 = 42;
+
+impl Default for CompactHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CompactHistogram {
+    pub fn new() -> Self {
+        CompactHistogram {
+            counts: vec![0; Self::LEN],
+            total: 0,
+        }
+    }
+
+    /// Buckets: 64 exact ones below 64 ns, then 64 per power of two from 2^6
+    /// to 2^CH_MAX_EXP.
+    const LEN: usize = ((CH_MAX_EXP - 4) * CH_SUB) as usize;
+
+    #[inline]
+    fn index(ns: u64) -> usize {
+        if ns < CH_SUB as u64 {
+            return ns as usize;
+        }
+        let e = 63 - ns.leading_zeros();
+        if e > CH_MAX_EXP {
+            return Self::LEN - 1;
+        }
+        let m = ((ns >> (e - 6)) & (CH_SUB as u64 - 1)) as u32;
+        ((e - 5) * CH_SUB + m) as usize
+    }
+
+    /// The smallest value of bucket `i` and the first of the next.
+    fn bounds(i: usize) -> (u64, u64) {
+        let i = i as u64;
+        let sub = CH_SUB as u64;
+        if i < sub {
+            return (i, i + 1);
+        }
+        let e = i / sub + 5;
+        let m = i % sub;
+        let lo = (sub + m) << (e - 6);
+        (lo, lo + (1u64 << (e - 6)))
+    }
+
+    #[inline]
+    pub fn record(&mut self, d: SimDuration) {
+        self.counts[Self::index(d.as_nanos())] += 1;
+        self.total += 1;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The q-quantile in ms (the middle of its bucket); NaN when empty.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.total == 0 {
+            return f64::NAN;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c as u64;
+            if seen >= rank {
+                let (lo, hi) = Self::bounds(i);
+                return (lo as f64 + (hi - lo) as f64 / 2.0) / 1e6;
+            }
+        }
+        unreachable!("rank within total")
+    }
+
+    pub fn clear(&mut self) {
+        if self.total > 0 {
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            self.total = 0;
+        }
+    }
+}
+
 /// A plain event counter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counter(u64);
@@ -589,6 +724,49 @@ mod tests {
                 assert_eq!(ix.of(near), near / d);
                 assert_eq!(ix.of(near.saturating_sub(1)), near.saturating_sub(1) / d);
             }
+        }
+    }
+
+    #[test]
+    fn integral_brackets_periods() {
+        let t = |s: u64| SimTime::at(SimDuration::from_secs(s));
+        let mut i = Integral::new(2.0);
+        i.set(t(10), 4.0);
+        assert_eq!(i.at(t(10)), 20e9);
+        assert_eq!(i.at(t(15)) - i.at(t(10)), 20e9);
+    }
+
+    #[test]
+    fn compact_histogram_quantiles_within_resolution() {
+        let mut h = CompactHistogram::new();
+        for i in 1..=1000u64 {
+            h.record(SimDuration::from_micros(i * 100)); // 0.1 .. 100 ms
+        }
+        for (q, exact) in [(0.5, 50.0), (0.95, 95.0), (0.99, 99.0)] {
+            let got = h.quantile_ms(q);
+            assert!(
+                (got - exact).abs() / exact < 0.012,
+                "q {q}: {got} vs {exact}"
+            );
+        }
+        // Tiny and huge values land in the end buckets.
+        h.record(SimDuration::from_nanos(3));
+        h.record(SimDuration::from_secs(100_000));
+        assert_eq!(h.count(), 1002);
+        h.clear();
+        assert!(h.quantile_ms(0.5).is_nan());
+        // Up to 2^43 ns every value has its own bucket range; beyond, the last.
+        h.record(SimDuration::from_nanos((1u64 << 42) + 12_345));
+        h.record(SimDuration::from_nanos((1u64 << 43) - 1));
+        assert_eq!(CompactHistogram::index(u64::MAX), CompactHistogram::LEN - 1);
+        // Buckets tile the range without gaps.
+        for i in 0..CompactHistogram::LEN - 1 {
+            assert_eq!(
+                CompactHistogram::bounds(i).1,
+                CompactHistogram::bounds(i + 1).0,
+                "{i}"
+            );
+            assert_eq!(CompactHistogram::index(CompactHistogram::bounds(i).0), i);
         }
     }
 

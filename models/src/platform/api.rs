@@ -3,7 +3,7 @@
 //! ```text
 //!               ┌─► instance 0: admission (workers / max connections) ─► backlog ─► CPU cores (FCFS)
 //!   balancer ───┼─► instance 1: …
-//!               └─► instance N−1
+//!               └─► instance N−1        (instances launch, serve, drain and terminate: see `life`)
 //! ```
 //!
 //! Admission is event-driven: a sync worker is held while the request waits on
@@ -12,21 +12,28 @@
 
 use std::collections::VecDeque;
 
-use sim_engine::{IntervalAverages, IntervalCounts, SimTime, StreamRng, TimeWeighted};
+use sim_engine::{Integral, IntervalAverages, IntervalCounts, SimTime, StreamRng, TimeWeighted};
 
 use crate::config::{ApiConfig, Balancer, WorkerMode};
 use crate::fcfs::{FcfsUnit, Window, ratio};
+use crate::scaling::Termination;
 use crate::series::{Spec, divide, sum};
 
+use super::life::{Life, Lifetime};
+
 pub(crate) struct Instance {
+    /// Not crashed.
     pub up: bool,
     pub epoch: u32,
+    pub life: Lifetime,
     /// Requests admitted (holding a worker in sync mode, a connection in async).
     pub active: u32,
     /// Requests waiting for admission, with the time they arrived.
     pub backlog: VecDeque<(u32, SimTime)>,
     pub cpu: FcfsUnit,
     pub down_count: u32,
+    /// CPU busy time at the last metrics tick.
+    busy_mark: u128,
 }
 
 impl Instance {
@@ -34,6 +41,11 @@ impl Instance {
     #[inline]
     pub fn load(&self) -> u32 {
         self.active + self.backlog.len() as u32
+    }
+
+    /// Takes new requests.
+    fn routable(&self) -> bool {
+        self.up && self.life.in_service()
     }
 }
 
@@ -43,20 +55,46 @@ pub(crate) enum Entry {
     Admitted(u32),
     /// Waiting in instance `i`'s backlog.
     Queued(u32),
-    /// No room, or no instance up.
+    /// No room, or no instance in service.
     Rejected,
+}
+
+/// What a request leaving an instance set off.
+pub(crate) struct Leave {
+    /// The backlog request admitted in its place.
+    pub next: Option<u32>,
+    /// The instance was draining and is now empty: it terminated.
+    pub terminated: bool,
+}
+
+/// One metrics tick of the pool: numerators and denominators, so ticks add up
+/// over a policy's period.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ApiSample {
+    /// Busy core-ns and in-service core-ns.
+    pub busy: f64,
+    pub capacity: f64,
+    /// Requests offered, and in-service instance-seconds.
+    pub requests: f64,
+    pub instance_seconds: f64,
+    /// ∫ backlog dt (request·ns), and the tick's length in ns.
+    pub backlog_area: f64,
+    pub length: f64,
 }
 
 pub(crate) struct ApiTier {
     pub instances: Vec<Instance>,
+    cores: u32,
+    cpu_servers: u32,
+    track: bool,
     admit_limit: u32,
     backlog_limit: u32,
     balancer: Balancer,
     rr_next: u32,
-    /// Requests at each instance (`u32::MAX` when down): what the balancer
-    /// compares, kept compact so scanning it stays in cache.
+    /// Requests at each instance (`u32::MAX` when not routable): what the
+    /// balancer compares, kept compact so scanning it stays in cache.
     loads: Vec<u32>,
-    /// Instances that are up, in index order.
+    /// Routable instances, in index order.
     up_list: Vec<u32>,
     rng: StreamRng,
     window: Window,
@@ -69,9 +107,15 @@ pub(crate) struct ApiTier {
     pub departures: u64,
     pub backlog_tw: TimeWeighted,
     pub active_tw: TimeWeighted,
+    /// Routable instances.
     pub up_tw: TimeWeighted,
     backlog_total: u32,
     active_total: u32,
+    // For metrics ticks (cumulative since the start).
+    offered_all: u64,
+    offered_mark: u64,
+    backlog_int: Integral,
+    backlog_mark: f64,
     spec: Spec,
     offered_series: IntervalCounts,
     departures_series: IntervalCounts,
@@ -81,9 +125,9 @@ pub(crate) struct ApiTier {
 }
 
 impl ApiTier {
-    /// `fails`: failures are injected into this tier (its units must track
+    /// `track`: failures are injected into this tier (its units must track
     /// their jobs to void them exactly).
-    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng, spec: Spec, fails: bool) -> Self {
+    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng, spec: Spec, track: bool) -> Self {
         let cpu_servers = match cfg.mode {
             WorkerMode::Sync => cfg.cores,
             WorkerMode::Async => cfg.cores.min(cfg.workers),
@@ -92,26 +136,17 @@ impl ApiTier {
             WorkerMode::Sync => cfg.workers,
             WorkerMode::Async => cfg.max_connections,
         };
-        let instances = (0..cfg.instances)
-            .map(|_| Instance {
-                up: true,
-                epoch: 0,
-                active: 0,
-                backlog: VecDeque::new(),
-                cpu: FcfsUnit::new(cpu_servers, window)
-                    .tracking(fails)
-                    .with_series(spec.interval, spec.horizon, false),
-                down_count: 0,
-            })
-            .collect();
-        ApiTier {
-            instances,
+        let mut tier = ApiTier {
+            instances: Vec::new(),
+            cores: cfg.cores,
+            cpu_servers,
+            track,
             admit_limit,
             backlog_limit: cfg.backlog,
             balancer: cfg.balancer,
             rr_next: 0,
-            loads: vec![0; cfg.instances as usize],
-            up_list: (0..cfg.instances).collect(),
+            loads: Vec::new(),
+            up_list: Vec::new(),
             rng,
             window,
             offered: 0,
@@ -125,12 +160,38 @@ impl ApiTier {
             up_tw: TimeWeighted::new(SimTime::ZERO, cfg.instances as f64),
             backlog_total: 0,
             active_total: 0,
+            offered_all: 0,
+            offered_mark: 0,
+            backlog_int: Integral::new(0.0),
+            backlog_mark: 0.0,
             spec,
             offered_series: spec.counts(),
             departures_series: spec.counts(),
             errors_series: spec.counts(),
             backlog_series: spec.averages(0.0),
             up_series: spec.averages(cfg.instances as f64),
+        };
+        for _ in 0..cfg.instances {
+            let unit = tier.new_instance(Lifetime::running(SimTime::ZERO));
+            tier.instances.push(unit);
+            tier.loads.push(0);
+        }
+        tier.refresh_balancer();
+        tier
+    }
+
+    fn new_instance(&self, life: Lifetime) -> Instance {
+        Instance {
+            up: true,
+            epoch: 0,
+            life,
+            active: 0,
+            backlog: VecDeque::new(),
+            cpu: FcfsUnit::new(self.cpu_servers, self.window)
+                .tracking(self.track)
+                .with_series(self.spec.interval, self.spec.horizon, false),
+            down_count: 0,
+            busy_mark: 0,
         }
     }
 
@@ -138,17 +199,29 @@ impl ApiTier {
         self.up_list.len() as u32
     }
 
-    /// Rebuilds the balancer's view after an instance went down or came up.
+    /// Rebuilds the balancer's view after an instance went down, came up,
+    /// joined or left service.
     fn refresh_balancer(&mut self) {
         self.up_list = (0..self.instances.len() as u32)
-            .filter(|&i| self.instances[i as usize].up)
+            .filter(|&i| self.instances[i as usize].routable())
             .collect();
         for (i, inst) in self.instances.iter().enumerate() {
-            self.loads[i] = if inst.up { inst.load() } else { u32::MAX };
+            self.loads[i] = if inst.routable() {
+                inst.load()
+            } else {
+                u32::MAX
+            };
         }
     }
 
-    /// Picks an instance that is up, by the balancing policy.
+    fn record_up(&mut self, now: SimTime) {
+        self.refresh_balancer();
+        let up = self.up_count() as f64;
+        self.up_tw.set(now, up);
+        self.up_series.set(now, up);
+    }
+
+    /// Picks a routable instance by the balancing policy.
     fn pick(&mut self) -> Option<u32> {
         let up = self.up_list.len();
         if up == 0 {
@@ -161,7 +234,7 @@ impl ApiTier {
                 i
             }
             Balancer::LeastConnections => {
-                // Down instances carry u32::MAX; ties go to the lowest index.
+                // Others carry u32::MAX; ties go to the lowest index.
                 let mut best = 0;
                 let mut best_load = u32::MAX;
                 for (i, &l) in self.loads.iter().enumerate() {
@@ -191,11 +264,13 @@ impl ApiTier {
 
     fn set_backlog(&mut self, now: SimTime, delta: i32) {
         self.backlog_total = (self.backlog_total as i32 + delta) as u32;
-        self.backlog_tw.set(now, self.backlog_total as f64);
-        self.backlog_series.set(now, self.backlog_total as f64);
+        let b = self.backlog_total as f64;
+        self.backlog_tw.set(now, b);
+        self.backlog_series.set(now, b);
+        self.backlog_int.set(now, b);
     }
 
-    /// Requests that failed on this pool (its instance crashed under them).
+    /// Requests that failed on this pool (their instance went away).
     pub fn add_errors(&mut self, now: SimTime, n: u64) {
         if self.measuring(now) {
             self.errors += n;
@@ -222,6 +297,7 @@ impl ApiTier {
         if measuring {
             self.offered += 1;
         }
+        self.offered_all += 1;
         self.offered_series.add(now, 1.0);
         let Some(i) = self.pick() else {
             return self.reject(now, measuring);
@@ -247,18 +323,16 @@ impl ApiTier {
         }
     }
 
-    /// A request leaves instance `i` (done or failed). Returns the request
-    /// admitted in its place, if any.
-    pub fn leave(&mut self, i: u32, now: SimTime) -> Option<u32> {
+    /// A request leaves instance `i` (done or failed).
+    pub fn leave(&mut self, i: u32, now: SimTime) -> Leave {
         if self.measuring(now) {
             self.departures += 1;
         }
         self.departures_series.add(now, 1.0);
         let inst = &mut self.instances[i as usize];
-        if !inst.up {
-            return None;
+        if inst.loads_valid() {
+            self.loads[i as usize] -= 1;
         }
-        self.loads[i as usize] -= 1;
         if let Some((next, since)) = inst.backlog.pop_front() {
             // The worker passes straight to the next request.
             if self.window.contains(since.as_nanos()) {
@@ -266,11 +340,20 @@ impl ApiTier {
                 self.admission_wait_ns += (now - since).as_nanos() as u128;
             }
             self.set_backlog(now, -1);
-            Some(next)
-        } else {
-            inst.active -= 1;
-            self.set_active(now, -1);
-            None
+            return Leave {
+                next: Some(next),
+                terminated: false,
+            };
+        }
+        inst.active -= 1;
+        let done_draining = inst.life.life == Life::Draining && inst.load() == 0;
+        if done_draining {
+            inst.life.terminate(now);
+        }
+        self.set_active(now, -1);
+        Leave {
+            next: None,
+            terminated: done_draining,
         }
     }
 
@@ -278,19 +361,24 @@ impl ApiTier {
     /// backlog (they fail). Requests admitted on it fail too; the caller finds
     /// them by their instance.
     pub fn crash(&mut self, i: u32, now: SimTime) -> Vec<u32> {
+        let waiting = self.evict(i, now);
+        self.instances[i as usize].up = false;
+        self.record_up(now);
+        waiting
+    }
+
+    /// Empties instance `i` (its work fails): returns its backlog.
+    fn evict(&mut self, i: u32, now: SimTime) -> Vec<u32> {
         let inst = &mut self.instances[i as usize];
-        inst.up = false;
         inst.epoch += 1;
-        inst.cpu.crash(now);
+        if self.track {
+            inst.cpu.crash(now);
+        }
         let waiting: Vec<u32> = inst.backlog.drain(..).map(|(r, _)| r).collect();
         let active = inst.active;
         inst.active = 0;
         self.set_backlog(now, -(waiting.len() as i32));
         self.set_active(now, -(active as i32));
-        self.refresh_balancer();
-        let up = self.up_count();
-        self.up_tw.set(now, up as f64);
-        self.up_series.set(now, up as f64);
         waiting
     }
 
@@ -298,10 +386,127 @@ impl ApiTier {
         let inst = &mut self.instances[i as usize];
         inst.up = true;
         inst.epoch += 1;
-        self.refresh_balancer();
-        let up = self.up_count();
-        self.up_tw.set(now, up as f64);
-        self.up_series.set(now, up as f64);
+        self.record_up(now);
+    }
+
+    // ---- scaling -------------------------------------------------------
+
+    /// Launches an instance; it takes traffic once `ready`.
+    pub fn launch(&mut self, now: SimTime) -> u32 {
+        let unit = self.new_instance(Lifetime::booting(now));
+        self.instances.push(unit);
+        self.loads.push(u32::MAX);
+        (self.instances.len() - 1) as u32
+    }
+
+    /// A launched instance is healthy: it joins the balancer. (A no-op if it
+    /// was cancelled while booting.)
+    pub fn ready(&mut self, i: u32, now: SimTime) {
+        let inst = &mut self.instances[i as usize];
+        if inst.life.life == Life::Booting {
+            inst.life.ready(now);
+            inst.busy_mark = inst.cpu.busy_until(now);
+            self.record_up(now);
+        }
+    }
+
+    /// Instance `i` leaves the balancer: a booting one is cancelled, an
+    /// in-service one drains. Returns true if it terminated at once.
+    pub fn begin_drain(&mut self, i: u32, now: SimTime) -> bool {
+        let inst = &mut self.instances[i as usize];
+        let terminated = match inst.life.life {
+            Life::Booting => {
+                inst.life.terminate(now);
+                true
+            }
+            Life::InService => {
+                inst.life.life = Life::Draining;
+                if inst.load() == 0 {
+                    inst.life.terminate(now);
+                    true
+                } else {
+                    false
+                }
+            }
+            Life::Draining | Life::Terminated => false,
+        };
+        self.record_up(now);
+        terminated
+    }
+
+    /// The drain timeout of instance `i` passed: if it is still draining, what
+    /// remains fails (its backlog is returned; admitted requests are found by
+    /// instance) and it terminates. `None` if it had already terminated.
+    pub fn drain_timeout(&mut self, i: u32, now: SimTime) -> Option<Vec<u32>> {
+        if self.instances[i as usize].life.life != Life::Draining {
+            return None;
+        }
+        let waiting = self.evict(i, now);
+        self.instances[i as usize].life.terminate(now);
+        Some(waiting)
+    }
+
+    /// Launched and not leaving: what the autoscaler's desired count counts.
+    pub fn desired_count(&self) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| i.life.is_desired())
+            .count() as u32
+    }
+
+    /// In service (what the HPA formula calls current replicas).
+    pub fn ready_count(&self) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| i.life.in_service())
+            .count() as u32
+    }
+
+    /// The `n` instances scale-in removes: booting ones first (newest
+    /// first), then in-service ones in the termination order.
+    pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
+        let mut booting: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&i| self.instances[i as usize].life.life == Life::Booting)
+            .collect();
+        booting.reverse();
+        let mut serving: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&i| self.instances[i as usize].life.in_service())
+            .collect();
+        // Index order is launch order.
+        if order == Termination::NewestFirst {
+            serving.reverse();
+        }
+        booting
+            .into_iter()
+            .chain(serving)
+            .take(n as usize)
+            .collect()
+    }
+
+    /// The metrics of the tick that ends at `now` (the last one ended at
+    /// `prev`).
+    pub fn sample(&mut self, prev: SimTime, now: SimTime) -> ApiSample {
+        let mut s = ApiSample {
+            length: (now - prev).as_nanos() as f64,
+            ..ApiSample::default()
+        };
+        for inst in &mut self.instances {
+            let busy = inst.cpu.busy_until(now);
+            if inst.up && inst.life.in_service() {
+                let from = prev.max(inst.life.since);
+                let served = now.saturating_since(from).as_nanos() as f64;
+                s.busy += (busy - inst.busy_mark) as f64;
+                s.capacity += served * self.cores as f64;
+                s.instance_seconds += served / 1e9;
+            }
+            inst.busy_mark = busy;
+        }
+        s.requests = (self.offered_all - self.offered_mark) as f64;
+        self.offered_mark = self.offered_all;
+        let area = self.backlog_int.at(now);
+        s.backlog_area = area - self.backlog_mark;
+        self.backlog_mark = area;
+        s
     }
 
     pub fn restart_statistics(&mut self, now: SimTime) {
@@ -310,9 +515,13 @@ impl ApiTier {
         self.up_tw.reset(now);
     }
 
+    /// In-service core-ns over the measured window, per instance lifetimes.
+    fn capacity_ns(&self, now: SimTime) -> f64 {
+        self.up_tw.mean(now) * self.window.len_ns() as f64 * self.cores as f64
+    }
+
     pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
         let secs = self.window.len_ns() as f64 / 1e9;
-        let cores: f64 = self.instances.iter().map(|i| i.cpu.servers() as f64).sum();
         let busy: f64 = self
             .instances
             .iter()
@@ -324,11 +533,25 @@ impl ApiTier {
             .map(|i| i.cpu.stats.wait_ns as f64)
             .sum();
         let bursts: u64 = self.instances.iter().map(|i| i.cpu.stats.arrivals).sum();
-        let utils: Vec<f64> = self.instances.iter().map(|i| i.cpu.utilization()).collect();
+        let utils: Vec<f64> = self
+            .instances
+            .iter()
+            .filter(|i| i.cpu.stats.arrivals > 0)
+            .map(|i| i.cpu.utilization())
+            .collect();
+        let capacity = self.capacity_ns(now);
         vec![
-            // Pool CPU utilisation: busy core-time over all cores (down
-            // instances count as idle capacity).
-            ("utilization", busy / (cores * self.window.len_ns() as f64)),
+            // Pool CPU utilisation: busy core-time over the core-time of
+            // instances in service (a crashed instance counts as idle while
+            // it is down only if it is in service; see docs/models.md).
+            (
+                "utilization",
+                if capacity > 0.0 {
+                    busy / capacity
+                } else {
+                    f64::NAN
+                },
+            ),
             (
                 "queue_wait_ms",
                 ratio(self.admission_wait_ns as f64 / 1e6, self.admitted),
@@ -346,6 +569,7 @@ impl ApiTier {
                 "utilization_max_instance",
                 utils.iter().copied().fold(0.0, f64::max),
             ),
+            ("instances_launched", self.instances.len() as f64),
             ("offered", self.offered as f64),
             ("rejected", self.rejected as f64),
             ("errors", self.errors as f64),
@@ -360,6 +584,7 @@ impl ApiTier {
                     ("utilization", i.cpu.utilization()),
                     ("cpu_wait_ms", i.cpu.mean_wait_ms()),
                     ("bursts", i.cpu.stats.arrivals as f64),
+                    ("launched_s", i.life.launched.as_secs_f64()),
                 ]
             })
             .collect()
@@ -368,7 +593,7 @@ impl ApiTier {
     pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
         let spec = self.spec;
         let lengths = spec.lengths();
-        let end = sim_engine::SimTime::at(spec.horizon);
+        let end = SimTime::at(spec.horizon);
         let n = spec.len();
         let busy = sum(
             self.instances
@@ -376,15 +601,28 @@ impl ApiTier {
                 .map(|i| i.cpu.series.as_ref().expect("series").busy.values()),
             n,
         );
-        let cores: f64 = self.instances.iter().map(|i| i.cpu.servers() as f64).sum();
-        let capacity: Vec<f64> = lengths.iter().map(|l| l * cores).collect();
+        let up = self.up_series.finish(end);
+        let capacity: Vec<f64> = lengths
+            .iter()
+            .zip(&up)
+            .map(|(l, u)| l * u * self.cores as f64)
+            .collect();
         vec![
             ("arrivals", self.offered_series.values().to_vec()),
             ("completed", self.departures_series.values().to_vec()),
             ("errors", self.errors_series.values().to_vec()),
             ("utilization", divide(&busy, &capacity)),
             ("queue_length", self.backlog_series.finish(end)),
-            ("instances", self.up_series.finish(end)),
+            ("instances", up),
         ]
+    }
+}
+
+impl Instance {
+    /// Its `loads` entry counts requests (it is routable or draining). A
+    /// crashed or terminated instance's entry is `u32::MAX`, rebuilt on
+    /// recovery.
+    fn loads_valid(&self) -> bool {
+        self.up && matches!(self.life.life, Life::InService)
     }
 }

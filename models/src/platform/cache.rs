@@ -6,15 +6,44 @@
 //! probability is `hit_ratio · y^(1−skew)`, where y is how full it is relative
 //! to warm (most popular keys first); a new, flushed or restarted shard
 //! starts empty and fills by one key per SET.
+//!
+//! Keys are placed by jump consistent hashing over the shards in service:
+//! adding a shard moves about 1/n of the keys (to the new, cold shard) and
+//! leaves the rest where they were.
 
-use sim_engine::{IntervalCounts, SimDuration, SimTime};
+use sim_engine::{IntervalAverages, IntervalCounts, SimDuration, SimTime, TimeWeighted};
 
-use crate::config::CacheConfig;
+use crate::config::{CacheConfig, CacheSizing};
 use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
+use crate::scaling::Termination;
 use crate::series::{Spec, divide, sum};
 
+use super::life::{Life, Lifetime};
+
+/// Jump consistent hash (Lamping & Veach 2014): a bucket in `0..buckets`.
+#[inline]
+pub(crate) fn jump_hash(mut key: u64, buckets: u32) -> u32 {
+    let mut b: i64 = -1;
+    let mut j: i64 = 0;
+    while j < buckets as i64 {
+        b = j;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        j = ((b + 1) as f64 * ((1u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    b as u32
+}
+
+/// One metrics tick of the cache.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CacheSample {
+    pub working_set: f64,
+    pub memory: f64,
+}
+
 pub(crate) struct Shard {
+    /// Not crashed.
     pub up: bool,
+    pub life: Lifetime,
     pub epoch: u32,
     pub unit: FcfsUnit,
     /// Keys held, up to `keys_per_shard`.
@@ -24,6 +53,10 @@ pub(crate) struct Shard {
 
 pub(crate) struct CacheTier {
     pub shards: Vec<Shard>,
+    /// Shards in the hash ring: the first `ring` shards, those in service.
+    ring: u32,
+    sizing: Option<CacheSizing>,
+    track: bool,
     keys_per_shard: u64,
     hit_ratio: f64,
     skew: f64,
@@ -39,6 +72,9 @@ pub(crate) struct CacheTier {
     hits_series: IntervalCounts,
     sets_series: IntervalCounts,
     errors_series: IntervalCounts,
+    /// Shards in service (in the ring) over time.
+    ring_tw: TimeWeighted,
+    ring_series: IntervalAverages,
 }
 
 impl CacheTier {
@@ -46,6 +82,7 @@ impl CacheTier {
         let shards = (0..cfg.shards)
             .map(|_| Shard {
                 up: true,
+                life: Lifetime::running(SimTime::ZERO),
                 epoch: 0,
                 unit: FcfsUnit::new(1, window).tracking(fails).with_series(
                     spec.interval,
@@ -62,6 +99,9 @@ impl CacheTier {
             .collect();
         CacheTier {
             shards,
+            ring: cfg.shards,
+            sizing: cfg.sizing,
+            track: fails,
             keys_per_shard: cfg.keys_per_shard,
             hit_ratio: cfg.hit_ratio,
             skew: cfg.skew,
@@ -76,7 +116,13 @@ impl CacheTier {
             hits_series: spec.counts(),
             sets_series: spec.counts(),
             errors_series: spec.counts(),
+            ring_tw: TimeWeighted::new(SimTime::ZERO, cfg.shards as f64),
+            ring_series: spec.averages(cfg.shards as f64),
         }
+    }
+
+    pub fn restart_statistics(&mut self, now: SimTime) {
+        self.ring_tw.reset(now);
     }
 
     /// Requests that failed on this cache (their shard crashed under them).
@@ -91,7 +137,95 @@ impl CacheTier {
     #[inline]
     pub fn shard_of(&self, request_key: u64, tier: u16) -> u32 {
         let h = sim_engine::sub_key(request_key, 0xCAC4E ^ tier as u64);
-        ((h as u128 * self.shards.len() as u128) >> 64) as u32
+        jump_hash(h, self.ring)
+    }
+
+    // ---- scaling (shards) -------------------------------------------------
+
+    /// Adds a shard; it joins the hash ring, empty, once `ready`.
+    pub fn launch(&mut self, now: SimTime) -> u32 {
+        let window = self.window;
+        let spec = self.spec;
+        self.shards.push(Shard {
+            up: true,
+            life: Lifetime::booting(now),
+            epoch: 0,
+            unit: FcfsUnit::new(1, window).tracking(self.track).with_series(
+                spec.interval,
+                spec.horizon,
+                true,
+            ),
+            fill: 0,
+            down_count: 0,
+        });
+        (self.shards.len() - 1) as u32
+    }
+
+    fn refresh_ring(&mut self, now: SimTime) {
+        // Shards join in launch order and leave from the end, so those in
+        // service are a prefix.
+        self.ring = self
+            .shards
+            .iter()
+            .take_while(|s| s.life.in_service())
+            .count() as u32;
+        self.ring_tw.set(now, self.ring as f64);
+        self.ring_series.set(now, self.ring as f64);
+        self.update_hit_ratio(now);
+    }
+
+    pub fn ready(&mut self, s: u32, now: SimTime) {
+        if self.shards[s as usize].life.life == Life::Booting {
+            self.shards[s as usize].life.ready(now);
+            self.refresh_ring(now);
+        }
+    }
+
+    /// Removes shard `s` (the last in the ring); its keys move to the others.
+    /// Terminates at once: always true.
+    pub fn begin_drain(&mut self, s: u32, now: SimTime) -> bool {
+        self.shards[s as usize].life.terminate(now);
+        self.refresh_ring(now);
+        true
+    }
+
+    pub fn desired_count(&self) -> u32 {
+        self.shards.iter().filter(|s| s.life.is_desired()).count() as u32
+    }
+
+    pub fn ready_count(&self) -> u32 {
+        self.ring
+    }
+
+    /// Shards scale-in removes: booting ones first, then the last of the ring
+    /// (consistent hashing removes from the end whatever the order asked).
+    pub fn scale_in_choice(&self, n: u32, _order: Termination) -> Vec<u32> {
+        let mut out: Vec<u32> = (0..self.shards.len() as u32)
+            .rev()
+            .filter(|&s| self.shards[s as usize].life.life == Life::Booting)
+            .collect();
+        out.extend((0..self.ring).rev());
+        out.truncate(n as usize);
+        out
+    }
+
+    /// With a derived hit ratio: follow the shards in service and the
+    /// working set's growth.
+    pub fn update_hit_ratio(&mut self, now: SimTime) {
+        if let Some(sizing) = self.sizing {
+            self.hit_ratio = sizing.hit_ratio(self.ring, self.skew, now.since_start());
+        }
+    }
+
+    pub fn sample(&mut self, now: SimTime) -> CacheSample {
+        self.update_hit_ratio(now);
+        match self.sizing {
+            Some(s) => CacheSample {
+                working_set: s.working_set_at(now.since_start()),
+                memory: self.ring as f64 * s.memory_per_shard,
+            },
+            None => CacheSample::default(),
+        }
     }
 
     /// Hit probability of shard `s` now.
@@ -176,8 +310,9 @@ impl CacheTier {
         shard.epoch += 1;
     }
 
-    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
-        let n = self.shards.len() as f64;
+    pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
+        // Shard-time in service: the capacity utilisation is measured against.
+        let n = self.ring_tw.mean(now);
         let secs = self.window.len_ns() as f64 / 1e9;
         let sum = |f: &dyn Fn(&Shard) -> f64| self.shards.iter().map(f).sum::<f64>();
         let arrivals: u64 = self.shards.iter().map(|s| s.unit.stats.arrivals).sum();
@@ -194,6 +329,7 @@ impl CacheTier {
             ("sets", self.sets as f64),
             ("misses_while_down", self.down_misses as f64),
             ("errors", self.errors as f64),
+            ("shards", n),
         ]
     }
 
@@ -211,15 +347,15 @@ impl CacheTier {
             .collect()
     }
 
-    pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
         let n = self.spec.len();
-        let shards = self.shards.len() as f64;
+        let up = self.ring_series.finish(SimTime::at(self.spec.horizon));
         let busy = sum(
             self.shards.iter().map(|s| series_of(&s.unit).busy.values()),
             n,
         );
-        let capacity: Vec<f64> = lengths.iter().map(|l| l * shards).collect();
+        let capacity: Vec<f64> = lengths.iter().zip(&up).map(|(l, u)| l * u).collect();
         let waiting = sum(
             self.shards
                 .iter()
@@ -244,6 +380,7 @@ impl CacheTier {
             ("gets", gets),
             ("hits", self.hits_series.values().to_vec()),
             ("sets", self.sets_series.values().to_vec()),
+            ("shards", up),
         ]
     }
 }

@@ -14,11 +14,18 @@ use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
 
 use crate::config::{DatabaseConfig, ReadRouting};
 use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
+use crate::scaling::Termination;
 use crate::series::{Spec, divide, sum};
 
+use super::life::{Life, Lifetime};
+
 pub(crate) struct Node {
+    /// Not crashed.
     pub up: bool,
+    pub life: Lifetime,
     pub epoch: u32,
+    /// Pool busy time at the last metrics tick.
+    pool_mark: u128,
     pub pool: FcfsUnit,
     pub cores: FcfsUnit,
     pub down_count: u32,
@@ -31,6 +38,19 @@ pub(crate) struct Node {
     pub reads: u64,
     pub writes: u64,
     pub pool_timeouts: u64,
+}
+
+/// One metrics tick of the database.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DbSample {
+    /// Connection-ns in use and connection-ns available, over in-service nodes.
+    pub pool_busy: f64,
+    pub pool_capacity: f64,
+    pub reads: f64,
+    pub writes: f64,
+    /// ∫ replicas in service dt, and the tick's length (ns).
+    pub replica_area: f64,
+    pub length: f64,
 }
 
 /// Where a query goes and how it ends.
@@ -55,6 +75,13 @@ pub(crate) struct DbTier {
     pub pool_wait_ns: u128,
     pub pool_waits: u64,
     spec: Spec,
+    pool_size: u32,
+    replica_cores: u32,
+    track_pool: bool,
+    track_cores: bool,
+    reads_all: u64,
+    writes_all: u64,
+    marks: (u64, u64),
     queries_series: IntervalCounts,
     reads_series: IntervalCounts,
     writes_series: IntervalCounts,
@@ -64,30 +91,8 @@ pub(crate) struct DbTier {
 impl DbTier {
     pub fn new(cfg: &DatabaseConfig, window: Window, spec: Spec, fails: bool) -> Self {
         let least_busy = cfg.read_routing == ReadRouting::LeastBusy;
-        let node = |cores: u32| Node {
-            up: true,
-            epoch: 0,
-            pool: FcfsUnit::new(cfg.pool_size, window)
-                .tracking(fails || least_busy)
-                .with_series(spec.interval, spec.horizon, true),
-            cores: FcfsUnit::new(cores, window).tracking(fails).with_series(
-                spec.interval,
-                spec.horizon,
-                false,
-            ),
-            down_count: 0,
-            apply_free: 0,
-            last_commit: 0,
-            lag: LatencyHistogram::new(),
-            queries: 0,
-            reads: 0,
-            writes: 0,
-            pool_timeouts: 0,
-        };
-        let mut nodes = vec![node(cfg.primary_cores)];
-        nodes.extend((0..cfg.replicas).map(|_| node(cfg.replica_cores)));
-        DbTier {
-            nodes,
+        let mut tier = DbTier {
+            nodes: Vec::new(),
             read_primary_fraction: cfg.read_primary_fraction,
             routing: cfg.read_routing,
             acquire_timeout: cfg.acquire_timeout,
@@ -97,11 +102,49 @@ impl DbTier {
             errors: 0,
             pool_wait_ns: 0,
             spec,
+            pool_size: cfg.pool_size,
+            replica_cores: cfg.replica_cores,
+            track_pool: fails || least_busy,
+            track_cores: fails,
+            reads_all: 0,
+            writes_all: 0,
+            marks: (0, 0),
             queries_series: spec.counts(),
             reads_series: spec.counts(),
             writes_series: spec.counts(),
             errors_series: spec.counts(),
             pool_waits: 0,
+        };
+        let primary = tier.new_node(cfg.primary_cores, Lifetime::running(SimTime::ZERO));
+        tier.nodes.push(primary);
+        for _ in 0..cfg.replicas {
+            let replica = tier.new_node(cfg.replica_cores, Lifetime::running(SimTime::ZERO));
+            tier.nodes.push(replica);
+        }
+        tier
+    }
+
+    fn new_node(&self, cores: u32, life: Lifetime) -> Node {
+        let (window, spec) = (self.window, self.spec);
+        Node {
+            up: true,
+            life,
+            epoch: 0,
+            pool_mark: 0,
+            pool: FcfsUnit::new(self.pool_size, window)
+                .tracking(self.track_pool)
+                .with_series(spec.interval, spec.horizon, true),
+            cores: FcfsUnit::new(cores, window)
+                .tracking(self.track_cores)
+                .with_series(spec.interval, spec.horizon, false),
+            down_count: 0,
+            apply_free: life.launched.as_nanos(),
+            last_commit: life.launched.as_nanos(),
+            lag: LatencyHistogram::new(),
+            queries: 0,
+            reads: 0,
+            writes: 0,
+            pool_timeouts: 0,
         }
     }
 
@@ -157,8 +200,10 @@ impl DbTier {
         self.queries_series.add(now, 1.0);
         if write {
             self.writes_series.add(now, 1.0);
+            self.writes_all += 1;
         } else {
             self.reads_series.add(now, 1.0);
+            self.reads_all += 1;
         }
         let Some(n) = self.route(write, u1, u2, now) else {
             if measuring {
@@ -215,7 +260,12 @@ impl DbTier {
         let window = self.window;
         let commit = commit.as_nanos();
         let apply = apply.as_nanos();
-        for node in self.nodes.iter_mut().skip(1).filter(|n| n.up) {
+        for node in self
+            .nodes
+            .iter_mut()
+            .skip(1)
+            .filter(|n| n.up && n.life.life != Life::Terminated)
+        {
             // WAL order: a write is applied after every earlier-submitted one.
             let arrival = commit.max(node.last_commit);
             node.last_commit = arrival;
@@ -239,8 +289,93 @@ impl DbTier {
 
     fn refresh_replicas(&mut self) {
         self.up_replicas = (1..self.nodes.len() as u32)
-            .filter(|&i| self.nodes[i as usize].up)
+            .filter(|&i| {
+                let n = &self.nodes[i as usize];
+                n.up && n.life.in_service()
+            })
             .collect();
+    }
+
+    // ---- scaling (replicas) ---------------------------------------------
+
+    /// Creates a replica; it takes reads once `ready` (created and caught up).
+    pub fn launch(&mut self, now: SimTime) -> u32 {
+        let node = self.new_node(self.replica_cores, Lifetime::booting(now));
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as u32
+    }
+
+    pub fn ready(&mut self, n: u32, now: SimTime) {
+        if self.nodes[n as usize].life.life == Life::Booting {
+            self.nodes[n as usize].life.ready(now);
+            self.nodes[n as usize].pool_mark = self.nodes[n as usize].pool.busy_until(now);
+            self.refresh_replicas();
+        }
+    }
+
+    /// Removes replica `n` from the read pool; it terminates at once (queries
+    /// already sent to it finish as computed). Always true.
+    pub fn begin_drain(&mut self, n: u32, now: SimTime) -> bool {
+        self.nodes[n as usize].life.terminate(now);
+        self.refresh_replicas();
+        true
+    }
+
+    /// Replicas launched and not removed.
+    pub fn desired_count(&self) -> u32 {
+        self.nodes[1..]
+            .iter()
+            .filter(|n| n.life.is_desired())
+            .count() as u32
+    }
+
+    pub fn ready_count(&self) -> u32 {
+        self.nodes[1..]
+            .iter()
+            .filter(|n| n.life.in_service())
+            .count() as u32
+    }
+
+    /// The `n` replicas scale-in removes (never the primary).
+    pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
+        let mut booting: Vec<u32> = (1..self.nodes.len() as u32)
+            .filter(|&i| self.nodes[i as usize].life.life == Life::Booting)
+            .collect();
+        booting.reverse();
+        let mut serving: Vec<u32> = (1..self.nodes.len() as u32)
+            .filter(|&i| self.nodes[i as usize].life.in_service())
+            .collect();
+        if order == Termination::NewestFirst {
+            serving.reverse();
+        }
+        booting
+            .into_iter()
+            .chain(serving)
+            .take(n as usize)
+            .collect()
+    }
+
+    /// The metrics of the tick that ends at `now` (the last one at `prev`).
+    pub fn sample(&mut self, prev: SimTime, now: SimTime) -> DbSample {
+        let mut s = DbSample::default();
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            let busy = node.pool.busy_until(now);
+            if node.up && node.life.in_service() {
+                let from = prev.max(node.life.since);
+                let served = now.saturating_since(from).as_nanos() as f64;
+                s.pool_busy += (busy - node.pool_mark) as f64;
+                s.pool_capacity += served * node.pool.servers() as f64;
+                if i > 0 {
+                    s.replica_area += served;
+                }
+            }
+            node.pool_mark = busy;
+        }
+        s.length = now.saturating_since(prev).as_nanos() as f64;
+        s.reads = (self.reads_all - self.marks.0) as f64;
+        s.writes = (self.writes_all - self.marks.1) as f64;
+        self.marks = (self.reads_all, self.writes_all);
+        s
     }
 
     /// A node comes back; a replica resumes applying from now (its catch-up
@@ -254,10 +389,29 @@ impl DbTier {
         self.refresh_replicas();
     }
 
+    /// A node's existence within the measured window, in ns.
+    fn lifetime_ns(&self, node: &Node) -> f64 {
+        let end = node.life.ended.map_or(self.window.to, |e| e.as_nanos());
+        self.window.overlap(node.life.launched.as_nanos(), end) as f64
+    }
+
     pub fn metrics(&self) -> Vec<(&'static str, f64)> {
         let secs = self.window.len_ns() as f64 / 1e9;
-        let n = self.nodes.len() as f64;
         let sum = |f: &dyn Fn(&Node) -> f64| self.nodes.iter().map(f).sum::<f64>();
+        // Busy time over the capacity of nodes while they existed.
+        let core_capacity = sum(&|x| x.cores.servers() as f64 * self.lifetime_ns(x));
+        let pool_capacity = sum(&|x| x.pool.servers() as f64 * self.lifetime_ns(x));
+        let replica_time = self.nodes[1..]
+            .iter()
+            .map(|x| {
+                let end = x.life.ended.map_or(self.window.to, |e| e.as_nanos());
+                if x.life.life == Life::Booting {
+                    0.0
+                } else {
+                    self.window.overlap(x.life.since.as_nanos(), end) as f64
+                }
+            })
+            .sum::<f64>();
         let mut lag = LatencyHistogram::new();
         for node in self.nodes.iter().skip(1) {
             lag.merge(&node.lag);
@@ -267,7 +421,10 @@ impl DbTier {
         let core_wait_ns = sum(&|x| x.cores.stats.wait_ns as f64);
         let core_arrivals: u64 = self.nodes.iter().map(|x| x.cores.stats.arrivals).sum();
         vec![
-            ("utilization", sum(&|x| x.cores.utilization()) / n),
+            (
+                "utilization",
+                sum(&|x| x.cores.stats.busy_ns as f64) / core_capacity,
+            ),
             (
                 "queue_wait_ms",
                 ratio(self.pool_wait_ns as f64 / 1e6, self.pool_waits),
@@ -284,7 +441,11 @@ impl DbTier {
                 "pool_wait_ms",
                 ratio(self.pool_wait_ns as f64 / 1e6, self.pool_waits),
             ),
-            ("pool_utilization", sum(&|x| x.pool.utilization()) / n),
+            (
+                "pool_utilization",
+                sum(&|x| x.pool.stats.busy_ns as f64) / pool_capacity,
+            ),
+            ("replicas", replica_time / self.window.len_ns() as f64),
             ("cpu_wait_ms", ratio(core_wait_ns / 1e6, core_arrivals)),
             ("reads_primary", reads_primary),
             ("reads_replicas", reads_replicas),

@@ -28,8 +28,13 @@
 use std::collections::VecDeque;
 
 mod api;
+mod autoscale;
 mod cache;
 mod db;
+mod elastic;
+mod faults;
+mod life;
+mod report;
 mod station;
 mod workers;
 
@@ -38,17 +43,15 @@ use sim_engine::{
     exp1, sub_key,
 };
 
-use crate::config::{
-    ClientPolicy, FailureAction, FailureTiming, Op, PlatformConfig, RateProfile, TierKind,
-};
+use crate::config::{ClientPolicy, FailureTiming, Op, PlatformConfig, RateProfile, TierKind};
+use crate::cost::{CostMeter, bytes_to_gb};
 use crate::fcfs::Window;
-use crate::results::{
-    ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
-    TierResult, UnitResult,
-};
+use crate::results::{ClassSeries, ClientCounts, FailureRecord, RequestCounts, ScalingEvent};
 use crate::series::Spec;
+use crate::slo::{Objective, SloTracker};
 
 use api::{ApiTier, Entry};
+use autoscale::Scaler;
 use cache::CacheTier;
 use db::{DbTier, Outcome};
 use station::StationTier;
@@ -78,6 +81,14 @@ pub enum Event {
     Recover { failure: u16, unit: u32 },
     /// End of the warm-up period.
     WarmupEnd,
+    /// The autoscalers' metrics tick.
+    Tick,
+    /// A launched unit (instance, worker, replica, shard) is ready.
+    UnitReady { tier: u16, unit: u32 },
+    /// A draining unit's time is up.
+    DrainTimeout { tier: u16, unit: u32 },
+    /// A scheduled scaling action of a tier.
+    Scheduled { tier: u16, action: u16 },
 }
 
 /// Why an attempt failed.
@@ -120,6 +131,8 @@ struct Attempt {
     pending_error: Option<Failure>,
     /// Admitted on this API instance (it holds a worker or connection there).
     api: Option<Place>,
+    /// When it reached the balancer (the start of its API response time).
+    api_since: SimTime,
     /// Waiting in this instance's backlog.
     queued_on: Option<Place>,
     at: Option<Place>,
@@ -216,6 +229,22 @@ pub struct Platform<'c> {
     jobs: Arena<Job>,
     failures: Vec<FailureState>,
     failure_log: Vec<FailureRecord>,
+    /// Per tier: its autoscaler, if it scales.
+    scalers: Vec<Option<Scaler>>,
+    /// The metrics tick of all autoscalers (and of cache sizing updates).
+    tick: Option<SimDuration>,
+    last_tick: SimTime,
+    scaling_log: Vec<ScalingEvent>,
+    /// Per tier: its bill.
+    costs: Vec<CostMeter>,
+    /// Traffic: CDN bytes, and bytes sent from the origin directly.
+    traffic: [CostMeter; 2],
+    /// Per class: whether its route passes a CDN.
+    has_cdn: Vec<bool>,
+    slos: Vec<SloTracker>,
+    /// Per class, and per worker tier: the objectives its outcomes feed.
+    class_slos: Vec<Vec<u16>>,
+    queue_slos: Vec<Vec<u16>>,
 }
 
 impl<'c> Platform<'c> {
@@ -250,7 +279,12 @@ impl<'c> Platform<'c> {
             .tiers
             .iter()
             .enumerate()
-            .map(|(i, t)| (cfg.failures.iter().any(|f| f.tier as usize == i), t))
+            // Units whose work can be voided (crashes, drain timeouts) keep
+            // their jobs in flight.
+            .map(|(i, t)| {
+                let fails = cfg.failures.iter().any(|f| f.tier as usize == i);
+                (fails || t.scaling.is_some(), t)
+            })
             .map(|(fails, t)| match &t.kind {
                 TierKind::Station(s) => Tier::Station(StationTier::new(s, window, spec, fails)),
                 TierKind::Api(a) => Tier::Api(ApiTier::new(
@@ -278,13 +312,74 @@ impl<'c> Platform<'c> {
             .map(|(i, f)| {
                 let units: Vec<u32> = match f.unit {
                     Some(u) => vec![u],
-                    None => (0..unit_count(&tiers[f.tier as usize])).collect(),
+                    None => (0..faults::unit_count(&tiers[f.tier as usize])).collect(),
                 };
                 let rngs = units
                     .iter()
                     .map(|u| streams.stream(&format!("failures/{i}/{u}")))
                     .collect();
                 FailureState { units, rngs }
+            })
+            .collect();
+        // One tick for every autoscaler: the gcd of their ticks; caches whose
+        // hit ratio follows a growing working set update on it too (every
+        // minute if nothing else asks).
+        let mut tick = cfg
+            .tiers
+            .iter()
+            .filter_map(|t| t.scaling.as_ref().and_then(autoscale::tick_of))
+            .map(|d| d.as_nanos())
+            .reduce(autoscale::gcd);
+        let sized_cache = cfg.tiers.iter().any(|t| {
+            matches!(&t.kind, TierKind::Cache(c) if c.sizing.is_some_and(|s| s.growth_per_s != 0.0))
+        });
+        if tick.is_none() && sized_cache {
+            tick = Some(60_000_000_000);
+        }
+        // Every tier with a scaling table has a scaler (scheduled actions
+        // alone need one too); all sample on the common tick.
+        let scalers: Vec<Option<Scaler>> = cfg
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let s = t.scaling.as_ref()?;
+                let initial = elastic::desired_of(&tiers[i]);
+                let tick = SimDuration::from_nanos(tick.unwrap_or(60_000_000_000));
+                Some(Scaler::new(s, initial, tick))
+            })
+            .collect();
+        let meter = || CostMeter::new(window, interval, cfg.horizon);
+        let has_cdn = cfg
+            .classes
+            .iter()
+            .map(|c| c.program.iter().any(|op| matches!(op, Op::Cdn { .. })))
+            .collect();
+        let slos = cfg
+            .slos
+            .iter()
+            .map(|s| SloTracker::new(s, window))
+            .collect();
+        let class_slos = (0..cfg.classes.len())
+            .map(|c| {
+                (0..cfg.slos.len() as u16)
+                    .filter(|&i| {
+                        let s = &cfg.slos[i as usize];
+                        !matches!(s.objective, Objective::QueueLatency { .. })
+                            && s.class.is_none_or(|k| k as usize == c)
+                    })
+                    .collect()
+            })
+            .collect();
+        let queue_slos = (0..cfg.tiers.len())
+            .map(|t| {
+                (0..cfg.slos.len() as u16)
+                    .filter(|&i| {
+                        let s = &cfg.slos[i as usize];
+                        matches!(s.objective, Objective::QueueLatency { .. })
+                            && s.tier == Some(t as u16)
+                    })
+                    .collect()
             })
             .collect();
         Platform {
@@ -298,6 +393,16 @@ impl<'c> Platform<'c> {
             jobs: Arena::new(),
             failures,
             failure_log: Vec::new(),
+            scalers,
+            tick: tick.map(SimDuration::from_nanos),
+            last_tick: SimTime::ZERO,
+            scaling_log: Vec::new(),
+            costs: cfg.tiers.iter().map(|_| meter()).collect(),
+            traffic: [meter(), meter()],
+            has_cdn,
+            slos,
+            class_slos,
+            queue_slos,
         }
     }
 
@@ -326,6 +431,26 @@ impl<'c> Platform<'c> {
                         Event::Fail {
                             failure: fi as u16,
                             unit,
+                        },
+                    ));
+                }
+            }
+        }
+        if let Some(tick) = self.tick {
+            events.push((SimTime::at(tick), Event::Tick));
+        }
+        for (ti, t) in self.cfg.tiers.iter().enumerate() {
+            for (ai, a) in t
+                .scaling
+                .iter()
+                .flat_map(|s| s.scheduled.iter().enumerate())
+            {
+                if a.at < self.cfg.horizon {
+                    events.push((
+                        SimTime::at(a.at),
+                        Event::Scheduled {
+                            tier: ti as u16,
+                            action: ai as u16,
                         },
                     ));
                 }
@@ -383,6 +508,7 @@ impl<'c> Platform<'c> {
                 abandoned: false,
                 pending_error: None,
                 api: None,
+                api_since: now,
                 queued_on: None,
                 at: None,
                 key: sub_key(key, 0),
@@ -424,6 +550,7 @@ impl<'c> Platform<'c> {
             abandoned: false,
             pending_error: None,
             api: None,
+            api_since: SimTime::ZERO,
             queued_on: None,
             at: None,
             key,
@@ -448,14 +575,61 @@ impl<'c> Platform<'c> {
             return;
         }
         t.state = TxnState::Done;
-        let (class, created, measured) = (t.class as usize, t.created, t.measured);
-        let c = &mut self.classes[class];
+        let (class, created, measured) = (t.class, t.created, t.measured);
+        self.answered(class, created, measured, now);
+        self.maybe_free_txn(txn);
+    }
+
+    /// A client got its answer: counts, latency, objectives, traffic.
+    fn answered(&mut self, class: u16, created: SimTime, measured: bool, now: SimTime) {
+        let latency = now - created;
+        let c = &mut self.classes[class as usize];
         if measured {
             c.counts.completed += 1;
-            c.latency.record(now - created);
+            c.latency.record(latency);
         }
         c.series.completed.add(now, 1.0);
-        self.maybe_free_txn(txn);
+        for &s in &self.class_slos[class as usize] {
+            let tracker = &mut self.slos[s as usize];
+            let good = match &self.cfg.slos[s as usize].objective {
+                Objective::Latency { threshold, .. } => latency <= *threshold,
+                _ => true,
+            };
+            tracker.record(now, good);
+        }
+        let bytes = self.cfg.classes[class as usize].response_bytes;
+        if bytes > 0.0 {
+            let prices = self.cfg.traffic;
+            let (line, price) = if self.has_cdn[class as usize] {
+                (0, prices.cdn_per_gb)
+            } else {
+                (1, prices.egress_per_gb)
+            };
+            if price > 0.0 {
+                self.traffic[line].charge(now, bytes_to_gb(bytes) * price);
+            }
+        }
+    }
+
+    /// A client gave up for good (failed or rejected).
+    fn gave_up(&mut self, class: u16, measured: bool, why: Failure, now: SimTime) {
+        let c = &mut self.classes[class as usize];
+        if measured {
+            match why {
+                Failure::Rejected => c.counts.rejected += 1,
+                Failure::Error => c.counts.failed += 1,
+            }
+        }
+        c.series.failed.add(now, 1.0);
+        for &s in &self.class_slos[class as usize] {
+            // A latency objective judges answered requests only.
+            if !matches!(
+                self.cfg.slos[s as usize].objective,
+                Objective::Latency { .. }
+            ) {
+                self.slos[s as usize].record(now, false);
+            }
+        }
     }
 
     fn txn_failed(
@@ -480,15 +654,8 @@ impl<'c> Platform<'c> {
     fn end_txn_failed(&mut self, txn: u32, why: Failure, now: SimTime) {
         let t = &mut self.txns[txn];
         t.state = TxnState::Done;
-        let (class, measured) = (t.class as usize, t.measured);
-        let c = &mut self.classes[class];
-        if measured {
-            match why {
-                Failure::Rejected => c.counts.rejected += 1,
-                Failure::Error => c.counts.failed += 1,
-            }
-        }
-        c.series.failed.add(now, 1.0);
+        let (class, measured) = (t.class, t.measured);
+        self.gave_up(class, measured, why, now);
         self.maybe_free_txn(txn);
     }
 
@@ -594,6 +761,7 @@ impl<'c> Platform<'c> {
                     self.attempts[req].pc += 1;
                 }
                 Op::ApiEnter { tier } => {
+                    self.attempts[req].api_since = now;
                     let Tier::Api(api) = &mut self.tiers[*tier as usize] else {
                         unreachable!("validated: ApiEnter names an API tier")
                     };
@@ -804,12 +972,7 @@ impl<'c> Platform<'c> {
         let (txn, attempt_no, abandoned, class) = (a.txn, a.attempt_no, a.abandoned, a.class);
         if txn == NO_TXN {
             let (created, measured) = (a.created, a.measured);
-            let c = &mut self.classes[class as usize];
-            if measured {
-                c.counts.completed += 1;
-                c.latency.record(now - created);
-            }
-            c.series.completed.add(now, 1.0);
+            self.answered(class, created, measured, now);
         } else if abandoned {
             if self.measuring(now) {
                 self.classes[class as usize].client.wasted += 1;
@@ -827,15 +990,8 @@ impl<'c> Platform<'c> {
         a.stopped = true;
         let (txn, attempt_no, abandoned) = (a.txn, a.attempt_no, a.abandoned);
         if txn == NO_TXN {
-            let (class, measured) = (a.class as usize, a.measured);
-            let c = &mut self.classes[class];
-            if measured {
-                match why {
-                    Failure::Rejected => c.counts.rejected += 1,
-                    Failure::Error => c.counts.failed += 1,
-                }
-            }
-            c.series.failed.add(ctx.now(), 1.0);
+            let (class, measured) = (a.class, a.measured);
+            self.gave_up(class, measured, why, ctx.now());
         } else if !abandoned {
             self.txn_failed(txn, attempt_no, why, ctx);
         }
@@ -856,7 +1012,16 @@ impl<'c> Platform<'c> {
         if api.instances[inst as usize].epoch != epoch {
             return;
         }
-        if let Some(next) = api.leave(inst, now) {
+        let leave = api.leave(inst, now);
+        if let Some(scaler) = &mut self.scalers[tier as usize]
+            && scaler.wants_latency()
+        {
+            scaler.record_latency(now - self.attempts[req].api_since);
+        }
+        if leave.terminated {
+            self.bill_terminated(tier, inst, now);
+        }
+        if let Some(next) = leave.next {
             let a = &mut self.attempts[next];
             a.queued_on = None;
             a.api = Some((tier, inst, epoch));
@@ -946,12 +1111,23 @@ impl<'c> Platform<'c> {
                 unreachable!()
             };
             w.record_success(enqueued, now);
+            for &s in &self.queue_slos[tier as usize] {
+                let good = match &self.cfg.slos[s as usize].objective {
+                    Objective::QueueLatency { threshold, .. } => now - enqueued <= *threshold,
+                    _ => true,
+                };
+                self.slos[s as usize].record(now, good);
+            }
         }
         let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
             unreachable!()
         };
-        if let Some(next) = w.finish_on(worker, now) {
+        let (next, terminated) = w.finish_on(worker, now);
+        if let Some(next) = next {
             self.run_job(tier, next, worker, ctx);
+        }
+        if terminated {
+            self.bill_terminated(tier, worker, now);
         }
         self.maybe_free_job(job);
     }
@@ -974,6 +1150,11 @@ impl<'c> Platform<'c> {
             ctx.schedule_in(SimDuration::from_secs_f64(delay), Event::JobRetry { job });
         } else {
             j.done = true;
+            // A dead job misses its queue-latency objectives.
+            let now = ctx.now();
+            for &s in &self.queue_slos[tier as usize] {
+                self.slos[s as usize].record(now, false);
+            }
         }
     }
 
@@ -988,351 +1169,7 @@ impl<'c> Platform<'c> {
             self.jobs.remove(job);
         }
     }
-
-    // ---- failures ------------------------------------------------------
-
-    fn inject(&mut self, failure: u16, unit: u32, ctx: &mut Context<'_, Event>) {
-        let now = ctx.now();
-        let fcfg = &self.cfg.failures[failure as usize];
-        let tier = fcfg.tier;
-        self.failure_log.push(FailureRecord {
-            at: now,
-            tier,
-            unit,
-            what: match fcfg.action {
-                FailureAction::Crash => "crash",
-                FailureAction::Flush => "flush",
-            },
-        });
-        match fcfg.action {
-            FailureAction::Flush => {
-                if let Tier::Cache(c) = &mut self.tiers[tier as usize] {
-                    c.flush(unit);
-                }
-            }
-            FailureAction::Crash => {
-                let first = {
-                    let dc = down_count(&mut self.tiers[tier as usize], unit);
-                    *dc += 1;
-                    *dc == 1
-                };
-                if first {
-                    self.crash(tier, unit, ctx);
-                }
-                let recover_in = match &fcfg.timing {
-                    FailureTiming::At { down_for, .. } => *down_for,
-                    FailureTiming::Random { mttr, .. } => {
-                        let k = self.failures[failure as usize]
-                            .units
-                            .iter()
-                            .position(|&u| u == unit)
-                            .expect("unit of this failure");
-                        let rng = &mut self.failures[failure as usize].rngs[k];
-                        Some(SimDuration::from_secs_f64(exp1(rng) * mttr.as_secs_f64()))
-                    }
-                };
-                if let Some(d) = recover_in {
-                    ctx.schedule_in(d, Event::Recover { failure, unit });
-                }
-            }
-        }
-    }
-
-    fn recover(&mut self, failure: u16, unit: u32, ctx: &mut Context<'_, Event>) {
-        let now = ctx.now();
-        let fcfg = &self.cfg.failures[failure as usize];
-        let tier = fcfg.tier;
-        let last = {
-            let dc = down_count(&mut self.tiers[tier as usize], unit);
-            *dc -= 1;
-            *dc == 0
-        };
-        if last {
-            self.failure_log.push(FailureRecord {
-                at: now,
-                tier,
-                unit,
-                what: "recover",
-            });
-            match &mut self.tiers[tier as usize] {
-                Tier::Station(s) => {
-                    s.up = true;
-                    s.epoch += 1;
-                }
-                Tier::Api(a) => a.recover(unit, now),
-                Tier::Cache(c) => c.recover(unit),
-                Tier::Database(d) => d.recover(unit, now),
-                Tier::Workers(w) => w.recover(unit, now),
-                Tier::Cdn { .. } => {}
-            }
-            if matches!(self.tiers[tier as usize], Tier::Workers(_)) {
-                // Its free slots take waiting jobs at once.
-                self.fill_worker(tier, unit, ctx);
-            }
-        }
-        if let FailureTiming::Random { mtbf, .. } = &fcfg.timing {
-            let k = self.failures[failure as usize]
-                .units
-                .iter()
-                .position(|&u| u == unit)
-                .expect("unit of this failure");
-            let rng = &mut self.failures[failure as usize].rngs[k];
-            let next = SimDuration::from_secs_f64(exp1(rng) * mtbf.as_secs_f64());
-            ctx.schedule_in(next, Event::Fail { failure, unit });
-        }
-    }
-
-    /// Starts queued jobs on worker `unit` until its slots are full.
-    fn fill_worker(&mut self, tier: u16, unit: u32, ctx: &mut Context<'_, Event>) {
-        loop {
-            let Tier::Workers(w) = &mut self.tiers[tier as usize] else {
-                unreachable!()
-            };
-            match w.next_for(unit, ctx.now()) {
-                Some(job) => self.run_job(tier, job, unit, ctx),
-                None => break,
-            }
-        }
-    }
-
-    /// Unit `unit` of `tier` goes down: the work in flight on it fails.
-    fn crash(&mut self, tier: u16, unit: u32, ctx: &mut Context<'_, Event>) {
-        let now = ctx.now();
-        let measuring = self.measuring(now);
-        // Attempts to fail: those whose pending step runs on the unit, and
-        // for an API instance also those admitted on or queued at it.
-        let mut doomed: Vec<u32> = Vec::new();
-        let old_epoch = match &mut self.tiers[tier as usize] {
-            Tier::Station(s) => {
-                let e = s.epoch;
-                s.up = false;
-                s.epoch += 1;
-                s.unit.crash(now);
-                e
-            }
-            Tier::Api(a) => {
-                let e = a.instances[unit as usize].epoch;
-                doomed.extend(a.crash(unit, now));
-                e
-            }
-            Tier::Cache(c) => {
-                let e = c.shards[unit as usize].epoch;
-                c.crash(unit, now);
-                e
-            }
-            Tier::Database(d) => {
-                let e = d.nodes[unit as usize].epoch;
-                d.crash(unit, now);
-                e
-            }
-            Tier::Workers(w) => {
-                w.crash(unit, now);
-                let running: Vec<u32> = self
-                    .jobs
-                    .iter()
-                    .filter(|(_, j)| j.tier == tier && j.worker == Some(unit) && !j.done)
-                    .map(|(id, _)| id)
-                    .collect();
-                for job in running {
-                    // Its pending JobDone is now stale (no worker).
-                    self.jobs[job].worker = None;
-                    self.job_failed_run(tier, job, ctx);
-                }
-                return;
-            }
-            Tier::Cdn { .. } => return,
-        };
-        let place = (tier, unit, old_epoch);
-        for (id, a) in self.attempts.iter() {
-            if a.stopped || doomed.contains(&id) {
-                continue;
-            }
-            if a.at == Some(place) || a.api == Some(place) || a.queued_on == Some(place) {
-                doomed.push(id);
-            }
-        }
-        for &id in &doomed {
-            let a = &mut self.attempts[id];
-            if a.api.is_some_and(|p| p == place) {
-                // Its instance is gone: nothing to give back.
-                a.api = None;
-            }
-            a.queued_on = None;
-        }
-        let n = doomed.len() as u64;
-        let _ = measuring;
-        match &mut self.tiers[tier as usize] {
-            Tier::Station(_) => {}
-            Tier::Api(a) => a.add_errors(now, n),
-            Tier::Cache(c) => c.add_errors(now, n),
-            Tier::Database(d) => d.add_errors(now, n),
-            Tier::Workers(_) | Tier::Cdn { .. } => {}
-        }
-        for id in doomed {
-            if !self.attempts[id].stopped {
-                self.fail(id, Failure::Error, ctx);
-            }
-        }
-    }
-
-    // ---- results ---------------------------------------------------------
-
-    fn warmup_end(&mut self, now: SimTime) {
-        for tier in &mut self.tiers {
-            match tier {
-                Tier::Api(a) => a.restart_statistics(now),
-                Tier::Workers(w) => w.restart_statistics(now),
-                _ => {}
-            }
-        }
-    }
-
-    /// Collects the replication's results at the end of the run.
-    pub fn finish_run(mut self, now: SimTime, replication: u64, events: u64) -> ReplicationResult {
-        for (_, t) in self.txns.iter() {
-            if t.measured && t.state != TxnState::Done {
-                self.classes[t.class as usize].counts.in_flight += 1;
-            }
-        }
-        for (_, a) in self.attempts.iter() {
-            if a.txn == NO_TXN && a.measured && !a.stopped {
-                self.classes[a.class as usize].counts.in_flight += 1;
-            }
-        }
-        let classes = self
-            .classes
-            .into_iter()
-            .zip(&self.cfg.classes)
-            .map(|(state, cfg)| ClassResult {
-                name: cfg.name.clone(),
-                counts: state.counts,
-                client: state.client,
-                latency: state.latency,
-                series: state.series,
-            })
-            .collect();
-        let lengths = Spec {
-            interval: self.cfg.series_interval,
-            horizon: self.cfg.horizon,
-        }
-        .lengths();
-        let tiers = self
-            .tiers
-            .iter_mut()
-            .zip(&self.cfg.tiers)
-            .map(|(state, cfg)| {
-                let series = match &mut *state {
-                    Tier::Station(s) => s.series(),
-                    Tier::Api(a) => a.series(),
-                    Tier::Cache(c) => c.series(),
-                    Tier::Database(d) => d.series(),
-                    Tier::Workers(w) => w.series(),
-                    Tier::Cdn {
-                        requests_series,
-                        hits_series,
-                        ..
-                    } => {
-                        let zeros = vec![0.0; lengths.len()];
-                        vec![
-                            ("arrivals", requests_series.values().to_vec()),
-                            ("completed", requests_series.values().to_vec()),
-                            ("errors", zeros.clone()),
-                            ("utilization", zeros.clone()),
-                            ("queue_length", zeros),
-                            (
-                                "hit_ratio",
-                                crate::series::divide(
-                                    hits_series.values(),
-                                    requests_series.values(),
-                                ),
-                            ),
-                        ]
-                    }
-                };
-                let state = &*state;
-                let (metrics, units, unit_prefix) = match state {
-                    Tier::Station(s) => (s.metrics(), Vec::new(), ""),
-                    Tier::Api(a) => (a.metrics(now), a.unit_metrics(), "instance"),
-                    Tier::Cache(c) => (c.metrics(), c.unit_metrics(), "shard"),
-                    Tier::Database(d) => (d.metrics(), d.unit_metrics(), "node"),
-                    Tier::Workers(w) => (w.metrics(now), Vec::new(), ""),
-                    Tier::Cdn { requests, hits, .. } => {
-                        let secs = self.window.len_ns() as f64 / 1e9;
-                        let hit_ratio = if *requests == 0 {
-                            f64::NAN
-                        } else {
-                            *hits as f64 / *requests as f64
-                        };
-                        (
-                            vec![
-                                ("utilization", 0.0),
-                                ("queue_wait_ms", 0.0),
-                                ("queue_length", 0.0),
-                                ("throughput_per_s", *requests as f64 / secs),
-                                ("hit_ratio", hit_ratio),
-                                ("edge_hits", *hits as f64),
-                                ("origin_requests", (*requests - *hits) as f64),
-                            ],
-                            Vec::new(),
-                            "",
-                        )
-                    }
-                };
-                let units = units
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, metrics)| UnitResult {
-                        name: match (state, i) {
-                            (Tier::Database(_), 0) => "primary".to_string(),
-                            (Tier::Database(_), i) => format!("replica-{i}"),
-                            _ => format!("{unit_prefix}-{i}"),
-                        },
-                        metrics,
-                    })
-                    .collect();
-                TierResult {
-                    name: cfg.name.clone(),
-                    kind: cfg.kind.label(),
-                    metrics,
-                    units,
-                    series,
-                }
-            })
-            .collect();
-        ReplicationResult {
-            replication,
-            events,
-            measured: self.cfg.measured(),
-            classes,
-            tiers,
-            failures: self.failure_log,
-        }
-    }
 }
-
-fn unit_count(tier: &Tier) -> u32 {
-    match tier {
-        Tier::Station(_) => 1,
-        Tier::Api(a) => a.instances.len() as u32,
-        Tier::Cache(c) => c.shards.len() as u32,
-        Tier::Database(d) => d.nodes.len() as u32,
-        Tier::Workers(w) => w.workers.len() as u32,
-        Tier::Cdn { .. } => 0,
-    }
-}
-
-fn down_count(tier: &mut Tier, unit: u32) -> &mut u32 {
-    match tier {
-        Tier::Station(s) => &mut s.down_count,
-        Tier::Api(a) => &mut a.instances[unit as usize].down_count,
-        Tier::Cache(c) => &mut c.shards[unit as usize].down_count,
-        Tier::Database(d) => &mut d.nodes[unit as usize].down_count,
-        Tier::Workers(w) => &mut w.workers[unit as usize].down_count,
-        Tier::Cdn { .. } => unreachable!("validated: no failures on a CDN"),
-    }
-}
-
-const _: () = assert!(std::mem::size_of::<Event>() == 8);
 
 impl Model for Platform<'_> {
     type Event = Event;
@@ -1355,6 +1192,10 @@ impl Model for Platform<'_> {
             Event::Fail { failure, unit } => self.inject(failure, unit, ctx),
             Event::Recover { failure, unit } => self.recover(failure, unit, ctx),
             Event::WarmupEnd => self.warmup_end(ctx.now()),
+            Event::Tick => self.tick(ctx),
+            Event::UnitReady { tier, unit } => self.unit_ready(tier, unit, ctx),
+            Event::DrainTimeout { tier, unit } => self.drain_timeout(tier, unit, ctx),
+            Event::Scheduled { tier, action } => self.scheduled(tier, action, ctx),
         }
     }
 }

@@ -11,16 +11,42 @@
 
 use std::collections::VecDeque;
 
-use sim_engine::{IntervalAverages, IntervalCounts, LatencyHistogram, SimTime, TimeWeighted};
+use sim_engine::{
+    Integral, IntervalAverages, IntervalCounts, LatencyHistogram, SimTime, TimeWeighted,
+};
 
 use crate::config::WorkersConfig;
 use crate::fcfs::{Window, ratio};
+use crate::scaling::Termination;
 use crate::series::{Spec, divide};
 
+use super::life::{Life, Lifetime};
+
 pub(crate) struct Worker {
+    /// Not crashed.
     pub up: bool,
+    pub life: Lifetime,
     pub running: u32,
     pub down_count: u32,
+}
+
+impl Worker {
+    /// Takes new jobs.
+    fn serving(&self) -> bool {
+        self.up && self.life.in_service()
+    }
+}
+
+/// One metrics tick of the workers.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct WorkersSample {
+    /// ∫ running jobs dt and ∫ serving slots dt (job·ns, slot·ns).
+    pub running_area: f64,
+    pub slots_area: f64,
+    /// ∫ queued jobs dt and ∫ serving workers dt.
+    pub depth_area: f64,
+    pub workers_area: f64,
+    pub length: f64,
 }
 
 pub(crate) struct WorkersTier {
@@ -53,6 +79,11 @@ pub(crate) struct WorkersTier {
     depth_series: IntervalAverages,
     running_series: IntervalAverages,
     slots_series: IntervalAverages,
+    // Cumulative integrals for metrics ticks, and their last readings.
+    running_int: Integral,
+    depth_int: Integral,
+    serving_int: Integral,
+    marks: [f64; 3],
 }
 
 impl WorkersTier {
@@ -64,6 +95,7 @@ impl WorkersTier {
             workers: (0..cfg.workers)
                 .map(|_| Worker {
                     up: true,
+                    life: Lifetime::running(SimTime::ZERO),
                     running: 0,
                     down_count: 0,
                 })
@@ -93,6 +125,10 @@ impl WorkersTier {
             depth_series: spec.averages(0.0),
             running_series: spec.averages(0.0),
             slots_series: spec.averages((cfg.workers * cfg.concurrency) as f64),
+            running_int: Integral::new(0.0),
+            depth_int: Integral::new(0.0),
+            serving_int: Integral::new(cfg.workers as f64),
+            marks: [0.0; 3],
         }
     }
 
@@ -118,7 +154,7 @@ impl WorkersTier {
     fn free_worker(&self) -> Option<u32> {
         self.workers
             .iter()
-            .position(|w| w.up && w.running < self.concurrency)
+            .position(|w| w.serving() && w.running < self.concurrency)
             .map(|i| i as u32)
     }
 
@@ -126,6 +162,7 @@ impl WorkersTier {
         self.depth = depth;
         self.depth_tw.set(now, depth as f64);
         self.depth_series.set(now, depth as f64);
+        self.depth_int.set(now, depth as f64);
         if self.measuring(now) {
             self.depth_max = self.depth_max.max(depth);
         }
@@ -135,6 +172,7 @@ impl WorkersTier {
         self.running = (self.running as i32 + delta) as u32;
         self.busy_tw.set(now, self.running as f64);
         self.running_series.set(now, self.running as f64);
+        self.running_int.set(now, self.running as f64);
     }
 
     /// A job arrives on `queue` (first enqueue or retry). Returns the worker
@@ -169,18 +207,23 @@ impl WorkersTier {
     }
 
     /// A job on worker `w` ended (success or failure): frees its slot and
-    /// returns the next job to start there, if any.
-    pub fn finish_on(&mut self, w: u32, now: SimTime) -> Option<u32> {
+    /// returns the next job to start there, if any. A draining worker left
+    /// idle terminates (`terminated`).
+    pub fn finish_on(&mut self, w: u32, now: SimTime) -> (Option<u32>, bool) {
         let worker = &mut self.workers[w as usize];
         worker.running -= 1;
+        let terminated = worker.life.life == Life::Draining && worker.running == 0;
+        if terminated {
+            worker.life.terminate(now);
+        }
         self.set_running(now, -1);
-        self.next_for(w, now)
+        (self.next_for(w, now), terminated)
     }
 
     /// The next queued job for worker `w`, highest priority first.
     pub fn next_for(&mut self, w: u32, now: SimTime) -> Option<u32> {
         let worker = &self.workers[w as usize];
-        if !worker.up || worker.running >= self.concurrency {
+        if !worker.serving() || worker.running >= self.concurrency {
             return None;
         }
         for qi in 0..self.order.len() {
@@ -208,20 +251,128 @@ impl WorkersTier {
         worker.up = false;
         worker.running = 0;
         self.set_running(now, -(running as i32));
-        let slots = self.up_slots();
-        self.up_slots_tw.set(now, slots as f64);
-        self.slots_series.set(now, slots as f64);
+        self.record_serving(now);
     }
 
     pub fn recover(&mut self, w: u32, now: SimTime) {
         self.workers[w as usize].up = true;
-        let slots = self.up_slots();
-        self.up_slots_tw.set(now, slots as f64);
-        self.slots_series.set(now, slots as f64);
+        self.record_serving(now);
     }
 
-    fn up_slots(&self) -> u32 {
-        self.workers.iter().filter(|w| w.up).count() as u32 * self.concurrency
+    fn serving_workers(&self) -> u32 {
+        self.workers.iter().filter(|w| w.serving()).count() as u32
+    }
+
+    fn record_serving(&mut self, now: SimTime) {
+        let workers = self.serving_workers();
+        let slots = (workers * self.concurrency) as f64;
+        self.up_slots_tw.set(now, slots);
+        self.slots_series.set(now, slots);
+        self.serving_int.set(now, workers as f64);
+    }
+
+    // ---- scaling -------------------------------------------------------
+
+    pub fn launch(&mut self, now: SimTime) -> u32 {
+        self.workers.push(Worker {
+            up: true,
+            life: Lifetime::booting(now),
+            running: 0,
+            down_count: 0,
+        });
+        (self.workers.len() - 1) as u32
+    }
+
+    /// A launched worker is ready: it starts taking jobs (the caller starts
+    /// them with `next_for`).
+    pub fn ready(&mut self, w: u32, now: SimTime) {
+        if self.workers[w as usize].life.life == Life::Booting {
+            self.workers[w as usize].life.ready(now);
+            self.record_serving(now);
+        }
+    }
+
+    /// Worker `w` stops taking jobs; returns true if it terminated at once
+    /// (it was booting or idle).
+    pub fn begin_drain(&mut self, w: u32, now: SimTime) -> bool {
+        let worker = &mut self.workers[w as usize];
+        let terminated = match worker.life.life {
+            Life::Booting => {
+                worker.life.terminate(now);
+                true
+            }
+            Life::InService => {
+                worker.life.life = Life::Draining;
+                if worker.running == 0 {
+                    worker.life.terminate(now);
+                    true
+                } else {
+                    false
+                }
+            }
+            Life::Draining | Life::Terminated => false,
+        };
+        self.record_serving(now);
+        terminated
+    }
+
+    /// The drain timeout of worker `w` passed: if it still runs jobs, they
+    /// fail (the caller finds them) and it terminates. False if it had
+    /// already terminated.
+    pub fn drain_timeout(&mut self, w: u32, now: SimTime) -> bool {
+        let worker = &mut self.workers[w as usize];
+        if worker.life.life != Life::Draining {
+            return false;
+        }
+        let running = worker.running;
+        worker.running = 0;
+        worker.life.terminate(now);
+        self.set_running(now, -(running as i32));
+        true
+    }
+
+    pub fn desired_count(&self) -> u32 {
+        self.workers.iter().filter(|w| w.life.is_desired()).count() as u32
+    }
+
+    pub fn ready_count(&self) -> u32 {
+        self.workers.iter().filter(|w| w.life.in_service()).count() as u32
+    }
+
+    /// The `n` workers scale-in removes: booting first (newest first), then
+    /// in service in the termination order.
+    pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
+        let mut booting: Vec<u32> = (0..self.workers.len() as u32)
+            .filter(|&w| self.workers[w as usize].life.life == Life::Booting)
+            .collect();
+        booting.reverse();
+        let mut serving: Vec<u32> = (0..self.workers.len() as u32)
+            .filter(|&w| self.workers[w as usize].life.in_service())
+            .collect();
+        if order == Termination::NewestFirst {
+            serving.reverse();
+        }
+        booting
+            .into_iter()
+            .chain(serving)
+            .take(n as usize)
+            .collect()
+    }
+
+    /// The metrics of the tick that ends at `now` (the last one at `prev`).
+    pub fn sample(&mut self, prev: SimTime, now: SimTime) -> WorkersSample {
+        let r = self.running_int.at(now);
+        let d = self.depth_int.at(now);
+        let w = self.serving_int.at(now);
+        let s = WorkersSample {
+            running_area: r - self.marks[0],
+            depth_area: d - self.marks[1],
+            workers_area: w - self.marks[2],
+            slots_area: (w - self.marks[2]) * self.concurrency as f64,
+            length: (now - prev).as_nanos() as f64,
+        };
+        self.marks = [r, d, w];
+        s
     }
 
     pub fn restart_statistics(&mut self, now: SimTime) {
@@ -233,9 +384,16 @@ impl WorkersTier {
 
     pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
         let secs = self.window.len_ns() as f64 / 1e9;
-        let slots = (self.workers.len() as u32 * self.concurrency) as f64;
+        let slots = self.up_slots_tw.mean(now);
         vec![
-            ("utilization", self.busy_tw.mean(now) / slots),
+            (
+                "utilization",
+                if slots > 0.0 {
+                    self.busy_tw.mean(now) / slots
+                } else {
+                    f64::NAN
+                },
+            ),
             (
                 "queue_wait_ms",
                 ratio(self.wait_ns as f64 / 1e6, self.started),
@@ -243,6 +401,10 @@ impl WorkersTier {
             ("queue_length", self.depth_tw.mean(now)),
             ("throughput_per_s", self.completed as f64 / secs),
             ("queue_depth_max", self.depth_max as f64),
+            (
+                "workers",
+                self.up_slots_tw.mean(now) / self.concurrency as f64,
+            ),
             ("job_latency_ms", self.latency.mean_ms()),
             ("job_latency_p95_ms", self.latency.quantile_ms(0.95)),
             ("job_latency_p99_ms", self.latency.quantile_ms(0.99)),

@@ -1,20 +1,25 @@
 //! Raw scenario → validated [`Scenario`]. Every check names the field it
 //! concerns; all problems found are reported together, not just the first.
 
+pub mod cost;
 pub mod route;
+pub mod scaling;
+pub mod slo;
 pub mod tiers;
 pub mod values;
 
 use capsim_models::{
     Arrivals, ClassConfig, ClientPolicy, FailureAction, FailureConfig, FailureTiming,
-    PlatformConfig, RateProfile, TierConfig, TierKind,
+    PlatformConfig, RateProfile, TierConfig, TierKind, TrafficPrices,
 };
 use sim_engine::Dist;
 
+use crate::catalogue::Catalogue;
 use crate::error::FieldPath;
-use crate::raw::RawScenario;
-use tiers::Checks;
+use crate::raw::{RawScenario, RawTierCommon};
+use tiers::{Checks, TIER_KINDS};
 pub use values::{Problem, build_dist, serde_problem};
+use values::{decode, split_tag};
 
 /// A scenario ready to run.
 #[derive(Clone, Debug)]
@@ -120,6 +125,42 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     }
     let horizon = sim.duration;
 
+    // [cost]: scenario-wide prices, defaulting to the catalogue's.
+    let cat = Catalogue::bundled();
+    let costp = root.key("cost");
+    let usd = |given: Option<f64>, default: f64, key: &str, c: &mut Checks| match given {
+        Some(x) if x.is_finite() && x >= 0.0 => x,
+        Some(x) => {
+            c.push(
+                costp.key(key),
+                format!("a price in USD, at least 0 (got {x})"),
+            );
+            default
+        }
+        None => default,
+    };
+    let raw_cost = raw.cost.as_ref();
+    let traffic = TrafficPrices {
+        cdn_per_gb: usd(
+            raw_cost.and_then(|r| r.cdn_per_gb),
+            cat.traffic.cdn_per_gb,
+            "cdn_per_gb",
+            &mut c,
+        ),
+        egress_per_gb: usd(
+            raw_cost.and_then(|r| r.egress_per_gb),
+            cat.traffic.egress_per_gb,
+            "egress_per_gb",
+            &mut c,
+        ),
+    };
+    let load_balancer_per_hour = usd(
+        raw_cost.and_then(|r| r.load_balancer_per_hour),
+        cat.load_balancer.per_hour,
+        "load_balancer_per_hour",
+        &mut c,
+    );
+
     // [tiers.*]
     let tp = root.key("tiers");
     if raw.tiers.is_empty() {
@@ -131,13 +172,69 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let mut tier_configs: Vec<TierConfig> = Vec::with_capacity(raw.tiers.len());
     let mut default_cpu: Vec<Option<Dist>> = Vec::with_capacity(raw.tiers.len());
     let mut broken: Vec<String> = Vec::new();
-    for (name, table) in raw.tiers {
+    for (name, mut table) in raw.tiers {
         let path = tp.key(&name);
         check_name("tier", &name, &path, &mut c);
         let cpu = tiers::api_default_cpu(&table, &path);
-        match tiers::build_tier(table, &path) {
-            Ok(kind) => {
-                tier_configs.push(TierConfig { name, kind });
+        // Keys every kind takes (prices, scaling) first, then the kind's own.
+        let mut common = toml::Table::new();
+        for key in RawTierCommon::KEYS {
+            if let Some(v) = table.remove(*key) {
+                common.insert(key.to_string(), v);
+            }
+        }
+        let common: Option<RawTierCommon> = c.take(decode(common, &path));
+        let built = split_tag(table, "kind", TIER_KINDS, &path)
+            .map_err(|p| vec![p])
+            .and_then(|(kind_name, rest)| {
+                let common = common.ok_or_else(Vec::new)?;
+                let mut cc = Checks::default();
+                let (hw, billing) = cost::tier_billing(
+                    &kind_name,
+                    &common,
+                    &path,
+                    cat,
+                    load_balancer_per_hour,
+                    &mut cc,
+                );
+                let kind = tiers::build_tier(&kind_name, rest, &path, &hw);
+                let kind = match kind {
+                    Ok(k) => k,
+                    Err(mut ps) => {
+                        ps.extend(cc.0);
+                        return Err(ps);
+                    }
+                };
+                let scaling = match common.scaling {
+                    Some(s) => match scaling::build_scaling(
+                        s,
+                        &kind,
+                        &kind_name,
+                        &path.key("scaling"),
+                        horizon,
+                    ) {
+                        Ok(s) => Some(s),
+                        Err(ps) => {
+                            cc.0.extend(ps);
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                if cc.is_empty() {
+                    Ok((kind, scaling, billing))
+                } else {
+                    Err(cc.0)
+                }
+            });
+        match built {
+            Ok((kind, scaling, billing)) => {
+                tier_configs.push(TierConfig {
+                    name,
+                    kind,
+                    scaling,
+                    billing,
+                });
                 default_cpu.push(cpu);
             }
             Err(ps) => {
@@ -190,6 +287,7 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         );
     }
     let mut share_total = 0.0;
+    let class_names: Vec<String> = raw.classes.keys().cloned().collect();
     let mut classes = Vec::with_capacity(raw.classes.len());
     for (name, class) in raw.classes {
         let path = cp.key(&name);
@@ -272,6 +370,12 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                 );
             }
         }
+        let response_bytes = match &class.response_size {
+            Some(s) => c
+                .take(values::parse_size(s, &path.key("response_size")))
+                .map(|b| b as f64),
+            None => Some(0.0),
+        };
         if class.retries > 0 && client.timeout.is_none() && !client.retry_on_error {
             c.push(path.key("retries"), "retries happen after a timeout or an error, but this class has no `timeout` and `retry_on_error = false`");
         }
@@ -288,8 +392,11 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                 None
             }
         };
-        if let (Some(rate_per_s), Some(profile), Some(program)) = (rate, profile, program) {
+        if let (Some(rate_per_s), Some(profile), Some(program), Some(response_bytes)) =
+            (rate, profile, program, response_bytes)
+        {
             classes.push(ClassConfig {
+                response_bytes,
                 name,
                 arrivals: Arrivals {
                     rate_per_s,
@@ -399,6 +506,18 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         });
     }
 
+    // [[slos]]
+    let slos = slo::build_slos(
+        raw.slos,
+        &root.key("slos"),
+        &classes,
+        &class_names,
+        &tier_configs,
+        &broken,
+        horizon,
+        &mut c,
+    );
+
     if !c.is_empty() {
         return Err(c.0);
     }
@@ -412,6 +531,8 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             classes,
             tiers: tier_configs,
             failures,
+            slos,
+            traffic,
         },
         name,
         description: raw.scenario.description,

@@ -1,14 +1,12 @@
 //! Tier tables → validated tier configurations, with the documented defaults.
 
 use capsim_models::{
-    ApiConfig, Balancer, CacheConfig, CdnConfig, DatabaseConfig, JobConfig, QueryConfig,
-    QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode, WorkersConfig,
+    ApiConfig, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig, JobConfig,
+    QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode, WorkersConfig,
 };
 use sim_engine::{Dist, SimDuration};
 
-use super::values::{
-    Problem, at_least_one, build_dist, choice, decode, fraction, parse_size, split_tag,
-};
+use super::values::{Problem, at_least_one, build_dist, choice, decode, fraction, parse_size};
 use crate::error::FieldPath;
 use crate::raw::{RawApi, RawCache, RawCdn, RawDatabase, RawStation, RawWorkers};
 
@@ -42,14 +40,33 @@ fn deterministic(d: SimDuration) -> Dist {
     Dist::deterministic(d.as_secs_f64()).expect("non-negative")
 }
 
-/// Builds a tier from its table.
-pub fn build_tier(table: toml::Table, path: &FieldPath) -> Result<TierKind, Vec<Problem>> {
-    let (kind, rest) = split_tag(table, "kind", TIER_KINDS, path).map_err(|p| vec![p])?;
-    match kind.as_str() {
+/// What the tier's instance type (and scaling table) imply for the
+/// kind-specific keys' defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hardware {
+    /// vCPUs of the instance type (replicas': of the replica type).
+    pub vcpus: Option<u32>,
+    pub replica_vcpus: Option<u32>,
+    /// Memory of a node, bytes.
+    pub memory_bytes: Option<u64>,
+    /// Whether the tier has a scaling table (replicas may start at zero and
+    /// still be described).
+    pub scales: bool,
+}
+
+/// Builds a tier from its table (without the common keys of
+/// [`crate::raw::RawTierCommon`]).
+pub fn build_tier(
+    kind: &str,
+    rest: toml::Table,
+    path: &FieldPath,
+    hw: &Hardware,
+) -> Result<TierKind, Vec<Problem>> {
+    match kind {
         "station" => station(rest, path).map(TierKind::Station),
-        "api" => api(rest, path).map(TierKind::Api),
-        "cache" => cache(rest, path).map(TierKind::Cache),
-        "database" => database(rest, path).map(TierKind::Database),
+        "api" => api(rest, path, hw).map(TierKind::Api),
+        "cache" => cache(rest, path, hw).map(TierKind::Cache),
+        "database" => database(rest, path, hw).map(TierKind::Database),
         "workers" => workers(rest, path).map(TierKind::Workers),
         "cdn" => cdn(rest, path).map(TierKind::Cdn),
         _ => unreachable!("split_tag checked the kind"),
@@ -82,11 +99,31 @@ fn station(table: toml::Table, path: &FieldPath) -> Result<StationConfig, Vec<Pr
     }
 }
 
-fn api(table: toml::Table, path: &FieldPath) -> Result<ApiConfig, Vec<Problem>> {
+/// `cores`, or the vCPUs of the instance type.
+fn cores_of(
+    given: Option<u32>,
+    vcpus: Option<u32>,
+    path: &FieldPath,
+    c: &mut Checks,
+) -> Option<u32> {
+    match (given, vcpus) {
+        (Some(n), _) => c.take(at_least_one(n, path)),
+        (None, Some(v)) => Some(v),
+        (None, None) => {
+            c.push(
+                path.clone(),
+                "give `cores`, or an `instance_type` whose vCPUs the catalogue knows",
+            );
+            None
+        }
+    }
+}
+
+fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig, Vec<Problem>> {
     let raw: RawApi = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
     let instances = c.take(at_least_one(raw.instances, &path.key("instances")));
-    let cores = c.take(at_least_one(raw.cores, &path.key("cores")));
+    let cores = cores_of(raw.cores, hw.vcpus, &path.key("cores"), &mut c);
     let mode = match raw.mode.as_deref() {
         None => Some(WorkerMode::Sync),
         Some(m) => c
@@ -163,7 +200,7 @@ pub fn api_default_cpu(table: &toml::Table, path: &FieldPath) -> Option<Dist> {
     build_dist(cpu, &path.key("cpu")).ok()
 }
 
-fn cache(table: toml::Table, path: &FieldPath) -> Result<CacheConfig, Vec<Problem>> {
+fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheConfig, Vec<Problem>> {
     let raw: RawCache = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
     let shards = c.take(at_least_one(raw.shards, &path.key("shards")));
@@ -192,24 +229,43 @@ fn cache(table: toml::Table, path: &FieldPath) -> Result<CacheConfig, Vec<Proble
         Some(s) => c.take(parse_size(s, &path.key("object_size"))),
         None => Some(1024),
     };
-    let memory = raw
-        .memory
-        .as_ref()
-        .and_then(|m| c.take(parse_size(m, &path.key("memory"))));
+    // Memory per shard: given, or the node memory of the instance type when
+    // the hit ratio is to be derived.
+    let memory_given = raw.memory.is_some();
+    let memory = match &raw.memory {
+        Some(m) => c.take(parse_size(m, &path.key("memory"))),
+        None if raw.working_set.is_some() => hw.memory_bytes,
+        None => None,
+    };
     let working_set = raw
         .working_set
         .as_ref()
         .and_then(|w| c.take(parse_size(w, &path.key("working_set"))));
-    let hit_ratio = match (
-        raw.hit_ratio,
-        raw.memory.is_some(),
-        raw.working_set.is_some(),
-    ) {
+    let growth_per_day = raw
+        .growth_per_day
+        .as_ref()
+        .and_then(|g| c.take(parse_size(g, &path.key("growth_per_day"))));
+    if raw.growth_per_day.is_some() && raw.working_set.is_none() {
+        c.push(
+            path.key("growth_per_day"),
+            "the working set's growth needs `working_set` (and `memory`) to derive the hit ratio from",
+        );
+    }
+    if working_set == Some(0) {
+        c.push(path.key("working_set"), "must be larger than zero");
+    }
+    if memory == Some(0) {
+        c.push(path.key("memory"), "must be larger than zero");
+    }
+    let has_memory = memory_given || (raw.working_set.is_some() && hw.memory_bytes.is_some());
+    let hit_ratio = match (raw.hit_ratio, has_memory, raw.working_set.is_some()) {
         (Some(h), false, false) => c.take(fraction(h, &path.key("hit_ratio"))),
-        (None, true, true) => match (memory, working_set, skew) {
+        (None, true, true) => match (memory, working_set, skew, shards) {
             // Popularity density ∝ r^(−skew) over the key space: caching the
             // most popular fraction x serves x^(1−skew) of requests.
-            (Some(m), Some(w), Some(s)) => Some((m as f64 / w as f64).min(1.0).powf(1.0 - s)),
+            (Some(m), Some(w), Some(s), Some(n)) if w > 0 => {
+                Some((n as f64 * m as f64 / w as f64).min(1.0).powf(1.0 - s))
+            }
             _ => None,
         },
         (Some(_), _, _) => {
@@ -229,7 +285,7 @@ fn cache(table: toml::Table, path: &FieldPath) -> Result<CacheConfig, Vec<Proble
         (None, false, true) => {
             c.push(
                 path.key("memory"),
-                "`working_set` needs `memory` to derive the hit ratio",
+                "`working_set` needs `memory` per shard (or an `instance_type`) to derive the hit ratio",
             );
             None
         }
@@ -247,8 +303,16 @@ fn cache(table: toml::Table, path: &FieldPath) -> Result<CacheConfig, Vec<Proble
             None
         }
         (Some(k), _, _) => Some(k),
-        (None, Some(m), Some(o)) => Some((m / o).max(1)),
+        (None, Some(m), Some(o)) => shards.map(|n| (n as u64 * (m / o)).max(1)),
         (None, _, _) => Some(100_000),
+    };
+    let sizing = match (memory, working_set) {
+        (Some(m), Some(w)) if raw.working_set.is_some() => Some(CacheSizing {
+            memory_per_shard: m as f64,
+            working_set: w as f64,
+            growth_per_s: growth_per_day.unwrap_or(0) as f64 / 86_400.0,
+        }),
+        _ => None,
     };
     let start_warm = match raw.start.as_deref() {
         None => Some(true),
@@ -282,26 +346,34 @@ fn cache(table: toml::Table, path: &FieldPath) -> Result<CacheConfig, Vec<Proble
             skew,
             keys_per_shard: keys.div_ceil(shards as u64),
             start_warm,
+            sizing,
         }),
         _ => Err(c.0),
     }
 }
 
-fn database(table: toml::Table, path: &FieldPath) -> Result<DatabaseConfig, Vec<Problem>> {
+fn database(
+    table: toml::Table,
+    path: &FieldPath,
+    hw: &Hardware,
+) -> Result<DatabaseConfig, Vec<Problem>> {
     let raw: RawDatabase = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
-    let primary_cores = c.take(at_least_one(
+    let primary_cores = cores_of(
         raw.primary.cores,
+        hw.vcpus,
         &path.key("primary").key("cores"),
-    ));
-    let replica_cores = match &raw.replica {
-        Some(r) => c.take(at_least_one(r.cores, &path.key("replica").key("cores"))),
-        None => primary_cores,
+        &mut c,
+    );
+    let replica_cores = match (raw.replica.as_ref().and_then(|r| r.cores), hw.replica_vcpus) {
+        (Some(n), _) => c.take(at_least_one(n, &path.key("replica").key("cores"))),
+        (None, Some(v)) => Some(v),
+        (None, None) => primary_cores,
     };
-    if raw.replica.is_some() && raw.replicas == 0 {
+    if raw.replica.is_some() && raw.replicas == 0 && !hw.scales {
         c.push(
             path.key("replica"),
-            "`replica` describes replicas, but `replicas` is 0",
+            "`replica` describes replicas, but `replicas` is 0 (and the tier does not scale)",
         );
     }
     let (pool_size, acquire_timeout) = match &raw.pool {

@@ -1,0 +1,108 @@
+//! `events.csv`: what happened when, in every replication: scaling actions,
+//! failures and recoveries, and SLO breach windows.
+//!
+//! Columns (fixed order): `replication` (1-based), `time_s` (seconds since
+//! the start of the run), `kind` (`scaling`, `failure`, `slo_breach`),
+//! `tier`, `unit` (failures), `from` and `to` (scaling: desired units),
+//! `detail` (the scaling reason, the failure kind, or the objective's name).
+//! Rows are sorted by replication, then time, then kind.
+
+use capsim_models::{PlatformConfig, ReplicationResult};
+
+struct Row {
+    replication: u64,
+    time_s: f64,
+    order: u8,
+    kind: &'static str,
+    tier: String,
+    unit: String,
+    from: String,
+    to: String,
+    detail: String,
+}
+
+/// The CSV bytes, header included.
+pub fn events_csv(cfg: &PlatformConfig, results: &[ReplicationResult]) -> Vec<u8> {
+    let mut rows: Vec<Row> = Vec::new();
+    for r in results {
+        let replication = r.replication + 1;
+        for e in &r.scaling {
+            rows.push(Row {
+                replication,
+                time_s: e.at.as_secs_f64(),
+                order: 0,
+                kind: "scaling",
+                tier: cfg.tiers[e.tier as usize].name.clone(),
+                unit: String::new(),
+                from: e.from.to_string(),
+                to: e.to.to_string(),
+                detail: e.reason.clone(),
+            });
+        }
+        for f in &r.failures {
+            rows.push(Row {
+                replication,
+                time_s: f.at.as_secs_f64(),
+                order: 1,
+                kind: "failure",
+                tier: cfg.tiers[f.tier as usize].name.clone(),
+                unit: f.unit.to_string(),
+                from: String::new(),
+                to: String::new(),
+                detail: f.what.to_string(),
+            });
+        }
+        for (i, s) in r.slos.iter().enumerate() {
+            let tier = cfg.slos[i]
+                .tier
+                .map(|t| cfg.tiers[t as usize].name.clone())
+                .unwrap_or_default();
+            for &t in &s.breach_starts_s {
+                rows.push(Row {
+                    replication,
+                    time_s: t,
+                    order: 2,
+                    kind: "slo_breach",
+                    tier: tier.clone(),
+                    unit: String::new(),
+                    from: String::new(),
+                    to: String::new(),
+                    detail: s.name.clone(),
+                });
+            }
+        }
+    }
+    // Stable: events of one kind keep the order they happened in.
+    rows.sort_by(|a, b| {
+        a.replication
+            .cmp(&b.replication)
+            .then(a.time_s.total_cmp(&b.time_s))
+            .then(a.order.cmp(&b.order))
+    });
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "replication",
+        "time_s",
+        "kind",
+        "tier",
+        "unit",
+        "from",
+        "to",
+        "detail",
+    ])
+    .expect("writing to memory");
+    for r in rows {
+        w.write_record([
+            r.replication.to_string(),
+            format!("{}", r.time_s),
+            r.kind.to_string(),
+            r.tier,
+            r.unit,
+            r.from,
+            r.to,
+            r.detail,
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}

@@ -1,0 +1,304 @@
+//! Prices of a tier's units: instance types from the catalogue, overrides,
+//! billing granularity and the purchase mix.
+
+use capsim_models::{Billing, Granularity, PurchaseMix};
+use sim_engine::SimDuration;
+
+use super::tiers::{Checks, Hardware};
+use super::values::choice;
+use crate::catalogue::{Catalogue, InstanceType, Service};
+use crate::error::FieldPath;
+use crate::raw::{RawPurchase, RawTierCommon};
+
+/// The service whose instance types a tier kind takes (`None`: a CDN, which
+/// costs by traffic).
+pub fn service_of(kind: &str) -> Option<Service> {
+    match kind {
+        "api" | "workers" | "station" => Some(Service::Ec2),
+        "cache" => Some(Service::Elasticache),
+        "database" => Some(Service::Rds),
+        _ => None,
+    }
+}
+
+/// Billing granularity by service, as AWS documents it.
+pub fn default_granularity(service: Service) -> Granularity {
+    match service {
+        Service::Ec2 => Granularity::PerSecond {
+            minimum: SimDuration::from_secs(60),
+        },
+        Service::Rds => Granularity::PerSecond {
+            minimum: SimDuration::from_secs(600),
+        },
+        Service::Elasticache => Granularity::PerHour,
+    }
+}
+
+fn lookup<'c>(
+    cat: &'c Catalogue,
+    name: &str,
+    service: Service,
+    what: &str,
+    path: &FieldPath,
+    c: &mut Checks,
+) -> Option<&'c InstanceType> {
+    match cat.get(name) {
+        Some(t) if t.service == service => Some(t),
+        Some(t) => {
+            c.push(
+                path.clone(),
+                format!(
+                    "\"{name}\" is an {} instance type; {what} takes {} types: {}",
+                    t.service.label(),
+                    service.label(),
+                    cat.names_of(service).join(", ")
+                ),
+            );
+            None
+        }
+        None => {
+            c.push(
+                path.clone(),
+                format!(
+                    "no instance type \"{name}\" in the catalogue ({}); {} types: {} (or give `price_per_hour`)",
+                    cat.meta.name,
+                    service.label(),
+                    cat.names_of(service).join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn price(x: f64, path: &FieldPath, c: &mut Checks) -> Option<f64> {
+    if x.is_finite() && x >= 0.0 {
+        Some(x)
+    } else {
+        c.push(
+            path.clone(),
+            format!("a price is a number of USD per hour, at least 0 (got {x})"),
+        );
+        None
+    }
+}
+
+/// The hardware a tier's instance types imply, and its billing (`None`: the
+/// tier has no price and costs nothing).
+pub fn tier_billing(
+    kind: &str,
+    common: &RawTierCommon,
+    path: &FieldPath,
+    cat: &Catalogue,
+    load_balancer_per_hour: f64,
+    c: &mut Checks,
+) -> (Hardware, Option<Billing>) {
+    let mut hw = Hardware {
+        scales: common.scaling.is_some(),
+        ..Hardware::default()
+    };
+    let Some(service) = service_of(kind) else {
+        for (key, given) in [
+            ("instance_type", common.instance_type.is_some()),
+            ("price_per_hour", common.price_per_hour.is_some()),
+            ("billing", common.billing.is_some()),
+            ("billing_minimum", common.billing_minimum.is_some()),
+            ("purchase", common.purchase.is_some()),
+        ] {
+            if given {
+                c.push(
+                    path.key(key),
+                    "a CDN is priced per GB delivered (`cost.cdn_per_gb`), not per unit",
+                );
+            }
+        }
+        return (hw, None);
+    };
+    let tier_what = format!("a {kind} tier");
+    if kind != "database" {
+        for (key, given) in [
+            (
+                "replica_instance_type",
+                common.replica_instance_type.is_some(),
+            ),
+            (
+                "replica_price_per_hour",
+                common.replica_price_per_hour.is_some(),
+            ),
+        ] {
+            if given {
+                c.push(path.key(key), "only a database tier has replicas");
+            }
+        }
+    }
+    let itype = common
+        .instance_type
+        .as_deref()
+        .and_then(|n| lookup(cat, n, service, &tier_what, &path.key("instance_type"), c));
+    let rtype = common.replica_instance_type.as_deref().and_then(|n| {
+        lookup(
+            cat,
+            n,
+            service,
+            &tier_what,
+            &path.key("replica_instance_type"),
+            c,
+        )
+    });
+    hw.vcpus = itype.map(|t| t.vcpus);
+    hw.replica_vcpus = rtype.map(|t| t.vcpus);
+    hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
+
+    let list = match (common.price_per_hour, itype) {
+        (Some(p), _) => price(p, &path.key("price_per_hour"), c),
+        (None, Some(t)) => Some(t.price_per_hour),
+        (None, None) => None,
+    };
+    let replica_list = match (common.replica_price_per_hour, rtype) {
+        (Some(p), _) => price(p, &path.key("replica_price_per_hour"), c),
+        (None, Some(t)) => Some(t.price_per_hour),
+        (None, None) => None,
+    };
+    if replica_list.is_some() && list.is_none() && common.instance_type.is_none() {
+        c.push(
+            path.clone(),
+            "replicas have a price but the primary has none: give `instance_type` or `price_per_hour`",
+        );
+    }
+
+    let granularity = match common.billing.as_deref() {
+        None => Some(default_granularity(service)),
+        Some(b) => c
+            .take(choice(b, &["per_second", "per_hour"], &path.key("billing")))
+            .map(|b| {
+                if b == "per_hour" {
+                    Granularity::PerHour
+                } else {
+                    match default_granularity(service) {
+                        g @ Granularity::PerSecond { .. } => g,
+                        Granularity::PerHour => Granularity::PerSecond {
+                            minimum: SimDuration::from_secs(60),
+                        },
+                    }
+                }
+            }),
+    };
+    let granularity = match (granularity, common.billing_minimum) {
+        (Some(Granularity::PerSecond { .. }), Some(m)) => {
+            Some(Granularity::PerSecond { minimum: m })
+        }
+        (Some(Granularity::PerHour), Some(_)) => {
+            c.push(
+                path.key("billing_minimum"),
+                "per-hour billing bills every started hour; a minimum applies to `billing = \"per_second\"`",
+            );
+            None
+        }
+        (g, _) => g,
+    };
+    let mix = match &common.purchase {
+        Some(p) => purchase_mix(p, &path.key("purchase"), cat, c),
+        None => Some(PurchaseMix::default()),
+    };
+
+    let Some(list) = list else {
+        for (key, given) in [
+            ("billing", common.billing.is_some()),
+            ("billing_minimum", common.billing_minimum.is_some()),
+            ("purchase", common.purchase.is_some()),
+        ] {
+            if given {
+                c.push(
+                    path.key(key),
+                    "the tier has no price: give `instance_type` or `price_per_hour`",
+                );
+            }
+        }
+        return (hw, None);
+    };
+    let (Some(granularity), Some(mix)) = (granularity, mix) else {
+        return (hw, None);
+    };
+    let label = match (&common.instance_type, common.price_per_hour) {
+        (Some(t), None) => t.clone(),
+        (Some(t), Some(_)) => format!("{t} (price overridden)"),
+        (None, _) => "custom".to_string(),
+    };
+    let billing = Billing {
+        label,
+        price_per_hour: list,
+        replica_price_per_hour: replica_list,
+        granularity,
+        mix,
+        fixed_per_hour: if kind == "api" {
+            load_balancer_per_hour
+        } else {
+            0.0
+        },
+    };
+    (hw, Some(billing))
+}
+
+fn purchase_mix(
+    p: &RawPurchase,
+    path: &FieldPath,
+    cat: &Catalogue,
+    c: &mut Checks,
+) -> Option<PurchaseMix> {
+    let before = c.0.len();
+    let mut share = |x: Option<f64>, key: &str| -> f64 {
+        match x {
+            Some(v) if v.is_finite() && (0.0..=1.0).contains(&v) => v,
+            Some(v) => {
+                c.push(
+                    path.key(key),
+                    format!("a share is between 0 and 1 (got {v})"),
+                );
+                0.0
+            }
+            None => 0.0,
+        }
+    };
+    let reserved = share(p.reserved, "reserved");
+    let spot = share(p.spot, "spot");
+    let on_demand = match p.on_demand {
+        Some(_) => share(p.on_demand, "on_demand"),
+        None => 1.0 - reserved - spot,
+    };
+    let mut discount = |x: Option<f64>, default: f64, key: &str| -> f64 {
+        match x {
+            Some(v) if v.is_finite() && (0.0..1.0).contains(&v) => v,
+            Some(v) => {
+                c.push(
+                    path.key(key),
+                    format!("a discount is a fraction off the list price, at least 0 and below 1 (got {v})"),
+                );
+                0.0
+            }
+            None => default,
+        }
+    };
+    let reserved_discount = discount(
+        p.reserved_discount,
+        cat.discounts.reserved,
+        "reserved_discount",
+    );
+    let spot_discount = discount(p.spot_discount, cat.discounts.spot, "spot_discount");
+    let total = on_demand + reserved + spot;
+    if c.0.len() == before && (on_demand < -1e-9 || (total - 1.0).abs() > 1e-6) {
+        c.push(
+            path.clone(),
+            format!(
+                "the shares on_demand + reserved + spot must sum to 1 (they sum to {})",
+                total
+            ),
+        );
+    }
+    (c.0.len() == before).then_some(PurchaseMix {
+        on_demand: on_demand.max(0.0),
+        reserved,
+        spot,
+        reserved_discount,
+        spot_discount,
+    })
+}

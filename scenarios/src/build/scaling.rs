@@ -1,0 +1,538 @@
+//! `[tiers.X.scaling]` → [`ScalingConfig`]: bounds, lifecycle, policies and
+//! scheduled actions, each checked against the tier's kind.
+
+use capsim_models::{
+    Change, Metric, ScalingConfig, ScalingPolicy, ScheduledAction, StepAdjustment, StepPolicy,
+    TargetTracking, Termination, TierKind,
+};
+use sim_engine::{SimDuration, parse_duration};
+
+use super::tiers::Checks;
+use super::values::{Problem, choice, decode, split_tag};
+use crate::error::FieldPath;
+use crate::raw::{RawScaling, RawStepPolicy, RawTargetPolicy};
+
+pub const POLICY_TYPES: &[&str] = &["step", "target"];
+
+/// What scales in a tier of this kind, its current count, the smallest
+/// `min` allowed, and default boot and warm-up times.
+struct Unit {
+    what: &'static str,
+    initial: u32,
+    least: u32,
+    boot: SimDuration,
+    warmup: SimDuration,
+    metrics: &'static [&'static str],
+}
+
+fn unit_of(kind: &TierKind) -> Option<Unit> {
+    let s = SimDuration::from_secs;
+    match kind {
+        // An EC2 instance: about a minute to boot, half a minute for the
+        // application to pass its health check.
+        TierKind::Api(a) => Some(Unit {
+            what: "instances",
+            initial: a.instances,
+            least: 1,
+            boot: s(60),
+            warmup: s(30),
+            metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
+        }),
+        TierKind::Workers(w) => Some(Unit {
+            what: "workers",
+            initial: w.workers,
+            least: 0,
+            boot: s(60),
+            warmup: s(0),
+            metrics: &["cpu", "queue_depth", "backlog_per_worker"],
+        }),
+        // An RDS read replica: creation, then catching up on the primary's
+        // log before it serves reads.
+        TierKind::Database(d) => Some(Unit {
+            what: "replicas",
+            initial: d.replicas,
+            least: 0,
+            boot: s(600),
+            warmup: s(300),
+            metrics: &["pool_utilization", "read_write_ratio"],
+        }),
+        // An ElastiCache shard: node creation and slot migration.
+        TierKind::Cache(c) => Some(Unit {
+            what: "shards",
+            initial: c.shards,
+            least: 1,
+            boot: s(300),
+            warmup: s(0),
+            metrics: &["dataset_to_memory"],
+        }),
+        TierKind::Station(_) | TierKind::Cdn(_) => None,
+    }
+}
+
+/// Parses a metric name: one of the kind's, `latency_pNN` for a quantile.
+fn metric(name: &str, unit: &Unit, kind: &str, path: &FieldPath) -> Result<Metric, Problem> {
+    let m = match name {
+        "cpu" => Some(Metric::Cpu),
+        "request_rate" => Some(Metric::RequestRate),
+        "queue_depth" => Some(Metric::QueueDepth),
+        "backlog_per_worker" => Some(Metric::BacklogPerWorker),
+        "pool_utilization" => Some(Metric::PoolUtilization),
+        "read_write_ratio" => Some(Metric::ReadWriteRatio),
+        "dataset_to_memory" => Some(Metric::DatasetToMemory),
+        other => match other.strip_prefix("latency_p").map(str::parse::<f64>) {
+            Some(Ok(p)) if p > 0.0 && p < 100.0 => Some(Metric::Latency {
+                quantile: p / 100.0,
+            }),
+            Some(_) => {
+                return Err((
+                    path.clone(),
+                    format!(
+                        "\"{other}\": a latency metric names a percentile above 0 and below 100, e.g. latency_p95 or latency_p99.9"
+                    ),
+                ));
+            }
+            None => None,
+        },
+    };
+    let family = match m {
+        Some(Metric::Latency { .. }) => "latency_pNN".to_string(),
+        Some(_) => name.to_string(),
+        None => String::new(),
+    };
+    match m {
+        Some(m) if unit.metrics.contains(&family.as_str()) => Ok(m),
+        _ => Err((
+            path.clone(),
+            format!(
+                "unknown metric \"{name}\" for a {kind} tier (its metrics: {})",
+                unit.metrics.join(", ")
+            ),
+        )),
+    }
+}
+
+/// A threshold or target: a number, or for latency metrics a duration (kept
+/// in milliseconds).
+fn level(v: &toml::Value, m: Metric, path: &FieldPath) -> Result<f64, Problem> {
+    let latency = matches!(m, Metric::Latency { .. });
+    match (v, latency) {
+        (toml::Value::String(s), true) => parse_duration(s)
+            .map(|d| d.as_millis_f64())
+            .map_err(|e| (path.clone(), format!("{e}"))),
+        (toml::Value::Integer(_) | toml::Value::Float(_), true) => Err((
+            path.clone(),
+            "a latency is a duration, e.g. \"500ms\"".to_string(),
+        )),
+        (toml::Value::Integer(i), false) => Ok(*i as f64),
+        (toml::Value::Float(f), false) if f.is_finite() => Ok(*f),
+        (other, false) => Err((
+            path.clone(),
+            format!(
+                "expected a number for metric {} (got {})",
+                m.label(),
+                other.type_str()
+            ),
+        )),
+        (other, true) => Err((
+            path.clone(),
+            format!(
+                "expected a duration such as \"500ms\" (got {})",
+                other.type_str()
+            ),
+        )),
+    }
+}
+
+/// A change: whole units, or a percentage such as "50%" or "-25%".
+fn change(v: &toml::Value, path: &FieldPath) -> Result<Change, Problem> {
+    match v {
+        toml::Value::Integer(i) if *i != 0 && i.abs() <= 100_000 => Ok(Change::Units(*i as i32)),
+        toml::Value::String(s) => match s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>())
+        {
+            Some(Ok(p)) if p.is_finite() && p != 0.0 && p.abs() <= 10_000.0 => {
+                Ok(Change::Percent(p))
+            }
+            _ => Err((
+                path.clone(),
+                format!("\"{s}\" is not a percentage change; write e.g. \"50%\" or \"-25%\""),
+            )),
+        },
+        other => Err((
+            path.clone(),
+            format!(
+                "a change is a non-zero whole number of units, or a percentage such as \"50%\" (got {other})"
+            ),
+        )),
+    }
+}
+
+fn positive(v: Change) -> bool {
+    match v {
+        Change::Units(n) => n > 0,
+        Change::Percent(p) => p > 0.0,
+    }
+}
+
+/// Periods are whole seconds so that the common metrics tick (their greatest
+/// common divisor) stays at a second or more.
+fn period(d: SimDuration, horizon: SimDuration, path: &FieldPath, c: &mut Checks) {
+    if d.is_zero() || !d.as_nanos().is_multiple_of(1_000_000_000) {
+        c.push(
+            path.clone(),
+            format!("a period is a whole number of seconds, at least 1 s (got {d})"),
+        );
+    } else if d > horizon {
+        c.push(
+            path.clone(),
+            format!("the period {d} is longer than the run ({horizon})"),
+        );
+    }
+}
+
+pub fn build_scaling(
+    raw: RawScaling,
+    kind: &TierKind,
+    kind_name: &str,
+    path: &FieldPath,
+    horizon: SimDuration,
+) -> Result<ScalingConfig, Vec<Problem>> {
+    let mut c = Checks::default();
+    let Some(unit) = unit_of(kind) else {
+        return Err(vec![(
+            path.clone(),
+            format!(
+                "a {kind_name} tier does not scale (api, workers, database and cache tiers do)"
+            ),
+        )]);
+    };
+    if raw.min < unit.least {
+        c.push(
+            path.key("min"),
+            format!(
+                "a {kind_name} tier keeps at least {} {}",
+                unit.least, unit.what
+            ),
+        );
+    }
+    if raw.max < raw.min.max(1) {
+        c.push(
+            path.key("max"),
+            format!("`max` must be at least `min` ({}) and at least 1", raw.min),
+        );
+    }
+    if raw.max > 10_000 {
+        c.push(path.key("max"), "at most 10,000 units");
+    }
+    if (unit.initial < raw.min || unit.initial > raw.max) && raw.max >= raw.min {
+        c.push(
+            path.clone(),
+            format!(
+                "the tier starts with {} {} (its `{}`), outside min {} .. max {}",
+                unit.initial, unit.what, unit.what, raw.min, raw.max
+            ),
+        );
+    }
+    if let Some(d) = raw.drain_timeout
+        && d.is_zero()
+    {
+        c.push(
+            path.key("drain_timeout"),
+            "must be longer than zero: in-flight work needs time to finish",
+        );
+    }
+    let termination = match raw.termination.as_deref() {
+        None => Some(Termination::NewestFirst),
+        Some(t) => c
+            .take(choice(
+                t,
+                &["newest_first", "oldest_first"],
+                &path.key("termination"),
+            ))
+            .map(|t| {
+                if t == "newest_first" {
+                    Termination::NewestFirst
+                } else {
+                    Termination::OldestFirst
+                }
+            }),
+    };
+
+    let mut policies = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for (i, table) in raw.policies.into_iter().enumerate() {
+        let pp = path.key("policies").index(i);
+        let Some((ty, rest)) = c.take(split_tag(table, "type", POLICY_TYPES, &pp)) else {
+            continue;
+        };
+        let policy = if ty == "step" {
+            let Some(raw) = c.take(decode::<RawStepPolicy>(rest, &pp)) else {
+                continue;
+            };
+            step_policy(raw, &unit, kind_name, kind, &pp, horizon, i, &mut c)
+                .map(ScalingPolicy::Step)
+        } else {
+            let Some(raw) = c.take(decode::<RawTargetPolicy>(rest, &pp)) else {
+                continue;
+            };
+            target_policy(raw, &unit, kind_name, kind, &pp, horizon, i, &mut c)
+                .map(ScalingPolicy::Target)
+        };
+        if let Some(p) = policy {
+            if names.iter().any(|n| n == p.name()) {
+                c.push(
+                    pp.key("name"),
+                    format!("another policy of this tier is named \"{}\"", p.name()),
+                );
+            }
+            names.push(p.name().to_string());
+            policies.push(p);
+        }
+    }
+
+    // Scheduled actions, in time order; bounds must stay consistent.
+    let mut scheduled: Vec<ScheduledAction> = Vec::new();
+    let mut order: Vec<usize> = (0..raw.schedule.len()).collect();
+    order.sort_by_key(|&i| raw.schedule[i].at);
+    let (mut min, mut max) = (raw.min, raw.max);
+    for &i in &order {
+        let a = &raw.schedule[i];
+        let sp = path.key("schedule").index(i);
+        if a.min.is_none() && a.max.is_none() && a.desired.is_none() {
+            c.push(
+                sp.clone(),
+                "a scheduled action sets `min`, `max` or `desired`",
+            );
+            continue;
+        }
+        if a.at >= horizon {
+            c.push(
+                sp.key("at"),
+                format!("{} is not before the end of the run ({horizon})", a.at),
+            );
+            continue;
+        }
+        min = a.min.unwrap_or(min);
+        max = a.max.unwrap_or(max);
+        if min < unit.least {
+            c.push(
+                sp.key("min"),
+                format!(
+                    "a {kind_name} tier keeps at least {} {}",
+                    unit.least, unit.what
+                ),
+            );
+        }
+        if max < min || max == 0 || max > 10_000 {
+            c.push(
+                sp.clone(),
+                format!("after this action min is {min} and max {max}: max must be at least min, 1 and at most 10,000"),
+            );
+        }
+        if let Some(d) = a.desired
+            && (d < min || d > max)
+        {
+            c.push(
+                sp.key("desired"),
+                format!("desired {d} is outside min {min} .. max {max} at that time"),
+            );
+        }
+    }
+    for i in order {
+        let a = &raw.schedule[i];
+        scheduled.push(ScheduledAction {
+            at: a.at,
+            min: a.min,
+            max: a.max,
+            desired: a.desired,
+        });
+    }
+
+    match termination {
+        Some(termination) if c.is_empty() => Ok(ScalingConfig {
+            min: raw.min,
+            max: raw.max,
+            boot: raw.boot.unwrap_or(unit.boot),
+            warmup: raw.warmup.unwrap_or(unit.warmup),
+            // An ALB's default deregistration delay.
+            drain_timeout: raw.drain_timeout.unwrap_or(SimDuration::from_secs(300)),
+            termination,
+            policies,
+            scheduled,
+        }),
+        _ => Err(c.0),
+    }
+}
+
+fn check_metric_needs(m: Metric, kind: &TierKind, path: &FieldPath, c: &mut Checks) {
+    if m == Metric::DatasetToMemory
+        && let TierKind::Cache(cache) = kind
+        && cache.sizing.is_none()
+    {
+        c.push(
+            path.clone(),
+            "dataset_to_memory needs the cache's `working_set` (and `memory` or an `instance_type`)",
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn step_policy(
+    raw: RawStepPolicy,
+    unit: &Unit,
+    kind_name: &str,
+    kind: &TierKind,
+    pp: &FieldPath,
+    horizon: SimDuration,
+    i: usize,
+    c: &mut Checks,
+) -> Option<StepPolicy> {
+    let before = c.0.len();
+    let m = c.take(metric(&raw.metric, unit, kind_name, &pp.key("metric")))?;
+    check_metric_needs(m, kind, &pp.key("metric"), c);
+    let (above, threshold) = match (&raw.above, &raw.below) {
+        (Some(v), None) => (true, c.take(level(v, m, &pp.key("above")))),
+        (None, Some(v)) => (false, c.take(level(v, m, &pp.key("below")))),
+        _ => {
+            c.push(
+                pp.clone(),
+                "a step policy gives one threshold: `above` (a scale-out rule) or `below` (a scale-in rule)",
+            );
+            (true, None)
+        }
+    };
+    let direction = if above { "above" } else { "below" };
+    let period_d = raw.period.unwrap_or(SimDuration::from_secs(60));
+    period(period_d, horizon, &pp.key("period"), c);
+    let m_periods = raw.evaluation_periods.unwrap_or(1);
+    let n = raw.datapoints.unwrap_or(m_periods);
+    if m_periods == 0 || m_periods > 1000 {
+        c.push(pp.key("evaluation_periods"), "between 1 and 1000 periods");
+    } else if n == 0 || n > m_periods {
+        c.push(
+            pp.key("datapoints"),
+            format!("N of M: between 1 and evaluation_periods ({m_periods})"),
+        );
+    }
+    let mut steps = Vec::new();
+    match (&raw.change, &raw.steps) {
+        (Some(v), None) => {
+            if let Some(ch) = c.take(change(v, &pp.key("change"))) {
+                steps.push(StepAdjustment {
+                    beyond: 0.0,
+                    change: ch,
+                });
+            }
+        }
+        (None, Some(list)) if !list.is_empty() => {
+            for (j, s) in list.iter().enumerate() {
+                let sp = pp.key("steps").index(j);
+                let beyond = c.take(level(&s.beyond, m, &sp.key("beyond")));
+                let ch = c.take(change(&s.change, &sp.key("change")));
+                if let (Some(beyond), Some(ch)) = (beyond, ch) {
+                    if beyond < 0.0 {
+                        c.push(
+                            sp.key("beyond"),
+                            "a distance past the threshold, at least 0",
+                        );
+                    }
+                    if j == 0 && beyond != 0.0 {
+                        c.push(
+                            sp.key("beyond"),
+                            "the first step starts at the threshold: `beyond = 0`",
+                        );
+                    }
+                    if let Some(prev) = steps.last().map(|s: &StepAdjustment| s.beyond)
+                        && beyond <= prev
+                    {
+                        c.push(sp.key("beyond"), "steps go in increasing order of `beyond`");
+                    }
+                    steps.push(StepAdjustment { beyond, change: ch });
+                }
+            }
+        }
+        _ => c.push(
+            pp.clone(),
+            "give the change: `change` (one step), or `steps = [{ beyond = 0, change = 1 }, ...]`",
+        ),
+    }
+    for (j, s) in steps.iter().enumerate() {
+        if positive(s.change) != above {
+            let at = if raw.steps.is_some() {
+                pp.key("steps").index(j).key("change")
+            } else {
+                pp.key("change")
+            };
+            c.push(
+                at,
+                format!(
+                    "a rule with `{direction}` {} capacity, so its changes must be {}",
+                    if above { "adds" } else { "removes" },
+                    if above { "positive" } else { "negative" }
+                ),
+            );
+        }
+    }
+    let name = raw
+        .name
+        .unwrap_or_else(|| format!("{}-{}-{}", m.label(), direction, i));
+    (c.0.len() == before).then(|| StepPolicy {
+        name,
+        metric: m,
+        period: period_d,
+        datapoints: n,
+        evaluation_periods: m_periods,
+        above,
+        threshold: threshold.expect("checked"),
+        steps,
+        // The default cooldown of an Auto Scaling group.
+        cooldown: raw.cooldown.unwrap_or(SimDuration::from_secs(300)),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn target_policy(
+    raw: RawTargetPolicy,
+    unit: &Unit,
+    kind_name: &str,
+    kind: &TierKind,
+    pp: &FieldPath,
+    horizon: SimDuration,
+    i: usize,
+    c: &mut Checks,
+) -> Option<TargetTracking> {
+    let before = c.0.len();
+    let m = c.take(metric(&raw.metric, unit, kind_name, &pp.key("metric")))?;
+    check_metric_needs(m, kind, &pp.key("metric"), c);
+    let target = c.take(level(&raw.target, m, &pp.key("target")));
+    if let Some(t) = target
+        && t <= 0.0
+    {
+        c.push(
+            pp.key("target"),
+            format!("the target must be above zero (got {t})"),
+        );
+    }
+    // The HPA's defaults: 10% tolerance, a 15 s sync period and a 5-minute
+    // scale-down stabilisation window.
+    let tolerance = raw.tolerance.unwrap_or(0.1);
+    if !(tolerance.is_finite() && (0.0..1.0).contains(&tolerance)) {
+        c.push(
+            pp.key("tolerance"),
+            format!("a fraction at least 0 and below 1 (got {tolerance})"),
+        );
+    }
+    let sync = raw.sync.unwrap_or(SimDuration::from_secs(15));
+    period(sync, horizon, &pp.key("sync"), c);
+    let name = raw
+        .name
+        .unwrap_or_else(|| format!("{}-target-{}", m.label(), i));
+    (c.0.len() == before).then(|| TargetTracking {
+        name,
+        metric: m,
+        target: target.expect("checked"),
+        tolerance,
+        sync,
+        scale_down_window: raw.scale_down_window.unwrap_or(SimDuration::from_secs(300)),
+        scale_up_window: raw.scale_up_window.unwrap_or(SimDuration::ZERO),
+    })
+}

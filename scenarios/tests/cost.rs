@@ -1,0 +1,236 @@
+//! The bill: fixed fleets against hand-computed figures, billing minimums
+//! and partial hours, the purchase mix, traffic per GB, and the cost series.
+
+mod common;
+
+use capsim_models::ReplicationResult;
+use common::*;
+
+fn tier_cost(r: &ReplicationResult, tier: &str) -> f64 {
+    metric(r, tier, "cost_usd")
+}
+
+#[track_caller]
+fn assert_usd(what: &str, got: f64, expected: f64) {
+    assert!(
+        (got - expected).abs() < 1e-9,
+        "{what}: {got} USD, expected {expected}"
+    );
+}
+
+/// Answers (completions) of a class inside the measured window.
+fn answered_in_window(r: &ReplicationResult, class: &str, from_interval: usize) -> f64 {
+    r.class(class).unwrap().series.completed.values()[from_interval..]
+        .iter()
+        .sum()
+}
+
+const FIXED_FLEET: &str = r#"
+[scenario]
+name = "fleet"
+[simulation]
+duration = "2h"
+warmup = "30m"
+replications = 2
+seed = 21
+[classes.page]
+rate_per_s = 20
+response_size = "100KB"
+route = [ { api = "web", cpu = { dist = "exponential", mean = "5ms" } }, { db = "pg", query = "read" } ]
+[classes.asset]
+rate_per_s = 30
+response_size = "1MB"
+route = [ { cdn = "edge" } ]
+[classes.legacy]
+rate_per_s = 1
+route = [ "old", { cache = "redis" }, { enqueue = "jobs", job = "mail" } ]
+[tiers.web]
+kind = "api"
+instances = 3
+instance_type = "m5.xlarge"
+[tiers.jobs]
+kind = "workers"
+workers = 2
+instance_type = "r5.large"
+purchase = { reserved = 0.5, reserved_discount = 0.4 }
+queues = { default = {} }
+jobs = { mail = { queue = "default", service = { dist = "exponential", mean = "50ms" } } }
+[tiers.redis]
+kind = "cache"
+shards = 2
+hit_ratio = 0.9
+instance_type = "cache.r5.large"
+[tiers.pg]
+kind = "database"
+instance_type = "db.r5.xlarge"
+replica_instance_type = "db.r5.large"
+replicas = 1
+queries = { read = { kind = "read", cpu = { dist = "exponential", mean = "1ms" } } }
+[tiers.old]
+kind = "station"
+servers = 1
+service = { dist = "exponential", mean = "10ms" }
+price_per_hour = 0.05
+[tiers.edge]
+kind = "cdn"
+hit_ratio = 0.95
+"#;
+
+#[test]
+fn a_fixed_fleet_costs_exactly_what_the_catalogue_says() {
+    let s = scenario(FIXED_FLEET);
+    // Cores come from the instance types' vCPUs.
+    match &s.platform.tiers[0].kind {
+        capsim_models::TierKind::Api(a) => assert_eq!(a.cores, 4),
+        other => panic!("{other:?}"),
+    }
+    let results = run(&s);
+    // The measured window is 1.5 h (2 h minus 30 min of warm-up).
+    let h = 1.5;
+    let web = 3.0 * 0.192 * h + 0.0225 * h; // 3 × m5.xlarge + the ALB
+    let jobs = 2.0 * 0.126 * (0.5 + 0.5 * (1.0 - 0.4)) * h; // half reserved at 40% off
+    let redis = 2.0 * 0.216 * h; // ElastiCache node-hours
+    let pg = (0.50 + 0.25) * h; // db.r5.xlarge primary, db.r5.large replica
+    let old = 0.05 * h; // a custom price
+    for r in &results {
+        assert_usd("web", tier_cost(r, "web"), web);
+        assert_usd("jobs", tier_cost(r, "jobs"), jobs);
+        assert_usd("redis", tier_cost(r, "redis"), redis);
+        assert_usd("pg", tier_cost(r, "pg"), pg);
+        assert_usd("old", tier_cost(r, "old"), old);
+        assert_usd("edge", tier_cost(r, "edge"), 0.0);
+        // Traffic: bytes of answers in the window, per GB (2^30 bytes).
+        let gb = 1024.0 * 1024.0 * 1024.0;
+        let egress = answered_in_window(r, "page", 30) * 100.0 * 1024.0 / gb * 0.09;
+        let cdn = answered_in_window(r, "asset", 30) * 1024.0 * 1024.0 / gb * 0.085;
+        assert!(
+            (r.traffic.egress_usd - egress).abs() < 1e-9 * egress,
+            "{} vs {egress}",
+            r.traffic.egress_usd
+        );
+        assert!((r.traffic.cdn_usd - cdn).abs() < 1e-9 * cdn);
+        assert!(egress > 0.5 && cdn > 5.0, "{egress} {cdn}");
+        assert_usd(
+            "total",
+            r.cost_usd(),
+            web + jobs + redis + pg + old + egress + cdn,
+        );
+    }
+}
+
+#[test]
+fn the_cost_series_adds_up_to_the_bill_and_covers_the_warmup_too() {
+    let results = run(&scenario(FIXED_FLEET));
+    for r in &results {
+        for t in &r.tiers {
+            let series = t.series("cost_usd").unwrap();
+            assert_eq!(series.len(), 120);
+            let measured: f64 = series[30..].iter().sum();
+            assert!(
+                (measured - t.metric("cost_usd").unwrap()).abs() < 1e-9,
+                "{}",
+                t.name
+            );
+        }
+        // One minute of the web tier: 3 × 0.192 / 60 + 0.0225 / 60.
+        let web = r.tier("web").unwrap().series("cost_usd").unwrap();
+        assert!((web[0] - (3.0 * 0.192 + 0.0225) / 60.0).abs() < 1e-12);
+        let traffic: f64 = r.traffic.series[30..].iter().sum();
+        assert!((traffic - r.traffic.cdn_usd - r.traffic.egress_usd).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn billing_minimums_and_partial_hours_apply_to_short_lived_units() {
+    // One hour, no warm-up. Scheduled actions launch a unit and remove it
+    // soon after; each is billed as its service bills:
+    //  * EC2 (per second, 60 s minimum): an m5.large launched at 10:00 and
+    //    removed at 10:30 while still booting: billed 60 s.
+    //  * RDS (per second, 10 min minimum): a db.r5.large replica created at
+    //    10 min and removed at 15 min (still being created): billed 10 min.
+    //  * ElastiCache (per node-hour): a shard added at 10 min and removed at
+    //    40 min: billed a full hour.
+    //  * A custom per-hour price on workers: a worker living 30 s: an hour.
+    let s = scenario(
+        r#"
+[scenario]
+name = "minimums"
+[simulation]
+duration = "1h"
+replications = 2
+seed = 22
+[classes.page]
+rate_per_s = 5
+route = [ { api = "web", cpu = { dist = "exponential", mean = "5ms" } }, { cache = "redis" }, { db = "pg", query = "read" }, { enqueue = "jobs", job = "mail" } ]
+[cost]
+load_balancer_per_hour = 0
+[tiers.web]
+kind = "api"
+instances = 2
+instance_type = "m5.large"
+scaling = { min = 2, max = 4, schedule = [ { at = "10m", desired = 3 }, { at = "10m30s", desired = 2 } ] }
+[tiers.pg]
+kind = "database"
+instance_type = "db.r5.large"
+replicas = 0
+queries = { read = { kind = "read", cpu = { dist = "exponential", mean = "1ms" } } }
+scaling = { min = 0, max = 2, schedule = [ { at = "10m", desired = 1 }, { at = "15m", desired = 0 } ] }
+[tiers.redis]
+kind = "cache"
+shards = 1
+hit_ratio = 0.9
+instance_type = "cache.r5.large"
+scaling = { min = 1, max = 2, schedule = [ { at = "10m", desired = 2 }, { at = "40m", desired = 1 } ] }
+[tiers.jobs]
+kind = "workers"
+workers = 1
+price_per_hour = 0.1
+billing = "per_hour"
+queues = { default = {} }
+jobs = { mail = { queue = "default", service = { dist = "exponential", mean = "10ms" } } }
+scaling = { min = 1, max = 2, schedule = [ { at = "5m", desired = 2 }, { at = "5m30s", desired = 1 } ] }
+"#,
+    );
+    let results = run(&s);
+    for r in &results {
+        assert_eq!(r.scaling.len(), 8);
+        assert_usd(
+            "web",
+            tier_cost(r, "web"),
+            2.0 * 0.096 + 0.096 * 60.0 / 3600.0,
+        );
+        assert_usd("pg", tier_cost(r, "pg"), 0.25 + 0.25 * 600.0 / 3600.0);
+        assert_usd("redis", tier_cost(r, "redis"), 0.216 + 0.216);
+        assert_usd("jobs", tier_cost(r, "jobs"), 0.1 + 0.1);
+        // The web top-up lands in the minute the unit terminated (10:30):
+        // 2 instances' minute, plus the 30 s the third accrued, plus 30 s more.
+        let web = r.tier("web").unwrap().series("cost_usd").unwrap();
+        assert!(
+            (web[10] - (2.0 * 0.096 / 60.0 + 0.096 / 60.0)).abs() < 1e-12,
+            "{}",
+            web[10]
+        );
+    }
+}
+
+#[test]
+fn scenario_prices_override_the_catalogue() {
+    let text = FIXED_FLEET
+        .replace(
+            "instance_type = \"m5.xlarge\"",
+            "instance_type = \"m5.xlarge\"\nprice_per_hour = 0.1\ncores = 4",
+        )
+        .replace(
+            "[tiers.edge]",
+            "[cost]\ncdn_per_gb = 0.02\negress_per_gb = 0.05\nload_balancer_per_hour = 0.03\n[tiers.edge]",
+        );
+    let s = scenario(&text);
+    let b = s.platform.tiers[0].billing.as_ref().unwrap();
+    assert_eq!(b.price_per_hour, 0.1);
+    assert_eq!(b.fixed_per_hour, 0.03);
+    assert_eq!(b.label, "m5.xlarge (price overridden)");
+    assert_eq!(s.platform.traffic.cdn_per_gb, 0.02);
+    assert_eq!(s.platform.traffic.egress_per_gb, 0.05);
+    let r = &run(&s)[0];
+    assert_usd("web", tier_cost(r, "web"), (3.0 * 0.1 + 0.03) * 1.5);
+}
