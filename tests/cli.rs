@@ -164,6 +164,33 @@ fn results_are_identical_for_any_thread_count() {
         s[..s.find("\"engine\"").unwrap()].to_string()
     };
     assert_eq!(text(&one), text(&two));
+
+    // With autoscaling, costs and objectives too, events.csv included.
+    let run = |threads: &str, sub: &str| {
+        let out = dir.path().join(sub);
+        let o = capsim(&[
+            "run",
+            "step-policy",
+            "--quiet",
+            "--replications",
+            "3",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        out
+    };
+    let (one, two) = (run("1", "s1"), run("2", "s2"));
+    assert_eq!(
+        text(&one.join("summary.json")),
+        text(&two.join("summary.json"))
+    );
+    assert_eq!(
+        std::fs::read(one.join("events.csv")).unwrap(),
+        std::fs::read(two.join("events.csv")).unwrap()
+    );
 }
 
 #[test]
@@ -413,4 +440,191 @@ fn scenarios_list_show_and_validate() {
 
     let o = capsim(&["scenarios", "show", "nope"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// The bundled step-policy scenario with its pre-warming actions enabled.
+fn prewarmed_step_policy() -> String {
+    let o = capsim(&["scenarios", "show", "step-policy"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    let mut out = String::new();
+    let mut in_schedule = false;
+    for line in text.lines() {
+        if line == "# [[tiers.app.scaling.schedule]]" {
+            in_schedule = true;
+        }
+        if in_schedule && line.starts_with("# ") && !line.starts_with("# #") {
+            out.push_str(&line[2..]);
+        } else {
+            in_schedule = false;
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    assert_eq!(out.matches("[[tiers.app.scaling.schedule]]").count(), 2);
+    out.replace("name = \"step-policy\"", "name = \"step-policy-prewarmed\"")
+}
+
+#[test]
+fn check_exits_1_on_a_breach_and_0_when_objectives_hold() {
+    let dir = tempdir();
+
+    // The seed's step policy lags a 3x peak: availability breaches.
+    let out = dir.path().join("breach");
+    let o = capsim(&[
+        "run",
+        "step-policy",
+        "--check",
+        "--replications",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("check failed"), "{err}");
+    assert!(err.contains("availability (2 of 2 replications)"), "{err}");
+    assert!(stdout(&o).contains("BREACHED"), "{}", stdout(&o));
+    // A failed check still writes everything the user asked for.
+    let s = read_json(&out.join("summary.json"));
+    assert_eq!(s["slos"]["availability"]["met"], Value::Bool(false));
+    assert_eq!(s["slos"]["p95-under-1s"]["met"], Value::Bool(true));
+    assert!(s["slos"]["availability"]["first_breach_s"]["earliest"].as_f64() > Some(3600.0));
+    for key in ["breach_minutes", "breach_windows", "budget_consumed"] {
+        assert!(is_estimate(&s["slos"]["availability"][key]), "{key}");
+    }
+    assert!(is_estimate(&s["cost_usd"]["total"]));
+    assert!(is_estimate(&s["cost_usd"]["per_million_requests"]));
+    assert_eq!(s["cost_usd"]["tiers"]["app"]["priced_as"], "t3.small");
+    assert!(s["scaling"]["app"]["scale_outs"]["estimate"].as_f64() >= Some(1.0));
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let mut lines = events.lines();
+    assert_eq!(
+        lines.next(),
+        Some("replication,time_s,kind,tier,unit,from,to,detail")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.splitn(8, ',').collect()).collect();
+    assert!(
+        rows.iter()
+            .any(|r| r[2] == "scaling" && r[3] == "app" && r[7].starts_with("cpu-high")),
+        "{events}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[2] == "slo_breach" && r[7] == "availability"),
+        "{events}"
+    );
+
+    // Pre-warming before the peak keeps both objectives.
+    let file = write(dir.path(), "prewarmed.toml", &prewarmed_step_policy());
+    let o = capsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--check",
+        "--quiet",
+        "--replications",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+
+    // A check needs objectives.
+    let o = capsim(&[&["run", "mmc-reference", "--check"][..], &QUICK[..]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("[[slos]]"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_scaling_cost_and_slo_keys_exit_2_naming_each_field() {
+    let dir = tempdir();
+    let text = "\
+[scenario]
+name = \"bad-scaling\"
+[simulation]
+duration = \"1h\"
+[classes.req]
+rate_per_s = 10
+route = [ { api = \"web\", cpu = { dist = \"exponential\", mean = \"5ms\" } } ]
+[tiers.web]
+kind = \"api\"
+instances = 2
+instance_type = \"m5.large\"
+[tiers.web.scaling]
+min = 5
+max = 2
+[[tiers.web.scaling.policies]]
+type = \"step\"
+metric = \"cpux\"
+above = 0.7
+change = 1
+[[tiers.web.scaling.policies]]
+type = \"step\"
+metric = \"cpu\"
+above = 0.7
+below = 0.3
+change = 1
+[[tiers.web.scaling.policies]]
+type = \"target\"
+metric = \"cpu\"
+target = 0.6
+tolerence = 0.1
+[[slos]]
+percentile = 95
+availability = 0.99
+";
+    let p = write(dir.path(), "bad.toml", text);
+    let o = capsim(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    for (line, field, words) in [
+        (14, "tiers.web.scaling.max", "at least `min`"),
+        (
+            17,
+            "tiers.web.scaling.policies[0].metric",
+            "unknown metric \"cpux\"",
+        ),
+        (20, "tiers.web.scaling.policies[1]`", "`above`"),
+        (
+            30,
+            "tiers.web.scaling.policies[2].tolerence`",
+            "unknown field",
+        ),
+        (32, "slos[0].percentile", "goes with `latency`"),
+    ] {
+        let hit = err
+            .lines()
+            .find(|l| l.contains(&format!("bad.toml:{line}:")))
+            .unwrap_or_else(|| panic!("no error on line {line}: {err}"));
+        assert!(hit.contains(field) && hit.contains(words), "{hit}");
+    }
+
+    // An instance type the catalogue does not know lists the ones it does.
+    let p = write(
+        dir.path(),
+        "type.toml",
+        &text.replace("m5.large", "m9.huge"),
+    );
+    let o = capsim(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("type.toml:11:"), "{err}");
+    assert!(err.contains("tiers.web.instance_type"), "{err}");
+    assert!(err.contains("m5.large"), "lists known types: {err}");
+}
+
+#[test]
+fn catalogue_lists_prices_with_their_source() {
+    let o = capsim(&["catalogue"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "m5.large",
+        "db.r5.large",
+        "cache.r5.large",
+        "2024-06",
+        "aws.amazon.com",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
 }

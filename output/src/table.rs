@@ -77,8 +77,16 @@ fn est_cells(e: &Estimate, scale: f64) -> (String, String) {
             .trim_start_matches(['0', '.', ','])
             .is_empty()
     {
-        // Too small for the estimate's precision: show one significant digit.
-        format!("±{}", fmt_with(half, decimals_for(half).max(d) - 1))
+        // Too small for the estimate's precision: one significant digit, at
+        // most three decimals beyond the estimate's (anything smaller is
+        // rounding noise between replications, shown as ±0).
+        let dh = (decimals_for(half).max(d) - 1).min(d + 3);
+        let s = fmt_with(half, dh);
+        if s.trim_start_matches(['0', '.', ',']).is_empty() {
+            "±0".to_string()
+        } else {
+            format!("±{s}")
+        }
     } else {
         format!("±{}", fmt_with(half, d))
     };
@@ -453,5 +461,15 @@ mod tests {
             ci95: [0.0, 0.0],
         };
         assert_eq!(est_cells(&zero, 1.0), ("0".into(), "±0".into()));
+        let noise = Estimate {
+            estimate: 0.323,
+            ci95: [0.323 - 6.5e-17, 0.323 + 6.5e-17],
+        };
+        assert_eq!(est_cells(&noise, 1.0), ("0.323".into(), "±0".into()));
+        let small = Estimate {
+            estimate: 1.11,
+            ci95: [1.11 - 0.00049, 1.11 + 0.00049],
+        };
+        assert_eq!(est_cells(&small, 1.0), ("1.11".into(), "±0.00049".into()));
     }
 }

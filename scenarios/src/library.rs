@@ -17,6 +17,10 @@ const LIBRARY: &[Bundled] = &[
         name: "tandem",
         text: include_str!("../library/tandem.toml"),
     },
+    Bundled {
+        name: "step-policy",
+        text: include_str!("../library/step-policy.toml"),
+    },
 ];
 
 pub fn all() -> &'static [Bundled] {

@@ -104,7 +104,7 @@ fn metric(name: &str, unit: &Unit, kind: &str, path: &FieldPath) -> Result<Metri
         _ => Err((
             path.clone(),
             format!(
-                "unknown metric \"{name}\" for a {kind} tier (its metrics: {})",
+                "unknown metric \"{name}\" for {kind} tiers (their metrics: {})",
                 unit.metrics.join(", ")
             ),
         )),
@@ -200,16 +200,14 @@ pub fn build_scaling(
     let Some(unit) = unit_of(kind) else {
         return Err(vec![(
             path.clone(),
-            format!(
-                "a {kind_name} tier does not scale (api, workers, database and cache tiers do)"
-            ),
+            format!("{kind_name} tiers do not scale (api, workers, database and cache tiers do)"),
         )]);
     };
     if raw.min < unit.least {
         c.push(
             path.key("min"),
             format!(
-                "a {kind_name} tier keeps at least {} {}",
+                "{kind_name} tiers keep at least {} {}",
                 unit.least, unit.what
             ),
         );
@@ -317,7 +315,7 @@ pub fn build_scaling(
             c.push(
                 sp.key("min"),
                 format!(
-                    "a {kind_name} tier keeps at least {} {}",
+                    "{kind_name} tiers keep at least {} {}",
                     unit.least, unit.what
                 ),
             );

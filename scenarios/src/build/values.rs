@@ -47,7 +47,11 @@ pub fn serde_problem(
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(end) = rest.find('`')
     {
-        path.0.push(Segment::Key(rest[..end].to_string()));
+        let key = Segment::Key(rest[..end].to_string());
+        // serde_path_to_error names the key itself in some decoders.
+        if path.0.last() != Some(&key) {
+            path.0.push(key);
+        }
     }
     (path, message)
 }
