@@ -19,7 +19,7 @@ use crate::fcfs::{FcfsUnit, Window, ratio};
 use crate::scaling::Termination;
 use crate::series::{Spec, divide, sum};
 
-use super::life::{Life, Lifetime};
+use super::life::{Life, Lifetime, scale_in_choice};
 
 pub(crate) struct Instance {
     /// Not crashed.
@@ -465,22 +465,7 @@ impl ApiTier {
     /// The `n` instances scale-in removes: booting ones first (newest
     /// first), then in-service ones in the termination order.
     pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
-        let mut booting: Vec<u32> = (0..self.instances.len() as u32)
-            .filter(|&i| self.instances[i as usize].life.life == Life::Booting)
-            .collect();
-        booting.reverse();
-        let mut serving: Vec<u32> = (0..self.instances.len() as u32)
-            .filter(|&i| self.instances[i as usize].life.in_service())
-            .collect();
-        // Index order is launch order.
-        if order == Termination::NewestFirst {
-            serving.reverse();
-        }
-        booting
-            .into_iter()
-            .chain(serving)
-            .take(n as usize)
-            .collect()
+        scale_in_choice(self.instances.iter().map(|i| i.life), 0, n, order)
     }
 
     /// The metrics of the tick that ends at `now` (the last one ended at

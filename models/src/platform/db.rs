@@ -17,7 +17,7 @@ use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
 use crate::scaling::Termination;
 use crate::series::{Spec, divide, sum};
 
-use super::life::{Life, Lifetime};
+use super::life::{Life, Lifetime, scale_in_choice};
 
 pub(crate) struct Node {
     /// Not crashed.
@@ -338,21 +338,7 @@ impl DbTier {
 
     /// The `n` replicas scale-in removes (never the primary).
     pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
-        let mut booting: Vec<u32> = (1..self.nodes.len() as u32)
-            .filter(|&i| self.nodes[i as usize].life.life == Life::Booting)
-            .collect();
-        booting.reverse();
-        let mut serving: Vec<u32> = (1..self.nodes.len() as u32)
-            .filter(|&i| self.nodes[i as usize].life.in_service())
-            .collect();
-        if order == Termination::NewestFirst {
-            serving.reverse();
-        }
-        booting
-            .into_iter()
-            .chain(serving)
-            .take(n as usize)
-            .collect()
+        scale_in_choice(self.nodes.iter().map(|d| d.life), 1, n, order)
     }
 
     /// The metrics of the tick that ends at `now` (the last one at `prev`).

@@ -40,13 +40,7 @@ impl Platform<'_> {
                 let recover_in = match &fcfg.timing {
                     FailureTiming::At { down_for, .. } => *down_for,
                     FailureTiming::Random { mttr, .. } => {
-                        let k = self.failures[failure as usize]
-                            .units
-                            .iter()
-                            .position(|&u| u == unit)
-                            .expect("unit of this failure");
-                        let rng = &mut self.failures[failure as usize].rngs[k];
-                        Some(SimDuration::from_secs_f64(exp1(rng) * mttr.as_secs_f64()))
+                        Some(self.draw_exponential(failure, unit, *mttr))
                     }
                 };
                 if let Some(d) = recover_in {
@@ -89,18 +83,23 @@ impl Platform<'_> {
             }
         }
         if let FailureTiming::Random { mtbf, .. } = &fcfg.timing {
-            let k = self.failures[failure as usize]
-                .units
-                .iter()
-                .position(|&u| u == unit)
-                .expect("unit of this failure");
-            let rng = &mut self.failures[failure as usize].rngs[k];
-            let next = SimDuration::from_secs_f64(exp1(rng) * mtbf.as_secs_f64());
+            let next = self.draw_exponential(failure, unit, *mtbf);
             ctx.schedule_in(next, Event::Fail { failure, unit });
         }
     }
 
     /// Starts queued jobs on worker `unit` until its slots are full.
+    /// An exponential time of mean `mean` from `unit`'s stream of `failure`.
+    fn draw_exponential(&mut self, failure: u16, unit: u32, mean: SimDuration) -> SimDuration {
+        let f = &mut self.failures[failure as usize];
+        let k = f
+            .units
+            .iter()
+            .position(|&u| u == unit)
+            .expect("unit of this failure");
+        SimDuration::from_secs_f64(exp1(&mut f.rngs[k]) * mean.as_secs_f64())
+    }
+
     pub(super) fn fill_worker(&mut self, tier: u16, unit: u32, ctx: &mut Context<'_, Event>) {
         loop {
             let Tier::Workers(w) = &mut self.tiers[tier as usize] else {

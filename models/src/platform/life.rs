@@ -12,6 +12,8 @@
 
 use sim_engine::SimTime;
 
+use crate::scaling::Termination;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Life {
     Booting,
@@ -69,4 +71,34 @@ impl Lifetime {
         self.life = Life::Terminated;
         self.ended = Some(now);
     }
+}
+
+/// The `n` units scale-in removes, from the units' lifetimes in launch order
+/// (index = unit number; the first `keep` are never removed, e.g. a
+/// database primary): booting units first (newest first), then units in
+/// service in the termination order.
+pub(crate) fn scale_in_choice(
+    lives: impl Iterator<Item = Lifetime>,
+    keep: usize,
+    n: u32,
+    order: Termination,
+) -> Vec<u32> {
+    let mut booting = Vec::new();
+    let mut serving = Vec::new();
+    for (i, l) in lives.enumerate().skip(keep) {
+        match l.life {
+            Life::Booting => booting.push(i as u32),
+            Life::InService => serving.push(i as u32),
+            Life::Draining | Life::Terminated => {}
+        }
+    }
+    booting.reverse();
+    if order == Termination::NewestFirst {
+        serving.reverse();
+    }
+    booting
+        .into_iter()
+        .chain(serving)
+        .take(n as usize)
+        .collect()
 }

@@ -20,7 +20,7 @@ use crate::fcfs::{Window, ratio};
 use crate::scaling::Termination;
 use crate::series::{Spec, divide};
 
-use super::life::{Life, Lifetime};
+use super::life::{Life, Lifetime, scale_in_choice};
 
 pub(crate) struct Worker {
     /// Not crashed.
@@ -342,21 +342,7 @@ impl WorkersTier {
     /// The `n` workers scale-in removes: booting first (newest first), then
     /// in service in the termination order.
     pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
-        let mut booting: Vec<u32> = (0..self.workers.len() as u32)
-            .filter(|&w| self.workers[w as usize].life.life == Life::Booting)
-            .collect();
-        booting.reverse();
-        let mut serving: Vec<u32> = (0..self.workers.len() as u32)
-            .filter(|&w| self.workers[w as usize].life.in_service())
-            .collect();
-        if order == Termination::NewestFirst {
-            serving.reverse();
-        }
-        booting
-            .into_iter()
-            .chain(serving)
-            .take(n as usize)
-            .collect()
+        scale_in_choice(self.workers.iter().map(|w| w.life), 0, n, order)
     }
 
     /// The metrics of the tick that ends at `now` (the last one at `prev`).

@@ -71,6 +71,15 @@ fn lookup<'c>(
     }
 }
 
+/// Reports each key that was given (`true`) where it has no meaning.
+fn reject_given(keys: &[(&str, bool)], why: &str, path: &FieldPath, c: &mut Checks) {
+    for &(key, given) in keys {
+        if given {
+            c.push(path.key(key), why);
+        }
+    }
+}
+
 fn price(x: f64, path: &FieldPath, c: &mut Checks) -> Option<f64> {
     if x.is_finite() && x >= 0.0 {
         Some(x)
@@ -98,38 +107,37 @@ pub fn tier_billing(
         ..Hardware::default()
     };
     let Some(service) = service_of(kind) else {
-        for (key, given) in [
-            ("instance_type", common.instance_type.is_some()),
-            ("price_per_hour", common.price_per_hour.is_some()),
-            ("billing", common.billing.is_some()),
-            ("billing_minimum", common.billing_minimum.is_some()),
-            ("purchase", common.purchase.is_some()),
-        ] {
-            if given {
-                c.push(
-                    path.key(key),
-                    "a CDN is priced per GB delivered (`cost.cdn_per_gb`), not per unit",
-                );
-            }
-        }
+        reject_given(
+            &[
+                ("instance_type", common.instance_type.is_some()),
+                ("price_per_hour", common.price_per_hour.is_some()),
+                ("billing", common.billing.is_some()),
+                ("billing_minimum", common.billing_minimum.is_some()),
+                ("purchase", common.purchase.is_some()),
+            ],
+            "a CDN is priced per GB delivered (`cost.cdn_per_gb`), not per unit",
+            path,
+            c,
+        );
         return (hw, None);
     };
     let tier_what = format!("a {kind} tier");
     if kind != "database" {
-        for (key, given) in [
-            (
-                "replica_instance_type",
-                common.replica_instance_type.is_some(),
-            ),
-            (
-                "replica_price_per_hour",
-                common.replica_price_per_hour.is_some(),
-            ),
-        ] {
-            if given {
-                c.push(path.key(key), "only a database tier has replicas");
-            }
-        }
+        reject_given(
+            &[
+                (
+                    "replica_instance_type",
+                    common.replica_instance_type.is_some(),
+                ),
+                (
+                    "replica_price_per_hour",
+                    common.replica_price_per_hour.is_some(),
+                ),
+            ],
+            "only a database tier has replicas",
+            path,
+            c,
+        );
     }
     let itype = common
         .instance_type
@@ -202,18 +210,16 @@ pub fn tier_billing(
     };
 
     let Some(list) = list else {
-        for (key, given) in [
-            ("billing", common.billing.is_some()),
-            ("billing_minimum", common.billing_minimum.is_some()),
-            ("purchase", common.purchase.is_some()),
-        ] {
-            if given {
-                c.push(
-                    path.key(key),
-                    "the tier has no price: give `instance_type` or `price_per_hour`",
-                );
-            }
-        }
+        reject_given(
+            &[
+                ("billing", common.billing.is_some()),
+                ("billing_minimum", common.billing_minimum.is_some()),
+                ("purchase", common.purchase.is_some()),
+            ],
+            "the tier has no price: give `instance_type` or `price_per_hour`",
+            path,
+            c,
+        );
         return (hw, None);
     };
     let (Some(granularity), Some(mix)) = (granularity, mix) else {

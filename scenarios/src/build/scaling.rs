@@ -255,6 +255,12 @@ pub fn build_scaling(
             }),
     };
 
+    let cx = PolicyContext {
+        unit: &unit,
+        kind_name,
+        kind,
+        horizon,
+    };
     let mut policies = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for (i, table) in raw.policies.into_iter().enumerate() {
@@ -266,14 +272,12 @@ pub fn build_scaling(
             let Some(raw) = c.take(decode::<RawStepPolicy>(rest, &pp)) else {
                 continue;
             };
-            step_policy(raw, &unit, kind_name, kind, &pp, horizon, i, &mut c)
-                .map(ScalingPolicy::Step)
+            step_policy(raw, &cx, &pp, i, &mut c).map(ScalingPolicy::Step)
         } else {
             let Some(raw) = c.take(decode::<RawTargetPolicy>(rest, &pp)) else {
                 continue;
             };
-            target_policy(raw, &unit, kind_name, kind, &pp, horizon, i, &mut c)
-                .map(ScalingPolicy::Target)
+            target_policy(raw, &cx, &pp, i, &mut c).map(ScalingPolicy::Target)
         };
         if let Some(p) = policy {
             if names.iter().any(|n| n == p.name()) {
@@ -373,20 +377,33 @@ fn check_metric_needs(m: Metric, kind: &TierKind, path: &FieldPath, c: &mut Chec
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every policy of one tier is checked against.
+struct PolicyContext<'a> {
+    unit: &'a Unit,
+    kind_name: &'a str,
+    kind: &'a TierKind,
+    horizon: SimDuration,
+}
+
+impl PolicyContext<'_> {
+    /// The policy's metric, if the tier's kind offers it and has what it
+    /// needs.
+    fn metric(&self, name: &str, pp: &FieldPath, c: &mut Checks) -> Option<Metric> {
+        let m = c.take(metric(name, self.unit, self.kind_name, &pp.key("metric")))?;
+        check_metric_needs(m, self.kind, &pp.key("metric"), c);
+        Some(m)
+    }
+}
+
 fn step_policy(
     raw: RawStepPolicy,
-    unit: &Unit,
-    kind_name: &str,
-    kind: &TierKind,
+    cx: &PolicyContext<'_>,
     pp: &FieldPath,
-    horizon: SimDuration,
     i: usize,
     c: &mut Checks,
 ) -> Option<StepPolicy> {
     let before = c.0.len();
-    let m = c.take(metric(&raw.metric, unit, kind_name, &pp.key("metric")))?;
-    check_metric_needs(m, kind, &pp.key("metric"), c);
+    let m = cx.metric(&raw.metric, pp, c)?;
     let (above, threshold) = match (&raw.above, &raw.below) {
         (Some(v), None) => (true, c.take(level(v, m, &pp.key("above")))),
         (None, Some(v)) => (false, c.take(level(v, m, &pp.key("below")))),
@@ -400,7 +417,7 @@ fn step_policy(
     };
     let direction = if above { "above" } else { "below" };
     let period_d = raw.period.unwrap_or(SimDuration::from_secs(60));
-    period(period_d, horizon, &pp.key("period"), c);
+    period(period_d, cx.horizon, &pp.key("period"), c);
     let m_periods = raw.evaluation_periods.unwrap_or(1);
     let n = raw.datapoints.unwrap_or(m_periods);
     if m_periods == 0 || m_periods > 1000 {
@@ -487,20 +504,15 @@ fn step_policy(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn target_policy(
     raw: RawTargetPolicy,
-    unit: &Unit,
-    kind_name: &str,
-    kind: &TierKind,
+    cx: &PolicyContext<'_>,
     pp: &FieldPath,
-    horizon: SimDuration,
     i: usize,
     c: &mut Checks,
 ) -> Option<TargetTracking> {
     let before = c.0.len();
-    let m = c.take(metric(&raw.metric, unit, kind_name, &pp.key("metric")))?;
-    check_metric_needs(m, kind, &pp.key("metric"), c);
+    let m = cx.metric(&raw.metric, pp, c)?;
     let target = c.take(level(&raw.target, m, &pp.key("target")));
     if let Some(t) = target
         && t <= 0.0
@@ -520,7 +532,7 @@ fn target_policy(
         );
     }
     let sync = raw.sync.unwrap_or(SimDuration::from_secs(15));
-    period(sync, horizon, &pp.key("sync"), c);
+    period(sync, cx.horizon, &pp.key("sync"), c);
     let name = raw
         .name
         .unwrap_or_else(|| format!("{}-target-{}", m.label(), i));
