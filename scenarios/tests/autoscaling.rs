@@ -457,6 +457,13 @@ change = 1
         let primary_reads = unit_metric(r, "pg", "primary", "reads");
         let share = replica_reads / (replica_reads + primary_reads);
         assert!((share - 4.0 / 12.0).abs() < 0.02, "replica share {share}");
+        // Replicas in service per minute, and utilisation over the cores in
+        // service: 0.21 busy cores of 4, then of 8.
+        let replicas = series(r, "pg", "replicas");
+        assert_eq!(replicas, &[0., 0., 0., 0., 0., 0., 0., 0., 1., 1., 1., 1.]);
+        let u = series(r, "pg", "utilization");
+        assert!((u[4] - 0.21 / 4.0).abs() < 0.01, "{u:?}");
+        assert!((u[10] - 0.21 / 8.0).abs() < 0.01, "{u:?}");
     }
 }
 

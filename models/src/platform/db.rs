@@ -10,7 +10,7 @@
 //! wait for a core, its CPU time and its I/O, and releases it at the end. Both
 //! stages are FCFS in arrival order and computed on submission.
 
-use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
+use sim_engine::{IntervalAverages, IntervalCounts, LatencyHistogram, SimDuration, SimTime};
 
 use crate::config::{DatabaseConfig, ReadRouting};
 use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
@@ -86,6 +86,9 @@ pub(crate) struct DbTier {
     reads_series: IntervalCounts,
     writes_series: IntervalCounts,
     errors_series: IntervalCounts,
+    /// Cores of nodes up and in service, and replicas up and in service.
+    serving_cores_series: IntervalAverages,
+    replicas_series: IntervalAverages,
 }
 
 impl DbTier {
@@ -113,6 +116,9 @@ impl DbTier {
             reads_series: spec.counts(),
             writes_series: spec.counts(),
             errors_series: spec.counts(),
+            serving_cores_series: spec
+                .averages((cfg.primary_cores + cfg.replicas * cfg.replica_cores) as f64),
+            replicas_series: spec.averages(cfg.replicas as f64),
             pool_waits: 0,
         };
         let primary = tier.new_node(cfg.primary_cores, Lifetime::running(SimTime::ZERO));
@@ -284,16 +290,24 @@ impl DbTier {
         node.epoch += 1;
         node.pool.crash(now);
         node.cores.crash(now);
-        self.refresh_replicas();
+        self.refresh_replicas(now);
     }
 
-    fn refresh_replicas(&mut self) {
+    fn refresh_replicas(&mut self, now: SimTime) {
         self.up_replicas = (1..self.nodes.len() as u32)
             .filter(|&i| {
                 let n = &self.nodes[i as usize];
                 n.up && n.life.in_service()
             })
             .collect();
+        let cores: u32 = self
+            .nodes
+            .iter()
+            .filter(|n| n.up && n.life.in_service())
+            .map(|n| n.cores.servers())
+            .sum();
+        self.serving_cores_series.set(now, cores as f64);
+        self.replicas_series.set(now, self.up_replicas.len() as f64);
     }
 
     // ---- scaling (replicas) ---------------------------------------------
@@ -309,7 +323,7 @@ impl DbTier {
         if self.nodes[n as usize].life.life == Life::Booting {
             self.nodes[n as usize].life.ready(now);
             self.nodes[n as usize].pool_mark = self.nodes[n as usize].pool.busy_until(now);
-            self.refresh_replicas();
+            self.refresh_replicas(now);
         }
     }
 
@@ -317,7 +331,7 @@ impl DbTier {
     /// already sent to it finish as computed). Always true.
     pub fn begin_drain(&mut self, n: u32, now: SimTime) -> bool {
         self.nodes[n as usize].life.terminate(now);
-        self.refresh_replicas();
+        self.refresh_replicas(now);
         true
     }
 
@@ -372,7 +386,7 @@ impl DbTier {
         node.epoch += 1;
         node.apply_free = node.apply_free.max(now.as_nanos());
         node.last_commit = node.last_commit.max(now.as_nanos());
-        self.refresh_replicas();
+        self.refresh_replicas(now);
     }
 
     /// A node's existence within the measured window, in ns.
@@ -468,13 +482,17 @@ impl DbTier {
         self.errors_series.add(now, n as f64);
     }
 
-    pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
         let n = self.spec.len();
+        let end = SimTime::at(self.spec.horizon);
         let s = series_of;
         let busy = sum(self.nodes.iter().map(|x| s(&x.cores).busy.values()), n);
-        let cores: f64 = self.nodes.iter().map(|x| x.cores.servers() as f64).sum();
-        let capacity: Vec<f64> = lengths.iter().map(|l| l * cores).collect();
+        // Capacity: the cores in service over each interval (replicas come
+        // and go with scaling, nodes with crashes).
+        let cores = self.serving_cores_series.finish(end);
+        let capacity: Vec<f64> = lengths.iter().zip(&cores).map(|(l, c)| l * c).collect();
+        let replicas = self.replicas_series.finish(end);
         let waiting = sum(
             self.nodes
                 .iter()
@@ -492,6 +510,7 @@ impl DbTier {
             ("queue_length", divide(&waiting, &lengths)),
             ("reads", self.reads_series.values().to_vec()),
             ("writes", self.writes_series.values().to_vec()),
+            ("replicas", replicas),
         ]
     }
 }
