@@ -65,6 +65,24 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
                 relative: "events.csv".into(),
                 bytes: capsim_output::events_csv(platform, &results),
             },
+            OutputFile {
+                relative: "timeseries.csv".into(),
+                bytes: capsim_output::timeseries_csv(
+                    platform,
+                    &scenario.name,
+                    scenario.seed,
+                    &results,
+                ),
+            },
+            OutputFile {
+                relative: "latency.csv".into(),
+                bytes: capsim_output::latency_csv(
+                    platform,
+                    &scenario.name,
+                    scenario.seed,
+                    &results,
+                ),
+            },
         ];
         written = capsim_output::write_all(dir, &files)
             .with_context(|| format!("writing results to {}", dir.display()))

@@ -628,3 +628,74 @@ fn catalogue_lists_prices_with_their_source() {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
 }
+
+#[test]
+fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let o = capsim(&[
+        "run",
+        "step-policy",
+        "--quiet",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=2h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let mut lines = ts.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "scenario,seed,time_s,scope,name,kind,arrivals_per_s,completed_per_s,errors_per_s,\
+             units,utilization_pct,queue_length,latency_p50_ms,latency_p95_ms,latency_p99_ms,\
+             cost_usd_per_h"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 120 one-minute intervals × (1 tier + 1 class + all).
+    assert_eq!(rows.len(), 120 * 3);
+    for r in &rows {
+        assert_eq!(r.len(), 16, "{r:?}");
+        assert_eq!((r[0], r[1]), ("step-policy", "4"));
+        for cell in &r[6..] {
+            assert!(cell.is_empty() || cell.parse::<f64>().is_ok(), "{r:?}");
+        }
+    }
+    let tier: Vec<&Vec<&str>> = rows.iter().filter(|r| r[3] == "tier").collect();
+    assert!(tier.iter().all(|r| r[4] == "app" && r[5] == "api"));
+    let f = |r: &Vec<&str>, i: usize| r[i].parse::<f64>().unwrap();
+    // Before the peak: 200 req/s on 3 instances at 44% CPU, costing 3 ×
+    // $0.0208 + the balancer's $0.0225 an hour.
+    let first = tier[0];
+    assert_eq!(f(first, 2), 0.0);
+    assert!((f(first, 6) - 200.0).abs() < 5.0, "{first:?}");
+    assert_eq!(f(first, 9), 3.0);
+    assert!((f(first, 10) - 44.5).abs() < 2.0, "{first:?}");
+    assert!((f(first, 15) - (3.0 * 0.0208 + 0.0225)).abs() < 1e-9);
+    // During the peak the fleet grows and p95 rises.
+    let peak = tier.iter().find(|r| r[2] == "4200").unwrap();
+    assert!(f(peak, 9) > 3.0 && f(peak, 6) > 500.0, "{peak:?}");
+    assert!(f(peak, 13) > f(first, 13));
+
+    let lat = std::fs::read_to_string(out.join("latency.csv")).unwrap();
+    let mut lines = lat.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scenario,seed,class,percentile,latency_ms")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // p1..p99, p99.5, p99.9, p99.95, p99.99 for the class and for all.
+    assert_eq!(rows.len(), 2 * 103);
+    let api: Vec<f64> = rows
+        .iter()
+        .filter(|r| r[2] == "api")
+        .map(|r| r[4].parse().unwrap())
+        .collect();
+    assert!(api.windows(2).all(|w| w[0] <= w[1]), "nondecreasing");
+    assert_eq!(rows.last().unwrap()[2..4], ["all", "99.99"]);
+}

@@ -23,7 +23,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use sim_engine::{IntervalCounts, SimDuration, SimTime};
+use sim_engine::{IntervalCounts, IntervalLatency, SimDuration, SimTime};
 
 /// The measured window `[from, to)` in nanoseconds.
 #[derive(Clone, Copy, Debug)]
@@ -93,6 +93,8 @@ pub struct UnitSeries {
 pub struct JobCounts {
     pub arrivals: IntervalCounts,
     pub completed: IntervalCounts,
+    /// Sojourn times (arrival to end), by the interval of the end.
+    pub latency: IntervalLatency,
 }
 
 impl UnitSeries {
@@ -104,6 +106,7 @@ impl UnitSeries {
             jobs: count_jobs.then(|| JobCounts {
                 arrivals: c(),
                 completed: c(),
+                latency: IntervalLatency::new(interval, horizon),
             }),
         }
     }
@@ -258,6 +261,8 @@ impl FcfsUnit {
                 if let Some(jobs) = &mut series.jobs {
                     jobs.arrivals.add(SimTime::from_nanos(arr), 1.0);
                     jobs.completed.add(SimTime::from_nanos(end), 1.0);
+                    jobs.latency
+                        .record(SimTime::from_nanos(end), SimDuration::from_nanos(end - arr));
                 }
             }
         } else {
@@ -284,6 +289,10 @@ impl FcfsUnit {
         let voided = self.in_flight.len();
         let flights: Vec<Flight> = self.in_flight.drain().collect();
         for Reverse((end, start, arr)) in flights {
+            if let Some(jobs) = self.series.as_mut().and_then(|s| s.jobs.as_mut()) {
+                jobs.latency
+                    .remove(SimTime::from_nanos(end), SimDuration::from_nanos(end - arr));
+            }
             // Remove the part of the job after `now`; what happened before
             // `now` stays.
             self.account(arr.max(now), start.max(now), end, -1);

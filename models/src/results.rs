@@ -86,6 +86,10 @@ pub struct ClassResult {
     /// End-to-end latency of completed transactions, retries included.
     pub latency: LatencyHistogram,
     pub series: ClassSeries,
+    /// `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` per interval of
+    /// the whole run: end-to-end latency of the requests answered in it (NaN
+    /// where none were).
+    pub latency_series: Vec<(&'static str, Vec<f64>)>,
 }
 
 /// One unit of a tier: an API instance, a cache shard, a database node.
@@ -106,7 +110,9 @@ pub struct TierResult {
     pub units: Vec<UnitResult>,
     /// Per-interval figures over the whole horizon, in a fixed order per kind:
     /// `arrivals`, `completed`, `errors` (counts per interval), `utilization`,
-    /// `queue_length` (interval averages), then kind-specific ones.
+    /// `queue_length` (interval averages), then kind-specific ones, then
+    /// `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` (NaN where
+    /// nothing finished) and `cost_usd`.
     pub series: Vec<(&'static str, Vec<f64>)>,
 }
 
@@ -151,6 +157,9 @@ pub struct ReplicationResult {
     /// One per objective, in the scenario's order.
     pub slos: Vec<crate::slo::SloResult>,
     pub traffic: TrafficCost,
+    /// End-to-end latency percentiles per interval over all classes (as
+    /// [`ClassResult::latency_series`]).
+    pub latency_series: Vec<(&'static str, Vec<f64>)>,
 }
 
 impl ReplicationResult {

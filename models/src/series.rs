@@ -1,7 +1,7 @@
 //! Fixed-interval time series: one value per interval over the whole horizon,
 //! warm-up included (plots show the warm-up; statistics do not).
 
-use sim_engine::{IntervalAverages, IntervalCounts, SimDuration};
+use sim_engine::{IntervalAverages, IntervalCounts, IntervalLatency, SimDuration};
 
 /// The intervals of a run.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +38,32 @@ impl Spec {
 }
 
 /// Element-wise `a / b` (NaN where b is 0).
+/// The percentiles every latency series reports, with their series names.
+pub const LATENCY_SERIES: [(&str, f64); 3] = [
+    ("latency_p50_ms", 0.50),
+    ("latency_p95_ms", 0.95),
+    ("latency_p99_ms", 0.99),
+];
+
+/// p50, p95 and p99 per interval, in ms (NaN where none finished).
+pub fn latency_series(l: &IntervalLatency) -> Vec<(&'static str, Vec<f64>)> {
+    LATENCY_SERIES
+        .iter()
+        .map(|&(name, q)| (name, l.quantile_ms(q)))
+        .collect()
+}
+
+/// The latencies of several units merged (a tier's shards or nodes).
+pub fn merged_latency<'a>(
+    mut units: impl Iterator<Item = &'a IntervalLatency>,
+) -> Option<IntervalLatency> {
+    let mut all = units.next()?.clone();
+    for u in units {
+        all.merge(u);
+    }
+    Some(all)
+}
+
 pub fn divide(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter()
         .zip(b)

@@ -6,12 +6,14 @@
 //!                                    └► fs::write_all (temp name + rename)
 //! ```
 
+pub mod csv_series;
 pub mod events;
 pub mod fs;
 pub mod sections;
 pub mod summary;
 pub mod table;
 
+pub use csv_series::{latency_csv, timeseries_csv};
 pub use events::events_csv;
 pub use fs::{OutputFile, write_all, write_atomic};
 pub use summary::{RunInfo, SCHEMA_VERSION, Summary};

@@ -617,6 +617,183 @@ pub fn mser5_truncation(series: &[f64]) -> usize {
     best.1 * BATCH
 }
 
+/// Log-linear latency buckets: exact below 64 ns, then 32 per power of two,
+/// so a bucket's midpoint is within 1.6% of every value in it.
+#[inline]
+fn latency_bucket(ns: u64) -> u32 {
+    if ns < 64 {
+        ns as u32
+    } else {
+        let e = 63 - ns.leading_zeros();
+        let m = ((ns >> (e - 5)) & 31) as u32;
+        (e - 4) * 32 + m
+    }
+}
+
+/// The midpoint of a bucket, in ns.
+fn latency_bucket_mid(b: u32) -> f64 {
+    if b < 64 {
+        b as f64
+    } else {
+        let e = b / 32 + 4;
+        let m = (b % 32) as u64;
+        let width = 1u64 << (e - 5);
+        ((32 + m) << (e - 5)) as f64 + (width as f64 - 1.0) / 2.0
+    }
+}
+
+/// Counts over a contiguous range of buckets, grown at either end as needed.
+#[derive(Clone, Debug, Default)]
+struct BucketRange {
+    lo: u32,
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl BucketRange {
+    #[inline]
+    fn add(&mut self, b: u32) {
+        if b >= self.lo && ((b - self.lo) as usize) < self.counts.len() {
+            self.counts[(b - self.lo) as usize] += 1;
+            self.total += 1;
+            return;
+        }
+        self.grow_to(b);
+        self.counts[(b - self.lo) as usize] += 1;
+        self.total += 1;
+    }
+
+    /// Makes room for bucket `b`: the first value opens a window of two
+    /// octaves around it (most values of an interval fall in it).
+    #[cold]
+    fn grow_to(&mut self, b: u32) {
+        if self.counts.is_empty() {
+            self.lo = b.saturating_sub(32);
+            self.counts = vec![0; 64];
+            if b >= self.lo + 64 {
+                self.counts.resize((b - self.lo) as usize + 1, 0);
+            }
+        } else if b < self.lo {
+            let grow = (self.lo - b) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.lo = b;
+        } else if (b - self.lo) as usize >= self.counts.len() {
+            self.counts.resize((b - self.lo) as usize + 1, 0);
+        }
+    }
+
+    fn remove(&mut self, b: u32) {
+        if b >= self.lo
+            && let Some(c) = self.counts.get_mut((b - self.lo) as usize)
+            && *c > 0
+        {
+            *c -= 1;
+            self.total -= 1;
+        }
+    }
+
+    fn merge(&mut self, other: &BucketRange) {
+        for (i, &c) in other.counts.iter().enumerate() {
+            if c > 0 {
+                let b = other.lo + i as u32;
+                self.add(b);
+                self.counts[(b - self.lo) as usize] += c - 1;
+                self.total += c as u64 - 1;
+            }
+        }
+    }
+
+    /// The `q` quantile in ns (the bucket midpoint of the value of rank
+    /// ⌈q·n⌉), `None` when empty.
+    fn quantile(&self, q: f64) -> Option<f64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c as u64;
+            if seen >= rank {
+                return Some(latency_bucket_mid(self.lo + i as u32));
+            }
+        }
+        unreachable!("rank is at most the total")
+    }
+}
+
+/// Latency distributions per fixed interval, for percentiles over time (the
+/// p95 of each minute). Values are kept in log-linear buckets (within 1.6%),
+/// each interval over the range of buckets it has seen, so memory grows with
+/// the number of intervals and the spread of latencies, never with the
+/// number of values. Values at or after the horizon are ignored.
+#[derive(Clone, Debug)]
+pub struct IntervalLatency {
+    index: IntervalIndex,
+    bins: Vec<BucketRange>,
+    /// The last interval recorded into, [start, end) in ns: values mostly
+    /// arrive in time order, so most records skip the index computation.
+    last: (u64, u64, usize),
+}
+
+impl IntervalLatency {
+    pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
+        let n = horizon.as_nanos().div_ceil(interval.as_nanos()) as usize;
+        IntervalLatency {
+            index: IntervalIndex::new(interval),
+            bins: vec![BucketRange::default(); n],
+            last: (0, 0, 0),
+        }
+    }
+
+    /// A latency of a job that finished at `at`.
+    #[inline]
+    pub fn record(&mut self, at: SimTime, latency: SimDuration) {
+        let t = at.as_nanos();
+        let (start, end, last) = self.last;
+        let i = if t >= start && t < end {
+            last
+        } else {
+            let i = self.index.of(t);
+            let width = self.index.interval();
+            self.last = (i * width, (i + 1) * width, i as usize);
+            i as usize
+        };
+        if let Some(bin) = self.bins.get_mut(i) {
+            bin.add(latency_bucket(latency.as_nanos()));
+        }
+    }
+
+    /// Takes back a value recorded with the same arguments (a job voided by
+    /// a crash).
+    pub fn remove(&mut self, at: SimTime, latency: SimDuration) {
+        let i = self.index.of(at.as_nanos()) as usize;
+        if let Some(bin) = self.bins.get_mut(i) {
+            bin.remove(latency_bucket(latency.as_nanos()));
+        }
+    }
+
+    /// Adds another series of the same intervals (another unit of a tier).
+    pub fn merge(&mut self, other: &IntervalLatency) {
+        assert_eq!(self.bins.len(), other.bins.len(), "same intervals");
+        for (a, b) in self.bins.iter_mut().zip(&other.bins) {
+            a.merge(b);
+        }
+    }
+
+    /// Values recorded in each interval.
+    pub fn counts(&self) -> Vec<u64> {
+        self.bins.iter().map(|b| b.total).collect()
+    }
+
+    /// The `q` quantile of each interval in ms (NaN where it has no value).
+    pub fn quantile_ms(&self, q: f64) -> Vec<f64> {
+        self.bins
+            .iter()
+            .map(|b| b.quantile(q).map_or(f64::NAN, |ns| ns / 1e6))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -831,5 +1008,48 @@ mod tests {
         let d = mser5_truncation(&series);
         assert!((80..=130).contains(&d), "truncation {d}");
         assert_eq!(mser5_truncation(&[1.0, 2.0]), 0);
+    }
+
+    #[test]
+    fn latency_buckets_are_monotone_and_within_two_percent() {
+        let mut last = 0;
+        for ns in (0..5_000u64).chain((1..2_000).map(|k| k * 7_919_993)) {
+            let b = latency_bucket(ns);
+            assert!(b >= last || ns < 5_000, "monotone at {ns}");
+            last = b;
+            let mid = latency_bucket_mid(b);
+            let err = (mid - ns as f64).abs() / (ns as f64).max(1.0);
+            assert!(err <= 0.016, "{ns} ns -> bucket {b} mid {mid}: {err}");
+        }
+        // Adjacent buckets tile the line: every bucket holds its midpoint.
+        for b in 0..1_900 {
+            assert_eq!(latency_bucket(latency_bucket_mid(b) as u64), b);
+        }
+    }
+
+    #[test]
+    fn interval_latency_quantiles_merge_and_remove() {
+        let us = SimDuration::from_micros;
+        let mut a = IntervalLatency::new(SimDuration::from_secs(1), SimDuration::from_secs(3));
+        let mut b = a.clone();
+        // Interval 0: 1..=1000 µs (p50 = 500 µs, p99 = 990 µs); interval 1
+        // empty; interval 2: one value, recorded in the other series.
+        for k in 1..=1000 {
+            let s = if k % 2 == 0 { &mut a } else { &mut b };
+            s.record(SimTime::at(us(100)), us(k));
+        }
+        b.record(SimTime::at(SimDuration::from_millis(2500)), us(40_000));
+        // At or after the horizon: ignored.
+        b.record(SimTime::at(SimDuration::from_secs(3)), us(1));
+        a.merge(&b);
+        assert_eq!(a.counts(), vec![1000, 0, 1]);
+        let p50 = a.quantile_ms(0.5);
+        let p99 = a.quantile_ms(0.99);
+        assert!((p50[0] - 0.5).abs() / 0.5 < 0.016, "{p50:?}");
+        assert!((p99[0] - 0.99).abs() / 0.99 < 0.016, "{p99:?}");
+        assert!(p50[1].is_nan());
+        assert!((p99[2] - 40.0).abs() / 40.0 < 0.016);
+        a.remove(SimTime::at(SimDuration::from_millis(2500)), us(40_000));
+        assert_eq!(a.counts(), vec![1000, 0, 0]);
     }
 }

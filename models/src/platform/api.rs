@@ -12,7 +12,9 @@
 
 use std::collections::VecDeque;
 
-use sim_engine::{Integral, IntervalAverages, IntervalCounts, SimTime, StreamRng, TimeWeighted};
+use sim_engine::{
+    Integral, IntervalAverages, IntervalCounts, IntervalLatency, SimTime, StreamRng, TimeWeighted,
+};
 
 use crate::config::{ApiConfig, Balancer, WorkerMode};
 use crate::fcfs::{FcfsUnit, Window, ratio};
@@ -118,6 +120,8 @@ pub(crate) struct ApiTier {
     backlog_mark: f64,
     spec: Spec,
     offered_series: IntervalCounts,
+    /// Time on an instance (balancer to leaving), by the interval it left.
+    pub latency_series: IntervalLatency,
     departures_series: IntervalCounts,
     errors_series: IntervalCounts,
     backlog_series: IntervalAverages,
@@ -166,6 +170,7 @@ impl ApiTier {
             backlog_mark: 0.0,
             spec,
             offered_series: spec.counts(),
+            latency_series: IntervalLatency::new(spec.interval, spec.horizon),
             departures_series: spec.counts(),
             errors_series: spec.counts(),
             backlog_series: spec.averages(0.0),

@@ -39,8 +39,8 @@ mod station;
 mod workers;
 
 use sim_engine::{
-    Arena, Context, KeyedRng, LatencyHistogram, Model, SimDuration, SimTime, StreamRng, Streams,
-    exp1, sub_key,
+    Arena, Context, IntervalLatency, KeyedRng, LatencyHistogram, Model, SimDuration, SimTime,
+    StreamRng, Streams, exp1, sub_key,
 };
 
 use crate::config::{ClientPolicy, FailureTiming, Op, PlatformConfig, RateProfile, TierKind};
@@ -189,6 +189,8 @@ struct ClassState {
     client: ClientCounts,
     latency: LatencyHistogram,
     series: ClassSeries,
+    /// End-to-end latency of answered requests, by the interval answered.
+    latency_series: IntervalLatency,
 }
 
 enum Tier {
@@ -234,6 +236,9 @@ pub struct Platform<'c> {
     /// The metrics tick of all autoscalers (and of cache sizing updates).
     tick: Option<SimDuration>,
     last_tick: SimTime,
+    /// End-to-end latency of every class's answered requests, per interval.
+    /// (None with one class: it is that class's.)
+    all_latency: Option<IntervalLatency>,
     scaling_log: Vec<ScalingEvent>,
     /// Per tier: its bill.
     costs: Vec<CostMeter>,
@@ -268,6 +273,7 @@ impl<'c> Platform<'c> {
                     client: ClientCounts::default(),
                     latency: LatencyHistogram::new(),
                     series: ClassSeries::new(interval, cfg.horizon),
+                    latency_series: IntervalLatency::new(interval, cfg.horizon),
                 }
             })
             .collect();
@@ -396,6 +402,8 @@ impl<'c> Platform<'c> {
             scalers,
             tick: tick.map(SimDuration::from_nanos),
             last_tick: SimTime::ZERO,
+            all_latency: (cfg.classes.len() > 1)
+                .then(|| IntervalLatency::new(cfg.series_interval, cfg.horizon)),
             scaling_log: Vec::new(),
             costs: cfg.tiers.iter().map(|_| meter()).collect(),
             traffic: [meter(), meter()],
@@ -589,6 +597,10 @@ impl<'c> Platform<'c> {
             c.latency.record(latency);
         }
         c.series.completed.add(now, 1.0);
+        c.latency_series.record(now, latency);
+        if let Some(all) = &mut self.all_latency {
+            all.record(now, latency);
+        }
         for &s in &self.class_slos[class as usize] {
             let tracker = &mut self.slos[s as usize];
             let good = match &self.cfg.slos[s as usize].objective {
@@ -1013,10 +1025,12 @@ impl<'c> Platform<'c> {
             return;
         }
         let leave = api.leave(inst, now);
+        let on_instance = now - self.attempts[req].api_since;
+        api.latency_series.record(now, on_instance);
         if let Some(scaler) = &mut self.scalers[tier as usize]
             && scaler.wants_latency()
         {
-            scaler.record_latency(now - self.attempts[req].api_since);
+            scaler.record_latency(on_instance);
         }
         if leave.terminated {
             self.bill_terminated(tier, inst, now);

@@ -4,7 +4,7 @@ use sim_engine::SimTime;
 
 use super::{NO_TXN, Platform, Tier, TxnState};
 use crate::results::{ClassResult, ReplicationResult, TierResult, TrafficCost, UnitResult};
-use crate::series::Spec;
+use crate::series::{LATENCY_SERIES, Spec, latency_series, merged_latency};
 
 impl Platform<'_> {
     // ---- results ---------------------------------------------------------
@@ -33,7 +33,7 @@ impl Platform<'_> {
                 self.classes[a.class as usize].counts.in_flight += 1;
             }
         }
-        let classes = self
+        let classes: Vec<ClassResult> = self
             .classes
             .into_iter()
             .zip(&self.cfg.classes)
@@ -43,6 +43,7 @@ impl Platform<'_> {
                 client: state.client,
                 latency: state.latency,
                 series: state.series,
+                latency_series: latency_series(&state.latency_series),
             })
             .collect();
         let lengths = Spec {
@@ -84,6 +85,28 @@ impl Platform<'_> {
                         ]
                     }
                 };
+                let latency = match &*state {
+                    Tier::Station(s) => {
+                        merged_latency(std::iter::once(&s.unit).filter_map(unit_latency))
+                    }
+                    Tier::Api(a) => Some(a.latency_series.clone()),
+                    Tier::Cache(c) => {
+                        merged_latency(c.shards.iter().filter_map(|s| unit_latency(&s.unit)))
+                    }
+                    Tier::Database(d) => {
+                        merged_latency(d.nodes.iter().filter_map(|n| unit_latency(&n.pool)))
+                    }
+                    Tier::Workers(w) => Some(w.latency_series.clone()),
+                    Tier::Cdn { .. } => None,
+                };
+                match latency {
+                    Some(l) => series.extend(latency_series(&l)),
+                    None => series.extend(
+                        LATENCY_SERIES
+                            .iter()
+                            .map(|&(name, _)| (name, vec![f64::NAN; lengths.len()])),
+                    ),
+                }
                 series.push(("cost_usd", cost.series.values().to_vec()));
                 let state = &*state;
                 let (mut metrics, units, unit_prefix) = match state {
@@ -154,6 +177,10 @@ impl Platform<'_> {
                 .map(|(a, b)| a + b)
                 .collect(),
         };
+        let all_latency = match &self.all_latency {
+            Some(all) => latency_series(all),
+            None => classes[0].latency_series.clone(),
+        };
         ReplicationResult {
             replication,
             events,
@@ -164,6 +191,12 @@ impl Platform<'_> {
             scaling: self.scaling_log,
             slos,
             traffic,
+            latency_series: all_latency,
         }
     }
+}
+
+/// A unit's sojourn times per interval, if it keeps them.
+fn unit_latency(u: &crate::fcfs::FcfsUnit) -> Option<&sim_engine::IntervalLatency> {
+    u.series.as_ref()?.jobs.as_ref().map(|j| &j.latency)
 }

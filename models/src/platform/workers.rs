@@ -12,7 +12,8 @@
 use std::collections::VecDeque;
 
 use sim_engine::{
-    Integral, IntervalAverages, IntervalCounts, LatencyHistogram, SimTime, TimeWeighted,
+    Integral, IntervalAverages, IntervalCounts, IntervalLatency, LatencyHistogram, SimTime,
+    TimeWeighted,
 };
 
 use crate::config::WorkersConfig;
@@ -75,6 +76,8 @@ pub(crate) struct WorkersTier {
     spec: Spec,
     enqueued_series: IntervalCounts,
     completed_series: IntervalCounts,
+    /// Job latency (enqueue to done), by the interval it finished.
+    pub latency_series: IntervalLatency,
     failed_series: IntervalCounts,
     depth_series: IntervalAverages,
     running_series: IntervalAverages,
@@ -121,6 +124,7 @@ impl WorkersTier {
             spec,
             enqueued_series: spec.counts(),
             completed_series: spec.counts(),
+            latency_series: IntervalLatency::new(spec.interval, spec.horizon),
             failed_series: spec.counts(),
             depth_series: spec.averages(0.0),
             running_series: spec.averages(0.0),
@@ -243,6 +247,7 @@ impl WorkersTier {
             self.latency.record(now - enqueued);
         }
         self.completed_series.add(now, 1.0);
+        self.latency_series.record(now, now - enqueued);
     }
 
     pub fn crash(&mut self, w: u32, now: SimTime) {

@@ -1,0 +1,362 @@
+//! `timeseries.csv` and `latency.csv`: the run over time, and each class's
+//! latency distribution, for plots, notebooks and spreadsheets.
+//!
+//! `timeseries.csv` has one row per interval per tier, per class and for all
+//! classes together (`scope` = `tier`, `class`, `all`), over the whole run,
+//! warm-up included. Every row carries the scenario name and seed. Each value
+//! is the mean over replications of that interval's value (latency: the mean
+//! of the replications' interval percentiles); an empty cell means the figure
+//! does not apply to the row or nothing happened in the interval. Columns, in
+//! this order:
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `scenario`, `seed` | the run |
+//! | `time_s` | start of the interval, seconds since the start of the run |
+//! | `scope`, `name`, `kind` | `tier` + tier name + its kind; `class` + class name + `class`; `all` + `all` + `all` |
+//! | `arrivals_per_s` | tiers: work offered (requests, commands, queries, jobs); classes: requests arriving |
+//! | `completed_per_s` | tiers: work finished; classes: requests answered |
+//! | `errors_per_s` | tiers: work failed or rejected; classes: requests that failed for good |
+//! | `units` | tiers: units in service (instances, workers, shards, database nodes, station servers), time-averaged |
+//! | `utilization_pct` | tiers: busy capacity / capacity in service |
+//! | `queue_length` | tiers: work waiting, time-averaged |
+//! | `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` | tiers: time at the tier (API: balancer to leaving the instance; cache, station: command or visit; database: query incl. connection wait; workers: enqueue to done); classes and all: end to end |
+//! | `cost_usd_per_h` | tiers: the tier's cost rate; all: every tier plus traffic |
+//!
+//! `latency.csv` has, per class and for all classes (`class` = `all`), the
+//! latency distribution pooled over replications' measured windows: the
+//! percentiles 1 to 99, then 99.5, 99.9, 99.95 and 99.99.
+
+use std::fmt::Write;
+
+use capsim_models::{PlatformConfig, ReplicationResult};
+use sim_engine::LatencyHistogram;
+
+pub const TIMESERIES_HEADER: &str = "scenario,seed,time_s,scope,name,kind,arrivals_per_s,completed_per_s,errors_per_s,units,utilization_pct,queue_length,latency_p50_ms,latency_p95_ms,latency_p99_ms,cost_usd_per_h";
+
+pub const LATENCY_HEADER: &str = "scenario,seed,class,percentile,latency_ms";
+
+/// The percentiles of `latency.csv`.
+pub fn latency_percentiles() -> Vec<f64> {
+    let mut p: Vec<f64> = (1..=99).map(f64::from).collect();
+    p.extend([99.5, 99.9, 99.95, 99.99]);
+    p
+}
+
+/// A CSV number: six significant digits, no exponent for ordinary sizes,
+/// empty for NaN.
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = 6 - 1 - x.abs().log10().floor() as i32;
+    let decimals = digits.clamp(0, 12) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Mean over replications of each interval, ignoring NaN (NaN if all are).
+fn mean_series<'a>(series: impl Iterator<Item = &'a [f64]>, len: usize) -> Vec<f64> {
+    let mut sum = vec![0.0; len];
+    let mut n = vec![0u32; len];
+    for s in series {
+        for (i, &x) in s.iter().enumerate().take(len) {
+            if x.is_finite() {
+                sum[i] += x;
+                n[i] += 1;
+            }
+        }
+    }
+    sum.iter()
+        .zip(&n)
+        .map(|(s, &k)| if k == 0 { f64::NAN } else { s / k as f64 })
+        .collect()
+}
+
+fn named<'a>(series: &'a [(&'static str, Vec<f64>)], name: &str) -> Option<&'a [f64]> {
+    series
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_slice())
+}
+
+/// The tier series that counts its units in service.
+fn units_series(kind: &str) -> Option<&'static str> {
+    match kind {
+        "api" => Some("instances"),
+        "workers" => Some("workers"),
+        "cache" => Some("shards"),
+        "database" => Some("replicas"),
+        _ => None,
+    }
+}
+
+/// One row's figures, in column order after `kind`.
+struct Row {
+    arrivals: f64,
+    completed: f64,
+    errors: f64,
+    units: f64,
+    utilization_pct: f64,
+    queue_length: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    cost_per_h: f64,
+}
+
+/// The CSV bytes of `timeseries.csv`.
+pub fn timeseries_csv(
+    cfg: &PlatformConfig,
+    scenario: &str,
+    seed: u64,
+    results: &[ReplicationResult],
+) -> Vec<u8> {
+    let interval = cfg.series_interval.as_secs_f64();
+    let len = cfg
+        .horizon
+        .as_nanos()
+        .div_ceil(cfg.series_interval.as_nanos()) as usize;
+    let nan = vec![f64::NAN; len];
+    // Mean over replications of a series picked from each.
+    let mean = |pick: &dyn Fn(&ReplicationResult) -> Option<&[f64]>| -> Vec<f64> {
+        mean_series(results.iter().filter_map(pick), len)
+    };
+    let per_s = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x / interval).collect() };
+    let per_h = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x * 3600.0 / interval).collect() };
+
+    // (scope, name, kind, columns) blocks, each a series per column.
+    let mut blocks: Vec<(&str, String, String, Vec<Vec<f64>>)> = Vec::new();
+    for (t, tcfg) in cfg.tiers.iter().enumerate() {
+        let kind = results
+            .first()
+            .map(|r| r.tiers[t].kind)
+            .unwrap_or("station");
+        let s = |name: &str| mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
+        let units = match units_series(kind) {
+            Some(name) if kind == "database" => s(name).iter().map(|r| r + 1.0).collect(),
+            Some(name) => s(name),
+            None if kind == "station" => vec![station_servers(tcfg); len],
+            None => nan.clone(),
+        };
+        let cost = s("cost_usd");
+        blocks.push((
+            "tier",
+            tcfg.name.clone(),
+            kind.to_string(),
+            vec![
+                per_s(s("arrivals")),
+                per_s(s("completed")),
+                per_s(s("errors")),
+                units,
+                s("utilization").iter().map(|u| u * 100.0).collect(),
+                s("queue_length"),
+                s("latency_p50_ms"),
+                s("latency_p95_ms"),
+                s("latency_p99_ms"),
+                if kind == "cdn" {
+                    nan.clone()
+                } else {
+                    per_h(cost)
+                },
+            ],
+        ));
+    }
+    for (c, ccfg) in cfg.classes.iter().enumerate() {
+        let counts = |pick: fn(&capsim_models::ClassSeries) -> &sim_engine::IntervalCounts| {
+            per_s(mean(&|r: &ReplicationResult| {
+                Some(pick(&r.classes[c].series).values())
+            }))
+        };
+        let lat =
+            |name: &str| mean(&|r: &ReplicationResult| named(&r.classes[c].latency_series, name));
+        blocks.push((
+            "class",
+            ccfg.name.clone(),
+            "class".into(),
+            vec![
+                counts(|s| &s.arrivals),
+                counts(|s| &s.completed),
+                counts(|s| &s.failed),
+                nan.clone(),
+                nan.clone(),
+                nan.clone(),
+                lat("latency_p50_ms"),
+                lat("latency_p95_ms"),
+                lat("latency_p99_ms"),
+                nan.clone(),
+            ],
+        ));
+    }
+    // All classes: sums of the class rows, pooled latency, the whole bill.
+    let sum_of = |col: usize| -> Vec<f64> {
+        (0..len)
+            .map(|i| {
+                blocks
+                    .iter()
+                    .filter(|b| b.0 == "class")
+                    .map(|b| b.3[col][i])
+                    .filter(|x| x.is_finite())
+                    .sum()
+            })
+            .collect()
+    };
+    let all_lat = |name: &str| mean(&|r: &ReplicationResult| named(&r.latency_series, name));
+    let total_cost: Vec<f64> = {
+        let traffic = mean(&|r: &ReplicationResult| Some(r.traffic.series.as_slice()));
+        let mut total: Vec<f64> = traffic
+            .iter()
+            .map(|x| if x.is_finite() { *x } else { 0.0 })
+            .collect();
+        for t in 0..cfg.tiers.len() {
+            let tier = mean(&|r: &ReplicationResult| named(&r.tiers[t].series, "cost_usd"));
+            for (a, b) in total.iter_mut().zip(&tier) {
+                if b.is_finite() {
+                    *a += b;
+                }
+            }
+        }
+        per_h(total)
+    };
+    let all = vec![
+        sum_of(0),
+        sum_of(1),
+        sum_of(2),
+        nan.clone(),
+        nan.clone(),
+        nan.clone(),
+        all_lat("latency_p50_ms"),
+        all_lat("latency_p95_ms"),
+        all_lat("latency_p99_ms"),
+        total_cost,
+    ];
+    blocks.push(("all", "all".into(), "all".into(), all));
+
+    let mut out = String::with_capacity(len * blocks.len() * 120 + 256);
+    out.push_str(TIMESERIES_HEADER);
+    out.push('\n');
+    let scenario = csv_field(scenario);
+    for i in 0..len {
+        let time_s = num(i as f64 * interval);
+        for (scope, name, kind, cols) in &blocks {
+            let row = Row {
+                arrivals: cols[0][i],
+                completed: cols[1][i],
+                errors: cols[2][i],
+                units: cols[3][i],
+                utilization_pct: cols[4][i],
+                queue_length: cols[5][i],
+                p50: cols[6][i],
+                p95: cols[7][i],
+                p99: cols[8][i],
+                cost_per_h: cols[9][i],
+            };
+            let _ = writeln!(
+                out,
+                "{scenario},{seed},{time_s},{scope},{},{kind},{},{},{},{},{},{},{},{},{},{}",
+                csv_field(name),
+                num(row.arrivals),
+                num(row.completed),
+                num(row.errors),
+                num(row.units),
+                num(row.utilization_pct),
+                num(row.queue_length),
+                num(row.p50),
+                num(row.p95),
+                num(row.p99),
+                num(row.cost_per_h),
+            );
+        }
+    }
+    out.into_bytes()
+}
+
+fn station_servers(t: &capsim_models::TierConfig) -> f64 {
+    match &t.kind {
+        capsim_models::TierKind::Station(s) => s.servers as f64,
+        _ => f64::NAN,
+    }
+}
+
+/// Quotes a field if it needs it (names are plain, but be safe).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CSV bytes of `latency.csv`.
+pub fn latency_csv(
+    cfg: &PlatformConfig,
+    scenario: &str,
+    seed: u64,
+    results: &[ReplicationResult],
+) -> Vec<u8> {
+    let percentiles = latency_percentiles();
+    let mut out = String::new();
+    out.push_str(LATENCY_HEADER);
+    out.push('\n');
+    let scenario = csv_field(scenario);
+    let mut pooled_all = LatencyHistogram::new();
+    let write_class = |out: &mut String, name: &str, h: &LatencyHistogram| {
+        for &p in &percentiles {
+            let v = if h.count() == 0 {
+                f64::NAN
+            } else {
+                h.quantile_ms(p / 100.0)
+            };
+            let _ = writeln!(
+                out,
+                "{scenario},{seed},{},{},{}",
+                csv_field(name),
+                num(p),
+                num(v)
+            );
+        }
+    };
+    for (c, ccfg) in cfg.classes.iter().enumerate() {
+        let mut pooled = LatencyHistogram::new();
+        for r in results {
+            pooled.merge(&r.classes[c].latency);
+        }
+        pooled_all.merge(&pooled);
+        write_class(&mut out, &ccfg.name, &pooled);
+    }
+    write_class(&mut out, "all", &pooled_all);
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_six_significant_digits() {
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(f64::NAN), "");
+        assert_eq!(num(1234.5678), "1234.57");
+        assert_eq!(num(0.020_833_333), "0.0208333");
+        assert_eq!(num(60.0), "60");
+        assert_eq!(num(-2.5), "-2.5");
+        assert_eq!(num(1_234_567.0), "1234567");
+    }
+
+    #[test]
+    fn means_skip_missing_values() {
+        let a = [1.0, f64::NAN, f64::NAN];
+        let b = [3.0, 4.0, f64::NAN];
+        let m = mean_series([&a[..], &b[..]].into_iter(), 3);
+        assert_eq!(m[0], 2.0);
+        assert_eq!(m[1], 4.0);
+        assert!(m[2].is_nan());
+    }
+}
