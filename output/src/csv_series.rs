@@ -93,23 +93,9 @@ fn units_series(kind: &str) -> Option<&'static str> {
         "api" => Some("instances"),
         "workers" => Some("workers"),
         "cache" => Some("shards"),
-        "database" => Some("replicas"),
+        "database" => Some("nodes"),
         _ => None,
     }
-}
-
-/// One row's figures, in column order after `kind`.
-struct Row {
-    arrivals: f64,
-    completed: f64,
-    errors: f64,
-    units: f64,
-    utilization_pct: f64,
-    queue_length: f64,
-    p50: f64,
-    p95: f64,
-    p99: f64,
-    cost_per_h: f64,
 }
 
 /// The CSV bytes of `timeseries.csv`.
@@ -135,13 +121,9 @@ pub fn timeseries_csv(
     // (scope, name, kind, columns) blocks, each a series per column.
     let mut blocks: Vec<(&str, String, String, Vec<Vec<f64>>)> = Vec::new();
     for (t, tcfg) in cfg.tiers.iter().enumerate() {
-        let kind = results
-            .first()
-            .map(|r| r.tiers[t].kind)
-            .unwrap_or("station");
+        let kind = tcfg.kind.label();
         let s = |name: &str| mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
         let units = match units_series(kind) {
-            Some(name) if kind == "database" => s(name).iter().map(|r| r + 1.0).collect(),
             Some(name) => s(name),
             None if kind == "station" => vec![station_servers(tcfg); len],
             None => nan.clone(),
@@ -246,33 +228,16 @@ pub fn timeseries_csv(
     for i in 0..len {
         let time_s = num(i as f64 * interval);
         for (scope, name, kind, cols) in &blocks {
-            let row = Row {
-                arrivals: cols[0][i],
-                completed: cols[1][i],
-                errors: cols[2][i],
-                units: cols[3][i],
-                utilization_pct: cols[4][i],
-                queue_length: cols[5][i],
-                p50: cols[6][i],
-                p95: cols[7][i],
-                p99: cols[8][i],
-                cost_per_h: cols[9][i],
-            };
-            let _ = writeln!(
+            // The columns after `kind`, in header order.
+            let _ = write!(
                 out,
-                "{scenario},{seed},{time_s},{scope},{},{kind},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(name),
-                num(row.arrivals),
-                num(row.completed),
-                num(row.errors),
-                num(row.units),
-                num(row.utilization_pct),
-                num(row.queue_length),
-                num(row.p50),
-                num(row.p95),
-                num(row.p99),
-                num(row.cost_per_h),
+                "{scenario},{seed},{time_s},{scope},{},{kind}",
+                csv_field(name)
             );
+            for col in cols {
+                let _ = write!(out, ",{}", num(col[i]));
+            }
+            out.push('\n');
         }
     }
     out.into_bytes()

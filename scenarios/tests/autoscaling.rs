@@ -461,6 +461,8 @@ change = 1
         // service: 0.21 busy cores of 4, then of 8.
         let replicas = series(r, "pg", "replicas");
         assert_eq!(replicas, &[0., 0., 0., 0., 0., 0., 0., 0., 1., 1., 1., 1.]);
+        let nodes = series(r, "pg", "nodes");
+        assert_eq!(nodes, &[1., 1., 1., 1., 1., 1., 1., 1., 2., 2., 2., 2.]);
         let u = series(r, "pg", "utilization");
         assert!((u[4] - 0.21 / 4.0).abs() < 0.01, "{u:?}");
         assert!((u[10] - 0.21 / 8.0).abs() < 0.01, "{u:?}");

@@ -163,27 +163,34 @@ pub fn sub_key(key: u64, index: u64) -> u64 {
     mix(key ^ mix(index.wrapping_add(GOLDEN)))
 }
 
-impl TryRng for StreamRng {
-    type Error = Infallible;
+/// `rand`'s generator trait for a type with an inherent `next_u64`.
+macro_rules! try_rng_from_next_u64 {
+    ($t:ty) => {
+        impl TryRng for $t {
+            type Error = Infallible;
 
-    #[inline]
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok((self.next_u64() >> 32) as u32)
-    }
+            #[inline]
+            fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+                Ok((self.next_u64() >> 32) as u32)
+            }
 
-    #[inline]
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.next_u64())
-    }
+            #[inline]
+            fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+                Ok(self.next_u64())
+            }
 
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+                for chunk in dst.chunks_mut(8) {
+                    let bytes = self.next_u64().to_le_bytes();
+                    chunk.copy_from_slice(&bytes[..chunk.len()]);
+                }
+                Ok(())
+            }
         }
-        Ok(())
-    }
+    };
 }
+
+try_rng_from_next_u64!(StreamRng);
 
 impl SeedableRng for StreamRng {
     type Seed = [u8; 8];
@@ -220,27 +227,7 @@ impl KeyedRng {
     }
 }
 
-impl TryRng for KeyedRng {
-    type Error = Infallible;
-
-    #[inline]
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok((self.next_u64() >> 32) as u32)
-    }
-
-    #[inline]
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.next_u64())
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
+try_rng_from_next_u64!(KeyedRng);
 
 /// Hands out the named streams of one replication.
 #[derive(Clone, Copy, Debug)]

@@ -89,6 +89,7 @@ pub(crate) struct DbTier {
     /// Cores of nodes up and in service, and replicas up and in service.
     serving_cores_series: IntervalAverages,
     replicas_series: IntervalAverages,
+    nodes_series: IntervalAverages,
 }
 
 impl DbTier {
@@ -119,6 +120,7 @@ impl DbTier {
             serving_cores_series: spec
                 .averages((cfg.primary_cores + cfg.replicas * cfg.replica_cores) as f64),
             replicas_series: spec.averages(cfg.replicas as f64),
+            nodes_series: spec.averages((1 + cfg.replicas) as f64),
             pool_waits: 0,
         };
         let primary = tier.new_node(cfg.primary_cores, Lifetime::running(SimTime::ZERO));
@@ -300,13 +302,11 @@ impl DbTier {
                 n.up && n.life.in_service()
             })
             .collect();
-        let cores: u32 = self
-            .nodes
-            .iter()
-            .filter(|n| n.up && n.life.in_service())
-            .map(|n| n.cores.servers())
-            .sum();
+        let serving = || self.nodes.iter().filter(|n| n.up && n.life.in_service());
+        let cores: u32 = serving().map(|n| n.cores.servers()).sum();
+        let nodes = serving().count();
         self.serving_cores_series.set(now, cores as f64);
+        self.nodes_series.set(now, nodes as f64);
         self.replicas_series.set(now, self.up_replicas.len() as f64);
     }
 
@@ -493,6 +493,7 @@ impl DbTier {
         let cores = self.serving_cores_series.finish(end);
         let capacity: Vec<f64> = lengths.iter().zip(&cores).map(|(l, c)| l * c).collect();
         let replicas = self.replicas_series.finish(end);
+        let nodes = self.nodes_series.finish(end);
         let waiting = sum(
             self.nodes
                 .iter()
@@ -511,6 +512,7 @@ impl DbTier {
             ("reads", self.reads_series.values().to_vec()),
             ("writes", self.writes_series.values().to_vec()),
             ("replicas", replicas),
+            ("nodes", nodes),
         ]
     }
 }

@@ -86,9 +86,7 @@ impl Platform<'_> {
                     }
                 };
                 let latency = match &*state {
-                    Tier::Station(s) => {
-                        merged_latency(std::iter::once(&s.unit).filter_map(unit_latency))
-                    }
+                    Tier::Station(s) => unit_latency(&s.unit).cloned(),
                     Tier::Api(a) => Some(a.latency_series.clone()),
                     Tier::Cache(c) => {
                         merged_latency(c.shards.iter().filter_map(|s| unit_latency(&s.unit)))
