@@ -56,7 +56,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
-        let files = vec![
+        let series = capsim_output::time_series(platform, &results);
+        let mut files = vec![
             OutputFile {
                 relative: "summary.json".into(),
                 bytes: json.clone(),
@@ -67,12 +68,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             },
             OutputFile {
                 relative: "timeseries.csv".into(),
-                bytes: capsim_output::timeseries_csv(
-                    platform,
-                    &scenario.name,
-                    scenario.seed,
-                    &results,
-                ),
+                bytes: capsim_output::timeseries_csv(&series, &scenario.name, scenario.seed),
             },
             OutputFile {
                 relative: "latency.csv".into(),
@@ -84,6 +80,15 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
                 ),
             },
         ];
+        files.extend(
+            capsim_output::plots::plots(&capsim_output::plots::PlotInput {
+                cfg: platform,
+                summary: &summary,
+                series: &series,
+                results: &results,
+            })
+            .map_err(|e| Failure::Run(anyhow::anyhow!(e)))?,
+        );
         written = capsim_output::write_all(dir, &files)
             .with_context(|| format!("writing results to {}", dir.display()))
             .map_err(Failure::Run)?;

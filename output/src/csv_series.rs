@@ -98,13 +98,87 @@ fn units_series(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The CSV bytes of `timeseries.csv`.
-pub fn timeseries_csv(
-    cfg: &PlatformConfig,
-    scenario: &str,
-    seed: u64,
-    results: &[ReplicationResult],
-) -> Vec<u8> {
+/// Which entity a row of the time series describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Tier,
+    Class,
+    All,
+}
+
+impl Scope {
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Tier => "tier",
+            Scope::Class => "class",
+            Scope::All => "all",
+        }
+    }
+}
+
+/// The value columns of `timeseries.csv`, in header order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Col {
+    ArrivalsPerS,
+    CompletedPerS,
+    ErrorsPerS,
+    Units,
+    UtilizationPct,
+    QueueLength,
+    LatencyP50Ms,
+    LatencyP95Ms,
+    LatencyP99Ms,
+    CostUsdPerH,
+}
+
+/// One entity's series: a value per interval for each column (NaN: does
+/// not apply, or nothing happened).
+#[derive(Clone, Debug)]
+pub struct SeriesRow {
+    pub scope: Scope,
+    pub name: String,
+    pub kind: String,
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl SeriesRow {
+    pub fn col(&self, c: Col) -> &[f64] {
+        &self.columns[c as usize]
+    }
+}
+
+/// The run over time, the mean over replications of every interval: what
+/// `timeseries.csv` holds and the plots draw.
+#[derive(Clone, Debug)]
+pub struct TimeSeries {
+    pub interval_s: f64,
+    /// Simulated time per replication (the last interval may be shorter).
+    pub horizon_s: f64,
+    pub len: usize,
+    /// Tiers in scenario order, then classes, then `all`.
+    pub rows: Vec<SeriesRow>,
+}
+
+impl TimeSeries {
+    /// Start of interval `i`, seconds since the start of the run.
+    pub fn time_s(&self, i: usize) -> f64 {
+        i as f64 * self.interval_s
+    }
+
+    pub fn of(&self, scope: Scope) -> impl Iterator<Item = &SeriesRow> {
+        self.rows.iter().filter(move |r| r.scope == scope)
+    }
+
+    pub fn all(&self) -> &SeriesRow {
+        self.rows
+            .iter()
+            .find(|r| r.scope == Scope::All)
+            .expect("the series always has an `all` row")
+    }
+}
+
+/// The per-interval means of every tier, class and all classes.
+pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeSeries {
     let interval = cfg.series_interval.as_secs_f64();
     let len = cfg
         .horizon
@@ -118,8 +192,7 @@ pub fn timeseries_csv(
     let per_s = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x / interval).collect() };
     let per_h = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x * 3600.0 / interval).collect() };
 
-    // (scope, name, kind, columns) blocks, each a series per column.
-    let mut blocks: Vec<(&str, String, String, Vec<Vec<f64>>)> = Vec::new();
+    let mut rows: Vec<SeriesRow> = Vec::new();
     for (t, tcfg) in cfg.tiers.iter().enumerate() {
         let kind = tcfg.kind.label();
         let s = |name: &str| mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
@@ -129,11 +202,11 @@ pub fn timeseries_csv(
             None => nan.clone(),
         };
         let cost = s("cost_usd");
-        blocks.push((
-            "tier",
-            tcfg.name.clone(),
-            kind.to_string(),
-            vec![
+        rows.push(SeriesRow {
+            scope: Scope::Tier,
+            name: tcfg.name.clone(),
+            kind: kind.to_string(),
+            columns: vec![
                 per_s(s("arrivals")),
                 per_s(s("completed")),
                 per_s(s("errors")),
@@ -149,7 +222,7 @@ pub fn timeseries_csv(
                     per_h(cost)
                 },
             ],
-        ));
+        });
     }
     for (c, ccfg) in cfg.classes.iter().enumerate() {
         let counts = |pick: fn(&capsim_models::ClassSeries) -> &sim_engine::IntervalCounts| {
@@ -159,11 +232,11 @@ pub fn timeseries_csv(
         };
         let lat =
             |name: &str| mean(&|r: &ReplicationResult| named(&r.classes[c].latency_series, name));
-        blocks.push((
-            "class",
-            ccfg.name.clone(),
-            "class".into(),
-            vec![
+        rows.push(SeriesRow {
+            scope: Scope::Class,
+            name: ccfg.name.clone(),
+            kind: "class".into(),
+            columns: vec![
                 counts(|s| &s.arrivals),
                 counts(|s| &s.completed),
                 counts(|s| &s.failed),
@@ -175,16 +248,15 @@ pub fn timeseries_csv(
                 lat("latency_p99_ms"),
                 nan.clone(),
             ],
-        ));
+        });
     }
     // All classes: sums of the class rows, pooled latency, the whole bill.
     let sum_of = |col: usize| -> Vec<f64> {
         (0..len)
             .map(|i| {
-                blocks
-                    .iter()
-                    .filter(|b| b.0 == "class")
-                    .map(|b| b.3[col][i])
+                rows.iter()
+                    .filter(|r| r.scope == Scope::Class)
+                    .map(|r| r.columns[col][i])
                     .filter(|x| x.is_finite())
                     .sum()
             })
@@ -219,22 +291,38 @@ pub fn timeseries_csv(
         all_lat("latency_p99_ms"),
         total_cost,
     ];
-    blocks.push(("all", "all".into(), "all".into(), all));
+    rows.push(SeriesRow {
+        scope: Scope::All,
+        name: "all".into(),
+        kind: "all".into(),
+        columns: all,
+    });
+    TimeSeries {
+        interval_s: interval,
+        horizon_s: cfg.horizon.as_secs_f64(),
+        len,
+        rows,
+    }
+}
 
-    let mut out = String::with_capacity(len * blocks.len() * 120 + 256);
+/// The CSV bytes of `timeseries.csv`.
+pub fn timeseries_csv(ts: &TimeSeries, scenario: &str, seed: u64) -> Vec<u8> {
+    let mut out = String::with_capacity(ts.len * ts.rows.len() * 120 + 256);
     out.push_str(TIMESERIES_HEADER);
     out.push('\n');
     let scenario = csv_field(scenario);
-    for i in 0..len {
-        let time_s = num(i as f64 * interval);
-        for (scope, name, kind, cols) in &blocks {
+    for i in 0..ts.len {
+        let time_s = num(ts.time_s(i));
+        for row in &ts.rows {
             // The columns after `kind`, in header order.
             let _ = write!(
                 out,
-                "{scenario},{seed},{time_s},{scope},{},{kind}",
-                csv_field(name)
+                "{scenario},{seed},{time_s},{},{},{}",
+                row.scope.label(),
+                csv_field(&row.name),
+                row.kind
             );
-            for col in cols {
+            for col in &row.columns {
                 let _ = write!(out, ",{}", num(col[i]));
             }
             out.push('\n');

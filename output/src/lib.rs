@@ -9,11 +9,12 @@
 pub mod csv_series;
 pub mod events;
 pub mod fs;
+pub mod plots;
 pub mod sections;
 pub mod summary;
 pub mod table;
 
-pub use csv_series::{latency_csv, timeseries_csv};
+pub use csv_series::{Col, Scope, SeriesRow, TimeSeries, latency_csv, time_series, timeseries_csv};
 pub use events::events_csv;
 pub use fs::{OutputFile, write_all, write_atomic};
 pub use summary::{RunInfo, SCHEMA_VERSION, Summary};

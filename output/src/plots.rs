@@ -1,0 +1,1093 @@
+//! The plots of a run, each drawn once into PNG and once into SVG with the
+//! same code, text set in the bundled DejaVu Sans (no system fonts needed):
+//!
+//! * `timeline`: arrival rate, units in service per tier and p95/p99 latency
+//!   over time, with each latency objective's threshold and the windows where
+//!   an objective was breached shaded by the share of replications breaching;
+//! * `latency_cdf`: each class's latency distribution pooled over
+//!   replications, as a CDF and as a tail (1 − CDF), on log axes;
+//! * `cost`: cost rate per tier stacked over time, and each tier's total over
+//!   the measured window with its 95% CI;
+//! * `utilization`: utilisation per tier over time.
+//!
+//! Time series are the per-interval means over replications
+//! ([`crate::TimeSeries`], the same numbers as `timeseries.csv`).
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, register_font};
+
+use capsim_models::{Objective, PlatformConfig, ReplicationResult};
+use sim_engine::LatencyHistogram;
+
+use crate::csv_series::{Col, Scope, SeriesRow, TimeSeries};
+use crate::fs::OutputFile;
+use crate::summary::Summary;
+
+const FONT: &str = "sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the bundled font once per process.
+fn register_bundled_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a known-good TrueType file compiled into the binary.
+        if register_font(FONT, FontStyle::Normal, FONT_BYTES).is_err() {
+            unreachable!("the bundled DejaVu Sans is a valid font");
+        }
+    });
+}
+
+/// Tableau 10: distinct, colour-blind friendly enough, prints well.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+const BREACH: RGBColor = RGBColor(214, 39, 40);
+const WARMUP: RGBColor = RGBColor(160, 160, 160);
+
+/// Everything the plots draw from.
+pub struct PlotInput<'a> {
+    pub cfg: &'a PlatformConfig,
+    pub summary: &'a Summary,
+    pub series: &'a TimeSeries,
+    pub results: &'a [ReplicationResult],
+}
+
+/// The plot files, PNG and SVG of each, under `plots/`.
+pub fn plots(input: &PlotInput) -> Result<Vec<OutputFile>, String> {
+    register_bundled_font();
+    let mut files = Vec::with_capacity(8);
+    render(&mut files, "timeline", (1400, 1050), &Timeline { input })?;
+    render(
+        &mut files,
+        "latency_cdf",
+        (1200, 560),
+        &LatencyCdf::new(input),
+    )?;
+    render(&mut files, "cost", (1400, 900), &CostPlot { input })?;
+    render(
+        &mut files,
+        "utilization",
+        (1400, 560),
+        &Utilization { input },
+    )?;
+    Ok(files)
+}
+
+type DrawResult = Result<(), String>;
+
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("drawing a plot failed: {e:?}")
+}
+
+/// A plot, drawn the same way on any backend.
+trait Draw {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
+}
+
+/// Draws `plot` into `plots/NAME.svg` and `plots/NAME.png`.
+fn render<P: Draw>(
+    files: &mut Vec<OutputFile>,
+    name: &str,
+    (w, h): (u32, u32),
+    plot: &P,
+) -> DrawResult {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        plot.draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        plot.draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    files.push(OutputFile {
+        relative: format!("plots/{name}.png").into(),
+        bytes: encode_png(&rgb, w, h)?,
+    });
+    files.push(OutputFile {
+        relative: format!("plots/{name}.svg").into(),
+        bytes: svg.into_bytes(),
+    });
+    Ok(())
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Balanced);
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(rgb).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Shared pieces
+
+/// Seconds shown in the unit that suits the run's length.
+#[derive(Clone, Copy)]
+struct TimeAxis {
+    per: f64,
+    unit: &'static str,
+    max: f64,
+}
+
+impl TimeAxis {
+    fn new(horizon_s: f64) -> Self {
+        let (per, unit) = if horizon_s <= 3.0 * 3600.0 {
+            (60.0, "min")
+        } else if horizon_s <= 3.0 * 86_400.0 {
+            (3600.0, "h")
+        } else {
+            (86_400.0, "days")
+        };
+        TimeAxis {
+            per,
+            unit,
+            max: horizon_s / per,
+        }
+    }
+
+    fn of(input: &PlotInput) -> Self {
+        TimeAxis::new(input.series.horizon_s)
+    }
+
+    fn at(&self, seconds: f64) -> f64 {
+        seconds / self.per
+    }
+
+    fn label(&self) -> String {
+        format!("time since start ({})", self.unit)
+    }
+}
+
+/// The points of a series at interval midpoints, split where a value is
+/// missing so lines do not bridge gaps.
+fn segments(ts: &TimeSeries, axis: TimeAxis, values: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_finite() {
+            cur.push((axis.at(ts.time_s(i) + ts.interval_s / 2.0), v));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The largest finite value, or `floor` if there is none or it is smaller.
+fn max_finite<'a>(values: impl IntoIterator<Item = &'a f64>, floor: f64) -> f64 {
+    values
+        .into_iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(floor, f64::max)
+}
+
+fn min_positive<'a>(values: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    values
+        .into_iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .reduce(f64::min)
+}
+
+fn title_font() -> TextStyle<'static> {
+    (FONT, 26).into_font().color(&BLACK)
+}
+
+fn caption_font() -> TextStyle<'static> {
+    (FONT, 19).into_font().color(&BLACK)
+}
+
+fn label_font() -> TextStyle<'static> {
+    (FONT, 15).into_font().color(&BLACK)
+}
+
+/// Number formatting for ticks: no trailing noise, thousands readable.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6).replace(".0M", "M")
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        trim(format!("{v:.4}"))
+    }
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The shaded span of a breaching window: (from, to) in axis units and the
+/// share of replications that breached it.
+struct Breach {
+    from: f64,
+    to: f64,
+    share: f64,
+}
+
+/// Windows where any objective was breached, by share of replications.
+fn breaches(input: &PlotInput, axis: TimeAxis) -> Vec<Breach> {
+    let reps = input.results.len().max(1) as f64;
+    let mut out = Vec::new();
+    for (i, slo) in input.cfg.slos.iter().enumerate() {
+        let w = slo.window.as_secs_f64();
+        let mut starts: Vec<f64> = input
+            .results
+            .iter()
+            .flat_map(|r| r.slos[i].breach_starts_s.iter().copied())
+            .collect();
+        starts.sort_by(f64::total_cmp);
+        for chunk in starts.chunk_by(|a, b| a == b) {
+            out.push(Breach {
+                from: axis.at(chunk[0]),
+                to: axis.at(chunk[0] + w),
+                share: chunk.len() as f64 / reps,
+            });
+        }
+    }
+    out
+}
+
+fn breach_style(share: f64) -> ShapeStyle {
+    BREACH.mix(0.06 + 0.22 * share).filled()
+}
+
+/// What a legend entry shows.
+#[derive(Clone, Copy)]
+enum Mark {
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Swatch(ShapeStyle),
+}
+
+/// A legend drawn in its own column beside a chart, so it never hides data.
+#[derive(Default)]
+struct Legend {
+    entries: Vec<(String, Mark)>,
+    /// Explain the warm-up and breach shading (once per figure).
+    shading: bool,
+}
+
+/// Width of the legend column beside time charts.
+const LEGEND_COLUMN: u32 = 320;
+
+impl Legend {
+    fn push(&mut self, label: impl Into<String>, mark: Mark) {
+        self.entries.push((label.into(), mark));
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
+        let style = label_font().pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, (label, mark)) in self.entries.iter().enumerate() {
+            let (x, y) = (6, 46 + 24 * i as i32);
+            match *mark {
+                Mark::Line(c) => area
+                    .draw(&PathElement::new(
+                        vec![(x, y), (x + 28, y)],
+                        c.stroke_width(3),
+                    ))
+                    .map_err(err)?,
+                Mark::Dashed(c) => {
+                    for dx in [0, 18] {
+                        area.draw(&PathElement::new(
+                            vec![(x + dx, y), (x + dx + 10, y)],
+                            c.stroke_width(3),
+                        ))
+                        .map_err(err)?;
+                    }
+                }
+                Mark::Swatch(st) => area
+                    .draw(&Rectangle::new([(x, y - 7), (x + 28, y + 7)], st))
+                    .map_err(err)?,
+            }
+            area.draw(&Text::new(label.clone(), (x + 38, y), style.clone()))
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits a panel into the chart and its legend column.
+fn with_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let w = area.dim_in_pixel().0;
+    area.split_horizontally(w.saturating_sub(LEGEND_COLUMN))
+}
+
+type TimeChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
+
+/// A chart over the run's time with its mesh drawn, the warm-up shaded and
+/// the windows where an objective was breached shaded by the share of
+/// replications that breached them.
+fn time_chart<'a, DB, Y>(
+    area: &'a DrawingArea<DB, Shift>,
+    input: &PlotInput,
+    y: Y,
+    caption: &str,
+    y_desc: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+    legend: &mut Legend,
+) -> Result<TimeChart<'a, DB, Y::CoordDescType>, String>
+where
+    DB: DrawingBackend,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let axis = TimeAxis::of(input);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, caption_font())
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(44)
+        .y_label_area_size(78)
+        .build_cartesian_2d(0.0..axis.max, y)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(axis.label())
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(y_fmt)
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    let range = chart.y_range();
+    let (y0, y1) = (range.start, range.end);
+    let warmup = axis.at(input.cfg.warmup.as_secs_f64());
+    if warmup > 0.0 {
+        let style = WARMUP.mix(0.15).filled();
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y0), (warmup, y1)],
+                style,
+            )))
+            .map_err(err)?;
+        if legend.shading {
+            let swatch = Mark::Swatch(WARMUP.mix(0.3).filled());
+            legend.push("warm-up (not measured)", swatch);
+        }
+    }
+    let spans = breaches(input, axis);
+    if !spans.is_empty() {
+        chart
+            .draw_series(
+                spans
+                    .iter()
+                    .map(|b| Rectangle::new([(b.from, y0), (b.to, y1)], breach_style(b.share))),
+            )
+            .map_err(err)?;
+        if legend.shading {
+            legend.push("objective breached", Mark::Swatch(breach_style(1.0)));
+        }
+    }
+    Ok(chart)
+}
+
+fn draw_line<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<'_, DB, Y>,
+    ts: &TimeSeries,
+    values: &[f64],
+    c: RGBColor,
+    label: &str,
+    legend: &mut Legend,
+) -> DrawResult {
+    let axis = TimeAxis::new(ts.horizon_s);
+    let segs = segments(ts, axis, values);
+    for seg in &segs {
+        chart
+            .draw_series(LineSeries::new(seg.iter().copied(), c.stroke_width(2)))
+            .map_err(err)?;
+    }
+    if !segs.is_empty() {
+        legend.push(label, Mark::Line(c));
+    }
+    Ok(())
+}
+
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(label_font())
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .margin(8)
+        .draw()
+        .map_err(err)
+}
+
+fn legend_line(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2))
+}
+
+/// Ticks at 1, 2 and 5 times the powers of ten within `lo..hi` (only the
+/// powers of ten when the range spans many decades).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    let mantissas: &[f64] = if last - first > 5 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    for e in first..=last {
+        for m in mantissas {
+            let v = m * 10f64.powi(e);
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// timeline
+
+struct Timeline<'a> {
+    input: &'a PlotInput<'a>,
+}
+
+/// Tiers whose unit count can change: the ones the capacity panel shows.
+fn counted_tiers(ts: &TimeSeries) -> Vec<&SeriesRow> {
+    ts.of(Scope::Tier)
+        .filter(|r| matches!(r.kind.as_str(), "api" | "workers" | "cache" | "database"))
+        .collect()
+}
+
+fn unit_name(kind: &str) -> &'static str {
+    match kind {
+        "api" => "instances",
+        "workers" => "workers",
+        "cache" => "shards",
+        _ => "nodes",
+    }
+}
+
+impl Draw for Timeline<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        root.fill(&WHITE).map_err(err)?;
+        let body = root
+            .titled(
+                &format!("{}: traffic, capacity and latency", input.summary.scenario),
+                title_font(),
+            )
+            .map_err(err)?;
+        let panels = body.split_evenly((3, 1));
+        let fmt = |v: &f64| tick(*v);
+
+        // Arrival rate.
+        let (area, side) = with_legend(&panels[0]);
+        let mut legend = Legend {
+            shading: true,
+            ..Legend::default()
+        };
+        let classes: Vec<&SeriesRow> = ts.of(Scope::Class).collect();
+        let all = ts.all();
+        let ymax = max_finite(all.col(Col::ArrivalsPerS), 1.0) * 1.15;
+        let mut chart = time_chart(
+            &area,
+            input,
+            0.0..ymax,
+            "arrival rate",
+            "requests/s",
+            &fmt,
+            &mut legend,
+        )?;
+        if classes.len() > 1 {
+            for (i, c) in classes.iter().enumerate() {
+                let v = c.col(Col::ArrivalsPerS);
+                draw_line(&mut chart, ts, v, color(i), &c.name, &mut legend)?;
+            }
+        }
+        let v = all.col(Col::ArrivalsPerS);
+        draw_line(&mut chart, ts, v, BLACK, "all classes", &mut legend)?;
+        legend.draw(&side)?;
+
+        // Units in service.
+        let (area, side) = with_legend(&panels[1]);
+        let mut legend = Legend::default();
+        let tiers = counted_tiers(ts);
+        let umax = tiers
+            .iter()
+            .map(|t| max_finite(t.col(Col::Units), 1.0))
+            .fold(1.0, f64::max)
+            .ceil()
+            + 1.0;
+        let mut chart = time_chart(
+            &area,
+            input,
+            0.0..umax,
+            "units in service per tier",
+            "units (time-averaged)",
+            &fmt,
+            &mut legend,
+        )?;
+        for (i, t) in tiers.iter().enumerate() {
+            let label = format!("{} ({})", t.name, unit_name(&t.kind));
+            draw_line(
+                &mut chart,
+                ts,
+                t.col(Col::Units),
+                color(i),
+                &label,
+                &mut legend,
+            )?;
+        }
+        if tiers.is_empty() {
+            legend.push(
+                "no api, workers, cache or database tier",
+                Mark::Swatch(WHITE.filled()),
+            );
+        }
+        legend.draw(&side)?;
+
+        // Latency, with each latency objective's threshold.
+        let (area, side) = with_legend(&panels[2]);
+        let mut legend = Legend::default();
+        let p95 = all.col(Col::LatencyP95Ms);
+        let p99 = all.col(Col::LatencyP99Ms);
+        let thresholds: Vec<(String, f64)> = input
+            .cfg
+            .slos
+            .iter()
+            .filter_map(|s| match s.objective {
+                Objective::Latency {
+                    quantile,
+                    threshold,
+                }
+                | Objective::QueueLatency {
+                    quantile,
+                    threshold,
+                } => Some((
+                    format!(
+                        "{}: p{} ≤ {threshold}",
+                        s.name,
+                        capsim_models::quantile_label(quantile)
+                    ),
+                    threshold.as_secs_f64() * 1000.0,
+                )),
+                _ => None,
+            })
+            .collect();
+        let hi = max_finite(p99.iter().chain(thresholds.iter().map(|t| &t.1)), 1.0);
+        let lo = min_positive(p95.iter().chain(thresholds.iter().map(|t| &t.1))).unwrap_or(0.1);
+        let caption = "end-to-end latency, all classes";
+        if hi / lo > 30.0 {
+            let (lo, hi) = (lo * 0.8, hi * 1.25);
+            let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
+            let mut chart = time_chart(
+                &area,
+                input,
+                y,
+                caption,
+                "ms (log scale)",
+                &fmt,
+                &mut legend,
+            )?;
+            latency_lines(&mut chart, ts, p95, p99, &thresholds, &mut legend)?;
+        } else {
+            let mut chart = time_chart(
+                &area,
+                input,
+                0.0..hi * 1.15,
+                caption,
+                "ms",
+                &fmt,
+                &mut legend,
+            )?;
+            latency_lines(&mut chart, ts, p95, p99, &thresholds, &mut legend)?;
+        }
+        legend.draw(&side)?;
+        Ok(())
+    }
+}
+
+fn latency_lines<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<'_, DB, Y>,
+    ts: &TimeSeries,
+    p95: &[f64],
+    p99: &[f64],
+    thresholds: &[(String, f64)],
+    legend: &mut Legend,
+) -> DrawResult {
+    draw_line(chart, ts, p95, color(0), "p95", legend)?;
+    draw_line(chart, ts, p99, color(3), "p99", legend)?;
+    let axis = TimeAxis::new(ts.horizon_s);
+    for (i, (label, ms)) in thresholds.iter().enumerate() {
+        let c = if i == 0 { BLACK } else { color(4 + i) };
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, *ms), (axis.max, *ms)],
+                10,
+                6,
+                c.stroke_width(2),
+            ))
+            .map_err(err)?;
+        legend.push(label.clone(), Mark::Dashed(c));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// latency_cdf
+
+struct LatencyCdf<'a> {
+    scenario: &'a str,
+    /// (class, latency ms at each of `PROBS`), classes with data only.
+    curves: Vec<(String, Vec<f64>)>,
+    probs: Vec<f64>,
+}
+
+impl<'a> LatencyCdf<'a> {
+    fn new(input: &'a PlotInput<'a>) -> Self {
+        let mut probs: Vec<f64> = (1..1000).map(|k| k as f64 / 1000.0).collect();
+        probs.extend([0.9995, 0.9999]);
+        let mut hists: Vec<(String, LatencyHistogram)> = Vec::new();
+        let mut all = LatencyHistogram::new();
+        for (c, ccfg) in input.cfg.classes.iter().enumerate() {
+            let mut h = LatencyHistogram::new();
+            for r in input.results {
+                h.merge(&r.classes[c].latency);
+            }
+            all.merge(&h);
+            hists.push((ccfg.name.clone(), h));
+        }
+        if hists.len() > 1 {
+            hists.push(("all classes".into(), all));
+        }
+        let curves = hists
+            .into_iter()
+            .filter(|(_, h)| h.count() > 0)
+            .map(|(name, h)| {
+                let q = probs.iter().map(|&p| h.quantile_ms(p)).collect();
+                (name, q)
+            })
+            .collect();
+        LatencyCdf {
+            scenario: &input.summary.scenario,
+            curves,
+            probs,
+        }
+    }
+}
+
+impl Draw for LatencyCdf<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        root.fill(&WHITE).map_err(err)?;
+        let body = root
+            .titled(
+                &format!("{}: latency distribution per class", self.scenario),
+                title_font(),
+            )
+            .map_err(err)?;
+        let (left, right) = body.split_horizontally(600);
+        let lo = self
+            .curves
+            .iter()
+            .filter_map(|(_, q)| min_positive(q))
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .curves
+            .iter()
+            .map(|(_, q)| max_finite(q, 0.0))
+            .fold(0.0, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi > 0.0 {
+            (lo * 0.8, hi * 1.25)
+        } else {
+            (0.1, 1000.0)
+        };
+        let mut cdf = ChartBuilder::on(&left)
+            .caption("CDF: share of requests at most x", caption_font())
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+                0.0..1.0,
+            )
+            .map_err(err)?;
+        cdf.configure_mesh()
+            .x_desc("end-to-end latency (ms, log scale)")
+            .y_desc("fraction of requests")
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .label_style(label_font())
+            .axis_desc_style(label_font())
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(err)?;
+        let mut tail = ChartBuilder::on(&right)
+            .caption("tail: share of requests slower than x", caption_font())
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+                (1e-4..1.0)
+                    .log_scale()
+                    .with_key_points(vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0]),
+            )
+            .map_err(err)?;
+        tail.configure_mesh()
+            .x_desc("end-to-end latency (ms, log scale)")
+            .y_desc("1 − CDF (log scale)")
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| {
+                // Powers of ten as percentages read best: 1%, 0.1%, …
+                trim(format!("{:.4}", v * 100.0)) + "%"
+            })
+            .label_style(label_font())
+            .axis_desc_style(label_font())
+            .draw()
+            .map_err(err)?;
+        for (i, (name, q)) in self.curves.iter().enumerate() {
+            let c = if name == "all classes" {
+                BLACK
+            } else {
+                color(i)
+            };
+            let pts: Vec<(f64, f64)> = q
+                .iter()
+                .zip(&self.probs)
+                .filter(|(x, _)| x.is_finite() && **x > 0.0)
+                .map(|(&x, &p)| (x, p))
+                .collect();
+            cdf.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .map_err(err)?
+                .label(name.as_str())
+                .legend(legend_line(c));
+            tail.draw_series(LineSeries::new(
+                pts.iter().map(|&(x, p)| (x, (1.0 - p).max(1e-4))),
+                c.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(legend_line(c));
+        }
+        for (p, label) in [(0.01, "p99"), (0.001, "p99.9")] {
+            tail.draw_series(DashedLineSeries::new(
+                [(lo, p), (hi, p)],
+                6,
+                6,
+                RGBColor(150, 150, 150).stroke_width(1),
+            ))
+            .map_err(err)?;
+            tail.draw_series(std::iter::once(Text::new(
+                label,
+                (lo * 1.15, p * 1.12),
+                label_font(),
+            )))
+            .map_err(err)?;
+        }
+        if self.curves.is_empty() {
+            cdf.draw_series(std::iter::once(Text::new(
+                "no request completed in the measured window",
+                (lo * 2.0, 0.5),
+                label_font(),
+            )))
+            .map_err(err)?;
+        } else {
+            draw_legend(&mut cdf, SeriesLabelPosition::LowerRight)?;
+            draw_legend(&mut tail, SeriesLabelPosition::UpperRight)?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// cost
+
+struct CostPlot<'a> {
+    input: &'a PlotInput<'a>,
+}
+
+impl Draw for CostPlot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        let axis = TimeAxis::of(input);
+        let s = input.summary;
+        root.fill(&WHITE).map_err(err)?;
+        let body = root
+            .titled(&format!("{}: cost per tier", s.scenario), title_font())
+            .map_err(err)?;
+        let (top, bottom) = body.split_vertically(470);
+
+        // Cost rate stacked: priced tiers in scenario order, then traffic.
+        let mut layers: Vec<(String, Vec<f64>)> = Vec::new();
+        for row in ts.of(Scope::Tier) {
+            let priced = s
+                .cost_usd
+                .tiers
+                .get(&row.name)
+                .is_some_and(|t| t.priced_as != "unpriced");
+            if priced {
+                let v = row.col(Col::CostUsdPerH).iter().map(|x| finite_or_zero(*x));
+                layers.push((row.name.clone(), v.collect()));
+            }
+        }
+        let total = ts.all().col(Col::CostUsdPerH);
+        let traffic: Vec<f64> = (0..ts.len)
+            .map(|i| {
+                let tiers: f64 = layers.iter().map(|(_, v)| v[i]).sum();
+                (finite_or_zero(total[i]) - tiers).max(0.0)
+            })
+            .collect();
+        if traffic.iter().any(|x| *x > 1e-12) {
+            layers.push(("traffic (CDN, egress)".into(), traffic));
+        }
+        let mut cumulative: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
+        for (_, v) in &layers {
+            let below = cumulative.last().cloned().unwrap_or(vec![0.0; ts.len]);
+            cumulative.push(below.iter().zip(v).map(|(a, b)| a + b).collect());
+        }
+        let ymax = cumulative
+            .last()
+            .map_or(1.0, |top| max_finite(top, 0.0))
+            .max(1e-3)
+            * 1.2;
+        let (area, side) = with_legend(&top);
+        let mut legend = Legend {
+            shading: true,
+            ..Legend::default()
+        };
+        let mut chart = time_chart(
+            &area,
+            input,
+            0.0..ymax,
+            "cost rate, stacked by tier",
+            "USD per hour",
+            &|v| format!("${}", tick(*v)),
+            &mut legend,
+        )?;
+        // Highest layer first, so each lower one paints over it; the legend
+        // lists them top to bottom as they are stacked.
+        for (k, (name, _)) in layers.iter().enumerate().rev() {
+            let c = color(k);
+            let pts: Vec<(f64, f64)> = cumulative[k]
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (axis.at(ts.time_s(i) + ts.interval_s / 2.0), v))
+                .collect();
+            chart
+                .draw_series(AreaSeries::new(pts, 0.0, c.mix(0.75)).border_style(c.stroke_width(1)))
+                .map_err(err)?;
+            legend.push(name.clone(), Mark::Swatch(c.mix(0.75).filled()));
+        }
+        if layers.is_empty() {
+            legend.push("no tier has a price", Mark::Swatch(WHITE.filled()));
+        }
+        legend.draw(&side)?;
+
+        // Totals over the measured window with their CI.
+        let mut bars: Vec<(String, f64, [f64; 2])> = s
+            .cost_usd
+            .tiers
+            .iter()
+            .filter(|(_, t)| t.priced_as != "unpriced")
+            .map(|(n, t)| {
+                (
+                    format!("{n} ({})", t.priced_as),
+                    t.total.estimate,
+                    t.total.ci95,
+                )
+            })
+            .collect();
+        let traffic = &s.cost_usd.traffic;
+        for (label, e) in [
+            ("CDN traffic", &traffic.cdn),
+            ("egress traffic", &traffic.egress),
+        ] {
+            if e.estimate > 0.0 {
+                bars.push((label.into(), e.estimate, e.ci95));
+            }
+        }
+        let total = &s.cost_usd.total;
+        bars.push(("total".into(), total.estimate, total.ci95));
+        let top_of = |b: &(String, f64, [f64; 2])| finite_or_zero(b.2[1]).max(b.1);
+        let vmax = bars.iter().map(top_of).fold(0.0, f64::max).max(1e-3) * 1.2;
+        let n = bars.len() as i32;
+        let caption = format!(
+            "total per replication over the measured {} (whiskers: 95% CI)",
+            sim_engine::SimDuration::from_secs_f64(s.measured_seconds)
+        );
+        let mut chart = ChartBuilder::on(&bottom)
+            .caption(caption, caption_font())
+            .margin(12)
+            .margin_right(LEGEND_COLUMN)
+            .x_label_area_size(44)
+            .y_label_area_size(78)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..vmax)
+            .map_err(err)?;
+        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc("USD")
+            .x_labels(bars.len())
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    names.get(*i as usize).cloned().unwrap_or_default()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .y_label_formatter(&|v| format!("${}", tick(*v)))
+            .label_style(label_font())
+            .axis_desc_style(label_font())
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(err)?;
+        let last = bars.len() - 1;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let c = if i == last {
+                    RGBColor(60, 60, 60)
+                } else {
+                    color(i)
+                };
+                let (from, to) = (
+                    SegmentValue::Exact(i as i32),
+                    SegmentValue::Exact(i as i32 + 1),
+                );
+                let mut r = Rectangle::new([(from, 0.0), (to, b.1)], c.mix(0.8).filled());
+                r.set_margin(0, 0, 18, 18);
+                r
+            }))
+            .map_err(err)?;
+        chart
+            .draw_series(
+                bars.iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.2[0].is_finite() && b.2[1] > b.2[0])
+                    .map(|(i, b)| {
+                        let x = SegmentValue::CenterOf(i as i32);
+                        PathElement::new(
+                            vec![(x.clone(), b.2[0]), (x, b.2[1])],
+                            BLACK.stroke_width(2),
+                        )
+                    }),
+            )
+            .map_err(err)?;
+        let above = label_font().pos(Pos::new(HPos::Center, VPos::Bottom));
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let at = (SegmentValue::CenterOf(i as i32), top_of(b) + vmax * 0.03);
+                Text::new(format!("${}", money(b.1)), at, above.clone())
+            }))
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+fn finite_or_zero(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+fn money(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// utilization
+
+struct Utilization<'a> {
+    input: &'a PlotInput<'a>,
+}
+
+impl Draw for Utilization<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        root.fill(&WHITE).map_err(err)?;
+        let body = root
+            .titled(
+                &format!("{}: utilisation per tier", input.summary.scenario),
+                title_font(),
+            )
+            .map_err(err)?;
+        let (area, side) = with_legend(&body);
+        let mut legend = Legend {
+            shading: true,
+            ..Legend::default()
+        };
+        let mut chart = time_chart(
+            &area,
+            input,
+            0.0..105.0,
+            "busy capacity over capacity in service, mean over replications",
+            "utilisation (%)",
+            &|v| format!("{v:.0}%"),
+            &mut legend,
+        )?;
+        let tiers = ts
+            .of(Scope::Tier)
+            .filter(|t| t.col(Col::UtilizationPct).iter().any(|v| v.is_finite()));
+        for (i, t) in tiers.enumerate() {
+            let label = format!("{} ({})", t.name, t.kind);
+            let v = t.col(Col::UtilizationPct);
+            draw_line(&mut chart, ts, v, color(i), &label, &mut legend)?;
+        }
+        legend.draw(&side)?;
+        Ok(())
+    }
+}
