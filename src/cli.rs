@@ -38,7 +38,8 @@ pub struct RunArgs {
     /// Scenario file (TOML) or bundled scenario name (see `capsim scenarios list`)
     pub scenario: String,
 
-    /// Directory for output files (summary.json, events.csv); created if missing
+    /// Directory for output files (summary.json, report.md, timeseries.csv,
+    /// latency.csv, events.csv, plots/); created if missing
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -57,6 +58,11 @@ pub struct RunArgs {
     /// Override a scenario field by its dotted path, e.g. --set tiers.api.servers=4
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub overrides: Vec<String>,
+
+    /// Interval of timeseries.csv and the plots, e.g. 30s or 5m (overrides
+    /// simulation.interval; default 1m)
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
 
     /// Print nothing but errors
     #[arg(long, short)]

@@ -1,6 +1,7 @@
 //! The `capsim` command.
 
 mod cli;
+mod progress;
 mod run;
 
 use std::io::Write;
@@ -37,8 +38,9 @@ pub fn parse_overrides(
     sets: &[String],
     seed: Option<u64>,
     replications: Option<u64>,
+    interval: Option<&str>,
 ) -> Result<Vec<Override>, Failure> {
-    let mut out = Vec::with_capacity(sets.len() + 2);
+    let mut out = Vec::with_capacity(sets.len() + 3);
     for s in sets {
         out.push(Override::parse(s).map_err(|m| Failure::Input(format!("--set {s}: {m}")))?);
     }
@@ -55,6 +57,12 @@ pub fn parse_overrides(
     if let Some(n) = replications {
         let mut ov = int_flag("--replications", "simulation.replications", n)?;
         ov.raw = format!("from --replications {n}");
+        out.push(ov);
+    }
+    if let Some(every) = interval {
+        let mut ov = Override::parse(&format!("simulation.interval={every}"))
+            .map_err(|m| Failure::Input(format!("--interval {every}: {m}")))?;
+        ov.raw = format!("from --interval {every}");
         out.push(ov);
     }
     Ok(out)
@@ -92,7 +100,7 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
 }
 
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
-    let overrides = parse_overrides(&args.overrides, None, None)?;
+    let overrides = parse_overrides(&args.overrides, None, None, None)?;
     let s = capsim_scenarios::load(&args.scenario, &overrides)?;
     println!(
         "{}: valid ({} classes, {} tiers, {} × {} simulated)",

@@ -1,17 +1,23 @@
 //! `capsim run`.
 
 use std::io::Write;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context as _;
+use capsim_models::RunControl;
 use capsim_output::{OutputFile, RunInfo, Summary};
 
 use crate::cli::RunArgs;
 use crate::{Failure, parse_overrides};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let overrides = parse_overrides(&args.overrides, args.seed, args.replications)?;
+    let overrides = parse_overrides(
+        &args.overrides,
+        args.seed,
+        args.replications,
+        args.interval.as_deref(),
+    )?;
     let scenario = capsim_scenarios::load(&args.scenario, &overrides)?;
     let platform = &scenario.platform;
     if args.check && platform.slos.is_empty() {
@@ -27,14 +33,25 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         args.threads
     };
     let started = Instant::now();
-    let cancel = AtomicBool::new(false);
-    let results = capsim_models::run_replications(
-        platform,
-        scenario.seed,
-        scenario.replications,
-        threads,
-        &cancel,
-    )
+    let control = RunControl::default();
+    let finished = AtomicBool::new(false);
+    let total_ms = scenario.replications * (platform.horizon.as_nanos() / 1_000_000);
+    let results = std::thread::scope(|scope| {
+        if crate::progress::wanted(args.quiet) {
+            scope.spawn(|| {
+                crate::progress::show(&control, total_ms, scenario.replications, &finished)
+            });
+        }
+        let results = capsim_models::run_replications(
+            platform,
+            scenario.seed,
+            scenario.replications,
+            threads,
+            &control,
+        );
+        finished.store(true, Ordering::Relaxed);
+        results
+    })
     .map_err(|e| Failure::Run(e.into()))?;
     let results: Vec<_> = results.into_iter().flatten().collect();
     let wall_seconds = started.elapsed().as_secs_f64();
@@ -57,41 +74,50 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
         let series = capsim_output::time_series(platform, &results);
+        let file = |relative: &str, bytes: Vec<u8>| OutputFile {
+            relative: relative.into(),
+            bytes,
+        };
+        let (name, seed) = (&scenario.name, scenario.seed);
         let mut files = vec![
-            OutputFile {
-                relative: "summary.json".into(),
-                bytes: json.clone(),
-            },
-            OutputFile {
-                relative: "events.csv".into(),
-                bytes: capsim_output::events_csv(platform, &results),
-            },
-            OutputFile {
-                relative: "timeseries.csv".into(),
-                bytes: capsim_output::timeseries_csv(&series, &scenario.name, scenario.seed),
-            },
-            OutputFile {
-                relative: "latency.csv".into(),
-                bytes: capsim_output::latency_csv(
-                    platform,
-                    &scenario.name,
-                    scenario.seed,
-                    &results,
-                ),
-            },
+            file("summary.json", json.clone()),
+            file(
+                "report.md",
+                capsim_output::report::report_md(platform, &summary, &results),
+            ),
+            file(
+                "timeseries.csv",
+                capsim_output::timeseries_csv(&series, name, seed),
+            ),
+            file(
+                "latency.csv",
+                capsim_output::latency_csv(platform, name, seed, &results),
+            ),
+            file("events.csv", capsim_output::events_csv(platform, &results)),
         ];
-        files.extend(
-            capsim_output::plots::plots(&capsim_output::plots::PlotInput {
-                cfg: platform,
-                summary: &summary,
-                series: &series,
-                results: &results,
-            })
-            .map_err(|e| Failure::Run(anyhow::anyhow!(e)))?,
-        );
+        // A plot that cannot be drawn must not cost the user the data.
+        let plotted = capsim_output::plots::plots(&capsim_output::plots::PlotInput {
+            cfg: platform,
+            summary: &summary,
+            series: &series,
+            results: &results,
+        });
+        let plot_error = match plotted {
+            Ok(plots) => {
+                files.extend(plots);
+                None
+            }
+            Err(e) => Some(e),
+        };
         written = capsim_output::write_all(dir, &files)
             .with_context(|| format!("writing results to {}", dir.display()))
             .map_err(Failure::Run)?;
+        if let Some(e) = plot_error {
+            return Err(Failure::Run(anyhow::anyhow!(
+                "{e} (the other results were written to {})",
+                dir.display()
+            )));
+        }
     }
 
     let stdout = std::io::stdout();

@@ -699,3 +699,233 @@ fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
     assert!(api.windows(2).all(|w| w[0] <= w[1]), "nondecreasing");
     assert_eq!(rows.last().unwrap()[2..4], ["all", "99.99"]);
 }
+
+#[test]
+fn a_run_that_cannot_write_one_file_writes_none_and_keeps_the_previous_ones() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    std::fs::create_dir(&out).unwrap();
+    write(&out, "summary.json", "previous run");
+    // A file where plots/ must go: every other output could be written.
+    write(&out, "plots", "in the way");
+    let o = capsim(
+        &[
+            &[
+                "run",
+                "mmc-reference",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ][..],
+            &QUICK[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("plots"), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["plots", "summary.json"],
+        "no new or temporary files"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        "previous run"
+    );
+}
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature,
+/// the chunk layout and the closing IEND.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    assert_eq!(&bytes[bytes.len() - 8..bytes.len() - 4], b"IEND");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn plots_are_valid_png_and_svg_and_the_report_embeds_them() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let o = capsim(&[
+        "run",
+        "step-policy",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=2h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // step-policy breaches availability, but without --check that is exit 0.
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "",
+        "no progress bar when stderr is not a terminal"
+    );
+    let printed = stdout(&o);
+
+    for (stem, title, size) in [
+        (
+            "timeline",
+            "step-policy: traffic, capacity and latency",
+            (1400, 1050),
+        ),
+        (
+            "latency_cdf",
+            "step-policy: latency distribution per class",
+            (1200, 560),
+        ),
+        ("cost", "step-policy: cost per tier", (1400, 900)),
+        (
+            "utilization",
+            "step-policy: utilisation per tier",
+            (1400, 560),
+        ),
+    ] {
+        let png = std::fs::read(out.join(format!("plots/{stem}.png"))).unwrap();
+        assert_eq!(png_size(&png), size, "{stem}.png");
+        assert!(
+            (20_000..2_000_000).contains(&png.len()),
+            "{stem}.png is {} bytes",
+            png.len()
+        );
+        let svg = std::fs::read_to_string(out.join(format!("plots/{stem}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{stem}.svg");
+        assert!(svg.trim_end().ends_with("</svg>"), "{stem}.svg is complete");
+        assert!(
+            svg.contains(&format!(r#"width="{}" height="{}""#, size.0, size.1)),
+            "{stem}.svg size"
+        );
+        assert!(svg.contains(title), "{stem}.svg has its title {title:?}");
+        assert!(
+            (5_000..5_000_000).contains(&svg.len()),
+            "{stem}.svg is {} bytes",
+            svg.len()
+        );
+        assert!(printed.contains(&format!("plots/{stem}.png")), "{printed}");
+    }
+    // Axis labels with units, and the objective's threshold in the legend.
+    let timeline = std::fs::read_to_string(out.join("plots/timeline.svg")).unwrap();
+    for label in [
+        "requests/s",
+        "time since start (min)",
+        "p95-under-1s: p95 ≤ 1s",
+        "objective breached",
+    ] {
+        assert!(timeline.contains(label), "timeline.svg lacks {label:?}");
+    }
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.starts_with("# Capacity review: step-policy"));
+    assert!(
+        report.contains("**1 of 2 objectives breached**: `availability`."),
+        "{report}"
+    );
+    for needle in [
+        "## Key figures",
+        "## Scaling timeline",
+        "## Cost",
+        "t3.small",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}");
+    }
+    let embedded: Vec<&str> = report
+        .lines()
+        .filter_map(|l| l.strip_prefix("!["))
+        .filter_map(|l| l.split("](").nth(1)?.strip_suffix(')'))
+        .collect();
+    assert_eq!(embedded.len(), 4, "{embedded:?}");
+    for path in embedded {
+        assert!(out.join(path).is_file(), "report embeds missing {path}");
+    }
+}
+
+#[test]
+fn interval_sets_the_time_series_step() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let o = capsim(&[
+        "run",
+        "step-policy",
+        "--quiet",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=70m",
+        "--interval",
+        "15s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    // 280 intervals × (1 tier + 1 class + all), plus the header.
+    assert_eq!(ts.lines().count(), 1 + 280 * 3);
+    assert!(
+        ts.lines()
+            .nth(4)
+            .unwrap()
+            .starts_with("step-policy,4,15,tier,app")
+    );
+
+    let o = capsim(&["run", "step-policy", "--interval", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--interval soon") && err.contains("simulation.interval"),
+        "{err}"
+    );
+}
+
+/// The table and the files' headers at a fixed seed: any change to what a
+/// user sees shows up as a snapshot diff (review with `cargo insta review`,
+/// or rerun with INSTA_UPDATE=always and read the diff in git).
+#[test]
+fn snapshots_of_the_table_report_and_csv_headers() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let o = capsim(&[
+        "run",
+        "step-policy",
+        "--seed",
+        "7",
+        "--replications",
+        "3",
+        "--threads",
+        "2",
+        "--set",
+        "simulation.duration=100m",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Everything but the wall-clock line and the temporary paths.
+    let table: String = stdout(&o)
+        .lines()
+        .filter(|l| !l.contains(" events in ") && !l.starts_with("wrote "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("table", table);
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    insta::assert_snapshot!("report", report);
+
+    let mut headers = String::new();
+    for (file, lines) in [("timeseries.csv", 4), ("latency.csv", 3), ("events.csv", 3)] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        headers.push_str(&format!("== {file}\n"));
+        for l in text.lines().take(lines) {
+            headers.push_str(l);
+            headers.push('\n');
+        }
+    }
+    insta::assert_snapshot!("csv_headers", headers);
+}

@@ -1,8 +1,8 @@
 //! Running replications of a platform.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use sim_engine::{RunnerError, SimTime, Simulation, Streams, run_indexed_cancellable};
+use sim_engine::{RunnerError, SimDuration, SimTime, Simulation, Streams, run_indexed_cancellable};
 
 use crate::config::PlatformConfig;
 use crate::platform::Platform;
@@ -11,6 +11,32 @@ use crate::results::ReplicationResult;
 /// Simulates replication `replication` of `cfg` under `seed`. Single-threaded
 /// and a pure function of its arguments.
 pub fn simulate(cfg: &PlatformConfig, seed: u64, replication: u64) -> ReplicationResult {
+    simulate_reporting(cfg, seed, replication, &AtomicU64::new(0))
+}
+
+/// Shared with a batch of replications while it runs.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    /// Once set, replications not yet started are skipped.
+    pub cancel: AtomicBool,
+    /// Simulated milliseconds done so far, summed over replications (for a
+    /// progress bar: the total is replications × horizon).
+    pub progress_ms: AtomicU64,
+}
+
+/// How many steps a replication reports its progress in.
+const PROGRESS_STEPS: u64 = 200;
+
+/// [`simulate`], adding the simulated milliseconds it has done to
+/// `progress_ms` as it goes. The run is cut into steps with `run_until`,
+/// which processes exactly the events a single call would: the result is
+/// the same.
+pub fn simulate_reporting(
+    cfg: &PlatformConfig,
+    seed: u64,
+    replication: u64,
+    progress_ms: &AtomicU64,
+) -> ReplicationResult {
     let mut model = Platform::new(cfg, Streams::new(seed, replication));
     let initial = model.initial_events();
     let mut sim = Simulation::new(model);
@@ -18,22 +44,32 @@ pub fn simulate(cfg: &PlatformConfig, seed: u64, replication: u64) -> Replicatio
         sim.schedule_at(t, e);
     }
     let end = SimTime::at(cfg.horizon);
-    sim.run_until(end);
+    let step = SimDuration::from_nanos((cfg.horizon.as_nanos() / PROGRESS_STEPS).max(1));
+    let mut reached = SimTime::ZERO;
+    let mut reported_ms = 0;
+    while reached < end {
+        reached = (reached + step).min(end);
+        sim.run_until(reached);
+        let ms = reached.as_nanos() / 1_000_000;
+        progress_ms.fetch_add(ms - reported_ms, Ordering::Relaxed);
+        reported_ms = ms;
+    }
     let events = sim.events_processed();
     sim.into_model().finish_run(end, replication, events)
 }
 
 /// Runs `replications` replications on `threads` threads (0 = all cores).
 /// Results come back in replication order whatever the thread count.
-/// Replications not started when `cancel` is set are skipped (`None`).
+/// Replications not started when `control.cancel` is set are skipped
+/// (`None`); `control.progress_ms` grows as they run.
 pub fn run_replications(
     cfg: &PlatformConfig,
     seed: u64,
     replications: u64,
     threads: usize,
-    cancel: &AtomicBool,
+    control: &RunControl,
 ) -> Result<Vec<Option<ReplicationResult>>, RunnerError> {
-    run_indexed_cancellable(replications as usize, threads, cancel, |i| {
-        simulate(cfg, seed, i as u64)
+    run_indexed_cancellable(replications as usize, threads, &control.cancel, |i| {
+        simulate_reporting(cfg, seed, i as u64, &control.progress_ms)
     })
 }

@@ -23,12 +23,10 @@
 //!   and P(wait) 0.49998 [0.49989, 0.50006], coverage 96% and 97%; the M/M/10
 //!   p99 over seeds 100..115 pooled 6252 [6236, 6268] against 6250, 15/15.
 
-use std::sync::atomic::AtomicBool;
-
 use capsim_models::theory::{MMc, MMcK, mg1_mean_wait, tandem_mean_sojourn};
 use capsim_models::{
     Arrivals, ClassConfig, ClientPolicy, Op, PlatformConfig, RateProfile, ReplicationResult,
-    StationConfig, TierConfig, TierKind, run_replications,
+    RunControl, StationConfig, TierConfig, TierKind, run_replications,
 };
 use sim_engine::{Dist, Estimate, SimDuration};
 
@@ -84,7 +82,7 @@ fn network(
 }
 
 fn run(cfg: &PlatformConfig, seed: u64) -> Vec<ReplicationResult> {
-    run_replications(cfg, seed, REPLICATIONS, 0, &AtomicBool::new(false))
+    run_replications(cfg, seed, REPLICATIONS, 0, &RunControl::default())
         .unwrap()
         .into_iter()
         .map(Option::unwrap)

@@ -3,7 +3,9 @@
 //! Each file is written to a temporary name in the destination directory,
 //! flushed to disk, then renamed over the final name (rename is atomic within a
 //! directory on POSIX file systems). A crash or error mid-write leaves at most
-//! a temporary file, which is removed on error.
+//! a temporary file, which is removed on error. [`write_all`] stages every
+//! file of a run before renaming any, so a run that cannot write one of its
+//! files writes none of them and the previous run's files stay as they were.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -16,8 +18,8 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-/// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// The temporary name `path` is staged under, beside it.
+fn temporary(path: &Path) -> io::Result<PathBuf> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -25,36 +27,77 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(format!(
+    Ok(dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
         std::process::id()
-    ));
+    )))
+}
+
+/// Writes and flushes `bytes` under a temporary name for `path`; removes it
+/// again on error.
+fn stage(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    let tmp = temporary(path)?;
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
 }
 
-/// Writes every file under `dir` (created if needed), each atomically, and
-/// returns their paths in order.
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = stage(path, bytes)?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+/// Writes every file under `dir` (created if needed) and returns their
+/// paths in order. All files are staged under temporary names first; only
+/// when every one is on disk are they renamed into place. If staging fails,
+/// the staged files are removed and no file of the run appears.
 pub fn write_all(dir: &Path, files: &[OutputFile]) -> io::Result<Vec<PathBuf>> {
-    let mut written = Vec::with_capacity(files.len());
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
+    let cleanup = |staged: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = fs::remove_file(tmp);
+        }
+    };
     for f in files {
         let path = dir.join(&f.relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
+        let result = path
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| stage(&path, &f.bytes));
+        match result {
+            Ok(tmp) => staged.push((tmp, path)),
+            Err(e) => {
+                cleanup(&staged);
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot write {}: {e}", path.display()),
+                ));
+            }
         }
-        write_atomic(&path, &f.bytes).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-        })?;
-        written.push(path);
+    }
+    let mut written = Vec::with_capacity(staged.len());
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(tmp, path) {
+            cleanup(&staged[i..]);
+            return Err(io::Error::new(
+                e.kind(),
+                format!("cannot write {}: {e}", path.display()),
+            ));
+        }
+        written.push(path.clone());
     }
     Ok(written)
 }
@@ -98,6 +141,40 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn write_all_writes_nothing_when_one_file_cannot_be_written() {
+        let d = tempdir("none");
+        let out = d.join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("summary.json"), b"previous run").unwrap();
+        // `plots` is a file, so plots/a.svg cannot be created.
+        fs::write(out.join("plots"), b"in the way").unwrap();
+        let files = vec![
+            OutputFile {
+                relative: "summary.json".into(),
+                bytes: b"{}".to_vec(),
+            },
+            OutputFile {
+                relative: "events.csv".into(),
+                bytes: b"a,b".to_vec(),
+            },
+            OutputFile {
+                relative: "plots/a.svg".into(),
+                bytes: b"<svg/>".to_vec(),
+            },
+        ];
+        let e = write_all(&out, &files).unwrap_err();
+        assert!(e.to_string().contains("plots/a.svg"), "{e}");
+        let mut names: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["plots", "summary.json"]);
+        assert_eq!(fs::read(out.join("summary.json")).unwrap(), b"previous run");
         fs::remove_dir_all(&d).unwrap();
     }
 

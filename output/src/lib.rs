@@ -10,6 +10,7 @@ pub mod csv_series;
 pub mod events;
 pub mod fs;
 pub mod plots;
+pub mod report;
 pub mod sections;
 pub mod summary;
 pub mod table;

@@ -498,10 +498,10 @@ struct Timeline<'a> {
     input: &'a PlotInput<'a>,
 }
 
-/// Tiers whose unit count can change: the ones the capacity panel shows.
+/// Tiers that count units in service (all but the CDN).
 fn counted_tiers(ts: &TimeSeries) -> Vec<&SeriesRow> {
     ts.of(Scope::Tier)
-        .filter(|r| matches!(r.kind.as_str(), "api" | "workers" | "cache" | "database"))
+        .filter(|r| r.col(Col::Units).iter().any(|v| v.is_finite()))
         .collect()
 }
 
@@ -510,7 +510,8 @@ fn unit_name(kind: &str) -> &'static str {
         "api" => "instances",
         "workers" => "workers",
         "cache" => "shards",
-        _ => "nodes",
+        "database" => "nodes",
+        _ => "servers",
     }
 }
 
@@ -572,7 +573,14 @@ impl Draw for Timeline<'_> {
             0.0..umax,
             "units in service per tier",
             "units (time-averaged)",
-            &fmt,
+            // Units are whole: no label at fractional ticks.
+            &|v| {
+                if v.fract() == 0.0 {
+                    tick(*v)
+                } else {
+                    String::new()
+                }
+            },
             &mut legend,
         )?;
         for (i, t) in tiers.iter().enumerate() {
@@ -587,10 +595,7 @@ impl Draw for Timeline<'_> {
             )?;
         }
         if tiers.is_empty() {
-            legend.push(
-                "no api, workers, cache or database tier",
-                Mark::Swatch(WHITE.filled()),
-            );
+            legend.push("no tier with units", Mark::Swatch(WHITE.filled()));
         }
         legend.draw(&side)?;
 

@@ -66,7 +66,7 @@ fn group_thousands(s: &str) -> String {
 }
 
 /// The estimate and "±half-width" at the estimate's precision.
-fn est_cells(e: &Estimate, scale: f64) -> (String, String) {
+pub(crate) fn est_cells(e: &Estimate, scale: f64) -> (String, String) {
     let x = e.estimate * scale;
     let d = decimals_for(x);
     let half = e.half_width() * scale;

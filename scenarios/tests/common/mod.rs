@@ -2,9 +2,7 @@
 //! user writes it, run it, and read figures out of the results.
 #![allow(dead_code)]
 
-use std::sync::atomic::AtomicBool;
-
-use capsim_models::{ReplicationResult, run_replications};
+use capsim_models::{ReplicationResult, RunControl, run_replications};
 use capsim_scenarios::{Scenario, load_str};
 use sim_engine::Estimate;
 
@@ -18,7 +16,7 @@ pub fn run(s: &Scenario) -> Vec<ReplicationResult> {
         s.seed,
         s.replications,
         0,
-        &AtomicBool::new(false),
+        &RunControl::default(),
     )
     .unwrap()
     .into_iter()
