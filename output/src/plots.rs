@@ -833,8 +833,8 @@ impl Draw for LatencyCdf<'_> {
             .map_err(err)?;
             tail.draw_series(std::iter::once(Text::new(
                 label,
-                (lo * 1.15, p * 1.12),
-                label_font(),
+                (lo * 1.15, p * 1.05),
+                label_font().pos(Pos::new(HPos::Left, VPos::Bottom)),
             )))
             .map_err(err)?;
         }
