@@ -234,6 +234,18 @@ fn label_font() -> TextStyle<'static> {
     (FONT, 15).into_font().color(&BLACK)
 }
 
+/// Clears the page and sets its title, "SCENARIO: WHAT"; returns the area
+/// below the title.
+fn page<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &str,
+    what: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.fill(&WHITE).map_err(err)?;
+    root.titled(&format!("{scenario}: {what}"), title_font())
+        .map_err(err)
+}
+
 /// Number formatting for ticks: no trailing noise, thousands readable.
 fn tick(v: f64) -> String {
     let a = v.abs();
@@ -519,13 +531,11 @@ impl Draw for Timeline<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let input = self.input;
         let ts = input.series;
-        root.fill(&WHITE).map_err(err)?;
-        let body = root
-            .titled(
-                &format!("{}: traffic, capacity and latency", input.summary.scenario),
-                title_font(),
-            )
-            .map_err(err)?;
+        let body = page(
+            root,
+            &input.summary.scenario,
+            "traffic, capacity and latency",
+        )?;
         let panels = body.split_evenly((3, 1));
         let fmt = |v: &f64| tick(*v);
 
@@ -731,13 +741,7 @@ impl<'a> LatencyCdf<'a> {
 
 impl Draw for LatencyCdf<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        root.fill(&WHITE).map_err(err)?;
-        let body = root
-            .titled(
-                &format!("{}: latency distribution per class", self.scenario),
-                title_font(),
-            )
-            .map_err(err)?;
+        let body = page(root, self.scenario, "latency distribution per class")?;
         let (left, right) = body.split_horizontally(600);
         let lo = self
             .curves
@@ -866,10 +870,7 @@ impl Draw for CostPlot<'_> {
         let ts = input.series;
         let axis = TimeAxis::of(input);
         let s = input.summary;
-        root.fill(&WHITE).map_err(err)?;
-        let body = root
-            .titled(&format!("{}: cost per tier", s.scenario), title_font())
-            .map_err(err)?;
+        let body = page(root, &s.scenario, "cost per tier")?;
         let (top, bottom) = body.split_vertically(470);
 
         // Cost rate stacked: priced tiers in scenario order, then traffic.
@@ -1063,13 +1064,7 @@ impl Draw for Utilization<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let input = self.input;
         let ts = input.series;
-        root.fill(&WHITE).map_err(err)?;
-        let body = root
-            .titled(
-                &format!("{}: utilisation per tier", input.summary.scenario),
-                title_font(),
-            )
-            .map_err(err)?;
+        let body = page(root, &input.summary.scenario, "utilisation per tier")?;
         let (area, side) = with_legend(&body);
         let mut legend = Legend {
             shading: true,
