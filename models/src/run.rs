@@ -11,7 +11,7 @@ use crate::results::ReplicationResult;
 /// Simulates replication `replication` of `cfg` under `seed`. Single-threaded
 /// and a pure function of its arguments.
 pub fn simulate(cfg: &PlatformConfig, seed: u64, replication: u64) -> ReplicationResult {
-    simulate_reporting(cfg, seed, replication, &AtomicU64::new(0))
+    simulate_in_steps(cfg, seed, replication, 1, &AtomicU64::new(0))
 }
 
 /// Shared with a batch of replications while it runs.
@@ -30,11 +30,21 @@ const PROGRESS_STEPS: u64 = 200;
 /// [`simulate`], adding the simulated milliseconds it has done to
 /// `progress_ms` as it goes. The run is cut into steps with `run_until`,
 /// which processes exactly the events a single call would: the result is
-/// the same.
+/// the same (a test in scenarios/tests/stepping.rs holds it to that).
 pub fn simulate_reporting(
     cfg: &PlatformConfig,
     seed: u64,
     replication: u64,
+    progress_ms: &AtomicU64,
+) -> ReplicationResult {
+    simulate_in_steps(cfg, seed, replication, PROGRESS_STEPS, progress_ms)
+}
+
+fn simulate_in_steps(
+    cfg: &PlatformConfig,
+    seed: u64,
+    replication: u64,
+    steps: u64,
     progress_ms: &AtomicU64,
 ) -> ReplicationResult {
     let mut model = Platform::new(cfg, Streams::new(seed, replication));
@@ -44,7 +54,7 @@ pub fn simulate_reporting(
         sim.schedule_at(t, e);
     }
     let end = SimTime::at(cfg.horizon);
-    let step = SimDuration::from_nanos((cfg.horizon.as_nanos() / PROGRESS_STEPS).max(1));
+    let step = SimDuration::from_nanos((cfg.horizon.as_nanos() / steps).max(1));
     let mut reached = SimTime::ZERO;
     let mut reported_ms = 0;
     while reached < end {

@@ -359,7 +359,7 @@ pub fn latency_csv(
     out.push_str(LATENCY_HEADER);
     out.push('\n');
     let scenario = csv_field(scenario);
-    let mut pooled_all = LatencyHistogram::new();
+    let (classes, all) = pooled_latency(cfg, results);
     let write_class = |out: &mut String, name: &str, h: &LatencyHistogram| {
         for &p in &percentiles {
             let v = if h.count() == 0 {
@@ -376,16 +376,34 @@ pub fn latency_csv(
             );
         }
     };
-    for (c, ccfg) in cfg.classes.iter().enumerate() {
-        let mut pooled = LatencyHistogram::new();
-        for r in results {
-            pooled.merge(&r.classes[c].latency);
-        }
-        pooled_all.merge(&pooled);
-        write_class(&mut out, &ccfg.name, &pooled);
+    for (name, h) in &classes {
+        write_class(&mut out, name, h);
     }
-    write_class(&mut out, "all", &pooled_all);
+    write_class(&mut out, "all", &all);
     out.into_bytes()
+}
+
+/// Each class's end-to-end latency pooled over the replications' measured
+/// windows, in scenario order, and all classes together.
+pub fn pooled_latency(
+    cfg: &PlatformConfig,
+    results: &[ReplicationResult],
+) -> (Vec<(String, LatencyHistogram)>, LatencyHistogram) {
+    let mut all = LatencyHistogram::new();
+    let classes = cfg
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, ccfg)| {
+            let mut pooled = LatencyHistogram::new();
+            for r in results {
+                pooled.merge(&r.classes[c].latency);
+            }
+            all.merge(&pooled);
+            (ccfg.name.clone(), pooled)
+        })
+        .collect();
+    (classes, all)
 }
 
 #[cfg(test)]

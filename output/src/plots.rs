@@ -24,9 +24,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 use capsim_models::{Objective, PlatformConfig, ReplicationResult};
-use sim_engine::LatencyHistogram;
 
-use crate::csv_series::{Col, Scope, SeriesRow, TimeSeries};
+use crate::csv_series::{Col, Scope, SeriesRow, TimeSeries, pooled_latency};
 use crate::fs::OutputFile;
 use crate::summary::Summary;
 
@@ -710,16 +709,7 @@ impl<'a> LatencyCdf<'a> {
     fn new(input: &'a PlotInput<'a>) -> Self {
         let mut probs: Vec<f64> = (1..1000).map(|k| k as f64 / 1000.0).collect();
         probs.extend([0.9995, 0.9999]);
-        let mut hists: Vec<(String, LatencyHistogram)> = Vec::new();
-        let mut all = LatencyHistogram::new();
-        for (c, ccfg) in input.cfg.classes.iter().enumerate() {
-            let mut h = LatencyHistogram::new();
-            for r in input.results {
-                h.merge(&r.classes[c].latency);
-            }
-            all.merge(&h);
-            hists.push((ccfg.name.clone(), h));
-        }
+        let (mut hists, all) = pooled_latency(input.cfg, input.results);
         if hists.len() > 1 {
             hists.push(("all classes".into(), all));
         }
