@@ -205,8 +205,16 @@ impl Summary {
                         )
                     })
                     .collect();
-                let units = t
-                    .units
+                // Autoscaling gives replications different numbers of
+                // units: list every unit any replication had (units are
+                // numbered in order), each averaged over the replications
+                // that had it.
+                let widest = results
+                    .iter()
+                    .map(|r| &r.tiers[i].units)
+                    .max_by_key(|u| u.len())
+                    .unwrap_or(&t.units);
+                let units = widest
                     .iter()
                     .enumerate()
                     .map(|(u, unit)| {
@@ -217,7 +225,13 @@ impl Summary {
                             .map(|(j, (name, _))| {
                                 (
                                     name.to_string(),
-                                    estimate_of(results, |r| r.tiers[i].units[u].metrics[j].1),
+                                    estimate_of(results, |r| {
+                                        r.tiers[i]
+                                            .units
+                                            .get(u)
+                                            .and_then(|unit| unit.metrics.get(j))
+                                            .map_or(f64::NAN, |m| m.1)
+                                    }),
                                 )
                             })
                             .collect();
