@@ -24,6 +24,11 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario (a file, or a bundled scenario's name)
     Run(RunArgs),
+    /// Run a scenario over a grid or a Latin hypercube of parameter values
+    Sweep(SweepArgs),
+    /// Combine the output directories of sweep shards (--shard K/N) into the
+    /// files one unsharded sweep writes
+    Merge(MergeArgs),
     /// Check a scenario without running it
     Validate(ValidateArgs),
     /// List or print the bundled scenarios
@@ -76,6 +81,87 @@ pub struct RunArgs {
     /// replication, 0 if all held: a CI gate for policy changes
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    capsim sweep step-policy --param tiers.app.scaling.policies[0].above=0.5,0.6,0.7 \\\n    \
+    --param tiers.app.scaling.policies[0].cooldown=2m,5m --out sweep-out\n  \
+    capsim sweep step-policy --param tiers.app.scaling.min=2..8 \\\n    \
+    --param tiers.app.scaling.policies[0].above=0.5..0.9 --sample latin:20 --out lhs-out\n  \
+    capsim sweep my-sweep.toml --out sweep-out --shard 2/4\n\n\
+    Every point runs replication j with the same random streams as the baseline (the \
+    scenario as written), so its differences to the baseline are paired. Re-running with \
+    the same --out skips the points already done. See docs/sweeps.md.")]
+pub struct SweepArgs {
+    /// Scenario file, bundled scenario name, or sweep file (TOML with a
+    /// [sweep] table; see docs/sweeps.md)
+    pub scenario: String,
+
+    /// A field to vary and its values: PATH=V1,V2,... for a grid, or
+    /// PATH=LOW..HIGH (numbers or durations) with --sample latin:N.
+    /// Repeat for more fields; the grid is every combination.
+    #[arg(long = "param", value_name = "PATH=VALUES")]
+    pub params: Vec<String>,
+
+    /// How to choose points: grid (default) or latin:N, N points of a Latin
+    /// hypercube over the ranges and lists
+    #[arg(long, value_name = "grid|latin:N")]
+    pub sample: Option<String>,
+
+    /// Directory for sweep.csv, pareto.csv, sweep.json, plots/ and one file
+    /// per point (points/); created if missing. Re-using it resumes.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Run only the K-th of N shares of the points (1 ≤ K ≤ N); combine the
+    /// shards' directories with `capsim merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// The latency figure of the Pareto front and the table: mean, p50, p90,
+    /// p95, p99 (default) or p999
+    #[arg(long, value_name = "FIGURE")]
+    pub metric: Option<String>,
+
+    /// Master seed (overrides simulation.seed)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Replications per point (overrides simulation.replications)
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u64>,
+
+    /// Worker threads; 0 = one per core. Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Override a field for every point (and the baseline), as `run --set`
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub overrides: Vec<String>,
+
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Print sweep.json to stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output directories of the shards (`capsim sweep ... --shard K/N --out DIR`)
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Directory for the merged sweep (may be one of the shards' directories)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

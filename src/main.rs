@@ -3,6 +3,7 @@
 mod cli;
 mod progress;
 mod run;
+mod sweep;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -117,6 +118,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
         Command::Validate(args) => validate(args),
         Command::Scenarios(cmd) => scenarios(cmd),
         Command::Catalogue => {

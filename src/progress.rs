@@ -37,3 +37,22 @@ pub fn show(control: &RunControl, total_ms: u64, replications: u64, finished: &A
     }
     bar.finish_and_clear();
 }
+
+/// A bar of sweep points done, with the time left, when [`wanted`]; the
+/// caller increments it as points finish and clears it at the end.
+pub fn points_bar(quiet: bool, total: u64, already_done: u64) -> Option<ProgressBar> {
+    if !wanted(quiet) || total == 0 {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "sweep {wide_bar} {pos}/{len} points · {elapsed} elapsed · about {eta} left",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    // Points resumed from an earlier run are done, but took no time now:
+    // start the bar after them so the time left is not underestimated.
+    bar.set_position(already_done);
+    bar.reset_eta();
+    Some(bar)
+}

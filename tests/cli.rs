@@ -929,3 +929,41 @@ fn snapshots_of_the_table_report_and_csv_headers() {
     }
     insta::assert_snapshot!("csv_headers", headers);
 }
+
+#[test]
+fn replications_that_scaled_to_different_fleet_sizes_summarise_every_instance() {
+    // Seed 4: the two replications end the ramp with different numbers of
+    // instances (this used to index past the first replication's units).
+    let o = capsim(&[
+        "run",
+        "step-policy",
+        "--set",
+        "simulation.duration=90m",
+        "--set",
+        "tiers.app.scaling.policies[0].above=0.5",
+        "--seed",
+        "4",
+        "--replications",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let units = summary["tiers"]["app"]["units"].as_object().unwrap();
+    let peak = summary["scaling"]["app"]["peak"]["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        units.len() as f64 >= peak && peak > 3.0,
+        "{} units, peak {peak}",
+        units.len()
+    );
+    // Units only some replications had are averaged over those (a unit of
+    // one replication has an estimate but no interval).
+    assert!(
+        units
+            .values()
+            .all(|u| u["utilization"]["estimate"].is_number())
+    );
+    assert!(is_estimate(&units["instance-0"]["utilization"]));
+}

@@ -27,7 +27,7 @@ pub use results::{
     ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
     ScalingEvent, TierResult, TrafficCost, UnitResult,
 };
-pub use run::{RunControl, run_replications, simulate, simulate_reporting};
+pub use run::{RunControl, run_points, run_replications, simulate, simulate_reporting};
 pub use scaling::{
     Change, Metric, ScalingConfig, ScalingPolicy, ScheduledAction, StepAdjustment, StepPolicy,
     TargetTracking, Termination, quantile_label,

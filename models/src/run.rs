@@ -2,7 +2,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use sim_engine::{RunnerError, SimDuration, SimTime, Simulation, Streams, run_indexed_cancellable};
+use sim_engine::{
+    RunnerError, SimDuration, SimTime, Simulation, Streams, run_indexed_cancellable, run_nested,
+};
 
 use crate::config::PlatformConfig;
 use crate::platform::Platform;
@@ -82,4 +84,35 @@ pub fn run_replications(
     run_indexed_cancellable(replications as usize, threads, &control.cancel, |i| {
         simulate_reporting(cfg, seed, i as u64, &control.progress_ms)
     })
+}
+
+/// Runs the points of a sweep: `replications` replications of every platform
+/// in `points`, all under `seed`, so replication `j` of every point draws the
+/// same traffic (common random numbers). Points and replications share
+/// `threads` threads (0 = all cores). When a point's replications are done,
+/// `finish(point, results)` runs (results in replication order) and its value
+/// is returned at the point's index. Points marked in `skip` (already done)
+/// and points not started once `control.cancel` is set are `None`.
+pub fn run_points<R, G>(
+    points: &[PlatformConfig],
+    seed: u64,
+    replications: u64,
+    threads: usize,
+    skip: &[bool],
+    control: &RunControl,
+    finish: G,
+) -> Result<Vec<Option<R>>, RunnerError>
+where
+    R: Send,
+    G: Fn(usize, Vec<ReplicationResult>) -> R + Sync + Send,
+{
+    run_nested(
+        points.len(),
+        replications as usize,
+        threads,
+        skip,
+        &control.cancel,
+        |i, j| simulate(&points[i], seed, j as u64),
+        finish,
+    )
 }

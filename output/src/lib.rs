@@ -13,6 +13,8 @@ pub mod plots;
 pub mod report;
 pub mod sections;
 pub mod summary;
+pub mod sweep;
+pub mod sweep_plots;
 pub mod table;
 
 pub use csv_series::{Col, Scope, SeriesRow, TimeSeries, latency_csv, time_series, timeseries_csv};

@@ -33,7 +33,7 @@ const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the bundled font once per process.
-fn register_bundled_font() {
+pub(crate) fn register_bundled_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a known-good TrueType file compiled into the binary.
@@ -57,11 +57,11 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-fn color(i: usize) -> RGBColor {
+pub(crate) fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-const BREACH: RGBColor = RGBColor(214, 39, 40);
+pub(crate) const BREACH: RGBColor = RGBColor(214, 39, 40);
 const WARMUP: RGBColor = RGBColor(160, 160, 160);
 
 /// Everything the plots draw from.
@@ -93,19 +93,19 @@ pub fn plots(input: &PlotInput) -> Result<Vec<OutputFile>, String> {
     Ok(files)
 }
 
-type DrawResult = Result<(), String>;
+pub(crate) type DrawResult = Result<(), String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("drawing a plot failed: {e:?}")
 }
 
 /// A plot, drawn the same way on any backend.
-trait Draw {
+pub(crate) trait Draw {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
 /// Draws `plot` into `plots/NAME.svg` and `plots/NAME.png`.
-fn render<P: Draw>(
+pub(crate) fn render<P: Draw>(
     files: &mut Vec<OutputFile>,
     name: &str,
     (w, h): (u32, u32),
@@ -134,7 +134,7 @@ fn render<P: Draw>(
     Ok(())
 }
 
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_color(png::ColorType::Rgb);
@@ -221,21 +221,21 @@ fn min_positive<'a>(values: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
         .reduce(f64::min)
 }
 
-fn title_font() -> TextStyle<'static> {
+pub(crate) fn title_font() -> TextStyle<'static> {
     (FONT, 26).into_font().color(&BLACK)
 }
 
-fn caption_font() -> TextStyle<'static> {
+pub(crate) fn caption_font() -> TextStyle<'static> {
     (FONT, 19).into_font().color(&BLACK)
 }
 
-fn label_font() -> TextStyle<'static> {
+pub(crate) fn label_font() -> TextStyle<'static> {
     (FONT, 15).into_font().color(&BLACK)
 }
 
 /// Clears the page and sets its title, "SCENARIO: WHAT"; returns the area
 /// below the title.
-fn page<DB: DrawingBackend>(
+pub(crate) fn page<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     scenario: &str,
     what: &str,
@@ -246,7 +246,7 @@ fn page<DB: DrawingBackend>(
 }
 
 /// Number formatting for ticks: no trailing noise, thousands readable.
-fn tick(v: f64) -> String {
+pub(crate) fn tick(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
@@ -263,7 +263,7 @@ fn tick(v: f64) -> String {
     }
 }
 
-fn trim(s: String) -> String {
+pub(crate) fn trim(s: String) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -308,7 +308,7 @@ fn breach_style(share: f64) -> ShapeStyle {
 
 /// What a legend entry shows.
 #[derive(Clone, Copy)]
-enum Mark {
+pub(crate) enum Mark {
     Line(RGBColor),
     Dashed(RGBColor),
     Swatch(ShapeStyle),
@@ -316,21 +316,21 @@ enum Mark {
 
 /// A legend drawn in its own column beside a chart, so it never hides data.
 #[derive(Default)]
-struct Legend {
-    entries: Vec<(String, Mark)>,
+pub(crate) struct Legend {
+    pub(crate) entries: Vec<(String, Mark)>,
     /// Explain the warm-up and breach shading (once per figure).
-    shading: bool,
+    pub(crate) shading: bool,
 }
 
 /// Width of the legend column beside time charts.
-const LEGEND_COLUMN: u32 = 320;
+pub(crate) const LEGEND_COLUMN: u32 = 320;
 
 impl Legend {
-    fn push(&mut self, label: impl Into<String>, mark: Mark) {
+    pub(crate) fn push(&mut self, label: impl Into<String>, mark: Mark) {
         self.entries.push((label.into(), mark));
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
+    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let style = label_font().pos(Pos::new(HPos::Left, VPos::Center));
         for (i, (label, mark)) in self.entries.iter().enumerate() {
             let (x, y) = (6, 46 + 24 * i as i32);
@@ -362,7 +362,7 @@ impl Legend {
 }
 
 /// Splits a panel into the chart and its legend column.
-fn with_legend<DB: DrawingBackend>(
+pub(crate) fn with_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
 ) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
     let w = area.dim_in_pixel().0;
@@ -482,7 +482,7 @@ fn legend_line(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
 
 /// Ticks at 1, 2 and 5 times the powers of ten within `lo..hi` (only the
 /// powers of ten when the range spans many decades).
-fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut out = Vec::new();
     let first = lo.log10().floor() as i32;
     let last = hi.log10().ceil() as i32;
@@ -1033,7 +1033,7 @@ fn finite_or_zero(x: f64) -> f64 {
     if x.is_finite() { x } else { 0.0 }
 }
 
-fn money(x: f64) -> String {
+pub(crate) fn money(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}")
     } else if x >= 1.0 {

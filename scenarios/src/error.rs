@@ -145,6 +145,9 @@ impl fmt::Display for ScenarioError {
             }
             match &d.origin {
                 Origin::File { line, column } => write!(f, "{}:{line}:{column}: ", self.source)?,
+                Origin::Override(arg) if arg.starts_with("from ") => {
+                    write!(f, "{} ({arg}): ", self.source)?
+                }
                 Origin::Override(arg) => write!(f, "{} (--set {arg}): ", self.source)?,
                 Origin::Unknown => write!(f, "{}: ", self.source)?,
             }

@@ -22,7 +22,7 @@ pub use arena::Arena;
 pub use dist::{Dist, DistError};
 pub use queue::EventQueue;
 pub use rng::{KeyedRng, StreamRng, Streams, exp1, sub_key};
-pub use runner::{RunnerError, run_indexed, run_indexed_cancellable};
+pub use runner::{RunnerError, run_indexed, run_indexed_cancellable, run_nested};
 pub use sim::{Context, Model, Simulation};
 pub use stats::{
     CompactHistogram, Counter, Estimate, Integral, IntervalAverages, IntervalCounts, IntervalIndex,

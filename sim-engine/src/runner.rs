@@ -60,6 +60,49 @@ where
     })
 }
 
+/// Runs `job(i, j)` for every outer index `i in 0..outer` and inner index
+/// `j in 0..inner` on `threads` threads (0 = one per core): a sweep's points ×
+/// replications. As soon as every inner job of `i` is done, `finish(i, results)`
+/// runs (results in inner order) and its value is returned at index `i`.
+/// Outer indices in `skip` are neither run nor finished (`None`), and nor are
+/// those not yet started once `cancel` is set.
+///
+/// All `outer × inner` jobs share one pool, so a few long points still keep
+/// every thread busy; each `finish(i, ..)` sees the same results whatever the
+/// thread count.
+pub fn run_nested<T, R, F, G>(
+    outer: usize,
+    inner: usize,
+    threads: usize,
+    skip: &[bool],
+    cancel: &AtomicBool,
+    job: F,
+    finish: G,
+) -> Result<Vec<Option<R>>, RunnerError>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, usize) -> T + Sync + Send,
+    G: Fn(usize, Vec<T>) -> R + Sync + Send,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|source| RunnerError::ThreadPool { threads, source })?;
+    Ok(pool.install(|| {
+        (0..outer)
+            .into_par_iter()
+            .map(|i| {
+                if skip.get(i).copied().unwrap_or(false) || cancel.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let results: Vec<T> = (0..inner).into_par_iter().map(|j| job(i, j)).collect();
+                Some(finish(i, results))
+            })
+            .collect()
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +122,31 @@ mod tests {
         assert_eq!(one, many);
         let expected: Vec<f64> = (0..16).map(job).collect();
         assert_eq!(one, expected);
+    }
+
+    #[test]
+    fn nested_jobs_finish_each_outer_index_in_inner_order() {
+        let cancel = AtomicBool::new(false);
+        let skip = [false, true, false];
+        let run = |threads| {
+            run_nested(
+                3,
+                4,
+                threads,
+                &skip,
+                &cancel,
+                |i, j| job(i * 10 + j),
+                |i, v: Vec<f64>| (i, v),
+            )
+            .unwrap()
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(5));
+        assert!(one[1].is_none());
+        let (i, v) = one[2].clone().unwrap();
+        assert_eq!(i, 2);
+        assert_eq!(v, (20..24).map(job).collect::<Vec<_>>());
     }
 
     #[test]

@@ -1,0 +1,960 @@
+//! Sweeps: each point's key figures per replication, and the sweep's
+//! aggregation into `sweep.csv`, `pareto.csv` and `sweep.json`.
+//!
+//! ```text
+//!   plan (sweep-plan.json) ─┐
+//!   point results ──► PointRecord (points/NNNNN.json) ──► SweepReport ──► sweep.csv
+//!                     per replication, written when                      pareto.csv
+//!                     the point finishes                                 sweep.json, plots
+//! ```
+//!
+//! The report is a pure function of the plan and the point files, so a
+//! sharded sweep merged afterwards writes exactly what an unsharded one does.
+//! Every point runs replication `j` with the same random streams (common
+//! random numbers), so its difference to the baseline is estimated from
+//! paired per-replication differences.
+
+use std::fmt::Write as _;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use sim_engine::Estimate;
+use sim_engine::special::student_t_quantile;
+
+use capsim_models::{PlatformConfig, ReplicationResult};
+
+use crate::table::fmt_num;
+
+pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+
+/// The latency figures a sweep can optimise for.
+pub const METRICS: [&str; 6] = ["mean", "p50", "p90", "p95", "p99", "p999"];
+
+/// The figure key of a latency metric (`p99` → `latency_p99_ms`).
+pub fn metric_key(metric: &str) -> Result<String, String> {
+    if METRICS.contains(&metric) {
+        Ok(format!("latency_{metric}_ms"))
+    } else {
+        Err(format!(
+            "`{metric}` is not a latency figure: use one of {}",
+            METRICS.join(", ")
+        ))
+    }
+}
+
+/// What a sweep runs: written as `sweep-plan.json` before any point runs,
+/// and read back to resume and to merge shards.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPlan {
+    pub schema_version: u32,
+    /// The scenario's name (from its file).
+    pub scenario: String,
+    /// What the user named: a file path or a bundled scenario.
+    pub source: String,
+    /// FNV-1a of the scenario's text, so a changed file is not resumed.
+    pub scenario_fnv64: String,
+    /// Fixed overrides applied to every point, `PATH=VALUE`.
+    pub sets: Vec<String>,
+    pub seed: u64,
+    pub replications: u64,
+    /// `grid` or `latin:N`.
+    pub sample: String,
+    /// The latency figure verdicts and the Pareto front use (`p99`, …).
+    pub metric: String,
+    /// The swept field paths.
+    pub params: Vec<String>,
+    /// Each point's values (aligned with `params`), as `--set` takes them.
+    /// Point 0 is the baseline, the scenario as written: its values are the
+    /// ones in the file (empty where the file leaves a field to its default)
+    /// and it runs without overrides.
+    pub points: Vec<Vec<String>>,
+}
+
+impl SweepPlan {
+    /// What decides the points' results: everything but `source` and
+    /// `metric`. Point files carry it; a point file of another identity is
+    /// never reused.
+    pub fn identity(&self) -> String {
+        let key = serde_json::json!({
+            "schema_version": self.schema_version,
+            "scenario_fnv64": self.scenario_fnv64,
+            "sets": self.sets,
+            "seed": self.seed,
+            "replications": self.replications,
+            "params": self.params,
+            "points": self.points,
+        });
+        format!("{:016x}", fnv64(key.to_string().as_bytes()))
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("a plan always serialises");
+        out.push(b'\n');
+        out
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<SweepPlan, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("not a capsim sweep plan: {e}"))
+    }
+
+    /// The file a point's result is written to, relative to the sweep's
+    /// directory.
+    pub fn point_file(index: usize) -> String {
+        format!("points/{index:05}.json")
+    }
+
+    /// Whether shard `k` of `n` (1-based) runs point `index`: points are dealt
+    /// round robin, so every shard gets a similar mix.
+    pub fn in_shard(index: usize, k: usize, n: usize) -> bool {
+        index % n == k - 1
+    }
+
+    /// `PATH=VALUE` overrides of point `index` (the fixed ones not included).
+    pub fn point_sets(&self, index: usize) -> Vec<String> {
+        if index == 0 {
+            return Vec::new();
+        }
+        self.params
+            .iter()
+            .zip(&self.points[index])
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect()
+    }
+
+    /// The `capsim run` command that reproduces point `index` in full.
+    pub fn run_command(&self, index: usize) -> String {
+        let mut cmd = format!("capsim run {}", shell_word(&self.source));
+        for s in self.sets.iter().cloned().chain(self.point_sets(index)) {
+            cmd.push_str(" --set ");
+            cmd.push_str(&shell_word(&s));
+        }
+        let _ = write!(
+            cmd,
+            " --seed {} --replications {}",
+            self.seed, self.replications
+        );
+        cmd
+    }
+}
+
+fn shell_word(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=:[],@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint (not a security hash).
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// One point's figures per replication: `points/NNNNN.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointRecord {
+    pub schema_version: u32,
+    /// The plan's identity ([`SweepPlan::identity`]).
+    pub plan: String,
+    pub index: usize,
+    pub values: Vec<String>,
+    /// Names of the figures, in the order of each replication's row.
+    pub figures: Vec<String>,
+    /// One row per replication, in replication order; `null` where a
+    /// replication has no value (no request completed).
+    pub replications: Vec<Vec<Option<f64>>>,
+}
+
+impl PointRecord {
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("a point always serialises");
+        out.push(b'\n');
+        out
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<PointRecord, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("not a capsim sweep point: {e}"))
+    }
+
+    /// The per-replication values of `figure` (NaN where missing).
+    pub fn samples(&self, figure: &str) -> Vec<f64> {
+        match self.figures.iter().position(|f| f == figure) {
+            Some(i) => self
+                .replications
+                .iter()
+                .map(|r| r.get(i).copied().flatten().unwrap_or(f64::NAN))
+                .collect(),
+            None => vec![f64::NAN; self.replications.len()],
+        }
+    }
+}
+
+/// A point's key figures, per replication.
+pub fn point_record(
+    plan: &SweepPlan,
+    index: usize,
+    cfg: &PlatformConfig,
+    results: &[ReplicationResult],
+) -> PointRecord {
+    let mut figures: Vec<String> = [
+        "latency_mean_ms",
+        "latency_p50_ms",
+        "latency_p90_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "latency_p999_ms",
+        "throughput_per_s",
+        "arrived",
+        "completed",
+        "failed",
+        "rejected",
+        "timed_out",
+        "retries",
+        "error_rate",
+        "cost_usd",
+        "cost_per_hour_usd",
+        "breach_minutes",
+        "slos_breached",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for s in &cfg.slos {
+        figures.push(format!("slo:{}:breach_minutes", s.name));
+        figures.push(format!("slo:{}:breached", s.name));
+    }
+    let scaled: Vec<(usize, u32)> = cfg
+        .tiers
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.scaling.is_some())
+        .filter_map(|(i, t)| t.kind.scaled_units().map(|(initial, _)| (i, initial)))
+        .collect();
+    for &(i, _) in &scaled {
+        figures.push(format!("peak:{}", cfg.tiers[i].name));
+    }
+
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let replications = results
+        .iter()
+        .map(|r| {
+            let latency = r.latency();
+            let totals = r.totals();
+            let client = r.client_totals();
+            let measured_s = r.measured.as_secs_f64();
+            let ended = totals.completed + totals.failed + totals.rejected;
+            let mut row = vec![
+                finite(latency.mean_ms()),
+                finite(latency.quantile_ms(0.50)),
+                finite(latency.quantile_ms(0.90)),
+                finite(latency.quantile_ms(0.95)),
+                finite(latency.quantile_ms(0.99)),
+                finite(latency.quantile_ms(0.999)),
+                finite(totals.completed as f64 / measured_s),
+                Some(totals.arrived as f64),
+                Some(totals.completed as f64),
+                Some(totals.failed as f64),
+                Some(totals.rejected as f64),
+                Some(client.timed_out as f64),
+                Some(client.retries as f64),
+                finite((totals.failed + totals.rejected) as f64 / ended as f64),
+                Some(r.cost_usd()),
+                finite(r.cost_usd() / (measured_s / 3600.0)),
+                Some(r.slos.iter().map(|s| s.breach_minutes).sum()),
+                Some(r.slos.iter().filter(|s| !s.met()).count() as f64),
+            ];
+            for s in &r.slos {
+                row.push(Some(s.breach_minutes));
+                row.push(Some(if s.met() { 0.0 } else { 1.0 }));
+            }
+            for &(i, initial) in &scaled {
+                let peak = r
+                    .scaling
+                    .iter()
+                    .filter(|e| usize::from(e.tier) == i)
+                    .map(|e| e.to)
+                    .fold(initial, u32::max);
+                row.push(Some(f64::from(peak)));
+            }
+            row
+        })
+        .collect();
+    PointRecord {
+        schema_version: SWEEP_SCHEMA_VERSION,
+        plan: plan.identity(),
+        index,
+        values: plan.points[index].clone(),
+        figures,
+        replications,
+    }
+}
+
+/// A difference to the baseline: the mean of the paired per-replication
+/// differences with its Student-t 95% interval, and the interval an
+/// unpaired (Welch) comparison of the two means would give.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diff {
+    pub estimate: f64,
+    pub ci95: [f64; 2],
+    pub unpaired_ci95: [f64; 2],
+}
+
+impl Diff {
+    pub fn of(point: &[f64], baseline: &[f64]) -> Diff {
+        let pairs: Vec<(f64, f64)> = point
+            .iter()
+            .zip(baseline)
+            .map(|(&a, &b)| (a, b))
+            .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+            .collect();
+        let d: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
+        let paired = Estimate::from_samples(&d);
+        let a: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+        let b: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        Diff {
+            estimate: paired.estimate,
+            ci95: paired.ci95,
+            unpaired_ci95: welch(&a, &b),
+        }
+    }
+
+    pub fn half_width(&self) -> f64 {
+        (self.ci95[1] - self.ci95[0]) / 2.0
+    }
+
+    pub fn unpaired_half_width(&self) -> f64 {
+        (self.unpaired_ci95[1] - self.unpaired_ci95[0]) / 2.0
+    }
+}
+
+fn mean_var(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+    (mean, var)
+}
+
+/// Welch's 95% interval for mean(a) − mean(b), treating them as independent.
+fn welch(a: &[f64], b: &[f64]) -> [f64; 2] {
+    if a.len() < 2 || b.len() < 2 {
+        return [f64::NAN, f64::NAN];
+    }
+    let (ma, va) = mean_var(a);
+    let (mb, vb) = mean_var(b);
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (sa, sb) = (va / na, vb / nb);
+    let se2 = sa + sb;
+    let d = ma - mb;
+    if se2 == 0.0 {
+        return [d, d];
+    }
+    let df = se2 * se2 / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0));
+    let half = student_t_quantile(0.975, df) * se2.sqrt();
+    [d - half, d + half]
+}
+
+/// A point of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct PointSummary {
+    pub index: usize,
+    pub baseline: bool,
+    /// Parameter path → value, as a person reads it.
+    pub values: IndexMap<String, String>,
+    pub figures: IndexMap<String, Estimate>,
+    /// Difference to the baseline, per figure.
+    pub vs_baseline: IndexMap<String, Diff>,
+    /// No objective was breached in any replication (true when there are none).
+    pub meets_slos: bool,
+    pub replications_breaching: u64,
+    pub pareto: bool,
+}
+
+/// What a sweep found.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepReport {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub sample: String,
+    /// The latency figure of the Pareto front and the verdicts.
+    pub metric: String,
+    pub params: Vec<String>,
+    pub objectives: Vec<String>,
+    /// Points on the Pareto front of cost, the metric and breach minutes
+    /// (all minimised), by increasing cost.
+    pub pareto: Vec<usize>,
+    /// The cheapest point that meets every objective, if any does.
+    pub cheapest_meeting_slos: Option<usize>,
+    pub points: Vec<PointSummary>,
+}
+
+/// Figures with a difference column in `sweep.csv` (besides the metric).
+const DIFF_COLUMNS: [&str; 2] = ["cost_usd", "breach_minutes"];
+
+impl SweepReport {
+    /// Aggregates the point records (one per point of `plan`, in any order).
+    pub fn new(plan: &SweepPlan, records: &[PointRecord]) -> Result<SweepReport, String> {
+        let metric = metric_key(&plan.metric)?;
+        let mut by_index: Vec<Option<&PointRecord>> = vec![None; plan.points.len()];
+        for r in records {
+            match by_index.get_mut(r.index) {
+                Some(slot) => *slot = Some(r),
+                None => return Err(format!("point {} is not in the plan", r.index)),
+            }
+        }
+        let missing: Vec<String> = by_index
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_none())
+            .map(|(i, _)| i.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("points not done: {}", missing.join(", ")));
+        }
+        let records: Vec<&PointRecord> = by_index.into_iter().flatten().collect();
+        let base = records[0];
+        let objectives: Vec<String> = base
+            .figures
+            .iter()
+            .filter_map(|f| f.strip_prefix("slo:")?.strip_suffix(":breached"))
+            .map(str::to_string)
+            .collect();
+
+        let mut points: Vec<PointSummary> = records
+            .iter()
+            .map(|r| {
+                let figures = r
+                    .figures
+                    .iter()
+                    .map(|f| (f.clone(), Estimate::from_samples(&r.samples(f))))
+                    .collect();
+                let vs_baseline = r
+                    .figures
+                    .iter()
+                    .map(|f| (f.clone(), Diff::of(&r.samples(f), &base.samples(f))))
+                    .collect();
+                let breaching = r.samples("slos_breached");
+                let replications_breaching = breaching.iter().filter(|&&x| x > 0.0).count() as u64;
+                PointSummary {
+                    index: r.index,
+                    baseline: r.index == 0,
+                    values: plan
+                        .params
+                        .iter()
+                        .zip(&r.values)
+                        .map(|(p, v)| (p.clone(), display_value(v)))
+                        .collect(),
+                    figures,
+                    vs_baseline,
+                    meets_slos: replications_breaching == 0,
+                    replications_breaching,
+                    pareto: false,
+                }
+            })
+            .collect();
+
+        let key = |p: &PointSummary, f: &str| p.figures.get(f).map_or(f64::NAN, |e| e.estimate);
+        let objectives_of = |p: &PointSummary| {
+            [
+                key(p, "cost_usd"),
+                key(p, &metric),
+                key(p, "breach_minutes"),
+            ]
+        };
+        let mut pareto: Vec<usize> = (0..points.len())
+            .filter(|&i| {
+                let a = objectives_of(&points[i]);
+                a.iter().all(|x| x.is_finite())
+                    && !points.iter().any(|q| {
+                        let b = objectives_of(q);
+                        b.iter().all(|x| x.is_finite())
+                            && b.iter().zip(&a).all(|(x, y)| x <= y)
+                            && b.iter().zip(&a).any(|(x, y)| x < y)
+                    })
+            })
+            .collect();
+        pareto.sort_by(|&i, &j| {
+            key(&points[i], "cost_usd")
+                .total_cmp(&key(&points[j], "cost_usd"))
+                .then(i.cmp(&j))
+        });
+        for &i in &pareto {
+            points[i].pareto = true;
+        }
+        let cheapest_meeting_slos = points
+            .iter()
+            .filter(|p| p.meets_slos && key(p, "cost_usd").is_finite())
+            .min_by(|a, b| {
+                key(a, "cost_usd")
+                    .total_cmp(&key(b, "cost_usd"))
+                    .then(a.index.cmp(&b.index))
+            })
+            .map(|p| p.index);
+
+        Ok(SweepReport {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            scenario: plan.scenario.clone(),
+            seed: plan.seed,
+            replications: plan.replications,
+            sample: plan.sample.clone(),
+            metric: plan.metric.clone(),
+            params: plan.params.clone(),
+            objectives,
+            pareto,
+            cheapest_meeting_slos,
+            points,
+        })
+    }
+
+    /// The figure key of the chosen latency metric.
+    pub fn metric_key(&self) -> String {
+        format!("latency_{}_ms", self.metric)
+    }
+
+    /// `sweep.json`: the whole report, pretty-printed.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("a report always serialises");
+        out.push(b'\n');
+        out
+    }
+
+    fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = vec!["point".into()];
+        h.extend(self.params.iter().cloned());
+        for c in [
+            "baseline",
+            "meets_slos",
+            "pareto",
+            "replications",
+            "replications_breaching",
+        ] {
+            h.push(c.into());
+        }
+        let metric = self.metric_key();
+        for f in std::iter::once(metric.as_str()).chain(DIFF_COLUMNS) {
+            for s in ["", "_lo", "_hi"] {
+                h.push(format!("vs_baseline_{f}{s}"));
+            }
+        }
+        if let Some(p) = self.points.first() {
+            for f in p.figures.keys() {
+                for s in ["", "_lo", "_hi"] {
+                    h.push(format!("{f}{s}"));
+                }
+            }
+        }
+        h
+    }
+
+    fn row(&self, p: &PointSummary) -> Vec<String> {
+        let num = |x: f64| {
+            if x.is_finite() {
+                x.to_string()
+            } else {
+                String::new()
+            }
+        };
+        let mut row = vec![p.index.to_string()];
+        row.extend(p.values.values().cloned());
+        row.push(p.baseline.to_string());
+        row.push(p.meets_slos.to_string());
+        row.push(p.pareto.to_string());
+        row.push(self.replications.to_string());
+        row.push(p.replications_breaching.to_string());
+        let metric = self.metric_key();
+        for f in std::iter::once(metric.as_str()).chain(DIFF_COLUMNS) {
+            match p.vs_baseline.get(f) {
+                Some(d) => row.extend([num(d.estimate), num(d.ci95[0]), num(d.ci95[1])]),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        for e in p.figures.values() {
+            row.extend([num(e.estimate), num(e.ci95[0]), num(e.ci95[1])]);
+        }
+        row
+    }
+
+    fn csv_of<'a>(&self, points: impl Iterator<Item = &'a PointSummary>) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(self.header())
+            .expect("writing to memory cannot fail");
+        for p in points {
+            w.write_record(self.row(p))
+                .expect("writing to memory cannot fail");
+        }
+        w.into_inner().expect("writing to memory cannot fail")
+    }
+
+    /// `sweep.csv`: one row per point, the baseline first.
+    pub fn sweep_csv(&self) -> Vec<u8> {
+        self.csv_of(self.points.iter())
+    }
+
+    /// `pareto.csv`: the points of the Pareto front, cheapest first.
+    pub fn pareto_csv(&self) -> Vec<u8> {
+        self.csv_of(self.pareto.iter().map(|&i| &self.points[i]))
+    }
+
+    /// The terminal view: the baseline, the Pareto front and the cheapest
+    /// point meeting every objective (every point when there are few).
+    pub fn table(&self, plan: &SweepPlan) -> String {
+        let metric = self.metric_key();
+        let all = self.points.len() <= 24;
+        let shown: Vec<&PointSummary> = self
+            .points
+            .iter()
+            .filter(|p| {
+                all || p.baseline || p.pareto || Some(p.index) == self.cheapest_meeting_slos
+            })
+            .collect();
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(self.params.iter().map(|p| short_path(p)));
+        header.extend(
+            [
+                &format!("{} ms", self.metric),
+                "vs baseline",
+                "cost $",
+                "vs baseline",
+                "breach min",
+                "SLOs",
+            ]
+            .map(|s| s.to_string()),
+        );
+        let pm = |e: &Estimate| {
+            let half = (e.ci95[1] - e.ci95[0]) / 2.0;
+            if half.is_finite() {
+                format!("{} ± {}", fmt_num(e.estimate), fmt_num(half))
+            } else {
+                fmt_num(e.estimate)
+            }
+        };
+        let diff = |d: Option<&Diff>| match d {
+            Some(d) if d.estimate.is_finite() => format!(
+                "{}{} [{}, {}]",
+                if d.estimate > 0.0 { "+" } else { "" },
+                fmt_num(d.estimate),
+                fmt_num(d.ci95[0]),
+                fmt_num(d.ci95[1])
+            ),
+            _ => "–".into(),
+        };
+        let nan = Estimate {
+            estimate: f64::NAN,
+            ci95: [f64::NAN; 2],
+        };
+        let rows: Vec<Vec<String>> = shown
+            .iter()
+            .map(|p| {
+                let mut marks = String::new();
+                if p.baseline {
+                    marks.push_str(" (baseline)");
+                }
+                if p.pareto {
+                    marks.push('*');
+                }
+                let mut row = vec![format!("{}{marks}", p.index)];
+                row.extend(p.values.values().map(|v| {
+                    if v.is_empty() {
+                        "(default)".to_string()
+                    } else {
+                        v.clone()
+                    }
+                }));
+                let fig = |f: &str| p.figures.get(f).unwrap_or(&nan);
+                row.push(pm(fig(&metric)));
+                row.push(if p.baseline {
+                    String::new()
+                } else {
+                    diff(p.vs_baseline.get(&metric))
+                });
+                row.push(pm(fig("cost_usd")));
+                row.push(if p.baseline {
+                    String::new()
+                } else {
+                    diff(p.vs_baseline.get("cost_usd"))
+                });
+                row.push(fmt_num(fig("breach_minutes").estimate));
+                row.push(if self.objectives.is_empty() {
+                    "–".into()
+                } else if p.meets_slos {
+                    "met".into()
+                } else {
+                    format!(
+                        "breached ({}/{})",
+                        p.replications_breaching, self.replications
+                    )
+                });
+                row
+            })
+            .collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                let pad = w - c.chars().count();
+                if i == 0 || i <= self.params.len() {
+                    s.push_str(c);
+                    s.push_str(&" ".repeat(pad));
+                } else {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                }
+            }
+            s.trim_end().to_string() + "\n"
+        };
+        let mut out = format!(
+            "{}: {} points × {} replications ({}), seed {}; differences to the baseline are paired (same traffic per replication), 95% CI\n\n",
+            self.scenario,
+            self.points.len(),
+            self.replications,
+            self.sample,
+            self.seed
+        );
+        out.push_str(&line(&header));
+        for r in &rows {
+            out.push_str(&line(r));
+        }
+        if !all {
+            let _ = writeln!(
+                out,
+                "({} more points in sweep.csv; shown: the baseline, the Pareto front and the cheapest meeting every objective)",
+                self.points.len() - shown.len()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "* on the Pareto front of cost, {} and breach minutes ({} points)",
+            self.metric,
+            self.pareto.len()
+        );
+        out.push('\n');
+        out.push_str(&self.verdict(plan));
+        out
+    }
+
+    /// The sentence on the cheapest point meeting every objective.
+    pub fn verdict(&self, plan: &SweepPlan) -> String {
+        let metric = self.metric_key();
+        match self.cheapest_meeting_slos {
+            Some(i) => {
+                let p = &self.points[i];
+                let what = if p.baseline {
+                    "the baseline (the scenario as written)".to_string()
+                } else {
+                    p.values
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let cost = &p.figures["cost_usd"];
+                let lat = &p.figures[&metric];
+                let head = if self.objectives.is_empty() {
+                    "cheapest point (the scenario has no objectives)"
+                } else {
+                    "cheapest point meeting every objective"
+                };
+                format!(
+                    "{head}: {i}, {what}: ${} ± {} per replication, {} {} ± {} ms\n  reproduce: {}\n",
+                    fmt_num(cost.estimate),
+                    fmt_num((cost.ci95[1] - cost.ci95[0]) / 2.0),
+                    self.metric,
+                    fmt_num(lat.estimate),
+                    fmt_num((lat.ci95[1] - lat.ci95[0]) / 2.0),
+                    plan.run_command(i)
+                )
+            }
+            None => format!(
+                "no point meets every objective ({}) in all {} replications\n",
+                self.objectives.join(", "),
+                self.replications
+            ),
+        }
+    }
+}
+
+/// The last two segments of a long path, for narrow table headers.
+fn short_path(p: &str) -> String {
+    let parts: Vec<&str> = p.split('.').collect();
+    if parts.len() <= 2 {
+        p.to_string()
+    } else {
+        format!("…{}", parts[parts.len() - 2..].join("."))
+    }
+}
+
+/// A value text as a person reads it: strings without their TOML quotes.
+pub fn display_value(text: &str) -> String {
+    let t = text.trim();
+    if t.len() >= 2
+        && t.starts_with('"')
+        && t.ends_with('"')
+        && let Ok(s) = serde_json::from_str::<String>(t)
+    {
+        return s;
+    }
+    t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(points: usize) -> SweepPlan {
+        SweepPlan {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            scenario: "s".into(),
+            source: "s".into(),
+            scenario_fnv64: "0".into(),
+            sets: vec![],
+            seed: 1,
+            replications: 3,
+            sample: "grid".into(),
+            metric: "p99".into(),
+            params: vec!["a".into()],
+            points: (0..points).map(|i| vec![i.to_string()]).collect(),
+        }
+    }
+
+    fn record(
+        plan: &SweepPlan,
+        index: usize,
+        cost: [f64; 3],
+        p99: [f64; 3],
+        breach: [f64; 3],
+    ) -> PointRecord {
+        PointRecord {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            plan: plan.identity(),
+            index,
+            values: plan.points[index].clone(),
+            figures: vec![
+                "cost_usd".into(),
+                "latency_p99_ms".into(),
+                "breach_minutes".into(),
+                "slos_breached".into(),
+                "slo:fast:breached".into(),
+            ],
+            replications: (0..3)
+                .map(|j| {
+                    let b = if breach[j] > 0.0 { 1.0 } else { 0.0 };
+                    vec![
+                        Some(cost[j]),
+                        Some(p99[j]),
+                        Some(breach[j]),
+                        Some(b),
+                        Some(b),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn pareto_front_and_cheapest_meeting_slos() {
+        let plan = plan(5);
+        let recs = vec![
+            // baseline: cheap but breaching
+            record(
+                &plan,
+                0,
+                [1.0, 1.0, 1.0],
+                [900.0, 950.0, 920.0],
+                [3.0, 2.0, 4.0],
+            ),
+            // dominated by 2: dearer and slower, same breaches (none)
+            record(&plan, 1, [3.0, 3.0, 3.0], [300.0, 310.0, 305.0], [0.0; 3]),
+            // meets, cheapest meeting
+            record(&plan, 2, [2.0, 2.0, 2.0], [200.0, 210.0, 205.0], [0.0; 3]),
+            // dearest, fastest: on the front
+            record(&plan, 3, [4.0, 4.0, 4.0], [100.0, 100.0, 100.0], [0.0; 3]),
+            // breaches in one replication
+            record(
+                &plan,
+                4,
+                [1.5, 1.5, 1.5],
+                [400.0, 420.0, 410.0],
+                [0.0, 1.0, 0.0],
+            ),
+        ];
+        let r = SweepReport::new(&plan, &recs).unwrap();
+        assert_eq!(r.pareto, vec![0, 4, 2, 3]);
+        assert_eq!(r.cheapest_meeting_slos, Some(2));
+        assert!(!r.points[1].pareto);
+        assert_eq!(r.points[4].replications_breaching, 1);
+        assert_eq!(r.objectives, vec!["fast".to_string()]);
+        // Differences to the baseline are paired.
+        let d = &r.points[2].vs_baseline["latency_p99_ms"];
+        assert!((d.estimate - (205.0 - 923.333_333_333_333_3)).abs() < 1e-9);
+        let csv = String::from_utf8(r.pareto_csv()).unwrap();
+        let firsts: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(firsts, ["0", "4", "2", "3"]);
+        // Missing points are an error, not a silent gap.
+        assert!(SweepReport::new(&plan, &recs[..4]).is_err());
+    }
+
+    #[test]
+    fn paired_differences_cancel_shared_noise() {
+        // Both points see the same large replication-to-replication swings.
+        let noise = [100.0, 300.0, 150.0, 400.0, 250.0];
+        let base: Vec<f64> = noise.to_vec();
+        let point: Vec<f64> = noise
+            .iter()
+            .zip([9.0, 11.0, 10.0, 12.0, 8.0])
+            .map(|(n, e)| n + e)
+            .collect();
+        let d = Diff::of(&point, &base);
+        assert!((d.estimate - 10.0).abs() < 1e-9);
+        assert!(d.half_width() < 3.0, "{d:?}");
+        assert!(d.unpaired_half_width() > 100.0, "{d:?}");
+    }
+
+    #[test]
+    fn identity_ignores_source_and_metric() {
+        let a = plan(3);
+        let mut b = a.clone();
+        b.source = "./elsewhere.toml".into();
+        b.metric = "p95".into();
+        assert_eq!(a.identity(), b.identity());
+        b.seed = 2;
+        assert_ne!(a.identity(), b.identity());
+    }
+
+    #[test]
+    fn reproduce_commands_quote_what_the_shell_would_split() {
+        let mut p = plan(2);
+        p.sets = vec!["simulation.duration=2h".into()];
+        p.params = vec!["scenario.description".into()];
+        p.points[1] = vec![r#""a b""#.into()];
+        assert_eq!(
+            p.run_command(1),
+            r#"capsim run s --set simulation.duration=2h --set 'scenario.description="a b"' --seed 1 --replications 3"#
+        );
+        assert_eq!(display_value(r#""a b""#), "a b");
+        assert_eq!(display_value("5m"), "5m");
+        assert_eq!(SweepPlan::point_file(7), "points/00007.json");
+        assert!(SweepPlan::in_shard(0, 1, 3) && SweepPlan::in_shard(4, 2, 3));
+    }
+}
