@@ -85,10 +85,10 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
-    capsim sweep step-policy --param tiers.app.scaling.policies[0].above=0.5,0.6,0.7 \\\n    \
-    --param tiers.app.scaling.policies[0].cooldown=2m,5m --out sweep-out\n  \
-    capsim sweep step-policy --param tiers.app.scaling.min=2..8 \\\n    \
-    --param tiers.app.scaling.policies[0].above=0.5..0.9 --sample latin:20 --out lhs-out\n  \
+    capsim sweep step-policy --param 'tiers.app.scaling.policies[0].above=0.5,0.6,0.7' \\\n    \
+    --param 'tiers.app.scaling.policies[0].cooldown=2m,5m' --out sweep-out\n  \
+    capsim sweep step-policy --param tiers.app.scaling.max=6..20 \\\n    \
+    --param 'tiers.app.scaling.policies[0].above=0.5..0.9' --sample latin:20 --out lhs-out\n  \
     capsim sweep my-sweep.toml --out sweep-out --shard 2/4\n\n\
     Every point runs replication j with the same random streams as the baseline (the \
     scenario as written), so its differences to the baseline are paired. Re-running with \

@@ -381,6 +381,26 @@ fn bad_sweeps_are_refused_with_exit_code_2_before_running() {
             ],
         ),
         (
+            // The table both overrides wrote into is at fault: both are named.
+            &[
+                "sweep",
+                "step-policy",
+                "--param",
+                "tiers.app.scaling.min=2..8",
+                "--param",
+                "tiers.app.scaling.policies[0].above=0.5..0.9",
+                "--sample",
+                "latin:4",
+                "--out",
+                o,
+            ],
+            &[
+                "from --param tiers.app.scaling.min=",
+                "and --param tiers.app.scaling.policies[0].above=",
+                "outside min",
+            ],
+        ),
+        (
             &[
                 "sweep",
                 "step-policy",

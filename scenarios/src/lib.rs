@@ -71,12 +71,31 @@ pub fn load_str(
         })?;
     }
     let locate = |path: FieldPath, message: String| -> Diagnostic {
-        let from_override = overrides.iter().rev().find(|ov| {
-            path.starts_with(&ov.path) || ov.path.starts_with(&path) && !path.is_empty()
-        });
-        let origin = match from_override {
-            Some(ov) => Origin::Override(ov.raw.clone()),
-            None => doc
+        // An override at or above the field is the cause; if the field is a
+        // table that several overrides wrote into, any of them may be.
+        let from_override: Vec<&Override> =
+            match overrides.iter().rev().find(|ov| path.starts_with(&ov.path)) {
+                Some(ov) => vec![ov],
+                None if path.is_empty() => vec![],
+                None => overrides
+                    .iter()
+                    .filter(|ov| ov.path.starts_with(&path))
+                    .collect(),
+            };
+        let origin = match from_override.as_slice() {
+            [ov] => Origin::Override(ov.raw.clone()),
+            [_, ..] => Origin::Override(format!(
+                "from {}",
+                from_override
+                    .iter()
+                    .map(|ov| match ov.raw.strip_prefix("from ") {
+                        Some(flag) => flag.to_string(),
+                        None => format!("--set {}", ov.raw),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )),
+            [] => doc
                 .locate(&path)
                 .map(|(line, column)| Origin::File { line, column })
                 .unwrap_or(Origin::Unknown),
