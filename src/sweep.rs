@@ -26,8 +26,8 @@ use anyhow::Context as _;
 use capsim_models::{PlatformConfig, RunControl};
 use capsim_output::OutputFile;
 use capsim_output::sweep::{PointRecord, SWEEP_SCHEMA_VERSION, SweepPlan, SweepReport, fnv64};
+use capsim_scenarios::Override;
 use capsim_scenarios::sweep::{self as spec, Sample, SweepSpec};
-use capsim_scenarios::{Override, Scenario};
 
 use crate::cli::{MergeArgs, SweepArgs};
 use crate::{Failure, parse_overrides};
@@ -102,7 +102,6 @@ fn sweep_spec(args: &SweepArgs) -> Result<SweepSpec, Failure> {
 /// A validated sweep: its plan and every point's platform.
 struct Planned {
     plan: SweepPlan,
-    baseline: Scenario,
     platforms: Vec<PlatformConfig>,
 }
 
@@ -156,11 +155,7 @@ fn plan(s: &SweepSpec) -> Result<Planned, Failure> {
             .map_err(|e| Failure::Input(format!("point {i} of the sweep: {e}")))?;
         platforms.push(s.platform);
     }
-    Ok(Planned {
-        plan,
-        baseline,
-        platforms,
-    })
+    Ok(Planned { plan, platforms })
 }
 
 /// Reads `dir/sweep-plan.json` if there is one.
@@ -177,11 +172,17 @@ fn read_plan(dir: &Path) -> Result<Option<SweepPlan>, Failure> {
     }
 }
 
-/// The point file of `index` in `dir`, if it is complete and belongs to `plan`.
-fn read_point(dir: &Path, plan: &SweepPlan, index: usize) -> Option<(PointRecord, Vec<u8>)> {
+/// The point file of `index` in `dir`, if it is complete and belongs to
+/// `plan` (whose identity is `identity`).
+fn read_point(
+    dir: &Path,
+    plan: &SweepPlan,
+    identity: &str,
+    index: usize,
+) -> Option<(PointRecord, Vec<u8>)> {
     let bytes = std::fs::read(dir.join(SweepPlan::point_file(index))).ok()?;
     let rec = PointRecord::from_json(&bytes).ok()?;
-    let ok = rec.plan == plan.identity()
+    let ok = rec.plan == identity
         && rec.index == index
         && rec.values == plan.points[index]
         && rec.replications.len() as u64 == plan.replications;
@@ -191,15 +192,12 @@ fn read_point(dir: &Path, plan: &SweepPlan, index: usize) -> Option<(PointRecord
 pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let s = sweep_spec(&args)?;
-    let Planned {
-        plan,
-        baseline,
-        platforms,
-    } = plan(&s)?;
+    let Planned { plan, platforms } = plan(&s)?;
     let dir = &args.out;
 
+    let identity = plan.identity();
     if let Some(old) = read_plan(dir)?
-        && old.identity() != plan.identity()
+        && old.identity() != identity
     {
         return Err(Failure::Input(format!(
             "{} holds another sweep (its scenario, parameters, seed or replications differ), so its points cannot be resumed: use another --out, or delete it",
@@ -218,7 +216,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         .map(|i| shard.is_none_or(|(k, of)| SweepPlan::in_shard(i, k, of)))
         .collect();
     let done: Vec<bool> = (0..n)
-        .map(|i| mine[i] && read_point(dir, &plan, i).is_some())
+        .map(|i| mine[i] && read_point(dir, &plan, &identity, i).is_some())
         .collect();
     let skip: Vec<bool> = (0..n).map(|i| !mine[i] || done[i]).collect();
     let (count_mine, count_done) = (
@@ -248,7 +246,8 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         &skip,
         &control,
         |i, results| {
-            let rec = capsim_output::sweep::point_record(&plan, i, &platforms[i], &results);
+            let rec =
+                capsim_output::sweep::point_record(&plan, &identity, i, &platforms[i], &results);
             drop(results);
             let path = dir.join(SweepPlan::point_file(i));
             let written = capsim_output::write_atomic(&path, &rec.to_json())
@@ -295,7 +294,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
             out,
             "\n{ran} points run ({count_done} resumed) × {} replications of {} in {wall:.2} s on {threads} thread{} ({:.1} points/min)",
             plan.replications,
-            baseline.name,
+            plan.scenario,
             if threads == 1 { "" } else { "s" },
             if wall > 0.0 {
                 ran as f64 / wall * 60.0
@@ -315,11 +314,12 @@ fn finish(
     plan: &SweepPlan,
     dirs: &[PathBuf],
 ) -> Result<(SweepReport, Vec<PathBuf>), Failure> {
+    let identity = plan.identity();
     let mut found: BTreeMap<usize, (PointRecord, Vec<u8>, &Path)> = BTreeMap::new();
     let mut missing = Vec::new();
     for i in 0..plan.points.len() {
         for d in dirs {
-            let Some((rec, bytes)) = read_point(d, plan, i) else {
+            let Some((rec, bytes)) = read_point(d, plan, &identity, i) else {
                 continue;
             };
             if let Some((_, first, where_)) = found.get(&i) {
@@ -359,7 +359,12 @@ fn finish(
         relative: PLAN_FILE.into(),
         bytes: plan.to_json(),
     }];
-    for (i, (_, bytes, _)) in &found {
+    // Points read from `out` itself are there already, byte for byte (each
+    // was written atomically when it finished): only copy the others.
+    for (i, (_, bytes, from)) in &found {
+        if *from == out {
+            continue;
+        }
         files.push(OutputFile {
             relative: SweepPlan::point_file(*i).into(),
             bytes: bytes.clone(),

@@ -198,9 +198,11 @@ impl PointRecord {
     }
 }
 
-/// A point's key figures, per replication.
+/// A point's key figures, per replication. `identity` is
+/// `plan.identity()`, computed once per sweep (it hashes every point).
 pub fn point_record(
     plan: &SweepPlan,
+    identity: &str,
     index: usize,
     cfg: &PlatformConfig,
     results: &[ReplicationResult],
@@ -290,7 +292,7 @@ pub fn point_record(
         .collect();
     PointRecord {
         schema_version: SWEEP_SCHEMA_VERSION,
-        plan: plan.identity(),
+        plan: identity.to_string(),
         index,
         values: plan.points[index].clone(),
         figures,
@@ -464,23 +466,27 @@ impl SweepReport {
             .collect();
 
         let key = |p: &PointSummary, f: &str| p.figures.get(f).map_or(f64::NAN, |e| e.estimate);
-        let objectives_of = |p: &PointSummary| {
-            [
-                key(p, "cost_usd"),
-                key(p, &metric),
-                key(p, "breach_minutes"),
-            ]
-        };
+        // The three minimised figures of every point, looked up once (the
+        // front compares every pair of points).
+        let minimised: Vec<Option<[f64; 3]>> = points
+            .iter()
+            .map(|p| {
+                let o = [
+                    key(p, "cost_usd"),
+                    key(p, &metric),
+                    key(p, "breach_minutes"),
+                ];
+                o.iter().all(|x| x.is_finite()).then_some(o)
+            })
+            .collect();
         let mut pareto: Vec<usize> = (0..points.len())
             .filter(|&i| {
-                let a = objectives_of(&points[i]);
-                a.iter().all(|x| x.is_finite())
-                    && !points.iter().any(|q| {
-                        let b = objectives_of(q);
-                        b.iter().all(|x| x.is_finite())
-                            && b.iter().zip(&a).all(|(x, y)| x <= y)
+                minimised[i].is_some_and(|a| {
+                    !minimised.iter().flatten().any(|b| {
+                        b.iter().zip(&a).all(|(x, y)| x <= y)
                             && b.iter().zip(&a).any(|(x, y)| x < y)
                     })
+                })
             })
             .collect();
         pareto.sort_by(|&i, &j| {

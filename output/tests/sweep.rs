@@ -56,6 +56,7 @@ fn plan_and_platforms(values: &[&str]) -> (SweepPlan, Vec<PlatformConfig>) {
 
 fn run(plan: &SweepPlan, platforms: &[PlatformConfig], threads: usize) -> Vec<PointRecord> {
     let skip = vec![false; platforms.len()];
+    let identity = plan.identity();
     run_points(
         platforms,
         plan.seed,
@@ -63,7 +64,7 @@ fn run(plan: &SweepPlan, platforms: &[PlatformConfig], threads: usize) -> Vec<Po
         threads,
         &skip,
         &RunControl::default(),
-        |i, results| point_record(plan, i, &platforms[i], &results),
+        |i, results| point_record(plan, &identity, i, &platforms[i], &results),
     )
     .unwrap()
     .into_iter()
