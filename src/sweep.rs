@@ -111,7 +111,7 @@ fn plan(s: &SweepSpec) -> Result<Planned, Failure> {
         .map_err(|m| Failure::Input(format!("--metric: {m}")))?;
     let source = capsim_scenarios::resolve(&s.scenario)?;
     let fixed = parse_overrides(&s.sets, s.seed, s.replications, None)?;
-    let baseline = capsim_scenarios::load_str(&source.name, &source.text, &fixed)?;
+    let baseline = source.load(&fixed)?;
     if baseline.replications < 2 {
         return Err(Failure::Input(format!(
             "{}: a sweep needs at least 2 replications per point for its confidence intervals (it has {}); use --replications",
@@ -151,7 +151,8 @@ fn plan(s: &SweepSpec) -> Result<Planned, Failure> {
             ov.raw = format!("from --param {set}");
             overrides.push(ov);
         }
-        let s = capsim_scenarios::load_str(&source.name, &source.text, &overrides)
+        let s = source
+            .load(&overrides)
             .map_err(|e| Failure::Input(format!("point {i} of the sweep: {e}")))?;
         platforms.push(s.platform);
     }

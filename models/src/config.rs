@@ -15,6 +15,7 @@
 use sim_engine::{Dist, SimDuration};
 
 use crate::cost::{Billing, TrafficPrices};
+pub use crate::profile::{Calendar, RateProfile};
 use crate::scaling::ScalingConfig;
 use crate::slo::SloConfig;
 
@@ -81,90 +82,6 @@ pub struct Arrivals {
     /// Base rate, requests per second (> 0).
     pub rate_per_s: f64,
     pub profile: RateProfile,
-}
-
-/// A multiplier of the base rate over time.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RateProfile {
-    Constant,
-    /// Piecewise constant: `steps[i] = (from, multiplier)`, sorted by time;
-    /// the multiplier is 1 before the first step.
-    Steps(Vec<(SimDuration, f64)>),
-    /// A traffic spike: 1 until `start`, linear rise to `multiplier` over
-    /// `rise`, held for `plateau`, linear decay back to 1 over `decay`.
-    Spike {
-        start: SimDuration,
-        rise: SimDuration,
-        plateau: SimDuration,
-        decay: SimDuration,
-        multiplier: f64,
-    },
-}
-
-impl RateProfile {
-    /// The multiplier at `t`.
-    pub fn multiplier(&self, t: SimDuration) -> f64 {
-        match self {
-            RateProfile::Constant => 1.0,
-            RateProfile::Steps(steps) => {
-                let mut m = 1.0;
-                for &(from, v) in steps {
-                    if t >= from {
-                        m = v;
-                    } else {
-                        break;
-                    }
-                }
-                m
-            }
-            RateProfile::Spike {
-                start,
-                rise,
-                plateau,
-                decay,
-                multiplier,
-            } => {
-                let t = t.as_secs_f64();
-                let s = start.as_secs_f64();
-                let r = rise.as_secs_f64();
-                let p = plateau.as_secs_f64();
-                let d = decay.as_secs_f64();
-                if t < s {
-                    1.0
-                } else if t < s + r {
-                    1.0 + (multiplier - 1.0) * (t - s) / r
-                } else if t < s + r + p {
-                    *multiplier
-                } else if t < s + r + p + d {
-                    multiplier - (multiplier - 1.0) * (t - s - r - p) / d
-                } else {
-                    1.0
-                }
-            }
-        }
-    }
-
-    /// An upper bound of the multiplier: the thinning envelope.
-    pub fn max_multiplier(&self) -> f64 {
-        match self {
-            RateProfile::Constant => 1.0,
-            RateProfile::Steps(steps) => steps.iter().map(|s| s.1).fold(1.0, f64::max),
-            RateProfile::Spike { multiplier, .. } => multiplier.max(1.0),
-        }
-    }
-
-    /// Mean multiplier over [0, horizon] (numerical, for estimates).
-    pub fn mean_multiplier(&self, horizon: SimDuration) -> f64 {
-        if matches!(self, RateProfile::Constant) || horizon.is_zero() {
-            return 1.0;
-        }
-        let n = 2_000u64;
-        let h = horizon.as_nanos() / n;
-        (0..n)
-            .map(|i| self.multiplier(SimDuration::from_nanos(i * h + h / 2)))
-            .sum::<f64>()
-            / n as f64
-    }
 }
 
 /// How a class's clients wait, give up and retry.

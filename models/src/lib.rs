@@ -9,6 +9,7 @@ pub mod config;
 pub mod cost;
 pub mod fcfs;
 pub mod platform;
+pub mod profile;
 pub mod results;
 pub mod run;
 pub mod scaling;

@@ -18,7 +18,7 @@ pub mod overrides;
 pub mod raw;
 pub mod sweep;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use build::tiers::TIER_KINDS;
 pub use build::{Scenario, build_dist};
@@ -29,10 +29,22 @@ use crate::doc::SourceDoc;
 
 /// Loads a scenario from `text`; `source` names it in messages (a file path,
 /// or `bundled scenario "NAME"`). Overrides are applied in order before
-/// validation.
+/// validation. Relative paths inside (replayed traces) are resolved against
+/// the working directory; see [`load_str_in`].
 pub fn load_str(
     source: &str,
     text: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    load_str_in(source, text, None, overrides)
+}
+
+/// [`load_str`] for a scenario whose relative paths are resolved against
+/// `dir` (its file's directory).
+pub fn load_str_in(
+    source: &str,
+    text: &str,
+    dir: Option<&Path>,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
     let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
@@ -111,7 +123,7 @@ pub fn load_str(
             let (path, message) = build::serde_problem(&FieldPath::root(), e);
             fail(vec![locate(path, message)])
         })?;
-    build::build(raw).map_err(|problems| {
+    build::build(raw, dir).map_err(|problems| {
         let mut diagnostics: Vec<Diagnostic> = problems
             .into_iter()
             .map(|(path, message)| locate(path, message))
@@ -130,7 +142,7 @@ pub fn load_str(
 pub fn load_file(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let source = path.display().to_string();
     let text = read_text(path)?;
-    load_str(&source, &text, overrides)
+    load_str_in(&source, &text, path.parent(), overrides)
 }
 
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
@@ -145,6 +157,15 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
 pub struct Source {
     pub name: String,
     pub text: String,
+    /// The file's directory (`None` for a bundled scenario).
+    pub dir: Option<PathBuf>,
+}
+
+impl Source {
+    /// Loads this scenario with `overrides` applied.
+    pub fn load(&self, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        load_str_in(&self.name, &self.text, self.dir.as_deref(), overrides)
+    }
 }
 
 /// Finds a scenario by file path or by bundled name. An existing file wins; a
@@ -155,12 +176,14 @@ pub fn resolve(name_or_path: &str) -> Result<Source, ScenarioError> {
         return Ok(Source {
             name: name_or_path.to_string(),
             text: read_text(path)?,
+            dir: path.parent().map(Path::to_path_buf),
         });
     }
     if let Some(b) = library::find(name_or_path) {
         return Ok(Source {
             name: format!("bundled scenario \"{}\"", b.name),
             text: b.text.to_string(),
+            dir: None,
         });
     }
     let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".toml");
@@ -178,6 +201,5 @@ pub fn resolve(name_or_path: &str) -> Result<Source, ScenarioError> {
 
 /// Resolves and loads a scenario by file path or bundled name.
 pub fn load(name_or_path: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let src = resolve(name_or_path)?;
-    load_str(&src.name, &src.text, overrides)
+    resolve(name_or_path)?.load(overrides)
 }

@@ -63,6 +63,9 @@ pub struct RawSimulation {
     /// Time-series interval.
     #[serde(default = "default_interval")]
     pub interval: SimDuration,
+    /// The instant the run starts, for calendar profiles: an RFC 3339 date
+    /// and time such as "2026-11-27T00:00:00-05:00".
+    pub start: Option<String>,
 }
 
 /// The total offered load, shared among classes by their `share`.
@@ -72,7 +75,7 @@ pub struct RawWorkload {
     pub rate_per_s: Option<f64>,
     /// A rate profile table tagged by `kind`; applies to every class without
     /// its own.
-    pub profile: Option<toml::Table>,
+    pub profile: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,7 +83,7 @@ pub struct RawWorkload {
 pub struct RawClass {
     pub rate_per_s: Option<f64>,
     pub share: Option<f64>,
-    pub profile: Option<toml::Table>,
+    pub profile: Option<toml::Value>,
     pub timeout: Option<SimDuration>,
     #[serde(default)]
     pub retries: u16,
@@ -391,6 +394,54 @@ pub mod profile {
         #[serde(default)]
         pub decay: SimDuration,
         pub multiplier: f64,
+    }
+
+    fn one() -> f64 {
+        1.0
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Ramp {
+        #[serde(default)]
+        pub start: SimDuration,
+        pub duration: SimDuration,
+        #[serde(default = "one")]
+        pub from: f64,
+        pub to: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Growth {
+        #[serde(default)]
+        pub start: SimDuration,
+        pub over: SimDuration,
+        pub factor: f64,
+        /// `exponential` (default) or `linear`.
+        pub curve: Option<String>,
+    }
+
+    /// Diurnal (`hours`), weekly (`days`) or seasonal (`months`) values.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Calendar {
+        pub hours: Option<Vec<f64>>,
+        pub days: Option<Vec<f64>>,
+        pub months: Option<Vec<f64>>,
+        /// Hours (a number) or "+HH:MM".
+        pub utc_offset: Option<toml::Value>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Replay {
+        pub file: String,
+        #[serde(default = "one")]
+        pub scale: f64,
+        /// Where in the trace the run starts.
+        #[serde(default)]
+        pub skip: SimDuration,
     }
 }
 

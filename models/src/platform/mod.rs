@@ -260,7 +260,7 @@ impl<'c> Platform<'c> {
             .classes
             .iter()
             .map(|c| {
-                let m = c.arrivals.profile.max_multiplier();
+                let m = c.arrivals.profile.envelope(cfg.horizon);
                 ClassState {
                     arrivals: streams.stream(&format!("arrivals/{}", c.name)),
                     demands: streams.stream(&format!("demands/{}", c.name)),

@@ -2,6 +2,7 @@
 //! concerns; all problems found are reported together, not just the first.
 
 pub mod cost;
+pub mod profile;
 pub mod route;
 pub mod scaling;
 pub mod slo;
@@ -12,6 +13,8 @@ use capsim_models::{
     Arrivals, ClassConfig, ClientPolicy, FailureAction, FailureConfig, FailureTiming,
     PlatformConfig, RateProfile, TierConfig, TierKind, TrafficPrices,
 };
+use std::path::Path;
+
 use sim_engine::Dist;
 
 use crate::catalogue::Catalogue;
@@ -64,7 +67,9 @@ fn unit_count(kind: &TierKind) -> u32 {
 }
 
 /// Validates `raw` and builds the scenario, or lists every problem found.
-pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
+/// Relative paths in it (replayed traces) are resolved against `dir`, the
+/// scenario file's directory (the working directory if `None`).
+pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Problem>> {
     let mut c = Checks::default();
     let root = FieldPath::root();
 
@@ -124,6 +129,19 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         );
     }
     let horizon = sim.duration;
+    let start_s = match &sim.start {
+        Some(s) => match profile::parse_instant(s) {
+            Some(t) => t,
+            None => {
+                c.push(
+                    sp.key("start"),
+                    format!("\"{s}\" is not an RFC 3339 date and time such as \"2026-11-27T00:00:00-05:00\" (without an offset the time is UTC)"),
+                );
+                profile::DEFAULT_START_S
+            }
+        },
+        None => profile::DEFAULT_START_S,
+    };
 
     // [cost]: scenario-wide prices, defaulting to the catalogue's.
     let cat = Catalogue::bundled();
@@ -257,8 +275,24 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             ),
         );
     }
+    let profile_ctx = |base_rate: Option<f64>| profile::ProfileContext {
+        horizon,
+        start_s,
+        base_rate,
+        dir,
+    };
     let workload_profile = match raw.workload.and_then(|w| w.profile) {
-        Some(t) => c.take(values::build_profile(t, &wp.key("profile"), horizon)),
+        Some(t) => match profile::build_profile(
+            t,
+            &wp.key("profile"),
+            &profile_ctx(workload_rate.filter(|r| r.is_finite() && *r > 0.0)),
+        ) {
+            Ok(p) => Some(p),
+            Err(ps) => {
+                c.0.extend(ps);
+                None
+            }
+        },
         None => Some(RateProfile::Constant),
     };
 
@@ -334,7 +368,13 @@ pub fn build(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             }
         };
         let profile = match class.profile {
-            Some(t) => c.take(values::build_profile(t, &path.key("profile"), horizon)),
+            Some(t) => match profile::build_profile(t, &path.key("profile"), &profile_ctx(rate)) {
+                Ok(p) => Some(p),
+                Err(ps) => {
+                    c.0.extend(ps);
+                    None
+                }
+            },
             None => workload_profile.clone(),
         };
         let mut client = ClientPolicy::default();

@@ -1,12 +1,11 @@
 //! Decoding helpers shared by the builders: tagged tables, distributions,
 //! byte sizes, fractions and rate profiles, each failing with a field path.
 
-use capsim_models::RateProfile;
 use serde::de::DeserializeOwned;
 use sim_engine::{Dist, DistError, SimDuration};
 
 use crate::error::{FieldPath, Segment};
-use crate::raw::{dist, profile};
+use crate::raw::dist;
 
 /// A problem at a field.
 pub type Problem = (FieldPath, String);
@@ -23,8 +22,6 @@ pub const DIST_FAMILIES: &[&str] = &[
     "pareto",
     "empirical",
 ];
-
-pub const PROFILE_KINDS: &[&str] = &["constant", "steps", "spike"];
 
 /// Turns a serde error found under `base` into a problem at the full path.
 pub fn serde_problem(
@@ -268,89 +265,6 @@ pub fn dist_value(value: toml::Value, path: &FieldPath) -> Result<Dist, Problem>
                 other.type_str()
             ),
         )),
-    }
-}
-
-/// Builds a rate profile from a table tagged by `kind`.
-pub fn build_profile(
-    table: toml::Table,
-    path: &FieldPath,
-    horizon: SimDuration,
-) -> Result<RateProfile, Problem> {
-    let (kind, rest) = split_tag(table, "kind", PROFILE_KINDS, path)?;
-    let multiplier = |m: f64, p: &FieldPath| -> Result<f64, Problem> {
-        if (0.0..=1e6).contains(&m) {
-            Ok(m)
-        } else {
-            Err((
-                p.clone(),
-                format!("a rate multiplier must be between 0 and 1e6 (got {m})"),
-            ))
-        }
-    };
-    match kind.as_str() {
-        "constant" => {
-            if let Some(k) = rest.keys().next() {
-                return Err((
-                    path.key(k),
-                    "a constant profile takes no other fields".into(),
-                ));
-            }
-            Ok(RateProfile::Constant)
-        }
-        "steps" => {
-            let p: profile::Steps = decode(rest, path)?;
-            if p.steps.is_empty() {
-                return Err((path.key("steps"), "give at least one step".into()));
-            }
-            let mut out = Vec::with_capacity(p.steps.len());
-            for (i, st) in p.steps.iter().enumerate() {
-                let sp = path.key("steps").index(i);
-                if i > 0 && st.at <= p.steps[i - 1].at {
-                    return Err((
-                        sp.key("at"),
-                        "steps must be in increasing time order".into(),
-                    ));
-                }
-                out.push((st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
-            }
-            if out.iter().all(|s| s.1 == 0.0) {
-                return Err((
-                    path.key("steps"),
-                    "every step has multiplier 0: no traffic would ever arrive".into(),
-                ));
-            }
-            Ok(RateProfile::Steps(out))
-        }
-        "spike" => {
-            let p: profile::Spike = decode(rest, path)?;
-            let m = multiplier(p.multiplier, &path.key("multiplier"))?;
-            if m < 1.0 {
-                return Err((
-                    path.key("multiplier"),
-                    format!(
-                        "a spike's multiplier must be at least 1 (got {m}); use `steps` for a dip"
-                    ),
-                ));
-            }
-            if p.start >= horizon {
-                return Err((
-                    path.key("start"),
-                    format!(
-                        "the spike starts at {} but the run ends at {horizon}",
-                        p.start
-                    ),
-                ));
-            }
-            Ok(RateProfile::Spike {
-                start: p.start,
-                rise: p.rise,
-                plateau: p.plateau,
-                decay: p.decay,
-                multiplier: m,
-            })
-        }
-        _ => unreachable!("split_tag checked the kind"),
     }
 }
 

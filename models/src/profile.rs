@@ -1,0 +1,502 @@
+//! Rate profiles: the multiplier of a class's base rate over simulated time.
+//!
+//! ```text
+//!   rate(t) = rate_per_s × Π parts(t)       (a single part, or a product)
+//!
+//!   spike        1 ─────╱‾‾‾‾‾‾╲───── 1        growth   1 ──╱‾‾‾‾ factor
+//!   diurnal      24 hourly values, linear between them, by local hour
+//!   weekly       7 values by local weekday      seasonal  12 by local month
+//!   replay       a trace's rates, linear between rows, held after the last
+//! ```
+//!
+//! Calendar parts (diurnal, weekly, seasonal) read local time: the
+//! simulation's start instant (Unix seconds, UTC) plus the part's UTC offset.
+//! Arrivals are thinned against an envelope, an upper bound of the
+//! multiplier that [`RateProfile::max_over`] computes exactly for every part.
+
+use std::sync::Arc;
+
+use sim_engine::SimDuration;
+
+const DAY_S: i64 = 86_400;
+
+/// A multiplier of the base rate over time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateProfile {
+    Constant,
+    /// Piecewise constant: `steps[i] = (from, multiplier)`, sorted by time;
+    /// the multiplier is 1 before the first step.
+    Steps(Vec<(SimDuration, f64)>),
+    /// A traffic spike: 1 until `start`, linear rise to `multiplier` over
+    /// `rise`, held for `plateau`, linear decay back to 1 over `decay`.
+    Spike {
+        start: SimDuration,
+        rise: SimDuration,
+        plateau: SimDuration,
+        decay: SimDuration,
+        multiplier: f64,
+    },
+    /// `from` until `start`, linear to `to` over `duration`, then `to`.
+    Ramp {
+        start: SimDuration,
+        duration: SimDuration,
+        from: f64,
+        to: f64,
+    },
+    /// 1 until `start`, then growing to `factor` over `over` (linearly, or
+    /// exponentially: `factor^(x)` at fraction x of the way), then `factor`.
+    Growth {
+        start: SimDuration,
+        over: SimDuration,
+        factor: f64,
+        exponential: bool,
+    },
+    /// `hours[h]` at local hour h:00, linear in between (23:00 → 00:00 wraps).
+    Diurnal(Calendar<24>),
+    /// `days[d]` all through local weekday d (0 = Monday).
+    Weekly(Calendar<7>),
+    /// `months[m]` all through local month m (0 = January).
+    Seasonal(Calendar<12>),
+    /// A trace of `(time from start, multiplier)` rows, increasing in time and
+    /// starting at 0: linear between rows, the last value after the last row.
+    Replay(Arc<[(SimDuration, f64)]>),
+    /// The product of the parts.
+    Product(Vec<RateProfile>),
+}
+
+/// Values by hour, weekday or month of local time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calendar<const N: usize> {
+    pub values: [f64; N],
+    /// Local time at the simulation's start, seconds since 1970-01-01T00:00
+    /// (the start instant in Unix seconds plus the UTC offset).
+    pub local_start_s: i64,
+}
+
+impl<const N: usize> Calendar<N> {
+    fn max(&self) -> f64 {
+        self.values.iter().copied().fold(f64::MIN, f64::max)
+    }
+}
+
+impl RateProfile {
+    /// The multiplier at `t` (time since the start of the run).
+    pub fn multiplier(&self, t: SimDuration) -> f64 {
+        match self {
+            RateProfile::Constant => 1.0,
+            RateProfile::Steps(steps) => {
+                let mut m = 1.0;
+                for &(from, v) in steps {
+                    if t >= from {
+                        m = v;
+                    } else {
+                        break;
+                    }
+                }
+                m
+            }
+            RateProfile::Spike {
+                start,
+                rise,
+                plateau,
+                decay,
+                multiplier,
+            } => {
+                let t = t.as_secs_f64();
+                let s = start.as_secs_f64();
+                let r = rise.as_secs_f64();
+                let p = plateau.as_secs_f64();
+                let d = decay.as_secs_f64();
+                if t < s {
+                    1.0
+                } else if t < s + r {
+                    1.0 + (multiplier - 1.0) * (t - s) / r
+                } else if t < s + r + p {
+                    *multiplier
+                } else if t < s + r + p + d {
+                    multiplier - (multiplier - 1.0) * (t - s - r - p) / d
+                } else {
+                    1.0
+                }
+            }
+            RateProfile::Ramp {
+                start,
+                duration,
+                from,
+                to,
+            } => {
+                if t <= *start {
+                    *from
+                } else if t >= *start + *duration {
+                    *to
+                } else {
+                    let x = (t - *start).as_secs_f64() / duration.as_secs_f64();
+                    from + (to - from) * x
+                }
+            }
+            RateProfile::Growth {
+                start,
+                over,
+                factor,
+                exponential,
+            } => {
+                if t <= *start {
+                    1.0
+                } else if t >= *start + *over {
+                    *factor
+                } else {
+                    let x = (t - *start).as_secs_f64() / over.as_secs_f64();
+                    if *exponential {
+                        factor.powf(x)
+                    } else {
+                        1.0 + (factor - 1.0) * x
+                    }
+                }
+            }
+            RateProfile::Diurnal(c) => {
+                let (day_s, frac) = local_seconds(c.local_start_s, t, DAY_S);
+                let h = (day_s / 3600) as usize;
+                let within = ((day_s % 3600) as f64 + frac) / 3600.0;
+                let a = c.values[h];
+                let b = c.values[(h + 1) % 24];
+                a + (b - a) * within
+            }
+            RateProfile::Weekly(c) => c.values[weekday(c.local_start_s, t)],
+            RateProfile::Seasonal(c) => c.values[month(c.local_start_s, t)],
+            RateProfile::Replay(rows) => replay_at(rows, t),
+            RateProfile::Product(parts) => parts.iter().map(|p| p.multiplier(t)).product(),
+        }
+    }
+
+    /// An upper bound of the multiplier over `[t0, t1]`, exact for every
+    /// single part (a product bounds by the product of its parts' bounds).
+    pub fn max_over(&self, t0: SimDuration, t1: SimDuration) -> f64 {
+        let ends = self.multiplier(t0).max(self.multiplier(t1));
+        match self {
+            RateProfile::Constant => 1.0,
+            RateProfile::Steps(steps) => steps
+                .iter()
+                .filter(|s| s.0 > t0 && s.0 <= t1)
+                .map(|s| s.1)
+                .fold(ends, f64::max),
+            RateProfile::Spike { multiplier, .. } => {
+                // Piecewise linear: the plateau is the only interior maximum.
+                if self.plateau_meets(t0, t1) {
+                    *multiplier
+                } else {
+                    ends
+                }
+            }
+            RateProfile::Ramp { .. } | RateProfile::Growth { .. } => ends,
+            RateProfile::Diurnal(c) => {
+                if t1 - t0 >= SimDuration::from_secs(DAY_S as u64) {
+                    return c.max();
+                }
+                // Hour marks inside (t0, t1).
+                let (day_s, _) = local_seconds(c.local_start_s, t0, DAY_S);
+                // From t0's whole second: a mark just before t1 may be
+                // counted though just past it, which only raises the bound.
+                let t0 = whole_seconds(t0);
+                let mut m = ends;
+                let mut mark = SimDuration::from_secs((3600 - day_s % 3600) as u64);
+                let mut h = (day_s / 3600 + 1) as usize % 24;
+                while t0 + mark < t1 {
+                    m = m.max(c.values[h]);
+                    mark += SimDuration::from_secs(3600);
+                    h = (h + 1) % 24;
+                }
+                m
+            }
+            RateProfile::Weekly(c) => {
+                if t1 - t0 >= SimDuration::from_secs(7 * DAY_S as u64) {
+                    return c.max();
+                }
+                let (day_s, _) = local_seconds(c.local_start_s, t0, DAY_S);
+                let t0 = whole_seconds(t0);
+                let mut m = ends;
+                let mut mark = SimDuration::from_secs((DAY_S - day_s) as u64);
+                while t0 + mark < t1 {
+                    m = m.max(c.values[weekday(c.local_start_s, t0 + mark)]);
+                    mark += SimDuration::from_secs(DAY_S as u64);
+                }
+                m
+            }
+            RateProfile::Seasonal(c) => {
+                if t1 - t0 >= SimDuration::from_secs(366 * DAY_S as u64) {
+                    return c.max();
+                }
+                let (day_s, _) = local_seconds(c.local_start_s, t0, DAY_S);
+                let t0 = whole_seconds(t0);
+                let mut m = ends;
+                let mut mark = SimDuration::from_secs((DAY_S - day_s) as u64);
+                while t0 + mark < t1 {
+                    m = m.max(c.values[month(c.local_start_s, t0 + mark)]);
+                    mark += SimDuration::from_secs(DAY_S as u64);
+                }
+                m
+            }
+            RateProfile::Replay(rows) => rows
+                .iter()
+                .filter(|r| r.0 > t0 && r.0 < t1)
+                .map(|r| r.1)
+                .fold(ends, f64::max),
+            RateProfile::Product(parts) => parts.iter().map(|p| p.max_over(t0, t1)).product(),
+        }
+    }
+
+    fn plateau_meets(&self, t0: SimDuration, t1: SimDuration) -> bool {
+        match self {
+            RateProfile::Spike {
+                start,
+                rise,
+                plateau,
+                ..
+            } => {
+                let from = *start + *rise;
+                let to = from + *plateau;
+                t0 <= to && t1 >= from
+            }
+            _ => false,
+        }
+    }
+
+    /// The thinning envelope over a run of length `horizon`: an upper bound
+    /// of the multiplier over it. Steps and spikes keep the bound of every
+    /// value they define (so their arrival streams do not depend on the
+    /// horizon).
+    pub fn envelope(&self, horizon: SimDuration) -> f64 {
+        match self {
+            RateProfile::Constant => 1.0,
+            RateProfile::Steps(steps) => steps.iter().map(|s| s.1).fold(1.0, f64::max),
+            RateProfile::Spike { multiplier, .. } => multiplier.max(1.0),
+            RateProfile::Product(parts) => parts.iter().map(|p| p.envelope(horizon)).product(),
+            other => other.max_over(SimDuration::ZERO, horizon),
+        }
+    }
+
+    /// The integral of the multiplier over `[t0, t1]`, in seconds (the
+    /// expected arrivals there are `rate_per_s` times this). Numerical:
+    /// Simpson's rule on one-minute panels, exact for the piecewise-linear
+    /// parts up to their kinks.
+    pub fn integral(&self, t0: SimDuration, t1: SimDuration) -> f64 {
+        if t1 <= t0 {
+            return 0.0;
+        }
+        let span = (t1 - t0).as_secs_f64();
+        let panels = ((span / 60.0).ceil() as u64).clamp(1, 1_000_000);
+        let h = span / panels as f64;
+        let at = |x: f64| self.multiplier(t0 + SimDuration::from_secs_f64(x));
+        let mut sum = 0.0;
+        for i in 0..panels {
+            let a = i as f64 * h;
+            sum += (at(a) + 4.0 * at(a + h / 2.0) + at(a + h)) * h / 6.0;
+        }
+        sum
+    }
+
+    /// Mean multiplier over [0, horizon] (for estimates).
+    pub fn mean_multiplier(&self, horizon: SimDuration) -> f64 {
+        if matches!(self, RateProfile::Constant) || horizon.is_zero() {
+            return 1.0;
+        }
+        self.integral(SimDuration::ZERO, horizon) / horizon.as_secs_f64()
+    }
+}
+
+/// Seconds into the current local period of length `period_s`, and the
+/// sub-second fraction.
+fn local_seconds(local_start_s: i64, t: SimDuration, period_s: i64) -> (i64, f64) {
+    let ns = t.as_nanos();
+    let secs = (ns / 1_000_000_000) as i64;
+    let frac = (ns % 1_000_000_000) as f64 * 1e-9;
+    ((local_start_s + secs).rem_euclid(period_s), frac)
+}
+
+fn whole_seconds(t: SimDuration) -> SimDuration {
+    SimDuration::from_secs(t.as_nanos() / 1_000_000_000)
+}
+
+fn local_day(local_start_s: i64, t: SimDuration) -> i64 {
+    let secs = (t.as_nanos() / 1_000_000_000) as i64;
+    (local_start_s + secs).div_euclid(DAY_S)
+}
+
+/// 0 = Monday (1970-01-01 was a Thursday).
+fn weekday(local_start_s: i64, t: SimDuration) -> usize {
+    (local_day(local_start_s, t) + 3).rem_euclid(7) as usize
+}
+
+/// 0 = January.
+fn month(local_start_s: i64, t: SimDuration) -> usize {
+    (civil_from_days(local_day(local_start_s, t)).1 - 1) as usize
+}
+
+fn replay_at(rows: &[(SimDuration, f64)], t: SimDuration) -> f64 {
+    // Rows are sorted; the first row is at 0.
+    let i = rows.partition_point(|r| r.0 <= t);
+    if i == 0 {
+        return rows.first().map_or(1.0, |r| r.1);
+    }
+    if i == rows.len() {
+        return rows[i - 1].1;
+    }
+    let (ta, a) = rows[i - 1];
+    let (tb, b) = rows[i];
+    let x = (t - ta).as_secs_f64() / (tb - ta).as_secs_f64();
+    a + (b - a) * x
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01
+/// (H. Hinnant's algorithm, proleptic Gregorian).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Days since 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: u64) -> SimDuration {
+        SimDuration::from_secs(x)
+    }
+
+    #[test]
+    fn civil_dates_round_trip_and_know_their_weekday() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2026, 11, 27), 20_784);
+        assert_eq!(civil_from_days(20_784), (2026, 11, 27));
+        for z in [-1_000_000, -1, 0, 59, 60, 11_016, 20_000, 2_000_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        // 2026-11-27 is a Friday (index 4).
+        let c = Calendar::<7> {
+            values: [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            local_start_s: 20_784 * DAY_S,
+        };
+        assert_eq!(RateProfile::Weekly(c).multiplier(s(3600)), 4.0);
+    }
+
+    #[test]
+    fn diurnal_interpolates_between_hours_in_local_time() {
+        let mut values = [1.0; 24];
+        values[9] = 3.0;
+        // Start at 00:00 UTC, local time UTC+2.
+        let p = RateProfile::Diurnal(Calendar {
+            values,
+            local_start_s: 2 * 3600,
+        });
+        assert_eq!(p.multiplier(s(7 * 3600)), 3.0); // 09:00 local
+        assert_eq!(p.multiplier(s(7 * 3600 + 1800)), 2.0); // 09:30 local
+        assert_eq!(p.multiplier(s(6 * 3600 + 1800)), 2.0); // 08:30 local
+        assert_eq!(p.multiplier(s(12 * 3600)), 1.0);
+        // The 09:00 mark inside a window is its maximum.
+        assert_eq!(p.max_over(s(6 * 3600 + 60), s(7 * 3600 + 60)), 3.0);
+        assert_eq!(p.max_over(s(0), s(3600)), 1.0);
+        assert_eq!(p.max_over(s(0), s(2 * DAY_S as u64)), 3.0);
+    }
+
+    #[test]
+    fn seasonal_follows_calendar_months() {
+        let mut values = [1.0; 12];
+        values[11] = 2.5;
+        // 2026-11-30T12:00Z: December starts 12 hours in.
+        let p = RateProfile::Seasonal(Calendar {
+            values,
+            local_start_s: days_from_civil(2026, 11, 30) * DAY_S + 12 * 3600,
+        });
+        assert_eq!(p.multiplier(s(3600)), 1.0);
+        assert_eq!(p.multiplier(s(13 * 3600)), 2.5);
+        assert_eq!(p.max_over(s(0), s(11 * 3600)), 1.0);
+        assert_eq!(p.max_over(s(0), s(13 * 3600)), 2.5);
+    }
+
+    #[test]
+    fn growth_ramp_and_replay_are_bounded_by_their_ends_and_rows() {
+        let g = RateProfile::Growth {
+            start: s(0),
+            over: s(100),
+            factor: 10.0,
+            exponential: true,
+        };
+        assert!((g.multiplier(s(50)) - 10f64.sqrt()).abs() < 1e-12);
+        assert_eq!(g.multiplier(s(500)), 10.0);
+        assert_eq!(g.max_over(s(0), s(50)), g.multiplier(s(50)));
+        let lin = RateProfile::Growth {
+            start: s(10),
+            over: s(100),
+            factor: 10.0,
+            exponential: false,
+        };
+        assert_eq!(lin.multiplier(s(60)), 5.5);
+        let r = RateProfile::Replay(Arc::from(vec![(s(0), 1.0), (s(60), 4.0), (s(120), 2.0)]));
+        assert_eq!(r.multiplier(s(30)), 2.5);
+        assert_eq!(r.multiplier(s(600)), 2.0);
+        assert_eq!(r.max_over(s(10), s(110)), 4.0);
+        assert_eq!(r.max_over(s(70), s(110)), r.multiplier(s(70)));
+        let p = RateProfile::Product(vec![g.clone(), r.clone()]);
+        assert_eq!(p.multiplier(s(30)), g.multiplier(s(30)) * 2.5);
+        assert!(p.envelope(s(200)) >= 10.0 * 4.0);
+    }
+
+    #[test]
+    fn the_envelope_bounds_the_multiplier_everywhere() {
+        let mut hours = [0.0; 24];
+        for (h, v) in hours.iter_mut().enumerate() {
+            *v = 0.3 + (h as f64 / 24.0 * std::f64::consts::TAU).sin().abs();
+        }
+        let p = RateProfile::Product(vec![
+            RateProfile::Diurnal(Calendar {
+                values: hours,
+                local_start_s: 5 * 3600 + 17,
+            }),
+            RateProfile::Weekly(Calendar {
+                values: [1.0, 1.1, 1.2, 1.0, 1.3, 0.6, 0.5],
+                local_start_s: 5 * 3600 + 17,
+            }),
+            RateProfile::Growth {
+                start: s(3600),
+                over: s(5 * DAY_S as u64),
+                factor: 3.0,
+                exponential: false,
+            },
+        ]);
+        let horizon = s(9 * DAY_S as u64);
+        let env = p.envelope(horizon);
+        let mut t = SimDuration::ZERO;
+        while t <= horizon {
+            assert!(p.multiplier(t) <= env + 1e-12);
+            let w = t + s(1234);
+            assert!(p.multiplier(t + s(617)) <= p.max_over(t, w) + 1e-12);
+            t += s(997);
+        }
+        // Simpson's integral of a linear ramp is exact.
+        let ramp = RateProfile::Ramp {
+            start: s(0),
+            duration: s(600),
+            from: 1.0,
+            to: 3.0,
+        };
+        assert!((ramp.integral(s(0), s(600)) - 1200.0).abs() < 1e-9);
+    }
+}

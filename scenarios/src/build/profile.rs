@@ -1,0 +1,613 @@
+//! Rate profiles from the scenario file: a table tagged by `kind`, or a list
+//! of them (their product); calendar times; replayed traces.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use capsim_models::RateProfile;
+use capsim_models::profile::Calendar;
+use capsim_models::profile::days_from_civil;
+use sim_engine::SimDuration;
+
+use super::values::{Problem, decode, split_tag};
+use crate::error::FieldPath;
+use crate::raw::profile;
+
+pub const PROFILE_KINDS: &[&str] = &[
+    "constant", "steps", "spike", "ramp", "growth", "diurnal", "weekly", "seasonal", "replay",
+];
+
+/// The default start of a run: Monday 2026-01-05 00:00 UTC.
+pub const DEFAULT_START_S: i64 = 20_458 * 86_400;
+
+/// Rows a replayed trace may have.
+const MAX_TRACE_ROWS: usize = 10_000_000;
+
+/// What a profile needs from the rest of the scenario.
+pub struct ProfileContext<'a> {
+    pub horizon: SimDuration,
+    /// The run's start, Unix seconds (UTC).
+    pub start_s: i64,
+    /// The rate the profile multiplies (a trace of absolute rates is divided
+    /// by it); `None` if unknown (then only traces of multipliers work).
+    pub base_rate: Option<f64>,
+    /// Where relative trace paths are resolved.
+    pub dir: Option<&'a Path>,
+}
+
+/// Builds a rate profile from a table tagged by `kind`, or from a list of
+/// such tables (multiplied).
+pub fn build_profile(
+    value: toml::Value,
+    path: &FieldPath,
+    ctx: &ProfileContext,
+) -> Result<RateProfile, Vec<Problem>> {
+    let profile = match value {
+        toml::Value::Table(t) => build_part(t, path, ctx).map_err(|p| vec![p])?,
+        toml::Value::Array(items) => {
+            if items.is_empty() {
+                return Err(vec![(
+                    path.clone(),
+                    "an empty list of profiles: give at least one, or leave `profile` out for a constant rate".into(),
+                )]);
+            }
+            let mut parts = Vec::with_capacity(items.len());
+            let mut problems = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                let ip = path.index(i);
+                match item {
+                    toml::Value::Table(t) => match build_part(t, &ip, ctx) {
+                        Ok(p) => parts.push(p),
+                        Err(p) => problems.push(p),
+                    },
+                    other => problems.push((
+                        ip,
+                        format!(
+                            "expected a profile table such as {{ kind = \"spike\", ... }}, got {}",
+                            other.type_str()
+                        ),
+                    )),
+                }
+            }
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            if parts.len() == 1 {
+                parts.pop().expect("one part")
+            } else {
+                RateProfile::Product(parts)
+            }
+        }
+        other => {
+            return Err(vec![(
+                path.clone(),
+                format!(
+                    "expected a profile table such as {{ kind = \"spike\", ... }} or a list of them, got {}",
+                    other.type_str()
+                ),
+            )]);
+        }
+    };
+    if profile.envelope(ctx.horizon) <= 0.0 {
+        return Err(vec![(
+            path.clone(),
+            "the rate multiplier is 0 throughout the run: no traffic would ever arrive".into(),
+        )]);
+    }
+    Ok(profile)
+}
+
+fn multiplier(m: f64, p: &FieldPath) -> Result<f64, Problem> {
+    if (0.0..=1e6).contains(&m) {
+        Ok(m)
+    } else {
+        Err((
+            p.clone(),
+            format!("a rate multiplier must be between 0 and 1e6 (got {m})"),
+        ))
+    }
+}
+
+fn build_part(
+    table: toml::Table,
+    path: &FieldPath,
+    ctx: &ProfileContext,
+) -> Result<RateProfile, Problem> {
+    let (kind, rest) = split_tag(table, "kind", PROFILE_KINDS, path)?;
+    let horizon = ctx.horizon;
+    match kind.as_str() {
+        "constant" => {
+            if let Some(k) = rest.keys().next() {
+                return Err((
+                    path.key(k),
+                    "a constant profile takes no other fields".into(),
+                ));
+            }
+            Ok(RateProfile::Constant)
+        }
+        "steps" => {
+            let p: profile::Steps = decode(rest, path)?;
+            if p.steps.is_empty() {
+                return Err((path.key("steps"), "give at least one step".into()));
+            }
+            let mut out = Vec::with_capacity(p.steps.len());
+            for (i, st) in p.steps.iter().enumerate() {
+                let sp = path.key("steps").index(i);
+                if i > 0 && st.at <= p.steps[i - 1].at {
+                    return Err((
+                        sp.key("at"),
+                        "steps must be in increasing time order".into(),
+                    ));
+                }
+                out.push((st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
+            }
+            Ok(RateProfile::Steps(out))
+        }
+        "spike" => {
+            let p: profile::Spike = decode(rest, path)?;
+            let m = multiplier(p.multiplier, &path.key("multiplier"))?;
+            if m < 1.0 {
+                return Err((
+                    path.key("multiplier"),
+                    format!(
+                        "a spike's multiplier must be at least 1 (got {m}); use `steps` for a dip"
+                    ),
+                ));
+            }
+            if p.start >= horizon {
+                return Err((
+                    path.key("start"),
+                    format!(
+                        "the spike starts at {} but the run ends at {horizon}",
+                        p.start
+                    ),
+                ));
+            }
+            Ok(RateProfile::Spike {
+                start: p.start,
+                rise: p.rise,
+                plateau: p.plateau,
+                decay: p.decay,
+                multiplier: m,
+            })
+        }
+        "ramp" => {
+            let p: profile::Ramp = decode(rest, path)?;
+            let from = multiplier(p.from, &path.key("from"))?;
+            let to = multiplier(p.to, &path.key("to"))?;
+            if p.duration.is_zero() {
+                return Err((
+                    path.key("duration"),
+                    "a ramp needs a duration above zero (use `steps` for a jump)".into(),
+                ));
+            }
+            Ok(RateProfile::Ramp {
+                start: p.start,
+                duration: p.duration,
+                from,
+                to,
+            })
+        }
+        "growth" => {
+            let p: profile::Growth = decode(rest, path)?;
+            let factor = multiplier(p.factor, &path.key("factor"))?;
+            if factor <= 0.0 {
+                return Err((
+                    path.key("factor"),
+                    "a growth factor must be above zero (0.5 halves the traffic, 10 is 10x)".into(),
+                ));
+            }
+            if p.over.is_zero() {
+                return Err((
+                    path.key("over"),
+                    "growth needs a period above zero, e.g. \"26w\"".into(),
+                ));
+            }
+            let exponential = match p.curve.as_deref() {
+                None | Some("exponential") => true,
+                Some("linear") => false,
+                Some(other) => {
+                    return Err((
+                        path.key("curve"),
+                        format!("unknown curve \"{other}\": expected exponential or linear"),
+                    ));
+                }
+            };
+            Ok(RateProfile::Growth {
+                start: p.start,
+                over: p.over,
+                factor,
+                exponential,
+            })
+        }
+        "diurnal" | "weekly" | "seasonal" => {
+            let p: profile::Calendar = decode(rest, path)?;
+            let (key, want, values, others) = match kind.as_str() {
+                "diurnal" => (
+                    "hours",
+                    24,
+                    p.hours,
+                    [("days", &p.days), ("months", &p.months)],
+                ),
+                "weekly" => (
+                    "days",
+                    7,
+                    p.days,
+                    [("hours", &p.hours), ("months", &p.months)],
+                ),
+                _ => (
+                    "months",
+                    12,
+                    p.months,
+                    [("hours", &p.hours), ("days", &p.days)],
+                ),
+            };
+            if let Some((k, _)) = others.iter().find(|(_, v)| v.is_some()) {
+                return Err((
+                    path.key(k),
+                    format!("a {kind} profile takes `{key}`, not `{k}`"),
+                ));
+            }
+            let what = match kind.as_str() {
+                "diurnal" => "one multiplier per hour of the local day, 00:00 first",
+                "weekly" => "one multiplier per local weekday, Monday first",
+                _ => "one multiplier per month, January first",
+            };
+            let Some(values) = values else {
+                return Err((path.key(key), format!("missing: {want} numbers, {what}")));
+            };
+            if values.len() != want {
+                return Err((
+                    path.key(key),
+                    format!("expected {want} numbers, {what} (got {})", values.len()),
+                ));
+            }
+            for (i, &v) in values.iter().enumerate() {
+                multiplier(v, &path.key(key).index(i))?;
+            }
+            let offset_s = match p.utc_offset {
+                Some(v) => utc_offset_s(&v, &path.key("utc_offset"))?,
+                None => 0,
+            };
+            let local_start_s = ctx.start_s + offset_s;
+            Ok(match kind.as_str() {
+                "diurnal" => RateProfile::Diurnal(Calendar {
+                    values: values.try_into().expect("24 values"),
+                    local_start_s,
+                }),
+                "weekly" => RateProfile::Weekly(Calendar {
+                    values: values.try_into().expect("7 values"),
+                    local_start_s,
+                }),
+                _ => RateProfile::Seasonal(Calendar {
+                    values: values.try_into().expect("12 values"),
+                    local_start_s,
+                }),
+            })
+        }
+        "replay" => {
+            let p: profile::Replay = decode(rest, path)?;
+            if !(p.scale.is_finite() && p.scale > 0.0) {
+                return Err((
+                    path.key("scale"),
+                    format!("a scale above zero (got {})", p.scale),
+                ));
+            }
+            let file = resolve_path(&p.file, ctx.dir);
+            let trace = read_trace(&file).map_err(|m| (path.key("file"), m))?;
+            let divisor = match (trace.absolute, ctx.base_rate) {
+                (false, _) => 1.0,
+                (true, Some(r)) => r,
+                (true, None) => {
+                    return Err((
+                        path.key("file"),
+                        format!(
+                            "{} gives rates in requests per second, which are relative to a class's `rate_per_s` or the workload's: give one, or write the trace as multipliers (a `multiplier` column)",
+                            file.display()
+                        ),
+                    ));
+                }
+            };
+            let skip = p.skip;
+            let end = trace.rows.last().map(|r| r.0).unwrap_or_default();
+            if skip > end {
+                return Err((
+                    path.key("skip"),
+                    format!(
+                        "the trace lasts {end} but `skip` is {skip}: the run would see only its last value"
+                    ),
+                ));
+            }
+            // Rows from `skip` on, shifted to start at 0; the row before
+            // `skip` contributes the interpolated value at 0.
+            let mut rows: Vec<(SimDuration, f64)> = Vec::with_capacity(trace.rows.len());
+            let at_skip = RateProfile::Replay(Arc::from(trace.rows.clone())).multiplier(skip);
+            rows.push((SimDuration::ZERO, at_skip * p.scale / divisor));
+            for &(t, v) in &trace.rows {
+                if t > skip {
+                    rows.push((t - skip, v * p.scale / divisor));
+                }
+            }
+            if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.1 > 1e6) {
+                return Err((
+                    path.key("file"),
+                    format!(
+                        "row {} of {} becomes a multiplier of {} of the base rate (over 1e6): check the base rate and `scale`",
+                        i + 1,
+                        file.display(),
+                        r.1
+                    ),
+                ));
+            }
+            Ok(RateProfile::Replay(Arc::from(rows)))
+        }
+        _ => unreachable!("split_tag checked the kind"),
+    }
+}
+
+/// A UTC offset given as hours (`-5`, `5.5`) or `"+05:30"`, in seconds.
+pub fn utc_offset_s(v: &toml::Value, path: &FieldPath) -> Result<i64, Problem> {
+    let bad = || {
+        (
+            path.clone(),
+            format!(
+                "a UTC offset is hours (-5, 5.5) or a string \"+05:30\" between -12:00 and +14:00 (got {v})"
+            ),
+        )
+    };
+    let s = match v {
+        toml::Value::Integer(h) => *h as f64 * 3600.0,
+        toml::Value::Float(h) => h * 3600.0,
+        toml::Value::String(s) => parse_offset(s).ok_or_else(bad)? as f64,
+        _ => return Err(bad()),
+    };
+    if !(-12.0 * 3600.0..=14.0 * 3600.0).contains(&s) || s.fract() != 0.0 {
+        return Err(bad());
+    }
+    Ok(s as i64)
+}
+
+/// `Z`, `+HH:MM`, `-HH:MM`, `+HHMM` or `+HH` → seconds east of UTC.
+fn parse_offset(s: &str) -> Option<i64> {
+    if s == "Z" || s == "z" {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        2 => (digits.parse::<i64>().ok()?, 0),
+        4 => (digits[..2].parse().ok()?, digits[2..].parse::<i64>().ok()?),
+        _ => return None,
+    };
+    if rest.contains(':') && rest.len() != 5 {
+        return None;
+    }
+    if m >= 60 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// An RFC 3339 date and time, `YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM]` (a space
+/// may stand for `T`; without an offset the time is UTC) → Unix seconds.
+pub fn parse_instant(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.chars()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo as u32) as i64 {
+        return None;
+    }
+    let mut secs = days_from_civil(y, mo as u32, d as u32) * 86_400;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    let tb = rest.as_bytes();
+    if tb.len() < 5 || tb[2] != b':' {
+        return None;
+    }
+    let hh: i64 = rest.get(0..2)?.parse().ok()?;
+    let mm: i64 = rest.get(3..5)?.parse().ok()?;
+    let mut tail = &rest[5..];
+    let mut ss = 0;
+    if let Some(t) = tail.strip_prefix(':') {
+        ss = t.get(0..2)?.parse().ok()?;
+        tail = &t[2..];
+        // Fractions of a second are accepted and dropped.
+        if let Some(f) = tail.strip_prefix('.') {
+            let n = f.chars().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            tail = &f[n..];
+        }
+    }
+    if hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    secs += hh * 3600 + mm * 60 + ss;
+    if tail.is_empty() {
+        return Some(secs);
+    }
+    Some(secs - parse_offset(tail)?)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn resolve_path(file: &str, dir: Option<&Path>) -> PathBuf {
+    let p = Path::new(file);
+    match dir {
+        Some(d) if p.is_relative() => d.join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// A replayed trace: rows of (time from the first row, value).
+#[derive(Debug)]
+pub struct Trace {
+    pub rows: Vec<(SimDuration, f64)>,
+    /// Values are requests per second (else multipliers).
+    pub absolute: bool,
+}
+
+/// Reads a trace CSV: a header naming the value column (`requests_per_s`,
+/// `rate_per_s`, `rps` or `multiplier`), then rows of a time (seconds, or an
+/// RFC 3339 timestamp) and a value. Times are taken from the first row's and
+/// must increase. Errors name the file and line.
+pub fn read_trace(file: &Path) -> Result<Trace, String> {
+    let name = file.display();
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the trace {name}: {e}"))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(bytes.as_slice());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{name} line 1: {e}"))?
+        .clone();
+    if headers.len() != 2 {
+        return Err(format!(
+            "{name} line 1: expected a header of two columns, a time and `requests_per_s` (or `multiplier`); got {} column(s): {}",
+            headers.len(),
+            headers.iter().collect::<Vec<_>>().join(",")
+        ));
+    }
+    let absolute = match headers[1].to_ascii_lowercase().as_str() {
+        "requests_per_s" | "rate_per_s" | "rps" => true,
+        "multiplier" => false,
+        other => {
+            return Err(format!(
+                "{name} line 1: the second column must be `requests_per_s` (or `rate_per_s`, `rps`) or `multiplier`, not `{other}`"
+            ));
+        }
+    };
+    let mut rows: Vec<(SimDuration, f64)> = Vec::new();
+    let mut first: Option<f64> = None;
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| match e.position() {
+            Some(p) => format!("{name} line {}: {e}", p.line()),
+            None => format!("{name}: {e}"),
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() != 2 {
+            return Err(format!(
+                "{name} line {line}: expected 2 fields, a time and a value (got {})",
+                rec.len()
+            ));
+        }
+        let t = &rec[0];
+        let t_s = match t.parse::<f64>() {
+            Ok(x) if x.is_finite() => x,
+            _ => match parse_instant(t) {
+                Some(s) => s as f64,
+                None => {
+                    return Err(format!(
+                        "{name} line {line}: time `{t}` is neither seconds nor an RFC 3339 timestamp such as 2026-11-27T09:00:00Z"
+                    ));
+                }
+            },
+        };
+        let v = &rec[1];
+        let value = match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => x,
+            _ => {
+                return Err(format!(
+                    "{name} line {line}: `{}` must be a number at least 0 (got `{v}`)",
+                    &headers[1]
+                ));
+            }
+        };
+        let t0 = *first.get_or_insert(t_s);
+        let rel = t_s - t0;
+        if let Some(&(prev, _)) = rows.last()
+            && rel <= prev.as_secs_f64()
+        {
+            return Err(format!(
+                "{name} line {line}: times must increase (`{t}` is not after the row before)"
+            ));
+        }
+        if rel > 1e9 {
+            return Err(format!(
+                "{name} line {line}: `{t}` is more than 30 years after the first row"
+            ));
+        }
+        rows.push((SimDuration::from_secs_f64(rel), value));
+        if rows.len() > MAX_TRACE_ROWS {
+            return Err(format!("{name}: more than {MAX_TRACE_ROWS} rows"));
+        }
+    }
+    if rows.is_empty() {
+        return Err(format!("{name}: the trace has a header but no rows"));
+    }
+    Ok(Trace { rows, absolute })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_parse_as_rfc3339() {
+        assert_eq!(parse_instant("1970-01-01"), Some(0));
+        assert_eq!(parse_instant("2026-01-05T00:00:00Z"), Some(DEFAULT_START_S));
+        assert_eq!(parse_instant("2026-01-05 00:00"), Some(DEFAULT_START_S));
+        assert_eq!(
+            parse_instant("2026-11-27T00:00:00-05:00"),
+            Some(days_from_civil(2026, 11, 27) * 86_400 + 5 * 3600)
+        );
+        assert_eq!(
+            parse_instant("2026-11-27T09:30:15.250+05:30"),
+            Some(days_from_civil(2026, 11, 27) * 86_400 + 4 * 3600 + 15)
+        );
+        for bad in [
+            "2026-13-01",
+            "2026-02-29",
+            "2026-11-27T25:00",
+            "27/11/2026",
+            "2026-11-27T09:00+5",
+            "2026-11-27X09:00",
+            "2026-11-27T09:00:00Q",
+        ] {
+            assert_eq!(parse_instant(bad), None, "{bad}");
+        }
+        assert!(parse_instant("2024-02-29").is_some());
+    }
+
+    #[test]
+    fn offsets_parse_as_hours_or_strings() {
+        let p = FieldPath::root();
+        let v = |s: &str| toml::Value::String(s.into());
+        assert_eq!(utc_offset_s(&toml::Value::Integer(-5), &p), Ok(-5 * 3600));
+        assert_eq!(utc_offset_s(&toml::Value::Float(5.5), &p), Ok(19_800));
+        assert_eq!(utc_offset_s(&v("+05:30"), &p), Ok(19_800));
+        assert_eq!(utc_offset_s(&v("-0800"), &p), Ok(-8 * 3600));
+        assert!(utc_offset_s(&toml::Value::Integer(15), &p).is_err());
+        assert!(utc_offset_s(&v("05:30"), &p).is_err());
+        assert!(utc_offset_s(&v("+05:75"), &p).is_err());
+    }
+}
