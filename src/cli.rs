@@ -64,6 +64,11 @@ pub struct RunArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub overrides: Vec<String>,
 
+    /// Apply the scenario's [variants.NAME] (a named list of --set
+    /// overrides, listed by `capsim scenarios list`) before any --set
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+
     /// Interval of timeseries.csv and the plots, e.g. 30s or 5m (overrides
     /// simulation.interval; default 1m)
     #[arg(long, value_name = "DURATION")]
@@ -172,6 +177,10 @@ pub struct ValidateArgs {
     /// Override a field as `run --set` does
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub overrides: Vec<String>,
+
+    /// Apply the scenario's [variants.NAME] first, as `run --variant` does
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

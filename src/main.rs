@@ -4,6 +4,7 @@ mod cli;
 mod progress;
 mod run;
 mod sweep;
+mod windows;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -82,6 +83,13 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
             for b in library::all() {
                 let s = capsim_scenarios::load_str(b.name, b.text, &[])?;
                 let _ = writeln!(out, "{:width$}  {}", b.name, s.description);
+                for v in &s.variants {
+                    let _ = writeln!(
+                        out,
+                        "{:width$}    --variant {}: {}",
+                        "", v.name, v.description
+                    );
+                }
             }
         }
         ScenariosCommand::Show { name } => match library::find(&name) {
@@ -101,8 +109,13 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
 }
 
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
-    let overrides = parse_overrides(&args.overrides, None, None, None)?;
-    let s = capsim_scenarios::load(&args.scenario, &overrides)?;
+    let source = capsim_scenarios::resolve(&args.scenario)?;
+    let mut overrides = match &args.variant {
+        Some(v) => source.variant(v)?,
+        None => Vec::new(),
+    };
+    overrides.extend(parse_overrides(&args.overrides, None, None, None)?);
+    let s = source.load(&overrides)?;
     println!(
         "{}: valid ({} classes, {} tiers, {} × {} simulated)",
         s.name,

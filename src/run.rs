@@ -12,13 +12,18 @@ use crate::cli::RunArgs;
 use crate::{Failure, parse_overrides};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let overrides = parse_overrides(
+    let source = capsim_scenarios::resolve(&args.scenario)?;
+    let mut overrides = match &args.variant {
+        Some(v) => source.variant(v)?,
+        None => Vec::new(),
+    };
+    overrides.extend(parse_overrides(
         &args.overrides,
         args.seed,
         args.replications,
         args.interval.as_deref(),
-    )?;
-    let scenario = capsim_scenarios::load(&args.scenario, &overrides)?;
+    )?);
+    let scenario = source.load(&overrides)?;
     let platform = &scenario.platform;
     if args.check && platform.slos.is_empty() {
         return Err(Failure::Input(format!(
@@ -32,6 +37,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     } else {
         args.threads
     };
+    if let Some(plan) = scenario.windows {
+        return crate::windows::run(&args, &scenario, &plan, threads);
+    }
     let started = Instant::now();
     let control = RunControl::default();
     let finished = AtomicBool::new(false);

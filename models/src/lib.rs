@@ -16,6 +16,7 @@ pub mod scaling;
 pub mod series;
 pub mod slo;
 pub mod theory;
+pub mod windows;
 
 pub use config::{
     ApiConfig, Arrivals, Balancer, CacheConfig, CacheSizing, CdnConfig, ClassConfig, ClassId,

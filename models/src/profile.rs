@@ -62,6 +62,9 @@ pub enum RateProfile {
     Replay(Arc<[(SimDuration, f64)]>),
     /// The product of the parts.
     Product(Vec<RateProfile>),
+    /// The inner profile `by` later: a run that starts `by` into it (a
+    /// window of a long horizon).
+    Shifted(SimDuration, Box<RateProfile>),
 }
 
 /// Values by hour, weekday or month of local time.
@@ -165,6 +168,7 @@ impl RateProfile {
             RateProfile::Seasonal(c) => c.values[month(c.local_start_s, t)],
             RateProfile::Replay(rows) => replay_at(rows, t),
             RateProfile::Product(parts) => parts.iter().map(|p| p.multiplier(t)).product(),
+            RateProfile::Shifted(by, inner) => inner.multiplier(t + *by),
         }
     }
 
@@ -241,6 +245,7 @@ impl RateProfile {
                 .map(|r| r.1)
                 .fold(ends, f64::max),
             RateProfile::Product(parts) => parts.iter().map(|p| p.max_over(t0, t1)).product(),
+            RateProfile::Shifted(by, inner) => inner.max_over(t0 + *by, t1 + *by),
         }
     }
 
@@ -265,12 +270,29 @@ impl RateProfile {
     /// value they define (so their arrival streams do not depend on the
     /// horizon).
     pub fn envelope(&self, horizon: SimDuration) -> f64 {
+        self.envelope_from(SimDuration::ZERO, horizon)
+    }
+
+    fn envelope_from(&self, t0: SimDuration, horizon: SimDuration) -> f64 {
         match self {
             RateProfile::Constant => 1.0,
             RateProfile::Steps(steps) => steps.iter().map(|s| s.1).fold(1.0, f64::max),
             RateProfile::Spike { multiplier, .. } => multiplier.max(1.0),
-            RateProfile::Product(parts) => parts.iter().map(|p| p.envelope(horizon)).product(),
-            other => other.max_over(SimDuration::ZERO, horizon),
+            RateProfile::Product(parts) => {
+                parts.iter().map(|p| p.envelope_from(t0, horizon)).product()
+            }
+            RateProfile::Shifted(by, inner) => inner.envelope_from(t0 + *by, horizon),
+            other => other.max_over(t0, t0 + horizon),
+        }
+    }
+
+    /// This profile as seen by a run starting `by` into it.
+    pub fn shifted(&self, by: SimDuration) -> RateProfile {
+        match self {
+            RateProfile::Constant => RateProfile::Constant,
+            _ if by.is_zero() => self.clone(),
+            RateProfile::Shifted(b, inner) => RateProfile::Shifted(*b + by, inner.clone()),
+            other => RateProfile::Shifted(by, Box::new(other.clone())),
         }
     }
 

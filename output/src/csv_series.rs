@@ -45,7 +45,7 @@ pub fn latency_percentiles() -> Vec<f64> {
 
 /// A CSV number: six significant digits, no exponent for ordinary sizes,
 /// empty for NaN.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if !x.is_finite() {
         return String::new();
     }

@@ -16,6 +16,8 @@ pub mod summary;
 pub mod sweep;
 pub mod sweep_plots;
 pub mod table;
+pub mod windows;
+pub mod windows_plots;
 
 pub use csv_series::{Col, Scope, SeriesRow, TimeSeries, latency_csv, time_series, timeseries_csv};
 pub use events::events_csv;

@@ -21,6 +21,38 @@ const LIBRARY: &[Bundled] = &[
         name: "step-policy",
         text: include_str!("../library/step-policy.toml"),
     },
+    Bundled {
+        name: "black-friday",
+        text: include_str!("../library/black-friday.toml"),
+    },
+    Bundled {
+        name: "ten-x-growth",
+        text: include_str!("../library/ten-x-growth.toml"),
+    },
+    Bundled {
+        name: "product-launch",
+        text: include_str!("../library/product-launch.toml"),
+    },
+    Bundled {
+        name: "greenstack",
+        text: include_str!("../library/greenstack.toml"),
+    },
+    Bundled {
+        name: "fastapi-stage2",
+        text: include_str!("../library/fastapi-stage2.toml"),
+    },
+    Bundled {
+        name: "recete",
+        text: include_str!("../library/recete.toml"),
+    },
+    Bundled {
+        name: "mercenary",
+        text: include_str!("../library/mercenary.toml"),
+    },
+    Bundled {
+        name: "arq",
+        text: include_str!("../library/arq.toml"),
+    },
 ];
 
 pub fn all() -> &'static [Bundled] {

@@ -23,6 +23,29 @@ pub struct RawScenario {
     #[serde(default)]
     pub slos: Vec<RawSlo>,
     pub cost: Option<RawCost>,
+    /// A long horizon as a chain of windows.
+    pub windows: Option<RawWindows>,
+    /// Named sets of overrides (`capsim run NAME --variant V`); applied
+    /// before validation, so here they are only checked for shape.
+    #[serde(default)]
+    pub variants: IndexMap<String, RawVariant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindows {
+    pub every: SimDuration,
+    pub count: u32,
+    #[serde(default)]
+    pub offset: SimDuration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    #[serde(default)]
+    pub description: String,
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@ pub mod slo;
 pub mod tiers;
 pub mod values;
 
+use capsim_models::windows::WindowPlan;
 use capsim_models::{
     Arrivals, ClassConfig, ClientPolicy, FailureAction, FailureConfig, FailureTiming,
     PlatformConfig, RateProfile, TierConfig, TierKind, TrafficPrices,
@@ -32,10 +33,26 @@ pub struct Scenario {
     pub seed: u64,
     pub replications: u64,
     pub platform: PlatformConfig,
+    /// `simulation.start`, Unix seconds.
+    pub start_s: i64,
+    /// A long horizon run as windows (`[windows]`).
+    pub windows: Option<WindowPlan>,
+    /// Named override sets, in file order.
+    pub variants: Vec<Variant>,
+}
+
+/// A named set of `--set` overrides (`[variants.NAME]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub name: String,
+    pub description: String,
+    pub set: Vec<String>,
 }
 
 /// Limits that keep a run meaningful and its numbers in range.
 pub const MAX_REPLICATIONS: u64 = 100_000;
+/// Windows of a long horizon (ten years of weeks).
+pub const MAX_WINDOWS: u32 = 520;
 const MAX_NAME_LEN: usize = 64;
 
 fn check_name(what: &str, name: &str, path: &FieldPath, c: &mut Checks) {
@@ -558,6 +575,55 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         &mut c,
     );
 
+    // [windows]
+    let windows = raw.windows.as_ref().and_then(|w| {
+        let p = root.key("windows");
+        let before = c.0.len();
+        if w.every.is_zero() {
+            c.push(p.key("every"), "must be longer than zero, e.g. \"1w\"");
+        }
+        if w.count == 0 || w.count > MAX_WINDOWS {
+            c.push(
+                p.key("count"),
+                format!("from 1 to {MAX_WINDOWS} windows (got {})", w.count),
+            );
+        }
+        if !w.every.is_zero() && w.offset + horizon > w.every {
+            c.push(
+                p.key("offset"),
+                format!(
+                    "each window ({} from `offset` {}) must end within its period of {}: shorten simulation.duration or the offset",
+                    horizon, w.offset, w.every
+                ),
+            );
+        }
+        (c.0.len() == before).then_some(WindowPlan {
+            every: w.every,
+            count: w.count,
+            offset: w.offset,
+        })
+    });
+
+    // [variants.*]
+    let mut variants = Vec::with_capacity(raw.variants.len());
+    for (name, v) in raw.variants {
+        let p = root.key("variants").key(&name);
+        check_name("variant", &name, &p, &mut c);
+        if v.set.is_empty() {
+            c.push(p.key("set"), "a variant needs at least one override");
+        }
+        for (i, s) in v.set.iter().enumerate() {
+            if let Err(m) = crate::Override::parse(s) {
+                c.push(p.key("set").index(i), m);
+            }
+        }
+        variants.push(Variant {
+            name,
+            description: v.description,
+            set: v.set,
+        });
+    }
+
     if !c.is_empty() {
         return Err(c.0);
     }
@@ -578,5 +644,8 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         description: raw.scenario.description,
         seed: sim.seed,
         replications: sim.replications,
+        start_s,
+        windows,
+        variants,
     })
 }

@@ -1,0 +1,484 @@
+//! The report of a long horizon run as windows: one row per window (a week,
+//! say) with the capacity the policies chose, latency, objectives and cost,
+//! each a mean over replications with its 95% CI; and the triggers: every
+//! change of a tier's capacity, with the window and time it happened in.
+//!
+//! Files: `windows.csv` (a row per window), `windows.json` (the same, the
+//! scaling events and the plan), `plots/windows.{png,svg}`.
+
+use std::fmt::Write as _;
+
+use capsim_models::windows::{WindowPlan, WindowRun};
+use capsim_models::{PlatformConfig, TierKind};
+use indexmap::IndexMap;
+use serde::Serialize;
+use sim_engine::{Estimate, SimDuration};
+
+use crate::csv_series::num;
+use crate::summary::SCHEMA_VERSION;
+
+/// What a window's units are called, by tier kind.
+fn unit_word(kind: &TierKind) -> &'static str {
+    match kind {
+        TierKind::Api(_) => "instances",
+        TierKind::Workers(_) => "workers",
+        TierKind::Database(_) => "replicas",
+        TierKind::Cache(_) => "shards",
+        TierKind::Station(_) | TierKind::Cdn(_) => "units",
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TierUnits {
+    pub unit: &'static str,
+    pub start: Estimate,
+    pub end: Estimate,
+    pub peak: Estimate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowSummary {
+    pub window: u32,
+    /// Seconds from the start of the long horizon to the window's start.
+    pub start_s: f64,
+    /// The window's start as a date and time (UTC), from `simulation.start`.
+    pub start_utc: String,
+    pub offered_per_s: f64,
+    pub throughput_per_s: Estimate,
+    pub latency_ms: IndexMap<&'static str, Estimate>,
+    pub error_rate: Estimate,
+    pub cost_usd: Estimate,
+    pub cost_per_hour_usd: Estimate,
+    /// Per objective.
+    pub breach_minutes: IndexMap<String, Estimate>,
+    /// Replications in which some objective breached in this window.
+    pub replications_breaching: u64,
+    /// Per autoscaled tier.
+    pub units: IndexMap<String, TierUnits>,
+    /// Per tier, selected metrics (utilisation, hit ratio, lag, ...).
+    pub metrics: IndexMap<String, IndexMap<&'static str, Estimate>>,
+}
+
+/// A change of capacity in replication 0.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trigger {
+    pub window: u32,
+    /// Seconds into the window.
+    pub at_s: f64,
+    pub tier: String,
+    pub from: u32,
+    pub to: u32,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowsReport {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub every_s: f64,
+    pub offset_s: f64,
+    pub window_s: f64,
+    pub warmup_s: f64,
+    pub windows: Vec<WindowSummary>,
+    /// Every capacity change of replication 0, in order (the other
+    /// replications' are summarised by the units columns).
+    pub triggers: Vec<Trigger>,
+    /// Per tier: the first window in which its capacity went above the
+    /// scenario's (replication 0).
+    pub first_growth: IndexMap<String, u32>,
+}
+
+/// Metrics kept per tier in the window report, when the tier has them.
+const TIER_METRICS: &[&str] = &[
+    "utilization",
+    "hit_ratio",
+    "replication_lag_ms",
+    "pool_wait_ms",
+    "queue_length",
+    "queue_depth_max",
+    "job_latency_ms",
+];
+
+impl WindowsReport {
+    /// `runs[j]` are replication j's windows in order; windows beyond the
+    /// shortest replication's (an interrupted run) are left out.
+    pub fn new(
+        cfg: &PlatformConfig,
+        plan: &WindowPlan,
+        scenario: &str,
+        seed: u64,
+        start_unix_s: i64,
+        runs: &[Vec<WindowRun>],
+    ) -> WindowsReport {
+        let n = runs.iter().map(Vec::len).min().unwrap_or(0);
+        let est = |f: &dyn Fn(&WindowRun) -> f64, k: usize| {
+            let xs: Vec<f64> = runs.iter().map(|r| f(&r[k])).collect();
+            Estimate::from_samples(&xs)
+        };
+        let mut windows = Vec::with_capacity(n);
+        for k in 0..n {
+            let w0 = &runs[0][k];
+            let mut latency_ms = IndexMap::new();
+            latency_ms.insert("mean", est(&|r| r.latency_mean_ms, k));
+            latency_ms.insert("p50", est(&|r| r.latency_p50_ms, k));
+            latency_ms.insert("p95", est(&|r| r.latency_p95_ms, k));
+            latency_ms.insert("p99", est(&|r| r.latency_p99_ms, k));
+            let mut breach_minutes = IndexMap::new();
+            for (i, slo) in cfg.slos.iter().enumerate() {
+                breach_minutes.insert(slo.name.clone(), est(&|r| r.breach_minutes[i], k));
+            }
+            let mut units = IndexMap::new();
+            let mut metrics = IndexMap::new();
+            for (i, t) in cfg.tiers.iter().enumerate() {
+                if w0.units[i].is_some() {
+                    let span = |f: fn(&capsim_models::windows::UnitSpan) -> u32| {
+                        est(&|r| r.units[i].map_or(f64::NAN, |s| f(&s) as f64), k)
+                    };
+                    units.insert(
+                        t.name.clone(),
+                        TierUnits {
+                            unit: unit_word(&t.kind),
+                            start: span(|s| s.start),
+                            end: span(|s| s.end),
+                            peak: span(|s| s.peak),
+                        },
+                    );
+                }
+                let mut m = IndexMap::new();
+                for &name in TIER_METRICS {
+                    if w0.tier_metrics[i].iter().any(|(k, _)| *k == name) {
+                        let e = est(
+                            &|r| {
+                                r.tier_metrics[i]
+                                    .iter()
+                                    .find(|(k, _)| *k == name)
+                                    .map_or(f64::NAN, |(_, v)| *v)
+                            },
+                            k,
+                        );
+                        m.insert(name, e);
+                    }
+                }
+                if !m.is_empty() {
+                    metrics.insert(t.name.clone(), m);
+                }
+            }
+            windows.push(WindowSummary {
+                window: k as u32,
+                start_s: w0.start_s,
+                start_utc: utc(start_unix_s + w0.start_s as i64),
+                offered_per_s: w0.offered_per_s,
+                throughput_per_s: est(&|r| r.throughput_per_s, k),
+                latency_ms,
+                error_rate: est(
+                    &|r| {
+                        let c = &r.counts;
+                        let done = c.completed + c.failed + c.rejected;
+                        if done == 0 {
+                            0.0
+                        } else {
+                            (c.failed + c.rejected) as f64 / done as f64
+                        }
+                    },
+                    k,
+                ),
+                cost_usd: est(&|r| r.cost_usd, k),
+                cost_per_hour_usd: est(&|r| r.cost_usd / (r.measured_s / 3600.0), k),
+                breach_minutes,
+                replications_breaching: runs
+                    .iter()
+                    .filter(|r| r[k].breach_minutes.iter().any(|&m| m > 0.0))
+                    .count() as u64,
+                units,
+                metrics,
+            });
+        }
+        let mut triggers = Vec::new();
+        let mut first_growth = IndexMap::new();
+        if let Some(r0) = runs.first() {
+            for w in r0.iter().take(n) {
+                for e in &w.scaling {
+                    let tier = cfg.tiers[e.tier as usize].name.clone();
+                    let initial =
+                        capsim_models::windows::unit_count(&cfg.tiers[e.tier as usize].kind);
+                    if initial.is_some_and(|i| e.to > i) && !first_growth.contains_key(&tier) {
+                        first_growth.insert(tier.clone(), w.window);
+                    }
+                    triggers.push(Trigger {
+                        window: w.window,
+                        at_s: e.at.as_nanos() as f64 / 1e9,
+                        tier,
+                        from: e.from,
+                        to: e.to,
+                        reason: e.reason.clone(),
+                    });
+                }
+            }
+        }
+        WindowsReport {
+            schema_version: SCHEMA_VERSION,
+            scenario: scenario.to_string(),
+            seed,
+            replications: runs.len() as u64,
+            every_s: plan.every.as_secs_f64(),
+            offset_s: plan.offset.as_secs_f64(),
+            window_s: cfg.horizon.as_secs_f64(),
+            warmup_s: cfg.warmup.as_secs_f64(),
+            windows,
+            triggers,
+            first_growth,
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("a report always serialises");
+        out.push(b'\n');
+        out
+    }
+
+    /// Did any objective breach in any window of any replication?
+    pub fn breached(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in &self.windows {
+            for (name, e) in &w.breach_minutes {
+                if e.estimate > 0.0 && !out.contains(name) {
+                    out.push(name.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// One row per window; estimates with `_lo` / `_hi` CI columns.
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut header: Vec<String> = [
+            "scenario",
+            "seed",
+            "window",
+            "start_s",
+            "start_utc",
+            "offered_per_s",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut est_cols: Vec<String> = vec!["throughput_per_s".into()];
+        if let Some(w) = self.windows.first() {
+            for k in w.latency_ms.keys() {
+                est_cols.push(format!("latency_{k}_ms"));
+            }
+            est_cols.push("error_rate".into());
+            est_cols.push("cost_usd".into());
+            est_cols.push("cost_per_hour_usd".into());
+            for name in w.breach_minutes.keys() {
+                est_cols.push(format!("slo:{name}:breach_minutes"));
+            }
+            for (tier, u) in &w.units {
+                for part in ["start", "end", "peak"] {
+                    est_cols.push(format!("{tier}:{}_{part}", u.unit));
+                }
+            }
+            for (tier, m) in &w.metrics {
+                for k in m.keys() {
+                    est_cols.push(format!("{tier}:{k}"));
+                }
+            }
+        }
+        for c in &est_cols {
+            header.push(c.clone());
+            header.push(format!("{c}_lo"));
+            header.push(format!("{c}_hi"));
+        }
+        header.push("replications_breaching".into());
+        let mut wtr = csv::Writer::from_writer(Vec::new());
+        wtr.write_record(&header).expect("in memory");
+        for w in &self.windows {
+            let mut row = vec![
+                self.scenario.clone(),
+                self.seed.to_string(),
+                w.window.to_string(),
+                num(w.start_s),
+                w.start_utc.clone(),
+                num(w.offered_per_s),
+            ];
+            let mut ests: Vec<Estimate> = vec![w.throughput_per_s];
+            ests.extend(w.latency_ms.values().copied());
+            ests.push(w.error_rate);
+            ests.push(w.cost_usd);
+            ests.push(w.cost_per_hour_usd);
+            ests.extend(w.breach_minutes.values().copied());
+            for u in w.units.values() {
+                ests.extend([u.start, u.end, u.peak]);
+            }
+            for m in w.metrics.values() {
+                ests.extend(m.values().copied());
+            }
+            for e in ests {
+                row.push(num(e.estimate));
+                row.push(num(e.ci95[0]));
+                row.push(num(e.ci95[1]));
+            }
+            row.push(w.replications_breaching.to_string());
+            wtr.write_record(&row).expect("in memory");
+        }
+        wtr.into_inner().expect("in memory")
+    }
+
+    /// The terminal table: a line per window, then the capacity changes.
+    pub fn table(&self, max_triggers: usize) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}: {} windows of {} every {} ({} warm-up each) · seed {} · {} replications · ± is the 95% CI half-width",
+            self.scenario,
+            self.windows.len(),
+            SimDuration::from_secs_f64(self.window_s),
+            SimDuration::from_secs_f64(self.every_s),
+            SimDuration::from_secs_f64(self.warmup_s),
+            self.seed,
+            self.replications
+        );
+        let Some(first) = self.windows.first() else {
+            return out;
+        };
+        let mut header = vec![
+            "window".to_string(),
+            "starts (UTC)".into(),
+            "offered/s".into(),
+        ];
+        for (tier, u) in &first.units {
+            header.push(format!("{tier} {}", u.unit));
+        }
+        header.extend([
+            "p95 ms".into(),
+            "p99 ms".into(),
+            "errors".into(),
+            "$/hour".into(),
+        ]);
+        if !first.breach_minutes.is_empty() {
+            header.push("breach min".into());
+        }
+        let mut rows = vec![header];
+        for w in &self.windows {
+            let mut row = vec![
+                w.window.to_string(),
+                w.start_utc
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_string(),
+                format!("{:.0}", w.offered_per_s),
+            ];
+            for u in w.units.values() {
+                row.push(format!(
+                    "{:.1} → {:.1} (max {:.1})",
+                    u.start.estimate, u.end.estimate, u.peak.estimate
+                ));
+            }
+            row.push(pm(&w.latency_ms["p95"], 1));
+            row.push(pm(&w.latency_ms["p99"], 1));
+            row.push(format!("{:.2}%", 100.0 * w.error_rate.estimate));
+            row.push(format!("{:.2}", w.cost_per_hour_usd.estimate));
+            if !w.breach_minutes.is_empty() {
+                let total: f64 = w.breach_minutes.values().map(|e| e.estimate).sum();
+                row.push(if total > 0.0 {
+                    format!(
+                        "{total:.1} ({}/{})",
+                        w.replications_breaching, self.replications
+                    )
+                } else {
+                    "0".into()
+                });
+            }
+            rows.push(row);
+        }
+        grid(&rows, &mut out);
+        if !self.first_growth.is_empty() {
+            let _ = writeln!(out);
+            for (tier, k) in &self.first_growth {
+                let _ = writeln!(
+                    out,
+                    "{tier} first grew beyond the scenario's capacity in window {k} (starting {})",
+                    self.windows[*k as usize].start_utc
+                );
+            }
+        }
+        if !self.triggers.is_empty() && max_triggers > 0 {
+            let _ = writeln!(
+                out,
+                "\ncapacity changes in replication 0 ({} in all{}):",
+                self.triggers.len(),
+                if self.triggers.len() > max_triggers {
+                    format!(", first {max_triggers} shown; all in windows.json")
+                } else {
+                    String::new()
+                }
+            );
+            for t in self.triggers.iter().take(max_triggers) {
+                let _ = writeln!(
+                    out,
+                    "  window {:>3} +{:<8} {} {} → {}: {}",
+                    t.window,
+                    SimDuration::from_secs_f64(t.at_s).to_string(),
+                    t.tier,
+                    t.from,
+                    t.to,
+                    t.reason
+                );
+            }
+        }
+        out
+    }
+}
+
+fn pm(e: &Estimate, decimals: usize) -> String {
+    if !e.estimate.is_finite() {
+        return "-".into();
+    }
+    let half = (e.ci95[1] - e.ci95[0]) / 2.0;
+    if half.is_finite() && half > 0.0 {
+        format!("{:.decimals$} ± {:.decimals$}", e.estimate, half)
+    } else {
+        format!("{:.decimals$}", e.estimate)
+    }
+}
+
+fn grid(rows: &[Vec<String>], out: &mut String) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    for r in rows {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            let pad = " ".repeat(widths[i] - c.chars().count());
+            if i < 2 {
+                line.push_str(c);
+                line.push_str(&pad);
+            } else {
+                line.push_str(&pad);
+                line.push_str(c);
+            }
+            line.push_str("   ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds.
+pub fn utc(unix_s: i64) -> String {
+    let days = unix_s.div_euclid(86_400);
+    let secs = unix_s.rem_euclid(86_400);
+    let (y, m, d) = capsim_models::profile::civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}

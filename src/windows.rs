@@ -1,0 +1,122 @@
+//! `capsim run` of a scenario with `[windows]`: a long horizon as a chain
+//! of windows (see `capsim_models::windows` and docs/long-horizons.md).
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use capsim_models::RunControl;
+use capsim_models::windows::{WindowPlan, run_windows};
+use capsim_output::OutputFile;
+use capsim_output::windows::WindowsReport;
+use capsim_scenarios::Scenario;
+
+use crate::Failure;
+use crate::cli::RunArgs;
+
+pub fn run(
+    args: &RunArgs,
+    scenario: &Scenario,
+    plan: &WindowPlan,
+    threads: usize,
+) -> Result<(), Failure> {
+    let platform = &scenario.platform;
+    let started = Instant::now();
+    let control = RunControl::default();
+    let finished = AtomicBool::new(false);
+    let total_ms =
+        scenario.replications * plan.count as u64 * (platform.horizon.as_nanos() / 1_000_000);
+    let runs = std::thread::scope(|scope| {
+        if crate::progress::wanted(args.quiet) {
+            scope.spawn(|| {
+                crate::progress::show(&control, total_ms, scenario.replications, &finished)
+            });
+        }
+        let runs = run_windows(
+            platform,
+            plan,
+            scenario.seed,
+            scenario.replications,
+            threads,
+            &control,
+        );
+        finished.store(true, Ordering::Relaxed);
+        runs
+    })
+    .map_err(|e| Failure::Run(e.into()))?;
+    let runs: Vec<_> = runs.into_iter().flatten().collect();
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let events: u64 = runs.iter().flatten().map(|w| w.events).sum();
+
+    let report = WindowsReport::new(
+        platform,
+        plan,
+        &scenario.name,
+        scenario.seed,
+        scenario.start_s,
+        &runs,
+    );
+    let json = report.to_json();
+
+    let mut written = Vec::new();
+    if let Some(dir) = &args.out {
+        let mut files = vec![
+            OutputFile {
+                relative: "windows.json".into(),
+                bytes: json.clone(),
+            },
+            OutputFile {
+                relative: "windows.csv".into(),
+                bytes: report.to_csv(),
+            },
+        ];
+        let plotted = capsim_output::windows_plots::plots(&report);
+        let plot_error = match plotted {
+            Ok(p) => {
+                files.extend(p);
+                None
+            }
+            Err(e) => Some(e),
+        };
+        written = capsim_output::write_all(dir, &files)
+            .with_context(|| format!("writing results to {}", dir.display()))
+            .map_err(Failure::Run)?;
+        if let Some(e) = plot_error {
+            return Err(Failure::Run(anyhow::anyhow!(
+                "{e} (the other results were written to {})",
+                dir.display()
+            )));
+        }
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let _ = out.write_all(&json);
+    } else if !args.quiet {
+        let _ = out.write_all(report.table(20).as_bytes());
+        if !written.is_empty() {
+            let _ = writeln!(out);
+            for p in &written {
+                let _ = writeln!(out, "wrote {}", p.display());
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n{} events in {:.2} s on {} thread{} ({:.1} M events/s)",
+            events,
+            wall_seconds,
+            threads,
+            if threads == 1 { "" } else { "s" },
+            events as f64 / wall_seconds / 1e6
+        );
+    }
+    if args.check {
+        let breached = report.breached();
+        if !breached.is_empty() {
+            return Err(Failure::SloBreached(breached));
+        }
+    }
+    Ok(())
+}
