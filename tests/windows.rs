@@ -1,0 +1,146 @@
+//! End-to-end: a long horizon run as windows, variants, and replayed
+//! traces, through the `capsim` binary.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn capsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .output()
+        .expect("the capsim binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_windowed_run_writes_a_row_per_window_and_its_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("growth");
+    let o = capsim(&[
+        "run",
+        "ten-x-growth",
+        "--set",
+        "windows.count=4",
+        "--replications",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("4 windows of 6m every 1w"), "{table}");
+    assert!(
+        table.contains("2026-01-27 14:00:00"),
+        "week 3's start: {table}"
+    );
+    let csv = std::fs::read_to_string(out.join("windows.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "a header and 4 windows");
+    for col in [
+        "window",
+        "start_utc",
+        "latency_p99_ms_lo",
+        "api:instances_end",
+        "redis:shards_peak_hi",
+        "pg:replicas_start",
+        "slo:p95-under-200ms:breach_minutes",
+    ] {
+        assert!(lines[0].split(',').any(|c| c == col), "column {col}");
+    }
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("windows.json")).unwrap()).unwrap();
+    let windows = json["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 4);
+    assert_eq!(json["every_s"], 604_800.0);
+    // Redis outgrows its node in week 3 in the bundled story.
+    assert_eq!(json["first_growth"]["redis"], 3);
+    assert!(windows[3]["offered_per_s"].as_f64() > windows[0]["offered_per_s"].as_f64());
+    for f in ["plots/windows.png", "plots/windows.svg"] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 1000, "{f}");
+    }
+}
+
+#[test]
+fn variants_apply_before_set_and_bad_ones_are_named() {
+    let o = capsim(&["validate", "black-friday", "--variant", "unprepared"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = capsim(&["run", "black-friday", "--variant", "prepared"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--variant prepared: no such variant (it has: unprepared)"),
+        "{}",
+        stderr(&o)
+    );
+    // A --set after the variant wins; an error in a field the variant wrote
+    // names the variant.
+    let o = capsim(&[
+        "validate",
+        "product-launch",
+        "--variant",
+        "before",
+        "--set",
+        "tiers.api.scaling.max=1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--set tiers.api.scaling.max=1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = capsim(&["scenarios", "list"]);
+    let list = String::from_utf8_lossy(&o.stdout);
+    assert!(list.contains("--variant phase2"), "{list}");
+}
+
+#[test]
+fn a_replayed_trace_next_to_the_scenario_is_found_and_its_errors_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shop.toml"),
+        r#"
+[scenario]
+name = "shop"
+[simulation]
+duration = "30m"
+replications = 2
+[classes.web]
+rate_per_s = 5
+profile = { kind = "replay", file = "traffic.csv" }
+route = ["web"]
+[tiers.web]
+kind = "station"
+servers = 4
+service = { dist = "exponential", mean = "10ms" }
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("traffic.csv"),
+        "timestamp,requests_per_s\n2026-11-27T00:00:00Z,10\n2026-11-27T00:30:00Z,30\n",
+    )
+    .unwrap();
+    let scenario = dir.path().join("shop.toml");
+    let o = capsim(&["run", scenario.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The trace's mean rate over the run is 20/s: 36,000 arrivals.
+    let arrived = s["requests"]["arrived"]["estimate"].as_f64().unwrap();
+    assert!(
+        (arrived - 36_000.0).abs() < 4.0 * 36_000f64.sqrt(),
+        "{arrived}"
+    );
+    std::fs::write(
+        dir.path().join("traffic.csv"),
+        "timestamp,requests_per_s\n0,10\n60,-3\n",
+    )
+    .unwrap();
+    let o = capsim(&["run", scenario.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("traffic.csv line 3"), "{e}");
+    assert!(e.contains("classes.web.profile.file"), "{e}");
+}
