@@ -211,34 +211,8 @@ impl RateProfile {
                 }
                 m
             }
-            RateProfile::Weekly(c) => {
-                if t1 - t0 >= SimDuration::from_secs(7 * DAY_S as u64) {
-                    return c.max();
-                }
-                let (day_s, _) = local_seconds(c.local_start_s, t0, DAY_S);
-                let t0 = whole_seconds(t0);
-                let mut m = ends;
-                let mut mark = SimDuration::from_secs((DAY_S - day_s) as u64);
-                while t0 + mark < t1 {
-                    m = m.max(c.values[weekday(c.local_start_s, t0 + mark)]);
-                    mark += SimDuration::from_secs(DAY_S as u64);
-                }
-                m
-            }
-            RateProfile::Seasonal(c) => {
-                if t1 - t0 >= SimDuration::from_secs(366 * DAY_S as u64) {
-                    return c.max();
-                }
-                let (day_s, _) = local_seconds(c.local_start_s, t0, DAY_S);
-                let t0 = whole_seconds(t0);
-                let mut m = ends;
-                let mut mark = SimDuration::from_secs((DAY_S - day_s) as u64);
-                while t0 + mark < t1 {
-                    m = m.max(c.values[month(c.local_start_s, t0 + mark)]);
-                    mark += SimDuration::from_secs(DAY_S as u64);
-                }
-                m
-            }
+            RateProfile::Weekly(c) => by_day_max(c, t0, t1, ends, 7, weekday),
+            RateProfile::Seasonal(c) => by_day_max(c, t0, t1, ends, 366, month),
             RateProfile::Replay(rows) => rows
                 .iter()
                 .filter(|r| r.0 > t0 && r.0 < t1)
@@ -332,6 +306,31 @@ fn local_seconds(local_start_s: i64, t: SimDuration, period_s: i64) -> (i64, f64
     let secs = (ns / 1_000_000_000) as i64;
     let frac = (ns % 1_000_000_000) as f64 * 1e-9;
     ((local_start_s + secs).rem_euclid(period_s), frac)
+}
+
+/// The bound of a calendar whose value changes only at local midnight:
+/// the ends and every day starting inside `(t0, t1)`; all values once the
+/// span covers `cycle_days`.
+fn by_day_max<const N: usize>(
+    c: &Calendar<N>,
+    t0: SimDuration,
+    t1: SimDuration,
+    ends: f64,
+    cycle_days: u64,
+    index: fn(i64, SimDuration) -> usize,
+) -> f64 {
+    if t1 - t0 >= SimDuration::from_secs(cycle_days * DAY_S as u64) {
+        return c.max();
+    }
+    let (day_s, _) = local_seconds(c.local_start_s, t0, DAY_S);
+    let t0 = whole_seconds(t0);
+    let mut m = ends;
+    let mut mark = SimDuration::from_secs((DAY_S - day_s) as u64);
+    while t0 + mark < t1 {
+        m = m.max(c.values[index(c.local_start_s, t0 + mark)]);
+        mark += SimDuration::from_secs(DAY_S as u64);
+    }
+    m
 }
 
 fn whole_seconds(t: SimDuration) -> SimDuration {

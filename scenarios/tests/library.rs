@@ -8,29 +8,18 @@
 //! keep the suite fast; the outcomes checked hold at the files' own
 //! settings too (see their headers).
 
+mod common;
+
 use capsim_models::windows::{WindowRun, run_windows};
-use capsim_models::{ReplicationResult, RunControl, run_replications};
+use capsim_models::{ReplicationResult, RunControl};
 use capsim_scenarios::{Override, Scenario, library, load_str};
+use common::run;
 
 fn load(name: &str, extra: &[&str]) -> Scenario {
     let b = library::find(name).unwrap_or_else(|| panic!("{name} is bundled"));
     let mut ov: Vec<Override> = vec![Override::parse("simulation.replications=2").unwrap()];
     ov.extend(extra.iter().map(|s| Override::parse(s).unwrap()));
     load_str(b.name, b.text, &ov).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(s: &Scenario) -> Vec<ReplicationResult> {
-    run_replications(
-        &s.platform,
-        s.seed,
-        s.replications,
-        0,
-        &RunControl::default(),
-    )
-    .unwrap()
-    .into_iter()
-    .map(Option::unwrap)
-    .collect()
 }
 
 fn run_windowed(s: &Scenario) -> Vec<Vec<WindowRun>> {
