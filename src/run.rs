@@ -1,6 +1,7 @@
 //! `capsim run`.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -87,7 +88,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             bytes,
         };
         let (name, seed) = (&scenario.name, scenario.seed);
-        let mut files = vec![
+        let files = vec![
             file("summary.json", json.clone()),
             file(
                 "report.md",
@@ -103,29 +104,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             ),
             file("events.csv", capsim_output::events_csv(platform, &results)),
         ];
-        // A plot that cannot be drawn must not cost the user the data.
         let plotted = capsim_output::plots::plots(&capsim_output::plots::PlotInput {
             cfg: platform,
             summary: &summary,
             series: &series,
             results: &results,
         });
-        let plot_error = match plotted {
-            Ok(plots) => {
-                files.extend(plots);
-                None
-            }
-            Err(e) => Some(e),
-        };
-        written = capsim_output::write_all(dir, &files)
-            .with_context(|| format!("writing results to {}", dir.display()))
-            .map_err(Failure::Run)?;
-        if let Some(e) = plot_error {
-            return Err(Failure::Run(anyhow::anyhow!(
-                "{e} (the other results were written to {})",
-                dir.display()
-            )));
-        }
+        written = write_with_plots(dir, files, plotted)?;
     }
 
     let stdout = std::io::stdout();
@@ -141,20 +126,12 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
                 let _ = out.write_all(timeline.as_bytes());
             }
         }
-        if !written.is_empty() {
-            let _ = writeln!(out);
-            for p in &written {
-                let _ = writeln!(out, "wrote {}", p.display());
-            }
-        }
-        let _ = writeln!(
-            out,
-            "\n{} events in {:.2} s on {} thread{} ({:.1} M events/s)",
+        print_footer(
+            &mut out,
+            &written,
             summary.engine.events,
             wall_seconds,
             threads,
-            if threads == 1 { "" } else { "s" },
-            summary.engine.events_per_second / 1e6
         );
     }
     if args.check {
@@ -174,4 +151,61 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Writes `files` and the `plotted` plots into `dir`, atomically. A plot
+/// that cannot be drawn must not cost the user the data: the other files
+/// are written, then the plot's error is returned.
+pub fn write_with_plots(
+    dir: &Path,
+    mut files: Vec<OutputFile>,
+    plotted: Result<Vec<OutputFile>, String>,
+) -> Result<Vec<PathBuf>, Failure> {
+    let plot_error = match plotted {
+        Ok(plots) => {
+            files.extend(plots);
+            None
+        }
+        Err(e) => Some(e),
+    };
+    let written = capsim_output::write_all(dir, &files)
+        .with_context(|| format!("writing results to {}", dir.display()))
+        .map_err(Failure::Run)?;
+    match plot_error {
+        Some(e) => Err(Failure::Run(anyhow::anyhow!(
+            "{e} (the other results were written to {})",
+            dir.display()
+        ))),
+        None => Ok(written),
+    }
+}
+
+/// The files written and the engine's speed, under a run's table.
+pub fn print_footer(
+    out: &mut impl Write,
+    written: &[PathBuf],
+    events: u64,
+    wall_seconds: f64,
+    threads: usize,
+) {
+    if !written.is_empty() {
+        let _ = writeln!(out);
+        for p in written {
+            let _ = writeln!(out, "wrote {}", p.display());
+        }
+    }
+    let rate = if wall_seconds > 0.0 {
+        events as f64 / wall_seconds
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        out,
+        "\n{} events in {:.2} s on {} thread{} ({:.1} M events/s)",
+        events,
+        wall_seconds,
+        threads,
+        if threads == 1 { "" } else { "s" },
+        rate / 1e6
+    );
 }

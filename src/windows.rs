@@ -5,7 +5,6 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::Context as _;
 use capsim_models::RunControl;
 use capsim_models::windows::{WindowPlan, run_windows};
 use capsim_output::OutputFile;
@@ -61,7 +60,7 @@ pub fn run(
 
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
-        let mut files = vec![
+        let files = vec![
             OutputFile {
                 relative: "windows.json".into(),
                 bytes: json.clone(),
@@ -72,22 +71,7 @@ pub fn run(
             },
         ];
         let plotted = capsim_output::windows_plots::plots(&report);
-        let plot_error = match plotted {
-            Ok(p) => {
-                files.extend(p);
-                None
-            }
-            Err(e) => Some(e),
-        };
-        written = capsim_output::write_all(dir, &files)
-            .with_context(|| format!("writing results to {}", dir.display()))
-            .map_err(Failure::Run)?;
-        if let Some(e) = plot_error {
-            return Err(Failure::Run(anyhow::anyhow!(
-                "{e} (the other results were written to {})",
-                dir.display()
-            )));
-        }
+        written = crate::run::write_with_plots(dir, files, plotted)?;
     }
 
     let stdout = std::io::stdout();
@@ -96,21 +80,7 @@ pub fn run(
         let _ = out.write_all(&json);
     } else if !args.quiet {
         let _ = out.write_all(report.table(20).as_bytes());
-        if !written.is_empty() {
-            let _ = writeln!(out);
-            for p in &written {
-                let _ = writeln!(out, "wrote {}", p.display());
-            }
-        }
-        let _ = writeln!(
-            out,
-            "\n{} events in {:.2} s on {} thread{} ({:.1} M events/s)",
-            events,
-            wall_seconds,
-            threads,
-            if threads == 1 { "" } else { "s" },
-            events as f64 / wall_seconds / 1e6
-        );
+        crate::run::print_footer(&mut out, &written, events, wall_seconds, threads);
     }
     if args.check {
         let breached = report.breached();

@@ -352,7 +352,9 @@ fn month(local_start_s: i64, t: SimDuration) -> usize {
     (civil_from_days(local_day(local_start_s, t)).1 - 1) as usize
 }
 
-fn replay_at(rows: &[(SimDuration, f64)], t: SimDuration) -> f64 {
+/// A trace's value at `t`: linear between rows (sorted, the first at 0),
+/// the last row's value after it.
+pub fn replay_at(rows: &[(SimDuration, f64)], t: SimDuration) -> f64 {
     // Rows are sorted; the first row is at 0.
     let i = rows.partition_point(|r| r.0 <= t);
     if i == 0 {

@@ -4,6 +4,7 @@
 //! (windows where an objective breached shaded red), and the cost per hour.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::fs::OutputFile;
@@ -28,6 +29,39 @@ struct Windows<'a> {
 
 fn max_of(v: impl Iterator<Item = f64>) -> f64 {
     v.filter(|x| x.is_finite()).fold(0.0, f64::max)
+}
+
+type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One panel over the windows: its caption, a y axis from 0 to `y_top`
+/// labelled `y_desc` with `y_label`, and its mesh drawn.
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    x_range: std::ops::Range<f64>,
+    y_top: f64,
+    y_desc: &str,
+    y_label: fn(f64) -> String,
+) -> Result<Panel<'a, DB>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, caption_font())
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range, 0.0..y_top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("window")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| y_label(*v))
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 impl Draw for Windows<'_> {
@@ -57,27 +91,14 @@ impl Draw for Windows<'_> {
                 .iter()
                 .flat_map(|w| w.units.values().map(|u| u.peak.estimate)),
         );
-        let mut chart = ChartBuilder::on(&area)
-            .caption(
-                "capacity at each window's end (solid) and its most (dashed); mean over replications",
-                caption_font(),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_range.clone(), 0.0..(top * 1.15).max(1.0))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("window")
-            .y_desc("units")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+        let mut chart = panel(
+            &area,
+            "capacity at each window's end (solid) and its most (dashed); mean over replications",
+            x_range.clone(),
+            (top * 1.15).max(1.0),
+            "units",
+            tick,
+        )?;
         if let Some(first) = r.windows.first() {
             for (i, (tier, u)) in first.units.iter().enumerate() {
                 let c = color(i);
@@ -100,28 +121,15 @@ impl Draw for Windows<'_> {
         let top = max_of(r.windows.iter().map(|w| w.latency_ms["p99"].ci95[1])).max(max_of(
             r.windows.iter().map(|w| w.latency_ms["p99"].estimate),
         ));
-        let mut chart = ChartBuilder::on(&area)
-            .caption(
-                "end-to-end latency, 95% CI whiskers; red: an objective breached in the window",
-                caption_font(),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_range.clone(), 0.0..(top * 1.15).max(1.0))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("window")
-            .y_desc("ms")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
         let y_top = (top * 1.15).max(1.0);
+        let mut chart = panel(
+            &area,
+            "end-to-end latency, 95% CI whiskers; red: an objective breached in the window",
+            x_range.clone(),
+            y_top,
+            "ms",
+            tick,
+        )?;
         for (k, w) in r.windows.iter().enumerate() {
             if w.replications_breaching > 0 {
                 let share = w.replications_breaching as f64 / r.replications.max(1) as f64;
@@ -163,24 +171,14 @@ impl Draw for Windows<'_> {
         let (area, legend_area) = with_legend(&panels[2]);
         let mut legend = Legend::default();
         let top = max_of(r.windows.iter().map(|w| w.cost_per_hour_usd.estimate));
-        let mut chart = ChartBuilder::on(&area)
-            .caption("cost per hour during the window", caption_font())
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_range, 0.0..(top * 1.15).max(0.01))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("window")
-            .y_desc("USD per hour")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| money(*v))
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+        let mut chart = panel(
+            &area,
+            "cost per hour during the window",
+            x_range,
+            (top * 1.15).max(0.01),
+            "USD per hour",
+            money,
+        )?;
         let c = color(2);
         chart
             .draw_series(LineSeries::new(

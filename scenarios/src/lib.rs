@@ -171,41 +171,30 @@ impl Source {
     /// any given on the command line. Messages about a field one of them
     /// wrote name the variant.
     pub fn variant(&self, name: &str) -> Result<Vec<Override>, ScenarioError> {
-        let fail = |m: String| ScenarioError::io(&self.name, m);
-        let table: toml::Table = toml::from_str(&self.text)
-            .map_err(|e| fail(format!("TOML syntax error: {}", e.message().trim())))?;
-        let variants = table.get("variants").and_then(|v| v.as_table());
-        let names: Vec<&str> = variants
-            .map(|v| v.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        let Some(v) = variants.and_then(|v| v.get(name)) else {
-            return Err(fail(if names.is_empty() {
-                format!("--variant {name}: the scenario defines no variants")
-            } else {
-                format!(
-                    "--variant {name}: no such variant (it has: {})",
-                    names.join(", ")
-                )
-            }));
+        // The scenario as written validates its variants (file:line:field).
+        let scenario = self.load(&[])?;
+        let Some(v) = scenario.variants.iter().find(|v| v.name == name) else {
+            let names: Vec<&str> = scenario.variants.iter().map(|v| v.name.as_str()).collect();
+            return Err(ScenarioError::io(
+                &self.name,
+                if names.is_empty() {
+                    format!("--variant {name}: the scenario defines no variants")
+                } else {
+                    format!(
+                        "--variant {name}: no such variant (it has: {})",
+                        names.join(", ")
+                    )
+                },
+            ));
         };
-        let sets = v.get("set").and_then(|s| s.as_array()).ok_or_else(|| {
-            fail(format!(
-                "variants.{name}.set: expected a list of \"PATH=VALUE\" strings"
-            ))
-        })?;
-        let mut out = Vec::with_capacity(sets.len());
-        for s in sets {
-            let s = s.as_str().ok_or_else(|| {
-                fail(format!(
-                    "variants.{name}.set: expected strings \"PATH=VALUE\", got {s}"
-                ))
-            })?;
-            let mut ov =
-                Override::parse(s).map_err(|m| fail(format!("variants.{name}.set: `{s}`: {m}")))?;
-            ov.raw = format!("from --variant {name}: {s}");
-            out.push(ov);
-        }
-        Ok(out)
+        Ok(v.set
+            .iter()
+            .map(|s| {
+                let mut ov = Override::parse(s).expect("validated when the scenario was built");
+                ov.raw = format!("from --variant {name}: {s}");
+                ov
+            })
+            .collect())
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use capsim_models::RateProfile;
-use capsim_models::profile::Calendar;
 use capsim_models::profile::days_from_civil;
+use capsim_models::profile::{Calendar, replay_at};
 use sim_engine::SimDuration;
 
 use super::values::{Problem, decode, split_tag};
@@ -321,7 +321,7 @@ fn build_part(
             // Rows from `skip` on, shifted to start at 0; the row before
             // `skip` contributes the interpolated value at 0.
             let mut rows: Vec<(SimDuration, f64)> = Vec::with_capacity(trace.rows.len());
-            let at_skip = RateProfile::Replay(Arc::from(trace.rows.clone())).multiplier(skip);
+            let at_skip = replay_at(&trace.rows, skip);
             rows.push((SimDuration::ZERO, at_skip * p.scale / divisor));
             for &(t, v) in &trace.rows {
                 if t > skip {
