@@ -37,6 +37,7 @@ fn mmc(c: &mut Criterion) {
             },
             client: ClientPolicy::default(),
             response_bytes: 0.0,
+            region: None,
             program: vec![
                 Op::Station {
                     tier: 0,
@@ -54,10 +55,12 @@ fn mmc(c: &mut Criterion) {
             }),
             scaling: None,
             billing: None,
+            region: None,
         }],
         failures: Vec::new(),
         slos: Vec::new(),
         traffic: Default::default(),
+        regions: None,
     };
     g.bench_function("platform_model_1M_customers", |b| {
         b.iter(|| black_box(simulate(&cfg, 1, 0)))

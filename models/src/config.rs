@@ -38,6 +38,8 @@ pub struct PlatformConfig {
     pub failures: Vec<FailureConfig>,
     pub slos: Vec<SloConfig>,
     pub traffic: TrafficPrices,
+    /// Several regions (`None`: one data centre).
+    pub regions: Option<RegionsConfig>,
 }
 
 impl PlatformConfig {
@@ -73,6 +75,8 @@ pub struct ClassConfig {
     pub program: Vec<Op>,
     /// Size of a response, for traffic cost.
     pub response_bytes: f64,
+    /// The region its users are in (with regions).
+    pub region: Option<u16>,
 }
 
 /// Non-homogeneous Poisson arrivals: rate `rate_per_s × profile(t)`,
@@ -131,6 +135,23 @@ pub enum Op {
     Cdn {
         tier: TierId,
     },
+    /// Send the request to the first usable region of `choices` (nearest
+    /// first; the first if none is usable) and continue at its block.
+    /// `(region, pc)` pairs.
+    Route {
+        choices: Vec<(u16, u16)>,
+    },
+    /// A query from a region without the primary, `local` being its
+    /// replica-only database: a read runs on a local replica; a write, a
+    /// read sent to the primary (`read_primary_fraction`) or a read finding
+    /// no local replica up crosses to the primary region. Local: continue
+    /// at pc + 3. Remote: wait `hop` (one way) and continue at pc + 1, which
+    /// is the query on the primary's tier, followed (pc + 2) by the way back.
+    RemoteDb {
+        local: TierId,
+        query: u16,
+        hop: SimDuration,
+    },
     /// Pass the load balancer and enter an instance of an API pool. The
     /// request stays on that instance until the program ends.
     ApiEnter {
@@ -185,6 +206,8 @@ pub struct TierConfig {
     pub scaling: Option<ScalingConfig>,
     /// How its units are billed; `None`: free (not part of the bill).
     pub billing: Option<Billing>,
+    /// The region it runs in (with regions; `None` for a global tier).
+    pub region: Option<u16>,
 }
 
 #[derive(Clone, Debug)]
@@ -371,6 +394,53 @@ pub struct DatabaseConfig {
     /// Time a replica takes to apply one write (single-threaded replay).
     pub apply_time: Dist,
     pub queries: Vec<QueryConfig>,
+    /// The primary runs here (`false`: a region's replica set, whose
+    /// primary is another tier's; writes reach it through
+    /// [`Op::RemoteDb`]).
+    pub local_primary: bool,
+}
+
+/// Regions: where users are, where the tiers run, how far apart they are,
+/// and how users are routed.
+///
+/// Each regional tier of the scenario has a copy per region (its own units,
+/// scaler and bill); each class has a copy per region of its users, whose
+/// program starts with [`Op::Route`] to the nearest usable region. A region
+/// is *usable* if, at the last health check, each of its API tiers had an
+/// instance in service (a dead region gets users until the next check),
+/// and none of them is *saturated* now: its backlog holds at least
+/// `failover_backlog` of its room (spillover, read per request).
+/// Regions interact only through requests that cross (with the round trip
+/// added), replication from the primary, health checks and spillover: the
+/// state of each region is otherwise its own.
+#[derive(Clone, Debug)]
+pub struct RegionsConfig {
+    pub regions: Vec<RegionConfig>,
+    /// The region of the database primary.
+    pub primary: u16,
+    /// Round trip between regions' data centres, `rtt[a][b]` (0 on the
+    /// diagonal, symmetric).
+    pub rtt: Vec<Vec<SimDuration>>,
+    /// Round trip from users of region `a` to region `b`'s front door.
+    pub user_rtt: Vec<Vec<SimDuration>>,
+    /// How often routing re-reads each region's health.
+    pub health_check: SimDuration,
+    /// A region whose API backlog holds at least this fraction of its room
+    /// is saturated: new users go to the next region.
+    pub failover_backlog: f64,
+    /// Per region: its API tiers (what health checks read).
+    pub entry_tiers: Vec<Vec<TierId>>,
+    /// Replication streams across regions: (primary's tier, a remote
+    /// replica-only tier, one-way latency between them).
+    pub replication: Vec<(TierId, TierId, SimDuration)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RegionConfig {
+    pub name: String,
+    /// Fraction of the users (of every class's rate).
+    pub share: f64,
+    pub utc_offset_s: i64,
 }
 
 #[derive(Clone, Debug)]

@@ -61,6 +61,8 @@ impl PurchaseMix {
 pub struct Billing {
     /// What it is, for reports (an instance type, or "custom").
     pub label: String,
+    /// Database tiers: what a replica is, when it differs.
+    pub replica_label: Option<String>,
     /// List price per unit-hour, USD.
     pub price_per_hour: f64,
     /// Database tiers: the price of a replica, when it differs.

@@ -21,8 +21,8 @@ pub mod windows;
 pub use config::{
     ApiConfig, Arrivals, Balancer, CacheConfig, CacheSizing, CdnConfig, ClassConfig, ClassId,
     ClientPolicy, DatabaseConfig, FailureAction, FailureConfig, FailureTiming, JobConfig, Op,
-    PlatformConfig, QueryConfig, QueueConfig, RateProfile, ReadRouting, StationConfig, TierConfig,
-    TierId, TierKind, WorkerMode, WorkersConfig,
+    PlatformConfig, QueryConfig, QueueConfig, RateProfile, ReadRouting, RegionConfig,
+    RegionsConfig, StationConfig, TierConfig, TierId, TierKind, WorkerMode, WorkersConfig,
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use results::{

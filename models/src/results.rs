@@ -90,6 +90,11 @@ pub struct ClassResult {
     /// the whole run: end-to-end latency of the requests answered in it (NaN
     /// where none were).
     pub latency_series: Vec<(&'static str, Vec<f64>)>,
+    /// With regions: the region its users are in.
+    pub region: Option<u16>,
+    /// With regions: measured attempts routed to each region (empty
+    /// without regions).
+    pub served_by: Vec<u64>,
 }
 
 /// One unit of a tier: an API instance, a cache shard, a database node.

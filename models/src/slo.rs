@@ -72,9 +72,14 @@ impl Objective {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SloConfig {
     pub name: String,
-    /// Requests of this class only (`None`: all classes). Not used by queue
-    /// latency.
-    pub class: Option<ClassId>,
+    /// Requests of these classes only (empty: all classes). Not used by
+    /// queue latency. With regions a class has a copy per region of its
+    /// users, so a class or a region of users is a set of classes.
+    pub classes: Vec<ClassId>,
+    /// The class and the users' region the objective was restricted to, as
+    /// the scenario names them.
+    pub class: Option<String>,
+    pub region: Option<String>,
     /// The worker tier of a queue-latency objective.
     pub tier: Option<TierId>,
     pub objective: Objective,
@@ -200,7 +205,9 @@ mod tests {
     fn tracker(objective: Objective) -> SloTracker {
         let cfg = SloConfig {
             name: "x".into(),
+            classes: Vec::new(),
             class: None,
+            region: None,
             tier: None,
             objective,
             window: SimDuration::from_secs(60),

@@ -42,6 +42,7 @@ fn station(name: &str, servers: u32, service: Dist, capacity: Option<u32>) -> Ti
         }),
         scaling: None,
         billing: None,
+        region: None,
     }
 }
 
@@ -72,12 +73,14 @@ fn network(
             },
             client: ClientPolicy::default(),
             response_bytes: 0.0,
+            region: None,
             program,
         }],
         tiers,
         failures: Vec::new(),
         slos: Vec::new(),
         traffic: Default::default(),
+        regions: None,
     }
 }
 

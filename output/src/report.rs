@@ -103,9 +103,11 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         );
         let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
         for (name, v) in &s.slos {
-            let scope = match (&v.class, &v.tier) {
-                (Some(c), _) => format!(" (class {c})"),
-                (_, Some(t)) => format!(" (tier {t})"),
+            let scope = match (&v.class, &v.region, &v.tier) {
+                (Some(c), Some(r), _) => format!(" (class {c}, users in {r})"),
+                (Some(c), None, _) => format!(" (class {c})"),
+                (None, Some(r), _) => format!(" (users in {r})"),
+                (_, _, Some(t)) => format!(" (tier {t})"),
                 _ => String::new(),
             };
             let _ = writeln!(

@@ -136,6 +136,9 @@ pub struct SloSummary {
     pub objective: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    /// Requests of users in this region only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
     pub window_seconds: f64,
@@ -161,6 +164,15 @@ pub struct FirstBreach {
 
 /// The objective in words.
 pub fn describe(s: &SloConfig) -> String {
+    let what = describe_objective(s);
+    match (&s.class, &s.region) {
+        (Some(c), Some(r)) => format!("{what} ({c} requests of users in {r})"),
+        (None, Some(r)) => format!("{what} (users in {r})"),
+        _ => what,
+    }
+}
+
+fn describe_objective(s: &SloConfig) -> String {
     let w = s.window;
     match &s.objective {
         Objective::Latency {
@@ -207,7 +219,8 @@ pub fn slos(cfg: &PlatformConfig, results: &[ReplicationResult]) -> IndexMap<Str
             s.name.clone(),
             SloSummary {
                 objective: describe(s),
-                class: s.class.map(|c| cfg.classes[c as usize].name.clone()),
+                class: s.class.clone(),
+                region: s.region.clone(),
                 tier: s.tier.map(|t| cfg.tiers[t as usize].name.clone()),
                 window_seconds: s.window.as_secs_f64(),
                 met: breached == 0,

@@ -58,7 +58,24 @@ pub struct Summary {
     pub slos: IndexMap<String, SloSummary>,
     /// Tiers with autoscaling (counts over the whole run, warm-up included).
     pub scaling: IndexMap<String, ScalingSummary>,
+    /// With regions: the users of each region (every class together).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub regions: IndexMap<String, RegionSummary>,
     pub engine: Engine,
+}
+
+/// The users of one region: what they asked, how long they waited, and
+/// which regions served them.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegionSummary {
+    /// Fraction of the users (the scenario's `share`).
+    pub share: f64,
+    pub utc_offset_hours: f64,
+    pub requests: Requests,
+    pub latency_ms: Latency,
+    /// Fraction of their attempts routed to each region (nearest usable
+    /// first, so anything but their own region is failover or distance).
+    pub served_by: IndexMap<String, Estimate>,
 }
 
 /// Client requests (transactions) per replication:
@@ -160,6 +177,62 @@ fn latency_of(hists: &[LatencyHistogram]) -> Latency {
     }
 }
 
+/// Per region of users: every class of theirs together.
+fn regions_of(
+    cfg: &PlatformConfig,
+    results: &[ReplicationResult],
+) -> IndexMap<String, RegionSummary> {
+    let mut out = IndexMap::new();
+    let Some(rc) = &cfg.regions else {
+        return out;
+    };
+    for (ri, region) in rc.regions.iter().enumerate() {
+        let mine = |r: &ReplicationResult| -> Vec<usize> {
+            (0..r.classes.len())
+                .filter(|&k| r.classes[k].region == Some(ri as u16))
+                .collect()
+        };
+        let mut counts = Vec::with_capacity(results.len());
+        let mut hists = Vec::with_capacity(results.len());
+        let mut served: Vec<Vec<f64>> = Vec::with_capacity(results.len());
+        for r in results {
+            let (mut rc_, mut cc) = (RequestCounts::default(), ClientCounts::default());
+            let mut h = LatencyHistogram::new();
+            let mut by = vec![0u64; rc.regions.len()];
+            for k in mine(r) {
+                let c = &r.classes[k];
+                rc_.add(&c.counts);
+                cc.add(&c.client);
+                h.merge(&c.latency);
+                for (j, n) in c.served_by.iter().enumerate() {
+                    by[j] += n;
+                }
+            }
+            let total = by.iter().sum::<u64>().max(1) as f64;
+            served.push(by.iter().map(|&n| n as f64 / total).collect());
+            counts.push((rc_, cc));
+            hists.push(h);
+        }
+        let served_by = rc
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(j, s)| (s.name.clone(), estimate_of(&served, |v| v[j])))
+            .collect();
+        out.insert(
+            region.name.clone(),
+            RegionSummary {
+                share: region.share,
+                utc_offset_hours: region.utc_offset_s as f64 / 3600.0,
+                requests: requests_of(&counts),
+                latency_ms: latency_of(&hists),
+                served_by,
+            },
+        );
+    }
+    out
+}
+
 impl Summary {
     /// Reduces replication results (in replication order) to the summary.
     pub fn new(info: &RunInfo<'_>, results: &[ReplicationResult]) -> Summary {
@@ -249,6 +322,7 @@ impl Summary {
             }
         }
 
+        let regions = regions_of(info.platform, results);
         let events: u64 = results.iter().map(|r| r.events).sum();
         Summary {
             schema_version: SCHEMA_VERSION,
@@ -267,6 +341,7 @@ impl Summary {
             cost_usd: sections::cost(info.platform, results, measured_seconds),
             slos: sections::slos(info.platform, results),
             scaling: sections::scaling(info.platform, results),
+            regions,
             engine: Engine {
                 events,
                 wall_seconds: info.wall_seconds,

@@ -227,6 +227,46 @@ pub fn render(s: &Summary) -> String {
     g.render(&mut out);
     out.push('\n');
 
+    if !s.regions.is_empty() {
+        let mut g = Grid::new(&[
+            "users by region",
+            "arrived",
+            "failed + rejected",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "served by (% of attempts)",
+        ]);
+        for (name, r) in &s.regions {
+            let served: Vec<String> = r
+                .served_by
+                .iter()
+                .filter(|(_, e)| e.estimate >= 0.0005)
+                .map(|(k, e)| format!("{k} {}", fmt_with(e.estimate * 100.0, 1)))
+                .collect();
+            let lost_cell = if r.requests.rejected.estimate == 0.0 {
+                est_cells(&r.requests.failed, 1.0)
+            } else {
+                // Two estimates' sum: no interval of its own.
+                let lost = r.requests.failed.estimate + r.requests.rejected.estimate;
+                (fmt_num(lost), String::new())
+            };
+            g.push_estimates(
+                name,
+                &[
+                    est_cells(&r.requests.arrived, 1.0),
+                    lost_cell,
+                    est_cells(&r.latency_ms.p50, 1.0),
+                    est_cells(&r.latency_ms.p95, 1.0),
+                    est_cells(&r.latency_ms.p99, 1.0),
+                    (served.join(", "), String::new()),
+                ],
+            );
+        }
+        g.render(&mut out);
+        out.push('\n');
+    }
+
     let mut g = Grid::new(&[
         "tiers",
         "kind",

@@ -29,6 +29,46 @@ pub struct RawScenario {
     /// before validation, so here they are only checked for shape.
     #[serde(default)]
     pub variants: IndexMap<String, RawVariant>,
+    /// How regions connect and route (with `[regions.*]`).
+    pub geo: Option<RawGeo>,
+    /// Where users are and the tiers run.
+    #[serde(default)]
+    pub regions: IndexMap<String, RawRegion>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGeo {
+    /// The region of the database primary.
+    pub primary: String,
+    /// Tiers with a copy in every region.
+    pub regional: Vec<String>,
+    /// Round trips between regions: `rtt.A.B` (each pair once).
+    #[serde(default)]
+    pub rtt: IndexMap<String, IndexMap<String, SimDuration>>,
+    pub health_check: Option<SimDuration>,
+    pub failover_backlog: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    /// Fraction of the users.
+    pub share: f64,
+    /// Runs the regional tiers (default true; false: users only, served
+    /// from other regions).
+    pub serves: Option<bool>,
+    pub utc_offset: Option<toml::Value>,
+    /// Round trip from these users to this region's front door.
+    pub user_rtt: SimDuration,
+    /// ... and to other regions' (default: `user_rtt` + the regions' rtt).
+    #[serde(default)]
+    pub user_rtt_to: IndexMap<String, SimDuration>,
+    /// Multiplies every class's profile for these users.
+    pub profile: Option<toml::Value>,
+    /// Per regional tier: fields that differ in this region.
+    #[serde(default)]
+    pub tiers: IndexMap<String, toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +94,10 @@ pub struct RawMeta {
     pub name: String,
     #[serde(default)]
     pub description: String,
+}
+
+fn crash() -> String {
+    "crash".into()
 }
 
 fn default_replications() -> u64 {
@@ -129,8 +173,12 @@ pub struct RawBackoff {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailure {
-    pub tier: String,
+    /// The tier; with regions, alone: every regional tier of `region`.
+    pub tier: Option<String>,
+    pub region: Option<String>,
     pub unit: Option<u32>,
+    /// "crash" (the default) or "flush".
+    #[serde(default = "crash")]
     pub action: String,
     pub at: Option<SimDuration>,
     pub duration: Option<SimDuration>,
@@ -145,6 +193,8 @@ pub struct RawFailure {
 pub struct RawSlo {
     pub name: Option<String>,
     pub class: Option<String>,
+    /// Requests of users in this region (with regions).
+    pub region: Option<String>,
     pub tier: Option<String>,
     pub latency: Option<SimDuration>,
     pub percentile: Option<f64>,

@@ -297,6 +297,27 @@ impl ApiTier {
     }
 
     /// A request arrives at the balancer.
+    /// An instance is in service (what a health check sees).
+    pub fn alive(&self) -> bool {
+        !self.up_list.is_empty()
+    }
+
+    /// The backlog holds at least `max_backlog` of its room (with no
+    /// backlog: every admission slot is taken): what a global load
+    /// balancer's spillover reads. A pool with no instance up is not
+    /// saturated but dead, which only a health check finds out.
+    #[inline]
+    pub fn saturated(&self, max_backlog: f64) -> bool {
+        let up = self.up_list.len() as f64;
+        if up == 0.0 {
+            return false;
+        }
+        if self.backlog_limit == 0 {
+            return self.active_total as f64 >= self.admit_limit as f64 * up;
+        }
+        self.backlog_total as f64 >= max_backlog * self.backlog_limit as f64 * up
+    }
+
     pub fn enter(&mut self, req: u32, now: SimTime) -> Entry {
         let measuring = self.measuring(now);
         if measuring {

@@ -63,6 +63,9 @@ pub(crate) enum Outcome {
 
 pub(crate) struct DbTier {
     pub nodes: Vec<Node>,
+    /// Node 0 is this tier's primary (else a stand-in for the primary of
+    /// another region's tier, which never runs).
+    pub local_primary: bool,
     read_primary_fraction: f64,
     routing: ReadRouting,
     acquire_timeout: SimDuration,
@@ -97,6 +100,7 @@ impl DbTier {
         let least_busy = cfg.read_routing == ReadRouting::LeastBusy;
         let mut tier = DbTier {
             nodes: Vec::new(),
+            local_primary: cfg.local_primary,
             read_primary_fraction: cfg.read_primary_fraction,
             routing: cfg.read_routing,
             acquire_timeout: cfg.acquire_timeout,
@@ -123,7 +127,14 @@ impl DbTier {
             nodes_series: spec.averages((1 + cfg.replicas) as f64),
             pool_waits: 0,
         };
-        let primary = tier.new_node(cfg.primary_cores, Lifetime::running(SimTime::ZERO));
+        let mut primary = tier.new_node(cfg.primary_cores, Lifetime::running(SimTime::ZERO));
+        if !cfg.local_primary {
+            // A region's replica set: node 0 stands for the primary in
+            // another region. It never runs, costs nothing and takes no
+            // queries (writes reach the real one through `Op::RemoteDb`).
+            primary.up = false;
+            primary.life = Lifetime::absent();
+        }
         tier.nodes.push(primary);
         for _ in 0..cfg.replicas {
             let replica = tier.new_node(cfg.replica_cores, Lifetime::running(SimTime::ZERO));
@@ -257,15 +268,18 @@ impl DbTier {
             self.pool_wait_ns += wait.as_nanos() as u128;
         }
         if write && n == 0 {
-            self.replicate(end, apply);
+            self.replicate(end, end, apply);
         }
         Outcome::Done { node: n, at: end }
     }
 
     /// A write committed on the primary at `commit` reaches every replica that
-    /// is up; each applies writes one at a time in commit order.
-    fn replicate(&mut self, commit: SimTime, apply: SimDuration) {
+    /// is up at `arrival` (later than the commit for a replica set in another
+    /// region); each applies writes one at a time in commit order. The lag
+    /// counts from the commit.
+    pub fn replicate(&mut self, commit: SimTime, arrival: SimTime, apply: SimDuration) {
         let window = self.window;
+        let travel = arrival.as_nanos() - commit.as_nanos();
         let commit = commit.as_nanos();
         let apply = apply.as_nanos();
         for node in self
@@ -275,7 +289,7 @@ impl DbTier {
             .filter(|n| n.up && n.life.life != Life::Terminated)
         {
             // WAL order: a write is applied after every earlier-submitted one.
-            let arrival = commit.max(node.last_commit);
+            let arrival = (commit + travel).max(node.last_commit);
             node.last_commit = arrival;
             let start = arrival.max(node.apply_free);
             node.apply_free = start + apply;
@@ -284,6 +298,11 @@ impl DbTier {
                     .record(SimDuration::from_nanos(node.apply_free - commit));
             }
         }
+    }
+
+    /// A replica is up and in service.
+    pub fn has_replica_up(&self) -> bool {
+        !self.up_replicas.is_empty()
     }
 
     pub fn crash(&mut self, n: u32, now: SimTime) {
@@ -381,6 +400,9 @@ impl DbTier {
     /// A node comes back; a replica resumes applying from now (its catch-up
     /// is not modelled).
     pub fn recover(&mut self, n: u32, now: SimTime) {
+        if n == 0 && !self.local_primary {
+            return;
+        }
         let node = &mut self.nodes[n as usize];
         node.up = true;
         node.epoch += 1;

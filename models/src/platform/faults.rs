@@ -226,6 +226,15 @@ pub(super) fn unit_count(tier: &Tier) -> u32 {
     }
 }
 
+/// The first unit a failure of "every unit" strikes: a replica set in a
+/// region without the primary starts at its first replica.
+pub(super) fn first_unit(tier: &Tier) -> u32 {
+    match tier {
+        Tier::Database(d) if !d.local_primary => 1,
+        _ => 0,
+    }
+}
+
 fn down_count(tier: &mut Tier, unit: u32) -> &mut u32 {
     match tier {
         Tier::Station(s) => &mut s.down_count,

@@ -42,6 +42,17 @@ impl Lifetime {
         }
     }
 
+    /// A unit that never runs (a stand-in: a replica set's primary in
+    /// another region).
+    pub fn absent() -> Self {
+        Lifetime {
+            life: Life::Terminated,
+            launched: SimTime::ZERO,
+            since: SimTime::ZERO,
+            ended: Some(SimTime::ZERO),
+        }
+    }
+
     /// A unit launched at `now`, not yet ready.
     pub fn booting(now: SimTime) -> Self {
         Lifetime {

@@ -89,6 +89,8 @@ pub enum Event {
     DrainTimeout { tier: u16, unit: u32 },
     /// A scheduled scaling action of a tier.
     Scheduled { tier: u16, action: u16 },
+    /// Routing re-reads the regions' health.
+    HealthCheck,
 }
 
 /// Why an attempt failed.
@@ -191,6 +193,8 @@ struct ClassState {
     series: ClassSeries,
     /// End-to-end latency of answered requests, by the interval answered.
     latency_series: IntervalLatency,
+    /// With regions: measured attempts routed to each region.
+    served_by: Vec<u64>,
 }
 
 enum Tier {
@@ -250,6 +254,11 @@ pub struct Platform<'c> {
     /// Per class, and per worker tier: the objectives its outcomes feed.
     class_slos: Vec<Vec<u16>>,
     queue_slos: Vec<Vec<u16>>,
+    /// With regions: whether each region takes new users (last health check).
+    region_ok: Vec<bool>,
+    /// Per tier: the replica-only tiers in other regions its primary's
+    /// writes replicate to, with the one-way latency.
+    remote_replicas: Vec<Vec<(u16, SimDuration)>>,
 }
 
 impl<'c> Platform<'c> {
@@ -274,6 +283,7 @@ impl<'c> Platform<'c> {
                     latency: LatencyHistogram::new(),
                     series: ClassSeries::new(interval, cfg.horizon),
                     latency_series: IntervalLatency::new(interval, cfg.horizon),
+                    served_by: vec![0; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
                 }
             })
             .collect();
@@ -318,7 +328,9 @@ impl<'c> Platform<'c> {
             .map(|(i, f)| {
                 let units: Vec<u32> = match f.unit {
                     Some(u) => vec![u],
-                    None => (0..faults::unit_count(&tiers[f.tier as usize])).collect(),
+                    None => (faults::first_unit(&tiers[f.tier as usize])
+                        ..faults::unit_count(&tiers[f.tier as usize]))
+                        .collect(),
                 };
                 let rngs = units
                     .iter()
@@ -372,7 +384,7 @@ impl<'c> Platform<'c> {
                     .filter(|&i| {
                         let s = &cfg.slos[i as usize];
                         !matches!(s.objective, Objective::QueueLatency { .. })
-                            && s.class.is_none_or(|k| k as usize == c)
+                            && (s.classes.is_empty() || s.classes.contains(&(c as u16)))
                     })
                     .collect()
             })
@@ -388,7 +400,13 @@ impl<'c> Platform<'c> {
                     .collect()
             })
             .collect();
+        let mut remote_replicas = vec![Vec::new(); cfg.tiers.len()];
+        for &(primary, remote, one_way) in cfg.regions.iter().flat_map(|r| &r.replication) {
+            remote_replicas[primary as usize].push((remote, one_way));
+        }
         Platform {
+            region_ok: vec![true; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
+            remote_replicas,
             cfg,
             window,
             warmup_end: SimTime::at(cfg.warmup),
@@ -446,6 +464,9 @@ impl<'c> Platform<'c> {
         }
         if let Some(tick) = self.tick {
             events.push((SimTime::at(tick), Event::Tick));
+        }
+        if let Some(r) = &self.cfg.regions {
+            events.push((SimTime::at(r.health_check), Event::HealthCheck));
         }
         for (ti, t) in self.cfg.tiers.iter().enumerate() {
             for (ai, a) in t
@@ -768,6 +789,52 @@ impl<'c> Platform<'c> {
                         .unwrap_or(targets.len() - 1);
                     self.attempts[req].pc = targets[i];
                 }
+                Op::Route { choices } => {
+                    let (region, target) = choices
+                        .iter()
+                        .copied()
+                        .find(|&(r, _)| self.region_takes_users(r))
+                        .unwrap_or(choices[0]);
+                    let a = &mut self.attempts[req];
+                    a.pc = target;
+                    if a.measured {
+                        self.classes[class].served_by[region as usize] += 1;
+                    }
+                }
+                Op::RemoteDb { local, query, hop } => {
+                    let TierKind::Database(dcfg) = &self.cfg.tiers[*local as usize].kind else {
+                        unreachable!()
+                    };
+                    let q = &dcfg.queries[*query as usize];
+                    let mut r = draw(key, pc);
+                    let cpu = SimDuration::from_secs_f64(q.cpu.sample(&mut r));
+                    let io = q.io.as_ref().map_or(SimDuration::ZERO, |d| {
+                        SimDuration::from_secs_f64(d.sample(&mut r))
+                    });
+                    let apply = SimDuration::from_secs_f64(dcfg.apply_time.sample(&mut r));
+                    let (u1, u2) = (r.uniform01(), r.uniform01());
+                    let Tier::Database(db) = &mut self.tiers[*local as usize] else {
+                        unreachable!()
+                    };
+                    if q.write || u1 < dcfg.read_primary_fraction || !db.has_replica_up() {
+                        // To the primary's region, its query (pc + 1) and back (pc + 2).
+                        self.wait(req, now + *hop, None, pc + 1, ctx);
+                        return;
+                    }
+                    // A replica-only tier routes every read to a replica.
+                    match db.query(false, cpu, io, apply, 1.0, u2, now) {
+                        Outcome::Done { node, at } => {
+                            let place = (*local, node, db.nodes[node as usize].epoch);
+                            self.wait(req, at + dcfg.rtt, Some(place), pc + 3, ctx);
+                        }
+                        Outcome::Failed { node, at } => {
+                            let place = node.map(|n| (*local, n, db.nodes[n as usize].epoch));
+                            self.attempts[req].pending_error = Some(Failure::Error);
+                            self.wait(req, at + dcfg.rtt, place, pc + 3, ctx);
+                        }
+                    }
+                    return;
+                }
                 Op::Enqueue { tier, job } => {
                     self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
                     self.attempts[req].pc += 1;
@@ -918,6 +985,9 @@ impl<'c> Platform<'c> {
                     match db.query(q.write, cpu, io, apply, u1, u2, now) {
                         Outcome::Done { node, at } => {
                             let place = (*tier, node, db.nodes[node as usize].epoch);
+                            if q.write {
+                                self.replicate_remote(*tier, at, apply);
+                            }
                             self.wait(req, at + dcfg.rtt, Some(place), pc + 1, ctx);
                         }
                         Outcome::Failed { node, at } => {
@@ -1042,6 +1112,49 @@ impl<'c> Platform<'c> {
             let next_pc = a.pc as usize + 1;
             self.wait(next, now, None, next_pc, ctx);
         }
+    }
+
+    /// A write committed on `tier`'s primary at `commit` travels to the
+    /// replica sets of the other regions.
+    fn replicate_remote(&mut self, tier: u16, commit: SimTime, apply: SimDuration) {
+        for k in 0..self.remote_replicas[tier as usize].len() {
+            let (remote, one_way) = self.remote_replicas[tier as usize][k];
+            let Tier::Database(db) = &mut self.tiers[remote as usize] else {
+                unreachable!("validated: replication targets a database")
+            };
+            db.replicate(commit, commit + one_way, apply);
+        }
+    }
+
+    /// Routing re-reads each region's health: alive if each of its API
+    /// tiers has an instance in service.
+    fn health_check(&mut self, ctx: &mut Context<'_, Event>) {
+        let Some(rc) = &self.cfg.regions else {
+            return;
+        };
+        for (r, entry) in rc.entry_tiers.iter().enumerate() {
+            self.region_ok[r] = entry.iter().all(|&t| match &self.tiers[t as usize] {
+                Tier::Api(api) => api.alive(),
+                _ => true,
+            });
+        }
+        ctx.schedule_in(rc.health_check, Event::HealthCheck);
+    }
+
+    /// Region `r` takes a new user: alive at the last health check, and no
+    /// API tier of it saturated now (spillover, as a global load balancer
+    /// with a capacity per region does).
+    fn region_takes_users(&self, r: u16) -> bool {
+        let Some(rc) = &self.cfg.regions else {
+            return true;
+        };
+        self.region_ok[r as usize]
+            && rc.entry_tiers[r as usize]
+                .iter()
+                .all(|&t| match &self.tiers[t as usize] {
+                    Tier::Api(api) => !api.saturated(rc.failover_backlog),
+                    _ => true,
+                })
     }
 
     fn maybe_free_attempt(&mut self, req: u32) {
@@ -1210,6 +1323,7 @@ impl Model for Platform<'_> {
             Event::UnitReady { tier, unit } => self.unit_ready(tier, unit, ctx),
             Event::DrainTimeout { tier, unit } => self.drain_timeout(tier, unit, ctx),
             Event::Scheduled { tier, action } => self.scheduled(tier, action, ctx),
+            Event::HealthCheck => self.health_check(ctx),
         }
     }
 }

@@ -44,6 +44,8 @@ impl Platform<'_> {
                 latency: state.latency,
                 series: state.series,
                 latency_series: latency_series(&state.latency_series),
+                region: cfg.region,
+                served_by: state.served_by,
             })
             .collect();
         let lengths = Spec {
@@ -136,9 +138,12 @@ impl Platform<'_> {
                     }
                 };
                 metrics.push(("cost_usd", cost.total_usd));
+                // A region's replica set lists its replicas only.
+                let stand_in = matches!(state, Tier::Database(d) if !d.local_primary);
                 let units = units
                     .into_iter()
                     .enumerate()
+                    .filter(|(i, _)| !(stand_in && *i == 0))
                     .map(|(i, metrics)| UnitResult {
                         name: match (state, i) {
                             (Tier::Database(_), 0) => "primary".to_string(),

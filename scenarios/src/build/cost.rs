@@ -230,8 +230,15 @@ pub fn tier_billing(
         (Some(t), Some(_)) => format!("{t} (price overridden)"),
         (None, _) => "custom".to_string(),
     };
+    let replica_label = match (&common.replica_instance_type, common.replica_price_per_hour) {
+        (Some(t), None) => Some(t.clone()),
+        (Some(t), Some(_)) => Some(format!("{t} (price overridden)")),
+        (None, Some(_)) => Some("custom".to_string()),
+        (None, None) => None,
+    };
     let billing = Billing {
         label,
+        replica_label,
         price_per_hour: list,
         replica_price_per_hour: replica_list,
         granularity,

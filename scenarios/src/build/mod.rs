@@ -3,6 +3,7 @@
 
 pub mod cost;
 pub mod profile;
+pub mod regions;
 pub mod route;
 pub mod scaling;
 pub mod slo;
@@ -204,13 +205,23 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     if raw.tiers.len() > u16::MAX as usize {
         c.push(tp.clone(), "too many tiers");
     }
-    let mut tier_configs: Vec<TierConfig> = Vec::with_capacity(raw.tiers.len());
-    let mut default_cpu: Vec<Option<Dist>> = Vec::with_capacity(raw.tiers.len());
-    let mut broken: Vec<String> = Vec::new();
-    for (name, mut table) in raw.tiers {
-        let path = tp.key(&name);
-        check_name("tier", &name, &path, &mut c);
-        let cpu = tiers::api_default_cpu(&table, &path);
+    // [geo], [regions.*]: checked against the tiers' names and kinds.
+    let tier_names: Vec<String> = raw.tiers.keys().cloned().collect();
+    let api_tiers: Vec<String> = raw
+        .tiers
+        .iter()
+        .filter(|(_, t)| t.get("kind").and_then(|k| k.as_str()) == Some("api"))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let geo = regions::parse(raw.geo, raw.regions, &root, &tier_names, &api_tiers, &mut c);
+    // The tables of tiers whose fields differ in a region.
+    let mut regional_tables: Vec<(String, toml::Table)> = Vec::new();
+
+    let build_tier = |name: &str,
+                      mut table: toml::Table,
+                      path: &FieldPath|
+     -> Result<(TierConfig, Option<Dist>), Vec<Problem>> {
+        let cpu = tiers::api_default_cpu(&table, path);
         // Keys every kind takes (prices, scaling) first, then the kind's own.
         let mut common = toml::Table::new();
         for key in RawTierCommon::KEYS {
@@ -218,58 +229,66 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 common.insert(key.to_string(), v);
             }
         }
-        let common: Option<RawTierCommon> = c.take(decode(common, &path));
-        let built = split_tag(table, "kind", TIER_KINDS, &path)
-            .map_err(|p| vec![p])
-            .and_then(|(kind_name, rest)| {
-                let common = common.ok_or_else(Vec::new)?;
-                let mut cc = Checks::default();
-                let (hw, billing) = cost::tier_billing(
-                    &kind_name,
-                    &common,
-                    &path,
-                    cat,
-                    load_balancer_per_hour,
-                    &mut cc,
-                );
-                let kind = tiers::build_tier(&kind_name, rest, &path, &hw);
-                let kind = match kind {
-                    Ok(k) => k,
-                    Err(mut ps) => {
-                        ps.extend(cc.0);
-                        return Err(ps);
+        let common: Result<RawTierCommon, Problem> = decode(common, path);
+        let (kind_name, rest, common) = match (split_tag(table, "kind", TIER_KINDS, path), common) {
+            (Ok((k, r)), Ok(common)) => (k, r, common),
+            (Err(p), Ok(_)) | (Ok(_), Err(p)) => return Err(vec![p]),
+            (Err(a), Err(b)) => return Err(vec![b, a]),
+        };
+        let mut cc = Checks::default();
+        let (hw, billing) = cost::tier_billing(
+            &kind_name,
+            &common,
+            path,
+            cat,
+            load_balancer_per_hour,
+            &mut cc,
+        );
+        let kind = match tiers::build_tier(&kind_name, rest, path, &hw) {
+            Ok(k) => k,
+            Err(mut ps) => {
+                ps.extend(cc.0);
+                return Err(ps);
+            }
+        };
+        let scaling = match common.scaling {
+            Some(s) => {
+                match scaling::build_scaling(s, &kind, &kind_name, &path.key("scaling"), horizon) {
+                    Ok(s) => Some(s),
+                    Err(ps) => {
+                        cc.0.extend(ps);
+                        None
                     }
-                };
-                let scaling = match common.scaling {
-                    Some(s) => match scaling::build_scaling(
-                        s,
-                        &kind,
-                        &kind_name,
-                        &path.key("scaling"),
-                        horizon,
-                    ) {
-                        Ok(s) => Some(s),
-                        Err(ps) => {
-                            cc.0.extend(ps);
-                            None
-                        }
-                    },
-                    None => None,
-                };
-                if cc.is_empty() {
-                    Ok((kind, scaling, billing))
-                } else {
-                    Err(cc.0)
                 }
-            });
-        match built {
-            Ok((kind, scaling, billing)) => {
-                tier_configs.push(TierConfig {
-                    name,
-                    kind,
-                    scaling,
-                    billing,
-                });
+            }
+            None => None,
+        };
+        if !cc.is_empty() {
+            return Err(cc.0);
+        }
+        let tier = TierConfig {
+            name: name.to_string(),
+            kind,
+            scaling,
+            billing,
+            region: None,
+        };
+        Ok((tier, cpu))
+    };
+    let mut tier_configs: Vec<TierConfig> = Vec::with_capacity(raw.tiers.len());
+    let mut default_cpu: Vec<Option<Dist>> = Vec::with_capacity(raw.tiers.len());
+    let mut broken: Vec<String> = Vec::new();
+    for (name, table) in raw.tiers {
+        let path = tp.key(&name);
+        check_name("tier", &name, &path, &mut c);
+        if let Some(g) = &geo
+            && g.overrides.iter().any(|o| o.contains_key(&name))
+        {
+            regional_tables.push((name.clone(), table.clone()));
+        }
+        match build_tier(&name, table, &path) {
+            Ok((t, cpu)) => {
+                tier_configs.push(t);
                 default_cpu.push(cpu);
             }
             Err(ps) => {
@@ -292,12 +311,32 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
             ),
         );
     }
+    // Regions: a copy of each regional tier per region.
+    let mut copy_problems = Vec::new();
+    let expanded = geo.as_ref().filter(|_| broken.is_empty()).map(|g| {
+        regions::expand(g, tier_configs.clone(), default_cpu.clone(), |name, r| {
+            let base = &regional_tables.iter().find(|(n, _)| n == name)?.1;
+            let merged = regions::merge(base, &g.overrides[r][name]);
+            let path = root.key("regions").key(&g.names[r]).key("tiers").key(name);
+            match build_tier(name, merged, &path) {
+                Ok(x) => Some(x),
+                Err(ps) => {
+                    copy_problems.extend(ps);
+                    None
+                }
+            }
+        })
+    });
+    c.0.extend(copy_problems);
+
     let profile_ctx = |base_rate: Option<f64>| profile::ProfileContext {
         horizon,
         start_s,
         base_rate,
         dir,
+        utc_offset_s: 0,
     };
+    let workload_profile_raw = raw.workload.as_ref().and_then(|w| w.profile.clone());
     let workload_profile = match raw.workload.and_then(|w| w.profile) {
         Some(t) => match profile::build_profile(
             t,
@@ -384,6 +423,12 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 None
             }
         };
+        let profile_raw = class
+            .profile
+            .clone()
+            .map(|p| (p, path.key("profile")))
+            .or_else(|| workload_profile_raw.clone().map(|p| (p, wp.key("profile"))));
+        let route_raw = expanded.is_some().then(|| class.route.clone());
         let profile = match class.profile {
             Some(t) => match profile::build_profile(t, &path.key("profile"), &profile_ctx(rate)) {
                 Ok(p) => Some(p),
@@ -449,9 +494,15 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 None
             }
         };
-        if let (Some(rate_per_s), Some(profile), Some(program), Some(response_bytes)) =
-            (rate, profile, program, response_bytes)
-        {
+        let Some((rate_per_s, profile, program, response_bytes)) = rate
+            .zip(profile)
+            .zip(program)
+            .zip(response_bytes)
+            .map(|(((a, b), c), d)| (a, b, c, d))
+        else {
+            continue;
+        };
+        let (Some((tiers_x, cpu_x, _)), Some(g), Some(route)) = (&expanded, &geo, route_raw) else {
             classes.push(ClassConfig {
                 response_bytes,
                 name,
@@ -461,7 +512,63 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 },
                 client,
                 program,
+                region: None,
             });
+            continue;
+        };
+        // A copy per region of its users.
+        let geo_view = route::Regional {
+            names: &g.names,
+            regional: &g.regional,
+            primary: g.primary,
+            rtt: &g.rtt,
+            user_rtt: &g.user_rtt,
+            serves: &g.serves,
+        };
+        for (r, region) in g.names.iter().enumerate() {
+            let ctx = profile::ProfileContext {
+                utc_offset_s: g.offsets_s[r],
+                ..profile_ctx(Some(rate_per_s))
+            };
+            let mut parts = Vec::new();
+            if let Some((raw_profile, ppath)) = &profile_raw {
+                match profile::build_profile(raw_profile.clone(), ppath, &ctx) {
+                    Ok(p) => parts.push(p),
+                    Err(ps) => c.0.extend(ps),
+                }
+            }
+            match g.profile(r, &root, &ctx) {
+                Ok(Some(p)) => parts.push(p),
+                Ok(None) => {}
+                Err(ps) => c.0.extend(ps),
+            }
+            parts.retain(|p| *p != RateProfile::Constant);
+            let profile = match parts.len() {
+                0 => RateProfile::Constant,
+                1 => parts.pop().expect("one"),
+                _ => RateProfile::Product(parts),
+            };
+            match route::compile_regional(
+                route.clone(),
+                &path.key("route"),
+                tiers_x,
+                cpu_x,
+                &geo_view,
+                r as u16,
+            ) {
+                Ok(program) => classes.push(ClassConfig {
+                    response_bytes,
+                    name: format!("{name}@{region}"),
+                    arrivals: Arrivals {
+                        rate_per_s: rate_per_s * g.shares[r],
+                        profile,
+                    },
+                    client: client.clone(),
+                    program,
+                    region: Some(r as u16),
+                }),
+                Err(ps) => c.0.extend(ps),
+            }
         }
     }
     if uses_shares && (share_total - 1.0).abs() > 1e-6 && c.is_empty() {
@@ -476,16 +583,108 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     let mut failures = Vec::new();
     for (i, f) in raw.failures.into_iter().enumerate() {
         let path = fp.index(i);
-        let Some(tier) = tier_configs.iter().position(|t| t.name == f.tier) else {
-            if !broken.contains(&f.tier) {
-                c.push(path.key("tier"), format!("no tier named \"{}\"", f.tier));
+        // The tiers it strikes: one, or every regional tier of a region.
+        let all_tiers = expanded.as_ref().map_or(&tier_configs, |e| &e.0);
+        let targets: Vec<usize> = match (&f.tier, &f.region, &geo) {
+            (None, None, _) => {
+                c.push(
+                    path.clone(),
+                    "give the `tier` that fails (with regions: or a `region`, for all of its tiers)",
+                );
+                continue;
             }
-            continue;
+            (_, Some(_), None) => {
+                c.push(path.key("region"), "no regions are defined (`[regions.*]`)");
+                continue;
+            }
+            (_, Some(r), Some(g)) if g.index(r).is_none() => {
+                c.push(
+                    path.key("region"),
+                    format!("no region named \"{r}\" (regions: {})", g.names.join(", ")),
+                );
+                continue;
+            }
+            (None, Some(r), Some(g)) => {
+                if !g.serves[g.index(r).expect("checked") as usize] {
+                    c.push(
+                        path.key("region"),
+                        format!("region \"{r}\" runs no tiers (`serves = false`)"),
+                    );
+                    continue;
+                }
+                if f.unit.is_some() {
+                    c.push(
+                        path.key("unit"),
+                        "a whole region fails: give a `tier` to fail one unit",
+                    );
+                    continue;
+                }
+                let suffix = format!("@{r}");
+                all_tiers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| {
+                        t.name.ends_with(&suffix) && !matches!(t.kind, TierKind::Cdn(_))
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            }
+            (Some(t), region, _) => {
+                if !tier_names.contains(t) {
+                    c.push(path.key("tier"), format!("no tier named \"{t}\""));
+                    continue;
+                }
+                if broken.contains(t) {
+                    continue;
+                }
+                let regional = geo.as_ref().is_some_and(|g| g.is_regional(t));
+                let name = match (regional, region) {
+                    (true, Some(r)) => format!("{t}@{r}"),
+                    (true, None) => {
+                        c.push(
+                            path.key("region"),
+                            format!(
+                                "tier \"{t}\" runs in every region: say in which with `region`"
+                            ),
+                        );
+                        continue;
+                    }
+                    (false, Some(_)) => {
+                        c.push(
+                            path.key("region"),
+                            format!("tier \"{t}\" is not regional (it runs in the primary region): leave out `region`"),
+                        );
+                        continue;
+                    }
+                    (false, None) => t.clone(),
+                };
+                match all_tiers.iter().position(|x| x.name == name) {
+                    Some(i) => vec![i],
+                    None => {
+                        if let (Some(r), Some(g)) = (region, &geo)
+                            && g.index(r).is_some_and(|i| !g.serves[i as usize])
+                        {
+                            c.push(
+                                path.key("region"),
+                                format!("region \"{r}\" runs no tiers (`serves = false`)"),
+                            );
+                        }
+                        continue; // else a region's copy that failed to build
+                    }
+                }
+            }
         };
-        let kind = &tier_configs[tier].kind;
+        let whole_region = f.tier.is_none();
         let action = match f.action.as_str() {
             "crash" => FailureAction::Crash,
-            "flush" => FailureAction::Flush,
+            "flush" if !whole_region => FailureAction::Flush,
+            "flush" => {
+                c.push(
+                    path.key("action"),
+                    "a region crashes; only a cache can be flushed",
+                );
+                continue;
+            }
             other => {
                 c.push(
                     path.key("action"),
@@ -494,22 +693,45 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 continue;
             }
         };
-        if matches!(kind, TierKind::Cdn(_)) {
-            c.push(path.key("tier"), "a CDN has no units to fail");
-            continue;
+        let mut bad = false;
+        for &tier in &targets {
+            let t = &all_tiers[tier];
+            let kind = &t.kind;
+            if matches!(kind, TierKind::Cdn(_)) {
+                c.push(path.key("tier"), "a CDN has no units to fail");
+                bad = true;
+                break;
+            }
+            if action == FailureAction::Flush && !matches!(kind, TierKind::Cache(_)) {
+                c.push(path.key("action"), "only a cache can be flushed");
+                bad = true;
+                break;
+            }
+            let units = unit_count(kind);
+            if let Some(u) = f.unit {
+                if u >= units {
+                    c.push(
+                        path.key("unit"),
+                        format!("tier \"{}\" has units 0 to {} (got {u})", t.name, units - 1),
+                    );
+                    bad = true;
+                    break;
+                }
+                if u == 0 && matches!(kind, TierKind::Database(d) if !d.local_primary) {
+                    c.push(
+                        path.key("unit"),
+                        format!(
+                            "tier \"{}\" has the replicas 1 to {} of a primary in another region",
+                            t.name,
+                            units - 1
+                        ),
+                    );
+                    bad = true;
+                    break;
+                }
+            }
         }
-        if action == FailureAction::Flush && !matches!(kind, TierKind::Cache(_)) {
-            c.push(path.key("action"), "only a cache can be flushed");
-            continue;
-        }
-        let units = unit_count(kind);
-        if let Some(u) = f.unit
-            && u >= units
-        {
-            c.push(
-                path.key("unit"),
-                format!("tier \"{}\" has units 0 to {} (got {u})", f.tier, units - 1),
-            );
+        if bad {
             continue;
         }
         let timing = match (f.at, f.duration, f.mtbf, f.mttr) {
@@ -555,15 +777,21 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 continue;
             }
         };
-        failures.push(FailureConfig {
-            tier: tier as u16,
-            unit: f.unit,
-            action,
-            timing,
-        });
+        for tier in targets {
+            failures.push(FailureConfig {
+                tier: tier as u16,
+                unit: f.unit,
+                action,
+                timing: timing.clone(),
+            });
+        }
     }
 
     // [[slos]]
+    let (tier_configs, regions) = match expanded {
+        Some((tiers, _, regions)) => (tiers, Some(regions)),
+        None => (tier_configs, None),
+    };
     let slos = slo::build_slos(
         raw.slos,
         &root.key("slos"),
@@ -571,6 +799,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         &class_names,
         &tier_configs,
         &broken,
+        geo.as_ref(),
         horizon,
         &mut c,
     );
@@ -639,6 +868,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
             failures,
             slos,
             traffic,
+            regions,
         },
         name,
         description: raw.scenario.description,

@@ -33,6 +33,8 @@ pub struct ProfileContext<'a> {
     pub base_rate: Option<f64>,
     /// Where relative trace paths are resolved.
     pub dir: Option<&'a Path>,
+    /// The UTC offset of a calendar profile that gives none (a region's).
+    pub utc_offset_s: i64,
 }
 
 /// Builds a rate profile from a table tagged by `kind`, or from a list of
@@ -267,7 +269,7 @@ fn build_part(
             }
             let offset_s = match p.utc_offset {
                 Some(v) => utc_offset_s(&v, &path.key("utc_offset"))?,
-                None => 0,
+                None => ctx.utc_offset_s,
             };
             let local_start_s = ctx.start_s + offset_s;
             Ok(match kind.as_str() {

@@ -15,7 +15,7 @@
 //! so a program has no cycles and always reaches `End`.
 
 use capsim_models::{Op, TierConfig, TierKind};
-use sim_engine::Dist;
+use sim_engine::{Dist, SimDuration};
 
 use super::tiers::Checks;
 use super::values::{Problem, dist_value, fraction};
@@ -37,6 +37,103 @@ struct Compiler<'a> {
     default_cpu: &'a [Option<Dist>],
     ops: Vec<Op>,
     checks: Checks,
+    /// With regions: the geography, and the region the steps being
+    /// compiled run in.
+    geo: Option<&'a Regional<'a>>,
+    at: u16,
+}
+
+/// What compiling a route for regions needs to know.
+pub struct Regional<'a> {
+    pub names: &'a [String],
+    /// Tiers (as the scenario names them) with a copy in every region,
+    /// named `TIER@REGION`.
+    pub regional: &'a [String],
+    pub primary: u16,
+    pub rtt: &'a [Vec<SimDuration>],
+    pub user_rtt: &'a [Vec<SimDuration>],
+    /// Regions that run the regional tiers (route choices).
+    pub serves: &'a [bool],
+}
+
+fn half(d: SimDuration) -> SimDuration {
+    SimDuration::from_nanos(d.as_nanos() / 2)
+}
+
+/// Compiles a route for the users of region `user`:
+///
+/// ```text
+///   [leading cdn steps, at the users' edge]
+///   Route(nearest usable region first) ─► block of region r:
+///       delay(user rtt / 2) · the route's steps on r's tiers · delay(user rtt / 2) · jump END
+///   END
+/// ```
+///
+/// In a region without the primary, a query to a regional database is a
+/// [`Op::RemoteDb`] (local read, or the trip to the primary); a step on a
+/// tier that is not regional (it runs in the primary region) pays the round
+/// trip to the primary region first.
+pub fn compile_regional(
+    mut route: Vec<toml::Value>,
+    path: &FieldPath,
+    tiers: &[TierConfig],
+    default_cpu: &[Option<Dist>],
+    geo: &Regional<'_>,
+    user: u16,
+) -> Result<Vec<Op>, Vec<Problem>> {
+    let mut c = Compiler {
+        tiers,
+        broken: &[],
+        default_cpu,
+        ops: Vec::new(),
+        checks: Checks::default(),
+        geo: Some(geo),
+        at: user,
+    };
+    let edge_steps = route
+        .iter()
+        .take_while(|s| s.as_table().is_some_and(|t| t.contains_key("cdn")))
+        .count();
+    let rest = route.split_off(edge_steps);
+    let mut state = State { on_api: false };
+    c.block(route, path, &mut state, 0);
+    let route_at = c.ops.len();
+    c.ops.push(Op::Route {
+        choices: Vec::new(),
+    });
+    let n = geo.names.len() as u16;
+    let mut order: Vec<u16> = (0..n).filter(|&r| geo.serves[r as usize]).collect();
+    order.sort_by_key(|&r| (geo.user_rtt[user as usize][r as usize], r));
+    let mut choices = Vec::with_capacity(order.len());
+    let mut jumps = Vec::with_capacity(order.len());
+    for r in order {
+        choices.push((r, c.here()));
+        c.at = r;
+        let way = half(geo.user_rtt[user as usize][r as usize]);
+        c.delay(way);
+        let mut inner = state;
+        c.block(rest.clone(), path, &mut inner, 0);
+        c.delay(way);
+        jumps.push(c.ops.len());
+        c.ops.push(Op::Jump { target: 0 });
+    }
+    let end = c.here();
+    for j in jumps {
+        c.ops[j] = Op::Jump { target: end };
+    }
+    c.ops[route_at] = Op::Route { choices };
+    c.ops.push(Op::End);
+    if c.ops.len() > u16::MAX as usize {
+        c.checks.push(
+            path.clone(),
+            "the route is too long (more than 65,535 steps once compiled for every region)",
+        );
+    }
+    if c.checks.is_empty() {
+        Ok(c.ops)
+    } else {
+        Err(c.checks.0)
+    }
 }
 
 /// What is known about a request at a point of its route.
@@ -59,6 +156,8 @@ pub fn compile(
         default_cpu,
         ops: Vec::new(),
         checks: Checks::default(),
+        geo: None,
+        at: 0,
     };
     if route.is_empty() {
         c.checks
@@ -83,6 +182,25 @@ pub fn compile(
 impl Compiler<'_> {
     fn here(&self) -> u16 {
         self.ops.len() as u16
+    }
+
+    fn delay(&mut self, d: SimDuration) {
+        if !d.is_zero() {
+            let demand = Dist::deterministic(d.as_secs_f64()).expect("non-negative");
+            self.ops.push(Op::Delay { demand });
+        }
+    }
+
+    /// With regions, in a region without the primary: a step on a tier that
+    /// is not regional (it runs in the primary region) pays the round trip.
+    fn cross_to_primary(&mut self, tier: u16) {
+        if let Some(geo) = self.geo
+            && self.at != geo.primary
+            && self.tiers[tier as usize].region.is_some()
+            && !self.tiers[tier as usize].name.contains('@')
+        {
+            self.delay(geo.rtt[self.at as usize][geo.primary as usize]);
+        }
     }
 
     fn block(
@@ -112,6 +230,14 @@ impl Compiler<'_> {
                 format!("expected a tier name, got {}", name.type_str()),
             );
             return None;
+        };
+        let regional_name;
+        let name = match self.geo {
+            Some(geo) if geo.regional.iter().any(|r| r == name) => {
+                regional_name = format!("{name}@{}", geo.names[self.at as usize]);
+                regional_name.as_str()
+            }
+            _ => name,
         };
         match self.tiers.iter().position(|t| t.name == name) {
             Some(i) => {
@@ -226,6 +352,7 @@ impl Compiler<'_> {
                 if matches!(self.tiers[t as usize].kind, TierKind::Api(_)) {
                     self.enter_api(t, demand, path, state);
                 } else {
+                    self.cross_to_primary(t);
                     self.ops.push(Op::Station { tier: t, demand });
                 }
             }
@@ -280,9 +407,11 @@ impl Compiler<'_> {
                         self.checks
                             .push(path.key("on_miss"), "`on_miss` belongs to a GET, not a SET");
                     }
+                    self.cross_to_primary(t);
                     self.ops.push(Op::CacheSet { tier: t });
                     return;
                 }
+                self.cross_to_primary(t);
                 let at = self.ops.len();
                 self.ops.push(Op::CacheGet { tier: t, on_hit: 0 });
                 if let Some(block) = on_miss {
@@ -350,7 +479,7 @@ impl Compiler<'_> {
                         return;
                     }
                 };
-                self.ops.push(Op::Db { tier: t, query });
+                self.db_step(t, query);
             }
             "enqueue" => {
                 let Some(t) = self.tier(&value, &vpath, &["workers"]) else {
@@ -401,6 +530,39 @@ impl Compiler<'_> {
             "branch" => self.branch(value, &vpath, state, depth),
             _ => unreachable!("verbs are listed in VERBS"),
         }
+    }
+
+    /// A query of type `query` on database tier `t` (with regions: `t` is
+    /// the copy of the region the step runs in).
+    fn db_step(&mut self, t: u16, query: u16) {
+        let Some(geo) = self.geo.filter(|g| self.at != g.primary) else {
+            self.ops.push(Op::Db { tier: t, query });
+            return;
+        };
+        let name = &self.tiers[t as usize].name;
+        let Some((base, _)) = name.split_once('@') else {
+            self.cross_to_primary(t);
+            self.ops.push(Op::Db { tier: t, query });
+            return;
+        };
+        let primary_copy = format!("{base}@{}", geo.names[geo.primary as usize]);
+        let primary =
+            self.tiers
+                .iter()
+                .position(|x| x.name == primary_copy)
+                .expect("every regional tier has a copy in the primary region") as u16;
+        let hop = half(geo.rtt[self.at as usize][geo.primary as usize]);
+        self.ops.push(Op::RemoteDb {
+            local: t,
+            query,
+            hop,
+        });
+        self.ops.push(Op::Db {
+            tier: primary,
+            query,
+        });
+        let back = Dist::deterministic(hop.as_secs_f64()).expect("non-negative");
+        self.ops.push(Op::Delay { demand: back });
     }
 
     fn enter_api(&mut self, tier: u16, cpu: Option<Dist>, path: &FieldPath, state: &mut State) {

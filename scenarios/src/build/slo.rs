@@ -16,6 +16,7 @@ pub fn build_slos(
     class_names: &[String],
     tiers: &[TierConfig],
     broken_tiers: &[String],
+    geo: Option<&super::regions::Geo>,
     horizon: SimDuration,
     c: &mut Checks,
 ) -> Vec<SloConfig> {
@@ -71,23 +72,58 @@ pub fn build_slos(
             }
             _ => None,
         };
-        let class = match &s.class {
-            Some(name) => match class_names.iter().position(|n| n == name) {
-                Some(k) if classes.iter().any(|cl| cl.name == *name) => Some(k as u16),
-                Some(_) => None, // the class itself has problems, reported there
+        // The classes it judges: a class (with regions, its copies), the
+        // users of a region, or both.
+        let base_of = |cl: &ClassConfig| cl.name.split('@').next().unwrap_or("").to_string();
+        let mut members: Option<Vec<u16>> = None;
+        if let Some(name) = &s.class {
+            if class_names.contains(name) {
+                members = Some(
+                    (0..classes.len() as u16)
+                        .filter(|&k| base_of(&classes[k as usize]) == *name)
+                        .collect(),
+                );
+            } else {
+                c.push(
+                    sp.key("class"),
+                    format!(
+                        "no class named \"{name}\" (classes: {})",
+                        class_names.join(", ")
+                    ),
+                );
+            }
+        }
+        let region = match (&s.region, geo) {
+            (None, _) => None,
+            (Some(_), None) => {
+                c.push(sp.key("region"), "no regions are defined (`[regions.*]`)");
+                None
+            }
+            (Some(r), Some(g)) => match g.index(r) {
+                Some(i) => Some(i),
                 None => {
                     c.push(
-                        sp.key("class"),
-                        format!(
-                            "no class named \"{name}\" (classes: {})",
-                            class_names.join(", ")
-                        ),
+                        sp.key("region"),
+                        format!("no region named \"{r}\" (regions: {})", g.names.join(", ")),
                     );
                     None
                 }
             },
-            None => None,
         };
+        if let Some(r) = region
+            && s.tier.is_none()
+        {
+            let of_region =
+                (0..classes.len() as u16).filter(|&k| classes[k as usize].region == Some(r));
+            members = Some(match members {
+                Some(m) => of_region.filter(|k| m.contains(k)).collect(),
+                None => of_region.collect(),
+            });
+        }
+        if members.as_ref().is_some_and(|m| m.is_empty()) && c.0.len() == before {
+            // The class has problems of its own, reported there.
+            continue;
+        }
         let tier = match &s.tier {
             Some(name) => {
                 if s.class.is_some() {
@@ -102,7 +138,21 @@ pub fn build_slos(
                         "`tier` names the worker tier of a queue-latency objective, which gives `latency` and `percentile`",
                     );
                 }
-                match tiers.iter().position(|t| t.name == *name) {
+                let regional = geo.is_some_and(|g| g.is_regional(name));
+                let copy = match (regional, &s.region) {
+                    (true, Some(r)) => format!("{name}@{r}"),
+                    (true, None) => {
+                        c.push(
+                            sp.key("region"),
+                            format!(
+                                "tier \"{name}\" runs in every region: say in which with `region`"
+                            ),
+                        );
+                        continue;
+                    }
+                    _ => name.clone(),
+                };
+                match tiers.iter().position(|t| t.name == copy) {
                     Some(t) if matches!(tiers[t].kind, TierKind::Workers(_)) => Some(t as u16),
                     Some(_) => {
                         c.push(
@@ -170,10 +220,14 @@ pub fn build_slos(
                 Objective::ErrorRate { .. } => "error-rate".into(),
                 Objective::Availability { .. } => "availability".into(),
             };
-            match (&s.class, &s.tier) {
+            let scoped = match (&s.class, &s.tier) {
                 (Some(k), _) => format!("{base}-{k}"),
                 (_, Some(t)) => format!("{base}-{t}"),
                 _ => base,
+            };
+            match &s.region {
+                Some(r) => format!("{scoped}-{r}"),
+                None => scoped,
             }
             .replace('.', "_")
         });
@@ -187,7 +241,9 @@ pub fn build_slos(
         if c.0.len() == before {
             out.push(SloConfig {
                 name,
-                class,
+                classes: members.unwrap_or_default(),
+                class: s.class.clone(),
+                region: s.region.clone(),
                 tier,
                 objective,
                 window,

@@ -445,6 +445,7 @@ fn database(
             Some(read_routing),
             Some(apply_time),
         ) if c.is_empty() => Ok(DatabaseConfig {
+            local_primary: true,
             primary_cores,
             replicas: raw.replicas,
             replica_cores,

@@ -1,0 +1,398 @@
+//! Regions: routing to the nearest usable region, the round trips a request
+//! pays, replication across regions, failover when a region is down or
+//! saturated, per-region arrivals, and the errors of a bad `[geo]`.
+
+mod common;
+
+use capsim_models::{ReplicationResult, RunControl, run_replications};
+use capsim_scenarios::load_str;
+use common::{est, run, scenario};
+
+/// Two regions 80 ms apart (a holds the primary), users 20 ms from their
+/// own region; deterministic service so latencies are exact sums.
+const TWO: &str = r#"
+[scenario]
+name = "two-regions"
+
+[simulation]
+duration = "20m"
+warmup = "2m"
+replications = 4
+seed = 7
+
+[classes.read]
+rate_per_s = 5
+route = [{ api = "api" }, { db = "pg", query = "read" }]
+
+[classes.write]
+rate_per_s = 5
+route = [{ api = "api" }, { db = "pg", query = "write" }]
+
+[geo]
+primary = "a"
+regional = ["api", "pg"]
+rtt.a = { b = "80ms" }
+health_check = "5s"
+
+[regions.a]
+share = 0.5
+user_rtt = "20ms"
+
+[regions.b]
+share = 0.5
+user_rtt = "20ms"
+
+[tiers.api]
+kind = "api"
+instances = 2
+cores = 2
+mode = "async"
+cpu = { dist = "deterministic", value = "1ms" }
+
+[tiers.pg]
+kind = "database"
+replicas = 1
+primary = { cores = 4 }
+replica = { cores = 4 }
+rtt = "0ms"
+apply_time = { dist = "deterministic", value = "1ms" }
+queries.read = { kind = "read", cpu = { dist = "deterministic", value = "2ms" } }
+queries.write = { kind = "write", cpu = { dist = "deterministic", value = "2ms" } }
+"#;
+
+fn p50_ms(r: &ReplicationResult, class: &str) -> f64 {
+    r.class(class).unwrap().latency.quantile_ms(0.5)
+}
+
+fn served_by(r: &ReplicationResult, class: &str) -> Vec<u64> {
+    r.class(class).unwrap().served_by.clone()
+}
+
+#[test]
+fn each_region_has_its_own_tiers_and_users() {
+    let s = scenario(TWO);
+    let names: Vec<&str> = s.platform.tiers.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["api@a", "api@b", "pg@a", "pg@b"]);
+    let classes: Vec<&str> = s.platform.classes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(classes, ["read@a", "read@b", "write@a", "write@b"]);
+    for c in &s.platform.classes {
+        assert_eq!(c.arrivals.rate_per_s, 2.5, "{}: rate × share", c.name);
+    }
+    let rc = s.platform.regions.as_ref().unwrap();
+    assert_eq!(rc.replication.len(), 1, "pg@a replicates to pg@b");
+}
+
+#[test]
+fn requests_pay_the_round_trips_of_the_regions_they_cross() {
+    let results = run(&scenario(TWO));
+    for r in &results {
+        // Users 20 ms from their region, 1 ms of CPU, a 2 ms query.
+        let local = 20.0 + 1.0 + 2.0;
+        for (class, expect) in [
+            ("read@a", local),
+            ("read@b", local), // on b's own replica
+            ("write@a", local),
+            ("write@b", local + 80.0), // to the primary in a and back
+        ] {
+            let got = p50_ms(r, class);
+            assert!(
+                (got - expect).abs() <= 0.01 * expect,
+                "{class}: p50 {got} ms, expected {expect} ms"
+            );
+        }
+        // Everyone is served by their own region.
+        assert_eq!(served_by(r, "read@a")[1], 0);
+        assert_eq!(served_by(r, "read@b")[0], 0);
+        assert!(served_by(r, "read@b")[1] > 0);
+        // b's replica takes b's reads; the primary takes every write.
+        assert!(common::metric(r, "pg@b", "reads_replicas") > 0.0);
+        assert_eq!(common::metric(r, "pg@b", "writes"), 0.0);
+        // (The two counts differ by the requests crossing the window's
+        // edges only.)
+        let writes = common::metric(r, "pg@a", "writes");
+        let answered = (r.class("write@a").unwrap().counts.completed
+            + r.class("write@b").unwrap().counts.completed) as f64;
+        assert!((writes - answered).abs() <= 5.0, "{writes} vs {answered}");
+    }
+}
+
+#[test]
+fn a_remote_replica_lags_by_the_one_way_trip_plus_its_apply() {
+    let results = run(&scenario(TWO));
+    // Local replica: 1 ms apply at this write rate; remote: + 40 ms.
+    let local = est(&results, |r| {
+        common::metric(r, "pg@a", "replication_lag_ms")
+    });
+    let remote = est(&results, |r| {
+        common::metric(r, "pg@b", "replication_lag_ms")
+    });
+    eprintln!("lag local {local:?} remote {remote:?}");
+    assert!((local.estimate - 1.0).abs() < 0.05, "{local:?}");
+    assert!((remote.estimate - 41.0).abs() < 0.05, "{remote:?}");
+}
+
+#[test]
+fn users_fail_over_to_the_next_region_while_theirs_is_down() {
+    // b is down from 10m05s for 5 minutes; health checks every 5 s see it at
+    // 10m05s (the check at that instant runs after the crash) and its
+    // recovery at 15m05s.
+    let text = format!("{TWO}\n[[failures]]\nregion = \"b\"\nat = \"605s\"\nduration = \"5m\"\n");
+    let results = run(&scenario(&text));
+    for r in &results {
+        let by = served_by(r, "read@b");
+        let share_a = by[0] as f64 / (by[0] + by[1]) as f64;
+        // 5 of the 18 measured minutes.
+        assert!(
+            (share_a - 5.0 / 18.0).abs() < 0.03,
+            "b's users served by a: {share_a}"
+        );
+        // While b is down its users pay the way to a: 20 + 80 ms.
+        let b = r.class("read@b").unwrap();
+        assert!(b.latency.quantile_ms(0.99) >= 100.0);
+        // No request was lost: the check saw the crash at once.
+        assert_eq!(b.counts.failed + b.counts.rejected, 0);
+        // a's users never left a.
+        assert_eq!(served_by(r, "read@a")[1], 0);
+    }
+}
+
+#[test]
+fn a_dead_region_gets_users_until_the_next_health_check() {
+    // The crash lands 2 s after a check: b's users keep arriving at b's dead
+    // API until the check 3 s later.
+    let text = format!("{TWO}\n[[failures]]\nregion = \"b\"\nat = \"602s\"\nduration = \"5m\"\n");
+    let results = run(&scenario(&text));
+    let lost = est(&results, |r| {
+        let b = r.class("read@b").unwrap().counts;
+        let w = r.class("write@b").unwrap().counts;
+        (b.failed + b.rejected + w.failed + w.rejected) as f64
+    });
+    // 5 requests/s for 3 s (Poisson: 15 on average).
+    eprintln!("lost {lost:?}");
+    assert!(lost.estimate > 5.0 && lost.estimate < 30.0, "{lost:?}");
+}
+
+#[test]
+fn a_saturated_region_sends_new_users_to_the_next() {
+    // b has one instance with room for 2 requests at once and 10 waiting;
+    // its users offer it twice what it can serve.
+    let text = r#"
+[scenario]
+name = "saturation"
+
+[simulation]
+duration = "10m"
+warmup = "1m"
+replications = 3
+
+[classes.work]
+rate_per_s = 400
+route = [{ api = "api", cpu = { dist = "exponential", mean = "10ms" } }]
+
+[geo]
+primary = "a"
+regional = ["api"]
+rtt.a = { b = "50ms" }
+health_check = "1s"
+failover_backlog = 0.5
+
+[regions.a]
+share = 0.5
+user_rtt = "10ms"
+
+[regions.b]
+share = 0.5
+user_rtt = "10ms"
+tiers.api = { instances = 1 }
+
+[tiers.api]
+kind = "api"
+instances = 6
+cores = 1
+mode = "async"
+max_connections = 2
+backlog = 10
+"#;
+    let results = run(&scenario(text));
+    for r in &results {
+        let by = served_by(r, "work@b");
+        let share_a = by[0] as f64 / (by[0] + by[1]) as f64;
+        // b serves 100/s of its users' 200/s; the rest spill over to a.
+        assert!(
+            (share_a - 0.5).abs() < 0.05,
+            "b's users served by a: {share_a}"
+        );
+        // Alone, b would turn away half of them (M/M/1/12 at ρ = 2 loses
+        // 50%); spillover turns away almost none.
+        let b = r.class("work@b").unwrap().counts;
+        assert!(
+            (b.rejected as f64) < 0.01 * b.arrived as f64,
+            "spillover keeps b's users from being turned away: {b:?}"
+        );
+        assert!(common::metric(r, "api@b", "utilization") > 0.9);
+    }
+}
+
+#[test]
+fn regions_shape_their_users_arrivals_in_local_time() {
+    // Two regions 12 hours apart on one diurnal curve: over the run (00:00
+    // to 02:00 UTC) a's users are at their night low, b's at their noon high.
+    let text = r#"
+[scenario]
+name = "local-time"
+
+[simulation]
+duration = "2h"
+warmup = "1s"
+replications = 3
+start = "2026-03-10T00:00:00Z"
+
+[workload]
+rate_per_s = 100
+profile = { kind = "diurnal", hours = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] }
+
+[classes.c]
+share = 1.0
+route = [{ api = "api" }]
+
+[geo]
+primary = "a"
+regional = ["api"]
+rtt.a = { b = "100ms" }
+
+[regions.a]
+share = 0.6
+utc_offset = 0
+user_rtt = "10ms"
+
+[regions.b]
+share = 0.4
+utc_offset = 12
+user_rtt = "10ms"
+
+[tiers.api]
+kind = "api"
+instances = 4
+cores = 4
+cpu = { dist = "exponential", mean = "1ms" }
+"#;
+    let results = run(&scenario(text));
+    // Local hours 00-02 are 0.1 then 0.1 (linear between hour values);
+    // 12-14 are 1.0: a expects 100 × 0.6 × 0.1 × 7200 s, b 100 × 0.4 × 1.0.
+    let a = est(&results, |r| r.class("c@a").unwrap().counts.arrived as f64);
+    let b = est(&results, |r| r.class("c@b").unwrap().counts.arrived as f64);
+    let (ea, eb) = (100.0 * 0.6 * 0.1 * 7199.0, 100.0 * 0.4 * 1.0 * 7199.0);
+    for (what, e, exact) in [("a", a, ea), ("b", b, eb)] {
+        // Poisson: within 4 standard deviations per replication.
+        assert!(
+            (e.estimate - exact).abs() < 4.0 * exact.sqrt(),
+            "{what}: {} arrivals, expected {exact}",
+            e.estimate
+        );
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let s = scenario(TWO);
+    let go = |threads| -> Vec<ReplicationResult> {
+        run_replications(
+            &s.platform,
+            s.seed,
+            s.replications,
+            threads,
+            &RunControl::default(),
+        )
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect()
+    };
+    let (one, two) = (go(1), go(2));
+    for (x, y) in one.iter().zip(&two) {
+        for (c, d) in x.classes.iter().zip(&y.classes) {
+            assert_eq!(c.counts, d.counts);
+            assert_eq!(c.served_by, d.served_by);
+            assert_eq!(c.latency.quantile_ms(0.99), d.latency.quantile_ms(0.99));
+        }
+    }
+}
+
+/// A bad `[geo]` or `[regions]` names its field.
+#[test]
+fn bad_geography_is_reported_by_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[geo]\nprimary = \"a\"\nregional = [\"api\", \"pg\"]\nrtt.a = { b = \"80ms\" }\nhealth_check = \"5s\"",
+            "",
+            "regions need a `[geo]` table",
+        ),
+        (
+            "rtt.a = { b = \"80ms\" }",
+            "",
+            "no round trip between a and b",
+        ),
+        (
+            "share = 0.5\nuser_rtt = \"20ms\"\n\n[regions.b]",
+            "share = 0.7\nuser_rtt = \"20ms\"\n\n[regions.b]",
+            "must sum to 1",
+        ),
+        (
+            "regional = [\"api\", \"pg\"]",
+            "regional = [\"pg\"]",
+            "API tier \"api\" must be regional",
+        ),
+        (
+            "primary = \"a\"",
+            "primary = \"z\"",
+            "geo.primary`: no region named \"z\"",
+        ),
+        (
+            "health_check = \"5s\"",
+            "health_check = \"5s\"\nfailover_backlog = 1.5",
+            "failover_backlog",
+        ),
+        (
+            "[regions.b]\nshare",
+            "[regions.b]\nuser_rtt_to = { q = \"1ms\" }\nshare",
+            "regions.b.user_rtt_to.q",
+        ),
+        (
+            "[regions.b]\nshare",
+            "[regions.b]\ntiers.cdn = { hit_ratio = 1.0 }\nshare",
+            "regions.b.tiers.cdn",
+        ),
+        (
+            "[regions.b]\nshare",
+            "[regions.b]\ntiers.api = { instances = 0 }\nshare",
+            "regions.b.tiers.api.instances",
+        ),
+        (
+            "[regions.b]\nshare",
+            "[regions.b]\nserves = false\nshare",
+            "region \"b\" runs no tiers",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        assert!(TWO.contains(from), "case {from:?} does not apply");
+        let mut text = TWO.replacen(from, to, 1);
+        if expect.contains("runs no tiers") {
+            text.push_str("\n[[failures]]\nregion = \"b\"\nat = \"5m\"\n");
+        }
+        let err = load_str("bad", &text, &[]).expect_err(expect).to_string();
+        assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
+    }
+    // A regional tier fails in a region; an objective's region must exist.
+    let text = format!("{TWO}\n[[failures]]\ntier = \"api\"\nat = \"5m\"\n");
+    let err = load_str("bad", &text, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("failures[0].region") && err.contains("runs in every region"),
+        "{err}"
+    );
+    let text = format!("{TWO}\n[[slos]]\nregion = \"mars\"\navailability = 0.99\n");
+    let err = load_str("bad", &text, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("slos[0].region") && err.contains("no region named \"mars\""),
+        "{err}"
+    );
+}
