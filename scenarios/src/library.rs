@@ -30,6 +30,10 @@ const LIBRARY: &[Bundled] = &[
         text: include_str!("../library/ten-x-growth.toml"),
     },
     Bundled {
+        name: "geo-expansion",
+        text: include_str!("../library/geo-expansion.toml"),
+    },
+    Bundled {
         name: "product-launch",
         text: include_str!("../library/product-launch.toml"),
     },

@@ -45,6 +45,22 @@ const EXPECTED_TIERS: &[(&str, &[&str])] = &[
     ("step-policy", &["app"]),
     ("black-friday", &["edge", "api", "redis", "pg", "workers"]),
     ("ten-x-growth", &["api", "redis", "pg"]),
+    (
+        "geo-expansion",
+        &[
+            "edge",
+            "api@us-east",
+            "api@eu-central",
+            "api@ap-south",
+            "redis@us-east",
+            "redis@eu-central",
+            "redis@ap-south",
+            "pg@us-east",
+            "pg@eu-central",
+            "pg@ap-south",
+            "workers",
+        ],
+    ),
     ("product-launch", &["api", "redis", "pg"]),
     ("greenstack", &["host", "pg", "redis", "parser", "cdn"]),
     ("fastapi-stage2", &["api", "redis", "supabase", "celery"]),
@@ -149,6 +165,75 @@ fn the_arq_policy_scales_out_under_its_seasonal_peak() {
             r.scaling.iter().any(|e| e.tier == app && e.to < e.from),
             "and back in after the peak"
         );
+    }
+}
+
+fn p50(r: &ReplicationResult, class: &str) -> f64 {
+    r.class(class).unwrap().latency.quantile_ms(0.5)
+}
+
+#[test]
+fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
+    let s = load("geo-expansion", &["simulation.duration=40m"]);
+    let results = run(&s);
+    sane("geo-expansion", &s, &results);
+    let single = load(
+        "geo-expansion",
+        &[
+            "simulation.duration=40m",
+            "regions.eu-central.serves=false",
+            "regions.ap-south.serves=false",
+        ],
+    );
+    let alone = run(&single);
+    for (r, one) in results.iter().zip(&alone) {
+        // Everyone is served by their own region.
+        for c in &r.classes {
+            if c.name.starts_with("static") {
+                continue; // most are answered at the edge
+            }
+            let region = c.region.unwrap() as usize;
+            assert_eq!(
+                c.served_by.iter().sum::<u64>(),
+                c.served_by[region],
+                "{} is served at home",
+                c.name
+            );
+        }
+        // Reads: 30 ms from home instead of 30 ms + the way to us-east.
+        assert!(p50(r, "browse@ap-south") < 40.0);
+        assert!(p50(one, "browse@ap-south") > 30.0 + 190.0);
+        assert!(p50(r, "browse@eu-central") < 40.0);
+        assert!(p50(one, "browse@eu-central") > 30.0 + 90.0);
+        // Writes go to the primary in us-east either way.
+        for o in ["order@ap-south", "order@eu-central"] {
+            assert!((p50(r, o) - p50(one, o)).abs() < 5.0, "{o}");
+        }
+        assert!(p50(r, "order@ap-south") > 220.0);
+        // Remote replicas lag by at least the one-way trip.
+        assert!(common::metric(r, "pg@eu-central", "replication_lag_ms") >= 45.0);
+        assert!(common::metric(r, "pg@ap-south", "replication_lag_ms") >= 95.0);
+    }
+    // An outage of eu-central: its users go to us-east (the next nearest)
+    // from the next health check on, and come back after.
+    let out = load(
+        "geo-expansion",
+        &[
+            "simulation.duration=40m",
+            r#"failures=[{ region = "eu-central", at = "1215s", duration = "10m" }]"#,
+        ],
+    );
+    for r in run(&out) {
+        let c = r.class("browse@eu-central").unwrap();
+        let away = c.served_by[0] as f64 / c.served_by.iter().sum::<u64>() as f64;
+        assert!(
+            (away - 10.0 / 30.0).abs() < 0.02,
+            "served by us-east: {away}"
+        );
+        assert_eq!(c.served_by[2], 0, "ap-south is farther than us-east");
+        // Lost: what arrived in the 15 s before the check saw the outage.
+        let lost = c.counts.failed + c.counts.rejected;
+        assert!(lost > 0 && lost < 15 * 200, "{lost}");
     }
 }
 

@@ -1,0 +1,118 @@
+//! End-to-end: a scenario with regions through the `capsim` binary: the
+//! per-region block of the table, `regions` in summary.json, per-region
+//! names in the CSVs, the variants, and a bad `[geo]`.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn capsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .output()
+        .expect("the capsim binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SHORT: &[&str] = &["--replications", "2", "--set", "simulation.duration=30m"];
+
+#[test]
+fn geo_expansion_reports_its_users_by_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("geo");
+    let mut args = vec!["run", "geo-expansion", "--out", out.to_str().unwrap()];
+    args.extend(SHORT);
+    let o = capsim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("users by region"), "{table}");
+    assert!(table.contains("ap-south 100.0"), "{table}");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let regions = s["regions"].as_object().unwrap();
+    assert_eq!(
+        regions.keys().collect::<Vec<_>>(),
+        ["us-east", "eu-central", "ap-south"]
+    );
+    assert_eq!(s["regions"]["ap-south"]["utc_offset_hours"], 5.5);
+    assert_eq!(
+        s["regions"]["ap-south"]["served_by"]["ap-south"]["estimate"],
+        1.0
+    );
+    let p50 = |c: &str| {
+        s["classes"][c]["latency_ms"]["p50"]["estimate"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(p50("browse@ap-south") < 40.0);
+    assert!(p50("order@ap-south") > 220.0, "writes cross to us-east");
+    assert!(s["tiers"]["pg@ap-south"]["units"].get("primary").is_none());
+    assert_eq!(s["slos"]["p95-under-200ms-ap-south"]["region"], "ap-south");
+    let series = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(
+        series
+            .lines()
+            .any(|l| l.split(',').nth(4) == Some("api@eu-central")),
+        "a row per interval of each region's tier"
+    );
+}
+
+#[test]
+fn variants_move_users_between_regions() {
+    let mut args = vec![
+        "run",
+        "geo-expansion",
+        "--variant",
+        "single-region",
+        "--json",
+    ];
+    args.extend(SHORT);
+    let o = capsim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        s["regions"]["ap-south"]["served_by"]["us-east"]["estimate"],
+        1.0
+    );
+    assert!(s["tiers"].get("api@ap-south").is_none());
+
+    let o = capsim(&[
+        "run",
+        "geo-expansion",
+        "--variant",
+        "eu-outage",
+        "--json",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=40m",
+        "--set",
+        r#"failures=[{ region = "eu-central", at = "1215s", duration = "10m" }]"#,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let away = s["regions"]["eu-central"]["served_by"]["us-east"]["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!((away - 1.0 / 3.0).abs() < 0.02, "{away}");
+}
+
+#[test]
+fn a_bad_geography_names_the_field_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("geo.toml");
+    let o = capsim(&["scenarios", "show", "geo-expansion"]);
+    let text = String::from_utf8_lossy(&o.stdout)
+        .replace("rtt.eu-central = { ap-south = \"110ms\" }\n", "");
+    std::fs::write(&file, text).unwrap();
+    let o = capsim(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("geo.rtt") && err.contains("no round trip between eu-central and ap-south"),
+        "{err}"
+    );
+}
