@@ -58,6 +58,16 @@ fn geo_expansion_reports_its_users_by_region() {
             .any(|l| l.split(',').nth(4) == Some("api@eu-central")),
         "a row per interval of each region's tier"
     );
+    // And per region of users, with their latency.
+    let ap: Vec<&str> = series
+        .lines()
+        .filter(|l| {
+            l.split(',').nth(3) == Some("region") && l.split(',').nth(4) == Some("ap-south")
+        })
+        .collect();
+    assert_eq!(ap.len(), 30, "one row per minute");
+    let p50: f64 = ap[20].split(',').nth(12).unwrap().parse().unwrap();
+    assert!((25.0..40.0).contains(&p50), "{}", ap[20]);
 }
 
 #[test]

@@ -165,6 +165,8 @@ pub struct ReplicationResult {
     /// End-to-end latency percentiles per interval over all classes (as
     /// [`ClassResult::latency_series`]).
     pub latency_series: Vec<(&'static str, Vec<f64>)>,
+    /// With regions: the same for each region's users (empty without).
+    pub region_latency_series: Vec<Vec<(&'static str, Vec<f64>)>>,
 }
 
 impl ReplicationResult {

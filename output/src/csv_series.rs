@@ -1,8 +1,9 @@
 //! `timeseries.csv` and `latency.csv`: the run over time, and each class's
 //! latency distribution, for plots, notebooks and spreadsheets.
 //!
-//! `timeseries.csv` has one row per interval per tier, per class and for all
-//! classes together (`scope` = `tier`, `class`, `all`), over the whole run,
+//! `timeseries.csv` has one row per interval per tier, per class, per region
+//! of users (with regions) and for all classes together (`scope` = `tier`,
+//! `class`, `region`, `all`), over the whole run,
 //! warm-up included. Every row carries the scenario name and seed. Each value
 //! is the mean over replications of that interval's value (latency: the mean
 //! of the replications' interval percentiles); an empty cell means the figure
@@ -13,7 +14,7 @@
 //! |---|---|
 //! | `scenario`, `seed` | the run |
 //! | `time_s` | start of the interval, seconds since the start of the run |
-//! | `scope`, `name`, `kind` | `tier` + tier name + its kind; `class` + class name + `class`; `all` + `all` + `all` |
+//! | `scope`, `name`, `kind` | `tier` + tier name + its kind; `class` + class name + `class`; `region` + region name + `region` (its users' classes together); `all` + `all` + `all` |
 //! | `arrivals_per_s` | tiers: work offered (requests, commands, queries, jobs); classes: requests arriving |
 //! | `completed_per_s` | tiers: work finished; classes: requests answered |
 //! | `errors_per_s` | tiers: work failed or rejected; classes: requests that failed for good |
@@ -103,6 +104,8 @@ fn units_series(kind: &str) -> Option<&'static str> {
 pub enum Scope {
     Tier,
     Class,
+    /// With regions: the users of a region (all their classes).
+    Region,
     All,
 }
 
@@ -111,6 +114,7 @@ impl Scope {
         match self {
             Scope::Tier => "tier",
             Scope::Class => "class",
+            Scope::Region => "region",
             Scope::All => "all",
         }
     }
@@ -155,7 +159,7 @@ pub struct TimeSeries {
     /// Simulated time per replication (the last interval may be shorter).
     pub horizon_s: f64,
     pub len: usize,
-    /// Tiers in scenario order, then classes, then `all`.
+    /// Tiers in scenario order, then classes, then regions, then `all`.
     pub rows: Vec<SeriesRow>,
 }
 
@@ -248,6 +252,46 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
                 lat("latency_p99_ms"),
                 nan.clone(),
             ],
+        });
+    }
+    // Regions: the sums of their users' class rows, their pooled latency.
+    for (ri, region) in cfg.regions.iter().flat_map(|r| &r.regions).enumerate() {
+        let mine: Vec<usize> = (0..cfg.classes.len())
+            .filter(|&c| cfg.classes[c].region == Some(ri as u16))
+            .collect();
+        let class_rows = &rows[cfg.tiers.len()..];
+        let sum_of = |col: usize| -> Vec<f64> {
+            (0..len)
+                .map(|i| {
+                    mine.iter()
+                        .map(|&c| class_rows[c].columns[col][i])
+                        .filter(|x| x.is_finite())
+                        .sum()
+                })
+                .collect()
+        };
+        let lat = |name: &str| {
+            mean(&|r: &ReplicationResult| {
+                r.region_latency_series.get(ri).and_then(|s| named(s, name))
+            })
+        };
+        let columns = vec![
+            sum_of(0),
+            sum_of(1),
+            sum_of(2),
+            nan.clone(),
+            nan.clone(),
+            nan.clone(),
+            lat("latency_p50_ms"),
+            lat("latency_p95_ms"),
+            lat("latency_p99_ms"),
+            nan.clone(),
+        ];
+        rows.push(SeriesRow {
+            scope: Scope::Region,
+            name: region.name.clone(),
+            kind: "region".into(),
+            columns,
         });
     }
     // All classes: sums of the class rows, pooled latency, the whole bill.

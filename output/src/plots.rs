@@ -544,7 +544,14 @@ impl Draw for Timeline<'_> {
             shading: true,
             ..Legend::default()
         };
-        let classes: Vec<&SeriesRow> = ts.of(Scope::Class).collect();
+        // With regions: a line per region of users (classes are per region
+        // too, too many to tell apart).
+        let regions: Vec<&SeriesRow> = ts.of(Scope::Region).collect();
+        let classes: Vec<&SeriesRow> = if regions.is_empty() {
+            ts.of(Scope::Class).collect()
+        } else {
+            regions.clone()
+        };
         let all = ts.all();
         let ymax = max_finite(all.col(Col::ArrivalsPerS), 1.0) * 1.15;
         let mut chart = time_chart(
@@ -625,20 +632,43 @@ impl Draw for Timeline<'_> {
                 | Objective::QueueLatency {
                     quantile,
                     threshold,
-                } => Some((
-                    format!(
-                        "{}: p{} ≤ {threshold}",
-                        s.name,
-                        capsim_models::quantile_label(quantile)
-                    ),
-                    threshold.as_secs_f64() * 1000.0,
-                )),
+                } => {
+                    let q = capsim_models::quantile_label(quantile);
+                    // A derived name already says it: "p95-under-200ms".
+                    let label = if s.name.starts_with(&format!("p{q}-under-")) {
+                        s.name.clone()
+                    } else {
+                        format!("{}: p{q} ≤ {threshold}", s.name)
+                    };
+                    Some((label, threshold.as_secs_f64() * 1000.0))
+                }
                 _ => None,
             })
             .collect();
         let hi = max_finite(p99.iter().chain(thresholds.iter().map(|t| &t.1)), 1.0);
         let lo = min_positive(p95.iter().chain(thresholds.iter().map(|t| &t.1))).unwrap_or(0.1);
-        let caption = "end-to-end latency, all classes";
+        let per_region: Vec<(String, &[f64])> = regions
+            .iter()
+            .map(|r| {
+                (
+                    format!("p95, users in {}", r.name),
+                    r.col(Col::LatencyP95Ms),
+                )
+            })
+            .collect();
+        let hi = per_region
+            .iter()
+            .map(|(_, v)| max_finite(v.iter(), 1.0))
+            .fold(hi, f64::max);
+        let lo = per_region
+            .iter()
+            .filter_map(|(_, v)| min_positive(v.iter()))
+            .fold(lo, f64::min);
+        let caption = if regions.is_empty() {
+            "end-to-end latency, all classes"
+        } else {
+            "end-to-end latency: all classes and each region's users"
+        };
         if hi / lo > 30.0 {
             let (lo, hi) = (lo * 0.8, hi * 1.25);
             let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
@@ -651,7 +681,15 @@ impl Draw for Timeline<'_> {
                 &fmt,
                 &mut legend,
             )?;
-            latency_lines(&mut chart, ts, p95, p99, &thresholds, &mut legend)?;
+            latency_lines(
+                &mut chart,
+                ts,
+                p95,
+                p99,
+                &per_region,
+                &thresholds,
+                &mut legend,
+            )?;
         } else {
             let mut chart = time_chart(
                 &area,
@@ -662,7 +700,15 @@ impl Draw for Timeline<'_> {
                 &fmt,
                 &mut legend,
             )?;
-            latency_lines(&mut chart, ts, p95, p99, &thresholds, &mut legend)?;
+            latency_lines(
+                &mut chart,
+                ts,
+                p95,
+                p99,
+                &per_region,
+                &thresholds,
+                &mut legend,
+            )?;
         }
         legend.draw(&side)?;
         Ok(())
@@ -674,11 +720,15 @@ fn latency_lines<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     ts: &TimeSeries,
     p95: &[f64],
     p99: &[f64],
+    per_region: &[(String, &[f64])],
     thresholds: &[(String, f64)],
     legend: &mut Legend,
 ) -> DrawResult {
     draw_line(chart, ts, p95, color(0), "p95", legend)?;
     draw_line(chart, ts, p99, color(3), "p99", legend)?;
+    for (i, (label, v)) in per_region.iter().enumerate() {
+        draw_line(chart, ts, v, color(5 + i), label, legend)?;
+    }
     let axis = TimeAxis::new(ts.horizon_s);
     for (i, (label, ms)) in thresholds.iter().enumerate() {
         let c = if i == 0 { BLACK } else { color(4 + i) };

@@ -243,6 +243,8 @@ pub struct Platform<'c> {
     /// End-to-end latency of every class's answered requests, per interval.
     /// (None with one class: it is that class's.)
     all_latency: Option<IntervalLatency>,
+    /// With regions: end-to-end latency of each region's users, per interval.
+    region_latency: Vec<IntervalLatency>,
     scaling_log: Vec<ScalingEvent>,
     /// Per tier: its bill.
     costs: Vec<CostMeter>,
@@ -420,6 +422,12 @@ impl<'c> Platform<'c> {
             scalers,
             tick: tick.map(SimDuration::from_nanos),
             last_tick: SimTime::ZERO,
+            region_latency: cfg
+                .regions
+                .iter()
+                .flat_map(|r| &r.regions)
+                .map(|_| IntervalLatency::new(cfg.series_interval, cfg.horizon))
+                .collect(),
             all_latency: (cfg.classes.len() > 1)
                 .then(|| IntervalLatency::new(cfg.series_interval, cfg.horizon)),
             scaling_log: Vec::new(),
@@ -621,6 +629,9 @@ impl<'c> Platform<'c> {
         c.latency_series.record(now, latency);
         if let Some(all) = &mut self.all_latency {
             all.record(now, latency);
+        }
+        if let Some(r) = self.cfg.classes[class as usize].region {
+            self.region_latency[r as usize].record(now, latency);
         }
         for &s in &self.class_slos[class as usize] {
             let tracker = &mut self.slos[s as usize];

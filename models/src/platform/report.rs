@@ -195,6 +195,7 @@ impl Platform<'_> {
             slos,
             traffic,
             latency_series: all_latency,
+            region_latency_series: self.region_latency.iter().map(latency_series).collect(),
         }
     }
 }

@@ -327,6 +327,9 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
             }
         })
     });
+    // A region's copy that failed to build is reported once, not again by
+    // every route that uses it.
+    let expanded = expanded.filter(|_| copy_problems.is_empty());
     c.0.extend(copy_problems);
 
     let profile_ctx = |base_rate: Option<f64>| profile::ProfileContext {
