@@ -89,12 +89,16 @@ fn variants_move_users_between_regions() {
     );
     assert!(s["tiers"].get("api@ap-south").is_none());
 
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("outage");
     let o = capsim(&[
         "run",
         "geo-expansion",
         "--variant",
         "eu-outage",
         "--json",
+        "--out",
+        out.to_str().unwrap(),
         "--replications",
         "2",
         "--set",
@@ -108,6 +112,21 @@ fn variants_move_users_between_regions() {
         .as_f64()
         .unwrap();
     assert!((away - 1.0 / 3.0).abs() < 0.02, "{away}");
+    // The health checks' verdicts are events: dead 15 s after the crash,
+    // alive at the first check after the recovery.
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let routing: Vec<&str> = events.lines().filter(|l| l.contains(",routing,")).collect();
+    assert_eq!(routing.len(), 4, "{routing:?}");
+    assert!(
+        routing[0].starts_with("1,1230,routing,,eu-central,alive,dead,"),
+        "{}",
+        routing[0]
+    );
+    assert!(
+        routing[1].starts_with("1,1830,routing,,eu-central,dead,alive,"),
+        "{}",
+        routing[1]
+    );
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub use config::{
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use results::{
     ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
-    ScalingEvent, TierResult, TrafficCost, UnitResult,
+    RoutingEvent, ScalingEvent, TierResult, TrafficCost, UnitResult,
 };
 pub use run::{RunControl, run_points, run_replications, simulate, simulate_reporting};
 pub use scaling::{

@@ -167,6 +167,17 @@ pub struct ReplicationResult {
     pub latency_series: Vec<(&'static str, Vec<f64>)>,
     /// With regions: the same for each region's users (empty without).
     pub region_latency_series: Vec<Vec<(&'static str, Vec<f64>)>>,
+    /// With regions: when a health check found a region dead or alive again.
+    pub routing: Vec<RoutingEvent>,
+}
+
+/// A health check changed its verdict on a region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoutingEvent {
+    pub at: SimTime,
+    pub region: u16,
+    /// Alive (takes users again) or dead (its users go elsewhere).
+    pub alive: bool,
 }
 
 impl ReplicationResult {

@@ -52,6 +52,38 @@ pub fn events_csv(cfg: &PlatformConfig, results: &[ReplicationResult]) -> Vec<u8
                 detail: f.what.to_string(),
             });
         }
+        for e in &r.routing {
+            let name = cfg
+                .regions
+                .as_ref()
+                .map_or("", |rc| rc.regions[e.region as usize].name.as_str());
+            let (from, to, detail) = if e.alive {
+                (
+                    "dead",
+                    "alive",
+                    format!("{name}: alive again at this health check; its users come back"),
+                )
+            } else {
+                (
+                    "alive",
+                    "dead",
+                    format!(
+                        "{name}: an API tier has no instance in service; its users go to the next region"
+                    ),
+                )
+            };
+            rows.push(Row {
+                replication,
+                time_s: e.at.as_secs_f64(),
+                order: 1,
+                kind: "routing",
+                tier: String::new(),
+                unit: name.to_string(),
+                from: from.into(),
+                to: to.into(),
+                detail,
+            });
+        }
         for (i, s) in r.slos.iter().enumerate() {
             let tier = cfg.slos[i]
                 .tier

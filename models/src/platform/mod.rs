@@ -258,6 +258,7 @@ pub struct Platform<'c> {
     queue_slos: Vec<Vec<u16>>,
     /// With regions: whether each region takes new users (last health check).
     region_ok: Vec<bool>,
+    routing_log: Vec<crate::results::RoutingEvent>,
     /// Per tier: the replica-only tiers in other regions its primary's
     /// writes replicate to, with the one-way latency.
     remote_replicas: Vec<Vec<(u16, SimDuration)>>,
@@ -408,6 +409,7 @@ impl<'c> Platform<'c> {
         }
         Platform {
             region_ok: vec![true; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
+            routing_log: Vec::new(),
             remote_replicas,
             cfg,
             window,
@@ -1144,10 +1146,18 @@ impl<'c> Platform<'c> {
             return;
         };
         for (r, entry) in rc.entry_tiers.iter().enumerate() {
-            self.region_ok[r] = entry.iter().all(|&t| match &self.tiers[t as usize] {
+            let alive = entry.iter().all(|&t| match &self.tiers[t as usize] {
                 Tier::Api(api) => api.alive(),
                 _ => true,
             });
+            if alive != self.region_ok[r] {
+                self.routing_log.push(crate::results::RoutingEvent {
+                    at: ctx.now(),
+                    region: r as u16,
+                    alive,
+                });
+            }
+            self.region_ok[r] = alive;
         }
         ctx.schedule_in(rc.health_check, Event::HealthCheck);
     }

@@ -196,6 +196,7 @@ impl Platform<'_> {
             traffic,
             latency_series: all_latency,
             region_latency_series: self.region_latency.iter().map(latency_series).collect(),
+            routing: self.routing_log,
         }
     }
 }
