@@ -102,7 +102,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
                 "latency.csv",
                 capsim_output::latency_csv(platform, name, seed, &results),
             ),
-            file("events.csv", capsim_output::events_csv(platform, &results)),
+            file(
+                "events.csv",
+                capsim_output::events_csv(platform, seed, &results),
+            ),
         ];
         let plotted = capsim_output::plots::plots(&capsim_output::plots::PlotInput {
             cfg: platform,

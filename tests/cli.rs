@@ -501,17 +501,18 @@ fn check_exits_1_on_a_breach_and_0_when_objectives_hold() {
     let mut lines = events.lines();
     assert_eq!(
         lines.next(),
-        Some("replication,time_s,kind,tier,unit,from,to,detail")
+        Some("scenario,seed,replication,time_s,kind,tier,unit,from,to,detail")
     );
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.splitn(8, ',').collect()).collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.splitn(10, ',').collect()).collect();
+    assert!(rows.iter().all(|r| r[0] == "step-policy"), "{events}");
     assert!(
         rows.iter()
-            .any(|r| r[2] == "scaling" && r[3] == "app" && r[7].starts_with("cpu-high")),
+            .any(|r| r[4] == "scaling" && r[5] == "app" && r[9].starts_with("cpu-high")),
         "{events}"
     );
     assert!(
         rows.iter()
-            .any(|r| r[2] == "slo_breach" && r[7] == "availability"),
+            .any(|r| r[4] == "slo_breach" && r[9] == "availability"),
         "{events}"
     );
 

@@ -118,12 +118,12 @@ fn variants_move_users_between_regions() {
     let routing: Vec<&str> = events.lines().filter(|l| l.contains(",routing,")).collect();
     assert_eq!(routing.len(), 4, "{routing:?}");
     assert!(
-        routing[0].starts_with("1,1230,routing,,eu-central,alive,dead,"),
+        routing[0].starts_with("geo-expansion,303,1,1230,routing,,eu-central,alive,dead,"),
         "{}",
         routing[0]
     );
     assert!(
-        routing[1].starts_with("1,1830,routing,,eu-central,dead,alive,"),
+        routing[1].starts_with("geo-expansion,303,1,1830,routing,,eu-central,dead,alive,"),
         "{}",
         routing[1]
     );

@@ -1,10 +1,12 @@
 //! `events.csv`: what happened when, in every replication: scaling actions,
 //! failures and recoveries, and SLO breach windows.
 //!
-//! Columns (fixed order): `replication` (1-based), `time_s` (seconds since
-//! the start of the run), `kind` (`scaling`, `failure`, `slo_breach`),
-//! `tier`, `unit` (failures), `from` and `to` (scaling: desired units),
-//! `detail` (the scaling reason, the failure kind, or the objective's name).
+//! Columns (fixed order): `scenario`, `seed`, `replication` (1-based),
+//! `time_s` (seconds since the start of the run), `kind` (`scaling`,
+//! `failure`, `routing`, `slo_breach`), `tier`, `unit` (failures; the region
+//! for routing), `from` and `to` (scaling: desired units; routing: `alive`,
+//! `dead`), `detail` (the scaling reason, the failure kind, what routing
+//! does, or the objective's name).
 //! Rows are sorted by replication, then time, then kind.
 
 use capsim_models::{PlatformConfig, ReplicationResult};
@@ -22,7 +24,7 @@ struct Row {
 }
 
 /// The CSV bytes, header included.
-pub fn events_csv(cfg: &PlatformConfig, results: &[ReplicationResult]) -> Vec<u8> {
+pub fn events_csv(cfg: &PlatformConfig, seed: u64, results: &[ReplicationResult]) -> Vec<u8> {
     let mut rows: Vec<Row> = Vec::new();
     for r in results {
         let replication = r.replication + 1;
@@ -113,6 +115,8 @@ pub fn events_csv(cfg: &PlatformConfig, results: &[ReplicationResult]) -> Vec<u8
     });
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
+        "scenario",
+        "seed",
         "replication",
         "time_s",
         "kind",
@@ -125,6 +129,8 @@ pub fn events_csv(cfg: &PlatformConfig, results: &[ReplicationResult]) -> Vec<u8
     .expect("writing to memory");
     for r in rows {
         w.write_record([
+            cfg.name.clone(),
+            seed.to_string(),
             r.replication.to_string(),
             format!("{}", r.time_s),
             r.kind.to_string(),

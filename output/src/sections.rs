@@ -134,6 +134,18 @@ pub fn cost(
 pub struct SloSummary {
     /// In words, e.g. "p95 latency ≤ 200ms in every 1m window".
     pub objective: String,
+    /// The objective in numbers: `latency` (or `queue_latency`) with
+    /// `percentile` and `threshold_ms`, `error_rate` with `max`, or
+    /// `availability` with `target`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentile: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
     /// Requests of users in this region only.
@@ -219,6 +231,30 @@ pub fn slos(cfg: &PlatformConfig, results: &[ReplicationResult]) -> IndexMap<Str
             s.name.clone(),
             SloSummary {
                 objective: describe(s),
+                kind: match s.objective {
+                    Objective::Latency { .. } => "latency",
+                    Objective::QueueLatency { .. } => "queue_latency",
+                    Objective::ErrorRate { .. } => "error_rate",
+                    Objective::Availability { .. } => "availability",
+                },
+                percentile: match s.objective {
+                    Objective::Latency { quantile, .. }
+                    | Objective::QueueLatency { quantile, .. } => Some(quantile * 100.0),
+                    _ => None,
+                },
+                threshold_ms: match s.objective {
+                    Objective::Latency { threshold, .. }
+                    | Objective::QueueLatency { threshold, .. } => Some(threshold.as_millis_f64()),
+                    _ => None,
+                },
+                max: match s.objective {
+                    Objective::ErrorRate { max } => Some(max),
+                    _ => None,
+                },
+                target: match s.objective {
+                    Objective::Availability { target } => Some(target),
+                    _ => None,
+                },
                 class: s.class.clone(),
                 region: s.region.clone(),
                 tier: s.tier.map(|t| cfg.tiers[t as usize].name.clone()),
