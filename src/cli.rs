@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
         Describe a stack and its traffic in a scenario file (TOML), run replications, and get \
         latency percentiles with confidence intervals.\n\n\
         Exit codes: 0 success, 1 an objective was breached (with `run --check`), 2 bad input \
-        or usage, 3 the run failed (e.g. output not writable)."
+        or usage, 3 the run failed (e.g. output not writable), 130 interrupted (Ctrl-C: what \
+        finished is written)."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,6 +1,7 @@
 //! The `capsim` command.
 
 mod cli;
+mod interrupt;
 mod progress;
 mod run;
 mod sweep;
@@ -23,6 +24,8 @@ pub enum Failure {
     Input(String),
     /// The run itself failed (I/O, threads): exit 3.
     Run(anyhow::Error),
+    /// Ctrl-C: what finished was written; exit 130.
+    Interrupted(String),
 }
 
 impl From<ScenarioError> for Failure {
@@ -129,6 +132,9 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
+        interrupt::install();
+    }
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
@@ -157,6 +163,10 @@ fn main() -> ExitCode {
         Err(Failure::Run(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_RUN)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            eprintln!("interrupted: {msg}");
+            ExitCode::from(interrupt::EXIT_INTERRUPTED)
         }
     }
 }

@@ -42,13 +42,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         return crate::windows::run(&args, &scenario, &plan, threads);
     }
     let started = Instant::now();
-    let control = RunControl::default();
+    let control: &RunControl = &crate::interrupt::CONTROL;
     let finished = AtomicBool::new(false);
     let total_ms = scenario.replications * (platform.horizon.as_nanos() / 1_000_000);
     let results = std::thread::scope(|scope| {
         if crate::progress::wanted(args.quiet) {
             scope.spawn(|| {
-                crate::progress::show(&control, total_ms, scenario.replications, &finished)
+                crate::progress::show(control, total_ms, scenario.replications, &finished)
             });
         }
         let results = capsim_models::run_replications(
@@ -56,7 +56,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             scenario.seed,
             scenario.replications,
             threads,
-            &control,
+            control,
         );
         finished.store(true, Ordering::Relaxed);
         results
@@ -64,6 +64,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     .map_err(|e| Failure::Run(e.into()))?;
     let results: Vec<_> = results.into_iter().flatten().collect();
     let wall_seconds = started.elapsed().as_secs_f64();
+    let interrupted = crate::interrupt::interrupted();
+    if interrupted && results.is_empty() {
+        return Err(Failure::Interrupted(format!(
+            "no replication of {} had finished: nothing written",
+            scenario.name
+        )));
+    }
 
     let summary = Summary::new(
         &RunInfo {
@@ -136,6 +143,18 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             wall_seconds,
             threads,
         );
+    }
+    if interrupted {
+        let wrote = match &args.out {
+            Some(dir) => format!("; the outputs in {} cover those", dir.display()),
+            None => String::new(),
+        };
+        return Err(Failure::Interrupted(format!(
+            "{} of {} replications finished{wrote}; run again to complete the {}",
+            results.len(),
+            scenario.replications,
+            scenario.replications
+        )));
     }
     if args.check {
         let breached: Vec<String> = summary

@@ -238,14 +238,14 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
     };
     let started = Instant::now();
     let bar = crate::progress::points_bar(args.quiet, count_mine as u64, count_done as u64);
-    let control = RunControl::default();
+    let control: &RunControl = &crate::interrupt::CONTROL;
     let outcome = capsim_models::run_points(
         &platforms,
         plan.seed,
         plan.replications,
         threads,
         &skip,
-        &control,
+        control,
         |i, results| {
             let rec =
                 capsim_output::sweep::point_record(&plan, &identity, i, &platforms[i], &results);
@@ -263,10 +263,20 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         b.finish_and_clear();
     }
     let outcome = outcome.map_err(|e| Failure::Run(e.into()))?;
+    let mut finished_now = 0;
     for r in outcome.into_iter().flatten() {
         r.map_err(Failure::Run)?;
+        finished_now += 1;
     }
     let wall = started.elapsed().as_secs_f64();
+    if crate::interrupt::interrupted() {
+        // Each finished point is on disk; the sweep's tables need them all.
+        return Err(Failure::Interrupted(format!(
+            "{} of {count_mine} points done ({finished_now} in this run, {count_done} before) in {}; run the same command again to resume",
+            finished_now + count_done,
+            dir.join("points").display()
+        )));
+    }
     let ran = count_mine - count_done;
 
     if let Some((k, of)) = shard.filter(|&(_, of)| of > 1) {

@@ -22,14 +22,14 @@ pub fn run(
 ) -> Result<(), Failure> {
     let platform = &scenario.platform;
     let started = Instant::now();
-    let control = RunControl::default();
+    let control: &RunControl = &crate::interrupt::CONTROL;
     let finished = AtomicBool::new(false);
     let total_ms =
         scenario.replications * plan.count as u64 * (platform.horizon.as_nanos() / 1_000_000);
     let runs = std::thread::scope(|scope| {
         if crate::progress::wanted(args.quiet) {
             scope.spawn(|| {
-                crate::progress::show(&control, total_ms, scenario.replications, &finished)
+                crate::progress::show(control, total_ms, scenario.replications, &finished)
             });
         }
         let runs = run_windows(
@@ -38,14 +38,28 @@ pub fn run(
             scenario.seed,
             scenario.replications,
             threads,
-            &control,
+            control,
         );
         finished.store(true, Ordering::Relaxed);
         runs
     })
     .map_err(|e| Failure::Run(e.into()))?;
-    let runs: Vec<_> = runs.into_iter().flatten().collect();
+    let mut runs: Vec<_> = runs.into_iter().flatten().collect();
     let wall_seconds = started.elapsed().as_secs_f64();
+    // Interrupted: keep the windows every finished replication has.
+    let interrupted = crate::interrupt::interrupted();
+    let windows_done = runs.iter().map(Vec::len).min().unwrap_or(0);
+    if interrupted {
+        if windows_done == 0 {
+            return Err(Failure::Interrupted(format!(
+                "no window of {} had finished: nothing written",
+                scenario.name
+            )));
+        }
+        for r in &mut runs {
+            r.truncate(windows_done);
+        }
+    }
     let events: u64 = runs.iter().flatten().map(|w| w.events).sum();
 
     let report = WindowsReport::new(
@@ -81,6 +95,13 @@ pub fn run(
     } else if !args.quiet {
         let _ = out.write_all(report.table(20).as_bytes());
         crate::run::print_footer(&mut out, &written, events, wall_seconds, threads);
+    }
+    if interrupted {
+        return Err(Failure::Interrupted(format!(
+            "the first {windows_done} of {} windows finished in {} replications; the outputs cover those",
+            plan.count,
+            runs.len()
+        )));
     }
     if args.check {
         let breached = report.breached();

@@ -428,3 +428,35 @@ fn coverage_of_the_mm1_interval_is_close_to_95_percent() {
     eprintln!("M/M/1 E[W] coverage {covered}/100");
     assert!(covered >= 88, "coverage {covered}/100");
 }
+
+/// Ctrl-C: once `cancel` is set, a running replication stops at its next
+/// step and those not started are skipped; nothing half-run comes back.
+#[test]
+fn cancelling_stops_running_replications_and_skips_the_rest() {
+    use std::sync::atomic::Ordering;
+    let cfg = network(
+        9.0,
+        vec![station("s", 10, Dist::exponential(1.0).unwrap(), None)],
+        1_000_000,
+        10,
+    );
+    let control = RunControl::default();
+    let results = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // As soon as the first replication has made progress.
+            while control.progress_ms.load(Ordering::Relaxed) == 0 {
+                std::thread::yield_now();
+            }
+            control.cancel.store(true, Ordering::Relaxed);
+        });
+        run_replications(&cfg, 1, 3, 1, &control).unwrap()
+    });
+    assert_eq!(results.len(), 3);
+    assert!(
+        results.iter().all(Option::is_none),
+        "no replication finished"
+    );
+    // Far less than one replication's ~11.6 days were simulated.
+    let done_ms = control.progress_ms.load(Ordering::Relaxed);
+    assert!(done_ms < 1_000_000_000, "{done_ms} ms simulated");
+}
