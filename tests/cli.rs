@@ -1,24 +1,12 @@
 //! End-to-end tests of the `capsim` binary: what a user types, what they get.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::{capsim, stderr, stdout};
 use serde_json::Value;
-
-fn capsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(args)
-        .output()
-        .expect("the capsim binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

@@ -2,20 +2,10 @@
 //! per-region block of the table, `regions` in summary.json, per-region
 //! names in the CSVs, the variants, and a bad `[geo]`.
 
-use std::process::{Command, Output};
+mod common;
 
+use common::{capsim, stderr};
 use serde_json::Value;
-
-fn capsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(args)
-        .output()
-        .expect("the capsim binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const SHORT: &[&str] = &["--replications", "2", "--set", "simulation.duration=30m"];
 

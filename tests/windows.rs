@@ -1,20 +1,10 @@
 //! End-to-end: a long horizon run as windows, variants, and replayed
 //! traces, through the `capsim` binary.
 
-use std::process::{Command, Output};
+mod common;
 
+use common::{capsim, stderr};
 use serde_json::Value;
-
-fn capsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(args)
-        .output()
-        .expect("the capsim binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn a_windowed_run_writes_a_row_per_window_and_its_plot() {

@@ -260,16 +260,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
             .filter(|&c| cfg.classes[c].region == Some(ri as u16))
             .collect();
         let class_rows = &rows[cfg.tiers.len()..];
-        let sum_of = |col: usize| -> Vec<f64> {
-            (0..len)
-                .map(|i| {
-                    mine.iter()
-                        .map(|&c| class_rows[c].columns[col][i])
-                        .filter(|x| x.is_finite())
-                        .sum()
-                })
-                .collect()
-        };
+        let sum_of = |col: usize| sum_column(mine.iter().map(|&c| &class_rows[c]), col, len);
         let lat = |name: &str| {
             mean(&|r: &ReplicationResult| {
                 r.region_latency_series.get(ri).and_then(|s| named(s, name))
@@ -295,17 +286,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
         });
     }
     // All classes: sums of the class rows, pooled latency, the whole bill.
-    let sum_of = |col: usize| -> Vec<f64> {
-        (0..len)
-            .map(|i| {
-                rows.iter()
-                    .filter(|r| r.scope == Scope::Class)
-                    .map(|r| r.columns[col][i])
-                    .filter(|x| x.is_finite())
-                    .sum()
-            })
-            .collect()
-    };
+    let sum_of = |col: usize| sum_column(rows.iter().filter(|r| r.scope == Scope::Class), col, len);
     let all_lat = |name: &str| mean(&|r: &ReplicationResult| named(&r.latency_series, name));
     let total_cost: Vec<f64> = {
         let traffic = mean(&|r: &ReplicationResult| Some(r.traffic.series.as_slice()));
@@ -347,6 +328,22 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
         len,
         rows,
     }
+}
+
+/// Per interval, the sum of column `col` over `rows` (empty cells count 0).
+fn sum_column<'a>(
+    rows: impl Iterator<Item = &'a SeriesRow> + Clone,
+    col: usize,
+    len: usize,
+) -> Vec<f64> {
+    (0..len)
+        .map(|i| {
+            rows.clone()
+                .map(|r| r.columns[col][i])
+                .filter(|x| x.is_finite())
+                .sum()
+        })
+        .collect()
 }
 
 /// The CSV bytes of `timeseries.csv`.

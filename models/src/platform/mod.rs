@@ -217,6 +217,42 @@ struct FailureState {
     rngs: Vec<StreamRng>,
 }
 
+/// What a query of an attempt draws at op `pc`, in a fixed order: its CPU
+/// time, I/O time, a replica's apply time, then two uniforms (primary or
+/// replica, which replica).
+struct QueryDraws {
+    write: bool,
+    cpu: SimDuration,
+    io: SimDuration,
+    apply: SimDuration,
+    u1: f64,
+    u2: f64,
+}
+
+impl QueryDraws {
+    fn new(cfg: &PlatformConfig, tier: u16, query: u16, key: u64, pc: usize) -> Self {
+        let TierKind::Database(dcfg) = &cfg.tiers[tier as usize].kind else {
+            unreachable!("validated: a query names a database tier")
+        };
+        let q = &dcfg.queries[query as usize];
+        let mut r = draw(key, pc);
+        let cpu = SimDuration::from_secs_f64(q.cpu.sample(&mut r));
+        let io = q.io.as_ref().map_or(SimDuration::ZERO, |d| {
+            SimDuration::from_secs_f64(d.sample(&mut r))
+        });
+        let apply = SimDuration::from_secs_f64(dcfg.apply_time.sample(&mut r));
+        let (u1, u2) = (r.uniform01(), r.uniform01());
+        QueryDraws {
+            write: q.write,
+            cpu,
+            io,
+            apply,
+            u1,
+            u2,
+        }
+    }
+}
+
 /// The generator of an attempt's draws at op `pc`.
 #[inline]
 fn draw(key: u64, pc: usize) -> KeyedRng {
@@ -815,37 +851,20 @@ impl<'c> Platform<'c> {
                     }
                 }
                 Op::RemoteDb { local, query, hop } => {
+                    let d = QueryDraws::new(self.cfg, *local, *query, key, pc);
                     let TierKind::Database(dcfg) = &self.cfg.tiers[*local as usize].kind else {
                         unreachable!()
                     };
-                    let q = &dcfg.queries[*query as usize];
-                    let mut r = draw(key, pc);
-                    let cpu = SimDuration::from_secs_f64(q.cpu.sample(&mut r));
-                    let io = q.io.as_ref().map_or(SimDuration::ZERO, |d| {
-                        SimDuration::from_secs_f64(d.sample(&mut r))
-                    });
-                    let apply = SimDuration::from_secs_f64(dcfg.apply_time.sample(&mut r));
-                    let (u1, u2) = (r.uniform01(), r.uniform01());
-                    let Tier::Database(db) = &mut self.tiers[*local as usize] else {
+                    let Tier::Database(db) = &self.tiers[*local as usize] else {
                         unreachable!()
                     };
-                    if q.write || u1 < dcfg.read_primary_fraction || !db.has_replica_up() {
+                    if d.write || d.u1 < dcfg.read_primary_fraction || !db.has_replica_up() {
                         // To the primary's region, its query (pc + 1) and back (pc + 2).
                         self.wait(req, now + *hop, None, pc + 1, ctx);
                         return;
                     }
                     // A replica-only tier routes every read to a replica.
-                    match db.query(false, cpu, io, apply, 1.0, u2, now) {
-                        Outcome::Done { node, at } => {
-                            let place = (*local, node, db.nodes[node as usize].epoch);
-                            self.wait(req, at + dcfg.rtt, Some(place), pc + 3, ctx);
-                        }
-                        Outcome::Failed { node, at } => {
-                            let place = node.map(|n| (*local, n, db.nodes[n as usize].epoch));
-                            self.attempts[req].pending_error = Some(Failure::Error);
-                            self.wait(req, at + dcfg.rtt, place, pc + 3, ctx);
-                        }
-                    }
+                    self.query(req, *local, &d, 1.0, pc + 3, ctx);
                     return;
                 }
                 Op::Enqueue { tier, job } => {
@@ -981,34 +1000,8 @@ impl<'c> Platform<'c> {
                     return;
                 }
                 Op::Db { tier, query } => {
-                    let TierKind::Database(dcfg) = &self.cfg.tiers[*tier as usize].kind else {
-                        unreachable!()
-                    };
-                    let q = &dcfg.queries[*query as usize];
-                    let mut r = draw(key, pc);
-                    let cpu = SimDuration::from_secs_f64(q.cpu.sample(&mut r));
-                    let io = q.io.as_ref().map_or(SimDuration::ZERO, |d| {
-                        SimDuration::from_secs_f64(d.sample(&mut r))
-                    });
-                    let apply = SimDuration::from_secs_f64(dcfg.apply_time.sample(&mut r));
-                    let (u1, u2) = (r.uniform01(), r.uniform01());
-                    let Tier::Database(db) = &mut self.tiers[*tier as usize] else {
-                        unreachable!()
-                    };
-                    match db.query(q.write, cpu, io, apply, u1, u2, now) {
-                        Outcome::Done { node, at } => {
-                            let place = (*tier, node, db.nodes[node as usize].epoch);
-                            if q.write {
-                                self.replicate_remote(*tier, at, apply);
-                            }
-                            self.wait(req, at + dcfg.rtt, Some(place), pc + 1, ctx);
-                        }
-                        Outcome::Failed { node, at } => {
-                            let place = node.map(|n| (*tier, n, db.nodes[n as usize].epoch));
-                            self.attempts[req].pending_error = Some(Failure::Error);
-                            self.wait(req, at + dcfg.rtt, place, pc + 1, ctx);
-                        }
-                    }
+                    let d = QueryDraws::new(self.cfg, *tier, *query, key, pc);
+                    self.query(req, *tier, &d, d.u1, pc + 1, ctx);
                     return;
                 }
                 Op::Delay { demand } => {
@@ -1124,6 +1117,41 @@ impl<'c> Platform<'c> {
             a.api = Some((tier, inst, epoch));
             let next_pc = a.pc as usize + 1;
             self.wait(next, now, None, next_pc, ctx);
+        }
+    }
+
+    /// Issues the query drawn in `d` on database `tier` (`u1` decides
+    /// whether a read goes to the primary); the attempt continues at
+    /// `next_pc` once it is answered and the answer is back.
+    fn query(
+        &mut self,
+        req: u32,
+        tier: u16,
+        d: &QueryDraws,
+        u1: f64,
+        next_pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let now = ctx.now();
+        let TierKind::Database(dcfg) = &self.cfg.tiers[tier as usize].kind else {
+            unreachable!()
+        };
+        let Tier::Database(db) = &mut self.tiers[tier as usize] else {
+            unreachable!()
+        };
+        match db.query(d.write, d.cpu, d.io, d.apply, u1, d.u2, now) {
+            Outcome::Done { node, at } => {
+                let place = (tier, node, db.nodes[node as usize].epoch);
+                if d.write {
+                    self.replicate_remote(tier, at, d.apply);
+                }
+                self.wait(req, at + dcfg.rtt, Some(place), next_pc, ctx);
+            }
+            Outcome::Failed { node, at } => {
+                let place = node.map(|n| (tier, n, db.nodes[n as usize].epoch));
+                self.attempts[req].pending_error = Some(Failure::Error);
+                self.wait(req, at + dcfg.rtt, place, next_pc, ctx);
+            }
         }
     }
 
