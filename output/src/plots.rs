@@ -669,6 +669,12 @@ impl Draw for Timeline<'_> {
         } else {
             "end-to-end latency: all classes and each region's users"
         };
+        let lines = LatencyLines {
+            p95,
+            p99,
+            per_region,
+            thresholds,
+        };
         if hi / lo > 30.0 {
             let (lo, hi) = (lo * 0.8, hi * 1.25);
             let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
@@ -681,15 +687,7 @@ impl Draw for Timeline<'_> {
                 &fmt,
                 &mut legend,
             )?;
-            latency_lines(
-                &mut chart,
-                ts,
-                p95,
-                p99,
-                &per_region,
-                &thresholds,
-                &mut legend,
-            )?;
+            lines.draw(&mut chart, ts, &mut legend)?;
         } else {
             let mut chart = time_chart(
                 &area,
@@ -700,49 +698,49 @@ impl Draw for Timeline<'_> {
                 &fmt,
                 &mut legend,
             )?;
-            latency_lines(
-                &mut chart,
-                ts,
-                p95,
-                p99,
-                &per_region,
-                &thresholds,
-                &mut legend,
-            )?;
+            lines.draw(&mut chart, ts, &mut legend)?;
         }
         legend.draw(&side)?;
         Ok(())
     }
 }
 
-fn latency_lines<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
-    chart: &mut TimeChart<'_, DB, Y>,
-    ts: &TimeSeries,
-    p95: &[f64],
-    p99: &[f64],
-    per_region: &[(String, &[f64])],
-    thresholds: &[(String, f64)],
-    legend: &mut Legend,
-) -> DrawResult {
-    draw_line(chart, ts, p95, color(0), "p95", legend)?;
-    draw_line(chart, ts, p99, color(3), "p99", legend)?;
-    for (i, (label, v)) in per_region.iter().enumerate() {
-        draw_line(chart, ts, v, color(5 + i), label, legend)?;
+/// The latency panel's lines: p95 and p99 of all classes, each region's
+/// users' p95, and each latency objective's threshold (dashed).
+struct LatencyLines<'a> {
+    p95: &'a [f64],
+    p99: &'a [f64],
+    per_region: Vec<(String, &'a [f64])>,
+    thresholds: Vec<(String, f64)>,
+}
+
+impl LatencyLines<'_> {
+    fn draw<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+        &self,
+        chart: &mut TimeChart<'_, DB, Y>,
+        ts: &TimeSeries,
+        legend: &mut Legend,
+    ) -> DrawResult {
+        draw_line(chart, ts, self.p95, color(0), "p95", legend)?;
+        draw_line(chart, ts, self.p99, color(3), "p99", legend)?;
+        for (i, (label, v)) in self.per_region.iter().enumerate() {
+            draw_line(chart, ts, v, color(5 + i), label, legend)?;
+        }
+        let axis = TimeAxis::new(ts.horizon_s);
+        for (i, (label, ms)) in self.thresholds.iter().enumerate() {
+            let c = if i == 0 { BLACK } else { color(4 + i) };
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, *ms), (axis.max, *ms)],
+                    10,
+                    6,
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?;
+            legend.push(label.clone(), Mark::Dashed(c));
+        }
+        Ok(())
     }
-    let axis = TimeAxis::new(ts.horizon_s);
-    for (i, (label, ms)) in thresholds.iter().enumerate() {
-        let c = if i == 0 { BLACK } else { color(4 + i) };
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, *ms), (axis.max, *ms)],
-                10,
-                6,
-                c.stroke_width(2),
-            ))
-            .map_err(err)?;
-        legend.push(label.clone(), Mark::Dashed(c));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
