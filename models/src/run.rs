@@ -150,14 +150,12 @@ where
         skip,
         &control.cancel,
         |i, j| {
-            let steps = PROGRESS_STEPS;
-            let unused = AtomicU64::new(0);
             simulate_in_steps(
                 &points[i],
                 seed,
                 j as u64,
-                steps,
-                &unused,
+                PROGRESS_STEPS,
+                &control.progress_ms,
                 Some(&control.cancel),
             )
         },

@@ -240,18 +240,15 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
             scope: Scope::Class,
             name: ccfg.name.clone(),
             kind: "class".into(),
-            columns: vec![
-                counts(|s| &s.arrivals),
-                counts(|s| &s.completed),
-                counts(|s| &s.failed),
+            columns: request_columns(
+                [
+                    counts(|s| &s.arrivals),
+                    counts(|s| &s.completed),
+                    counts(|s| &s.failed),
+                ],
+                lat,
                 nan.clone(),
-                nan.clone(),
-                nan.clone(),
-                lat("latency_p50_ms"),
-                lat("latency_p95_ms"),
-                lat("latency_p99_ms"),
-                nan.clone(),
-            ],
+            ),
         });
     }
     // Regions: the sums of their users' class rows, their pooled latency.
@@ -266,18 +263,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
                 r.region_latency_series.get(ri).and_then(|s| named(s, name))
             })
         };
-        let columns = vec![
-            sum_of(0),
-            sum_of(1),
-            sum_of(2),
-            nan.clone(),
-            nan.clone(),
-            nan.clone(),
-            lat("latency_p50_ms"),
-            lat("latency_p95_ms"),
-            lat("latency_p99_ms"),
-            nan.clone(),
-        ];
+        let columns = request_columns([sum_of(0), sum_of(1), sum_of(2)], lat, nan.clone());
         rows.push(SeriesRow {
             scope: Scope::Region,
             name: region.name.clone(),
@@ -304,18 +290,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
         }
         per_h(total)
     };
-    let all = vec![
-        sum_of(0),
-        sum_of(1),
-        sum_of(2),
-        nan.clone(),
-        nan.clone(),
-        nan.clone(),
-        all_lat("latency_p50_ms"),
-        all_lat("latency_p95_ms"),
-        all_lat("latency_p99_ms"),
-        total_cost,
-    ];
+    let all = request_columns([sum_of(0), sum_of(1), sum_of(2)], all_lat, total_cost);
     rows.push(SeriesRow {
         scope: Scope::All,
         name: "all".into(),
@@ -328,6 +303,29 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
         len,
         rows,
     }
+}
+
+/// The columns of a row of requests (a class, a region's users, all):
+/// arrivals, completed and errors per second, no units, utilisation or
+/// queue, the latency percentiles from `lat`, and `cost`.
+fn request_columns(
+    [arrivals, completed, errors]: [Vec<f64>; 3],
+    lat: impl Fn(&str) -> Vec<f64>,
+    cost: Vec<f64>,
+) -> Vec<Vec<f64>> {
+    let nan = vec![f64::NAN; arrivals.len()];
+    vec![
+        arrivals,
+        completed,
+        errors,
+        nan.clone(),
+        nan.clone(),
+        nan,
+        lat("latency_p50_ms"),
+        lat("latency_p95_ms"),
+        lat("latency_p99_ms"),
+        cost,
+    ]
 }
 
 /// Per interval, the sum of column `col` over `rows` (empty cells count 0).
