@@ -119,6 +119,9 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
     };
     overrides.extend(parse_overrides(&args.overrides, None, None, None)?);
     let s = source.load(&overrides)?;
+    if args.variant.is_none() && args.overrides.is_empty() {
+        source.check_variants()?;
+    }
     println!(
         "{}: valid ({} classes, {} tiers, {} × {} simulated)",
         s.name,

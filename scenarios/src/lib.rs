@@ -198,6 +198,61 @@ impl Source {
     }
 }
 
+impl Source {
+    /// Loads the scenario with each of its variants applied, so that a
+    /// variant setting a field that does not exist (or a value the field
+    /// cannot take) is found before anyone runs it. Problems point at the
+    /// variant's `set` entry.
+    pub fn check_variants(&self) -> Result<(), ScenarioError> {
+        let scenario = self.load(&[])?;
+        let doc = SourceDoc::parse(&self.text).ok();
+        let mut diagnostics = Vec::new();
+        for v in &scenario.variants {
+            let overrides = self.variant(&v.name)?;
+            let Err(e) = self.load(&overrides) else {
+                continue;
+            };
+            for d in e.diagnostics {
+                let entry = match &d.origin {
+                    Origin::Override(raw) => overrides.iter().position(|ov| &ov.raw == raw),
+                    _ => None,
+                };
+                let Some(i) = entry else {
+                    // A problem the variant's fields cause elsewhere.
+                    diagnostics.push(Diagnostic {
+                        message: format!("with --variant {}: {}", v.name, d.message),
+                        ..d
+                    });
+                    continue;
+                };
+                let field = FieldPath::root()
+                    .key("variants")
+                    .key(&v.name)
+                    .key("set")
+                    .index(i);
+                let origin = doc
+                    .as_ref()
+                    .and_then(|doc| doc.locate(&field))
+                    .map(|(line, column)| Origin::File { line, column })
+                    .unwrap_or(Origin::Unknown);
+                diagnostics.push(Diagnostic {
+                    origin,
+                    message: format!("`{}`: {}", d.field, d.message),
+                    field,
+                });
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioError {
+                source: self.name.clone(),
+                diagnostics,
+            })
+        }
+    }
+}
+
 /// Finds a scenario by file path or by bundled name. An existing file wins; a
 /// name that is neither gets a message listing the bundled scenarios.
 pub fn resolve(name_or_path: &str) -> Result<Source, ScenarioError> {

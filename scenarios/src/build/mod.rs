@@ -213,6 +213,9 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         .filter(|(_, t)| t.get("kind").and_then(|k| k.as_str()) == Some("api"))
         .map(|(n, _)| n.clone())
         .collect();
+    // Regions written but invalid have their own messages: fields naming a
+    // region are then not checked against them.
+    let regions_written = raw.geo.is_some() || !raw.regions.is_empty();
     let geo = regions::parse(raw.geo, raw.regions, &root, &tier_names, &api_tiers, &mut c);
     // The tables of tiers whose fields differ in a region.
     let mut regional_tables: Vec<(String, toml::Table)> = Vec::new();
@@ -597,7 +600,9 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 continue;
             }
             (_, Some(_), None) => {
-                c.push(path.key("region"), "no regions are defined (`[regions.*]`)");
+                if !regions_written {
+                    c.push(path.key("region"), "no regions are defined (`[regions.*]`)");
+                }
                 continue;
             }
             (_, Some(r), Some(g)) if g.index(r).is_none() => {
@@ -802,7 +807,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         &class_names,
         &tier_configs,
         &broken,
-        geo.as_ref(),
+        geo.as_ref().ok_or(regions_written),
         horizon,
         &mut c,
     );

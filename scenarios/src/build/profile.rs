@@ -391,7 +391,7 @@ fn parse_offset(s: &str) -> Option<i64> {
     if rest.contains(':') && rest.len() != 5 {
         return None;
     }
-    if m >= 60 {
+    if m >= 60 || h > 23 {
         return None;
     }
     Some(sign * (h * 3600 + m * 60))

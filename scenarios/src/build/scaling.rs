@@ -123,6 +123,22 @@ fn level(v: &toml::Value, m: Metric, path: &FieldPath) -> Result<f64, Problem> {
             path.clone(),
             "a latency is a duration, e.g. \"500ms\"".to_string(),
         )),
+        // Utilisations are fractions: 70 meant as 70 % would never be reached.
+        (toml::Value::Integer(_) | toml::Value::Float(_), false)
+            if matches!(m, Metric::Cpu | Metric::PoolUtilization)
+                && !v
+                    .as_float()
+                    .or(v.as_integer().map(|i| i as f64))
+                    .is_some_and(|f| (0.0..=1.0).contains(&f)) =>
+        {
+            Err((
+                path.clone(),
+                format!(
+                    "{} is a fraction from 0 to 1 (0.7 = 70 %), got {v}",
+                    m.label()
+                ),
+            ))
+        }
         (toml::Value::Integer(i), false) => Ok(*i as f64),
         (toml::Value::Float(f), false) if f.is_finite() => Ok(*f),
         (other, false) => Err((

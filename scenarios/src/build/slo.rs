@@ -16,7 +16,8 @@ pub fn build_slos(
     class_names: &[String],
     tiers: &[TierConfig],
     broken_tiers: &[String],
-    geo: Option<&super::regions::Geo>,
+    // The regions, or whether regions were written (and are broken).
+    geo: Result<&super::regions::Geo, bool>,
     horizon: SimDuration,
     c: &mut Checks,
 ) -> Vec<SloConfig> {
@@ -95,11 +96,13 @@ pub fn build_slos(
         }
         let region = match (&s.region, geo) {
             (None, _) => None,
-            (Some(_), None) => {
-                c.push(sp.key("region"), "no regions are defined (`[regions.*]`)");
+            (Some(_), Err(written)) => {
+                if !written {
+                    c.push(sp.key("region"), "no regions are defined (`[regions.*]`)");
+                }
                 None
             }
-            (Some(r), Some(g)) => match g.index(r) {
+            (Some(r), Ok(g)) => match g.index(r) {
                 Some(i) => Some(i),
                 None => {
                     c.push(
@@ -138,7 +141,7 @@ pub fn build_slos(
                         "`tier` names the worker tier of a queue-latency objective, which gives `latency` and `percentile`",
                     );
                 }
-                let regional = geo.is_some_and(|g| g.is_regional(name));
+                let regional = geo.is_ok_and(|g| g.is_regional(name));
                 let copy = match (regional, &s.region) {
                     (true, Some(r)) => format!("{name}@{r}"),
                     (true, None) => {

@@ -39,7 +39,7 @@ pub fn serde_problem(
             serde_path_to_error::Segment::Unknown => {}
         }
     }
-    let message = err.inner().message().trim().to_string();
+    let message = plain_types(err.inner().message().trim());
     // Point an unknown key at itself rather than at its table.
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(end) = rest.find('`')
@@ -51,6 +51,25 @@ pub fn serde_problem(
         }
     }
     (path, message)
+}
+
+/// serde's names of integer types, in words a scenario's author uses.
+fn plain_types(message: &str) -> String {
+    let mut m = message.to_string();
+    for (ty, words) in [
+        ("u64", "a whole number, 0 or more"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u8", "a whole number from 0 to 255"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number from -2147483648 to 2147483647"),
+        ("f64", "a number"),
+    ] {
+        if let Some(head) = m.strip_suffix(&format!("expected {ty}")) {
+            m = format!("{head}expected {words}");
+        }
+    }
+    m
 }
 
 pub fn decode<T: DeserializeOwned>(table: toml::Table, path: &FieldPath) -> Result<T, Problem> {
