@@ -87,6 +87,11 @@ pub struct RunArgs {
     /// replication, 0 if all held: a CI gate for policy changes
     #[arg(long)]
     pub check: bool,
+
+    /// Run even if the estimated cost (see `capsim validate`) is over the
+    /// limits: 2e10 events or 8 GiB of memory
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +158,11 @@ pub struct SweepArgs {
     /// Print sweep.json to stdout instead of the table
     #[arg(long)]
     pub json: bool,
+
+    /// Run even if the estimated cost of the points to run is over the
+    /// limits: 2e10 events or 8 GiB of memory
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +192,24 @@ pub struct ValidateArgs {
     /// Apply the scenario's [variants.NAME] first, as `run --variant` does
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+
+    /// Master seed, as `run --seed`
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Replications, as `run --replications` (the estimate counts them)
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u64>,
+
+    /// Interval of the time series, as `run --interval` (memory grows with
+    /// the intervals)
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
+
+    /// Threads the cost estimate assumes (replications at once); 0 = one
+    /// per core
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The `capsim` command.
 
 mod cli;
+mod cost;
 mod interrupt;
 mod progress;
 mod run;
@@ -117,19 +118,45 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         Some(v) => source.variant(v)?,
         None => Vec::new(),
     };
-    overrides.extend(parse_overrides(&args.overrides, None, None, None)?);
+    overrides.extend(parse_overrides(
+        &args.overrides,
+        args.seed,
+        args.replications,
+        args.interval.as_deref(),
+    )?);
     let s = source.load(&overrides)?;
-    if args.variant.is_none() && args.overrides.is_empty() {
+    if args.variant.is_none() && overrides.is_empty() {
         source.check_variants()?;
     }
+    let windows = match &s.windows {
+        Some(plan) => format!(" in {} windows", plan.count),
+        None => String::new(),
+    };
     println!(
-        "{}: valid ({} classes, {} tiers, {} × {} simulated)",
+        "{}: valid ({} classes, {} tiers, {} × {} simulated{windows})",
         s.name,
         s.platform.classes.len(),
         s.platform.tiers.len(),
         s.replications,
         s.platform.horizon
     );
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    let e = cost::of(&s, threads, 1);
+    println!("{}", cost::describe(&e, threads));
+    match cost::check(&s, &e, threads, false) {
+        Err(Failure::Input(m)) if m.contains("--force") => {
+            let mut lines = m.lines();
+            let why = lines.next().unwrap_or_default();
+            let how = lines.last().unwrap_or_default();
+            println!("`capsim run` would refuse it: {why}\n{how}");
+        }
+        Err(other) => return Err(other),
+        Ok(()) => {}
+    }
     Ok(())
 }
 

@@ -38,6 +38,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     } else {
         args.threads
     };
+    let estimate = crate::cost::of(&scenario, threads, 1);
+    crate::cost::check(&scenario, &estimate, threads, args.force)?;
     if let Some(plan) = scenario.windows {
         return crate::windows::run(&args, &scenario, &plan, threads);
     }
@@ -221,9 +223,12 @@ pub fn print_footer(
     } else {
         0.0
     };
+    let peak = crate::cost::peak_memory()
+        .map(|b| format!(", peak memory {}", crate::cost::bytes(b as f64)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "\n{} events in {:.2} s on {} thread{} ({:.1} M events/s)",
+        "\n{} events in {:.2} s on {} thread{} ({:.1} M events/s{peak})",
         events,
         wall_seconds,
         threads,

@@ -101,6 +101,7 @@ fn sweep_spec(args: &SweepArgs) -> Result<SweepSpec, Failure> {
 
 /// A validated sweep: its plan and every point's platform.
 struct Planned {
+    baseline: capsim_scenarios::Scenario,
     plan: SweepPlan,
     platforms: Vec<PlatformConfig>,
 }
@@ -156,7 +157,11 @@ fn plan(s: &SweepSpec) -> Result<Planned, Failure> {
             .map_err(|e| Failure::Input(format!("point {i} of the sweep: {e}")))?;
         platforms.push(s.platform);
     }
-    Ok(Planned { plan, platforms })
+    Ok(Planned {
+        baseline,
+        plan,
+        platforms,
+    })
 }
 
 /// Reads `dir/sweep-plan.json` if there is one.
@@ -193,8 +198,24 @@ fn read_point(
 pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let s = sweep_spec(&args)?;
-    let Planned { plan, platforms } = plan(&s)?;
+    let Planned {
+        baseline,
+        plan,
+        platforms,
+    } = plan(&s)?;
     let dir = &args.out;
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    // The cost of this shard's points, at the baseline's cost per point.
+    let n = plan.points.len();
+    let in_shard = (0..n)
+        .filter(|&i| shard.is_none_or(|(k, of)| SweepPlan::in_shard(i, k, of)))
+        .count();
+    let estimate = crate::cost::of(&baseline, threads, in_shard as u64);
+    crate::cost::check(&baseline, &estimate, threads, args.force)?;
 
     let identity = plan.identity();
     if let Some(old) = read_plan(dir)?
@@ -212,7 +233,6 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         .with_context(|| format!("writing {}", dir.join(PLAN_FILE).display()))
         .map_err(Failure::Run)?;
 
-    let n = plan.points.len();
     let mine: Vec<bool> = (0..n)
         .map(|i| shard.is_none_or(|(k, of)| SweepPlan::in_shard(i, k, of)))
         .collect();
@@ -231,11 +251,6 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         );
     }
 
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
     let started = Instant::now();
     let bar = crate::progress::points_bar(args.quiet, count_mine as u64, count_done as u64);
     let control: &RunControl = &crate::interrupt::CONTROL;

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod cost;
+pub mod estimate;
 pub mod fcfs;
 pub mod platform;
 pub mod profile;

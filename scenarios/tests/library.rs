@@ -121,6 +121,13 @@ fn every_bundled_scenario_and_variant_builds() {
                 .unwrap_or_else(|e| panic!("{} --variant {}: {e}", b.name, v.name));
             assert!(!v.description.is_empty(), "{} variant {}", b.name, v.name);
         }
+        // The cost estimate's pilot runs on every bundled scenario.
+        let e = capsim_models::estimate::estimate(&s.runs(), s.seed, s.replications, 2);
+        assert!(
+            e.requests > 0.0 && e.events > e.requests && e.memory_bytes > 0.0,
+            "{}: {e:?}",
+            b.name
+        );
     }
 }
 

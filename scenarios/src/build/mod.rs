@@ -42,6 +42,25 @@ pub struct Scenario {
     pub variants: Vec<Variant>,
 }
 
+impl Scenario {
+    /// The platforms one replication runs: the scenario's, or one per
+    /// window of a long horizon.
+    pub fn runs(&self) -> Vec<PlatformConfig> {
+        let p = &self.platform;
+        match &self.windows {
+            None => vec![p.clone()],
+            Some(plan) => {
+                let units = vec![None; p.tiers.len()];
+                (0..plan.count)
+                    .map(|k| {
+                        capsim_models::windows::window_config(p, plan.start_of(k), &units, k == 0)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 /// A named set of `--set` overrides (`[variants.NAME]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variant {

@@ -1,0 +1,183 @@
+//! The cost of a run before it starts (`capsim validate` prints it; `run` and
+//! `sweep` refuse one over the limits unless `--force`), and the peak memory
+//! it used after.
+
+use capsim_models::estimate::{Estimate, estimate};
+use capsim_scenarios::Scenario;
+
+use crate::Failure;
+
+/// Kernel events a run may take without `--force`: about half an hour of
+/// one core at the engine's usual 10–15 M events/s. `CAPSIM_MAX_EVENTS`
+/// changes it (a number, e.g. `1e11`).
+pub const MAX_EVENTS: f64 = 2e10;
+/// Peak memory a run may take without `--force`, GiB;
+/// `CAPSIM_MAX_MEMORY_GIB` changes it.
+pub const MAX_MEMORY_GIB: f64 = 8.0;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// The limits: the defaults, or the environment's.
+fn limits() -> Result<(f64, f64), Failure> {
+    let read = |var: &str, default: f64| -> Result<f64, Failure> {
+        match std::env::var(var) {
+            Err(_) => Ok(default),
+            Ok(v) => match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+                _ => Err(Failure::Input(format!(
+                    "environment variable {var}={v}: expected a number above 0"
+                ))),
+            },
+        }
+    };
+    Ok((
+        read("CAPSIM_MAX_EVENTS", MAX_EVENTS)?,
+        read("CAPSIM_MAX_MEMORY_GIB", MAX_MEMORY_GIB)? * GIB,
+    ))
+}
+
+/// The estimate of `scenario` run `points` times (a sweep's points), its
+/// replications `threads` at a time.
+pub fn of(scenario: &Scenario, threads: usize, points: u64) -> Estimate {
+    let mut e = estimate(
+        &scenario.runs(),
+        scenario.seed,
+        scenario.replications,
+        threads,
+    );
+    e.requests *= points as f64;
+    e.events *= points as f64;
+    e
+}
+
+pub fn si(x: f64) -> String {
+    let (v, unit) = if x >= 1e12 {
+        (x / 1e12, " T")
+    } else if x >= 1e9 {
+        (x / 1e9, " G")
+    } else if x >= 1e6 {
+        (x / 1e6, " M")
+    } else if x >= 1e3 {
+        (x / 1e3, " k")
+    } else {
+        return format!("{x:.0}");
+    };
+    format!("{v:.1}{unit}")
+}
+
+pub fn bytes(x: f64) -> String {
+    let mib = x / (1024.0 * 1024.0);
+    if mib >= 1024.0 {
+        format!("{:.1} GiB", mib / 1024.0)
+    } else {
+        format!("{mib:.0} MiB")
+    }
+}
+
+fn duration(s: f64) -> String {
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+/// One line: requests, events, time, memory.
+pub fn describe(e: &Estimate, threads: usize) -> String {
+    format!(
+        "estimated cost: {} requests, {} events ({:.1} per request, from a pilot of {} simulated), about {} on {} thread{}, peak memory about {}",
+        si(e.requests),
+        si(e.events),
+        e.events_per_request,
+        e.pilot.simulated,
+        duration(e.wall_seconds()),
+        threads,
+        if threads == 1 { "" } else { "s" },
+        bytes(e.memory_bytes)
+    )
+}
+
+/// Refuses a run over the limits (unless `force`), saying how to shorten it.
+pub fn check(
+    scenario: &Scenario,
+    e: &Estimate,
+    threads: usize,
+    force: bool,
+) -> Result<(), Failure> {
+    if force {
+        return Ok(());
+    }
+    let (max_events, max_memory) = limits()?;
+    let over_events = e.events > max_events;
+    let over_memory = e.memory_bytes > max_memory;
+    if !over_events && !over_memory {
+        return Ok(());
+    }
+    let p = &scenario.platform;
+    let mut why = Vec::new();
+    if over_events {
+        why.push(format!(
+            "{} events is over the limit of {} (CAPSIM_MAX_EVENTS)",
+            si(e.events),
+            si(max_events)
+        ));
+    }
+    if over_memory {
+        why.push(format!(
+            "peak memory of about {} is over the limit of {} (CAPSIM_MAX_MEMORY_GIB)",
+            bytes(e.memory_bytes),
+            bytes(max_memory)
+        ));
+    }
+    let mut how = Vec::new();
+    if over_events {
+        how.push(format!(
+            "fewer replications (--replications, now {})",
+            scenario.replications
+        ));
+        how.push(format!(
+            "a shorter simulation.duration (now {}; --set simulation.duration=...)",
+            p.horizon
+        ));
+        how.push("a lower rate (--set workload.rate_per_s=... or classes.NAME.rate_per_s)".into());
+        if let Some(plan) = &scenario.windows {
+            how.push(format!(
+                "fewer or shorter windows (windows.count, now {}; windows.every)",
+                plan.count
+            ));
+        }
+    }
+    if over_memory {
+        how.push(format!(
+            "a longer interval (--interval, now {}): the time series grow with the intervals",
+            p.series_interval
+        ));
+        let fewer = format!(
+            "fewer replications (--replications, now {}; each keeps its time series)",
+            scenario.replications
+        );
+        if over_events {
+            how[0] = fewer;
+        } else {
+            how.push(fewer);
+        }
+    }
+    Err(Failure::Input(format!(
+        "{}: {}\n{}\nshorten it with {}; or pass --force to run it anyway",
+        scenario.name,
+        why.join("; "),
+        describe(e, threads),
+        how.join(", ")
+    )))
+}
+
+/// Peak resident memory of this process so far, bytes (Linux; `None`
+/// elsewhere).
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
