@@ -37,6 +37,10 @@ pub enum Command {
     Scenarios(ScenariosCommand),
     /// Print the instance catalogue (prices, vCPUs, memory, sources)
     Catalogue,
+    /// Print the JSON Schema of the scenario format, for editors
+    /// (e.g. `capsim schema > capsim.schema.json`, then `#:schema
+    /// ./capsim.schema.json` atop a scenario with Taplo / Even Better TOML)
+    Schema,
 }
 
 #[derive(Debug, Args)]

@@ -171,6 +171,13 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(args),
         Command::Validate(args) => validate(args),
         Command::Scenarios(cmd) => scenarios(cmd),
+        Command::Schema => {
+            let schema = capsim_scenarios::schema::scenario_schema();
+            let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value");
+            text.push('\n');
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            Ok(())
+        }
         Command::Catalogue => {
             let _ = std::io::stdout()
                 .lock()

@@ -1,5 +1,5 @@
-//! The cost estimate (`capsim validate`) against what runs measure, and the
-//! limits `run` and `sweep` enforce unless `--force`.
+//! The cost estimate (`capsim validate`) against what runs measure, the
+//! limits `run` and `sweep` enforce unless `--force`, and `capsim schema`.
 
 mod common;
 
@@ -200,4 +200,26 @@ fn run_and_sweep_refuse_a_run_over_the_limits_unless_forced() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn schema_prints_a_draft_07_json_schema() {
+    let o = capsim(&["schema"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown keys are errors"
+    );
+    for table in [
+        "scenario",
+        "simulation",
+        "classes",
+        "tiers",
+        "slos",
+        "regions",
+    ] {
+        assert!(schema["properties"].get(table).is_some(), "{table}");
+    }
 }

@@ -6,10 +6,11 @@
 //! its full path (serde's own tagged enums lose it).
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sim_engine::SimDuration;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     pub scenario: RawMeta,
@@ -17,6 +18,7 @@ pub struct RawScenario {
     pub workload: Option<RawWorkload>,
     pub classes: IndexMap<String, RawClass>,
     /// Each tier is a table tagged by `kind`.
+    #[schemars(schema_with = "crate::schema::tiers")]
     pub tiers: IndexMap<String, toml::Table>,
     #[serde(default)]
     pub failures: Vec<RawFailure>,
@@ -36,7 +38,7 @@ pub struct RawScenario {
     pub regions: IndexMap<String, RawRegion>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGeo {
     /// The region of the database primary.
@@ -50,7 +52,7 @@ pub struct RawGeo {
     pub failover_backlog: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegion {
     /// Fraction of the users.
@@ -58,6 +60,8 @@ pub struct RawRegion {
     /// Runs the regional tiers (default true; false: users only, served
     /// from other regions).
     pub serves: Option<bool>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::utc_offset")]
     pub utc_offset: Option<toml::Value>,
     /// Round trip from these users to this region's front door.
     pub user_rtt: SimDuration,
@@ -65,13 +69,16 @@ pub struct RawRegion {
     #[serde(default)]
     pub user_rtt_to: IndexMap<String, SimDuration>,
     /// Multiplies every class's profile for these users.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::profile")]
     pub profile: Option<toml::Value>,
     /// Per regional tier: fields that differ in this region.
     #[serde(default)]
+    #[schemars(schema_with = "crate::schema::region_tiers")]
     pub tiers: IndexMap<String, toml::Table>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindows {
     pub every: SimDuration,
@@ -80,7 +87,7 @@ pub struct RawWindows {
     pub offset: SimDuration,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawVariant {
     #[serde(default)]
@@ -88,7 +95,7 @@ pub struct RawVariant {
     pub set: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMeta {
     pub name: String,
@@ -116,7 +123,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
     /// Simulated time per replication, warm-up included.
@@ -136,20 +143,24 @@ pub struct RawSimulation {
 }
 
 /// The total offered load, shared among classes by their `share`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub rate_per_s: Option<f64>,
     /// A rate profile table tagged by `kind`; applies to every class without
     /// its own.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::profile")]
     pub profile: Option<toml::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawClass {
     pub rate_per_s: Option<f64>,
     pub share: Option<f64>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::profile")]
     pub profile: Option<toml::Value>,
     pub timeout: Option<SimDuration>,
     #[serde(default)]
@@ -158,11 +169,12 @@ pub struct RawClass {
     pub backoff: Option<RawBackoff>,
     /// Bytes of a response (a size such as "20KB"), for traffic cost.
     pub response_size: Option<String>,
-    /// Steps: tier names or step tables, compiled in `build::route`.
+    /// Steps: tier names or step tables.
+    #[schemars(schema_with = "crate::schema::route")]
     pub route: Vec<toml::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBackoff {
     pub base: Option<SimDuration>,
@@ -170,7 +182,7 @@ pub struct RawBackoff {
     pub jitter: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailure {
     /// The tier; with regions, alone: every regional tier of `region`.
@@ -188,7 +200,7 @@ pub struct RawFailure {
 
 /// A service-level objective: `latency` (with `percentile`), `error_rate` or
 /// `availability`; with `tier`, the queue latency of a worker tier.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
     pub name: Option<String>,
@@ -204,7 +216,7 @@ pub struct RawSlo {
 }
 
 /// Scenario-wide prices; each defaults to the catalogue's.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCost {
     pub cdn_per_gb: Option<f64>,
@@ -214,7 +226,7 @@ pub struct RawCost {
 
 /// Keys every tier kind accepts: what a unit costs and how the tier scales.
 /// Split off the tier table before its kind-specific keys are decoded.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTierCommon {
     pub instance_type: Option<String>,
@@ -241,7 +253,7 @@ impl RawTierCommon {
     ];
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPurchase {
     pub on_demand: Option<f64>,
@@ -251,7 +263,7 @@ pub struct RawPurchase {
     pub spot_discount: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScaling {
     pub min: u32,
@@ -262,41 +274,51 @@ pub struct RawScaling {
     pub termination: Option<String>,
     /// Policy tables tagged by `type` (`step` or `target`).
     #[serde(default)]
+    #[schemars(schema_with = "crate::schema::policies")]
     pub policies: Vec<toml::Table>,
     #[serde(default)]
     pub schedule: Vec<RawScheduled>,
 }
 
 /// `type = "step"`. Thresholds are numbers, or durations for latency metrics.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepPolicy {
     pub name: Option<String>,
     pub metric: String,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::level")]
     pub above: Option<toml::Value>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::level")]
     pub below: Option<toml::Value>,
     pub period: Option<SimDuration>,
     pub evaluation_periods: Option<u32>,
     pub datapoints: Option<u32>,
     /// Units (an integer) or a percentage ("50%").
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::change")]
     pub change: Option<toml::Value>,
     pub steps: Option<Vec<RawStepAdjustment>>,
     pub cooldown: Option<SimDuration>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepAdjustment {
+    #[schemars(schema_with = "crate::schema::level")]
     pub beyond: toml::Value,
+    #[schemars(schema_with = "crate::schema::change")]
     pub change: toml::Value,
 }
 
 /// `type = "target"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTargetPolicy {
     pub name: Option<String>,
     pub metric: String,
+    #[schemars(schema_with = "crate::schema::level")]
     pub target: toml::Value,
     pub tolerance: Option<f64>,
     pub sync: Option<SimDuration>,
@@ -304,7 +326,7 @@ pub struct RawTargetPolicy {
     pub scale_up_window: Option<SimDuration>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScheduled {
     pub at: SimDuration,
@@ -314,17 +336,18 @@ pub struct RawScheduled {
 }
 
 /// `kind = "station"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStation {
     pub servers: u32,
     /// A distribution table tagged by `dist`.
+    #[schemars(schema_with = "crate::schema::dist")]
     pub service: toml::Table,
     pub capacity: Option<u32>,
 }
 
 /// `kind = "api"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
     pub instances: u32,
@@ -337,16 +360,22 @@ pub struct RawApi {
     pub balancer: Option<String>,
     pub balancer_latency: Option<SimDuration>,
     /// Default CPU burst of `{ api = ... }` steps that give none.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::dist")]
     pub cpu: Option<toml::Table>,
 }
 
 /// `kind = "cache"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCache {
     #[serde(default = "one")]
     pub shards: u32,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::dist")]
     pub get_service: Option<toml::Table>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::dist")]
     pub set_service: Option<toml::Table>,
     pub rtt: Option<SimDuration>,
     pub hit_ratio: Option<f64>,
@@ -363,7 +392,7 @@ pub struct RawCache {
 }
 
 /// `kind = "database"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDatabase {
     #[serde(default)]
@@ -375,34 +404,39 @@ pub struct RawDatabase {
     pub read_primary_fraction: Option<f64>,
     pub read_routing: Option<String>,
     pub rtt: Option<SimDuration>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::dist")]
     pub apply_time: Option<toml::Table>,
     pub queries: IndexMap<String, RawQuery>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDbNode {
     /// Defaults to the vCPUs of the tier's instance type.
     pub cores: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPool {
     pub size: u32,
     pub acquire_timeout: Option<SimDuration>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawQuery {
     pub kind: String,
+    #[schemars(schema_with = "crate::schema::dist")]
     pub cpu: toml::Table,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::dist")]
     pub io: Option<toml::Table>,
 }
 
 /// `kind = "workers"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkers {
     pub workers: u32,
@@ -412,17 +446,18 @@ pub struct RawWorkers {
     pub jobs: IndexMap<String, RawJob>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawQueue {
     #[serde(default)]
     pub priority: i32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawJob {
     pub queue: String,
+    #[schemars(schema_with = "crate::schema::dist")]
     pub service: toml::Table,
     #[serde(default)]
     pub failure_probability: f64,
@@ -432,10 +467,12 @@ pub struct RawJob {
 }
 
 /// `kind = "cdn"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCdn {
     pub hit_ratio: f64,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::dist")]
     pub edge_latency: Option<toml::Table>,
     pub miss_latency: Option<SimDuration>,
 }
@@ -444,20 +481,20 @@ pub struct RawCdn {
 pub mod profile {
     use super::*;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Steps {
         pub steps: Vec<Step>,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Step {
         pub at: SimDuration,
         pub multiplier: f64,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Spike {
         pub start: SimDuration,
@@ -473,7 +510,7 @@ pub mod profile {
         1.0
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Ramp {
         #[serde(default)]
@@ -484,7 +521,7 @@ pub mod profile {
         pub to: f64,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Growth {
         #[serde(default)]
@@ -496,17 +533,19 @@ pub mod profile {
     }
 
     /// Diurnal (`hours`), weekly (`days`) or seasonal (`months`) values.
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Calendar {
         pub hours: Option<Vec<f64>>,
         pub days: Option<Vec<f64>>,
         pub months: Option<Vec<f64>>,
         /// Hours (a number) or "+HH:MM".
+        #[serde(default)]
+        #[schemars(schema_with = "crate::schema::utc_offset")]
         pub utc_offset: Option<toml::Value>,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Replay {
         pub file: String,
@@ -522,19 +561,19 @@ pub mod profile {
 pub mod dist {
     use super::*;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Exponential {
         pub mean: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Deterministic {
         pub value: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Uniform {
         pub min: SimDuration,
@@ -542,7 +581,7 @@ pub mod dist {
     }
 
     /// Either `mean` and `p99`, or `mu` and `sigma` (of ln X, X in seconds).
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Lognormal {
         pub mean: Option<SimDuration>,
@@ -551,48 +590,48 @@ pub mod dist {
         pub sigma: Option<f64>,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Gamma {
         pub shape: f64,
         pub mean: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Erlang {
         pub k: u32,
         pub mean: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Hyperexponential {
         pub branches: Vec<Branch>,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Branch {
         pub p: f64,
         pub mean: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Weibull {
         pub shape: f64,
         pub scale: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Pareto {
         pub shape: f64,
         pub scale: SimDuration,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Empirical {
         pub samples: Vec<SimDuration>,

@@ -376,6 +376,23 @@ impl<'de> Deserialize<'de> for SimDuration {
     }
 }
 
+/// A duration in a scenario file: a string with units.
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for SimDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A duration with units: ns, us (µs), ms, s, m (min), h, d, w; decimals and compounds allowed, e.g. \"250ms\", \"1.5s\", \"1h30m\"",
+            "pattern": "^\\s*([0-9.]+(ns|us|µs|ms|s|min|m|h|d|w)\\s*)+$",
+            "examples": ["250ms", "90s", "5m", "1h30m", "3d"]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
