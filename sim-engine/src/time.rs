@@ -75,6 +75,9 @@ impl SimTime {
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     pub const MAX: SimDuration = SimDuration(u64::MAX);
+    /// The longest duration a file may give (100 years): a few of them add
+    /// up without overflowing (`MAX` is about 584 years).
+    pub const MAX_IN_FILES: SimDuration = SimDuration(36_500 * 86_400 * NANOS_PER_SEC);
 
     #[inline]
     pub const fn from_nanos(nanos: u64) -> Self {
@@ -369,7 +372,13 @@ impl<'de> Deserialize<'de> for SimDuration {
                 )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SimDuration, E> {
-                parse_duration(v).map_err(E::custom)
+                let d = parse_duration(v).map_err(E::custom)?;
+                if d > SimDuration::MAX_IN_FILES {
+                    return Err(E::custom(format!(
+                        "\"{v}\" is longer than the longest duration a scenario may give, 100 years (\"36500d\")"
+                    )));
+                }
+                Ok(d)
             }
         }
         d.deserialize_str(V)

@@ -17,7 +17,7 @@ use capsim_models::{
 };
 use std::path::Path;
 
-use sim_engine::Dist;
+use sim_engine::{Dist, SimDuration};
 
 use crate::catalogue::Catalogue;
 use crate::error::FieldPath;
@@ -844,7 +844,16 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 format!("from 1 to {MAX_WINDOWS} windows (got {})", w.count),
             );
         }
-        if !w.every.is_zero() && w.offset + horizon > w.every {
+        let span = (w.every.as_nanos() as u128) * (w.count as u128);
+        if span > SimDuration::MAX_IN_FILES.as_nanos() as u128 {
+            c.push(
+                p.key("every"),
+                format!(
+                    "{} windows of {} span more than 100 years: fewer or shorter windows",
+                    w.count, w.every
+                ),
+            );
+        } else if !w.every.is_zero() && w.offset + horizon > w.every {
             c.push(
                 p.key("offset"),
                 format!(

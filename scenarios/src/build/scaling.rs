@@ -162,7 +162,9 @@ fn level(v: &toml::Value, m: Metric, path: &FieldPath) -> Result<f64, Problem> {
 /// A change: whole units, or a percentage such as "50%" or "-25%".
 fn change(v: &toml::Value, path: &FieldPath) -> Result<Change, Problem> {
     match v {
-        toml::Value::Integer(i) if *i != 0 && i.abs() <= 100_000 => Ok(Change::Units(*i as i32)),
+        toml::Value::Integer(i) if *i != 0 && i.unsigned_abs() <= 100_000 => {
+            Ok(Change::Units(*i as i32))
+        }
         toml::Value::String(s) => match s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>())
         {
             Some(Ok(p)) if p.is_finite() && p != 0.0 && p.abs() <= 10_000.0 => {

@@ -40,6 +40,13 @@ pub fn serde_problem(
         }
     }
     let message = plain_types(err.inner().message().trim());
+    // A missing key is named by its path.
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(end) = rest.find('`')
+    {
+        path.0.push(Segment::Key(rest[..end].to_string()));
+        return (path, "missing: this field is required".to_string());
+    }
     // Point an unknown key at itself rather than at its table.
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(end) = rest.find('`')
