@@ -39,6 +39,55 @@ pub const EXIT_SLO: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_RUN: u8 = 3;
 
+/// A scenario as the command line asks for it: resolved by file or bundled
+/// name, its `--variant` applied, then `--set` and the flags that are
+/// shorthands for it.
+pub struct Wanted<'a> {
+    pub scenario: &'a str,
+    pub variant: Option<&'a str>,
+    pub sets: &'a [String],
+    pub seed: Option<u64>,
+    pub replications: Option<u64>,
+    pub interval: Option<&'a str>,
+}
+
+impl Wanted<'_> {
+    /// The source, the overrides applied, and the loaded scenario.
+    pub fn load(
+        &self,
+    ) -> Result<
+        (
+            capsim_scenarios::Source,
+            Vec<Override>,
+            capsim_scenarios::Scenario,
+        ),
+        Failure,
+    > {
+        let source = capsim_scenarios::resolve(self.scenario)?;
+        let mut overrides = match self.variant {
+            Some(v) => source.variant(v)?,
+            None => Vec::new(),
+        };
+        overrides.extend(parse_overrides(
+            self.sets,
+            self.seed,
+            self.replications,
+            self.interval,
+        )?);
+        let scenario = source.load(&overrides)?;
+        Ok((source, overrides, scenario))
+    }
+}
+
+/// Worker threads: `n`, or one per core for 0.
+pub fn threads(n: usize) -> usize {
+    if n == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        n
+    }
+}
+
 /// Parses `--set` arguments (and the flags that are shorthands for them).
 pub fn parse_overrides(
     sets: &[String],
@@ -113,18 +162,15 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
 }
 
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
-    let source = capsim_scenarios::resolve(&args.scenario)?;
-    let mut overrides = match &args.variant {
-        Some(v) => source.variant(v)?,
-        None => Vec::new(),
-    };
-    overrides.extend(parse_overrides(
-        &args.overrides,
-        args.seed,
-        args.replications,
-        args.interval.as_deref(),
-    )?);
-    let s = source.load(&overrides)?;
+    let (source, overrides, s) = Wanted {
+        scenario: &args.scenario,
+        variant: args.variant.as_deref(),
+        sets: &args.overrides,
+        seed: args.seed,
+        replications: args.replications,
+        interval: args.interval.as_deref(),
+    }
+    .load()?;
     if args.variant.is_none() && overrides.is_empty() {
         source.check_variants()?;
     }
@@ -140,11 +186,7 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         s.replications,
         s.platform.horizon
     );
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads = threads(args.threads);
     let e = cost::of(&s, threads, 1);
     println!("{}", cost::describe(&e, threads));
     match cost::check(&s, &e, threads, false) {

@@ -9,22 +9,19 @@ use anyhow::Context as _;
 use capsim_models::RunControl;
 use capsim_output::{OutputFile, RunInfo, Summary};
 
+use crate::Failure;
 use crate::cli::RunArgs;
-use crate::{Failure, parse_overrides};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let source = capsim_scenarios::resolve(&args.scenario)?;
-    let mut overrides = match &args.variant {
-        Some(v) => source.variant(v)?,
-        None => Vec::new(),
-    };
-    overrides.extend(parse_overrides(
-        &args.overrides,
-        args.seed,
-        args.replications,
-        args.interval.as_deref(),
-    )?);
-    let scenario = source.load(&overrides)?;
+    let (_, _, scenario) = crate::Wanted {
+        scenario: &args.scenario,
+        variant: args.variant.as_deref(),
+        sets: &args.overrides,
+        seed: args.seed,
+        replications: args.replications,
+        interval: args.interval.as_deref(),
+    }
+    .load()?;
     let platform = &scenario.platform;
     if args.check && platform.slos.is_empty() {
         return Err(Failure::Input(format!(
@@ -33,11 +30,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )));
     }
 
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads = crate::threads(args.threads);
     let estimate = crate::cost::of(&scenario, threads, 1);
     crate::cost::check(&scenario, &estimate, threads, args.force)?;
     if let Some(plan) = scenario.windows {

@@ -204,11 +204,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         platforms,
     } = plan(&s)?;
     let dir = &args.out;
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads = crate::threads(args.threads);
     // The cost of this shard's points, at the baseline's cost per point.
     let n = plan.points.len();
     let in_shard = (0..n)

@@ -75,39 +75,41 @@ fn estimate_and_run(args: &[&str]) -> ((f64, f64), (f64, Option<f64>)) {
 
 #[test]
 fn the_estimate_matches_what_runs_measure() {
+    let events_within = |tolerance: f64, args: &[&str]| {
+        let ((events, _), (ran, _)) = estimate_and_run(args);
+        assert!(
+            (events / ran - 1.0).abs() < tolerance,
+            "{}: estimated {events} events, ran {ran}",
+            args.join(" ")
+        );
+    };
     // M/M/10: the pilot (a prefix) behaves as the whole run.
-    let ((events, _), (ran, _)) = estimate_and_run(&[
-        "mmc-reference",
-        "--set",
-        "simulation.duration=6h",
-        "--set",
-        "simulation.replications=4",
-        "--set",
-        "simulation.warmup=10m",
-    ]);
-    assert!(
-        (events / ran - 1.0).abs() < 0.05,
-        "mmc-reference: estimated {events} events, ran {ran}"
+    events_within(
+        0.05,
+        &[
+            "mmc-reference",
+            "--set",
+            "simulation.duration=6h",
+            "--replications",
+            "4",
+            "--set",
+            "simulation.warmup=10m",
+        ],
     );
     // The full stack with regions: routes, caches, replication.
-    let ((events, _), (ran, _)) = estimate_and_run(&[
-        "geo-expansion",
-        "--set",
-        "simulation.duration=40m",
-        "--set",
-        "simulation.replications=2",
-    ]);
-    assert!(
-        (events / ran - 1.0).abs() < 0.1,
-        "geo-expansion: estimated {events} events, ran {ran}"
+    events_within(
+        0.1,
+        &[
+            "geo-expansion",
+            "--set",
+            "simulation.duration=40m",
+            "--replications",
+            "2",
+        ],
     );
     // A 20x spike: most arrival candidates are thinned away before it, and
     // the estimate counts them from the envelope, not from the pilot.
-    let ((events, _), (ran, _)) = estimate_and_run(&["recete", "--replications", "2"]);
-    assert!(
-        (events / ran - 1.0).abs() < 0.1,
-        "recete: estimated {events} events, ran {ran}"
-    );
+    events_within(0.1, &["recete", "--replications", "2"]);
     // Memory grows with the intervals: 1 s intervals over 30 h.
     let ((_, mib), (_, peak)) = estimate_and_run(&[
         "mmc-reference",
