@@ -43,15 +43,11 @@ pub enum Command {
     Schema,
 }
 
+/// Which scenario, and what to change in it: shared by `run` and `validate`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct ScenarioArgs {
     /// Scenario file (TOML) or bundled scenario name (see `capsim scenarios list`)
     pub scenario: String,
-
-    /// Directory for output files (summary.json, report.md, timeseries.csv,
-    /// latency.csv, events.csv, plots/); created if missing
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
 
     /// Master seed (overrides simulation.seed)
     #[arg(long, value_name = "N")]
@@ -60,10 +56,6 @@ pub struct RunArgs {
     /// Number of independent replications (overrides simulation.replications)
     #[arg(long, value_name = "N")]
     pub replications: Option<u64>,
-
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
 
     /// Override a scenario field by its dotted path, e.g. --set tiers.api.servers=4
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -78,6 +70,21 @@ pub struct RunArgs {
     /// simulation.interval; default 1m)
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+
+    /// Directory for output files (summary.json, report.md, timeseries.csv,
+    /// latency.csv, events.csv, plots/); created if missing
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Worker threads; 0 = one per core. Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 
     /// Print nothing but errors
     #[arg(long, short)]
@@ -186,29 +193,10 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Scenario file (TOML) or bundled scenario name
-    pub scenario: String,
-
-    /// Override a field as `run --set` does
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub overrides: Vec<String>,
-
-    /// Apply the scenario's [variants.NAME] first, as `run --variant` does
-    #[arg(long, value_name = "NAME")]
-    pub variant: Option<String>,
-
-    /// Master seed, as `run --seed`
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-
-    /// Replications, as `run --replications` (the estimate counts them)
-    #[arg(long, value_name = "N")]
-    pub replications: Option<u64>,
-
-    /// Interval of the time series, as `run --interval` (memory grows with
-    /// the intervals)
-    #[arg(long, value_name = "DURATION")]
-    pub interval: Option<String>,
+    /// The scenario as `run` would take it (the estimate counts its
+    /// replications and intervals)
+    #[command(flatten)]
+    pub input: ScenarioArgs,
 
     /// Threads the cost estimate assumes (replications at once); 0 = one
     /// per core

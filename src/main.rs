@@ -39,20 +39,10 @@ pub const EXIT_SLO: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_RUN: u8 = 3;
 
-/// A scenario as the command line asks for it: resolved by file or bundled
-/// name, its `--variant` applied, then `--set` and the flags that are
-/// shorthands for it.
-pub struct Wanted<'a> {
-    pub scenario: &'a str,
-    pub variant: Option<&'a str>,
-    pub sets: &'a [String],
-    pub seed: Option<u64>,
-    pub replications: Option<u64>,
-    pub interval: Option<&'a str>,
-}
-
-impl Wanted<'_> {
-    /// The source, the overrides applied, and the loaded scenario.
+impl cli::ScenarioArgs {
+    /// Resolves the scenario by file or bundled name, applies its
+    /// `--variant`, then `--set` and the flags that are shorthands for it.
+    /// Returns the source, the overrides applied, and the scenario.
     pub fn load(
         &self,
     ) -> Result<
@@ -63,16 +53,16 @@ impl Wanted<'_> {
         ),
         Failure,
     > {
-        let source = capsim_scenarios::resolve(self.scenario)?;
-        let mut overrides = match self.variant {
+        let source = capsim_scenarios::resolve(&self.scenario)?;
+        let mut overrides = match &self.variant {
             Some(v) => source.variant(v)?,
             None => Vec::new(),
         };
         overrides.extend(parse_overrides(
-            self.sets,
+            &self.overrides,
             self.seed,
             self.replications,
-            self.interval,
+            self.interval.as_deref(),
         )?);
         let scenario = source.load(&overrides)?;
         Ok((source, overrides, scenario))
@@ -162,17 +152,9 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
 }
 
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
-    let (source, overrides, s) = Wanted {
-        scenario: &args.scenario,
-        variant: args.variant.as_deref(),
-        sets: &args.overrides,
-        seed: args.seed,
-        replications: args.replications,
-        interval: args.interval.as_deref(),
-    }
-    .load()?;
-    if args.variant.is_none() && overrides.is_empty() {
-        source.check_variants()?;
+    let (source, overrides, s) = args.input.load()?;
+    if overrides.is_empty() {
+        source.check_variants(&s)?;
     }
     let windows = match &s.windows {
         Some(plan) => format!(" in {} windows", plan.count),

@@ -13,20 +13,12 @@ use crate::Failure;
 use crate::cli::RunArgs;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let (_, _, scenario) = crate::Wanted {
-        scenario: &args.scenario,
-        variant: args.variant.as_deref(),
-        sets: &args.overrides,
-        seed: args.seed,
-        replications: args.replications,
-        interval: args.interval.as_deref(),
-    }
-    .load()?;
+    let (_, _, scenario) = args.input.load()?;
     let platform = &scenario.platform;
     if args.check && platform.slos.is_empty() {
         return Err(Failure::Input(format!(
             "--check gates on objectives, but {} defines none: add [[slos]] (see docs/scenario-format.md)",
-            args.scenario
+            args.input.scenario
         )));
     }
 

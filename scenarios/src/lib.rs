@@ -188,28 +188,18 @@ impl Source {
                 },
             ));
         };
-        Ok(v.set
-            .iter()
-            .map(|s| {
-                let mut ov = Override::parse(s).expect("validated when the scenario was built");
-                ov.raw = format!("from --variant {name}: {s}");
-                ov
-            })
-            .collect())
+        Ok(variant_overrides(v))
     }
-}
 
-impl Source {
-    /// Loads the scenario with each of its variants applied, so that a
-    /// variant setting a field that does not exist (or a value the field
-    /// cannot take) is found before anyone runs it. Problems point at the
-    /// variant's `set` entry.
-    pub fn check_variants(&self) -> Result<(), ScenarioError> {
-        let scenario = self.load(&[])?;
+    /// Loads `scenario` (this source as written) with each of its variants
+    /// applied, so that a variant setting a field that does not exist (or a
+    /// value the field cannot take) is found before anyone runs it.
+    /// Problems point at the variant's `set` entry.
+    pub fn check_variants(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
         let doc = SourceDoc::parse(&self.text).ok();
         let mut diagnostics = Vec::new();
         for v in &scenario.variants {
-            let overrides = self.variant(&v.name)?;
+            let overrides = variant_overrides(v);
             let Err(e) = self.load(&overrides) else {
                 continue;
             };
@@ -252,6 +242,19 @@ impl Source {
             })
         }
     }
+}
+
+/// A variant's `set` entries as overrides; messages about a field one of
+/// them wrote name the variant.
+fn variant_overrides(v: &build::Variant) -> Vec<Override> {
+    v.set
+        .iter()
+        .map(|s| {
+            let mut ov = Override::parse(s).expect("validated when the scenario was built");
+            ov.raw = format!("from --variant {}: {s}", v.name);
+            ov
+        })
+        .collect()
 }
 
 /// Finds a scenario by file path or by bundled name. An existing file wins; a

@@ -84,14 +84,14 @@ fn check_load(
     what: &str,
 ) -> Result<(), TestCaseError> {
     match load_str(source, text, overrides) {
-        Ok(_) => {
+        Ok(scenario) => {
             let src = Source {
                 name: source.to_string(),
                 text: text.to_string(),
                 dir: None,
             };
             if overrides.is_empty()
-                && let Err(e) = src.check_variants()
+                && let Err(e) = src.check_variants(&scenario)
             {
                 check_error(&e, source, text, &format!("{what} (check_variants)"))?;
             }

@@ -202,19 +202,17 @@ impl DbTier {
         })
     }
 
-    /// Issues a query at `now`. `apply` is the time a replica takes to replay
-    /// it if it is a write.
-    #[allow(clippy::too_many_arguments)]
-    pub fn query(
-        &mut self,
-        write: bool,
-        cpu: SimDuration,
-        io: SimDuration,
-        apply: SimDuration,
-        u1: f64,
-        u2: f64,
-        now: SimTime,
-    ) -> Outcome {
+    /// Issues a query drawn as `d` at `now`; `u1` (usually `d.u1`) chooses
+    /// between the primary and the replicas.
+    pub(super) fn query(&mut self, d: &super::QueryDraws, u1: f64, now: SimTime) -> Outcome {
+        let super::QueryDraws {
+            write,
+            cpu,
+            io,
+            apply,
+            u2,
+            ..
+        } = *d;
         let measuring = self.window.contains(now.as_nanos());
         self.queries_series.add(now, 1.0);
         if write {

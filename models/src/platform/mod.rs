@@ -1139,7 +1139,7 @@ impl<'c> Platform<'c> {
         let Tier::Database(db) = &mut self.tiers[tier as usize] else {
             unreachable!()
         };
-        match db.query(d.write, d.cpu, d.io, d.apply, u1, d.u2, now) {
+        match db.query(d, u1, now) {
             Outcome::Done { node, at } => {
                 let place = (tier, node, db.nodes[node as usize].epoch);
                 if d.write {
