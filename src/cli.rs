@@ -30,7 +30,8 @@ pub enum Command {
     /// Combine the output directories of sweep shards (--shard K/N) into the
     /// files one unsharded sweep writes
     Merge(MergeArgs),
-    /// Check a scenario without running it
+    /// Check a scenario without running it, and estimate what running it
+    /// costs (requests, events, time, memory)
     Validate(ValidateArgs),
     /// List or print the bundled scenarios
     #[command(subcommand)]
