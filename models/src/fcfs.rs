@@ -132,8 +132,9 @@ impl UnitSeries {
 
 #[derive(Clone, Debug)]
 pub struct FcfsUnit {
-    /// Free time of each server; a min-heap.
-    free: BinaryHeap<Reverse<u64>>,
+    /// Free time of each server; a binary min-heap (servers are alike, so
+    /// only the multiset of free times matters).
+    free: Vec<u64>,
     servers: usize,
     /// Jobs not yet finished, kept only when something needs them (see
     /// [`FcfsUnit::tracking`]).
@@ -150,7 +151,7 @@ impl FcfsUnit {
     pub fn new(servers: u32, window: Window) -> Self {
         assert!(servers >= 1);
         FcfsUnit {
-            free: (0..servers).map(|_| Reverse(0)).collect(),
+            free: vec![0; servers as usize],
             servers: servers as usize,
             in_flight: BinaryHeap::new(),
             track: true,
@@ -207,7 +208,7 @@ impl FcfsUnit {
     /// When a job submitted at `now` would start (without submitting it).
     #[inline]
     pub fn next_start(&self, now: SimTime) -> SimTime {
-        let f = self.free.peek().map(|r| r.0).unwrap_or(0);
+        let f = self.free[0];
         SimTime::from_nanos(f.max(now.as_nanos()))
     }
 
@@ -219,11 +220,9 @@ impl FcfsUnit {
         if self.track {
             self.retire(arr);
         }
-        let mut slot = self.free.peek_mut().expect("at least one server");
-        let start = slot.0.max(arr);
+        let start = self.free[0].max(arr);
         let end = start + demand.as_nanos();
-        slot.0 = end;
-        drop(slot);
+        self.replace_earliest(end);
         self.committed_ns += demand.as_nanos() as u128;
         if self.track {
             self.in_flight.push(Reverse((end, start, arr)));
@@ -232,11 +231,52 @@ impl FcfsUnit {
         (SimTime::from_nanos(start), SimTime::from_nanos(end))
     }
 
+    /// The earliest-free server is busy until `end`: restores the heap.
+    #[inline]
+    fn replace_earliest(&mut self, end: u64) {
+        let f = &mut self.free[..];
+        let n = f.len();
+        let mut hole = 0;
+        loop {
+            let l = 2 * hole + 1;
+            if l >= n {
+                break;
+            }
+            let c = if l + 1 < n && f[l + 1] < f[l] {
+                l + 1
+            } else {
+                l
+            };
+            if f[c] >= end {
+                break;
+            }
+            f[hole] = f[c];
+            hole = c;
+        }
+        f[hole] = end;
+    }
+
     /// Adds (sign = 1) or removes (sign = −1) a job's contribution to the
     /// statistics.
     #[inline]
     fn account(&mut self, arr: u64, start: u64, end: u64, sign: i8) {
         let w = self.window;
+        if sign > 0 && arr >= w.from && end < w.to {
+            // The common case: the whole job lies in the window.
+            let s = &mut self.stats;
+            s.busy_ns += (end - start) as u128;
+            s.waiting_ns += (start - arr) as u128;
+            s.in_system_ns += (end - arr) as u128;
+            s.arrivals += 1;
+            if start > arr {
+                s.waited += 1;
+                s.wait_ns += (start - arr) as u128;
+            }
+            s.sojourn_ns += (end - arr) as u128;
+            s.completed += 1;
+            self.add_series(arr, start, end);
+            return;
+        }
         let busy = w.overlap(start, end) as u128;
         let waiting = w.overlap(arr, start) as u128;
         let in_system = w.overlap(arr, end) as u128;
@@ -255,16 +295,7 @@ impl FcfsUnit {
             if w.contains(end) {
                 self.stats.completed += 1;
             }
-            if let Some(series) = &mut self.series {
-                series.busy.add_span(start, end, 1.0);
-                series.waiting.add_span(arr, start, 1.0);
-                if let Some(jobs) = &mut series.jobs {
-                    jobs.arrivals.add(SimTime::from_nanos(arr), 1.0);
-                    jobs.completed.add(SimTime::from_nanos(end), 1.0);
-                    jobs.latency
-                        .record(SimTime::from_nanos(end), SimDuration::from_nanos(end - arr));
-                }
-            }
+            self.add_series(arr, start, end);
         } else {
             self.stats.busy_ns -= busy;
             self.stats.waiting_ns -= waiting;
@@ -275,6 +306,21 @@ impl FcfsUnit {
                 if let Some(jobs) = &mut series.jobs {
                     jobs.completed.add(SimTime::from_nanos(end), -1.0);
                 }
+            }
+        }
+    }
+
+    /// Adds a job to the per-interval series.
+    #[inline]
+    fn add_series(&mut self, arr: u64, start: u64, end: u64) {
+        if let Some(series) = &mut self.series {
+            series.busy.add_span(start, end, 1.0);
+            series.waiting.add_span(arr, start, 1.0);
+            if let Some(jobs) = &mut series.jobs {
+                jobs.arrivals.add(SimTime::from_nanos(arr), 1.0);
+                jobs.completed.add(SimTime::from_nanos(end), 1.0);
+                jobs.latency
+                    .record(SimTime::from_nanos(end), SimDuration::from_nanos(end - arr));
             }
         }
     }
@@ -300,11 +346,11 @@ impl FcfsUnit {
                 self.stats.completed -= 1;
             }
         }
-        for mut s in self.free.drain().collect::<Vec<_>>() {
-            // Work this server had ahead of it is voided.
-            self.committed_ns -= s.0.saturating_sub(now) as u128;
-            s.0 = s.0.min(now);
-            self.free.push(s);
+        for s in &mut self.free {
+            // Work this server had ahead of it is voided. (Capping every
+            // free time at `now` keeps the heap ordered.)
+            self.committed_ns -= s.saturating_sub(now) as u128;
+            *s = (*s).min(now);
         }
         voided
     }
@@ -317,7 +363,7 @@ impl FcfsUnit {
         let ahead: u128 = self
             .free
             .iter()
-            .map(|f| f.0.saturating_sub(now) as u128)
+            .map(|f| f.saturating_sub(now) as u128)
             .sum();
         self.committed_ns - ahead
     }

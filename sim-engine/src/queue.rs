@@ -105,18 +105,27 @@ impl<E> EventQueue<E> {
                     if first >= n {
                         break;
                     }
-                    let end = (first + ARITY).min(n);
-                    let mut best = first;
-                    let mut best_key = *keys.add(first);
-                    let mut c = first + 1;
-                    while c < end {
-                        let ck = *keys.add(c);
-                        if ck < best_key {
-                            best = c;
-                            best_key = ck;
+                    let (best, best_key) = if first + ARITY <= n {
+                        // All four children exist: a branch-free tournament
+                        // (keys are unique, so the minimum is too). Which
+                        // child wins is data-dependent and unpredictable; a
+                        // compare-and-branch chain here mispredicts about
+                        // once per level.
+                        min_of_four(keys.add(first), first)
+                    } else {
+                        let mut best = first;
+                        let mut best_key = *keys.add(first);
+                        let mut c = first + 1;
+                        while c < n {
+                            let ck = *keys.add(c);
+                            if ck < best_key {
+                                best = c;
+                                best_key = ck;
+                            }
+                            c += 1;
                         }
-                        c += 1;
-                    }
+                        (best, best_key)
+                    };
                     if best_key >= k {
                         break;
                     }
@@ -157,6 +166,24 @@ impl<E> EventQueue<E> {
         self.keys.clear();
         self.events.clear();
     }
+}
+
+/// The index (`base` + 0..4) and key of the smallest of the four keys at
+/// `p`, chosen with selects rather than branches.
+///
+/// # Safety
+/// `p` must point to four readable keys.
+#[inline(always)]
+unsafe fn min_of_four(p: *const u128, base: usize) -> (usize, u128) {
+    // SAFETY: the caller guarantees four keys at `p`.
+    let (k0, k1, k2, k3) = unsafe { (*p, *p.add(1), *p.add(2), *p.add(3)) };
+    let l = k1 < k0;
+    let (a, ia) = (if l { k1 } else { k0 }, l as usize);
+    let r = k3 < k2;
+    let (b, ib) = (if r { k3 } else { k2 }, 2 + r as usize);
+    let right = b < a;
+    let (key, i) = if right { (b, ib) } else { (a, ia) };
+    (base + i, key)
 }
 
 #[cfg(test)]

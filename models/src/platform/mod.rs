@@ -276,9 +276,6 @@ pub struct Platform<'c> {
     /// The metrics tick of all autoscalers (and of cache sizing updates).
     tick: Option<SimDuration>,
     last_tick: SimTime,
-    /// End-to-end latency of every class's answered requests, per interval.
-    /// (None with one class: it is that class's.)
-    all_latency: Option<IntervalLatency>,
     /// With regions: end-to-end latency of each region's users, per interval.
     region_latency: Vec<IntervalLatency>,
     scaling_log: Vec<ScalingEvent>,
@@ -466,8 +463,6 @@ impl<'c> Platform<'c> {
                 .flat_map(|r| &r.regions)
                 .map(|_| IntervalLatency::new(cfg.series_interval, cfg.horizon))
                 .collect(),
-            all_latency: (cfg.classes.len() > 1)
-                .then(|| IntervalLatency::new(cfg.series_interval, cfg.horizon)),
             scaling_log: Vec::new(),
             costs: cfg.tiers.iter().map(|_| meter()).collect(),
             traffic: [meter(), meter()],
@@ -665,9 +660,6 @@ impl<'c> Platform<'c> {
         }
         c.series.completed.add(now, 1.0);
         c.latency_series.record(now, latency);
-        if let Some(all) = &mut self.all_latency {
-            all.record(now, latency);
-        }
         if let Some(r) = self.cfg.classes[class as usize].region {
             self.region_latency[r as usize].record(now, latency);
         }

@@ -33,6 +33,11 @@ impl Platform<'_> {
                 self.classes[a.class as usize].counts.in_flight += 1;
             }
         }
+        // Every class's answered requests, per interval: the classes' series
+        // merged (bucket counts add exactly).
+        let all_latency = merged_latency(self.classes.iter().map(|c| &c.latency_series))
+            .map(|all| latency_series(&all))
+            .expect("at least one class");
         let classes: Vec<ClassResult> = self
             .classes
             .into_iter()
@@ -179,10 +184,6 @@ impl Platform<'_> {
                 .zip(egress.series.values())
                 .map(|(a, b)| a + b)
                 .collect(),
-        };
-        let all_latency = match &self.all_latency {
-            Some(all) => latency_series(all),
-            None => classes[0].latency_series.clone(),
         };
         ReplicationResult {
             replication,
