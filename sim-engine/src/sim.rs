@@ -47,6 +47,15 @@ impl<E> Context<'_, E> {
         self.queue.push(self.now + delay, event);
     }
 
+    /// Schedules `event` after `delay` in lane `lane`, which must hold no
+    /// other event (see [`EventQueue::push_lane`]): for a stream whose next
+    /// event is scheduled only once the previous one has happened. Delivered
+    /// exactly as [`Context::schedule_in`] would; it only saves the heap.
+    #[inline]
+    pub fn schedule_lane_in(&mut self, lane: usize, delay: SimDuration, event: E) {
+        self.queue.push_lane(lane, self.now + delay, event);
+    }
+
     /// Ends the run after this event: `run` and `run_until` return.
     pub fn stop(&mut self) {
         *self.stop = true;

@@ -136,6 +136,10 @@ impl CacheTier {
     /// The shard holding a request's keys.
     #[inline]
     pub fn shard_of(&self, request_key: u64, tier: u16) -> u32 {
+        if self.ring == 1 {
+            // What the hash gives for one bucket, without its division.
+            return 0;
+        }
         let h = sim_engine::sub_key(request_key, 0xCAC4E ^ tier as u64);
         jump_hash(h, self.ring)
     }

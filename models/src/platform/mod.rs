@@ -545,7 +545,9 @@ impl<'c> Platform<'c> {
         let now = ctx.now();
         let ci = class as usize;
         let gap = self.envelope_gap(ci);
-        ctx.schedule_in(gap, Event::Arrival { class });
+        // Each class's arrivals are one event ahead: a lane of their own
+        // keeps them out of the heap (same order of events).
+        ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
         // Thinning: keep the candidate with probability rate(t) / envelope.
         let profile = &self.cfg.classes[ci].arrivals.profile;
         if *profile != RateProfile::Constant {
