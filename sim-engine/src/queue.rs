@@ -32,16 +32,16 @@ pub struct EventQueue<E> {
     keys: Vec<u128>,
     events: Vec<E>,
     next_seq: u64,
-    /// Per lane: the key of its pending event (`EMPTY` when none) and the
-    /// event.
-    lanes: Vec<(u128, Option<E>)>,
+    /// Per lane: its pending event and the event's key, if any.
+    lanes: Vec<Option<(u128, E)>>,
     /// The smallest lane key (`EMPTY` when every lane is empty) and its lane.
     lane_top: u128,
     lane_min: usize,
 }
 
-/// The key of an empty lane: above every real key (a real key would need
-/// both time and sequence number at `u64::MAX`).
+/// Stands for "no event" where a key is compared (an empty heap's root, no
+/// lane event): above every real key (a real key would need both time and
+/// sequence number at `u64::MAX`).
 const EMPTY: u128 = u128::MAX;
 
 impl<E> Default for EventQueue<E> {
@@ -80,11 +80,11 @@ impl<E> EventQueue<E> {
     pub fn push_lane(&mut self, lane: usize, time: SimTime, event: E) {
         let k = self.key(time);
         if lane >= self.lanes.len() {
-            self.lanes.resize_with(lane + 1, || (EMPTY, None));
+            self.lanes.resize_with(lane + 1, || None);
         }
         let slot = &mut self.lanes[lane];
-        assert!(slot.0 == EMPTY, "lane {lane} already holds an event");
-        *slot = (k, Some(event));
+        assert!(slot.is_none(), "lane {lane} already holds an event");
+        *slot = Some((k, event));
         if k < self.lane_top {
             self.lane_top = k;
             self.lane_min = lane;
@@ -93,12 +93,14 @@ impl<E> EventQueue<E> {
 
     /// Takes the event of the lane with the smallest key.
     fn pop_lane(&mut self) -> (SimTime, E) {
-        let slot = &mut self.lanes[self.lane_min];
-        let key = std::mem::replace(&mut slot.0, EMPTY);
-        let event = slot.1.take().expect("a lane with a key holds its event");
+        let (key, event) = self.lanes[self.lane_min]
+            .take()
+            .expect("lane_top names a lane with an event");
         let (mut top, mut min) = (EMPTY, 0);
-        for (i, (k, _)) in self.lanes.iter().enumerate() {
-            if *k < top {
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some((k, _)) = lane
+                && *k < top
+            {
                 top = *k;
                 min = i;
             }
@@ -223,7 +225,7 @@ impl<E> EventQueue<E> {
 
     /// Pending events, in the heap and in lanes.
     pub fn len(&self) -> usize {
-        self.keys.len() + self.lanes.iter().filter(|l| l.0 != EMPTY).count()
+        self.keys.len() + self.lanes.iter().flatten().count()
     }
 
     #[inline]
@@ -236,9 +238,7 @@ impl<E> EventQueue<E> {
     pub fn clear(&mut self) {
         self.keys.clear();
         self.events.clear();
-        for lane in &mut self.lanes {
-            *lane = (EMPTY, None);
-        }
+        self.lanes.iter_mut().for_each(|lane| *lane = None);
         self.lane_top = EMPTY;
     }
 }

@@ -23,6 +23,11 @@ use super::life::{Life, Lifetime};
 /// Jump consistent hash (Lamping & Veach 2014): a bucket in `0..buckets`.
 #[inline]
 pub(crate) fn jump_hash(mut key: u64, buckets: u32) -> u32 {
+    if buckets == 1 {
+        // What the loop below gives for one bucket, without its division
+        // (a one-shard cache hashes every request).
+        return 0;
+    }
     let mut b: i64 = -1;
     let mut j: i64 = 0;
     while j < buckets as i64 {
@@ -136,10 +141,6 @@ impl CacheTier {
     /// The shard holding a request's keys.
     #[inline]
     pub fn shard_of(&self, request_key: u64, tier: u16) -> u32 {
-        if self.ring == 1 {
-            // What the hash gives for one bucket, without its division.
-            return 0;
-        }
         let h = sim_engine::sub_key(request_key, 0xCAC4E ^ tier as u64);
         jump_hash(h, self.ring)
     }
