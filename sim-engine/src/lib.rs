@@ -17,6 +17,7 @@ pub mod sim;
 pub mod special;
 pub mod stats;
 pub mod time;
+mod wheel;
 
 pub use arena::Arena;
 pub use dist::{Dist, DistError};

@@ -12,6 +12,15 @@
 //! children's keys of a node share one cache line and compare in one step;
 //! events move alongside in a parallel array.
 //!
+//! With many events pending, most are due soon and live in a calendar of
+//! time slots (`wheel`), where scheduling and taking the earliest cost a few
+//! instructions instead of a sift through the heap; the heap holds only what
+//! the calendar refuses, events beyond its ring of slots (timeout checks,
+//! metrics ticks, long backoffs). With few pending (under 32) the calendar is
+//! off and the heap holds everything. Both order by the same key and a pop
+//! takes the smaller of the two minima, so delivery order does not depend on
+//! where an event was kept.
+//!
 //! Lanes: a stream of events that is never more than one event ahead (the
 //! next arrival of a class: each arrival schedules the next) can live in a
 //! lane beside the heap instead of in it. A lane event gets its key from the
@@ -22,6 +31,7 @@
 use std::ptr;
 
 use crate::time::SimTime;
+use crate::wheel::{EMPTY, PERIOD, Wheel};
 
 const ARITY: usize = 4;
 
@@ -37,12 +47,15 @@ pub struct EventQueue<E> {
     /// The smallest lane key (`EMPTY` when every lane is empty) and its lane.
     lane_top: u128,
     lane_min: usize,
+    /// The near future (see the module notes).
+    wheel: Wheel<E>,
+    /// The sequence number at which the calendar next adapts.
+    next_adapt: u64,
 }
 
-/// Stands for "no event" where a key is compared (an empty heap's root, no
-/// lane event): above every real key (a real key would need both time and
-/// sequence number at `u64::MAX`).
-const EMPTY: u128 = u128::MAX;
+// `EMPTY` stands for "no event" where a key is compared (an empty heap's
+// root, no lane event, an empty calendar): above every real key (a real key
+// would need both time and sequence number at `u64::MAX`).
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
@@ -63,6 +76,8 @@ impl<E> EventQueue<E> {
             lanes: Vec::new(),
             lane_top: EMPTY,
             lane_min: 0,
+            wheel: Wheel::new(),
+            next_adapt: PERIOD,
         }
     }
 
@@ -112,48 +127,58 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `time`. Among events with equal times, earlier calls
     /// are delivered first.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) {
         let k = self.key(time);
-        let mut hole = self.keys.len();
-        self.keys.push(k);
-        self.events.push(event);
-        // SAFETY: `hole` and every parent index are below `len` of both
-        // vectors (pushed together). The event at `hole` is read out once and
-        // written back once; in between only bitwise moves of other entries
-        // into the hole happen, and nothing can panic.
-        unsafe {
-            let keys = self.keys.as_mut_ptr();
-            let events = self.events.as_mut_ptr();
-            let moving = ptr::read(events.add(hole));
-            while hole > 0 {
-                let parent = (hole - 1) / ARITY;
-                let pk = *keys.add(parent);
-                if pk <= k {
-                    break;
-                }
-                *keys.add(hole) = pk;
-                ptr::copy_nonoverlapping(events.add(parent), events.add(hole), 1);
-                hole = parent;
-            }
-            *keys.add(hole) = k;
-            ptr::write(events.add(hole), moving);
+        if self.next_seq >= self.next_adapt {
+            self.adapt();
         }
+        let event = if self.wheel.on() {
+            match self.wheel.insert(k, event) {
+                Ok(()) => return,
+                Err(event) => event,
+            }
+        } else {
+            event
+        };
+        heap_insert(&mut self.keys, &mut self.events, k, event);
+    }
+
+    /// The calendar's periodic adaptation (out of line: rare).
+    #[inline(never)]
+    fn adapt(&mut self) {
+        self.next_adapt = self.next_seq + PERIOD;
+        let pending = self.len();
+        let (keys, events) = (&mut self.keys, &mut self.events);
+        self.wheel
+            .adapt(pending, |k, event| heap_insert(keys, events, k, event));
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let len = self.keys.len();
-        // An empty heap's "root" is EMPTY too; with every lane empty as well
-        // there is nothing to pop.
+        // An empty heap's "root" is EMPTY too; with every lane and the
+        // calendar empty as well there is nothing to pop.
         let root = self.keys.first().copied().unwrap_or(EMPTY);
-        if self.lane_top < root {
-            return Some(self.pop_lane());
-        }
-        if len == 0 {
+        let near = self.wheel.top();
+        let (time, event) = if near < root && near < self.lane_top {
+            let (key, event) = self.wheel.pop();
+            (SimTime::from_nanos((key >> 64) as u64), event)
+        } else if self.lane_top < root {
+            self.pop_lane()
+        } else if root == EMPTY {
             return None;
-        }
+        } else {
+            self.pop_heap()
+        };
+        self.wheel.advance(time.as_nanos());
+        Some((time, event))
+    }
+
+    /// Takes the heap's root (the heap is not empty).
+    #[inline]
+    fn pop_heap(&mut self) -> (SimTime, E) {
+        let len = self.keys.len();
         let n = len - 1;
         // SAFETY: indices stay below `len`. The root event is read out (the
         // caller owns it), the last event is read out and written into the
@@ -207,7 +232,7 @@ impl<E> EventQueue<E> {
             }
             self.keys.set_len(n);
             self.events.set_len(n);
-            Some((SimTime::from_nanos((root_key >> 64) as u64), root))
+            (SimTime::from_nanos((root_key >> 64) as u64), root)
         }
     }
 
@@ -219,18 +244,19 @@ impl<E> EventQueue<E> {
             .first()
             .copied()
             .unwrap_or(EMPTY)
-            .min(self.lane_top);
+            .min(self.lane_top)
+            .min(self.wheel.top());
         (k != EMPTY).then(|| SimTime::from_nanos((k >> 64) as u64))
     }
 
-    /// Pending events, in the heap and in lanes.
+    /// Pending events, in the heap, the calendar and lanes.
     pub fn len(&self) -> usize {
-        self.keys.len() + self.lanes.iter().flatten().count()
+        self.keys.len() + self.wheel.len() + self.lanes.iter().flatten().count()
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.lane_top == EMPTY
+        self.keys.is_empty() && self.lane_top == EMPTY && self.wheel.top() == EMPTY
     }
 
     /// Drops every pending event; sequence numbers keep increasing so ordering
@@ -238,8 +264,37 @@ impl<E> EventQueue<E> {
     pub fn clear(&mut self) {
         self.keys.clear();
         self.events.clear();
+        self.wheel.clear();
         self.lanes.iter_mut().for_each(|lane| *lane = None);
         self.lane_top = EMPTY;
+    }
+}
+
+/// Adds an entry with key `k` to the heap in `keys`/`events`.
+#[inline]
+fn heap_insert<E>(keys: &mut Vec<u128>, events: &mut Vec<E>, k: u128, event: E) {
+    let mut hole = keys.len();
+    keys.push(k);
+    events.push(event);
+    // SAFETY: `hole` and every parent index are below `len` of both
+    // vectors (pushed together). The event at `hole` is read out once and
+    // written back once; in between only bitwise moves of other entries
+    // into the hole happen, and nothing can panic.
+    unsafe {
+        let (keys, events) = (keys.as_mut_ptr(), events.as_mut_ptr());
+        let moving = ptr::read(events.add(hole));
+        while hole > 0 {
+            let parent = (hole - 1) / ARITY;
+            let pk = *keys.add(parent);
+            if pk <= k {
+                break;
+            }
+            *keys.add(hole) = pk;
+            ptr::copy_nonoverlapping(events.add(parent), events.add(hole), 1);
+            hole = parent;
+        }
+        *keys.add(hole) = k;
+        ptr::write(events.add(hole), moving);
     }
 }
 
@@ -404,6 +459,80 @@ mod tests {
         assert!(laned.is_empty());
         assert_eq!(laned.pop(), None);
         assert!(n > 30_000);
+    }
+
+    /// Pushes and pops against a stable sort by (time, push order), with
+    /// the gap between an event and the current time drawn by `gap`.
+    fn check_against_reference(
+        q: &mut EventQueue<u64>,
+        steps: usize,
+        mut gap: impl FnMut(&mut StreamRng, usize) -> u64,
+    ) {
+        let mut rng = StreamRng::new(4, 0, "calendar");
+        let mut reference = std::collections::BTreeSet::new();
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        for step in 0..steps {
+            if rng.below(2) == 0 || reference.is_empty() {
+                let t = now.saturating_add(gap(&mut rng, step));
+                q.push(SimTime::from_nanos(t), seq);
+                reference.insert((t, seq));
+                seq += 1;
+            } else {
+                let want = reference.pop_first().unwrap();
+                assert_eq!(q.peek_time(), Some(SimTime::from_nanos(want.0)));
+                let (t, e) = q.pop().unwrap();
+                assert_eq!((t.as_nanos(), e), want, "step {step}");
+                now = t.as_nanos();
+            }
+            assert_eq!(q.len(), reference.len());
+        }
+        while let Some(want) = reference.pop_first() {
+            let (t, e) = q.pop().unwrap();
+            assert_eq!((t.as_nanos(), e), want);
+        }
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn the_calendar_adapts_its_slots_without_changing_the_order() {
+        let mut q = EventQueue::new();
+        let start = q.wheel.shift();
+        // Dense: ~1,000 events within a microsecond or so of each other,
+        // many at equal times. Slots must get finer.
+        check_against_reference(&mut q, 200_000, |rng, _| rng.below(2_000));
+        let dense = q.wheel.shift();
+        assert!(dense < start, "finer slots for dense events: {dense}");
+        // Sparse: gaps of up to an hour, most beyond the ring at first.
+        // Slots must get coarser.
+        check_against_reference(&mut q, 200_000, |rng, _| rng.below(3_600_000_000_000));
+        let sparse = q.wheel.shift();
+        assert!(sparse > dense, "coarser slots for sparse events: {sparse}");
+        // Mixed: mostly near, a few far, bursts of ties.
+        check_against_reference(&mut q, 200_000, |rng, step| match step % 10 {
+            0 => rng.below(10_000_000_000),
+            1..=3 => 0,
+            _ => rng.below(1_000_000),
+        });
+    }
+
+    #[test]
+    fn events_before_the_latest_delivered_time_still_come_out_in_order() {
+        // A stand-alone queue may be given times earlier than what it last
+        // delivered; they go to the heap and still come out first.
+        let mut q = EventQueue::new();
+        for t in [5_000_000u64, 6_000_000, 7_000_000] {
+            q.push(SimTime::from_nanos(t), t);
+        }
+        assert_eq!(q.pop().map(|(t, _)| t.as_nanos()), Some(5_000_000));
+        for t in [10u64, 4_999_999, 6_000_000, 1 << 50] {
+            q.push(SimTime::from_nanos(t), t);
+        }
+        let got: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        assert_eq!(
+            got,
+            vec![10, 4_999_999, 6_000_000, 6_000_000, 7_000_000, 1 << 50]
+        );
     }
 
     #[test]
