@@ -155,9 +155,22 @@ struct Txn {
     attempt_no: u16,
     current: u32,
     state: TxnState,
-    /// Timeout and Retry events outstanding.
+    /// Retry events outstanding.
     pending: u8,
     key: u64,
+    /// Unique over the run: a client deadline names its transaction by id
+    /// and serial, so a transaction is freed as soon as it is done (its id
+    /// may be reused) while its deadline still waits in the queue.
+    serial: u64,
+}
+
+/// A client's deadline for attempt `attempt` of transaction `txn`.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: SimTime,
+    txn: u32,
+    attempt: u16,
+    serial: u64,
 }
 
 struct Job {
@@ -180,10 +193,10 @@ struct ClassState {
     /// Mean candidate gap of the thinning envelope, seconds.
     envelope_gap_s: f64,
     envelope_multiplier: f64,
-    /// Client deadlines (deadline, transaction, attempt) in time order: every
-    /// attempt of a class gets the same timeout, so deadlines arrive sorted
-    /// and a FIFO replaces one heap event per attempt.
-    deadlines: VecDeque<(SimTime, u32, u16)>,
+    /// Client deadlines in time order: every attempt of a class gets the
+    /// same timeout, so deadlines arrive sorted and a FIFO replaces one heap
+    /// event per attempt.
+    deadlines: VecDeque<Deadline>,
     check_pending: bool,
     /// No timeout and no retries: requests need no transaction.
     direct: bool,
@@ -267,6 +280,8 @@ pub struct Platform<'c> {
     classes: Vec<ClassState>,
     tiers: Vec<Tier>,
     txns: Arena<Txn>,
+    /// The next transaction's serial.
+    txn_serial: u64,
     attempts: Arena<Attempt>,
     jobs: Arena<Job>,
     failures: Vec<FailureState>,
@@ -450,6 +465,7 @@ impl<'c> Platform<'c> {
             classes,
             tiers,
             txns: Arena::new(),
+            txn_serial: 0,
             attempts: Arena::new(),
             jobs: Arena::new(),
             failures,
@@ -597,7 +613,9 @@ impl<'c> Platform<'c> {
             state: TxnState::Active,
             pending: 0,
             key,
+            serial: self.txn_serial,
         });
+        self.txn_serial += 1;
         self.start_attempt(txn, ctx);
     }
 
@@ -609,6 +627,7 @@ impl<'c> Platform<'c> {
         let t = &self.txns[txn];
         let (class, attempt_no, created, measured) = (t.class, t.attempt_no, t.created, t.measured);
         let key = sub_key(t.key, attempt_no as u64);
+        let serial = t.serial;
         let req = self.attempts.insert(Attempt {
             txn,
             created,
@@ -631,12 +650,16 @@ impl<'c> Platform<'c> {
         if let Some(timeout) = self.policy(class).timeout {
             let deadline = ctx.now() + timeout;
             let c = &mut self.classes[class as usize];
-            c.deadlines.push_back((deadline, txn, attempt_no));
+            c.deadlines.push_back(Deadline {
+                at: deadline,
+                txn,
+                attempt: attempt_no,
+                serial,
+            });
             if !c.check_pending {
                 c.check_pending = true;
                 ctx.schedule_at(deadline, Event::TimeoutCheck { class });
             }
-            self.txns[txn].pending += 1;
         }
         self.exec(req, ctx);
     }
@@ -738,31 +761,36 @@ impl<'c> Platform<'c> {
     fn timeout_check(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
         self.classes[class as usize].check_pending = false;
-        while let Some(&(deadline, txn, attempt)) = self.classes[class as usize].deadlines.front() {
-            if deadline > now {
-                let t = &self.txns[txn];
-                if t.state == TxnState::Active && t.attempt_no == attempt {
-                    self.classes[class as usize].check_pending = true;
-                    ctx.schedule_at(deadline, Event::TimeoutCheck { class });
-                    break;
-                }
-                // The client no longer waits on this attempt (it finished,
-                // failed or was retried): drop the deadline now rather than
-                // waking up for it.
+        while let Some(&d) = self.classes[class as usize].deadlines.front() {
+            let waiting = self.client_waits(d);
+            if d.at > now && waiting {
+                self.classes[class as usize].check_pending = true;
+                ctx.schedule_at(d.at, Event::TimeoutCheck { class });
+                break;
             }
+            // Either the deadline has come, or the client no longer waits on
+            // this attempt (it finished, failed or was retried): drop the
+            // deadline now rather than waking up for it.
             self.classes[class as usize].deadlines.pop_front();
-            self.timeout(txn, attempt, ctx);
+            if waiting {
+                self.timeout(d.txn, d.attempt, ctx);
+            }
         }
     }
 
+    /// Whether the client still waits on the attempt of deadline `d`.
+    #[inline]
+    fn client_waits(&self, d: Deadline) -> bool {
+        self.txns.get(d.txn).is_some_and(|t| {
+            t.serial == d.serial && t.state == TxnState::Active && t.attempt_no == d.attempt
+        })
+    }
+
+    /// The client of attempt `attempt_no` of `txn`, still waiting, gives up.
     fn timeout(&mut self, txn: u32, attempt_no: u16, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
-        let t = &mut self.txns[txn];
-        t.pending -= 1;
-        if t.state != TxnState::Active || t.attempt_no != attempt_no {
-            self.maybe_free_txn(txn);
-            return;
-        }
+        let t = &self.txns[txn];
+        debug_assert!(t.state == TxnState::Active && t.attempt_no == attempt_no);
         let (class, current, measured) = (t.class, t.current, t.measured);
         let a = &mut self.attempts[current];
         a.abandoned = true;
@@ -1013,7 +1041,7 @@ impl<'c> Platform<'c> {
 
     /// The attempt waits until `until` for a step at `place`, then continues
     /// at `next_pc`.
-    #[inline]
+    #[inline(always)]
     fn wait(
         &mut self,
         req: u32,
