@@ -53,10 +53,6 @@ pub struct EventQueue<E> {
     next_adapt: u64,
 }
 
-// `EMPTY` stands for "no event" where a key is compared (an empty heap's
-// root, no lane event, an empty calendar): above every real key (a real key
-// would need both time and sequence number at `u64::MAX`).
-
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
@@ -157,19 +153,29 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        // An empty heap's "root" is EMPTY too; with every lane and the
-        // calendar empty as well there is nothing to pop.
+        self.pop_until(SimTime::from_nanos(u64::MAX))
+    }
+
+    /// Removes and returns the earliest event if it is due at or before
+    /// `until` (one look at the three minima, where `peek_time` and then
+    /// `pop` would take two).
+    #[inline]
+    pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        // An empty heap's "root" is EMPTY too; keys are unique, so the
+        // minimum names its source.
         let root = self.keys.first().copied().unwrap_or(EMPTY);
         let near = self.wheel.top();
-        let (time, event) = if near < root && near < self.lane_top {
+        let min = root.min(near).min(self.lane_top);
+        if min == EMPTY || (min >> 64) as u64 > until.as_nanos() {
+            return None;
+        }
+        let (time, event) = if min == near {
             let (key, event) = self.wheel.pop();
             (SimTime::from_nanos((key >> 64) as u64), event)
-        } else if self.lane_top < root {
-            self.pop_lane()
-        } else if root == EMPTY {
-            return None;
-        } else {
+        } else if min == root {
             self.pop_heap()
+        } else {
+            self.pop_lane()
         };
         self.wheel.advance(time.as_nanos());
         Some((time, event))
@@ -462,7 +468,9 @@ mod tests {
     }
 
     /// Pushes and pops against a stable sort by (time, push order), with
-    /// the gap between an event and the current time drawn by `gap`.
+    /// the gap between an event and the current time drawn by `gap`; pops
+    /// alternate between `pop` and `pop_until` (which must refuse an event
+    /// due after its limit).
     fn check_against_reference(
         q: &mut EventQueue<u64>,
         steps: usize,
@@ -481,7 +489,15 @@ mod tests {
             } else {
                 let want = reference.pop_first().unwrap();
                 assert_eq!(q.peek_time(), Some(SimTime::from_nanos(want.0)));
-                let (t, e) = q.pop().unwrap();
+                if want.0 > 0 {
+                    let before = SimTime::from_nanos(want.0 - 1);
+                    assert_eq!(q.pop_until(before), None, "step {step}");
+                }
+                let (t, e) = if step % 2 == 0 {
+                    q.pop().unwrap()
+                } else {
+                    q.pop_until(SimTime::from_nanos(want.0)).unwrap()
+                };
                 assert_eq!((t.as_nanos(), e), want, "step {step}");
                 now = t.as_nanos();
             }
@@ -498,8 +514,8 @@ mod tests {
     fn the_calendar_adapts_its_slots_without_changing_the_order() {
         let mut q = EventQueue::new();
         let start = q.wheel.shift();
-        // Dense: ~1,000 events within a microsecond or so of each other,
-        // many at equal times. Slots must get finer.
+        // Dense: events due within 2 µs of the current time (hundreds
+        // pending), many at equal times. Slots must get finer.
         check_against_reference(&mut q, 200_000, |rng, _| rng.below(2_000));
         let dense = q.wheel.shift();
         assert!(dense < start, "finer slots for dense events: {dense}");

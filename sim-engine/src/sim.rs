@@ -158,12 +158,9 @@ impl<M: Model> Simulation<M> {
     /// exactly at `until` are handled.
     pub fn run_until(&mut self, until: SimTime) {
         while !self.stopped {
-            match self.queue.peek_time() {
-                Some(t) if t <= until => {
-                    let (time, event) = self.queue.pop().expect("peeked");
-                    self.dispatch(time, event);
-                }
-                _ => break,
+            match self.queue.pop_until(until) {
+                Some((time, event)) => self.dispatch(time, event),
+                None => break,
             }
         }
         if !self.stopped && self.now < until {

@@ -31,6 +31,9 @@
 const SLOTS: usize = 4096;
 const WORDS: usize = SLOTS / 64;
 const NIL: u32 = u32::MAX;
+/// Stands for "no event" where a key is compared (an empty heap's root, no
+/// lane event, an empty calendar): above every real key (a real key would
+/// need both time and sequence number at `u64::MAX`).
 pub(crate) const EMPTY: u128 = u128::MAX;
 
 /// Initial slot width: 2^17 ns ≈ 131 µs.
