@@ -236,6 +236,14 @@ impl FcfsUnit {
     fn replace_earliest(&mut self, end: u64) {
         let f = &mut self.free[..];
         let n = f.len();
+        if let [first, second] = f {
+            // Two servers (an instance's cores, often): selects, not a
+            // branch on which server frees first (as good as random).
+            let other = *second;
+            *first = end.min(other);
+            *second = end.max(other);
+            return;
+        }
         let mut hole = 0;
         loop {
             let l = 2 * hole + 1;
@@ -462,6 +470,40 @@ mod tests {
         assert_eq!(ends, vec![10, 10, 20, 20]);
         assert_eq!(u.in_system(t(15)), 2);
         assert_eq!(u.in_system(t(20)), 0);
+    }
+
+    #[test]
+    fn starts_and_ends_match_a_plain_list_of_free_times() {
+        // Every server count takes the earliest free server, whether the
+        // unit keeps its free times in a heap or (two servers) in a pair.
+        let mut rng = sim_engine::StreamRng::new(5, 0, "fcfs/reference");
+        for servers in [1u32, 2, 3, 5, 8, 20] {
+            let mut u = FcfsUnit::new(
+                servers,
+                Window {
+                    from: 0,
+                    to: u64::MAX,
+                },
+            );
+            let mut free = vec![0u64; servers as usize];
+            let mut now = 0;
+            for _ in 0..5_000 {
+                now += rng.next_u64() % 40;
+                let demand = rng.next_u64() % (60 * servers as u64);
+                let (i, &earliest) = free.iter().enumerate().min_by_key(|&(_, f)| *f).unwrap();
+                let start = earliest.max(now);
+                free[i] = start + demand;
+                assert_eq!(
+                    u.submit(t(now), d(demand)),
+                    (t(start), t(start + demand)),
+                    "{servers} servers"
+                );
+                assert_eq!(
+                    u.next_start(t(now)),
+                    t(now.max(*free.iter().min().unwrap()))
+                );
+            }
+        }
     }
 
     #[test]

@@ -114,10 +114,9 @@ impl<E> Wheel<E> {
     /// kept here any more.
     #[inline]
     pub(crate) fn advance(&mut self, time: u64) {
-        let b = time >> self.shift;
-        if b > self.base {
-            self.base = b;
-        }
+        // A select, not a branch: whether a pop crosses into a new slot is
+        // as good as random.
+        self.base = self.base.max(time >> self.shift);
     }
 
     /// Keeps `event` under `key` (its time is `key >> 64`), or gives it back
