@@ -237,7 +237,8 @@ impl FcfsUnit {
         let f = &mut self.free[..];
         let n = f.len();
         if let [first, second] = f {
-            // Two servers (an instance's cores, often): selects, not a
+            // Two servers (an instance's cores, often): the heap of two
+            // restored with selects (`first` stays the earliest), not a
             // branch on which server frees first (as good as random).
             let other = *second;
             *first = end.min(other);
