@@ -19,6 +19,15 @@
 //! Jobs in flight are kept in a heap ordered by end, so the number in the
 //! system is known (for capacity limits and least-busy routing) and a crash can
 //! void exactly the work that had not happened yet.
+//!
+//! Nearly every job lies wholly inside one interval of the series and inside
+//! the window. Such jobs only add to a few running sums of the current
+//! interval (a *run*), folded into the statistics and the series when a job
+//! arrives in a later interval, and by [`FcfsUnit::settle`] before they are
+//! read. All figures are integer nanoseconds and counts, so the totals do not
+//! depend on whether a job was added on its own or as part of a run (the
+//! series hold integers exactly up to 2^53 ns per interval, about 104 days of
+//! busy time).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -130,6 +139,21 @@ impl UnitSeries {
     }
 }
 
+/// Sums of the jobs lying wholly inside `[lo, hi)`: one interval of the
+/// series (the whole window for a unit without series), clipped to the
+/// window.
+#[derive(Clone, Debug, Default)]
+struct Run {
+    lo: u64,
+    hi: u64,
+    /// The interval's index in the series.
+    bin: usize,
+    jobs: u64,
+    waited: u64,
+    busy_ns: u128,
+    waiting_ns: u128,
+}
+
 #[derive(Clone, Debug)]
 pub struct FcfsUnit {
     /// Free time of each server; a binary min-heap (servers are alike, so
@@ -143,8 +167,10 @@ pub struct FcfsUnit {
     window: Window,
     /// Service time of every job submitted (minus work voided by crashes).
     committed_ns: u128,
-    pub stats: FcfsStats,
-    pub series: Option<UnitSeries>,
+    /// Jobs of the current interval not yet in `stats` and `series`.
+    run: Run,
+    stats: FcfsStats,
+    series: Option<UnitSeries>,
 }
 
 impl FcfsUnit {
@@ -157,9 +183,93 @@ impl FcfsUnit {
             track: true,
             window,
             committed_ns: 0,
+            // Empty: the first job opens a run.
+            run: Run::default(),
             stats: FcfsStats::default(),
             series: None,
         }
+    }
+
+    /// Statistics over the window (the unit must be settled).
+    pub fn stats(&self) -> &FcfsStats {
+        self.assert_settled();
+        &self.stats
+    }
+
+    /// The per-interval series, if kept (the unit must be settled).
+    pub fn series(&self) -> Option<&UnitSeries> {
+        self.assert_settled();
+        self.series.as_ref()
+    }
+
+    fn assert_settled(&self) {
+        assert!(
+            self.run.jobs == 0,
+            "FcfsUnit read with jobs not yet folded in: call settle() first"
+        );
+    }
+
+    /// Folds the jobs of the current run into the statistics and series.
+    pub fn settle(&mut self) {
+        let r = &mut self.run;
+        if r.jobs == 0 {
+            return;
+        }
+        // Each job of a run arrived and finished in the window and in the
+        // same interval: it adds its wait to the waiting time and to the
+        // waits of arrivals, and its time in the unit to both in-system
+        // integrals.
+        let s = &mut self.stats;
+        let in_system = r.busy_ns + r.waiting_ns;
+        s.busy_ns += r.busy_ns;
+        s.waiting_ns += r.waiting_ns;
+        s.wait_ns += r.waiting_ns;
+        s.in_system_ns += in_system;
+        s.sojourn_ns += in_system;
+        s.arrivals += r.jobs;
+        s.completed += r.jobs;
+        s.waited += r.waited;
+        if let Some(series) = &mut self.series {
+            series.busy.add_to(r.bin, r.busy_ns as f64);
+            series.waiting.add_to(r.bin, r.waiting_ns as f64);
+            if let Some(jobs) = &mut series.jobs {
+                jobs.arrivals.add_to(r.bin, r.jobs as f64);
+                jobs.completed.add_to(r.bin, r.jobs as f64);
+            }
+        }
+        r.jobs = 0;
+        r.waited = 0;
+        r.busy_ns = 0;
+        r.waiting_ns = 0;
+    }
+
+    /// Settles and starts the run of the interval containing `arr` (of the
+    /// window's first interval for an arrival before the window).
+    fn open_run(&mut self, arr: u64) {
+        self.settle();
+        let w = self.window;
+        let t = arr.max(w.from);
+        let (lo, hi, bin) = match &self.series {
+            Some(series) => {
+                let width = series.busy.interval().as_nanos();
+                let i = t / width;
+                let end = (series.busy.len() as u64).saturating_mul(width);
+                let hi = (i + 1).saturating_mul(width).min(w.to).min(end);
+                (i * width, hi, i as usize)
+            }
+            None => (w.from, w.to, 0),
+        };
+        let lo = lo.max(w.from);
+        // A run past the window or the horizon stays empty (and is never
+        // reopened: no arrival reaches `u64::MAX`).
+        let (lo, hi) = if lo < hi {
+            (lo, hi)
+        } else {
+            (u64::MAX, u64::MAX)
+        };
+        self.run.lo = lo;
+        self.run.hi = hi;
+        self.run.bin = bin;
     }
 
     /// Whether to keep jobs in flight: needed for [`FcfsUnit::in_system`]
@@ -227,8 +337,40 @@ impl FcfsUnit {
         if self.track {
             self.in_flight.push(Reverse((end, start, arr)));
         }
-        self.account(arr, start, end, 1);
+        if arr >= self.run.lo && end < self.run.hi {
+            self.add_to_run(arr, start, end);
+        } else {
+            self.add_outside_run(arr, start, end);
+        }
         (SimTime::from_nanos(start), SimTime::from_nanos(end))
+    }
+
+    #[inline]
+    fn add_to_run(&mut self, arr: u64, start: u64, end: u64) {
+        let r = &mut self.run;
+        r.jobs += 1;
+        r.waited += (start > arr) as u64;
+        r.busy_ns += (end - start) as u128;
+        r.waiting_ns += (start - arr) as u128;
+        if let Some(jobs) = self.series.as_mut().and_then(|s| s.jobs.as_mut()) {
+            jobs.latency
+                .record_in(r.bin, SimDuration::from_nanos(end - arr));
+        }
+    }
+
+    /// A job not inside the current run: it opens the run of a later
+    /// interval, or (straddling an interval's end or the window's edges) is
+    /// accounted on its own.
+    #[inline(never)]
+    fn add_outside_run(&mut self, arr: u64, start: u64, end: u64) {
+        if arr >= self.run.hi {
+            self.open_run(arr);
+            if arr >= self.run.lo && end < self.run.hi {
+                self.add_to_run(arr, start, end);
+                return;
+            }
+        }
+        self.account(arr, start, end, 1);
     }
 
     /// The earliest-free server is busy until `end`: restores the heap.
@@ -339,6 +481,8 @@ impl FcfsUnit {
     /// jobs were in flight.
     pub fn crash(&mut self, now: SimTime) -> usize {
         debug_assert!(self.track, "an exact crash needs a tracking unit");
+        // What is voided comes off the statistics: fold the run in first.
+        self.settle();
         let now = now.as_nanos();
         self.retire(now);
         let voided = self.in_flight.len();
@@ -379,33 +523,36 @@ impl FcfsUnit {
 
     /// Time-average number of busy servers over the window, divided by servers.
     pub fn utilization(&self) -> f64 {
-        self.stats.busy_ns as f64 / (self.servers as f64 * self.window.len_ns() as f64)
+        self.stats().busy_ns as f64 / (self.servers as f64 * self.window.len_ns() as f64)
     }
 
     /// Time-average number waiting over the window.
     pub fn mean_waiting(&self) -> f64 {
-        self.stats.waiting_ns as f64 / self.window.len_ns() as f64
+        self.stats().waiting_ns as f64 / self.window.len_ns() as f64
     }
 
     /// Mean wait of jobs arriving in the window, ms (NaN if none).
     pub fn mean_wait_ms(&self) -> f64 {
-        ratio(self.stats.wait_ns as f64 / 1e6, self.stats.arrivals)
+        let s = self.stats();
+        ratio(s.wait_ns as f64 / 1e6, s.arrivals)
     }
 
     /// Fraction of jobs arriving in the window that waited.
     pub fn wait_probability(&self) -> f64 {
-        ratio(self.stats.waited as f64, self.stats.arrivals)
+        let s = self.stats();
+        ratio(s.waited as f64, s.arrivals)
     }
 
     /// Mean time in the unit of jobs arriving in the window, ms.
     pub fn mean_sojourn_ms(&self) -> f64 {
-        ratio(self.stats.sojourn_ns as f64 / 1e6, self.stats.arrivals)
+        let s = self.stats();
+        ratio(s.sojourn_ns as f64 / 1e6, s.arrivals)
     }
 
     /// Busy servers per interval, as a fraction of servers (each interval's
     /// length from `lengths`, in ns).
     pub fn utilization_series(&self, lengths: &[f64]) -> Option<Vec<f64>> {
-        self.series.as_ref().map(|s| {
+        self.series().map(|s| {
             s.busy
                 .values()
                 .iter()
@@ -418,7 +565,7 @@ impl FcfsUnit {
 
 /// The series of a unit built `with_series`.
 pub fn series_of(u: &FcfsUnit) -> &UnitSeries {
-    u.series.as_ref().expect("unit built with series")
+    u.series().expect("unit built with series")
 }
 
 /// `x / n`, NaN when `n` is zero.
@@ -451,12 +598,13 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![(0, 3), (3, 6), (6, 9), (10, 13)]);
+        u.settle();
         // Busy 12 of 20; waits 0+2+4+0 = 6 over 4 arrivals; 2 of 4 waited.
         assert!((u.utilization() - 0.6).abs() < 1e-12);
         assert!((u.mean_waiting() - 6.0 / 20.0).abs() < 1e-12);
-        assert_eq!(u.stats.waited, 2);
-        assert_eq!(u.stats.wait_ns, 6);
-        assert_eq!(u.stats.completed, 4);
+        assert_eq!(u.stats().waited, 2);
+        assert_eq!(u.stats().wait_ns, 6);
+        assert_eq!(u.stats().completed, 4);
     }
 
     #[test]
@@ -508,6 +656,100 @@ mod tests {
     }
 
     #[test]
+    fn runs_add_up_to_the_job_by_job_figures() {
+        // Jobs in runs (wholly inside one interval and the window) and jobs
+        // straddling an interval's end or the window's edges, against the
+        // figures computed job by job from their (arrival, start, end).
+        let mut rng = sim_engine::StreamRng::new(11, 0, "fcfs/runs");
+        for (servers, interval, series) in [(1u32, 97, true), (2, 250, true), (3, 40, false)] {
+            let (from, to, horizon) = (300, 2_600, 3_000);
+            let mut u = FcfsUnit::new(servers, Window { from, to });
+            if series {
+                u = u.with_series(d(interval), d(horizon), true);
+            }
+            let mut jobs = Vec::new();
+            let mut now = 0;
+            while now < horizon {
+                // Utilisation about 0.8: queues form and clear, most jobs
+                // lie inside one interval, some straddle two.
+                let (start, end) = u.submit(t(now), d(rng.next_u64() % 20));
+                jobs.push((now, start.as_nanos(), end.as_nanos()));
+                now += rng.next_u64() % (24 * servers as u64);
+            }
+            u.settle();
+            let w = Window { from, to };
+            let inside = jobs
+                .iter()
+                .filter(|j| j.0 >= from && j.2 < to && j.0 / interval == j.2 / interval)
+                .count();
+            assert!(
+                inside > jobs.len() / 2 && inside < jobs.len(),
+                "{inside} of {}",
+                jobs.len()
+            );
+            let in_window: Vec<_> = jobs.iter().filter(|j| w.contains(j.0)).collect();
+            let s = u.stats();
+            let sum = |f: &dyn Fn(&(u64, u64, u64)) -> u64| jobs.iter().map(f).sum::<u64>() as u128;
+            assert_eq!(s.busy_ns, sum(&|j| w.overlap(j.1, j.2)));
+            assert_eq!(s.waiting_ns, sum(&|j| w.overlap(j.0, j.1)));
+            assert_eq!(s.in_system_ns, sum(&|j| w.overlap(j.0, j.2)));
+            assert_eq!(s.arrivals, in_window.len() as u64);
+            assert_eq!(
+                s.waited,
+                in_window.iter().filter(|j| j.1 > j.0).count() as u64
+            );
+            let waits: u64 = in_window.iter().map(|j| j.1 - j.0).sum();
+            let sojourns: u64 = in_window.iter().map(|j| j.2 - j.0).sum();
+            assert_eq!((s.wait_ns, s.sojourn_ns), (waits as u128, sojourns as u128));
+            assert_eq!(
+                s.completed,
+                jobs.iter().filter(|j| w.contains(j.2)).count() as u64
+            );
+            if !series {
+                assert!(u.series().is_none());
+                continue;
+            }
+            let se = u.series().unwrap();
+            let bins = horizon.div_ceil(interval) as usize;
+            let mut want = vec![[0u64; 4]; bins];
+            for (k, bin) in want.iter_mut().enumerate() {
+                let iv = Window {
+                    from: k as u64 * interval,
+                    to: (k as u64 + 1) * interval,
+                };
+                for &(a, st, e) in &jobs {
+                    bin[0] += iv.overlap(st, e);
+                    bin[1] += iv.overlap(a, st);
+                    bin[2] += iv.contains(a) as u64;
+                    bin[3] += iv.contains(e) as u64;
+                }
+            }
+            let col = |c: usize| want.iter().map(|b| b[c] as f64).collect::<Vec<_>>();
+            assert_eq!(se.busy.values(), &col(0)[..], "busy, interval {interval}");
+            assert_eq!(se.waiting.values(), &col(1)[..]);
+            assert_eq!(se.arrivals(), &col(2)[..]);
+            assert_eq!(se.completed(), &col(3)[..]);
+            let counted: u64 = se.jobs.as_ref().unwrap().latency.counts().iter().sum();
+            // The last interval runs past the horizon (3,007 ns with 97 ns
+            // intervals); latencies count by the interval of their end.
+            let covered = bins as u64 * interval;
+            assert_eq!(
+                counted,
+                jobs.iter().filter(|j| j.2 < covered).count() as u64
+            );
+        }
+    }
+
+    #[test]
+    fn reading_an_unsettled_unit_panics() {
+        let mut u = FcfsUnit::new(1, Window { from: 0, to: 100 });
+        u.submit(t(1), d(2));
+        assert!(std::panic::catch_unwind(|| u.stats().arrivals).is_err());
+        u.settle();
+        assert_eq!(u.stats().arrivals, 1);
+    }
+
+    #[test]
     fn busy_until_now_is_exact() {
         // Two servers: jobs [0,10) and [0,4), then a job at 2 waiting for [4,9).
         let mut u = FcfsUnit::new(2, Window { from: 0, to: 100 });
@@ -528,9 +770,10 @@ mod tests {
         // arrival at 5 is outside the window, so it is not an arrival.
         let mut u = FcfsUnit::new(1, Window { from: 10, to: 20 });
         u.submit(t(5), d(10));
-        assert_eq!(u.stats.busy_ns, 5);
-        assert_eq!(u.stats.arrivals, 0);
-        assert_eq!(u.stats.completed, 1);
+        u.settle();
+        assert_eq!(u.stats().busy_ns, 5);
+        assert_eq!(u.stats().arrivals, 0);
+        assert_eq!(u.stats().completed, 1);
     }
 
     #[test]
@@ -541,9 +784,9 @@ mod tests {
         u.submit(t(2), d(10));
         assert_eq!(u.crash(t(5)), 2);
         // Busy only [0,5); waiting only [2,5).
-        assert_eq!(u.stats.busy_ns, 5);
-        assert_eq!(u.stats.waiting_ns, 3);
-        assert_eq!(u.stats.completed, 0);
+        assert_eq!(u.stats().busy_ns, 5);
+        assert_eq!(u.stats().waiting_ns, 3);
+        assert_eq!(u.stats().completed, 0);
         assert_eq!(u.in_system(t(5)), 0);
         // The server is free again at once.
         assert_eq!(u.submit(t(6), d(1)), (t(6), t(7)));
@@ -558,17 +801,19 @@ mod tests {
         );
         u.submit(t(5), d(20)); // busy [5, 25)
         u.submit(t(6), d(2)); // waits [6, 25), busy [25, 27)
+        u.settle();
         assert_eq!(
             u.utilization_series(&[10.0, 10.0, 10.0]).unwrap(),
             vec![0.5, 1.0, 0.7]
         );
-        let s = u.series.as_ref().unwrap();
+        let s = u.series().unwrap();
         assert_eq!(s.waiting.values(), &[4.0, 10.0, 5.0]);
         assert_eq!(s.arrivals(), &[2.0, 0.0, 0.0]);
         assert_eq!(s.completed(), &[0.0, 0.0, 2.0]);
         // A crash at 20 voids what had not happened yet.
         u.crash(t(20));
-        let s = u.series.as_ref().unwrap();
+        u.settle();
+        let s = u.series().unwrap();
         assert_eq!(s.busy.values(), &[5.0, 10.0, 0.0]);
         assert_eq!(s.waiting.values(), &[4.0, 10.0, 0.0]);
         assert_eq!(s.completed(), &[0.0, 0.0, 0.0]);

@@ -433,8 +433,25 @@ impl IntervalCounts {
         }
     }
 
+    /// Adds `amount` to interval `i` (ignored past the horizon).
+    #[inline]
+    pub fn add_to(&mut self, i: usize, amount: f64) {
+        if let Some(b) = self.bins.get_mut(i) {
+            *b += amount;
+        }
+    }
+
     pub fn interval(&self) -> SimDuration {
         SimDuration::from_nanos(self.index.interval())
+    }
+
+    /// Number of intervals up to the horizon.
+    pub fn len(&self) -> usize {
+        self.bins.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bins.is_empty()
     }
 
     pub fn values(&self) -> &[f64] {
@@ -784,6 +801,15 @@ impl IntervalLatency {
             self.last = (i * width, (i + 1) * width, i as usize);
             i as usize
         };
+        if let Some(bin) = self.bins.get_mut(i) {
+            bin.add(latency_bucket(latency.as_nanos()));
+        }
+    }
+
+    /// A latency recorded into interval `i` directly (the caller knows the
+    /// interval of the finish time).
+    #[inline]
+    pub fn record_in(&mut self, i: usize, latency: SimDuration) {
         if let Some(bin) = self.bins.get_mut(i) {
             bin.add(latency_bucket(latency.as_nanos()));
         }

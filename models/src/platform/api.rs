@@ -536,18 +536,18 @@ impl ApiTier {
         let busy: f64 = self
             .instances
             .iter()
-            .map(|i| i.cpu.stats.busy_ns as f64)
+            .map(|i| i.cpu.stats().busy_ns as f64)
             .sum();
         let cpu_wait_ns: f64 = self
             .instances
             .iter()
-            .map(|i| i.cpu.stats.wait_ns as f64)
+            .map(|i| i.cpu.stats().wait_ns as f64)
             .sum();
-        let bursts: u64 = self.instances.iter().map(|i| i.cpu.stats.arrivals).sum();
+        let bursts: u64 = self.instances.iter().map(|i| i.cpu.stats().arrivals).sum();
         let utils: Vec<f64> = self
             .instances
             .iter()
-            .filter(|i| i.cpu.stats.arrivals > 0)
+            .filter(|i| i.cpu.stats().arrivals > 0)
             .map(|i| i.cpu.utilization())
             .collect();
         let capacity = self.capacity_ns(now);
@@ -594,7 +594,7 @@ impl ApiTier {
                 vec![
                     ("utilization", i.cpu.utilization()),
                     ("cpu_wait_ms", i.cpu.mean_wait_ms()),
-                    ("bursts", i.cpu.stats.arrivals as f64),
+                    ("bursts", i.cpu.stats().arrivals as f64),
                     ("launched_s", i.life.launched.as_secs_f64()),
                 ]
             })
@@ -609,7 +609,7 @@ impl ApiTier {
         let busy = sum(
             self.instances
                 .iter()
-                .map(|i| i.cpu.series.as_ref().expect("series").busy.values()),
+                .map(|i| i.cpu.series().expect("series").busy.values()),
             n,
         );
         let up = self.up_series.finish(end);

@@ -320,9 +320,9 @@ impl CacheTier {
         let n = self.ring_tw.mean(now);
         let secs = self.window.len_ns() as f64 / 1e9;
         let sum = |f: &dyn Fn(&Shard) -> f64| self.shards.iter().map(f).sum::<f64>();
-        let arrivals: u64 = self.shards.iter().map(|s| s.unit.stats.arrivals).sum();
-        let wait_ns = sum(&|s| s.unit.stats.wait_ns as f64);
-        let completed = sum(&|s| s.unit.stats.completed as f64);
+        let arrivals: u64 = self.shards.iter().map(|s| s.unit.stats().arrivals).sum();
+        let wait_ns = sum(&|s| s.unit.stats().wait_ns as f64);
+        let completed = sum(&|s| s.unit.stats().completed as f64);
         vec![
             ("utilization", sum(&|s| s.unit.utilization()) / n),
             ("queue_wait_ms", ratio(wait_ns / 1e6, arrivals)),
@@ -346,7 +346,7 @@ impl CacheTier {
                 vec![
                     ("utilization", s.unit.utilization()),
                     ("queue_wait_ms", s.unit.mean_wait_ms()),
-                    ("ops_per_s", s.unit.stats.completed as f64 / secs),
+                    ("ops_per_s", s.unit.stats().completed as f64 / secs),
                 ]
             })
             .collect()

@@ -438,12 +438,12 @@ impl DbTier {
         }
         let reads_primary = self.nodes[0].reads as f64;
         let reads_replicas = sum(&|x| x.reads as f64) - reads_primary;
-        let core_wait_ns = sum(&|x| x.cores.stats.wait_ns as f64);
-        let core_arrivals: u64 = self.nodes.iter().map(|x| x.cores.stats.arrivals).sum();
+        let core_wait_ns = sum(&|x| x.cores.stats().wait_ns as f64);
+        let core_arrivals: u64 = self.nodes.iter().map(|x| x.cores.stats().arrivals).sum();
         vec![
             (
                 "utilization",
-                sum(&|x| x.cores.stats.busy_ns as f64) / core_capacity,
+                sum(&|x| x.cores.stats().busy_ns as f64) / core_capacity,
             ),
             (
                 "queue_wait_ms",
@@ -455,7 +455,7 @@ impl DbTier {
             ),
             (
                 "throughput_per_s",
-                sum(&|x| x.pool.stats.completed as f64) / secs,
+                sum(&|x| x.pool.stats().completed as f64) / secs,
             ),
             (
                 "pool_wait_ms",
@@ -463,7 +463,7 @@ impl DbTier {
             ),
             (
                 "pool_utilization",
-                sum(&|x| x.pool.stats.busy_ns as f64) / pool_capacity,
+                sum(&|x| x.pool.stats().busy_ns as f64) / pool_capacity,
             ),
             ("replicas", replica_time / self.window.len_ns() as f64),
             ("cpu_wait_ms", ratio(core_wait_ns / 1e6, core_arrivals)),

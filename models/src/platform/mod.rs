@@ -224,6 +224,24 @@ enum Tier {
     },
 }
 
+impl Tier {
+    /// Folds every FCFS unit's pending jobs into its statistics (see
+    /// [`FcfsUnit::settle`](crate::fcfs::FcfsUnit::settle)) before they are
+    /// reported.
+    fn settle_units(&mut self) {
+        match self {
+            Tier::Station(s) => s.unit.settle(),
+            Tier::Api(a) => a.instances.iter_mut().for_each(|i| i.cpu.settle()),
+            Tier::Cache(c) => c.shards.iter_mut().for_each(|s| s.unit.settle()),
+            Tier::Database(d) => d.nodes.iter_mut().for_each(|n| {
+                n.pool.settle();
+                n.cores.settle();
+            }),
+            Tier::Workers(_) | Tier::Cdn { .. } => {}
+        }
+    }
+}
+
 struct FailureState {
     units: Vec<u32>,
     /// Per unit, for random failure processes.

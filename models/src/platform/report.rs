@@ -23,6 +23,9 @@ impl Platform<'_> {
     /// Collects the replication's results at the end of the run.
     pub fn finish_run(mut self, now: SimTime, replication: u64, events: u64) -> ReplicationResult {
         self.bill_remaining(now);
+        for tier in &mut self.tiers {
+            tier.settle_units();
+        }
         for (_, t) in self.txns.iter() {
             if t.measured && t.state != TxnState::Done {
                 self.classes[t.class as usize].counts.in_flight += 1;
@@ -204,5 +207,5 @@ impl Platform<'_> {
 
 /// A unit's sojourn times per interval, if it keeps them.
 fn unit_latency(u: &crate::fcfs::FcfsUnit) -> Option<&sim_engine::IntervalLatency> {
-    u.series.as_ref()?.jobs.as_ref().map(|j| &j.latency)
+    u.series()?.jobs.as_ref().map(|j| &j.latency)
 }

@@ -64,9 +64,9 @@ impl StationTier {
             ("queue_length", u.mean_waiting()),
             ("wait_probability", u.wait_probability()),
             ("response_ms", u.mean_sojourn_ms()),
-            ("throughput_per_s", u.stats.completed as f64 / secs),
+            ("throughput_per_s", u.stats().completed as f64 / secs),
             ("arrivals", self.offered as f64),
-            ("completed", u.stats.completed as f64),
+            ("completed", u.stats().completed as f64),
             ("rejected", self.rejected as f64),
             ("rejection_ratio", ratio(self.rejected as f64, self.offered)),
         ]
@@ -74,7 +74,7 @@ impl StationTier {
 
     pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
-        let u = self.unit.series.as_ref().expect("stations keep series");
+        let u = self.unit.series().expect("stations keep series");
         let rejected = self.rejected_series.values().to_vec();
         let arrivals: Vec<f64> = u
             .arrivals()
