@@ -253,7 +253,7 @@ impl FcfsUnit {
             Some(series) => {
                 let width = series.busy.interval().as_nanos();
                 let i = t / width;
-                let end = (series.busy.len() as u64).saturating_mul(width);
+                let end = (series.busy.values().len() as u64).saturating_mul(width);
                 let hi = (i + 1).saturating_mul(width).min(w.to).min(end);
                 (i * width, hi, i as usize)
             }
@@ -411,23 +411,9 @@ impl FcfsUnit {
     /// statistics.
     #[inline]
     fn account(&mut self, arr: u64, start: u64, end: u64, sign: i8) {
+        // Jobs inside one interval and the window go to a run instead
+        // (`add_to_run`); what comes here straddles an edge or is voided.
         let w = self.window;
-        if sign > 0 && arr >= w.from && end < w.to {
-            // The common case: the whole job lies in the window.
-            let s = &mut self.stats;
-            s.busy_ns += (end - start) as u128;
-            s.waiting_ns += (start - arr) as u128;
-            s.in_system_ns += (end - arr) as u128;
-            s.arrivals += 1;
-            if start > arr {
-                s.waited += 1;
-                s.wait_ns += (start - arr) as u128;
-            }
-            s.sojourn_ns += (end - arr) as u128;
-            s.completed += 1;
-            self.add_series(arr, start, end);
-            return;
-        }
         let busy = w.overlap(start, end) as u128;
         let waiting = w.overlap(arr, start) as u128;
         let in_system = w.overlap(arr, end) as u128;

@@ -402,9 +402,7 @@ impl IntervalCounts {
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
         let i = self.bin_of(t.as_nanos());
-        if let Some(b) = self.bins.get_mut(i) {
-            *b += amount;
-        }
+        self.add_to(i, amount);
     }
 
     /// Adds `rate ×` the part of `[a, b)` (ns) falling in each interval: a
@@ -443,15 +441,6 @@ impl IntervalCounts {
 
     pub fn interval(&self) -> SimDuration {
         SimDuration::from_nanos(self.index.interval())
-    }
-
-    /// Number of intervals up to the horizon.
-    pub fn len(&self) -> usize {
-        self.bins.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bins.is_empty()
     }
 
     pub fn values(&self) -> &[f64] {
@@ -801,9 +790,7 @@ impl IntervalLatency {
             self.last = (i * width, (i + 1) * width, i as usize);
             i as usize
         };
-        if let Some(bin) = self.bins.get_mut(i) {
-            bin.add(latency_bucket(latency.as_nanos()));
-        }
+        self.record_in(i, latency);
     }
 
     /// A latency recorded into interval `i` directly (the caller knows the
