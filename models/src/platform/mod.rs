@@ -119,9 +119,10 @@ struct Attempt {
     /// Created in the measured window.
     measured: bool,
     class: u16,
+    /// The op it continues at when its pending step ends (while it waits in
+    /// an API instance's backlog: the op that queued it). The interpreter
+    /// keeps its own while it runs.
     pc: u16,
-    /// Op to continue at when the pending step finishes.
-    next_pc: u16,
     attempt_no: u16,
     /// Finished or failed: no further steps; freed once no event refers to it.
     stopped: bool,
@@ -607,7 +608,6 @@ impl<'c> Platform<'c> {
                 measured,
                 class,
                 pc: 0,
-                next_pc: 0,
                 attempt_no: 0,
                 stopped: false,
                 pending_event: false,
@@ -619,7 +619,7 @@ impl<'c> Platform<'c> {
                 at: None,
                 key: sub_key(key, 0),
             });
-            self.exec(req, ctx);
+            self.exec(req, ci, 0, sub_key(key, 0), ctx);
             return;
         }
         let txn = self.txns.insert(Txn {
@@ -652,7 +652,6 @@ impl<'c> Platform<'c> {
             measured,
             class,
             pc: 0,
-            next_pc: 0,
             attempt_no,
             stopped: false,
             pending_event: false,
@@ -679,7 +678,7 @@ impl<'c> Platform<'c> {
                 ctx.schedule_at(deadline, Event::TimeoutCheck { class });
             }
         }
-        self.exec(req, ctx);
+        self.exec(req, class as usize, 0, key, ctx);
     }
 
     fn txn_succeeded(&mut self, txn: u32, attempt_no: u16, now: SimTime) {
@@ -858,15 +857,25 @@ impl<'c> Platform<'c> {
 
     // ---- attempts ------------------------------------------------------
 
-    /// Runs an attempt's program from its current op until it waits.
-    fn exec(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+    /// Runs attempt `req` (of class `class`, draws keyed by `key`) from op
+    /// `pc` until a step makes it wait, which schedules its resumption, or
+    /// until it ends or fails. The attempt's record is looked up only where
+    /// a step reads or writes it: the interpreter keeps `pc` itself.
+    fn exec(
+        &mut self,
+        req: u32,
+        class: usize,
+        mut pc: usize,
+        key: u64,
+        ctx: &mut Context<'_, Event>,
+    ) {
         let now = ctx.now();
-        loop {
-            let a = &self.attempts[req];
-            let (class, pc, key) = (a.class as usize, a.pc as usize, a.key);
-            let program = &self.cfg.classes[class].program;
+        let program = &self.cfg.classes[class].program;
+        // Every step that waits ends here: until when, where, and the op to
+        // continue at.
+        let (until, place, next_pc) = loop {
             match &program[pc] {
-                Op::Jump { target } => self.attempts[req].pc = *target,
+                Op::Jump { target } => pc = *target as usize,
                 Op::Branch {
                     cumulative,
                     targets,
@@ -876,7 +885,7 @@ impl<'c> Platform<'c> {
                         .iter()
                         .position(|&c| u < c)
                         .unwrap_or(targets.len() - 1);
-                    self.attempts[req].pc = targets[i];
+                    pc = targets[i] as usize;
                 }
                 Op::Route { choices } => {
                     let (region, target) = choices
@@ -884,9 +893,8 @@ impl<'c> Platform<'c> {
                         .copied()
                         .find(|&(r, _)| self.region_takes_users(r))
                         .unwrap_or(choices[0]);
-                    let a = &mut self.attempts[req];
-                    a.pc = target;
-                    if a.measured {
+                    pc = target as usize;
+                    if self.attempts[req].measured {
                         self.classes[class].served_by[region as usize] += 1;
                     }
                 }
@@ -900,8 +908,7 @@ impl<'c> Platform<'c> {
                     };
                     if d.write || d.u1 < dcfg.read_primary_fraction || !db.has_replica_up() {
                         // To the primary's region, its query (pc + 1) and back (pc + 2).
-                        self.wait(req, now + *hop, None, pc + 1, ctx);
-                        return;
+                        break (now + *hop, None, pc + 1);
                     }
                     // A replica-only tier routes every read to a replica.
                     self.query(req, *local, &d, 1.0, pc + 3, ctx);
@@ -909,23 +916,24 @@ impl<'c> Platform<'c> {
                 }
                 Op::Enqueue { tier, job } => {
                     self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
-                    self.attempts[req].pc += 1;
+                    pc += 1;
                 }
                 Op::ApiEnter { tier } => {
-                    self.attempts[req].api_since = now;
                     let Tier::Api(api) = &mut self.tiers[*tier as usize] else {
                         unreachable!("validated: ApiEnter names an API tier")
                     };
-                    match api.enter(req, now) {
+                    let entry = api.enter(req, now);
+                    let a = &mut self.attempts[req];
+                    a.api_since = now;
+                    match entry {
                         Entry::Admitted(i) => {
-                            let epoch = api.instances[i as usize].epoch;
-                            let a = &mut self.attempts[req];
-                            a.api = Some((*tier, i, epoch));
-                            a.pc += 1;
+                            a.api = Some((*tier, i, api.instances[i as usize].epoch));
+                            pc += 1;
                         }
                         Entry::Queued(i) => {
-                            let epoch = api.instances[i as usize].epoch;
-                            self.attempts[req].queued_on = Some((*tier, i, epoch));
+                            // Admission continues it at the next op.
+                            a.queued_on = Some((*tier, i, api.instances[i as usize].epoch));
+                            a.pc = pc as u16;
                             return;
                         }
                         Entry::Rejected => {
@@ -935,15 +943,18 @@ impl<'c> Platform<'c> {
                     }
                 }
                 Op::Cpu { demand } => {
-                    let (tier, inst, epoch) = self.attempts[req]
-                        .api
-                        .expect("validated: Cpu after ApiEnter");
+                    // One look-up of the attempt for the step and its wait.
+                    let a = &mut self.attempts[req];
+                    let place = a.api.expect("validated: Cpu after ApiEnter");
                     let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
-                    let Tier::Api(api) = &mut self.tiers[tier as usize] else {
+                    let Tier::Api(api) = &mut self.tiers[place.0 as usize] else {
                         unreachable!()
                     };
-                    let (_, end) = api.instances[inst as usize].cpu.submit(now, d);
-                    self.wait(req, end, Some((tier, inst, epoch)), pc + 1, ctx);
+                    let (_, end) = api.instances[place.1 as usize].cpu.submit(now, d);
+                    a.pending_event = true;
+                    a.at = Some(place);
+                    a.pc = (pc + 1) as u16;
+                    ctx.schedule_at(end, Event::Resume { req });
                     return;
                 }
                 Op::Station { tier, demand } => {
@@ -956,13 +967,12 @@ impl<'c> Platform<'c> {
                         unreachable!()
                     };
                     match st.arrive(now, d) {
-                        Some(end) => {
-                            let place = (*tier, 0, st.epoch);
-                            self.wait(req, end, Some(place), pc + 1, ctx);
+                        Some(end) => break (end, Some((*tier, 0, st.epoch)), pc + 1),
+                        None => {
+                            self.fail(req, Failure::Rejected, ctx);
+                            return;
                         }
-                        None => self.fail(req, Failure::Rejected, ctx),
                     }
-                    return;
                 }
                 Op::Cdn { tier } => {
                     let TierKind::Cdn(ccfg) = &self.cfg.tiers[*tier as usize].kind else {
@@ -991,12 +1001,9 @@ impl<'c> Platform<'c> {
                     }
                     if hit {
                         let d = SimDuration::from_secs_f64(ccfg.edge_latency.sample(&mut r));
-                        let end_pc = program.len() - 1;
-                        self.wait(req, now + d, None, end_pc, ctx);
-                    } else {
-                        self.wait(req, now + ccfg.miss_latency, None, pc + 1, ctx);
+                        break (now + d, None, program.len() - 1);
                     }
-                    return;
+                    break (now + ccfg.miss_latency, None, pc + 1);
                 }
                 Op::CacheGet { tier, on_hit } => {
                     let TierKind::Cache(ccfg) = &self.cfg.tiers[*tier as usize].kind else {
@@ -1013,12 +1020,11 @@ impl<'c> Platform<'c> {
                         Some((end, hit)) => {
                             let place = (*tier, shard, cache.shards[shard as usize].epoch);
                             let next = if hit { *on_hit as usize } else { pc + 1 };
-                            self.wait(req, end + ccfg.rtt, Some(place), next, ctx);
+                            break (end + ccfg.rtt, Some(place), next);
                         }
                         // The shard is down: the application falls back to a miss.
-                        None => self.wait(req, now + ccfg.rtt, None, pc + 1, ctx),
+                        None => break (now + ccfg.rtt, None, pc + 1),
                     }
-                    return;
                 }
                 Op::CacheSet { tier } => {
                     let TierKind::Cache(ccfg) = &self.cfg.tiers[*tier as usize].kind else {
@@ -1033,11 +1039,10 @@ impl<'c> Platform<'c> {
                     match cache.set(shard, now, service) {
                         Some(end) => {
                             let place = (*tier, shard, cache.shards[shard as usize].epoch);
-                            self.wait(req, end + ccfg.rtt, Some(place), pc + 1, ctx);
+                            break (end + ccfg.rtt, Some(place), pc + 1);
                         }
-                        None => self.wait(req, now + ccfg.rtt, None, pc + 1, ctx),
+                        None => break (now + ccfg.rtt, None, pc + 1),
                     }
-                    return;
                 }
                 Op::Db { tier, query } => {
                     let d = QueryDraws::new(self.cfg, *tier, *query, key, pc);
@@ -1046,15 +1051,15 @@ impl<'c> Platform<'c> {
                 }
                 Op::Delay { demand } => {
                     let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
-                    self.wait(req, now + d, None, pc + 1, ctx);
-                    return;
+                    break (now + d, None, pc + 1);
                 }
                 Op::End => {
                     self.finish(req, ctx);
                     return;
                 }
             }
-        }
+        };
+        self.wait(req, until, place, next_pc, ctx);
     }
 
     /// The attempt waits until `until` for a step at `place`, then continues
@@ -1071,7 +1076,7 @@ impl<'c> Platform<'c> {
         let a = &mut self.attempts[req];
         a.pending_event = true;
         a.at = place;
-        a.next_pc = next_pc as u16;
+        a.pc = next_pc as u16;
         ctx.schedule_at(until, Event::Resume { req });
     }
 
@@ -1087,8 +1092,8 @@ impl<'c> Platform<'c> {
             self.fail(req, why, ctx);
             return;
         }
-        a.pc = a.next_pc;
-        self.exec(req, ctx);
+        let (class, pc, key) = (a.class as usize, a.pc as usize, a.key);
+        self.exec(req, class, pc, key, ctx);
     }
 
     /// The attempt completed its program.
@@ -1130,9 +1135,11 @@ impl<'c> Platform<'c> {
     /// in that instance's backlog is admitted (it continues via a zero-delay
     /// event, keeping the call stack flat).
     fn release_api(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
-        let Some((tier, inst, epoch)) = self.attempts[req].api.take() else {
+        let a = &mut self.attempts[req];
+        let Some((tier, inst, epoch)) = a.api.take() else {
             return;
         };
+        let since = a.api_since;
         let now = ctx.now();
         let Tier::Api(api) = &mut self.tiers[tier as usize] else {
             unreachable!()
@@ -1141,7 +1148,7 @@ impl<'c> Platform<'c> {
             return;
         }
         let leave = api.leave(inst, now);
-        let on_instance = now - self.attempts[req].api_since;
+        let on_instance = now - since;
         api.latency_series.record(now, on_instance);
         if let Some(scaler) = &mut self.scalers[tier as usize]
             && scaler.wants_latency()
