@@ -27,6 +27,6 @@ pub use runner::{RunnerError, run_indexed, run_indexed_cancellable, run_nested};
 pub use sim::{Context, Model, Simulation};
 pub use stats::{
     CompactHistogram, Counter, Estimate, Integral, IntervalAverages, IntervalCounts, IntervalIndex,
-    IntervalLatency, LatencyHistogram, TimeWeighted, Welford, mser5_truncation,
+    IntervalLatency, LatencyHistogram, LatencyRecorder, TimeWeighted, Welford, mser5_truncation,
 };
 pub use time::{DurationError, SimDuration, SimTime, parse_duration};

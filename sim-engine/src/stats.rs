@@ -3,6 +3,7 @@
 //!
 //! * [`LatencyHistogram`]: HDR histogram, 1 µs to 1 h at 3 significant digits,
 //!   plus an exact sum for the mean; mergeable across replications.
+//!   [`LatencyRecorder`] fills one on a hot path.
 //! * [`TimeWeighted`]: time-average of a piecewise-constant quantity
 //!   (busy servers, queue length, instances).
 //! * [`Counter`], [`IntervalCounts`] and [`IntervalAverages`]: counts and
@@ -108,6 +109,90 @@ impl LatencyHistogram {
     /// Direct access for exporters (e.g. a CDF plot).
     pub fn raw(&self) -> &Histogram<u64> {
         &self.hist
+    }
+}
+
+// The HDR histogram's bucket layout for the bounds above, as the crate
+// derives it: `SUB_MAG` bits of sub-bucket, a unit of 2^`UNIT_MAG` ns.
+const UNIT_MAG: u32 = 63 - HIST_LOW_NS.leading_zeros();
+const SUB_MAG: u32 = 64 - (2 * 10u64.pow(HIST_SIGFIG as u32) - 1).leading_zeros();
+const HALF_MAG: u32 = SUB_MAG - 1;
+const SUB_MASK: u64 = ((1 << SUB_MAG) - 1) << UNIT_MAG;
+const LZ_BASE: u32 = 64 - UNIT_MAG - SUB_MAG;
+
+/// The HDR histogram's counts index of `ns`.
+#[inline(always)]
+fn hdr_index(ns: u64) -> usize {
+    let bucket = LZ_BASE - (ns | SUB_MASK).leading_zeros();
+    let sub = ns >> (bucket + UNIT_MAG);
+    // ((bucket + 1) << HALF_MAG) + sub - half count, without the wrap.
+    ((bucket as usize) << HALF_MAG) + sub as usize
+}
+
+/// The lowest value of counts index `i` of the HDR histogram.
+fn hdr_value(i: usize) -> u64 {
+    let half = 1usize << HALF_MAG;
+    let (bucket, sub) = match (i >> HALF_MAG).checked_sub(1) {
+        Some(b) => (b, (i & (half - 1)) + half),
+        None => (0, i & (half - 1)),
+    };
+    (sub as u64) << (bucket as u32 + UNIT_MAG)
+}
+
+/// Latencies counted for a [`LatencyHistogram`] on a hot path (every
+/// answered request): the histogram's own buckets in a plain array, without
+/// its per-value bookkeeping. [`LatencyRecorder::finish`] replays the counts
+/// into a histogram, which then answers exactly as if each latency had been
+/// recorded into it: the same counts, total and sum, and the same smallest
+/// and largest value (the histogram reports those as its buckets' bounds,
+/// so one value of a bucket stands for all of it).
+#[derive(Clone, Debug)]
+pub struct LatencyRecorder {
+    counts: Vec<u64>,
+    sum_ns: u128,
+}
+
+impl Default for LatencyRecorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencyRecorder {
+    pub fn new() -> Self {
+        LatencyRecorder {
+            counts: vec![0; LatencyHistogram::new().hist.distinct_values()],
+            sum_ns: 0,
+        }
+    }
+
+    #[inline]
+    pub fn record(&mut self, latency: SimDuration) {
+        let ns = latency.as_nanos();
+        self.sum_ns += ns as u128;
+        let mut i = hdr_index(ns);
+        if i >= self.counts.len() {
+            // The histogram clamps what lies beyond its last bucket.
+            i = hdr_index(HIST_HIGH_NS);
+        }
+        self.counts[i] += 1;
+    }
+
+    /// Values recorded.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The histogram of everything recorded.
+    pub fn finish(&self) -> LatencyHistogram {
+        let mut h = LatencyHistogram::new();
+        for (i, &n) in self.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            h.hist
+                .record_n(hdr_value(i), n)
+                .expect("a bucket's value is in range");
+        }
+        h.sum_ns = self.sum_ns;
+        h
     }
 }
 
@@ -839,6 +924,76 @@ mod tests {
 
     fn ms(x: f64) -> SimDuration {
         SimDuration::from_secs_f64(x / 1e3)
+    }
+
+    /// The recorder's histogram against recording every value directly.
+    fn assert_recorder_matches(values: &[u64]) {
+        let mut direct = LatencyHistogram::new();
+        let mut rec = LatencyRecorder::new();
+        for &ns in values {
+            direct.record(SimDuration::from_nanos(ns));
+            rec.record(SimDuration::from_nanos(ns));
+        }
+        let h = rec.finish();
+        assert_eq!(rec.count(), values.len() as u64);
+        // Counts, total, range and the tracked extremes (`min_nz`, `max`).
+        assert!(h.hist == direct.hist, "histograms differ for {values:?}");
+        assert_eq!(h.hist.min_nz(), direct.hist.min_nz());
+        assert_eq!(h.hist.max(), direct.hist.max());
+        assert_eq!(h.hist.min(), direct.hist.min());
+        assert_eq!(h.sum_ns, direct.sum_ns);
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(h.quantile_ms(q).to_bits(), direct.quantile_ms(q).to_bits());
+        }
+        assert_eq!(h.mean_ms().to_bits(), direct.mean_ms().to_bits());
+    }
+
+    #[test]
+    fn recorder_uses_the_histograms_buckets() {
+        // Every index maps back to itself, and its lowest value is the
+        // histogram's lowest equivalent (the first 2^20 values, then powers
+        // of two and their neighbours up to the top).
+        let hist = LatencyHistogram::new().hist;
+        let mut values: Vec<u64> = (0..1 << 20).collect();
+        for shift in 20..44 {
+            for d in [-1i64, 0, 1, 12_345] {
+                values.push(((1i64 << shift) + d) as u64);
+            }
+        }
+        for &v in &values {
+            let i = hdr_index(v);
+            if i >= hist.distinct_values() {
+                assert!(v > HIST_HIGH_NS, "{v} has no bucket");
+                continue;
+            }
+            assert_eq!(
+                hdr_value(i),
+                hist.lowest_equivalent(v),
+                "value {v}, index {i}"
+            );
+            assert_eq!(hdr_index(hdr_value(i)), i);
+        }
+    }
+
+    #[test]
+    fn recorder_histogram_equals_direct_recording() {
+        assert_recorder_matches(&[]);
+        assert_recorder_matches(&[0]);
+        assert_recorder_matches(&[0, 0, 5]);
+        assert_recorder_matches(&[7]);
+        assert_recorder_matches(&[1_000_001, 1_000_002, 1_000_003]);
+        // Beyond the histogram's range: clamped to an hour, the sum exact.
+        assert_recorder_matches(&[5_000_000_000_000, 3_600_000_000_001, 10]);
+        assert_recorder_matches(&[u64::MAX / 2, 1]);
+        // Spread over the whole range, several values per bucket.
+        let mut rng = crate::rng::StreamRng::from_key(42);
+        let values: Vec<u64> = (0..200_000)
+            .map(|_| {
+                let e = (rng.next_u64() % 43) as u32;
+                rng.next_u64() >> (63 - e).min(63)
+            })
+            .collect();
+        assert_recorder_matches(&values);
     }
 
     #[test]

@@ -39,7 +39,7 @@ mod station;
 mod workers;
 
 use sim_engine::{
-    Arena, Context, IntervalLatency, KeyedRng, LatencyHistogram, Model, SimDuration, SimTime,
+    Arena, Context, IntervalLatency, KeyedRng, LatencyRecorder, Model, SimDuration, SimTime,
     StreamRng, Streams, exp1, sub_key,
 };
 
@@ -203,7 +203,7 @@ struct ClassState {
     direct: bool,
     counts: RequestCounts,
     client: ClientCounts,
-    latency: LatencyHistogram,
+    latency: LatencyRecorder,
     series: ClassSeries,
     /// End-to-end latency of answered requests, by the interval answered.
     latency_series: IntervalLatency,
@@ -350,7 +350,7 @@ impl<'c> Platform<'c> {
                     direct: c.client.timeout.is_none() && c.client.retries == 0,
                     counts: RequestCounts::default(),
                     client: ClientCounts::default(),
-                    latency: LatencyHistogram::new(),
+                    latency: LatencyRecorder::new(),
                     series: ClassSeries::new(interval, cfg.horizon),
                     latency_series: IntervalLatency::new(interval, cfg.horizon),
                     served_by: vec![0; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],

@@ -49,7 +49,7 @@ impl Platform<'_> {
                 name: cfg.name.clone(),
                 counts: state.counts,
                 client: state.client,
-                latency: state.latency,
+                latency: state.latency.finish(),
                 series: state.series,
                 latency_series: latency_series(&state.latency_series),
                 region: cfg.region,
