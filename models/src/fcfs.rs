@@ -345,7 +345,7 @@ impl FcfsUnit {
         (SimTime::from_nanos(start), SimTime::from_nanos(end))
     }
 
-    #[inline]
+    #[inline(always)]
     fn add_to_run(&mut self, arr: u64, start: u64, end: u64) {
         let r = &mut self.run;
         r.jobs += 1;
