@@ -178,11 +178,6 @@ impl LatencyRecorder {
         self.counts[i] += 1;
     }
 
-    /// Values recorded.
-    pub fn count(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
     /// The histogram of everything recorded.
     pub fn finish(&self) -> LatencyHistogram {
         let mut h = LatencyHistogram::new();
@@ -935,7 +930,7 @@ mod tests {
             rec.record(SimDuration::from_nanos(ns));
         }
         let h = rec.finish();
-        assert_eq!(rec.count(), values.len() as u64);
+        assert_eq!(h.count(), values.len() as u64);
         // Counts, total, range and the tracked extremes (`min_nz`, `max`).
         assert!(h.hist == direct.hist, "histograms differ for {values:?}");
         assert_eq!(h.hist.min_nz(), direct.hist.min_nz());

@@ -142,6 +142,17 @@ struct Attempt {
     key: u64,
 }
 
+impl Attempt {
+    /// Marks it waiting for a step at `place`, to continue at `next_pc`
+    /// (the caller schedules its `Resume`).
+    #[inline(always)]
+    fn park(&mut self, place: Option<Place>, next_pc: usize) {
+        self.pending_event = true;
+        self.at = place;
+        self.pc = next_pc as u16;
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TxnState {
     Active,
@@ -602,6 +613,7 @@ impl<'c> Platform<'c> {
         if c.direct {
             // The same key derivation as attempt 0 of a transaction, so a
             // class draws the same numbers with or without one.
+            let key = sub_key(key, 0);
             let req = self.attempts.insert(Attempt {
                 txn: NO_TXN,
                 created: now,
@@ -617,9 +629,9 @@ impl<'c> Platform<'c> {
                 api_since: now,
                 queued_on: None,
                 at: None,
-                key: sub_key(key, 0),
+                key,
             });
-            self.exec(req, ci, 0, sub_key(key, 0), ctx);
+            self.exec(req, ci, 0, key, ctx);
             return;
         }
         let txn = self.txns.insert(Txn {
@@ -951,9 +963,7 @@ impl<'c> Platform<'c> {
                         unreachable!()
                     };
                     let (_, end) = api.instances[place.1 as usize].cpu.submit(now, d);
-                    a.pending_event = true;
-                    a.at = Some(place);
-                    a.pc = (pc + 1) as u16;
+                    a.park(Some(place), pc + 1);
                     ctx.schedule_at(end, Event::Resume { req });
                     return;
                 }
@@ -1073,10 +1083,7 @@ impl<'c> Platform<'c> {
         next_pc: usize,
         ctx: &mut Context<'_, Event>,
     ) {
-        let a = &mut self.attempts[req];
-        a.pending_event = true;
-        a.at = place;
-        a.pc = next_pc as u16;
+        self.attempts[req].park(place, next_pc);
         ctx.schedule_at(until, Event::Resume { req });
     }
 
