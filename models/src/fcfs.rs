@@ -324,25 +324,48 @@ impl FcfsUnit {
 
     /// Queues a job of length `demand` arriving at `now`; returns its start and
     /// end.
-    #[inline]
+    ///
+    /// Inlined where it is called: the common unit keeps no jobs in flight,
+    /// and its job lies inside the current run. Anything else is one call
+    /// away, so the inlined part stays small.
+    #[inline(always)]
     pub fn submit(&mut self, now: SimTime, demand: SimDuration) -> (SimTime, SimTime) {
+        if self.track {
+            return self.submit_tracked(now, demand);
+        }
         let arr = now.as_nanos();
-        if self.track {
-            self.retire(arr);
-        }
-        let start = self.free[0].max(arr);
-        let end = start + demand.as_nanos();
-        self.replace_earliest(end);
-        self.committed_ns += demand.as_nanos() as u128;
-        if self.track {
-            self.in_flight.push(Reverse((end, start, arr)));
-        }
+        let (start, end) = self.serve(arr, demand.as_nanos());
         if arr >= self.run.lo && end < self.run.hi {
             self.add_to_run(arr, start, end);
         } else {
             self.add_outside_run(arr, start, end);
         }
         (SimTime::from_nanos(start), SimTime::from_nanos(end))
+    }
+
+    /// [`FcfsUnit::submit`] for a unit that keeps its jobs in flight.
+    #[inline(never)]
+    fn submit_tracked(&mut self, now: SimTime, demand: SimDuration) -> (SimTime, SimTime) {
+        let arr = now.as_nanos();
+        self.retire(arr);
+        let (start, end) = self.serve(arr, demand.as_nanos());
+        self.in_flight.push(Reverse((end, start, arr)));
+        if arr >= self.run.lo && end < self.run.hi {
+            self.add_to_run(arr, start, end);
+        } else {
+            self.add_outside_run(arr, start, end);
+        }
+        (SimTime::from_nanos(start), SimTime::from_nanos(end))
+    }
+
+    /// The earliest free server takes the job: its start and end.
+    #[inline(always)]
+    fn serve(&mut self, arr: u64, demand: u64) -> (u64, u64) {
+        let start = self.free[0].max(arr);
+        let end = start + demand;
+        self.replace_earliest(end);
+        self.committed_ns += demand as u128;
+        (start, end)
     }
 
     #[inline(always)]
@@ -374,19 +397,27 @@ impl FcfsUnit {
     }
 
     /// The earliest-free server is busy until `end`: restores the heap.
-    #[inline]
+    #[inline(always)]
     fn replace_earliest(&mut self, end: u64) {
+        match &mut self.free[..] {
+            [only] => *only = end,
+            [first, second] => {
+                // Two servers (an instance's cores, often): the heap of two
+                // restored with selects (`first` stays the earliest), not a
+                // branch on which server frees first (as good as random).
+                let other = *second;
+                *first = end.min(other);
+                *second = end.max(other);
+            }
+            _ => self.sift_earliest(end),
+        }
+    }
+
+    /// [`FcfsUnit::replace_earliest`] for three or more servers.
+    #[inline(never)]
+    fn sift_earliest(&mut self, end: u64) {
         let f = &mut self.free[..];
         let n = f.len();
-        if let [first, second] = f {
-            // Two servers (an instance's cores, often): the heap of two
-            // restored with selects (`first` stays the earliest), not a
-            // branch on which server frees first (as good as random).
-            let other = *second;
-            *first = end.min(other);
-            *second = end.max(other);
-            return;
-        }
         let mut hole = 0;
         loop {
             let l = 2 * hole + 1;
@@ -610,16 +641,22 @@ mod tests {
     #[test]
     fn starts_and_ends_match_a_plain_list_of_free_times() {
         // Every server count takes the earliest free server, whether the
-        // unit keeps its free times in a heap or (two servers) in a pair.
+        // unit keeps its free times in a heap or (one or two servers) in
+        // place, and whether or not it keeps its jobs in flight (two
+        // submission paths).
         let mut rng = sim_engine::StreamRng::new(5, 0, "fcfs/reference");
-        for servers in [1u32, 2, 3, 5, 8, 20] {
+        let cases = [1u32, 2, 3, 5, 8, 20]
+            .into_iter()
+            .flat_map(|servers| [(servers, true), (servers, false)]);
+        for (servers, track) in cases {
             let mut u = FcfsUnit::new(
                 servers,
                 Window {
                     from: 0,
                     to: u64::MAX,
                 },
-            );
+            )
+            .tracking(track);
             let mut free = vec![0u64; servers as usize];
             let mut now = 0;
             for _ in 0..5_000 {
@@ -631,7 +668,7 @@ mod tests {
                 assert_eq!(
                     u.submit(t(now), d(demand)),
                     (t(start), t(start + demand)),
-                    "{servers} servers"
+                    "{servers} servers, tracking {track}"
                 );
                 assert_eq!(
                     u.next_start(t(now)),
