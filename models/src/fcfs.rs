@@ -154,11 +154,29 @@ struct Run {
     waiting_ns: u128,
 }
 
+/// When the servers of a unit are free. Servers are alike, so only the
+/// multiset of free times matters; and a server free by the latest arrival
+/// is as good as idle, since every later job starts at `max(free, arrival)`
+/// with a later arrival.
+#[derive(Clone, Debug)]
+enum Servers {
+    One(u64),
+    /// Earliest first.
+    Two(u64, u64),
+    /// The free times of the servers busy past the latest arrival (a binary
+    /// min-heap) and the number of the others. A lightly loaded pool of
+    /// twenty connections has a heap of one or two: a job's end is pushed on
+    /// a short heap and popped from it once an arrival passes it, instead of
+    /// sifting through all twenty free times.
+    Many {
+        busy: Vec<u64>,
+        idle: usize,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub struct FcfsUnit {
-    /// Free time of each server; a binary min-heap (servers are alike, so
-    /// only the multiset of free times matters).
-    free: Vec<u64>,
+    free: Servers,
     servers: usize,
     /// Jobs not yet finished, kept only when something needs them (see
     /// [`FcfsUnit::tracking`]).
@@ -177,7 +195,14 @@ impl FcfsUnit {
     pub fn new(servers: u32, window: Window) -> Self {
         assert!(servers >= 1);
         FcfsUnit {
-            free: vec![0; servers as usize],
+            free: match servers {
+                1 => Servers::One(0),
+                2 => Servers::Two(0, 0),
+                n => Servers::Many {
+                    busy: Vec::with_capacity(n as usize),
+                    idle: n as usize,
+                },
+            },
             servers: servers as usize,
             in_flight: BinaryHeap::new(),
             track: true,
@@ -318,7 +343,11 @@ impl FcfsUnit {
     /// When a job submitted at `now` would start (without submitting it).
     #[inline]
     pub fn next_start(&self, now: SimTime) -> SimTime {
-        let f = self.free[0];
+        let f = match &self.free {
+            Servers::One(f) | Servers::Two(f, _) => *f,
+            Servers::Many { idle, .. } if *idle > 0 => 0,
+            Servers::Many { busy, .. } => busy[0],
+        };
         SimTime::from_nanos(f.max(now.as_nanos()))
     }
 
@@ -361,11 +390,26 @@ impl FcfsUnit {
     /// The earliest free server takes the job: its start and end.
     #[inline(always)]
     fn serve(&mut self, arr: u64, demand: u64) -> (u64, u64) {
-        let start = self.free[0].max(arr);
-        let end = start + demand;
-        self.replace_earliest(end);
         self.committed_ns += demand as u128;
-        (start, end)
+        match &mut self.free {
+            Servers::One(f) => {
+                let start = (*f).max(arr);
+                *f = start + demand;
+                (start, start + demand)
+            }
+            Servers::Two(first, second) => {
+                let start = (*first).max(arr);
+                let end = start + demand;
+                // The pair restored with selects (`first` stays the
+                // earliest), not a branch on which server frees first (as
+                // good as random).
+                let other = *second;
+                *first = end.min(other);
+                *second = end.max(other);
+                (start, end)
+            }
+            Servers::Many { busy, idle } => serve_many(busy, idle, arr, demand),
+        }
     }
 
     #[inline(always)]
@@ -394,48 +438,6 @@ impl FcfsUnit {
             }
         }
         self.account(arr, start, end, 1);
-    }
-
-    /// The earliest-free server is busy until `end`: restores the heap.
-    #[inline(always)]
-    fn replace_earliest(&mut self, end: u64) {
-        match &mut self.free[..] {
-            [only] => *only = end,
-            [first, second] => {
-                // Two servers (an instance's cores, often): the heap of two
-                // restored with selects (`first` stays the earliest), not a
-                // branch on which server frees first (as good as random).
-                let other = *second;
-                *first = end.min(other);
-                *second = end.max(other);
-            }
-            _ => self.sift_earliest(end),
-        }
-    }
-
-    /// [`FcfsUnit::replace_earliest`] for three or more servers.
-    #[inline(never)]
-    fn sift_earliest(&mut self, end: u64) {
-        let f = &mut self.free[..];
-        let n = f.len();
-        let mut hole = 0;
-        loop {
-            let l = 2 * hole + 1;
-            if l >= n {
-                break;
-            }
-            let c = if l + 1 < n && f[l + 1] < f[l] {
-                l + 1
-            } else {
-                l
-            };
-            if f[c] >= end {
-                break;
-            }
-            f[hole] = f[c];
-            hole = c;
-        }
-        f[hole] = end;
     }
 
     /// Adds (sign = 1) or removes (sign = −1) a job's contribution to the
@@ -516,11 +518,19 @@ impl FcfsUnit {
                 self.stats.completed -= 1;
             }
         }
-        for s in &mut self.free {
-            // Work this server had ahead of it is voided. (Capping every
-            // free time at `now` keeps the heap ordered.)
-            self.committed_ns -= s.saturating_sub(now) as u128;
-            *s = (*s).min(now);
+        // Work the servers had ahead of them is voided: each is free at
+        // `now` at the latest.
+        self.committed_ns -= self.work_ahead(now);
+        match &mut self.free {
+            Servers::One(f) => *f = (*f).min(now),
+            Servers::Two(first, second) => {
+                *first = (*first).min(now);
+                *second = (*second).min(now);
+            }
+            Servers::Many { busy, idle } => {
+                *idle += busy.len();
+                busy.clear();
+            }
         }
         voided
     }
@@ -529,13 +539,17 @@ impl FcfsUnit {
     /// work arrived by `now`, so after `now` each server works without a gap
     /// until its free time: the work still ahead is Σ (free − now)⁺.
     pub fn busy_until(&self, now: SimTime) -> u128 {
-        let now = now.as_nanos();
-        let ahead: u128 = self
-            .free
-            .iter()
-            .map(|f| f.saturating_sub(now) as u128)
-            .sum();
-        self.committed_ns - ahead
+        self.committed_ns - self.work_ahead(now.as_nanos())
+    }
+
+    /// Σ (free − now)⁺ over the servers (idle ones have none).
+    fn work_ahead(&self, now: u64) -> u128 {
+        let ahead = |f: &u64| f.saturating_sub(now) as u128;
+        match &self.free {
+            Servers::One(f) => ahead(f),
+            Servers::Two(first, second) => ahead(first) + ahead(second),
+            Servers::Many { busy, .. } => busy.iter().map(ahead).sum(),
+        }
     }
 
     /// Time-average number of busy servers over the window, divided by servers.
@@ -590,6 +604,76 @@ pub fn ratio(x: f64, n: u64) -> f64 {
     if n == 0 { f64::NAN } else { x / n as f64 }
 }
 
+/// [`FcfsUnit::serve`] for three or more servers: `busy` is a binary
+/// min-heap of the free times after the latest arrival, `idle` the number of
+/// other servers.
+#[inline(never)]
+fn serve_many(busy: &mut Vec<u64>, idle: &mut usize, arr: u64, demand: u64) -> (u64, u64) {
+    // Servers that have finished by `arr` join the idle ones.
+    while let Some(&f) = busy.first()
+        && f <= arr
+    {
+        let last = busy.pop().expect("not empty");
+        if !busy.is_empty() {
+            sift_down(busy, last);
+        }
+        *idle += 1;
+    }
+    if *idle > 0 {
+        *idle -= 1;
+        let end = arr + demand;
+        sift_up(busy, end);
+        (arr, end)
+    } else {
+        // Every server is busy: the earliest free takes the job.
+        let start = busy[0];
+        let end = start + demand;
+        sift_down(busy, end);
+        (start, end)
+    }
+}
+
+/// Puts `v` at the root of the min-heap `h` (replacing it) and restores the
+/// heap.
+#[inline]
+fn sift_down(h: &mut [u64], v: u64) {
+    let n = h.len();
+    let mut hole = 0;
+    loop {
+        let l = 2 * hole + 1;
+        if l >= n {
+            break;
+        }
+        let c = if l + 1 < n && h[l + 1] < h[l] {
+            l + 1
+        } else {
+            l
+        };
+        if h[c] >= v {
+            break;
+        }
+        h[hole] = h[c];
+        hole = c;
+    }
+    h[hole] = v;
+}
+
+/// Adds `v` to the min-heap `h`.
+#[inline]
+fn sift_up(h: &mut Vec<u64>, v: u64) {
+    let mut hole = h.len();
+    h.push(v);
+    while hole > 0 {
+        let parent = (hole - 1) / 2;
+        if h[parent] <= v {
+            break;
+        }
+        h[hole] = h[parent];
+        hole = parent;
+    }
+    h[hole] = v;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,9 +725,11 @@ mod tests {
     #[test]
     fn starts_and_ends_match_a_plain_list_of_free_times() {
         // Every server count takes the earliest free server, whether the
-        // unit keeps its free times in a heap or (one or two servers) in
-        // place, and whether or not it keeps its jobs in flight (two
-        // submission paths).
+        // unit keeps its free times in place (one or two servers) or as a
+        // heap of the busy ones, and whether or not it keeps its jobs in
+        // flight (two submission paths). Phases of overload (all servers
+        // busy) alternate with light load (most idle); tracking units crash
+        // now and then.
         let mut rng = sim_engine::StreamRng::new(5, 0, "fcfs/reference");
         let cases = [1u32, 2, 3, 5, 8, 20]
             .into_iter()
@@ -658,22 +744,36 @@ mod tests {
             )
             .tracking(track);
             let mut free = vec![0u64; servers as usize];
+            let mut committed = 0u128;
             let mut now = 0;
-            for _ in 0..5_000 {
-                now += rng.next_u64() % 40;
+            for k in 0..6_000 {
+                let gap = if (k / 500) % 2 == 0 { 40 } else { 400 };
+                now += rng.next_u64() % gap;
+                if track && k % 700 == 699 {
+                    u.crash(t(now));
+                    for f in &mut free {
+                        committed -= f.saturating_sub(now) as u128;
+                        *f = (*f).min(now);
+                    }
+                }
                 let demand = rng.next_u64() % (60 * servers as u64);
                 let (i, &earliest) = free.iter().enumerate().min_by_key(|&(_, f)| *f).unwrap();
                 let start = earliest.max(now);
                 free[i] = start + demand;
+                committed += demand as u128;
+                let case = format!("{servers} servers, tracking {track}, job {k}");
                 assert_eq!(
                     u.submit(t(now), d(demand)),
                     (t(start), t(start + demand)),
-                    "{servers} servers, tracking {track}"
+                    "{case}"
                 );
                 assert_eq!(
                     u.next_start(t(now)),
-                    t(now.max(*free.iter().min().unwrap()))
+                    t(now.max(*free.iter().min().unwrap())),
+                    "{case}"
                 );
+                let ahead: u128 = free.iter().map(|f| f.saturating_sub(now) as u128).sum();
+                assert_eq!(u.busy_until(t(now)), committed - ahead, "{case}");
             }
         }
     }
