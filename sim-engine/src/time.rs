@@ -15,6 +15,17 @@ const NANOS_PER_MICRO: u64 = 1_000;
 const NANOS_PER_MILLI: u64 = 1_000_000;
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
+/// 2^63 as an `f64`.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
+/// `ns as u64`: saturates out-of-range values and maps NaN and negatives
+/// to 0 (out of line: no drawn duration comes here).
+#[cold]
+#[inline(never)]
+fn saturating_nanos(ns: f64) -> SimDuration {
+    SimDuration(ns as u64)
+}
+
 /// A point in simulated time: nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(u64);
@@ -103,9 +114,18 @@ impl SimDuration {
     /// Negative and NaN inputs become zero; values past the range saturate.
     #[inline]
     pub fn from_secs_f64(secs: f64) -> Self {
-        // Round half up; `as` saturates out-of-range floats, maps NaN and
-        // negatives to 0, and avoids a libm call on this hot path.
-        SimDuration((secs * NANOS_PER_SEC as f64 + 0.5) as u64)
+        // Round half up, without a libm call on this hot path.
+        let ns = secs * NANOS_PER_SEC as f64 + 0.5;
+        if (0.0..I64_BOUND).contains(&ns) {
+            // SAFETY: `ns` is finite, at least 0 and below 2^63: it fits an
+            // i64, and truncating it is what `as u64` does. One conversion
+            // instruction, where `as u64` takes two and a saturation
+            // sequence, on the dependency chain from a drawn service time
+            // to the event it schedules.
+            SimDuration(unsafe { ns.to_int_unchecked::<i64>() } as u64)
+        } else {
+            saturating_nanos(ns)
+        }
     }
 
     #[inline]
@@ -488,5 +508,38 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(f64::NAN).as_nanos(), 0);
         assert_eq!(SimDuration::from_secs_f64(1e30).as_nanos(), u64::MAX);
         assert_eq!(SimDuration::from_secs(2).as_secs_f64(), 2.0);
+    }
+
+    #[test]
+    fn float_conversion_is_the_saturating_cast_on_both_paths() {
+        // The fast path (0 ≤ ns < 2^63) and the saturating one give what
+        // `(secs · 1e9 + 0.5) as u64` gives, on both sides of each edge.
+        let edge = 9_223_372_036_854_775_808.0 / 1e9;
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            -4e-10,
+            -6e-10,
+            -1e-9,
+            4.9e-10,
+            5e-10,
+            0.002,
+            3600.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ];
+        for k in -3..=3 {
+            cases.push(edge * (1.0 + k as f64 * f64::EPSILON));
+            cases.push(2.0 * edge * (1.0 + k as f64 * f64::EPSILON));
+        }
+        for secs in cases {
+            assert_eq!(
+                SimDuration::from_secs_f64(secs).as_nanos(),
+                (secs * 1e9 + 0.5) as u64,
+                "{secs:e} s"
+            );
+        }
     }
 }
