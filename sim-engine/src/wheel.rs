@@ -58,7 +58,9 @@ pub(crate) struct Wheel<E> {
     /// Slot number (time >> shift) of the latest time taken from the whole
     /// queue: no event kept here is earlier.
     base: u64,
-    heads: Vec<u32>,
+    /// The first node of each slot's list (`NIL` if empty). A fixed-size
+    /// array, so a slot number masked to the ring needs no bounds check.
+    heads: Box<[u32; SLOTS]>,
     occupied: [u64; WORDS],
     nodes: Vec<Node<E>>,
     free: u32,
@@ -81,7 +83,7 @@ impl<E> Wheel<E> {
             shift: INITIAL_SHIFT,
             on: false,
             base: 0,
-            heads: vec![NIL; SLOTS],
+            heads: Box::new([NIL; SLOTS]),
             occupied: [0; WORDS],
             nodes: Vec::new(),
             free: NIL,
@@ -134,8 +136,8 @@ impl<E> Wheel<E> {
         let slot = (s as usize) & (SLOTS - 1);
         let node = self.alloc(key, event);
         let head = self.heads[slot];
-        if head == NIL || key < self.nodes[head as usize].key {
-            self.nodes[node as usize].next = head;
+        if head == NIL || key < self.node(head).key {
+            self.node_mut(node).next = head;
             self.heads[slot] = node;
             self.occupied[slot / 64] |= 1 << (slot % 64);
         } else {
@@ -156,24 +158,43 @@ impl<E> Wheel<E> {
         let mut at = head;
         loop {
             self.walked += 1;
-            let next = self.nodes[at as usize].next;
-            if next == NIL || key < self.nodes[next as usize].key {
-                self.nodes[node as usize].next = next;
-                self.nodes[at as usize].next = node;
+            let next = self.node(at).next;
+            if next == NIL || key < self.node(next).key {
+                self.node_mut(node).next = next;
+                self.node_mut(at).next = node;
                 return;
             }
             at = next;
         }
     }
 
+    /// Node `i`, which the caller got from a list, the free list or
+    /// `heads`: every such id names a node (nodes are never removed but by
+    /// `clear`, which empties every list too).
+    #[inline(always)]
+    fn node(&self, i: u32) -> &Node<E> {
+        debug_assert!((i as usize) < self.nodes.len());
+        // SAFETY: see above; the hot path of every event goes through here,
+        // where a bounds check per access adds up.
+        unsafe { self.nodes.get_unchecked(i as usize) }
+    }
+
+    #[inline(always)]
+    fn node_mut(&mut self, i: u32) -> &mut Node<E> {
+        debug_assert!((i as usize) < self.nodes.len());
+        // SAFETY: as in `node`.
+        unsafe { self.nodes.get_unchecked_mut(i as usize) }
+    }
+
     #[inline(always)]
     fn alloc(&mut self, key: u128, event: E) -> u32 {
         if self.free != NIL {
             let i = self.free;
-            let n = &mut self.nodes[i as usize];
-            self.free = n.next;
+            let n = self.node_mut(i);
+            let next = n.next;
             n.key = key;
             n.event = Some(event);
+            self.free = next;
             i
         } else {
             self.nodes.push(Node {
@@ -188,17 +209,24 @@ impl<E> Wheel<E> {
     /// Takes the event with the smallest key; there must be one.
     #[inline]
     pub(crate) fn pop(&mut self) -> (u128, E) {
-        let slot = self.top_slot;
+        // (Masked: `top_slot` is a slot number, and the mask spares the
+        // bounds checks.)
+        let slot = self.top_slot & (SLOTS - 1);
         let i = self.heads[slot];
-        let n = &mut self.nodes[i as usize];
+        let free = self.free;
+        let n = self.node_mut(i);
         let (key, next) = (n.key, n.next);
-        let event = n.event.take().expect("the top slot holds an event");
-        n.next = self.free;
+        let event = n.event.take();
+        debug_assert!(event.is_some(), "the top slot holds an event");
+        // SAFETY: a node in a slot's list holds an event (`alloc` puts one
+        // in; only this pop and `reshape` take it, unlinking the node).
+        let event = unsafe { event.unwrap_unchecked() };
+        n.next = free;
         self.free = i;
         self.len -= 1;
         self.heads[slot] = next;
         if next != NIL {
-            self.top = self.nodes[next as usize].key;
+            self.top = self.node(next).key;
         } else {
             self.occupied[slot / 64] &= !(1 << (slot % 64));
             self.find_top(slot);
@@ -219,9 +247,9 @@ impl<E> Wheel<E> {
         loop {
             self.words += 1;
             if bits != 0 {
-                let slot = w * 64 + bits.trailing_zeros() as usize;
+                let slot = (w * 64 + bits.trailing_zeros() as usize) & (SLOTS - 1);
                 self.top_slot = slot;
-                self.top = self.nodes[self.heads[slot] as usize].key;
+                self.top = self.node(self.heads[slot]).key;
                 return;
             }
             w = (w + 1) % WORDS;
