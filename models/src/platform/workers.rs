@@ -52,6 +52,10 @@ pub(crate) struct WorkersSample {
 
 pub(crate) struct WorkersTier {
     pub workers: Vec<Worker>,
+    /// No worker below this index has a free slot (each is full or not
+    /// serving): the search for a free worker starts here. Whatever can
+    /// free a slot or bring a worker into service lowers it (`touch`).
+    free_from: usize,
     concurrency: u32,
     /// Waiting jobs per queue, with the time each joined.
     queues: Vec<VecDeque<(u32, SimTime)>>,
@@ -103,6 +107,7 @@ impl WorkersTier {
                     down_count: 0,
                 })
                 .collect(),
+            free_from: 0,
             concurrency: cfg.concurrency,
             queues: cfg.queues.iter().map(|_| VecDeque::new()).collect(),
             order,
@@ -155,11 +160,19 @@ impl WorkersTier {
     }
 
     /// A worker with a free slot, if any (lowest index first).
-    fn free_worker(&self) -> Option<u32> {
-        self.workers
+    fn free_worker(&mut self) -> Option<u32> {
+        let from = self.free_from;
+        let found = self.workers[from..]
             .iter()
             .position(|w| w.serving() && w.running < self.concurrency)
-            .map(|i| i as u32)
+            .map(|i| from + i);
+        self.free_from = found.unwrap_or(self.workers.len());
+        found.map(|i| i as u32)
+    }
+
+    /// Worker `w` may have a free slot now.
+    fn touch(&mut self, w: u32) {
+        self.free_from = self.free_from.min(w as usize);
     }
 
     fn set_depth(&mut self, now: SimTime, depth: usize) {
@@ -214,6 +227,7 @@ impl WorkersTier {
     /// returns the next job to start there, if any. A draining worker left
     /// idle terminates (`terminated`).
     pub fn finish_on(&mut self, w: u32, now: SimTime) -> (Option<u32>, bool) {
+        self.touch(w);
         let worker = &mut self.workers[w as usize];
         worker.running -= 1;
         let terminated = worker.life.life == Life::Draining && worker.running == 0;
@@ -260,6 +274,7 @@ impl WorkersTier {
     }
 
     pub fn recover(&mut self, w: u32, now: SimTime) {
+        self.touch(w);
         self.workers[w as usize].up = true;
         self.record_serving(now);
     }
@@ -285,6 +300,7 @@ impl WorkersTier {
             running: 0,
             down_count: 0,
         });
+        self.touch((self.workers.len() - 1) as u32);
         (self.workers.len() - 1) as u32
     }
 
@@ -292,6 +308,7 @@ impl WorkersTier {
     /// them with `next_for`).
     pub fn ready(&mut self, w: u32, now: SimTime) {
         if self.workers[w as usize].life.life == Life::Booting {
+            self.touch(w);
             self.workers[w as usize].life.ready(now);
             self.record_serving(now);
         }
@@ -420,5 +437,94 @@ impl WorkersTier {
             ("queue_length", self.depth_series.finish(end)),
             ("workers", slots.iter().map(|s| s / concurrency).collect()),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QueueConfig;
+    use sim_engine::SimDuration;
+
+    /// The lowest serving worker with a free slot, by a plain scan.
+    fn first_free(t: &WorkersTier) -> Option<u32> {
+        t.workers
+            .iter()
+            .position(|w| w.serving() && w.running < t.concurrency)
+            .map(|i| i as u32)
+    }
+
+    #[test]
+    fn the_free_worker_hint_never_skips_a_free_worker() {
+        // Jobs start and finish, workers crash, recover, launch, become
+        // ready and drain in random order; every job goes to the worker a
+        // plain scan from worker 0 picks.
+        let cfg = WorkersConfig {
+            workers: 6,
+            concurrency: 3,
+            queues: vec![QueueConfig {
+                name: "q".into(),
+                priority: 0,
+            }],
+            jobs: vec![],
+        };
+        let spec = Spec {
+            interval: SimDuration::from_secs(60),
+            horizon: SimDuration::from_secs(3600),
+        };
+        let window = Window::new(SimTime::ZERO, SimTime::at(spec.horizon));
+        let mut t = WorkersTier::new(&cfg, window, spec);
+        let mut rng = sim_engine::StreamRng::new(8, 0, "workers/hint");
+        let mut running: Vec<u32> = Vec::new();
+        let mut queued = 0u32;
+        let mut now = SimTime::ZERO;
+        for job in 0..20_000u32 {
+            now += SimDuration::from_millis(1);
+            let n = t.workers.len() as u64;
+            let w = rng.below(n) as u32;
+            match rng.below(20) {
+                0 if t.workers[w as usize].up => {
+                    // Its jobs die with it.
+                    running.retain(|&r| r != w);
+                    t.crash(w, now);
+                }
+                1 => t.recover(w, now),
+                2 if n < 40 => {
+                    let v = t.launch(now);
+                    if rng.below(2) == 0 {
+                        t.ready(v, now);
+                    }
+                }
+                3 => t.ready(w, now),
+                4 if t.workers[w as usize].life.life == Life::InService && t.ready_count() > 2 => {
+                    t.begin_drain(w, now);
+                }
+                5..=11 if !running.is_empty() => {
+                    let k = rng.below(running.len() as u64) as usize;
+                    let w = running.swap_remove(k);
+                    if t.workers[w as usize].up {
+                        let (next, _) = t.finish_on(w, now);
+                        if next.is_some() {
+                            queued -= 1;
+                            running.push(w);
+                        }
+                    }
+                }
+                _ => {
+                    let expected = first_free(&t);
+                    match t.enqueue(job, 0, now, true) {
+                        Some(w) => {
+                            assert_eq!(Some(w), expected, "job {job}");
+                            running.push(w);
+                        }
+                        None => {
+                            assert_eq!(expected, None, "job {job}");
+                            queued += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(queued > 0 && !running.is_empty());
     }
 }
