@@ -47,6 +47,10 @@ pub struct EventQueue<E> {
     /// The smallest lane key (`EMPTY` when every lane is empty) and its lane.
     lane_top: u128,
     lane_min: usize,
+    /// The smaller of the heap's root key and `lane_top` (`EMPTY` if
+    /// both are empty), kept up to date so that a pop compares the
+    /// calendar's minimum with one key.
+    far: u128,
     /// The near future (see the module notes).
     wheel: Wheel<E>,
     /// The sequence number at which the calendar next adapts.
@@ -72,6 +76,7 @@ impl<E> EventQueue<E> {
             lanes: Vec::new(),
             lane_top: EMPTY,
             lane_min: 0,
+            far: EMPTY,
             wheel: Wheel::new(),
             next_adapt: PERIOD,
         }
@@ -100,6 +105,7 @@ impl<E> EventQueue<E> {
             self.lane_top = k;
             self.lane_min = lane;
         }
+        self.far = self.far.min(k);
     }
 
     /// Takes the event of the lane with the smallest key.
@@ -118,6 +124,7 @@ impl<E> EventQueue<E> {
         }
         self.lane_top = top;
         self.lane_min = min;
+        self.refresh_far();
         (SimTime::from_nanos((key >> 64) as u64), event)
     }
 
@@ -138,6 +145,17 @@ impl<E> EventQueue<E> {
             event
         };
         heap_insert(&mut self.keys, &mut self.events, k, event);
+        self.far = self.far.min(k);
+    }
+
+    #[inline]
+    fn refresh_far(&mut self) {
+        self.far = self
+            .keys
+            .first()
+            .copied()
+            .unwrap_or(EMPTY)
+            .min(self.lane_top);
     }
 
     /// The calendar's periodic adaptation (out of line: rare).
@@ -148,6 +166,7 @@ impl<E> EventQueue<E> {
         let (keys, events) = (&mut self.keys, &mut self.events);
         self.wheel
             .adapt(pending, |k, event| heap_insert(keys, events, k, event));
+        self.refresh_far();
     }
 
     /// Removes and returns the earliest event.
@@ -161,24 +180,32 @@ impl<E> EventQueue<E> {
     /// `pop` would take two).
     #[inline]
     pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
-        // An empty heap's "root" is EMPTY too; keys are unique, so the
-        // minimum names its source.
-        let root = self.keys.first().copied().unwrap_or(EMPTY);
+        // Keys are unique and an empty source's "key" is EMPTY, above every
+        // real key: the smallest names its source. Most events come from
+        // the calendar, so that case is decided by one comparison.
         let near = self.wheel.top();
-        let min = root.min(near).min(self.lane_top);
-        if min == EMPTY || (min >> 64) as u64 > until.as_nanos() {
-            return None;
-        }
-        let (time, event) = if min == near {
-            let (key, event) = self.wheel.pop();
-            (SimTime::from_nanos((key >> 64) as u64), event)
-        } else if min == root {
-            self.pop_heap()
+        let other = self.far;
+        let (time, event) = if near < other {
+            let time = (near >> 64) as u64;
+            if time > until.as_nanos() {
+                return None;
+            }
+            (time, self.wheel.pop().1)
         } else {
-            self.pop_lane()
+            if other == EMPTY || (other >> 64) as u64 > until.as_nanos() {
+                return None;
+            }
+            let (time, event) = if other == self.lane_top {
+                self.pop_lane()
+            } else {
+                let popped = self.pop_heap();
+                self.refresh_far();
+                popped
+            };
+            (time.as_nanos(), event)
         };
-        self.wheel.advance(time.as_nanos());
-        Some((time, event))
+        self.wheel.advance(time);
+        Some((SimTime::from_nanos(time), event))
     }
 
     /// Takes the heap's root (the heap is not empty).
@@ -273,6 +300,7 @@ impl<E> EventQueue<E> {
         self.wheel.clear();
         self.lanes.iter_mut().for_each(|lane| *lane = None);
         self.lane_top = EMPTY;
+        self.far = EMPTY;
     }
 }
 
@@ -442,7 +470,16 @@ mod tests {
         while let Some((t, e)) = plain.pop() {
             assert_eq!(laned.peek_time(), Some(t));
             assert_eq!(laned.len(), plain.len() + 1);
-            assert_eq!(laned.pop(), Some((t, e)));
+            if t.as_nanos() > 0 {
+                // Not due yet: refused, whichever part holds it.
+                let before = SimTime::from_nanos(t.as_nanos() - 1);
+                assert_eq!(laned.pop_until(before), None);
+            }
+            if n.is_multiple_of(2) {
+                assert_eq!(laned.pop(), Some((t, e)));
+            } else {
+                assert_eq!(laned.pop_until(t), Some((t, e)));
+            }
             n += 1;
             if n > 30_000 {
                 continue;
