@@ -54,6 +54,17 @@ impl<T> Arena<T> {
         }
     }
 
+    /// The id the next [`Arena::insert`] returns (so that an entity can
+    /// name another that names it back, both stored once).
+    #[inline]
+    pub fn next_id(&self) -> u32 {
+        if self.free_head != NONE {
+            self.free_head
+        } else {
+            self.slots.len() as u32
+        }
+    }
+
     /// Removes and returns the entity `id`. Panics if it is not live: a model
     /// that frees an id twice has a bug that must not pass silently.
     #[inline]
@@ -72,6 +83,22 @@ impl<T> Arena<T> {
             }
             Slot::Free { .. } => panic!("arena: id {id} removed twice"),
         }
+    }
+
+    /// Removes the entity `id` without handing it back (no copy of it is
+    /// made). Panics if it is not live, like [`Arena::remove`].
+    #[inline]
+    pub fn free(&mut self, id: u32) {
+        let slot = &mut self.slots[id as usize];
+        assert!(
+            matches!(slot, Slot::Occupied(_)),
+            "arena: id {id} removed twice"
+        );
+        *slot = Slot::Free {
+            next: self.free_head,
+        };
+        self.free_head = id;
+        self.live -= 1;
     }
 
     #[inline]
@@ -136,17 +163,33 @@ mod tests {
     #[test]
     fn reuses_freed_slots() {
         let mut a = Arena::new();
+        assert_eq!(a.next_id(), 0);
         let x = a.insert("x");
+        assert_eq!(a.next_id(), 1);
         let y = a.insert("y");
         assert_eq!(a.len(), 2);
         assert_eq!(a.remove(x), "x");
+        assert_eq!(a.next_id(), x);
         let z = a.insert("z");
         assert_eq!(z, x, "freed slot reused");
         assert_eq!(a.capacity(), 2);
         assert_eq!(a[y], "y");
         a[z] = "zz";
         assert_eq!(a.get(z), Some(&"zz"));
+        a.free(y);
+        assert_eq!(a.get(y), None);
+        assert_eq!(a.next_id(), y);
+        assert_eq!(a.insert("w"), y);
         assert_eq!(a.iter().count(), 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "removed twice")]
+    fn freeing_twice_panics() {
+        let mut a = Arena::new();
+        let x = a.insert(1);
+        a.free(x);
+        a.free(x);
     }
 
     #[test]

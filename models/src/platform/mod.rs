@@ -634,30 +634,53 @@ impl<'c> Platform<'c> {
             self.exec(req, ci, 0, key, ctx);
             return;
         }
+        let serial = self.txn_serial;
+        self.txn_serial += 1;
         let txn = self.txns.insert(Txn {
             class,
             created: now,
             measured,
             attempt_no: 0,
-            current: u32::MAX,
+            current: self.attempts.next_id(),
             state: TxnState::Active,
             pending: 0,
             key,
-            serial: self.txn_serial,
+            serial,
         });
-        self.txn_serial += 1;
-        self.start_attempt(txn, ctx);
+        self.launch_attempt(txn, class, 0, now, measured, key, serial, ctx);
     }
 
     fn policy(&self, class: u16) -> &'c ClientPolicy {
         &self.cfg.classes[class as usize].client
     }
 
+    /// Starts the transaction's next attempt (a retry).
     fn start_attempt(&mut self, txn: u32, ctx: &mut Context<'_, Event>) {
-        let t = &self.txns[txn];
+        let current = self.attempts.next_id();
+        let t = &mut self.txns[txn];
+        t.current = current;
         let (class, attempt_no, created, measured) = (t.class, t.attempt_no, t.created, t.measured);
-        let key = sub_key(t.key, attempt_no as u64);
-        let serial = t.serial;
+        let (key, serial) = (t.key, t.serial);
+        self.launch_attempt(txn, class, attempt_no, created, measured, key, serial, ctx);
+    }
+
+    /// Starts attempt `attempt_no` of transaction `txn` (whose fields the
+    /// caller hands over, `current` already naming the attempt's id): the
+    /// client's deadline, then its program.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn launch_attempt(
+        &mut self,
+        txn: u32,
+        class: u16,
+        attempt_no: u16,
+        created: SimTime,
+        measured: bool,
+        txn_key: u64,
+        serial: u64,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let key = sub_key(txn_key, attempt_no as u64);
         let req = self.attempts.insert(Attempt {
             txn,
             created,
@@ -675,7 +698,7 @@ impl<'c> Platform<'c> {
             at: None,
             key,
         });
-        self.txns[txn].current = req;
+        debug_assert_eq!(self.txns[txn].current, req);
         if let Some(timeout) = self.policy(class).timeout {
             let deadline = ctx.now() + timeout;
             let c = &mut self.classes[class as usize];
@@ -698,10 +721,12 @@ impl<'c> Platform<'c> {
         if t.state != TxnState::Active || t.attempt_no != attempt_no {
             return;
         }
-        t.state = TxnState::Done;
+        // An active transaction has no retry pending (only a backoff
+        // does): it is done and can go.
+        debug_assert_eq!(t.pending, 0);
         let (class, created, measured) = (t.class, t.created, t.measured);
+        self.txns.free(txn);
         self.answered(class, created, measured, now);
-        self.maybe_free_txn(txn);
     }
 
     /// A client got its answer: counts, latency, objectives, traffic.
@@ -863,7 +888,7 @@ impl<'c> Platform<'c> {
     fn maybe_free_txn(&mut self, txn: u32) {
         let t = &self.txns[txn];
         if t.state == TxnState::Done && t.pending == 0 {
-            self.txns.remove(txn);
+            self.txns.free(txn);
         }
     }
 
@@ -1263,7 +1288,7 @@ impl<'c> Platform<'c> {
     fn maybe_free_attempt(&mut self, req: u32) {
         let a = &self.attempts[req];
         if a.stopped && !a.pending_event {
-            self.attempts.remove(req);
+            self.attempts.free(req);
         }
     }
 
@@ -1396,7 +1421,7 @@ impl<'c> Platform<'c> {
     fn maybe_free_job(&mut self, job: u32) {
         let j = &self.jobs[job];
         if j.done && j.pending == 0 {
-            self.jobs.remove(job);
+            self.jobs.free(job);
         }
     }
 }
