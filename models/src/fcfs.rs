@@ -364,12 +364,7 @@ impl FcfsUnit {
         }
         let arr = now.as_nanos();
         let (start, end) = self.serve(arr, demand.as_nanos());
-        if arr >= self.run.lo && end < self.run.hi {
-            self.add_to_run(arr, start, end);
-        } else {
-            self.add_outside_run(arr, start, end);
-        }
-        (SimTime::from_nanos(start), SimTime::from_nanos(end))
+        self.record_job(arr, start, end)
     }
 
     /// [`FcfsUnit::submit`] for a unit that keeps its jobs in flight.
@@ -379,6 +374,13 @@ impl FcfsUnit {
         self.retire(arr);
         let (start, end) = self.serve(arr, demand.as_nanos());
         self.in_flight.push(Reverse((end, start, arr)));
+        self.record_job(arr, start, end)
+    }
+
+    /// Adds a served job to the unit's run, or to its statistics and series
+    /// directly when it falls outside the run: its start and end.
+    #[inline(always)]
+    fn record_job(&mut self, arr: u64, start: u64, end: u64) -> (SimTime, SimTime) {
         if arr >= self.run.lo && end < self.run.hi {
             self.add_to_run(arr, start, end);
         } else {
