@@ -3,7 +3,10 @@
 # integration tests (including the queueing-theory validation suite and the
 # end-to-end tests of the capsim binary), doc tests, a one-iteration smoke
 # run of every benchmark, and every Jupyter notebook in notebooks/ executed
-# headless against the release binary (needs python3 >= 3.11 with venv; the
+# headless against the capsim binary the tests just built and ran end to end
+# (target/debug/capsim, test profile: opt-level 3 with debug assertions; a
+# separate fat-LTO release build would add ~3.5 minutes on two cores and test
+# nothing more) (needs python3 >= 3.11 with venv; the
 # Python packages are pinned in notebooks/requirements.txt and installed into
 # .venv/). CI (.ci/run) runs exactly this.
 set -euo pipefail
@@ -23,8 +26,10 @@ cargo test --workspace --all-targets --locked
 step "doc tests"
 cargo test --workspace --doc --locked
 
-step "notebooks (release build, .venv from notebooks/requirements.txt, every notebooks/*.ipynb executed headless)"
-cargo build --release --locked --bin capsim
-CAPSIM_BIN="$PWD/target/release/capsim" ./scripts/notebooks.sh
+step "notebooks (the binary cargo test built, .venv from notebooks/requirements.txt, every notebooks/*.ipynb executed headless)"
+# `cargo test` builds the binary for the CLI end-to-end tests with the
+# workspace's unified features; `cargo build --profile test` would not be a
+# no-op, so use that very file.
+CAPSIM_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/capsim" ./scripts/notebooks.sh
 
 printf '\nAll tests passed.\n'
