@@ -3,12 +3,12 @@
 # integration tests (including the queueing-theory validation suite and the
 # end-to-end tests of the capsim binary), doc tests, a one-iteration smoke
 # run of every benchmark, and every Jupyter notebook in notebooks/ executed
-# headless against the capsim binary the tests just built and ran end to end
-# (target/debug/capsim, test profile: opt-level 3 with debug assertions; a
+# headless. The notebooks need python3 >= 3.11 with venv; their Python
+# packages are pinned in notebooks/requirements.txt and installed into .venv/.
+# They run against the capsim binary the tests just built and ran end to end
+# (target/debug/capsim, test profile: opt-level 3 with debug assertions): a
 # separate fat-LTO release build would add ~3.5 minutes on two cores and test
-# nothing more) (needs python3 >= 3.11 with venv; the
-# Python packages are pinned in notebooks/requirements.txt and installed into
-# .venv/). CI (.ci/run) runs exactly this.
+# nothing more. CI (.ci/run) runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
