@@ -378,7 +378,7 @@ impl FcfsUnit {
     }
 
     /// Adds a served job to the unit's run, or to its statistics and series
-    /// directly when it falls outside the run: its start and end.
+    /// directly when it falls outside the run; returns the job's start and end.
     #[inline(always)]
     fn record_job(&mut self, arr: u64, start: u64, end: u64) -> (SimTime, SimTime) {
         if arr >= self.run.lo && end < self.run.hi {
