@@ -399,13 +399,9 @@ pub fn latency_csv(
     out.push('\n');
     let scenario = csv_field(scenario);
     let (classes, all) = pooled_latency(cfg, results);
+    let quantiles: Vec<f64> = percentiles.iter().map(|p| p / 100.0).collect();
     let write_class = |out: &mut String, name: &str, h: &LatencyHistogram| {
-        for &p in &percentiles {
-            let v = if h.count() == 0 {
-                f64::NAN
-            } else {
-                h.quantile_ms(p / 100.0)
-            };
+        for (&p, v) in percentiles.iter().zip(h.quantiles_ms(&quantiles)) {
             let _ = writeln!(
                 out,
                 "{scenario},{seed},{},{},{}",

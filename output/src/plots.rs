@@ -765,7 +765,7 @@ impl<'a> LatencyCdf<'a> {
             .into_iter()
             .filter(|(_, h)| h.count() > 0)
             .map(|(name, h)| {
-                let q = probs.iter().map(|&p| h.quantile_ms(p)).collect();
+                let q = h.quantiles_ms(&probs);
                 (name, q)
             })
             .collect();

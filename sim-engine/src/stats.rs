@@ -90,6 +90,27 @@ impl LatencyHistogram {
         self.hist.value_at_quantile(q) as f64 / 1e6
     }
 
+    /// [`quantile_ms`](Self::quantile_ms) of each of `qs`, in one pass over
+    /// the counts when `qs` is ascending and within [0, 1] (the plots and
+    /// `latency.csv` ask for a hundred to a thousand quantiles of one
+    /// histogram); one scan per quantile otherwise. All NaN when empty.
+    pub fn quantiles_ms(&self, qs: &[f64]) -> Vec<f64> {
+        if self.is_empty() {
+            return vec![f64::NAN; qs.len()];
+        }
+        let in_range = qs.iter().all(|q| (0.0..=1.0).contains(q));
+        if !(in_range && qs.is_sorted()) {
+            return qs.iter().map(|&q| self.quantile_ms(q)).collect();
+        }
+        let v: Vec<f64> = self
+            .hist
+            .value_at_quantiles(qs.iter().copied())
+            .map(|ns| ns as f64 / 1e6)
+            .collect();
+        debug_assert_eq!(v.len(), qs.len());
+        v
+    }
+
     /// The largest recorded value in milliseconds (NaN when empty).
     pub fn max_ms(&self) -> f64 {
         if self.is_empty() {
@@ -1280,5 +1301,41 @@ mod tests {
         assert!((p99[2] - 40.0).abs() / 40.0 < 0.016);
         a.remove(SimTime::at(SimDuration::from_millis(2500)), us(40_000));
         assert_eq!(a.counts(), vec![1000, 0, 0]);
+    }
+
+    #[test]
+    fn quantiles_in_one_pass_equal_one_scan_each() {
+        let mut rng = crate::rng::StreamRng::new(5, 0, "quantiles");
+        // Ascending lists as the plots and latency.csv ask for them, with
+        // the ends, repeats and neighbouring quantiles that share a bucket.
+        let mut cdf: Vec<f64> = (1..1000).map(|k| k as f64 / 1000.0).collect();
+        cdf.extend([0.9995, 0.9999, 1.0]);
+        let lists: Vec<Vec<f64>> = vec![
+            cdf,
+            vec![0.0, 0.0, 0.5, 0.5, 1.0, 1.0],
+            vec![0.5],
+            vec![],
+            // Not ascending, or out of range: one scan each, same values.
+            vec![0.99, 0.5, 0.9],
+            vec![-0.5, 0.5, 1.5],
+        ];
+        for n in [1usize, 2, 7, 1000, 50_000] {
+            let mut h = LatencyHistogram::new();
+            for _ in 0..n {
+                // Spread over six decades so that many buckets are used.
+                let ns = (10f64.powf(3.0 + 6.0 * rng.uniform())) as u64;
+                h.record(SimDuration::from_nanos(ns));
+            }
+            for qs in &lists {
+                let one_pass = h.quantiles_ms(qs);
+                assert_eq!(one_pass.len(), qs.len());
+                for (&q, v) in qs.iter().zip(&one_pass) {
+                    let each = h.quantile_ms(q);
+                    assert_eq!(v.to_bits(), each.to_bits(), "q {q}, n {n}: {v} vs {each}");
+                }
+            }
+        }
+        let empty = LatencyHistogram::new().quantiles_ms(&[0.5, 0.99]);
+        assert!(empty.iter().all(|v| v.is_nan()) && empty.len() == 2);
     }
 }
