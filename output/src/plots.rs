@@ -139,7 +139,11 @@ pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> 
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Balanced);
+    // The fast mode (fdeflate) gives files about twice the size of the
+    // balanced mode's (a run's four PNGs: ~450 KB instead of ~220 KB) with
+    // an eighth of the work: ~90 M instructions instead of ~760 M, paid by
+    // every run with `--out`. The pixels are the same.
+    enc.set_compression(png::Compression::Fast);
     let mut writer = enc.write_header().map_err(err)?;
     writer.write_image_data(rgb).map_err(err)?;
     writer.finish().map_err(err)?;
@@ -1127,5 +1131,39 @@ impl Draw for Utilization<'_> {
         }
         legend.draw(&side)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast encoder is lossless: a raster with flat areas, lines and
+    /// noise (what a plot has, and what it has not) decodes to itself.
+    #[test]
+    fn png_encoding_round_trips() {
+        let (w, h) = (301u32, 97u32);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        let mut x = 0x9e37_79b9_u32;
+        for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
+            let (col, row) = (i as u32 % w, i as u32 / w);
+            if row % 10 == 0 || col == row {
+                px.copy_from_slice(&[20, 60, 200]);
+            } else if col > 200 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                px.copy_from_slice(&x.to_le_bytes()[..3]);
+            }
+        }
+        let bytes = encode_png(&rgb, w, h).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
+            .read_info()
+            .unwrap();
+        let mut out = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut out).unwrap();
+        assert_eq!((info.width, info.height), (w, h));
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        assert!(out[..info.buffer_size()] == rgb[..], "pixels differ");
     }
 }
