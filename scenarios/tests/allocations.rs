@@ -1,30 +1,67 @@
-//! The hot path allocates nothing: a run of ten times the requests makes
-//! (almost) no more heap allocations. Counted with a global allocator wrapper
-//! in this test binary only.
+//! The hot path allocates nothing, and memory does not grow with the number
+//! of requests: a run of ten times the requests makes (almost) no more heap
+//! allocations and reaches the same peak of live heap bytes. Counted with a
+//! global allocator wrapper in this test binary only; the tests take a lock
+//! so that one's counts are not the other's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use capsim_models::simulate;
-use capsim_scenarios::load_str;
+use capsim_scenarios::{Override, load_file, load_str};
 
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// Heap bytes allocated and not yet freed, and their peak.
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn grow(bytes: usize) {
+    let live = LIVE.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+fn shrink(bytes: usize) {
+    LIVE.fetch_sub(bytes as u64, Ordering::Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrink(layout.size());
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            // Counted as the new block in, the old one out: the peak sees
+            // both at once, as a copying reallocation does.
+            grow(new_size);
+            shrink(layout.size());
+        }
+        p
     }
 }
 
@@ -123,6 +160,7 @@ fn allocations_for(duration: &str) -> (u64, u64) {
 
 #[test]
 fn allocations_do_not_grow_with_requests() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (short_allocs, short_requests) = allocations_for("40s");
     let (long_allocs, long_requests) = allocations_for("400s");
     eprintln!(
@@ -136,5 +174,82 @@ fn allocations_do_not_grow_with_requests() {
     assert!(
         extra * 1_000 < extra_requests,
         "{extra} more allocations for {extra_requests} more requests"
+    );
+}
+
+/// Peak live heap bytes of one replication above those live before it
+/// started, and its requests. The time series get one interval whatever the
+/// horizon (they grow with time, by design, not with requests). The stack's
+/// workers get 16 slots instead of 8: with 8 they are overloaded (about 10
+/// busy slots wanted), and the backlog of jobs a run must hold grows with
+/// time, rightly; here every queue is stable.
+fn peak_bytes_for(duration: &str) -> (u64, u64) {
+    let text = STACK
+        .replace("DURATION", duration)
+        .replace(
+            "warmup = \"10s\"",
+            &format!("warmup = \"10s\"\ninterval = \"{duration}\""),
+        )
+        .replace("workers = 2", "workers = 4");
+    assert!(text.contains("workers = 4") && text.contains("interval"));
+    peak_of(&load_str("alloc", &text, &[]).unwrap())
+}
+
+fn peak_of(s: &capsim_scenarios::Scenario) -> (u64, u64) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let r = simulate(&s.platform, 1, 0);
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    (peak, r.totals().arrived)
+}
+
+/// The same for the full-stack benchmark of benches/README.md.
+fn benchmark_peak_for(duration: &str) -> (u64, u64) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../benches/scenarios/full-stack-hour.toml"
+    );
+    let overrides: Vec<Override> = [
+        format!("simulation.duration={duration}"),
+        format!("simulation.interval={duration}"),
+        "simulation.warmup=30s".to_string(),
+    ]
+    .iter()
+    .map(|o| Override::parse(o).unwrap())
+    .collect();
+    peak_of(&load_file(std::path::Path::new(path), &overrides).unwrap())
+}
+
+#[test]
+fn peak_memory_does_not_grow_with_requests() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (short_peak, short_requests) = peak_bytes_for("40s");
+    let (long_peak, long_requests) = peak_bytes_for("400s");
+    eprintln!(
+        "{short_requests} requests: peak {short_peak} B; {long_requests} requests: peak {long_peak} B"
+    );
+    assert!(long_requests > 9 * short_requests);
+    // Ten times the requests: the same histograms, units and series; only
+    // the high-water marks of requests in flight and pending events may
+    // differ (a longer run meets rarer peaks). Keeping as little as 8 bytes
+    // per request would add ~4 MB.
+    assert!(
+        long_peak < short_peak + short_peak / 10,
+        "peak {short_peak} B for {short_requests} requests, {long_peak} B for {long_requests}"
+    );
+}
+
+#[test]
+fn the_benchmarks_peak_memory_does_not_grow_with_requests() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (short_peak, short_requests) = benchmark_peak_for("2m");
+    let (long_peak, long_requests) = benchmark_peak_for("20m");
+    eprintln!(
+        "{short_requests} requests: peak {short_peak} B; {long_requests} requests: peak {long_peak} B"
+    );
+    assert!(long_requests > 9 * short_requests);
+    assert!(
+        long_peak < short_peak + short_peak / 10,
+        "peak {short_peak} B for {short_requests} requests, {long_peak} B for {long_requests}"
     );
 }
