@@ -1138,8 +1138,8 @@ impl Draw for Utilization<'_> {
 mod tests {
     use super::*;
 
-    /// The fast encoder is lossless: a raster with flat areas, lines and
-    /// noise (what a plot has, and what it has not) decodes to itself.
+    /// The fast encoder is lossless: a raster of flat areas and lines, as in
+    /// a plot, and of noise, which compresses worst, decodes to itself.
     #[test]
     fn png_encoding_round_trips() {
         let (w, h) = (301u32, 97u32);
