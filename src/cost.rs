@@ -99,16 +99,18 @@ pub fn describe(e: &Estimate, threads: usize) -> String {
     )
 }
 
-/// Refuses a run over the limits (unless `force`), saying how to shorten it.
-pub fn check(
-    scenario: &Scenario,
-    e: &Estimate,
-    threads: usize,
-    force: bool,
-) -> Result<(), Failure> {
+/// Estimates the cost of `scenario` run `points` times and refuses it if it
+/// is over the limits. With `force` nothing is checked, so the pilot is not
+/// run either (it is the largest fixed cost of a short run: about 0.1 s).
+pub fn gate(scenario: &Scenario, threads: usize, points: u64, force: bool) -> Result<(), Failure> {
     if force {
         return Ok(());
     }
+    check(scenario, &of(scenario, threads, points), threads)
+}
+
+/// Refuses a run over the limits, saying how to shorten it.
+pub fn check(scenario: &Scenario, e: &Estimate, threads: usize) -> Result<(), Failure> {
     let (max_events, max_memory) = limits()?;
     let over_events = e.events > max_events;
     let over_memory = e.memory_bytes > max_memory;

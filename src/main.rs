@@ -171,7 +171,7 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
     let threads = threads(args.threads);
     let e = cost::of(&s, threads, 1);
     println!("{}", cost::describe(&e, threads));
-    match cost::check(&s, &e, threads, false) {
+    match cost::check(&s, &e, threads) {
         Err(Failure::Input(m)) if m.contains("--force") => {
             let mut lines = m.lines();
             let why = lines.next().unwrap_or_default();

@@ -23,8 +23,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
 
     let threads = crate::threads(args.threads);
-    let estimate = crate::cost::of(&scenario, threads, 1);
-    crate::cost::check(&scenario, &estimate, threads, args.force)?;
+    crate::cost::gate(&scenario, threads, 1, args.force)?;
     if let Some(plan) = scenario.windows {
         return crate::windows::run(&args, &scenario, &plan, threads);
     }

@@ -210,8 +210,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let in_shard = (0..n)
         .filter(|&i| shard.is_none_or(|(k, of)| SweepPlan::in_shard(i, k, of)))
         .count();
-    let estimate = crate::cost::of(&baseline, threads, in_shard as u64);
-    crate::cost::check(&baseline, &estimate, threads, args.force)?;
+    crate::cost::gate(&baseline, threads, in_shard as u64, args.force)?;
 
     let identity = plan.identity();
     if let Some(old) = read_plan(dir)?
