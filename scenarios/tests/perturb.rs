@@ -653,7 +653,7 @@ proptest! {
     }
 }
 
-/// The values [`sweep`] tries: one of each kind of
+/// The values the systematic sweep ([`sweep`]) tries: one of each kind of
 /// trouble (the random cases try all of [`VALUES`]).
 const SWEEP: &[&str] = &[
     "-1",
