@@ -10,7 +10,7 @@
 //! wait for a core, its CPU time and its I/O, and releases it at the end. Both
 //! stages are FCFS in arrival order and computed on submission.
 
-use sim_engine::{IntervalAverages, IntervalCounts, LatencyHistogram, SimDuration, SimTime};
+use sim_engine::{IntervalAverages, IntervalCounts, LatencyRecorder, SimDuration, SimTime};
 
 use crate::config::{DatabaseConfig, ReadRouting};
 use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
@@ -33,7 +33,7 @@ pub(crate) struct Node {
     /// commit it was given (WAL order).
     apply_free: u64,
     last_commit: u64,
-    pub lag: LatencyHistogram,
+    pub lag: LatencyRecorder,
     pub queries: u64,
     pub reads: u64,
     pub writes: u64,
@@ -159,7 +159,7 @@ impl DbTier {
             down_count: 0,
             apply_free: life.launched.as_nanos(),
             last_commit: life.launched.as_nanos(),
-            lag: LatencyHistogram::new(),
+            lag: LatencyRecorder::new(),
             queries: 0,
             reads: 0,
             writes: 0,
@@ -432,10 +432,11 @@ impl DbTier {
                 }
             })
             .sum::<f64>();
-        let mut lag = LatencyHistogram::new();
+        let mut lag = LatencyRecorder::new();
         for node in self.nodes.iter().skip(1) {
             lag.merge(&node.lag);
         }
+        let lag = lag.finish();
         let reads_primary = self.nodes[0].reads as f64;
         let reads_replicas = sum(&|x| x.reads as f64) - reads_primary;
         let core_wait_ns = sum(&|x| x.cores.stats().wait_ns as f64);
@@ -488,7 +489,7 @@ impl DbTier {
                     ("queries_per_s", x.queries as f64 / secs),
                     ("reads", x.reads as f64),
                     ("writes", x.writes as f64),
-                    ("replication_lag_ms", x.lag.mean_ms()),
+                    ("replication_lag_ms", x.lag.finish().mean_ms()),
                 ]
             })
             .collect()

@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 
 use sim_engine::{
-    Integral, IntervalAverages, IntervalCounts, IntervalLatency, LatencyHistogram, SimTime,
+    Integral, IntervalAverages, IntervalCounts, IntervalLatency, LatencyRecorder, SimTime,
     TimeWeighted,
 };
 
@@ -76,7 +76,7 @@ pub(crate) struct WorkersTier {
     pub retried: u64,
     pub dead: u64,
     /// Enqueue to successful completion, retries included.
-    pub latency: LatencyHistogram,
+    pub latency: LatencyRecorder,
     spec: Spec,
     enqueued_series: IntervalCounts,
     completed_series: IntervalCounts,
@@ -125,7 +125,7 @@ impl WorkersTier {
             failed_runs: 0,
             retried: 0,
             dead: 0,
-            latency: LatencyHistogram::new(),
+            latency: LatencyRecorder::new(),
             spec,
             enqueued_series: spec.counts(),
             completed_series: spec.counts(),
@@ -393,6 +393,7 @@ impl WorkersTier {
     pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
         let secs = self.window.len_ns() as f64 / 1e9;
         let slots = self.up_slots_tw.mean(now);
+        let latency = self.latency.finish();
         vec![
             (
                 "utilization",
@@ -413,9 +414,9 @@ impl WorkersTier {
                 "workers",
                 self.up_slots_tw.mean(now) / self.concurrency as f64,
             ),
-            ("job_latency_ms", self.latency.mean_ms()),
-            ("job_latency_p95_ms", self.latency.quantile_ms(0.95)),
-            ("job_latency_p99_ms", self.latency.quantile_ms(0.99)),
+            ("job_latency_ms", latency.mean_ms()),
+            ("job_latency_p95_ms", latency.quantile_ms(0.95)),
+            ("job_latency_p99_ms", latency.quantile_ms(0.99)),
             ("enqueued", self.enqueued as f64),
             ("completed", self.completed as f64),
             ("failed_runs", self.failed_runs as f64),
