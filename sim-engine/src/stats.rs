@@ -207,6 +207,16 @@ impl LatencyRecorder {
         self.sum_ns += other.sum_ns;
     }
 
+    /// [`LatencyHistogram::mean_ms`] of [`finish`](Self::finish)'s
+    /// histogram, without building it.
+    pub fn mean_ms(&self) -> f64 {
+        let count: u64 = self.counts.iter().sum();
+        if count == 0 {
+            return f64::NAN;
+        }
+        self.sum_ns as f64 / count as f64 / 1e6
+    }
+
     /// The histogram of everything recorded.
     pub fn finish(&self) -> LatencyHistogram {
         let mut h = LatencyHistogram::new();
@@ -959,6 +969,7 @@ mod tests {
             rec.record(SimDuration::from_nanos(ns));
         }
         let h = rec.finish();
+        assert_eq!(rec.mean_ms().to_bits(), direct.mean_ms().to_bits());
         assert_eq!(h.count(), values.len() as u64);
         // Counts, total, range and the tracked extremes (`min_nz`, `max`).
         assert!(h.hist == direct.hist, "histograms differ for {values:?}");
@@ -1042,6 +1053,7 @@ mod tests {
             direct.merge(&hist);
         }
         let h = merged.finish();
+        assert_eq!(merged.mean_ms().to_bits(), direct.mean_ms().to_bits());
         assert_eq!(h.count(), 6);
         assert!(h.hist == direct.hist);
         assert_eq!(

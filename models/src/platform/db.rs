@@ -489,7 +489,7 @@ impl DbTier {
                     ("queries_per_s", x.queries as f64 / secs),
                     ("reads", x.reads as f64),
                     ("writes", x.writes as f64),
-                    ("replication_lag_ms", x.lag.finish().mean_ms()),
+                    ("replication_lag_ms", x.lag.mean_ms()),
                 ]
             })
             .collect()
