@@ -161,8 +161,9 @@ fn hdr_value(i: usize) -> u64 {
 }
 
 /// Latencies counted for a [`LatencyHistogram`] on a hot path (every
-/// answered request, every replicated write, every finished job): the histogram's own buckets in a plain array, without
-/// its per-value bookkeeping. [`LatencyRecorder::finish`] replays the counts
+/// answered request, every replicated write, every finished job): the
+/// histogram's own buckets in a plain array, without its per-value
+/// bookkeeping. [`LatencyRecorder::finish`] replays the counts
 /// into a histogram, which then answers exactly as if each latency had been
 /// recorded into it: the same counts, total and sum, and the same smallest
 /// and largest value (the histogram reports those as its buckets' bounds,
