@@ -570,6 +570,44 @@ mod tests {
     }
 
     #[test]
+    fn slots_get_finer_when_a_few_events_share_them_and_then_stay() {
+        // A web stack's steady state: about 80 events pending, each due
+        // within 4 ms. At the initial width (2^17 ns) about one insertion
+        // in seven lands in an occupied slot, too few list walks to count
+        // as crowded by walks alone; the slots must still get finer, settle,
+        // and deliver in order.
+        let mut q = EventQueue::new();
+        let start = q.wheel.shift();
+        let mut rng = StreamRng::new(5, 0, "steady");
+        let mut reference = std::collections::BTreeSet::new();
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        let mut shifts = Vec::new();
+        for step in 0..400_000 {
+            while reference.len() < 80 {
+                let t = now + rng.below(4_000_000);
+                q.push(SimTime::from_nanos(t), seq);
+                reference.insert((t, seq));
+                seq += 1;
+            }
+            let want = reference.pop_first().unwrap();
+            let (t, e) = q.pop().unwrap();
+            assert_eq!((t.as_nanos(), e), want, "step {step}");
+            now = t.as_nanos();
+            if step % 50_000 == 0 {
+                shifts.push(q.wheel.shift());
+            }
+        }
+        let settled = q.wheel.shift();
+        assert!(settled < start, "finer slots: {start} -> {settled}");
+        // Settled by the second half of the run: no back and forth.
+        assert!(
+            shifts[4..].iter().all(|&s| s == settled),
+            "the width keeps changing: {shifts:?}"
+        );
+    }
+
+    #[test]
     fn events_before_the_latest_delivered_time_still_come_out_in_order() {
         // A stand-alone queue may be given times earlier than what it last
         // delivered; they go to the heap and still come out first.

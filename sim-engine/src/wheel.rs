@@ -273,7 +273,14 @@ impl<E> Wheel<E> {
             // Its events drain as they come due; none are added.
             return;
         }
-        if walked > 2 * period && self.shift > 0 {
+        // Finer when insertions walk lists (two nodes each on average), or
+        // when a few share slots while occupied slots lie close together
+        // (under one bitmap word read per pop) and hardly any event falls
+        // beyond the ring: an empty slot is then the rule, and the branches
+        // on whether a slot is empty predict well.
+        let crowded =
+            walked > 2 * period || (walked > period / 16 && words < period && beyond < period / 16);
+        if crowded && self.shift > 0 {
             self.reshape(self.shift - 1, spill);
         } else if walked < period / 2
             && (beyond > period / 4 || words > 4 * period)
