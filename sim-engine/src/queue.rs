@@ -572,10 +572,10 @@ mod tests {
     #[test]
     fn slots_get_finer_when_a_few_events_share_them_and_then_stay() {
         // A web stack's steady state: about 80 events pending, each due
-        // within 4 ms. At the initial width (2^17 ns) about one insertion
-        // in seven lands in an occupied slot, too few list walks to count
-        // as crowded by walks alone; the slots must still get finer, settle,
-        // and deliver in order.
+        // within 4 ms. At the initial width (2^17 ns) they share slots, but
+        // insertions walk too few list nodes to count as crowded by walks
+        // alone (the rule before this test kept 2^17 here); the slots must
+        // still get finer, settle, and deliver in order.
         let mut q = EventQueue::new();
         let start = q.wheel.shift();
         let mut rng = StreamRng::new(5, 0, "steady");
