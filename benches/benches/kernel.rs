@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use capsim_benches::mmc_reference;
 use capsim_models::{
-    Arrivals, ClassConfig, ClientPolicy, Op, PlatformConfig, RateProfile, StationConfig,
-    TierConfig, TierKind, simulate,
+    Arrivals, ClassConfig, ClientPolicy, Handle, Op, PlatformConfig, RateProfile, StationConfig,
+    TierConfig, TierKind, handles, simulate,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sim_engine::{Dist, EventQueue, SimDuration, SimTime, StreamRng};
@@ -24,6 +24,20 @@ fn mmc(c: &mut Criterion) {
 
     // The same system through the full platform model (what `capsim run`
     // executes): 1.05M customers in expectation.
+    let tiers = vec![TierConfig {
+        name: "servers".into(),
+        kind: TierKind::Station(StationConfig {
+            servers: 10,
+            service: Dist::exponential(1.0).unwrap(),
+            capacity: None,
+        }),
+        scaling: None,
+        billing: None,
+        region: None,
+    }];
+    let Handle::Station(servers) = handles(&tiers)[0] else {
+        unreachable!("tier 0 is a station")
+    };
     let cfg = PlatformConfig {
         name: "bench".into(),
         horizon: SimDuration::from_secs_f64((WARMUP + MEASURED) as f64 / 9.0),
@@ -40,23 +54,13 @@ fn mmc(c: &mut Criterion) {
             region: None,
             program: vec![
                 Op::Station {
-                    tier: 0,
+                    tier: servers,
                     demand: None,
                 },
                 Op::End,
             ],
         }],
-        tiers: vec![TierConfig {
-            name: "servers".into(),
-            kind: TierKind::Station(StationConfig {
-                servers: 10,
-                service: Dist::exponential(1.0).unwrap(),
-                capacity: None,
-            }),
-            scaling: None,
-            billing: None,
-            region: None,
-        }],
+        tiers,
         failures: Vec::new(),
         slos: Vec::new(),
         traffic: Default::default(),

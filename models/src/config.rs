@@ -14,15 +14,16 @@
 
 use sim_engine::{Dist, SimDuration};
 
-use crate::cost::{Billing, TrafficPrices};
+use crate::cost::TrafficPrices;
+pub use crate::ids::{ClassId, TierId};
 pub use crate::profile::{Calendar, RateProfile};
-use crate::scaling::ScalingConfig;
 use crate::slo::SloConfig;
-
-/// Index of a tier in [`PlatformConfig::tiers`].
-pub type TierId = u16;
-/// Index of a class in [`PlatformConfig::classes`].
-pub type ClassId = u16;
+pub use crate::tier::{
+    ApiConfig, ApiRef, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
+    DatabaseConfig, DatabaseRef, Handle, JobConfig, Kind, QueryConfig, QueueConfig, ReadRouting,
+    Ref, StationConfig, StationRef, TierConfig, TierKind, Typed, Vocabulary, WorkerMode,
+    WorkersConfig, WorkersRef, handles, typed,
+};
 
 #[derive(Clone, Debug)]
 pub struct PlatformConfig {
@@ -43,7 +44,7 @@ pub struct PlatformConfig {
 }
 
 impl PlatformConfig {
-    /// Length of the measured window.
+    /// Length of the measured period.
     pub fn measured(&self) -> SimDuration {
         self.horizon - self.warmup
     }
@@ -126,14 +127,14 @@ impl Default for ClientPolicy {
 pub enum Op {
     /// Visit a station tier; `demand` replaces the tier's service time.
     Station {
-        tier: TierId,
+        tier: StationRef,
         demand: Option<Dist>,
     },
     /// Served at the CDN edge with its hit ratio: a hit completes the request
     /// there (jump to the program's end); a miss pays the edge's miss latency
     /// and continues to the origin.
     Cdn {
-        tier: TierId,
+        tier: CdnRef,
     },
     /// Send the request to the first usable region of `choices` (nearest
     /// first; the first if none is usable) and continue at its block.
@@ -148,14 +149,14 @@ pub enum Op {
     /// at pc + 3. Remote: wait `hop` (one way) and continue at pc + 1, which
     /// is the query on the primary's tier, followed (pc + 2) by the way back.
     RemoteDb {
-        local: TierId,
+        local: DatabaseRef,
         query: u16,
         hop: SimDuration,
     },
     /// Pass the load balancer and enter an instance of an API pool. The
     /// request stays on that instance until the program ends.
     ApiEnter {
-        tier: TierId,
+        tier: ApiRef,
     },
     /// A CPU burst on the request's current API instance.
     Cpu {
@@ -164,21 +165,21 @@ pub enum Op {
     /// A cache GET; on a hit jump to `on_hit`, on a miss fall through (into
     /// the miss handling block).
     CacheGet {
-        tier: TierId,
+        tier: CacheRef,
         on_hit: u16,
     },
     /// A cache SET (fills the cache).
     CacheSet {
-        tier: TierId,
+        tier: CacheRef,
     },
     /// A database query of the tier's query type `query`.
     Db {
-        tier: TierId,
+        tier: DatabaseRef,
         query: u16,
     },
     /// Put a job on a worker tier's queue and continue immediately.
     Enqueue {
-        tier: TierId,
+        tier: WorkersRef,
         job: u16,
     },
     /// Jump to `targets[i]` with probability `p_i`; `cumulative` holds the
@@ -196,208 +197,6 @@ pub enum Op {
     },
     /// The request is complete: leave the API instance, answer the client.
     End,
-}
-
-#[derive(Clone, Debug)]
-pub struct TierConfig {
-    pub name: String,
-    pub kind: TierKind,
-    /// Autoscaling (API instances, workers, database replicas, cache shards).
-    pub scaling: Option<ScalingConfig>,
-    /// How its units are billed; `None`: free (not part of the bill).
-    pub billing: Option<Billing>,
-    /// The region it runs in (with regions; `None` for a global tier).
-    pub region: Option<u16>,
-}
-
-#[derive(Clone, Debug)]
-pub enum TierKind {
-    /// A generic FCFS multi-server queue: the textbook station.
-    Station(StationConfig),
-    /// Load balancer in front of a pool of API instances.
-    Api(ApiConfig),
-    /// A sharded in-memory cache (Redis): one command at a time per shard.
-    Cache(CacheConfig),
-    /// A database: a primary for writes, replicas for reads (Postgres).
-    Database(DatabaseConfig),
-    /// Background workers consuming prioritised job queues (Celery, BullMQ).
-    Workers(WorkersConfig),
-    /// A CDN edge: infinite capacity, a hit ratio and latencies.
-    Cdn(CdnConfig),
-}
-
-impl TierKind {
-    pub fn label(&self) -> &'static str {
-        match self {
-            TierKind::Station(_) => "station",
-            TierKind::Api(_) => "api",
-            TierKind::Cache(_) => "cache",
-            TierKind::Database(_) => "database",
-            TierKind::Workers(_) => "workers",
-            TierKind::Cdn(_) => "cdn",
-        }
-    }
-
-    /// The units autoscaling counts at the start (instances, workers,
-    /// replicas, shards); `None` for kinds that do not scale.
-    pub fn scaled_units(&self) -> Option<(u32, &'static str)> {
-        match self {
-            TierKind::Api(a) => Some((a.instances, "instances")),
-            TierKind::Workers(w) => Some((w.workers, "workers")),
-            TierKind::Database(d) => Some((d.replicas, "replicas")),
-            TierKind::Cache(c) => Some((c.shards, "shards")),
-            TierKind::Station(_) | TierKind::Cdn(_) => None,
-        }
-    }
-}
-
-/// FCFS queue with `servers` identical servers. With `capacity = Some(K)` at
-/// most K requests are in the station (waiting plus in service); an arrival
-/// finding it full is rejected.
-#[derive(Clone, Debug)]
-pub struct StationConfig {
-    /// At least 1.
-    pub servers: u32,
-    /// Service time in seconds.
-    pub service: Dist,
-    /// `K ≥ servers` when set.
-    pub capacity: Option<u32>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Balancer {
-    RoundRobin,
-    /// Fewest requests at the instance (admitted plus waiting).
-    LeastConnections,
-    Random,
-    /// Two instances drawn at random, the one with fewer requests wins.
-    PowerOfTwo,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WorkerMode {
-    /// A worker is held for the request's whole stay, including while it waits
-    /// on caches and databases (gunicorn sync, Puma, PHP-FPM).
-    Sync,
-    /// Workers are event loops: a request holds one only during CPU bursts
-    /// (uvicorn, Node.js).
-    Async,
-}
-
-/// A pool of identical API instances behind a load balancer.
-///
-/// Admission: an instance serves at most `workers` requests at a time in sync
-/// mode, `max_connections` in async mode; others wait in its backlog of at
-/// most `backlog` requests, and an arrival finding the backlog full is
-/// rejected. CPU: every burst needs a core, FCFS, from `cores` cores (sync) or
-/// min(`cores`, `workers`) event loops (async).
-#[derive(Clone, Debug)]
-pub struct ApiConfig {
-    pub instances: u32,
-    pub cores: u32,
-    pub workers: u32,
-    pub mode: WorkerMode,
-    pub max_connections: u32,
-    pub backlog: u32,
-    pub balancer: Balancer,
-    /// Latency the balancer adds to each request (0 for none).
-    pub balancer_latency: SimDuration,
-}
-
-/// A sharded cache.
-#[derive(Clone, Debug)]
-pub struct CacheConfig {
-    pub shards: u32,
-    /// Service time of one command on a shard (a GET or a SET).
-    pub get_service: Dist,
-    pub set_service: Dist,
-    /// Network round trip between client and cache, added to each command.
-    pub rtt: SimDuration,
-    /// Steady-state (warm) hit ratio in [0, 1].
-    pub hit_ratio: f64,
-    /// Popularity skew α in [0, 1): a shard holding a fraction y of its warm
-    /// contents (most popular first) hits with probability `hit_ratio · y^(1−α)`.
-    pub skew: f64,
-    /// Keys a warm shard holds; each SET to a shard that is not yet warm adds
-    /// one. Sets how fast a cold shard warms.
-    pub keys_per_shard: u64,
-    /// Whether shards start the run warm.
-    pub start_warm: bool,
-    /// When the hit ratio is derived from memory and working set: it then
-    /// follows the shard count and the working set's growth.
-    pub sizing: Option<CacheSizing>,
-}
-
-/// Memory against working set: the warm hit ratio is
-/// `min(1, shards × memory_per_shard / working_set(t))^(1 − skew)`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CacheSizing {
-    pub memory_per_shard: f64,
-    /// Bytes at the start of the run.
-    pub working_set: f64,
-    /// Bytes per second of growth.
-    pub growth_per_s: f64,
-}
-
-impl CacheSizing {
-    pub fn working_set_at(&self, t: SimDuration) -> f64 {
-        self.working_set + self.growth_per_s * t.as_secs_f64()
-    }
-
-    pub fn hit_ratio(&self, shards: u32, skew: f64, t: SimDuration) -> f64 {
-        let ws = self.working_set_at(t);
-        if ws <= 0.0 {
-            return 1.0;
-        }
-        (shards as f64 * self.memory_per_shard / ws)
-            .min(1.0)
-            .powf(1.0 - skew)
-    }
-}
-
-/// A database query type.
-#[derive(Clone, Debug)]
-pub struct QueryConfig {
-    pub name: String,
-    pub write: bool,
-    /// CPU time on a database core.
-    pub cpu: Dist,
-    /// Time the query holds its connection without a core (I/O waits).
-    pub io: Option<Dist>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadRouting {
-    /// Each read picks a replica uniformly at random.
-    Random,
-    /// Reads rotate over the replicas.
-    RoundRobin,
-    /// The replica with the fewest queries in progress and waiting.
-    LeastBusy,
-}
-
-/// A primary and read replicas, each node with `cores` cores and a connection
-/// pool of `pool_size`; a query waits for a connection at most
-/// `acquire_timeout`, then fails.
-#[derive(Clone, Debug)]
-pub struct DatabaseConfig {
-    pub primary_cores: u32,
-    pub replicas: u32,
-    pub replica_cores: u32,
-    pub pool_size: u32,
-    pub acquire_timeout: SimDuration,
-    /// Fraction of reads sent to the primary even when replicas exist.
-    pub read_primary_fraction: f64,
-    pub read_routing: ReadRouting,
-    /// Network round trip between client and database, added to each query.
-    pub rtt: SimDuration,
-    /// Time a replica takes to apply one write (single-threaded replay).
-    pub apply_time: Dist,
-    pub queries: Vec<QueryConfig>,
-    /// The primary runs here (`false`: a region's replica set, whose
-    /// primary is another tier's; writes reach it through
-    /// [`Op::RemoteDb`]).
-    pub local_primary: bool,
 }
 
 /// Regions: where users are, where the tiers run, how far apart they are,
@@ -429,10 +228,10 @@ pub struct RegionsConfig {
     /// is saturated: new users go to the next region.
     pub failover_backlog: f64,
     /// Per region: its API tiers (what health checks read).
-    pub entry_tiers: Vec<Vec<TierId>>,
+    pub entry_tiers: Vec<Vec<ApiRef>>,
     /// Replication streams across regions: (primary's tier, a remote
     /// replica-only tier, one-way latency between them).
-    pub replication: Vec<(TierId, TierId, SimDuration)>,
+    pub replication: Vec<(DatabaseRef, DatabaseRef, SimDuration)>,
 }
 
 #[derive(Clone, Debug)]
@@ -441,45 +240,6 @@ pub struct RegionConfig {
     /// Fraction of the users (of every class's rate).
     pub share: f64,
     pub utc_offset_s: i64,
-}
-
-#[derive(Clone, Debug)]
-pub struct JobConfig {
-    pub name: String,
-    /// Index into [`WorkersConfig::queues`].
-    pub queue: u16,
-    pub service: Dist,
-    /// Probability that one execution fails.
-    pub failure_probability: f64,
-    /// Further executions after a failure.
-    pub retries: u16,
-    /// Delay before retry k: `backoff × 2^(k−1)`.
-    pub backoff: SimDuration,
-}
-
-#[derive(Clone, Debug)]
-pub struct QueueConfig {
-    pub name: String,
-    /// Higher first; FIFO within a queue.
-    pub priority: i32,
-}
-
-/// `workers` worker processes, each running up to `concurrency` jobs.
-#[derive(Clone, Debug)]
-pub struct WorkersConfig {
-    pub workers: u32,
-    pub concurrency: u32,
-    pub queues: Vec<QueueConfig>,
-    pub jobs: Vec<JobConfig>,
-}
-
-#[derive(Clone, Debug)]
-pub struct CdnConfig {
-    pub hit_ratio: f64,
-    /// Latency of a request served at the edge.
-    pub edge_latency: Dist,
-    /// Latency the edge adds to a miss on its way to the origin.
-    pub miss_latency: SimDuration,
 }
 
 /// What a failure does.

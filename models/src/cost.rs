@@ -10,13 +10,13 @@
 //!   billed when the unit terminates.
 //!
 //! Units still running at the end of the run are billed up to the end (the
-//! bill continues beyond it). Cost counts in the measured window: accrual
+//! bill continues beyond it). Cost counts in the measured period: accrual
 //! inside it, and top-ups (minimums, partial hours) at a termination inside
 //! it.
 
 use sim_engine::{IntervalCounts, SimDuration, SimTime};
 
-use crate::fcfs::Window;
+use crate::fcfs::Measured;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Granularity {
@@ -100,20 +100,20 @@ pub fn bytes_to_gb(bytes: f64) -> f64 {
 }
 
 /// Adds up the cost of one tier's units (or a traffic line) in the measured
-/// window, and per interval over the whole run.
+/// period, and per interval over the whole run.
 #[derive(Clone, Debug)]
 pub struct CostMeter {
-    window: Window,
-    /// USD in the measured window.
+    measured: Measured,
+    /// USD in the measured period.
     pub total_usd: f64,
     /// USD per interval of the time series.
     pub series: IntervalCounts,
 }
 
 impl CostMeter {
-    pub fn new(window: Window, interval: SimDuration, horizon: SimDuration) -> Self {
+    pub fn new(measured: Measured, interval: SimDuration, horizon: SimDuration) -> Self {
         CostMeter {
-            window,
+            measured,
             total_usd: 0.0,
             series: IntervalCounts::new(interval, horizon),
         }
@@ -126,13 +126,13 @@ impl CostMeter {
             return;
         }
         let per_ns = rate_per_hour / 3.6e12;
-        self.total_usd += per_ns * self.window.overlap(a, b) as f64;
+        self.total_usd += per_ns * self.measured.overlap(a, b) as f64;
         self.series.add_span(a, b, per_ns);
     }
 
     /// A one-off charge at `at` (a billing minimum, a partial hour, traffic).
     pub fn charge(&mut self, at: SimTime, usd: f64) {
-        if self.window.contains(at.as_nanos()) {
+        if self.measured.contains(at.as_nanos()) {
             self.total_usd += usd;
         }
         self.series.add(at, usd);
@@ -175,7 +175,7 @@ mod tests {
 
     fn meter() -> CostMeter {
         CostMeter::new(
-            Window::new(t(0), t(7_200)),
+            Measured::new(t(0), t(7_200)),
             SimDuration::from_secs(3_600),
             SimDuration::from_secs(7_200),
         )
@@ -240,9 +240,9 @@ mod tests {
     }
 
     #[test]
-    fn only_the_measured_window_counts() {
+    fn only_the_measured_period_counts() {
         let mut m = CostMeter::new(
-            Window::new(t(3_600), t(7_200)),
+            Measured::new(t(3_600), t(7_200)),
             SimDuration::from_secs(3_600),
             SimDuration::from_secs(7_200),
         );

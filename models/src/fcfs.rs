@@ -9,19 +9,19 @@
 //! Because jobs are submitted in time order (the kernel's clock never goes
 //! back) and served in submission order, the start and end of a job are known
 //! the moment it arrives: its step needs a single completion event, and the
-//! unit's statistics are exact interval overlaps with the measured window
+//! unit's statistics are exact interval overlaps with the measured period
 //! rather than sampled:
 //!
-//! * busy time = Σ |[start, end) ∩ window| (utilisation = busy / (servers · window)),
-//! * waiting time = Σ |[arrival, start) ∩ window| (time-average queue length),
-//! * in-system time = Σ |[arrival, end) ∩ window|.
+//! * busy time = Σ |[start, end) ∩ measured| (utilisation = busy / (servers · measured period)),
+//! * waiting time = Σ |[arrival, start) ∩ measured| (time-average queue length),
+//! * in-system time = Σ |[arrival, end) ∩ measured|.
 //!
 //! Jobs in flight are kept in a heap ordered by end, so the number in the
 //! system is known (for capacity limits and least-busy routing) and a crash can
 //! void exactly the work that had not happened yet.
 //!
 //! Nearly every job lies wholly inside one interval of the series and inside
-//! the window. Such jobs only add to a few running sums of the current
+//! the measured period. Such jobs only add to a few running sums of the current
 //! interval (a *run*), folded into the statistics and the series when a job
 //! arrives in a later interval, and by [`FcfsUnit::settle`] before they are
 //! read. All figures are integer nanoseconds and counts, so the totals do not
@@ -34,22 +34,23 @@ use std::collections::BinaryHeap;
 
 use sim_engine::{IntervalCounts, IntervalLatency, SimDuration, SimTime};
 
-/// The measured window `[from, to)` in nanoseconds.
+/// The measured part of a run, `[from, to)` in nanoseconds: after the
+/// warm-up, to the end of the horizon.
 #[derive(Clone, Copy, Debug)]
-pub struct Window {
+pub struct Measured {
     pub from: u64,
     pub to: u64,
 }
 
-impl Window {
+impl Measured {
     pub fn new(from: SimTime, to: SimTime) -> Self {
-        Window {
+        Measured {
             from: from.as_nanos(),
             to: to.as_nanos(),
         }
     }
 
-    /// Length of `[a, b) ∩ window`.
+    /// Length of `[a, b) ∩ [from, to)`.
     #[inline]
     pub fn overlap(&self, a: u64, b: u64) -> u64 {
         let lo = a.max(self.from);
@@ -69,19 +70,19 @@ impl Window {
 /// A job in flight: (end, start, arrival), ordered by end.
 type Flight = Reverse<(u64, u64, u64)>;
 
-/// Statistics of a unit over the measured window.
+/// Statistics of a unit over the measured period.
 #[derive(Clone, Debug, Default)]
 pub struct FcfsStats {
-    /// Jobs that arrived in the window.
+    /// Jobs that arrived in the measured period.
     pub arrivals: u64,
     /// Of those, jobs that had to wait for a server.
     pub waited: u64,
     /// Of those, total wait and total time in the unit.
     pub wait_ns: u128,
     pub sojourn_ns: u128,
-    /// Jobs that finished in the window.
+    /// Jobs that finished in the measured period.
     pub completed: u64,
-    /// Time-integrals over the window (ns and server·ns).
+    /// Time-integrals over the measured period (ns and server·ns).
     pub busy_ns: u128,
     pub waiting_ns: u128,
     pub in_system_ns: u128,
@@ -140,8 +141,8 @@ impl UnitSeries {
 }
 
 /// Sums of the jobs lying wholly inside `[lo, hi)`: one interval of the
-/// series (the whole window for a unit without series), clipped to the
-/// window.
+/// series (the whole measured period for a unit without series), clipped to the
+/// measured period.
 #[derive(Clone, Debug, Default)]
 struct Run {
     lo: u64,
@@ -182,7 +183,7 @@ pub struct FcfsUnit {
     /// [`FcfsUnit::tracking`]).
     in_flight: BinaryHeap<Flight>,
     track: bool,
-    window: Window,
+    measured: Measured,
     /// Service time of every job submitted (minus work voided by crashes).
     committed_ns: u128,
     /// Jobs of the current interval not yet in `stats` and `series`.
@@ -192,7 +193,7 @@ pub struct FcfsUnit {
 }
 
 impl FcfsUnit {
-    pub fn new(servers: u32, window: Window) -> Self {
+    pub fn new(servers: u32, measured: Measured) -> Self {
         assert!(servers >= 1);
         FcfsUnit {
             free: match servers {
@@ -206,7 +207,7 @@ impl FcfsUnit {
             servers: servers as usize,
             in_flight: BinaryHeap::new(),
             track: true,
-            window,
+            measured,
             committed_ns: 0,
             // Empty: the first job opens a run.
             run: Run::default(),
@@ -215,7 +216,7 @@ impl FcfsUnit {
         }
     }
 
-    /// Statistics over the window (the unit must be settled).
+    /// Statistics over the measured period (the unit must be settled).
     pub fn stats(&self) -> &FcfsStats {
         self.assert_settled();
         &self.stats
@@ -240,7 +241,7 @@ impl FcfsUnit {
         if r.jobs == 0 {
             return;
         }
-        // Each job of a run arrived and finished in the window and in the
+        // Each job of a run arrived and finished in the measured period and in the
         // same interval: it adds its wait to the waiting time and to the
         // waits of arrivals, and its time in the unit to both in-system
         // integrals.
@@ -269,10 +270,10 @@ impl FcfsUnit {
     }
 
     /// Settles and starts the run of the interval containing `arr` (of the
-    /// window's first interval for an arrival before the window).
+    /// measured period's first interval for an arrival before the measured period).
     fn open_run(&mut self, arr: u64) {
         self.settle();
-        let w = self.window;
+        let w = self.measured;
         let t = arr.max(w.from);
         let (lo, hi, bin) = match &self.series {
             Some(series) => {
@@ -285,7 +286,7 @@ impl FcfsUnit {
             None => (w.from, w.to, 0),
         };
         let lo = lo.max(w.from);
-        // A run past the window or the horizon stays empty (and is never
+        // A run past the measured period or the horizon stays empty (and is never
         // reopened: no arrival reaches `u64::MAX`).
         let (lo, hi) = if lo < hi {
             (lo, hi)
@@ -428,7 +429,7 @@ impl FcfsUnit {
     }
 
     /// A job not inside the current run: it opens the run of a later
-    /// interval, or (straddling an interval's end or the window's edges) is
+    /// interval, or (straddling an interval's end or the measured period's edges) is
     /// accounted on its own.
     #[inline(never)]
     fn add_outside_run(&mut self, arr: u64, start: u64, end: u64) {
@@ -446,9 +447,9 @@ impl FcfsUnit {
     /// statistics.
     #[inline]
     fn account(&mut self, arr: u64, start: u64, end: u64, sign: i8) {
-        // Jobs inside one interval and the window go to a run instead
+        // Jobs inside one interval and the measured period go to a run instead
         // (`add_to_run`); what comes here straddles an edge or is voided.
-        let w = self.window;
+        let w = self.measured;
         let busy = w.overlap(start, end) as u128;
         let waiting = w.overlap(arr, start) as u128;
         let in_system = w.overlap(arr, end) as u128;
@@ -516,7 +517,7 @@ impl FcfsUnit {
             // Remove the part of the job after `now`; what happened before
             // `now` stays.
             self.account(arr.max(now), start.max(now), end, -1);
-            if self.window.contains(end) {
+            if self.measured.contains(end) {
                 self.stats.completed -= 1;
             }
         }
@@ -554,29 +555,29 @@ impl FcfsUnit {
         }
     }
 
-    /// Time-average number of busy servers over the window, divided by servers.
+    /// Time-average number of busy servers over the measured period, divided by servers.
     pub fn utilization(&self) -> f64 {
-        self.stats().busy_ns as f64 / (self.servers as f64 * self.window.len_ns() as f64)
+        self.stats().busy_ns as f64 / (self.servers as f64 * self.measured.len_ns() as f64)
     }
 
-    /// Time-average number waiting over the window.
+    /// Time-average number waiting over the measured period.
     pub fn mean_waiting(&self) -> f64 {
-        self.stats().waiting_ns as f64 / self.window.len_ns() as f64
+        self.stats().waiting_ns as f64 / self.measured.len_ns() as f64
     }
 
-    /// Mean wait of jobs arriving in the window, ms (NaN if none).
+    /// Mean wait of jobs arriving in the measured period, ms (NaN if none).
     pub fn mean_wait_ms(&self) -> f64 {
         let s = self.stats();
         ratio(s.wait_ns as f64 / 1e6, s.arrivals)
     }
 
-    /// Fraction of jobs arriving in the window that waited.
+    /// Fraction of jobs arriving in the measured period that waited.
     pub fn wait_probability(&self) -> f64 {
         let s = self.stats();
         ratio(s.waited as f64, s.arrivals)
     }
 
-    /// Mean time in the unit of jobs arriving in the window, ms.
+    /// Mean time in the unit of jobs arriving in the measured period, ms.
     pub fn mean_sojourn_ms(&self) -> f64 {
         let s = self.stats();
         ratio(s.sojourn_ns as f64 / 1e6, s.arrivals)
@@ -597,6 +598,11 @@ impl FcfsUnit {
 }
 
 /// The series of a unit built `with_series`.
+/// A unit's sojourn times per interval, if it counts its jobs.
+pub fn latency_of(u: &FcfsUnit) -> Option<&IntervalLatency> {
+    u.series()?.jobs.as_ref().map(|j| &j.latency)
+}
+
 pub fn series_of(u: &FcfsUnit) -> &UnitSeries {
     u.series().expect("unit built with series")
 }
@@ -692,7 +698,7 @@ mod tests {
     fn single_server_is_lindley() {
         // Arrivals 0, 1, 2, 10 with service 3 each:
         // starts 0, 3, 6, 10; ends 3, 6, 9, 13.
-        let mut u = FcfsUnit::new(1, Window { from: 0, to: 20 });
+        let mut u = FcfsUnit::new(1, Measured { from: 0, to: 20 });
         let got: Vec<(u64, u64)> = [0, 1, 2, 10]
             .iter()
             .map(|&a| {
@@ -714,7 +720,7 @@ mod tests {
     fn two_servers_take_the_earliest_free() {
         // Service 10; arrivals 0, 0, 0, 5: third waits for the first server
         // (free at 10), fourth for the second (free at 10).
-        let mut u = FcfsUnit::new(2, Window { from: 0, to: 100 });
+        let mut u = FcfsUnit::new(2, Measured { from: 0, to: 100 });
         let ends: Vec<u64> = [0, 0, 0, 5]
             .iter()
             .map(|&a| u.submit(t(a), d(10)).1.as_nanos())
@@ -739,7 +745,7 @@ mod tests {
         for (servers, track) in cases {
             let mut u = FcfsUnit::new(
                 servers,
-                Window {
+                Measured {
                     from: 0,
                     to: u64::MAX,
                 },
@@ -782,13 +788,13 @@ mod tests {
 
     #[test]
     fn runs_add_up_to_the_job_by_job_figures() {
-        // Jobs in runs (wholly inside one interval and the window) and jobs
-        // straddling an interval's end or the window's edges, against the
+        // Jobs in runs (wholly inside one interval and the measured period) and jobs
+        // straddling an interval's end or the measured period's edges, against the
         // figures computed job by job from their (arrival, start, end).
         let mut rng = sim_engine::StreamRng::new(11, 0, "fcfs/runs");
         for (servers, interval, series) in [(1u32, 97, true), (2, 250, true), (3, 40, false)] {
             let (from, to, horizon) = (300, 2_600, 3_000);
-            let mut u = FcfsUnit::new(servers, Window { from, to });
+            let mut u = FcfsUnit::new(servers, Measured { from, to });
             if series {
                 u = u.with_series(d(interval), d(horizon), true);
             }
@@ -802,7 +808,7 @@ mod tests {
                 now += rng.next_u64() % (24 * servers as u64);
             }
             u.settle();
-            let w = Window { from, to };
+            let w = Measured { from, to };
             let inside = jobs
                 .iter()
                 .filter(|j| j.0 >= from && j.2 < to && j.0 / interval == j.2 / interval)
@@ -812,19 +818,19 @@ mod tests {
                 "{inside} of {}",
                 jobs.len()
             );
-            let in_window: Vec<_> = jobs.iter().filter(|j| w.contains(j.0)).collect();
+            let measured_jobs: Vec<_> = jobs.iter().filter(|j| w.contains(j.0)).collect();
             let s = u.stats();
             let sum = |f: &dyn Fn(&(u64, u64, u64)) -> u64| jobs.iter().map(f).sum::<u64>() as u128;
             assert_eq!(s.busy_ns, sum(&|j| w.overlap(j.1, j.2)));
             assert_eq!(s.waiting_ns, sum(&|j| w.overlap(j.0, j.1)));
             assert_eq!(s.in_system_ns, sum(&|j| w.overlap(j.0, j.2)));
-            assert_eq!(s.arrivals, in_window.len() as u64);
+            assert_eq!(s.arrivals, measured_jobs.len() as u64);
             assert_eq!(
                 s.waited,
-                in_window.iter().filter(|j| j.1 > j.0).count() as u64
+                measured_jobs.iter().filter(|j| j.1 > j.0).count() as u64
             );
-            let waits: u64 = in_window.iter().map(|j| j.1 - j.0).sum();
-            let sojourns: u64 = in_window.iter().map(|j| j.2 - j.0).sum();
+            let waits: u64 = measured_jobs.iter().map(|j| j.1 - j.0).sum();
+            let sojourns: u64 = measured_jobs.iter().map(|j| j.2 - j.0).sum();
             assert_eq!((s.wait_ns, s.sojourn_ns), (waits as u128, sojourns as u128));
             assert_eq!(
                 s.completed,
@@ -838,7 +844,7 @@ mod tests {
             let bins = horizon.div_ceil(interval) as usize;
             let mut want = vec![[0u64; 4]; bins];
             for (k, bin) in want.iter_mut().enumerate() {
-                let iv = Window {
+                let iv = Measured {
                     from: k as u64 * interval,
                     to: (k as u64 + 1) * interval,
                 };
@@ -867,7 +873,7 @@ mod tests {
 
     #[test]
     fn reading_an_unsettled_unit_panics() {
-        let mut u = FcfsUnit::new(1, Window { from: 0, to: 100 });
+        let mut u = FcfsUnit::new(1, Measured { from: 0, to: 100 });
         u.submit(t(1), d(2));
         assert!(std::panic::catch_unwind(|| u.stats().arrivals).is_err());
         u.settle();
@@ -877,7 +883,7 @@ mod tests {
     #[test]
     fn busy_until_now_is_exact() {
         // Two servers: jobs [0,10) and [0,4), then a job at 2 waiting for [4,9).
-        let mut u = FcfsUnit::new(2, Window { from: 0, to: 100 });
+        let mut u = FcfsUnit::new(2, Measured { from: 0, to: 100 });
         u.submit(t(0), d(10));
         u.submit(t(0), d(4));
         u.submit(t(2), d(5));
@@ -890,10 +896,10 @@ mod tests {
     }
 
     #[test]
-    fn window_clips_statistics() {
-        // Window [10, 20): a job busy over [5, 15) counts 5 of busy time; its
-        // arrival at 5 is outside the window, so it is not an arrival.
-        let mut u = FcfsUnit::new(1, Window { from: 10, to: 20 });
+    fn the_measured_period_clips_statistics() {
+        // Measured [10, 20): a job busy over [5, 15) counts 5 of busy time; its
+        // arrival at 5 is outside the measured period, so it is not an arrival.
+        let mut u = FcfsUnit::new(1, Measured { from: 10, to: 20 });
         u.submit(t(5), d(10));
         u.settle();
         assert_eq!(u.stats().busy_ns, 5);
@@ -904,7 +910,7 @@ mod tests {
     #[test]
     fn crash_voids_future_work_only() {
         // Jobs at 0 (busy [0,10)) and 2 (waits [2,10), busy [10,20)); crash at 5.
-        let mut u = FcfsUnit::new(1, Window { from: 0, to: 100 });
+        let mut u = FcfsUnit::new(1, Measured { from: 0, to: 100 });
         u.submit(t(0), d(10));
         u.submit(t(2), d(10));
         assert_eq!(u.crash(t(5)), 2);
@@ -919,7 +925,7 @@ mod tests {
 
     #[test]
     fn series_spreads_busy_time_over_intervals() {
-        let mut u = FcfsUnit::new(1, Window { from: 0, to: 30 }).with_series(
+        let mut u = FcfsUnit::new(1, Measured { from: 0, to: 30 }).with_series(
             SimDuration::from_nanos(10),
             SimDuration::from_nanos(30),
             true,

@@ -2,13 +2,14 @@
 //!
 //! ```text
 //!   config (validated PlatformConfig) ──► platform (the Model) ──► results
-//!                                         run (replications)       theory (exact values)
+//!   tier (one module per tier kind)       run (replications)       theory (exact values)
 //! ```
 
 pub mod config;
 pub mod cost;
 pub mod estimate;
 pub mod fcfs;
+mod ids;
 pub mod platform;
 pub mod profile;
 pub mod results;
@@ -17,18 +18,21 @@ pub mod scaling;
 pub mod series;
 pub mod slo;
 pub mod theory;
+pub mod tier;
 pub mod windows;
 
 pub use config::{
-    ApiConfig, Arrivals, Balancer, CacheConfig, CacheSizing, CdnConfig, ClassConfig, ClassId,
-    ClientPolicy, DatabaseConfig, FailureAction, FailureConfig, FailureTiming, JobConfig, Op,
-    PlatformConfig, QueryConfig, QueueConfig, RateProfile, ReadRouting, RegionConfig,
-    RegionsConfig, StationConfig, TierConfig, TierId, TierKind, WorkerMode, WorkersConfig,
+    ApiConfig, ApiRef, Arrivals, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
+    ClassConfig, ClassId, ClientPolicy, DatabaseConfig, DatabaseRef, FailureAction, FailureConfig,
+    FailureTiming, Handle, JobConfig, Kind, Op, PlatformConfig, QueryConfig, QueueConfig,
+    RateProfile, ReadRouting, Ref, RegionConfig, RegionsConfig, StationConfig, StationRef,
+    TierConfig, TierId, TierKind, Typed, Vocabulary, WorkerMode, WorkersConfig, WorkersRef,
+    handles, typed,
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use results::{
-    ClassResult, ClassSeries, ClientCounts, FailureRecord, ReplicationResult, RequestCounts,
-    RoutingEvent, ScalingEvent, TierResult, TrafficCost, UnitResult,
+    ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ReplicationResult,
+    RequestCounts, RoutingEvent, ScalingEvent, TierResult, TrafficCost, Unit, UnitResult, figure,
 };
 pub use run::{RunControl, run_points, run_replications, simulate, simulate_reporting};
 pub use scaling::{

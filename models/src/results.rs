@@ -1,9 +1,11 @@
-//! What one replication measured. Figures cover the measured window (after
+//! What one replication measured. Figures cover the measured period (after
 //! warm-up) unless they are time series, which cover the whole horizon.
 
 use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
 
-/// Transactions (what clients asked for) created in the measured window.
+use crate::tier::Kind;
+
+/// Transactions (what clients asked for) created in the measured period.
 /// Conservation holds per class:
 /// `arrived = completed + failed + rejected + in_flight`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,7 +35,7 @@ impl RequestCounts {
     }
 }
 
-/// What clients did beyond single attempts, in the measured window.
+/// What clients did beyond single attempts, in the measured period.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClientCounts {
     /// Attempts the client gave up on.
@@ -97,21 +99,68 @@ pub struct ClassResult {
     pub served_by: Vec<u64>,
 }
 
+/// What a figure measures, so that outputs can label, convert and combine
+/// it without knowing which tier kind produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// A fraction in [0, 1] (`utilization`, `hit_ratio`).
+    Fraction,
+    /// Milliseconds; the name ends in `_ms`.
+    Milliseconds,
+    /// Seconds; the name ends in `_s`.
+    Seconds,
+    /// Per second; the name ends in `_per_s`.
+    PerSecond,
+    /// Events counted in the measured period.
+    Count,
+    /// A level averaged over time (queue length, units in service).
+    Average,
+    /// The highest a level reached.
+    Peak,
+    /// US dollars; the name ends in `_usd`.
+    Usd,
+}
+
+/// A named figure of a tier or unit. Names carry their unit as a suffix
+/// where it has one (`_ms`, `_per_s`, `_usd`), and `unit` says it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figure {
+    pub name: &'static str,
+    pub unit: Unit,
+    pub value: f64,
+}
+
+impl Figure {
+    pub fn new(name: &'static str, unit: Unit, value: f64) -> Self {
+        Figure { name, unit, value }
+    }
+}
+
+/// A figure named `name` among `figures`.
+pub fn figure(figures: &[Figure], name: &str) -> Option<f64> {
+    figures.iter().find(|f| f.name == name).map(|f| f.value)
+}
+
 /// One unit of a tier: an API instance, a cache shard, a database node.
 #[derive(Clone, Debug)]
 pub struct UnitResult {
     pub name: String,
-    pub metrics: Vec<(&'static str, f64)>,
+    pub metrics: Vec<Figure>,
 }
 
-/// A tier's figures as named scalars in a fixed order per tier kind. Names
-/// carry units (`_ms`, `_per_s`); fractions are in [0, 1]. Every kind starts
-/// with `utilization`, `queue_wait_ms`, `queue_length`, `throughput_per_s`.
+impl UnitResult {
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        figure(&self.metrics, name)
+    }
+}
+
+/// A tier's figures in a fixed order per tier kind. Every kind starts with
+/// `utilization`, `queue_wait_ms`, `queue_length`, `throughput_per_s`.
 #[derive(Clone, Debug)]
 pub struct TierResult {
     pub name: String,
-    pub kind: &'static str,
-    pub metrics: Vec<(&'static str, f64)>,
+    pub kind: Kind,
+    pub metrics: Vec<Figure>,
     pub units: Vec<UnitResult>,
     /// Per-interval figures over the whole horizon, in a fixed order per kind:
     /// `arrivals`, `completed`, `errors` (counts per interval), `utilization`,
@@ -123,10 +172,7 @@ pub struct TierResult {
 
 impl TierResult {
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
+        figure(&self.metrics, name)
     }
 
     pub fn series(&self, name: &str) -> Option<&[f64]> {
@@ -152,7 +198,7 @@ pub struct ReplicationResult {
     pub replication: u64,
     /// Events the kernel handled (warm-up included).
     pub events: u64,
-    /// Length of the measured window.
+    /// Length of the measured period.
     pub measured: SimDuration,
     pub classes: Vec<ClassResult>,
     pub tiers: Vec<TierResult>,
@@ -215,7 +261,7 @@ impl ReplicationResult {
         self.classes.iter().find(|c| c.name == name)
     }
 
-    /// Total cost in the measured window: every tier plus traffic, USD.
+    /// Total cost in the measured period: every tier plus traffic, USD.
     pub fn cost_usd(&self) -> f64 {
         self.tiers
             .iter()
@@ -241,7 +287,7 @@ pub struct ScalingEvent {
 /// tier's metrics and series).
 #[derive(Clone, Debug, Default)]
 pub struct TrafficCost {
-    /// USD in the measured window: CDN delivery, and origin egress.
+    /// USD in the measured period: CDN delivery, and origin egress.
     pub cdn_usd: f64,
     pub egress_usd: f64,
     /// USD per interval, both lines together.

@@ -17,8 +17,8 @@
 
 use sim_engine::{IntervalIndex, SimDuration, SimTime};
 
-use crate::config::{ClassId, TierId};
-use crate::fcfs::Window;
+use crate::fcfs::Measured;
+use crate::ids::{ClassId, TierId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Objective {
@@ -91,7 +91,7 @@ pub struct SloConfig {
 pub struct SloTracker {
     index: IntervalIndex,
     window_ns: u64,
-    measured: Window,
+    measured: Measured,
     objective: Objective,
     current: u64,
     good: u64,
@@ -104,7 +104,7 @@ pub struct SloTracker {
 }
 
 impl SloTracker {
-    pub fn new(cfg: &SloConfig, measured: Window) -> Self {
+    pub fn new(cfg: &SloConfig, measured: Measured) -> Self {
         SloTracker {
             index: IntervalIndex::new(cfg.window),
             window_ns: cfg.window.as_nanos(),
@@ -212,7 +212,7 @@ mod tests {
             objective,
             window: SimDuration::from_secs(60),
         };
-        SloTracker::new(&cfg, Window::new(s(60), s(600)))
+        SloTracker::new(&cfg, Measured::new(s(60), s(600)))
     }
 
     #[test]
@@ -221,7 +221,7 @@ mod tests {
             quantile: 0.9,
             threshold: SimDuration::from_millis(200),
         });
-        // Window [60, 120): 9 fast of 10 → met. [120, 180): 8 of 10 → breach.
+        // Measured [60, 120): 9 fast of 10 → met. [120, 180): 8 of 10 → breach.
         for i in 0..10 {
             t.record(s(70), i < 9);
         }

@@ -24,7 +24,7 @@ use std::sync::atomic::Ordering;
 use sim_engine::{RunnerError, SimDuration, run_indexed_cancellable};
 
 use crate::config::{PlatformConfig, TierKind};
-use crate::results::{ReplicationResult, RequestCounts, ScalingEvent};
+use crate::results::{Figure, ReplicationResult, RequestCounts, ScalingEvent};
 use crate::run::{RunControl, simulate_reporting};
 
 /// Which windows represent the long horizon.
@@ -41,27 +41,6 @@ impl WindowPlan {
     /// Time from the start of the long horizon to window `k`'s start.
     pub fn start_of(&self, k: u32) -> SimDuration {
         SimDuration::from_nanos(self.every.as_nanos() * k as u64) + self.offset
-    }
-}
-
-/// The units a tier's autoscaling changes, if it has that kind of count.
-pub fn unit_count(kind: &TierKind) -> Option<u32> {
-    match kind {
-        TierKind::Api(a) => Some(a.instances),
-        TierKind::Workers(w) => Some(w.workers),
-        TierKind::Database(d) => Some(d.replicas),
-        TierKind::Cache(c) => Some(c.shards),
-        TierKind::Station(_) | TierKind::Cdn(_) => None,
-    }
-}
-
-fn set_unit_count(kind: &mut TierKind, n: u32) {
-    match kind {
-        TierKind::Api(a) => a.instances = n,
-        TierKind::Workers(w) => w.workers = n,
-        TierKind::Database(d) => d.replicas = n,
-        TierKind::Cache(c) => c.shards = n,
-        TierKind::Station(_) | TierKind::Cdn(_) => {}
     }
 }
 
@@ -85,7 +64,7 @@ pub fn window_config(
             if let Some(s) = &t.scaling {
                 n = n.clamp(s.min, s.max);
             }
-            set_unit_count(&mut t.kind, n);
+            t.kind.set_scaled_units(n);
         }
         if let TierKind::Cache(c) = &mut t.kind {
             if let Some(s) = &mut c.sizing {
@@ -131,7 +110,7 @@ pub struct WindowRun {
     /// most (`None` for tiers without scaling).
     pub units: Vec<Option<UnitSpan>>,
     /// Per tier, its metrics (utilisation, hit ratio, replication lag, ...).
-    pub tier_metrics: Vec<Vec<(&'static str, f64)>>,
+    pub tier_metrics: Vec<Vec<Figure>>,
     pub scaling: Vec<ScalingEvent>,
     pub events: u64,
 }
@@ -153,7 +132,7 @@ impl WindowRun {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let scaled = t.scaling.as_ref().and(unit_count(&t.kind));
+                let scaled = t.scaling.as_ref().and(t.kind.scaled_units());
                 scaled.map(|start| {
                     let mut span = UnitSpan {
                         start,
@@ -217,7 +196,8 @@ pub fn run_windows(
     control: &RunControl,
 ) -> Result<Vec<Option<Vec<WindowRun>>>, RunnerError> {
     run_indexed_cancellable(replications as usize, threads, &control.cancel, |j| {
-        let mut units: Vec<Option<u32>> = base.tiers.iter().map(|t| unit_count(&t.kind)).collect();
+        let mut units: Vec<Option<u32>> =
+            base.tiers.iter().map(|t| t.kind.scaled_units()).collect();
         let mut runs = Vec::with_capacity(plan.count as usize);
         for k in 0..plan.count {
             if k > 0 && control.cancel.load(Ordering::Relaxed) {

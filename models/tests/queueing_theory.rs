@@ -25,8 +25,8 @@
 
 use capsim_models::theory::{MMc, MMcK, mg1_mean_wait, tandem_mean_sojourn};
 use capsim_models::{
-    Arrivals, ClassConfig, ClientPolicy, Op, PlatformConfig, RateProfile, ReplicationResult,
-    RunControl, StationConfig, TierConfig, TierKind, run_replications,
+    Arrivals, ClassConfig, ClientPolicy, Handle, Op, PlatformConfig, RateProfile,
+    ReplicationResult, RunControl, StationConfig, TierConfig, TierKind, handles, run_replications,
 };
 use sim_engine::{Dist, Estimate, SimDuration};
 
@@ -53,10 +53,11 @@ fn network(
     horizon_s: u64,
     warmup_s: u64,
 ) -> PlatformConfig {
-    let mut program: Vec<Op> = (0..tiers.len())
-        .map(|i| Op::Station {
-            tier: i as u16,
-            demand: None,
+    let mut program: Vec<Op> = handles(&tiers)
+        .into_iter()
+        .map(|h| match h {
+            Handle::Station(tier) => Op::Station { tier, demand: None },
+            other => panic!("{other:?} is not a station"),
         })
         .collect();
     program.push(Op::End);

@@ -198,7 +198,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
 
     let mut rows: Vec<SeriesRow> = Vec::new();
     for (t, tcfg) in cfg.tiers.iter().enumerate() {
-        let kind = tcfg.kind.label();
+        let kind = tcfg.kind.kind().label();
         let s = |name: &str| mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
         let units = match units_series(kind) {
             Some(name) => s(name),

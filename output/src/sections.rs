@@ -294,7 +294,11 @@ pub fn scaling(
 ) -> IndexMap<String, ScalingSummary> {
     let mut out = IndexMap::new();
     for (i, t) in cfg.tiers.iter().enumerate() {
-        let (Some(s), Some((initial, units))) = (&t.scaling, t.kind.scaled_units()) else {
+        let (Some(s), Some(initial), Some(units)) = (
+            &t.scaling,
+            t.kind.scaled_units(),
+            t.kind.kind().vocabulary().scaled_unit(),
+        ) else {
             continue;
         };
         let tier = i as u16;

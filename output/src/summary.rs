@@ -271,10 +271,10 @@ impl Summary {
                     .metrics
                     .iter()
                     .enumerate()
-                    .map(|(j, (name, _))| {
+                    .map(|(j, f)| {
                         (
-                            name.to_string(),
-                            estimate_of(results, |r| r.tiers[i].metrics[j].1),
+                            f.name.to_string(),
+                            estimate_of(results, |r| r.tiers[i].metrics[j].value),
                         )
                     })
                     .collect();
@@ -295,15 +295,15 @@ impl Summary {
                             .metrics
                             .iter()
                             .enumerate()
-                            .map(|(j, (name, _))| {
+                            .map(|(j, f)| {
                                 (
-                                    name.to_string(),
+                                    f.name.to_string(),
                                     estimate_of(results, |r| {
                                         r.tiers[i]
                                             .units
                                             .get(u)
                                             .and_then(|unit| unit.metrics.get(j))
-                                            .map_or(f64::NAN, |m| m.1)
+                                            .map_or(f64::NAN, |m| m.value)
                                     }),
                                 )
                             })
@@ -314,7 +314,7 @@ impl Summary {
                 tiers.insert(
                     t.name.clone(),
                     TierSummary {
-                        kind: t.kind.to_string(),
+                        kind: t.kind.label().to_string(),
                         metrics,
                         units,
                     },

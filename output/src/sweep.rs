@@ -239,7 +239,7 @@ pub fn point_record(
         .iter()
         .enumerate()
         .filter(|(_, t)| t.scaling.is_some())
-        .filter_map(|(i, t)| t.kind.scaled_units().map(|(initial, _)| (i, initial)))
+        .filter_map(|(i, t)| t.kind.scaled_units().map(|initial| (i, initial)))
         .collect();
     for &(i, _) in &scaled {
         figures.push(format!("peak:{}", cfg.tiers[i].name));

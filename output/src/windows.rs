@@ -148,13 +148,10 @@ impl WindowsReport {
                 }
                 let mut m = IndexMap::new();
                 for &name in TIER_METRICS {
-                    if w0.tier_metrics[i].iter().any(|(k, _)| *k == name) {
+                    if capsim_models::figure(&w0.tier_metrics[i], name).is_some() {
                         let e = est(
                             &|r| {
-                                r.tier_metrics[i]
-                                    .iter()
-                                    .find(|(k, _)| *k == name)
-                                    .map_or(f64::NAN, |(_, v)| *v)
+                                capsim_models::figure(&r.tier_metrics[i], name).unwrap_or(f64::NAN)
                             },
                             k,
                         );
@@ -201,8 +198,7 @@ impl WindowsReport {
             for w in r0.iter().take(n) {
                 for e in &w.scaling {
                     let tier = cfg.tiers[e.tier as usize].name.clone();
-                    let initial =
-                        capsim_models::windows::unit_count(&cfg.tiers[e.tier as usize].kind);
+                    let initial = cfg.tiers[e.tier as usize].kind.scaled_units();
                     if initial.is_some_and(|i| e.to > i) && !first_growth.contains_key(&tier) {
                         first_growth.insert(tier.clone(), w.window);
                     }

@@ -159,12 +159,7 @@ cooldown = "3m"
         assert_eq!(&up[10..14], &[2.0, 2.0, 2.0, 4.0], "{up:?}");
         // Both launched at 11 min; the old two stay saturated meanwhile.
         for u in &r.tier("web").unwrap().units[2..] {
-            let launched = u
-                .metrics
-                .iter()
-                .find(|(k, _)| *k == "launched_s")
-                .unwrap()
-                .1;
+            let launched = u.metric("launched_s").unwrap();
             assert_eq!(launched, 11.0 * MIN);
         }
         let util = series(r, "web", "utilization");

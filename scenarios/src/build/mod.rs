@@ -91,18 +91,6 @@ fn check_name(what: &str, name: &str, path: &FieldPath, c: &mut Checks) {
     }
 }
 
-/// Units a failure can target in a tier.
-fn unit_count(kind: &TierKind) -> u32 {
-    match kind {
-        TierKind::Station(_) => 1,
-        TierKind::Api(a) => a.instances,
-        TierKind::Cache(c) => c.shards,
-        TierKind::Database(d) => 1 + d.replicas,
-        TierKind::Workers(w) => w.workers,
-        TierKind::Cdn(_) => 0,
-    }
-}
-
 /// Validates `raw` and builds the scenario, or lists every problem found.
 /// Relative paths in it (replayed traces) are resolved against `dir`, the
 /// scenario file's directory (the working directory if `None`).
@@ -734,23 +722,29 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
                 bad = true;
                 break;
             }
-            let units = unit_count(kind);
+            let units = kind.failure_units();
             if let Some(u) = f.unit {
-                if u >= units {
+                if u >= units.end {
                     c.push(
                         path.key("unit"),
-                        format!("tier \"{}\" has units 0 to {} (got {u})", t.name, units - 1),
+                        format!(
+                            "tier \"{}\" has units 0 to {} (got {u})",
+                            t.name,
+                            units.end - 1
+                        ),
                     );
                     bad = true;
                     break;
                 }
-                if u == 0 && matches!(kind, TierKind::Database(d) if !d.local_primary) {
+                if u < units.start {
+                    // A region's replica set: its node 0 stands for the
+                    // primary in another region.
                     c.push(
                         path.key("unit"),
                         format!(
                             "tier \"{}\" has the replicas 1 to {} of a primary in another region",
                             t.name,
-                            units - 1
+                            units.end - 1
                         ),
                     );
                     bad = true;

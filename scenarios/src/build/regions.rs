@@ -12,7 +12,7 @@
 //! `C` becomes `C@NAME` per region of users, its rate times the region's
 //! share, its program compiled by [`super::route::compile_regional`].
 
-use capsim_models::{RateProfile, RegionConfig, RegionsConfig, TierConfig, TierKind};
+use capsim_models::{RateProfile, RegionConfig, RegionsConfig, TierConfig, TierKind, Typed};
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
 
@@ -395,34 +395,39 @@ pub fn expand(
             cpus.push(copy_cpu);
         }
     }
-    let id = |name: &str| out.iter().position(|t| t.name == name).map(|i| i as u16);
+    let typed = capsim_models::typed(&out);
+    let database = |name: &str| {
+        out.iter().zip(&typed).find_map(|(t, ty)| match ty {
+            Typed::Database(r, _) if t.name == name => Some(*r),
+            _ => None,
+        })
+    };
     let entry_tiers = geo
         .names
         .iter()
         .map(|r| {
             out.iter()
-                .enumerate()
-                .filter(|(_, t)| {
-                    matches!(t.kind, TierKind::Api(_)) && t.name.ends_with(&format!("@{r}"))
+                .zip(&typed)
+                .filter_map(|(t, ty)| match ty {
+                    Typed::Api(a, _) if t.name.ends_with(&format!("@{r}")) => Some(*a),
+                    _ => None,
                 })
-                .map(|(i, _)| i as u16)
                 .collect()
         })
         .collect();
     let mut replication = Vec::new();
     let primary_name = &geo.names[geo.primary as usize];
-    for t in out.iter() {
-        if let (TierKind::Database(_), Some((base, region))) = (&t.kind, t.name.split_once('@'))
+    for (t, ty) in out.iter().zip(&typed) {
+        if let (Typed::Database(r, _), Some((base, region))) = (ty, t.name.split_once('@'))
             && region != primary_name
-            && let (Some(p), Some(r), Some(ri)) = (
-                id(&format!("{base}@{primary_name}")),
-                id(&t.name),
+            && let (Some(p), Some(ri)) = (
+                database(&format!("{base}@{primary_name}")),
                 geo.index(region),
             )
         {
             let one_way =
                 SimDuration::from_nanos(geo.rtt[ri as usize][geo.primary as usize].as_nanos() / 2);
-            replication.push((p, r, one_way));
+            replication.push((p, *r, one_way));
         }
     }
     let regions = RegionsConfig {

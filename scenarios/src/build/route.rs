@@ -14,7 +14,9 @@
 //! Routes are trees by construction (steps nest, they never name each other),
 //! so a program has no cycles and always reaches `End`.
 
-use capsim_models::{Op, TierConfig, TierKind};
+use capsim_models::{
+    ApiConfig, ApiRef, DatabaseRef, Op, StationRef, TierConfig, TierId, Typed, typed,
+};
 use sim_engine::{Dist, SimDuration};
 
 use super::tiers::Checks;
@@ -30,6 +32,8 @@ const VERBS: &[&str] = &[
 
 struct Compiler<'a> {
     tiers: &'a [TierConfig],
+    /// The tiers' typed handles, in declaration order.
+    typed: Vec<Typed<'a>>,
     /// Tiers that exist but failed to build: references to them are not
     /// errors of the route (the tier's own errors are reported).
     broken: &'a [String],
@@ -83,6 +87,7 @@ pub fn compile_regional(
 ) -> Result<Vec<Op>, Vec<Problem>> {
     let mut c = Compiler {
         tiers,
+        typed: typed(tiers),
         broken: &[],
         default_cpu,
         ops: Vec::new(),
@@ -136,6 +141,12 @@ pub fn compile_regional(
     }
 }
 
+/// What a bare tier name (`"NAME"` or `{ tier = "NAME" }`) visits.
+enum Visit<'a> {
+    Station(StationRef),
+    Api(ApiRef, &'a ApiConfig),
+}
+
 /// What is known about a request at a point of its route.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct State {
@@ -152,6 +163,7 @@ pub fn compile(
 ) -> Result<Vec<Op>, Vec<Problem>> {
     let mut c = Compiler {
         tiers,
+        typed: typed(tiers),
         broken,
         default_cpu,
         ops: Vec::new(),
@@ -179,7 +191,7 @@ pub fn compile(
     }
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
     fn here(&self) -> u16 {
         self.ops.len() as u16
     }
@@ -193,7 +205,7 @@ impl Compiler<'_> {
 
     /// With regions, in a region without the primary: a step on a tier that
     /// is not regional (it runs in the primary region) pays the round trip.
-    fn cross_to_primary(&mut self, tier: u16) {
+    fn cross_to_primary(&mut self, tier: TierId) {
         if let Some(geo) = self.geo
             && self.at != geo.primary
             && self.tiers[tier as usize].region.is_some()
@@ -222,8 +234,16 @@ impl Compiler<'_> {
         }
     }
 
-    /// The tier `name` refers to, checked to be of kind `want` (a label).
-    fn tier(&mut self, name: &toml::Value, path: &FieldPath, want: &[&str]) -> Option<u16> {
+    /// The tier `name` refers to (with regions: its copy in the region the
+    /// step runs in), if `pick` takes its kind; `want` names the kinds it
+    /// takes, for the message.
+    fn tier<T>(
+        &mut self,
+        name: &toml::Value,
+        path: &FieldPath,
+        want: &[&str],
+        pick: impl Fn(Typed<'a>) -> Option<T>,
+    ) -> Option<T> {
         let Some(name) = name.as_str() else {
             self.checks.push(
                 path.clone(),
@@ -241,10 +261,9 @@ impl Compiler<'_> {
         };
         match self.tiers.iter().position(|t| t.name == name) {
             Some(i) => {
-                let kind = self.tiers[i].kind.label();
-                if want.contains(&kind) {
-                    Some(i as u16)
-                } else {
+                let picked = pick(self.typed[i]);
+                if picked.is_none() {
+                    let kind = self.tiers[i].kind.kind().label();
                     self.checks.push(
                         path.clone(),
                         format!(
@@ -252,8 +271,8 @@ impl Compiler<'_> {
                             want.join(" or ")
                         ),
                     );
-                    None
                 }
+                picked
             }
             None if self.broken.iter().any(|b| b == name) => None,
             None => {
@@ -343,27 +362,35 @@ impl Compiler<'_> {
         let vpath = path.key(verb);
         match verb {
             "tier" => {
-                let Some(t) = self.tier(&value, &vpath, &["station", "api"]) else {
+                let Some(t) = self.tier(&value, &vpath, &["station", "api"], |t| match t {
+                    Typed::Station(r, _) => Some(Visit::Station(r)),
+                    Typed::Api(r, api) => Some(Visit::Api(r, api)),
+                    _ => None,
+                }) else {
                     return;
                 };
                 let demand = table
                     .remove("demand")
                     .and_then(|d| self.checks.take(dist_value(d, &path.key("demand"))));
-                if matches!(self.tiers[t as usize].kind, TierKind::Api(_)) {
-                    self.enter_api(t, demand, path, state);
-                } else {
-                    self.cross_to_primary(t);
-                    self.ops.push(Op::Station { tier: t, demand });
+                match t {
+                    Visit::Api(r, api) => self.enter_api(r, api, demand, path, state),
+                    Visit::Station(r) => {
+                        self.cross_to_primary(r.id);
+                        self.ops.push(Op::Station { tier: r, demand });
+                    }
                 }
             }
             "api" => {
-                let Some(t) = self.tier(&value, &vpath, &["api"]) else {
+                let Some((t, api)) = self.tier(&value, &vpath, &["api"], |t| match t {
+                    Typed::Api(r, api) => Some((r, api)),
+                    _ => None,
+                }) else {
                     return;
                 };
                 let cpu = table
                     .remove("cpu")
                     .and_then(|d| self.checks.take(dist_value(d, &path.key("cpu"))));
-                self.enter_api(t, cpu, path, state);
+                self.enter_api(t, api, cpu, path, state);
             }
             "cpu" => {
                 if !state.on_api {
@@ -377,7 +404,10 @@ impl Compiler<'_> {
                 }
             }
             "cdn" => {
-                let Some(t) = self.tier(&value, &vpath, &["cdn"]) else {
+                let Some(t) = self.tier(&value, &vpath, &["cdn"], |t| match t {
+                    Typed::Cdn(r, _) => Some(r),
+                    _ => None,
+                }) else {
                     return;
                 };
                 if state.on_api {
@@ -387,7 +417,10 @@ impl Compiler<'_> {
                 self.ops.push(Op::Cdn { tier: t });
             }
             "cache" => {
-                let Some(t) = self.tier(&value, &vpath, &["cache"]) else {
+                let Some(t) = self.tier(&value, &vpath, &["cache"], |t| match t {
+                    Typed::Cache(r, _) => Some(r),
+                    _ => None,
+                }) else {
                     return;
                 };
                 let op = match table.remove("op") {
@@ -407,11 +440,11 @@ impl Compiler<'_> {
                         self.checks
                             .push(path.key("on_miss"), "`on_miss` belongs to a GET, not a SET");
                     }
-                    self.cross_to_primary(t);
+                    self.cross_to_primary(t.id);
                     self.ops.push(Op::CacheSet { tier: t });
                     return;
                 }
-                self.cross_to_primary(t);
+                self.cross_to_primary(t.id);
                 let at = self.ops.len();
                 self.ops.push(Op::CacheGet { tier: t, on_hit: 0 });
                 if let Some(block) = on_miss {
@@ -438,11 +471,11 @@ impl Compiler<'_> {
                 }
             }
             "db" => {
-                let Some(t) = self.tier(&value, &vpath, &["database"]) else {
+                let Some((t, db)) = self.tier(&value, &vpath, &["database"], |t| match t {
+                    Typed::Database(r, db) => Some((r, db)),
+                    _ => None,
+                }) else {
                     return;
-                };
-                let TierKind::Database(db) = &self.tiers[t as usize].kind else {
-                    unreachable!()
                 };
                 let names: Vec<&str> = db.queries.iter().map(|q| q.name.as_str()).collect();
                 let query = match table.remove("query") {
@@ -453,7 +486,7 @@ impl Compiler<'_> {
                                 path.key("query"),
                                 format!(
                                     "no query type \"{q}\" in tier \"{}\" (queries: {})",
-                                    self.tiers[t as usize].name,
+                                    self.tiers[t.id as usize].name,
                                     names.join(", ")
                                 ),
                             );
@@ -482,11 +515,11 @@ impl Compiler<'_> {
                 self.db_step(t, query);
             }
             "enqueue" => {
-                let Some(t) = self.tier(&value, &vpath, &["workers"]) else {
+                let Some((t, w)) = self.tier(&value, &vpath, &["workers"], |t| match t {
+                    Typed::Workers(r, w) => Some((r, w)),
+                    _ => None,
+                }) else {
                     return;
-                };
-                let TierKind::Workers(w) = &self.tiers[t as usize].kind else {
-                    unreachable!()
                 };
                 let names: Vec<&str> = w.jobs.iter().map(|j| j.name.as_str()).collect();
                 let job = match table.remove("job") {
@@ -497,7 +530,7 @@ impl Compiler<'_> {
                                 path.key("job"),
                                 format!(
                                     "no job type \"{j}\" in tier \"{}\" (jobs: {})",
-                                    self.tiers[t as usize].name,
+                                    self.tiers[t.id as usize].name,
                                     names.join(", ")
                                 ),
                             );
@@ -534,23 +567,27 @@ impl Compiler<'_> {
 
     /// A query of type `query` on database tier `t` (with regions: `t` is
     /// the copy of the region the step runs in).
-    fn db_step(&mut self, t: u16, query: u16) {
+    fn db_step(&mut self, t: DatabaseRef, query: u16) {
         let Some(geo) = self.geo.filter(|g| self.at != g.primary) else {
             self.ops.push(Op::Db { tier: t, query });
             return;
         };
-        let name = &self.tiers[t as usize].name;
+        let name = &self.tiers[t.id as usize].name;
         let Some((base, _)) = name.split_once('@') else {
-            self.cross_to_primary(t);
+            self.cross_to_primary(t.id);
             self.ops.push(Op::Db { tier: t, query });
             return;
         };
         let primary_copy = format!("{base}@{}", geo.names[geo.primary as usize]);
-        let primary =
-            self.tiers
-                .iter()
-                .position(|x| x.name == primary_copy)
-                .expect("every regional tier has a copy in the primary region") as u16;
+        let primary = self
+            .tiers
+            .iter()
+            .zip(&self.typed)
+            .find_map(|(x, ty)| match ty {
+                Typed::Database(r, _) if x.name == primary_copy => Some(*r),
+                _ => None,
+            })
+            .expect("every regional database has a copy in the primary region");
         let hop = half(geo.rtt[self.at as usize][geo.primary as usize]);
         self.ops.push(Op::RemoteDb {
             local: t,
@@ -565,7 +602,14 @@ impl Compiler<'_> {
         self.ops.push(Op::Delay { demand: back });
     }
 
-    fn enter_api(&mut self, tier: u16, cpu: Option<Dist>, path: &FieldPath, state: &mut State) {
+    fn enter_api(
+        &mut self,
+        tier: ApiRef,
+        api: &ApiConfig,
+        cpu: Option<Dist>,
+        path: &FieldPath,
+        state: &mut State,
+    ) {
         if state.on_api {
             self.checks.push(
                 path.clone(),
@@ -573,16 +617,13 @@ impl Compiler<'_> {
             );
             return;
         }
-        let TierKind::Api(api) = &self.tiers[tier as usize].kind else {
-            unreachable!()
-        };
         if !api.balancer_latency.is_zero() {
             let d = Dist::deterministic(api.balancer_latency.as_secs_f64()).expect("non-negative");
             self.ops.push(Op::Delay { demand: d });
         }
         self.ops.push(Op::ApiEnter { tier });
         state.on_api = true;
-        if let Some(d) = cpu.or_else(|| self.default_cpu[tier as usize].clone()) {
+        if let Some(d) = cpu.or_else(|| self.default_cpu[tier.id as usize].clone()) {
             self.ops.push(Op::Cpu { demand: d });
         }
     }

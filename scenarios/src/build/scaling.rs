@@ -3,7 +3,7 @@
 
 use capsim_models::{
     Change, Metric, ScalingConfig, ScalingPolicy, ScheduledAction, StepAdjustment, StepPolicy,
-    TargetTracking, Termination, TierKind,
+    TargetTracking, Termination, TierKind, tier::ScalingFacts,
 };
 use sim_engine::{SimDuration, parse_duration};
 
@@ -14,63 +14,13 @@ use crate::raw::{RawScaling, RawStepPolicy, RawTargetPolicy};
 
 pub const POLICY_TYPES: &[&str] = &["step", "target"];
 
-/// What scales in a tier of this kind, its current count, the smallest
-/// `min` allowed, and default boot and warm-up times.
-struct Unit {
-    what: &'static str,
-    initial: u32,
-    least: u32,
-    boot: SimDuration,
-    warmup: SimDuration,
-    metrics: &'static [&'static str],
-}
-
-fn unit_of(kind: &TierKind) -> Option<Unit> {
-    let s = SimDuration::from_secs;
-    match kind {
-        // An EC2 instance: about a minute to boot, half a minute for the
-        // application to pass its health check.
-        TierKind::Api(a) => Some(Unit {
-            what: "instances",
-            initial: a.instances,
-            least: 1,
-            boot: s(60),
-            warmup: s(30),
-            metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
-        }),
-        TierKind::Workers(w) => Some(Unit {
-            what: "workers",
-            initial: w.workers,
-            least: 0,
-            boot: s(60),
-            warmup: s(0),
-            metrics: &["cpu", "queue_depth", "backlog_per_worker"],
-        }),
-        // An RDS read replica: creation, then catching up on the primary's
-        // log before it serves reads.
-        TierKind::Database(d) => Some(Unit {
-            what: "replicas",
-            initial: d.replicas,
-            least: 0,
-            boot: s(600),
-            warmup: s(300),
-            metrics: &["pool_utilization", "read_write_ratio"],
-        }),
-        // An ElastiCache shard: node creation and slot migration.
-        TierKind::Cache(c) => Some(Unit {
-            what: "shards",
-            initial: c.shards,
-            least: 1,
-            boot: s(300),
-            warmup: s(0),
-            metrics: &["dataset_to_memory"],
-        }),
-        TierKind::Station(_) | TierKind::Cdn(_) => None,
-    }
-}
-
 /// Parses a metric name: one of the kind's, `latency_pNN` for a quantile.
-fn metric(name: &str, unit: &Unit, kind: &str, path: &FieldPath) -> Result<Metric, Problem> {
+fn metric(
+    name: &str,
+    unit: &ScalingFacts,
+    kind: &str,
+    path: &FieldPath,
+) -> Result<Metric, Problem> {
     let m = match name {
         "cpu" => Some(Metric::Cpu),
         "request_rate" => Some(Metric::RequestRate),
@@ -215,7 +165,10 @@ pub fn build_scaling(
     horizon: SimDuration,
 ) -> Result<ScalingConfig, Vec<Problem>> {
     let mut c = Checks::default();
-    let Some(unit) = unit_of(kind) else {
+    let (Some(unit), Some(initial)) = (
+        kind.kind().vocabulary().scaling.as_ref(),
+        kind.scaled_units(),
+    ) else {
         return Err(vec![(
             path.clone(),
             format!("{kind_name} tiers do not scale (api, workers, database and cache tiers do)"),
@@ -226,7 +179,7 @@ pub fn build_scaling(
             path.key("min"),
             format!(
                 "{kind_name} tiers keep at least {} {}",
-                unit.least, unit.what
+                unit.least, unit.unit
             ),
         );
     }
@@ -239,12 +192,12 @@ pub fn build_scaling(
     if raw.max > 10_000 {
         c.push(path.key("max"), "at most 10,000 units");
     }
-    if (unit.initial < raw.min || unit.initial > raw.max) && raw.max >= raw.min {
+    if (initial < raw.min || initial > raw.max) && raw.max >= raw.min {
         c.push(
             path.clone(),
             format!(
                 "the tier starts with {} {} (its `{}`), outside min {} .. max {}",
-                unit.initial, unit.what, unit.what, raw.min, raw.max
+                initial, unit.unit, unit.unit, raw.min, raw.max
             ),
         );
     }
@@ -274,7 +227,7 @@ pub fn build_scaling(
     };
 
     let cx = PolicyContext {
-        unit: &unit,
+        unit,
         kind_name,
         kind,
         horizon,
@@ -338,7 +291,7 @@ pub fn build_scaling(
                 sp.key("min"),
                 format!(
                     "{kind_name} tiers keep at least {} {}",
-                    unit.least, unit.what
+                    unit.least, unit.unit
                 ),
             );
         }
@@ -397,7 +350,7 @@ fn check_metric_needs(m: Metric, kind: &TierKind, path: &FieldPath, c: &mut Chec
 
 /// What every policy of one tier is checked against.
 struct PolicyContext<'a> {
-    unit: &'a Unit,
+    unit: &'a ScalingFacts,
     kind_name: &'a str,
     kind: &'a TierKind,
     horizon: SimDuration,

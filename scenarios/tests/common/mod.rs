@@ -43,11 +43,7 @@ pub fn unit_metric(r: &ReplicationResult, tier: &str, unit: &str, name: &str) ->
         .iter()
         .find(|u| u.name == unit)
         .unwrap_or_else(|| panic!("no unit {unit}"));
-    u.metrics
-        .iter()
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| *v)
-        .unwrap()
+    u.metric(name).unwrap()
 }
 
 #[track_caller]

@@ -12,20 +12,80 @@
 
 use std::collections::VecDeque;
 
+use std::ops::Range;
+
 use sim_engine::{
-    Integral, IntervalAverages, IntervalCounts, IntervalLatency, SimTime, StreamRng, TimeWeighted,
+    Integral, IntervalAverages, IntervalCounts, IntervalLatency, SimDuration, SimTime, StreamRng,
+    TimeWeighted,
 };
 
-use crate::config::{ApiConfig, Balancer, WorkerMode};
-use crate::fcfs::{FcfsUnit, Window, ratio};
-use crate::scaling::Termination;
+use super::life::{Life, Lifetime, scale_in_choice};
+use super::{
+    BuildContext, Crash, Drained, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary,
+};
+use crate::fcfs::{FcfsUnit, Measured, ratio};
+use crate::results::{Figure, Unit, UnitResult};
+use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, sum};
 
-use super::life::{Life, Lifetime, scale_in_choice};
+pub const VOCABULARY: Vocabulary = Vocabulary {
+    label: "api",
+    // An EC2 instance: about a minute to boot, half a minute for the
+    // application to pass its health check.
+    scaling: Some(ScalingFacts {
+        unit: "instances",
+        least: 1,
+        boot: SimDuration::from_secs(60),
+        warmup: SimDuration::from_secs(30),
+        metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
+    }),
+    serving_series: Some("instances"),
+    billed_per_unit: true,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    RoundRobin,
+    /// Fewest requests at the instance (admitted plus waiting).
+    LeastConnections,
+    Random,
+    /// Two instances drawn at random, the one with fewer requests wins.
+    PowerOfTwo,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerMode {
+    /// A worker is held for the request's whole stay, including while it waits
+    /// on caches and databases (gunicorn sync, Puma, PHP-FPM).
+    Sync,
+    /// Workers are event loops: a request holds one only during CPU bursts
+    /// (uvicorn, Node.js).
+    Async,
+}
+
+/// A pool of identical API instances behind a load balancer.
+///
+/// Admission: an instance serves at most `workers` requests at a time in sync
+/// mode, `max_connections` in async mode; others wait in its backlog of at
+/// most `backlog` requests, and an arrival finding the backlog full is
+/// rejected. CPU: every burst needs a core, FCFS, from `cores` cores (sync) or
+/// min(`cores`, `workers`) event loops (async).
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    pub instances: u32,
+    pub cores: u32,
+    pub workers: u32,
+    pub mode: WorkerMode,
+    pub max_connections: u32,
+    pub backlog: u32,
+    pub balancer: Balancer,
+    /// Latency the balancer adds to each request (0 for none).
+    pub balancer_latency: SimDuration,
+}
 
 pub(crate) struct Instance {
     /// Not crashed.
-    pub up: bool,
+    up: bool,
     pub epoch: u32,
     pub life: Lifetime,
     /// Requests admitted (holding a worker in sync mode, a connection in async).
@@ -33,7 +93,7 @@ pub(crate) struct Instance {
     /// Requests waiting for admission, with the time they arrived.
     pub backlog: VecDeque<(u32, SimTime)>,
     pub cpu: FcfsUnit,
-    pub down_count: u32,
+    down_count: u32,
     /// CPU busy time at the last metrics tick.
     busy_mark: u128,
 }
@@ -72,7 +132,7 @@ pub(crate) struct Leave {
 /// One metrics tick of the pool: numerators and denominators, so ticks add up
 /// over a policy's period.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct ApiSample {
+struct ApiSample {
     /// Busy core-ns and in-service core-ns.
     pub busy: f64,
     pub capacity: f64,
@@ -99,18 +159,18 @@ pub(crate) struct ApiTier {
     /// Routable instances, in index order.
     up_list: Vec<u32>,
     rng: StreamRng,
-    window: Window,
-    // Window statistics of the event-driven parts.
-    pub offered: u64,
-    pub rejected: u64,
-    pub errors: u64,
-    pub admitted: u64,
-    pub admission_wait_ns: u128,
-    pub departures: u64,
-    pub backlog_tw: TimeWeighted,
-    pub active_tw: TimeWeighted,
+    measured: Measured,
+    // Statistics of the event-driven parts over the measured period.
+    offered: u64,
+    rejected: u64,
+    errors: u64,
+    admitted: u64,
+    admission_wait_ns: u128,
+    departures: u64,
+    backlog_tw: TimeWeighted,
+    active_tw: TimeWeighted,
     /// Routable instances.
-    pub up_tw: TimeWeighted,
+    up_tw: TimeWeighted,
     backlog_total: u32,
     active_total: u32,
     // For metrics ticks (cumulative since the start).
@@ -121,7 +181,7 @@ pub(crate) struct ApiTier {
     spec: Spec,
     offered_series: IntervalCounts,
     /// Time on an instance (balancer to leaving), by the interval it left.
-    pub latency_series: IntervalLatency,
+    latency_series: IntervalLatency,
     departures_series: IntervalCounts,
     errors_series: IntervalCounts,
     backlog_series: IntervalAverages,
@@ -129,9 +189,8 @@ pub(crate) struct ApiTier {
 }
 
 impl ApiTier {
-    /// `track`: failures are injected into this tier (its units must track
-    /// their jobs to void them exactly).
-    pub fn new(cfg: &ApiConfig, window: Window, rng: StreamRng, spec: Spec, track: bool) -> Self {
+    pub fn new(cfg: &ApiConfig, ctx: &BuildContext) -> Self {
+        let (spec, track) = (ctx.spec, ctx.voidable);
         let cpu_servers = match cfg.mode {
             WorkerMode::Sync => cfg.cores,
             WorkerMode::Async => cfg.cores.min(cfg.workers),
@@ -151,8 +210,8 @@ impl ApiTier {
             rr_next: 0,
             loads: Vec::new(),
             up_list: Vec::new(),
-            rng,
-            window,
+            rng: ctx.streams.stream(&format!("balancer/{}", ctx.name)),
+            measured: ctx.measured,
             offered: 0,
             rejected: 0,
             errors: 0,
@@ -192,7 +251,7 @@ impl ApiTier {
             life,
             active: 0,
             backlog: VecDeque::new(),
-            cpu: FcfsUnit::new(self.cpu_servers, self.window)
+            cpu: FcfsUnit::new(self.cpu_servers, self.measured)
                 .tracking(self.track)
                 .with_series(self.spec.interval, self.spec.horizon, false),
             down_count: 0,
@@ -264,7 +323,7 @@ impl ApiTier {
     }
 
     fn measuring(&self, now: SimTime) -> bool {
-        self.window.contains(now.as_nanos())
+        self.measured.contains(now.as_nanos())
     }
 
     fn set_backlog(&mut self, now: SimTime, delta: i32) {
@@ -273,14 +332,6 @@ impl ApiTier {
         self.backlog_tw.set(now, b);
         self.backlog_series.set(now, b);
         self.backlog_int.set(now, b);
-    }
-
-    /// Requests that failed on this pool (their instance went away).
-    pub fn add_errors(&mut self, now: SimTime, n: u64) {
-        if self.measuring(now) {
-            self.errors += n;
-        }
-        self.errors_series.add(now, n as f64);
     }
 
     fn reject(&mut self, now: SimTime, measuring: bool) -> Entry {
@@ -296,7 +347,6 @@ impl ApiTier {
         self.active_tw.set(now, self.active_total as f64);
     }
 
-    /// A request arrives at the balancer.
     /// An instance is in service (what a health check sees).
     pub fn alive(&self) -> bool {
         !self.up_list.is_empty()
@@ -318,6 +368,7 @@ impl ApiTier {
         self.backlog_total as f64 >= max_backlog * self.backlog_limit as f64 * up
     }
 
+    /// A request arrives at the balancer.
     pub fn enter(&mut self, req: u32, now: SimTime) -> Entry {
         let measuring = self.measuring(now);
         if measuring {
@@ -349,19 +400,21 @@ impl ApiTier {
         }
     }
 
-    /// A request leaves instance `i` (done or failed).
-    pub fn leave(&mut self, i: u32, now: SimTime) -> Leave {
+    /// A request that reached the balancer at `since` leaves instance `i`
+    /// (done or failed).
+    pub fn leave(&mut self, i: u32, since: SimTime, now: SimTime) -> Leave {
         if self.measuring(now) {
             self.departures += 1;
         }
         self.departures_series.add(now, 1.0);
+        self.latency_series.record(now, now - since);
         let inst = &mut self.instances[i as usize];
         if inst.loads_valid() {
             self.loads[i as usize] -= 1;
         }
         if let Some((next, since)) = inst.backlog.pop_front() {
             // The worker passes straight to the next request.
-            if self.window.contains(since.as_nanos()) {
+            if self.measured.contains(since.as_nanos()) {
                 self.admitted += 1;
                 self.admission_wait_ns += (now - since).as_nanos() as u128;
             }
@@ -383,16 +436,6 @@ impl ApiTier {
         }
     }
 
-    /// Instance `i` goes down: returns the requests that were waiting in its
-    /// backlog (they fail). Requests admitted on it fail too; the caller finds
-    /// them by their instance.
-    pub fn crash(&mut self, i: u32, now: SimTime) -> Vec<u32> {
-        let waiting = self.evict(i, now);
-        self.instances[i as usize].up = false;
-        self.record_up(now);
-        waiting
-    }
-
     /// Empties instance `i` (its work fails): returns its backlog.
     fn evict(&mut self, i: u32, now: SimTime) -> Vec<u32> {
         let inst = &mut self.instances[i as usize];
@@ -408,62 +451,10 @@ impl ApiTier {
         waiting
     }
 
-    pub fn recover(&mut self, i: u32, now: SimTime) {
-        let inst = &mut self.instances[i as usize];
-        inst.up = true;
-        inst.epoch += 1;
-        self.record_up(now);
-    }
-
-    // ---- scaling -------------------------------------------------------
-
-    /// Launches an instance; it takes traffic once `ready`.
-    pub fn launch(&mut self, now: SimTime) -> u32 {
-        let unit = self.new_instance(Lifetime::booting(now));
-        self.instances.push(unit);
-        self.loads.push(u32::MAX);
-        (self.instances.len() - 1) as u32
-    }
-
-    /// A launched instance is healthy: it joins the balancer. (A no-op if it
-    /// was cancelled while booting.)
-    pub fn ready(&mut self, i: u32, now: SimTime) {
-        let inst = &mut self.instances[i as usize];
-        if inst.life.life == Life::Booting {
-            inst.life.ready(now);
-            inst.busy_mark = inst.cpu.busy_until(now);
-            self.record_up(now);
-        }
-    }
-
-    /// Instance `i` leaves the balancer: a booting one is cancelled, an
-    /// in-service one drains. Returns true if it terminated at once.
-    pub fn begin_drain(&mut self, i: u32, now: SimTime) -> bool {
-        let inst = &mut self.instances[i as usize];
-        let terminated = match inst.life.life {
-            Life::Booting => {
-                inst.life.terminate(now);
-                true
-            }
-            Life::InService => {
-                inst.life.life = Life::Draining;
-                if inst.load() == 0 {
-                    inst.life.terminate(now);
-                    true
-                } else {
-                    false
-                }
-            }
-            Life::Draining | Life::Terminated => false,
-        };
-        self.record_up(now);
-        terminated
-    }
-
     /// The drain timeout of instance `i` passed: if it is still draining, what
     /// remains fails (its backlog is returned; admitted requests are found by
     /// instance) and it terminates. `None` if it had already terminated.
-    pub fn drain_timeout(&mut self, i: u32, now: SimTime) -> Option<Vec<u32>> {
+    fn end_drain(&mut self, i: u32, now: SimTime) -> Option<Vec<u32>> {
         if self.instances[i as usize].life.life != Life::Draining {
             return None;
         }
@@ -472,31 +463,9 @@ impl ApiTier {
         Some(waiting)
     }
 
-    /// Launched and not leaving: what the autoscaler's desired count counts.
-    pub fn desired_count(&self) -> u32 {
-        self.instances
-            .iter()
-            .filter(|i| i.life.is_desired())
-            .count() as u32
-    }
-
-    /// In service (what the HPA formula calls current replicas).
-    pub fn ready_count(&self) -> u32 {
-        self.instances
-            .iter()
-            .filter(|i| i.life.in_service())
-            .count() as u32
-    }
-
-    /// The `n` instances scale-in removes: booting ones first (newest
-    /// first), then in-service ones in the termination order.
-    pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
-        scale_in_choice(self.instances.iter().map(|i| i.life), 0, n, order)
-    }
-
     /// The metrics of the tick that ends at `now` (the last one ended at
     /// `prev`).
-    pub fn sample(&mut self, prev: SimTime, now: SimTime) -> ApiSample {
+    fn sample_tick(&mut self, prev: SimTime, now: SimTime) -> ApiSample {
         let mut s = ApiSample {
             length: (now - prev).as_nanos() as f64,
             ..ApiSample::default()
@@ -520,19 +489,13 @@ impl ApiTier {
         s
     }
 
-    pub fn restart_statistics(&mut self, now: SimTime) {
-        self.backlog_tw.reset(now);
-        self.active_tw.reset(now);
-        self.up_tw.reset(now);
-    }
-
-    /// In-service core-ns over the measured window, per instance lifetimes.
+    /// In-service core-ns over the measured period, per instance lifetimes.
     fn capacity_ns(&self, now: SimTime) -> f64 {
-        self.up_tw.mean(now) * self.window.len_ns() as f64 * self.cores as f64
+        self.up_tw.mean(now) * self.measured.len_ns() as f64 * self.cores as f64
     }
 
-    pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
-        let secs = self.window.len_ns() as f64 / 1e9;
+    fn metrics(&self, now: SimTime) -> Vec<Figure> {
+        let secs = self.measured.len_ns() as f64 / 1e9;
         let busy: f64 = self
             .instances
             .iter()
@@ -551,57 +514,68 @@ impl ApiTier {
             .map(|i| i.cpu.utilization())
             .collect();
         let capacity = self.capacity_ns(now);
+        use Unit::*;
         vec![
             // Pool CPU utilisation: busy core-time over the core-time of
             // instances in service (a crashed instance counts as idle while
             // it is down only if it is in service; see docs/models.md).
-            (
+            Figure::new(
                 "utilization",
+                Fraction,
                 if capacity > 0.0 {
                     busy / capacity
                 } else {
                     f64::NAN
                 },
             ),
-            (
+            Figure::new(
                 "queue_wait_ms",
+                Milliseconds,
                 ratio(self.admission_wait_ns as f64 / 1e6, self.admitted),
             ),
-            ("queue_length", self.backlog_tw.mean(now)),
-            ("throughput_per_s", self.departures as f64 / secs),
-            ("cpu_wait_ms", ratio(cpu_wait_ns / 1e6, bursts)),
-            ("in_service", self.active_tw.mean(now)),
-            ("instances_up", self.up_tw.mean(now)),
-            (
+            Figure::new("queue_length", Average, self.backlog_tw.mean(now)),
+            Figure::new("throughput_per_s", PerSecond, self.departures as f64 / secs),
+            Figure::new(
+                "cpu_wait_ms",
+                Milliseconds,
+                ratio(cpu_wait_ns / 1e6, bursts),
+            ),
+            Figure::new("in_service", Average, self.active_tw.mean(now)),
+            Figure::new("instances_up", Average, self.up_tw.mean(now)),
+            Figure::new(
                 "utilization_min_instance",
+                Fraction,
                 utils.iter().copied().fold(f64::INFINITY, f64::min),
             ),
-            (
+            Figure::new(
                 "utilization_max_instance",
+                Fraction,
                 utils.iter().copied().fold(0.0, f64::max),
             ),
-            ("instances_launched", self.instances.len() as f64),
-            ("offered", self.offered as f64),
-            ("rejected", self.rejected as f64),
-            ("errors", self.errors as f64),
+            Figure::new("instances_launched", Count, self.instances.len() as f64),
+            Figure::new("offered", Count, self.offered as f64),
+            Figure::new("rejected", Count, self.rejected as f64),
+            Figure::new("errors", Count, self.errors as f64),
         ]
     }
 
-    pub fn unit_metrics(&self) -> Vec<Vec<(&'static str, f64)>> {
+    fn unit_results(&self) -> Vec<UnitResult> {
         self.instances
             .iter()
-            .map(|i| {
-                vec![
-                    ("utilization", i.cpu.utilization()),
-                    ("cpu_wait_ms", i.cpu.mean_wait_ms()),
-                    ("bursts", i.cpu.stats().arrivals as f64),
-                    ("launched_s", i.life.launched.as_secs_f64()),
-                ]
+            .enumerate()
+            .map(|(k, i)| UnitResult {
+                name: format!("instance-{k}"),
+                metrics: vec![
+                    Figure::new("utilization", Unit::Fraction, i.cpu.utilization()),
+                    Figure::new("cpu_wait_ms", Unit::Milliseconds, i.cpu.mean_wait_ms()),
+                    Figure::new("bursts", Unit::Count, i.cpu.stats().arrivals as f64),
+                    Figure::new("launched_s", Unit::Seconds, i.life.launched.as_secs_f64()),
+                ],
             })
             .collect()
     }
 
-    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
+    fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
         let spec = self.spec;
         let lengths = spec.lengths();
         let end = SimTime::at(spec.horizon);
@@ -626,6 +600,167 @@ impl ApiTier {
             ("queue_length", self.backlog_series.finish(end)),
             ("instances", up),
         ]
+    }
+}
+
+impl TierModel for ApiTier {
+    fn failure_units(&self) -> Range<u32> {
+        0..self.instances.len() as u32
+    }
+
+    /// Instance `i` goes down: the requests waiting in its backlog fail, and
+    /// those admitted on it (the caller finds them by their instance).
+    fn crash(&mut self, i: u32, now: SimTime) -> Option<Crash> {
+        let inst = &mut self.instances[i as usize];
+        inst.down_count += 1;
+        if inst.down_count > 1 {
+            return None;
+        }
+        let epoch = inst.epoch;
+        let queued = self.evict(i, now);
+        self.instances[i as usize].up = false;
+        self.record_up(now);
+        // A draining instance has nothing left to drain.
+        let terminated = self.end_drain(i, now).is_some();
+        Some(Crash {
+            epoch,
+            queued,
+            terminated,
+            jobs: false,
+        })
+    }
+
+    fn recover(&mut self, i: u32, now: SimTime) -> bool {
+        let inst = &mut self.instances[i as usize];
+        inst.down_count -= 1;
+        if inst.down_count > 0 {
+            return false;
+        }
+        inst.up = true;
+        inst.epoch += 1;
+        self.record_up(now);
+        true
+    }
+
+    fn add_errors(&mut self, now: SimTime, n: u64) {
+        if self.measuring(now) {
+            self.errors += n;
+        }
+        self.errors_series.add(now, n as f64);
+    }
+
+    fn restart_statistics(&mut self, now: SimTime) {
+        self.backlog_tw.reset(now);
+        self.active_tw.reset(now);
+        self.up_tw.reset(now);
+    }
+
+    fn billed_units(&self) -> u32 {
+        self.instances.len() as u32
+    }
+
+    fn lifetime(&self, unit: u32) -> Lifetime {
+        self.instances[unit as usize].life
+    }
+
+    fn elastic(&mut self) -> Option<&mut dyn Elastic> {
+        Some(self)
+    }
+
+    fn report(&mut self, now: SimTime) -> TierReport {
+        self.instances.iter_mut().for_each(|i| i.cpu.settle());
+        TierReport {
+            series: self.series(),
+            latency: Some(self.latency_series.clone()),
+            metrics: self.metrics(now),
+            units: self.unit_results(),
+        }
+    }
+}
+
+impl Elastic for ApiTier {
+    fn desired_count(&self) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| i.life.is_desired())
+            .count() as u32
+    }
+
+    fn ready_count(&self) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| i.life.in_service())
+            .count() as u32
+    }
+
+    fn launch(&mut self, now: SimTime) -> u32 {
+        let unit = self.new_instance(Lifetime::booting(now));
+        self.instances.push(unit);
+        self.loads.push(u32::MAX);
+        (self.instances.len() - 1) as u32
+    }
+
+    /// A launched instance is healthy: it joins the balancer.
+    fn ready(&mut self, i: u32, now: SimTime) {
+        let inst = &mut self.instances[i as usize];
+        if inst.life.life == Life::Booting {
+            inst.life.ready(now);
+            inst.busy_mark = inst.cpu.busy_until(now);
+            self.record_up(now);
+        }
+    }
+
+    /// Booting ones first (newest first), then in-service ones in the
+    /// termination order.
+    fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
+        scale_in_choice(self.instances.iter().map(|i| i.life), 0, n, order)
+    }
+
+    /// A booting instance is cancelled, an in-service one drains.
+    fn begin_drain(&mut self, i: u32, now: SimTime) -> bool {
+        let inst = &mut self.instances[i as usize];
+        let terminated = match inst.life.life {
+            Life::Booting => {
+                inst.life.terminate(now);
+                true
+            }
+            Life::InService => {
+                inst.life.life = Life::Draining;
+                if inst.load() == 0 {
+                    inst.life.terminate(now);
+                    true
+                } else {
+                    false
+                }
+            }
+            Life::Draining | Life::Terminated => false,
+        };
+        self.record_up(now);
+        terminated
+    }
+
+    fn drain_timeout(&mut self, i: u32, now: SimTime) -> Option<Drained> {
+        let epoch = self.instances[i as usize].epoch;
+        self.end_drain(i, now).map(|queued| Drained {
+            epoch,
+            queued,
+            jobs: false,
+        })
+    }
+
+    fn sample(&mut self, prev: SimTime, now: SimTime, metrics: &[Metric]) -> Vec<(f64, f64)> {
+        let s = self.sample_tick(prev, now);
+        metrics
+            .iter()
+            .map(|m| match m {
+                Metric::Cpu => (s.busy, s.capacity),
+                Metric::RequestRate => (s.requests, s.instance_seconds),
+                Metric::QueueDepth => (s.backlog_area, s.length),
+                // From the policy's own histogram.
+                _ => (0.0, 0.0),
+            })
+            .chain([(s.instance_seconds * 1e9, s.length)])
+            .collect()
     }
 }
 

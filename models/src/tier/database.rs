@@ -10,47 +10,146 @@
 //! wait for a core, its CPU time and its I/O, and releases it at the end. Both
 //! stages are FCFS in arrival order and computed on submission.
 
-use sim_engine::{IntervalAverages, IntervalCounts, LatencyRecorder, SimDuration, SimTime};
+use std::ops::Range;
 
-use crate::config::{DatabaseConfig, ReadRouting};
-use crate::fcfs::{FcfsUnit, Window, ratio, series_of};
-use crate::scaling::Termination;
-use crate::series::{Spec, divide, sum};
+use sim_engine::{
+    Dist, IntervalAverages, IntervalCounts, KeyedRng, LatencyRecorder, SimDuration, SimTime,
+};
 
 use super::life::{Life, Lifetime, scale_in_choice};
+use super::{
+    BuildContext, Crash, DatabaseRef, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary,
+};
+use crate::cost::Billing;
+use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
+use crate::results::{Figure, Unit, UnitResult};
+use crate::scaling::{Metric, Termination};
+use crate::series::{Spec, divide, merged_latency, sum};
+
+pub const VOCABULARY: Vocabulary = Vocabulary {
+    label: "database",
+    // An RDS read replica: creation, then catching up on the primary's log
+    // before it serves reads.
+    scaling: Some(ScalingFacts {
+        unit: "replicas",
+        least: 0,
+        boot: SimDuration::from_secs(600),
+        warmup: SimDuration::from_secs(300),
+        metrics: &["pool_utilization", "read_write_ratio"],
+    }),
+    serving_series: Some("nodes"),
+    billed_per_unit: true,
+};
+
+/// A database query type.
+#[derive(Clone, Debug)]
+pub struct QueryConfig {
+    pub name: String,
+    pub write: bool,
+    /// CPU time on a database core.
+    pub cpu: Dist,
+    /// Time the query holds its connection without a core (I/O waits).
+    pub io: Option<Dist>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadRouting {
+    /// Each read picks a replica uniformly at random.
+    Random,
+    /// Reads rotate over the replicas.
+    RoundRobin,
+    /// The replica with the fewest queries in progress and waiting.
+    LeastBusy,
+}
+
+/// A primary and read replicas, each node with `cores` cores and a connection
+/// pool of `pool_size`; a query waits for a connection at most
+/// `acquire_timeout`, then fails.
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    pub primary_cores: u32,
+    pub replicas: u32,
+    pub replica_cores: u32,
+    pub pool_size: u32,
+    pub acquire_timeout: SimDuration,
+    /// Fraction of reads sent to the primary even when replicas exist.
+    pub read_primary_fraction: f64,
+    pub read_routing: ReadRouting,
+    /// Network round trip between client and database, added to each query.
+    pub rtt: SimDuration,
+    /// Time a replica takes to apply one write (single-threaded replay).
+    pub apply_time: Dist,
+    pub queries: Vec<QueryConfig>,
+    /// The primary runs here (`false`: a region's replica set, whose
+    /// primary is another tier's; writes reach it through
+    /// [`Op::RemoteDb`]).
+    pub local_primary: bool,
+}
+
+/// What a query draws at its op, in a fixed order: its CPU time, I/O time,
+/// a replica's apply time, then two uniforms (primary or replica, which
+/// replica).
+pub(crate) struct QueryDraws {
+    pub write: bool,
+    pub cpu: SimDuration,
+    pub io: SimDuration,
+    pub apply: SimDuration,
+    pub u1: f64,
+    pub u2: f64,
+}
+
+impl QueryDraws {
+    pub fn new(cfg: &DatabaseConfig, query: u16, r: &mut KeyedRng) -> Self {
+        let q = &cfg.queries[query as usize];
+        let cpu = SimDuration::from_secs_f64(q.cpu.sample(r));
+        let io = q.io.as_ref().map_or(SimDuration::ZERO, |d| {
+            SimDuration::from_secs_f64(d.sample(r))
+        });
+        let apply = SimDuration::from_secs_f64(cfg.apply_time.sample(r));
+        let (u1, u2) = (r.uniform01(), r.uniform01());
+        QueryDraws {
+            write: q.write,
+            cpu,
+            io,
+            apply,
+            u1,
+            u2,
+        }
+    }
+}
 
 pub(crate) struct Node {
     /// Not crashed.
-    pub up: bool,
-    pub life: Lifetime,
+    up: bool,
+    life: Lifetime,
     pub epoch: u32,
     /// Pool busy time at the last metrics tick.
     pool_mark: u128,
-    pub pool: FcfsUnit,
-    pub cores: FcfsUnit,
-    pub down_count: u32,
+    pool: FcfsUnit,
+    cores: FcfsUnit,
+    down_count: u32,
     /// Replicas: when the apply process is next free (ns), and the last
     /// commit it was given (WAL order).
     apply_free: u64,
     last_commit: u64,
-    pub lag: LatencyRecorder,
-    pub queries: u64,
-    pub reads: u64,
-    pub writes: u64,
-    pub pool_timeouts: u64,
+    lag: LatencyRecorder,
+    queries: u64,
+    reads: u64,
+    writes: u64,
+    pool_timeouts: u64,
 }
 
 /// One metrics tick of the database.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct DbSample {
+struct DbSample {
     /// Connection-ns in use and connection-ns available, over in-service nodes.
-    pub pool_busy: f64,
-    pub pool_capacity: f64,
-    pub reads: f64,
-    pub writes: f64,
+    pool_busy: f64,
+    pool_capacity: f64,
+    reads: f64,
+    writes: f64,
     /// ∫ replicas in service dt, and the tick's length (ns).
-    pub replica_area: f64,
-    pub length: f64,
+    replica_area: f64,
+    length: f64,
 }
 
 /// Where a query goes and how it ends.
@@ -61,11 +160,15 @@ pub(crate) enum Outcome {
     Failed { node: Option<u32>, at: SimTime },
 }
 
-pub(crate) struct DbTier {
+pub(crate) struct DbTier<'c> {
+    pub cfg: &'c DatabaseConfig,
     pub nodes: Vec<Node>,
     /// Node 0 is this tier's primary (else a stand-in for the primary of
     /// another region's tier, which never runs).
-    pub local_primary: bool,
+    local_primary: bool,
+    /// The replica-only tiers in other regions this primary's writes
+    /// replicate to, with the one-way latency.
+    pub remote: Vec<(DatabaseRef, SimDuration)>,
     read_primary_fraction: f64,
     routing: ReadRouting,
     acquire_timeout: SimDuration,
@@ -73,10 +176,10 @@ pub(crate) struct DbTier {
     /// Replicas that are up (node indices), kept current on crash and
     /// recovery so routing a read allocates nothing.
     up_replicas: Vec<u32>,
-    window: Window,
-    pub errors: u64,
-    pub pool_wait_ns: u128,
-    pub pool_waits: u64,
+    measured: Measured,
+    errors: u64,
+    pool_wait_ns: u128,
+    pool_waits: u64,
     spec: Spec,
     pool_size: u32,
     replica_cores: u32,
@@ -95,18 +198,21 @@ pub(crate) struct DbTier {
     nodes_series: IntervalAverages,
 }
 
-impl DbTier {
-    pub fn new(cfg: &DatabaseConfig, window: Window, spec: Spec, fails: bool) -> Self {
+impl<'c> DbTier<'c> {
+    pub fn new(cfg: &'c DatabaseConfig, ctx: &BuildContext) -> Self {
+        let (window, spec, fails) = (ctx.measured, ctx.spec, ctx.voidable);
         let least_busy = cfg.read_routing == ReadRouting::LeastBusy;
         let mut tier = DbTier {
+            cfg,
             nodes: Vec::new(),
             local_primary: cfg.local_primary,
+            remote: Vec::new(),
             read_primary_fraction: cfg.read_primary_fraction,
             routing: cfg.read_routing,
             acquire_timeout: cfg.acquire_timeout,
             rr_next: 0,
             up_replicas: (1..=cfg.replicas).collect(),
-            window,
+            measured: window,
             errors: 0,
             pool_wait_ns: 0,
             spec,
@@ -144,7 +250,7 @@ impl DbTier {
     }
 
     fn new_node(&self, cores: u32, life: Lifetime) -> Node {
-        let (window, spec) = (self.window, self.spec);
+        let (window, spec) = (self.measured, self.spec);
         Node {
             up: true,
             life,
@@ -204,8 +310,8 @@ impl DbTier {
 
     /// Issues a query drawn as `d` at `now`; `u1` (usually `d.u1`) chooses
     /// between the primary and the replicas.
-    pub(super) fn query(&mut self, d: &super::QueryDraws, u1: f64, now: SimTime) -> Outcome {
-        let super::QueryDraws {
+    pub fn query(&mut self, d: &QueryDraws, u1: f64, now: SimTime) -> Outcome {
+        let QueryDraws {
             write,
             cpu,
             io,
@@ -213,7 +319,7 @@ impl DbTier {
             u2,
             ..
         } = *d;
-        let measuring = self.window.contains(now.as_nanos());
+        let measuring = self.measured.contains(now.as_nanos());
         self.queries_series.add(now, 1.0);
         if write {
             self.writes_series.add(now, 1.0);
@@ -276,7 +382,7 @@ impl DbTier {
     /// region); each applies writes one at a time in commit order. The lag
     /// counts from the commit.
     pub fn replicate(&mut self, commit: SimTime, arrival: SimTime, apply: SimDuration) {
-        let window = self.window;
+        let window = self.measured;
         let travel = arrival.as_nanos() - commit.as_nanos();
         let commit = commit.as_nanos();
         let apply = apply.as_nanos();
@@ -303,15 +409,6 @@ impl DbTier {
         !self.up_replicas.is_empty()
     }
 
-    pub fn crash(&mut self, n: u32, now: SimTime) {
-        let node = &mut self.nodes[n as usize];
-        node.up = false;
-        node.epoch += 1;
-        node.pool.crash(now);
-        node.cores.crash(now);
-        self.refresh_replicas(now);
-    }
-
     fn refresh_replicas(&mut self, now: SimTime) {
         self.up_replicas = (1..self.nodes.len() as u32)
             .filter(|&i| {
@@ -327,53 +424,8 @@ impl DbTier {
         self.replicas_series.set(now, self.up_replicas.len() as f64);
     }
 
-    // ---- scaling (replicas) ---------------------------------------------
-
-    /// Creates a replica; it takes reads once `ready` (created and caught up).
-    pub fn launch(&mut self, now: SimTime) -> u32 {
-        let node = self.new_node(self.replica_cores, Lifetime::booting(now));
-        self.nodes.push(node);
-        (self.nodes.len() - 1) as u32
-    }
-
-    pub fn ready(&mut self, n: u32, now: SimTime) {
-        if self.nodes[n as usize].life.life == Life::Booting {
-            self.nodes[n as usize].life.ready(now);
-            self.nodes[n as usize].pool_mark = self.nodes[n as usize].pool.busy_until(now);
-            self.refresh_replicas(now);
-        }
-    }
-
-    /// Removes replica `n` from the read pool; it terminates at once (queries
-    /// already sent to it finish as computed). Always true.
-    pub fn begin_drain(&mut self, n: u32, now: SimTime) -> bool {
-        self.nodes[n as usize].life.terminate(now);
-        self.refresh_replicas(now);
-        true
-    }
-
-    /// Replicas launched and not removed.
-    pub fn desired_count(&self) -> u32 {
-        self.nodes[1..]
-            .iter()
-            .filter(|n| n.life.is_desired())
-            .count() as u32
-    }
-
-    pub fn ready_count(&self) -> u32 {
-        self.nodes[1..]
-            .iter()
-            .filter(|n| n.life.in_service())
-            .count() as u32
-    }
-
-    /// The `n` replicas scale-in removes (never the primary).
-    pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
-        scale_in_choice(self.nodes.iter().map(|d| d.life), 1, n, order)
-    }
-
     /// The metrics of the tick that ends at `now` (the last one at `prev`).
-    pub fn sample(&mut self, prev: SimTime, now: SimTime) -> DbSample {
+    fn sample_tick(&mut self, prev: SimTime, now: SimTime) -> DbSample {
         let mut s = DbSample::default();
         for (i, node) in self.nodes.iter_mut().enumerate() {
             let busy = node.pool.busy_until(now);
@@ -395,28 +447,14 @@ impl DbTier {
         s
     }
 
-    /// A node comes back; a replica resumes applying from now (its catch-up
-    /// is not modelled).
-    pub fn recover(&mut self, n: u32, now: SimTime) {
-        if n == 0 && !self.local_primary {
-            return;
-        }
-        let node = &mut self.nodes[n as usize];
-        node.up = true;
-        node.epoch += 1;
-        node.apply_free = node.apply_free.max(now.as_nanos());
-        node.last_commit = node.last_commit.max(now.as_nanos());
-        self.refresh_replicas(now);
-    }
-
-    /// A node's existence within the measured window, in ns.
+    /// A node's existence within the measured period, in ns.
     fn lifetime_ns(&self, node: &Node) -> f64 {
-        let end = node.life.ended.map_or(self.window.to, |e| e.as_nanos());
-        self.window.overlap(node.life.launched.as_nanos(), end) as f64
+        let end = node.life.ended.map_or(self.measured.to, |e| e.as_nanos());
+        self.measured.overlap(node.life.launched.as_nanos(), end) as f64
     }
 
-    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
-        let secs = self.window.len_ns() as f64 / 1e9;
+    fn metrics(&self) -> Vec<Figure> {
+        let secs = self.measured.len_ns() as f64 / 1e9;
         let sum = |f: &dyn Fn(&Node) -> f64| self.nodes.iter().map(f).sum::<f64>();
         // Busy time over the capacity of nodes while they existed.
         let core_capacity = sum(&|x| x.cores.servers() as f64 * self.lifetime_ns(x));
@@ -424,11 +462,11 @@ impl DbTier {
         let replica_time = self.nodes[1..]
             .iter()
             .map(|x| {
-                let end = x.life.ended.map_or(self.window.to, |e| e.as_nanos());
+                let end = x.life.ended.map_or(self.measured.to, |e| e.as_nanos());
                 if x.life.life == Life::Booting {
                     0.0
                 } else {
-                    self.window.overlap(x.life.since.as_nanos(), end) as f64
+                    self.measured.overlap(x.life.since.as_nanos(), end) as f64
                 }
             })
             .sum::<f64>();
@@ -441,69 +479,78 @@ impl DbTier {
         let reads_replicas = sum(&|x| x.reads as f64) - reads_primary;
         let core_wait_ns = sum(&|x| x.cores.stats().wait_ns as f64);
         let core_arrivals: u64 = self.nodes.iter().map(|x| x.cores.stats().arrivals).sum();
+        use Unit::*;
+        let pool_wait_ms = ratio(self.pool_wait_ns as f64 / 1e6, self.pool_waits);
         vec![
-            (
+            Figure::new(
                 "utilization",
+                Fraction,
                 sum(&|x| x.cores.stats().busy_ns as f64) / core_capacity,
             ),
-            (
-                "queue_wait_ms",
-                ratio(self.pool_wait_ns as f64 / 1e6, self.pool_waits),
-            ),
-            (
+            Figure::new("queue_wait_ms", Milliseconds, pool_wait_ms),
+            Figure::new(
                 "queue_length",
+                Average,
                 sum(&|x| x.pool.mean_waiting() + x.cores.mean_waiting()),
             ),
-            (
+            Figure::new(
                 "throughput_per_s",
+                PerSecond,
                 sum(&|x| x.pool.stats().completed as f64) / secs,
             ),
-            (
-                "pool_wait_ms",
-                ratio(self.pool_wait_ns as f64 / 1e6, self.pool_waits),
-            ),
-            (
+            Figure::new("pool_wait_ms", Milliseconds, pool_wait_ms),
+            Figure::new(
                 "pool_utilization",
+                Fraction,
                 sum(&|x| x.pool.stats().busy_ns as f64) / pool_capacity,
             ),
-            ("replicas", replica_time / self.window.len_ns() as f64),
-            ("cpu_wait_ms", ratio(core_wait_ns / 1e6, core_arrivals)),
-            ("reads_primary", reads_primary),
-            ("reads_replicas", reads_replicas),
-            ("writes", sum(&|x| x.writes as f64)),
-            ("pool_timeouts", sum(&|x| x.pool_timeouts as f64)),
-            ("replication_lag_ms", lag.mean_ms()),
-            ("replication_lag_max_ms", lag.max_ms()),
-            ("errors", self.errors as f64),
+            Figure::new(
+                "replicas",
+                Average,
+                replica_time / self.measured.len_ns() as f64,
+            ),
+            Figure::new(
+                "cpu_wait_ms",
+                Milliseconds,
+                ratio(core_wait_ns / 1e6, core_arrivals),
+            ),
+            Figure::new("reads_primary", Count, reads_primary),
+            Figure::new("reads_replicas", Count, reads_replicas),
+            Figure::new("writes", Count, sum(&|x| x.writes as f64)),
+            Figure::new("pool_timeouts", Count, sum(&|x| x.pool_timeouts as f64)),
+            Figure::new("replication_lag_ms", Milliseconds, lag.mean_ms()),
+            Figure::new("replication_lag_max_ms", Milliseconds, lag.max_ms()),
+            Figure::new("errors", Count, self.errors as f64),
         ]
     }
 
-    pub fn unit_metrics(&self) -> Vec<Vec<(&'static str, f64)>> {
-        let secs = self.window.len_ns() as f64 / 1e9;
+    /// Its nodes: the primary, then the replicas (a region's replica set
+    /// lists its replicas only).
+    fn unit_results(&self) -> Vec<UnitResult> {
+        let secs = self.measured.len_ns() as f64 / 1e9;
         self.nodes
             .iter()
-            .map(|x| {
-                vec![
-                    ("utilization", x.cores.utilization()),
-                    ("pool_wait_ms", x.pool.mean_wait_ms()),
-                    ("queries_per_s", x.queries as f64 / secs),
-                    ("reads", x.reads as f64),
-                    ("writes", x.writes as f64),
-                    ("replication_lag_ms", x.lag.mean_ms()),
-                ]
+            .enumerate()
+            .filter(|(i, _)| self.local_primary || *i > 0)
+            .map(|(i, x)| UnitResult {
+                name: if i == 0 {
+                    "primary".to_string()
+                } else {
+                    format!("replica-{i}")
+                },
+                metrics: vec![
+                    Figure::new("utilization", Unit::Fraction, x.cores.utilization()),
+                    Figure::new("pool_wait_ms", Unit::Milliseconds, x.pool.mean_wait_ms()),
+                    Figure::new("queries_per_s", Unit::PerSecond, x.queries as f64 / secs),
+                    Figure::new("reads", Unit::Count, x.reads as f64),
+                    Figure::new("writes", Unit::Count, x.writes as f64),
+                    Figure::new("replication_lag_ms", Unit::Milliseconds, x.lag.mean_ms()),
+                ],
             })
             .collect()
     }
 
-    /// Requests that failed on this database (their node crashed under them).
-    pub fn add_errors(&mut self, now: SimTime, n: u64) {
-        if self.window.contains(now.as_nanos()) {
-            self.errors += n;
-        }
-        self.errors_series.add(now, n as f64);
-    }
-
-    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
+    fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
         let n = self.spec.len();
         let end = SimTime::at(self.spec.horizon);
@@ -535,5 +582,151 @@ impl DbTier {
             ("replicas", replicas),
             ("nodes", nodes),
         ]
+    }
+}
+
+impl TierModel for DbTier<'_> {
+    /// Node 0 is the primary (a stand-in, in a region without it), then the
+    /// replicas.
+    fn failure_units(&self) -> Range<u32> {
+        u32::from(!self.local_primary)..self.nodes.len() as u32
+    }
+
+    fn crash(&mut self, n: u32, now: SimTime) -> Option<Crash> {
+        let node = &mut self.nodes[n as usize];
+        node.down_count += 1;
+        if node.down_count > 1 {
+            return None;
+        }
+        let epoch = node.epoch;
+        node.up = false;
+        node.epoch += 1;
+        node.pool.crash(now);
+        node.cores.crash(now);
+        self.refresh_replicas(now);
+        Some(Crash {
+            epoch,
+            queued: Vec::new(),
+            terminated: false,
+            jobs: false,
+        })
+    }
+
+    /// A node comes back; a replica resumes applying from now (its catch-up
+    /// is not modelled).
+    fn recover(&mut self, n: u32, now: SimTime) -> bool {
+        let node = &mut self.nodes[n as usize];
+        node.down_count -= 1;
+        if node.down_count > 0 {
+            return false;
+        }
+        if n == 0 && !self.local_primary {
+            return true;
+        }
+        node.up = true;
+        node.epoch += 1;
+        node.apply_free = node.apply_free.max(now.as_nanos());
+        node.last_commit = node.last_commit.max(now.as_nanos());
+        self.refresh_replicas(now);
+        true
+    }
+
+    /// Requests that failed on this database (their node crashed under them).
+    fn add_errors(&mut self, now: SimTime, n: u64) {
+        if self.measured.contains(now.as_nanos()) {
+            self.errors += n;
+        }
+        self.errors_series.add(now, n as f64);
+    }
+
+    fn billed_units(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    fn lifetime(&self, unit: u32) -> Lifetime {
+        self.nodes[unit as usize].life
+    }
+
+    fn unit_rate(&self, unit: u32, billing: &Billing) -> f64 {
+        if unit > 0 {
+            billing.replica_rate()
+        } else {
+            billing.rate()
+        }
+    }
+
+    fn elastic(&mut self) -> Option<&mut dyn Elastic> {
+        Some(self)
+    }
+
+    fn report(&mut self, _now: SimTime) -> TierReport {
+        for n in &mut self.nodes {
+            n.pool.settle();
+            n.cores.settle();
+        }
+        TierReport {
+            series: self.series(),
+            latency: merged_latency(self.nodes.iter().filter_map(|n| latency_of(&n.pool))),
+            metrics: self.metrics(),
+            units: self.unit_results(),
+        }
+    }
+}
+
+impl Elastic for DbTier<'_> {
+    /// Replicas launched and not removed.
+    fn desired_count(&self) -> u32 {
+        self.nodes[1..]
+            .iter()
+            .filter(|n| n.life.is_desired())
+            .count() as u32
+    }
+
+    fn ready_count(&self) -> u32 {
+        self.nodes[1..]
+            .iter()
+            .filter(|n| n.life.in_service())
+            .count() as u32
+    }
+
+    /// Creates a replica; it takes reads once `ready` (created and caught up).
+    fn launch(&mut self, now: SimTime) -> u32 {
+        let node = self.new_node(self.replica_cores, Lifetime::booting(now));
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn ready(&mut self, n: u32, now: SimTime) {
+        if self.nodes[n as usize].life.life == Life::Booting {
+            self.nodes[n as usize].life.ready(now);
+            self.nodes[n as usize].pool_mark = self.nodes[n as usize].pool.busy_until(now);
+            self.refresh_replicas(now);
+        }
+    }
+
+    /// Never the primary.
+    fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
+        scale_in_choice(self.nodes.iter().map(|d| d.life), 1, n, order)
+    }
+
+    /// Removes replica `n` from the read pool; it terminates at once (queries
+    /// already sent to it finish as computed). Always true.
+    fn begin_drain(&mut self, n: u32, now: SimTime) -> bool {
+        self.nodes[n as usize].life.terminate(now);
+        self.refresh_replicas(now);
+        true
+    }
+
+    fn sample(&mut self, prev: SimTime, now: SimTime, metrics: &[Metric]) -> Vec<(f64, f64)> {
+        let s = self.sample_tick(prev, now);
+        metrics
+            .iter()
+            .map(|m| match m {
+                Metric::PoolUtilization => (s.pool_busy, s.pool_capacity),
+                Metric::ReadWriteRatio => (s.reads, s.writes),
+                _ => (0.0, 0.0),
+            })
+            .chain([(s.replica_area, s.length)])
+            .collect()
     }
 }

@@ -10,25 +10,71 @@
 //! queue, so service order is not arrival order.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use sim_engine::{
-    Integral, IntervalAverages, IntervalCounts, IntervalLatency, LatencyRecorder, SimTime,
-    TimeWeighted,
+    Dist, Integral, IntervalAverages, IntervalCounts, IntervalLatency, LatencyRecorder,
+    SimDuration, SimTime, TimeWeighted,
 };
 
-use crate::config::WorkersConfig;
-use crate::fcfs::{Window, ratio};
-use crate::scaling::Termination;
+use super::life::{Life, Lifetime, scale_in_choice};
+use super::{
+    BuildContext, Crash, Drained, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary,
+};
+use crate::fcfs::{Measured, ratio};
+use crate::results::{Figure, Unit};
+use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide};
 
-use super::life::{Life, Lifetime, scale_in_choice};
+pub const VOCABULARY: Vocabulary = Vocabulary {
+    label: "workers",
+    scaling: Some(ScalingFacts {
+        unit: "workers",
+        least: 0,
+        boot: SimDuration::from_secs(60),
+        warmup: SimDuration::from_secs(0),
+        metrics: &["cpu", "queue_depth", "backlog_per_worker"],
+    }),
+    serving_series: Some("workers"),
+    billed_per_unit: true,
+};
+
+#[derive(Clone, Debug)]
+pub struct JobConfig {
+    pub name: String,
+    /// Index into [`WorkersConfig::queues`].
+    pub queue: u16,
+    pub service: Dist,
+    /// Probability that one execution fails.
+    pub failure_probability: f64,
+    /// Further executions after a failure.
+    pub retries: u16,
+    /// Delay before retry k: `backoff × 2^(k−1)`.
+    pub backoff: SimDuration,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueueConfig {
+    pub name: String,
+    /// Higher first; FIFO within a queue.
+    pub priority: i32,
+}
+
+/// `workers` worker processes, each running up to `concurrency` jobs.
+#[derive(Clone, Debug)]
+pub struct WorkersConfig {
+    pub workers: u32,
+    pub concurrency: u32,
+    pub queues: Vec<QueueConfig>,
+    pub jobs: Vec<JobConfig>,
+}
 
 pub(crate) struct Worker {
     /// Not crashed.
-    pub up: bool,
-    pub life: Lifetime,
-    pub running: u32,
-    pub down_count: u32,
+    up: bool,
+    life: Lifetime,
+    running: u32,
+    down_count: u32,
 }
 
 impl Worker {
@@ -40,18 +86,21 @@ impl Worker {
 
 /// One metrics tick of the workers.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct WorkersSample {
+struct WorkersSample {
     /// ∫ running jobs dt and ∫ serving slots dt (job·ns, slot·ns).
-    pub running_area: f64,
-    pub slots_area: f64,
+    running_area: f64,
+    slots_area: f64,
     /// ∫ queued jobs dt and ∫ serving workers dt.
-    pub depth_area: f64,
-    pub workers_area: f64,
-    pub length: f64,
+    depth_area: f64,
+    workers_area: f64,
+    length: f64,
 }
 
-pub(crate) struct WorkersTier {
-    pub workers: Vec<Worker>,
+pub(crate) struct WorkersTier<'c> {
+    pub cfg: &'c WorkersConfig,
+    /// The queue-latency objectives its jobs feed.
+    pub slos: Vec<u16>,
+    workers: Vec<Worker>,
     /// No worker below this index has a free slot (each is full or not
     /// serving): the search for a free worker starts here. Whatever can
     /// free a slot or bring a worker into service lowers it (`touch`).
@@ -63,25 +112,25 @@ pub(crate) struct WorkersTier {
     order: Vec<usize>,
     depth: usize,
     running: u32,
-    window: Window,
-    pub depth_tw: TimeWeighted,
-    pub depth_max: usize,
-    pub busy_tw: TimeWeighted,
-    pub up_slots_tw: TimeWeighted,
-    pub enqueued: u64,
-    pub started: u64,
-    pub wait_ns: u128,
-    pub completed: u64,
-    pub failed_runs: u64,
-    pub retried: u64,
-    pub dead: u64,
+    measured: Measured,
+    depth_tw: TimeWeighted,
+    depth_max: usize,
+    busy_tw: TimeWeighted,
+    up_slots_tw: TimeWeighted,
+    enqueued: u64,
+    started: u64,
+    wait_ns: u128,
+    completed: u64,
+    failed_runs: u64,
+    retried: u64,
+    dead: u64,
     /// Enqueue to successful completion, retries included.
-    pub latency: LatencyRecorder,
+    latency: LatencyRecorder,
     spec: Spec,
     enqueued_series: IntervalCounts,
     completed_series: IntervalCounts,
     /// Job latency (enqueue to done), by the interval it finished.
-    pub latency_series: IntervalLatency,
+    latency_series: IntervalLatency,
     failed_series: IntervalCounts,
     depth_series: IntervalAverages,
     running_series: IntervalAverages,
@@ -93,12 +142,15 @@ pub(crate) struct WorkersTier {
     marks: [f64; 3],
 }
 
-impl WorkersTier {
-    pub fn new(cfg: &WorkersConfig, window: Window, spec: Spec) -> Self {
+impl<'c> WorkersTier<'c> {
+    pub fn new(cfg: &'c WorkersConfig, ctx: &BuildContext) -> Self {
+        let (window, spec) = (ctx.measured, ctx.spec);
         let mut order: Vec<usize> = (0..cfg.queues.len()).collect();
         // Stable: equal priorities keep their file order.
         order.sort_by_key(|&i| std::cmp::Reverse(cfg.queues[i].priority));
         WorkersTier {
+            cfg,
+            slos: Vec::new(),
             workers: (0..cfg.workers)
                 .map(|_| Worker {
                     up: true,
@@ -113,7 +165,7 @@ impl WorkersTier {
             order,
             depth: 0,
             running: 0,
-            window,
+            measured: window,
             depth_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
             depth_max: 0,
             busy_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
@@ -156,7 +208,7 @@ impl WorkersTier {
     }
 
     fn measuring(&self, t: SimTime) -> bool {
-        self.window.contains(t.as_nanos())
+        self.measured.contains(t.as_nanos())
     }
 
     /// A worker with a free slot, if any (lowest index first).
@@ -264,21 +316,6 @@ impl WorkersTier {
         self.latency_series.record(now, now - enqueued);
     }
 
-    pub fn crash(&mut self, w: u32, now: SimTime) {
-        let worker = &mut self.workers[w as usize];
-        let running = worker.running;
-        worker.up = false;
-        worker.running = 0;
-        self.set_running(now, -(running as i32));
-        self.record_serving(now);
-    }
-
-    pub fn recover(&mut self, w: u32, now: SimTime) {
-        self.touch(w);
-        self.workers[w as usize].up = true;
-        self.record_serving(now);
-    }
-
     fn serving_workers(&self) -> u32 {
         self.workers.iter().filter(|w| w.serving()).count() as u32
     }
@@ -291,9 +328,179 @@ impl WorkersTier {
         self.serving_int.set(now, workers as f64);
     }
 
-    // ---- scaling -------------------------------------------------------
+    /// The drain timeout of worker `w` passed: if it still runs jobs, they
+    /// fail (the caller finds them) and it terminates. False if it had
+    /// already terminated.
+    fn end_drain(&mut self, w: u32, now: SimTime) -> bool {
+        let worker = &mut self.workers[w as usize];
+        if worker.life.life != Life::Draining {
+            return false;
+        }
+        let running = worker.running;
+        worker.running = 0;
+        worker.life.terminate(now);
+        self.set_running(now, -(running as i32));
+        true
+    }
 
-    pub fn launch(&mut self, now: SimTime) -> u32 {
+    /// The metrics of the tick that ends at `now` (the last one at `prev`).
+    fn sample_tick(&mut self, prev: SimTime, now: SimTime) -> WorkersSample {
+        let r = self.running_int.at(now);
+        let d = self.depth_int.at(now);
+        let w = self.serving_int.at(now);
+        let s = WorkersSample {
+            running_area: r - self.marks[0],
+            depth_area: d - self.marks[1],
+            workers_area: w - self.marks[2],
+            slots_area: (w - self.marks[2]) * self.concurrency as f64,
+            length: (now - prev).as_nanos() as f64,
+        };
+        self.marks = [r, d, w];
+        s
+    }
+
+    fn metrics(&self, now: SimTime) -> Vec<Figure> {
+        let secs = self.measured.len_ns() as f64 / 1e9;
+        let slots = self.up_slots_tw.mean(now);
+        let latency = self.latency.finish();
+        use Unit::*;
+        vec![
+            Figure::new(
+                "utilization",
+                Fraction,
+                if slots > 0.0 {
+                    self.busy_tw.mean(now) / slots
+                } else {
+                    f64::NAN
+                },
+            ),
+            Figure::new(
+                "queue_wait_ms",
+                Milliseconds,
+                ratio(self.wait_ns as f64 / 1e6, self.started),
+            ),
+            Figure::new("queue_length", Average, self.depth_tw.mean(now)),
+            Figure::new("throughput_per_s", PerSecond, self.completed as f64 / secs),
+            Figure::new("queue_depth_max", Peak, self.depth_max as f64),
+            Figure::new(
+                "workers",
+                Average,
+                self.up_slots_tw.mean(now) / self.concurrency as f64,
+            ),
+            Figure::new("job_latency_ms", Milliseconds, latency.mean_ms()),
+            Figure::new(
+                "job_latency_p95_ms",
+                Milliseconds,
+                latency.quantile_ms(0.95),
+            ),
+            Figure::new(
+                "job_latency_p99_ms",
+                Milliseconds,
+                latency.quantile_ms(0.99),
+            ),
+            Figure::new("enqueued", Count, self.enqueued as f64),
+            Figure::new("completed", Count, self.completed as f64),
+            Figure::new("failed_runs", Count, self.failed_runs as f64),
+            Figure::new("retried", Count, self.retried as f64),
+            Figure::new("dead", Count, self.dead as f64),
+        ]
+    }
+
+    fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
+        let end = SimTime::at(self.spec.horizon);
+        let running = self.running_series.finish(end);
+        let slots = self.slots_series.finish(end);
+        let concurrency = self.concurrency as f64;
+        vec![
+            ("arrivals", self.enqueued_series.values().to_vec()),
+            ("completed", self.completed_series.values().to_vec()),
+            ("errors", self.failed_series.values().to_vec()),
+            ("utilization", divide(&running, &slots)),
+            ("queue_length", self.depth_series.finish(end)),
+            ("workers", slots.iter().map(|s| s / concurrency).collect()),
+        ]
+    }
+}
+
+impl TierModel for WorkersTier<'_> {
+    fn failure_units(&self) -> Range<u32> {
+        0..self.workers.len() as u32
+    }
+
+    /// The jobs running on a crashed worker fail (the caller finds them).
+    fn crash(&mut self, w: u32, now: SimTime) -> Option<Crash> {
+        let worker = &mut self.workers[w as usize];
+        worker.down_count += 1;
+        if worker.down_count > 1 {
+            return None;
+        }
+        let running = worker.running;
+        worker.up = false;
+        worker.running = 0;
+        self.set_running(now, -(running as i32));
+        self.record_serving(now);
+        let terminated = self.end_drain(w, now);
+        Some(Crash {
+            epoch: 0,
+            queued: Vec::new(),
+            terminated,
+            jobs: true,
+        })
+    }
+
+    /// A recovered worker's free slots take waiting jobs at once (the
+    /// caller starts them with `next_for`).
+    fn recover(&mut self, w: u32, now: SimTime) -> bool {
+        let worker = &mut self.workers[w as usize];
+        worker.down_count -= 1;
+        if worker.down_count > 0 {
+            return false;
+        }
+        self.touch(w);
+        self.workers[w as usize].up = true;
+        self.record_serving(now);
+        true
+    }
+
+    fn restart_statistics(&mut self, now: SimTime) {
+        self.depth_tw.reset(now);
+        self.busy_tw.reset(now);
+        self.up_slots_tw.reset(now);
+        self.depth_max = self.depth;
+    }
+
+    fn billed_units(&self) -> u32 {
+        self.workers.len() as u32
+    }
+
+    fn lifetime(&self, unit: u32) -> Lifetime {
+        self.workers[unit as usize].life
+    }
+
+    fn elastic(&mut self) -> Option<&mut dyn Elastic> {
+        Some(self)
+    }
+
+    fn report(&mut self, now: SimTime) -> TierReport {
+        TierReport {
+            series: self.series(),
+            latency: Some(self.latency_series.clone()),
+            metrics: self.metrics(now),
+            units: Vec::new(),
+        }
+    }
+}
+
+impl Elastic for WorkersTier<'_> {
+    fn desired_count(&self) -> u32 {
+        self.workers.iter().filter(|w| w.life.is_desired()).count() as u32
+    }
+
+    fn ready_count(&self) -> u32 {
+        self.workers.iter().filter(|w| w.life.in_service()).count() as u32
+    }
+
+    fn launch(&mut self, now: SimTime) -> u32 {
         self.workers.push(Worker {
             up: true,
             life: Lifetime::booting(now),
@@ -306,7 +513,7 @@ impl WorkersTier {
 
     /// A launched worker is ready: it starts taking jobs (the caller starts
     /// them with `next_for`).
-    pub fn ready(&mut self, w: u32, now: SimTime) {
+    fn ready(&mut self, w: u32, now: SimTime) {
         if self.workers[w as usize].life.life == Life::Booting {
             self.touch(w);
             self.workers[w as usize].life.ready(now);
@@ -314,9 +521,15 @@ impl WorkersTier {
         }
     }
 
-    /// Worker `w` stops taking jobs; returns true if it terminated at once
-    /// (it was booting or idle).
-    pub fn begin_drain(&mut self, w: u32, now: SimTime) -> bool {
+    /// Booting first (newest first), then in service in the termination
+    /// order.
+    fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
+        scale_in_choice(self.workers.iter().map(|w| w.life), 0, n, order)
+    }
+
+    /// Worker `w` stops taking jobs; true if it terminated at once (it was
+    /// booting or idle).
+    fn begin_drain(&mut self, w: u32, now: SimTime) -> bool {
         let worker = &mut self.workers[w as usize];
         let terminated = match worker.life.life {
             Life::Booting => {
@@ -338,114 +551,33 @@ impl WorkersTier {
         terminated
     }
 
-    /// The drain timeout of worker `w` passed: if it still runs jobs, they
-    /// fail (the caller finds them) and it terminates. False if it had
-    /// already terminated.
-    pub fn drain_timeout(&mut self, w: u32, now: SimTime) -> bool {
-        let worker = &mut self.workers[w as usize];
-        if worker.life.life != Life::Draining {
-            return false;
-        }
-        let running = worker.running;
-        worker.running = 0;
-        worker.life.terminate(now);
-        self.set_running(now, -(running as i32));
-        true
+    fn drain_timeout(&mut self, w: u32, now: SimTime) -> Option<Drained> {
+        self.end_drain(w, now).then(|| Drained {
+            epoch: 0,
+            queued: Vec::new(),
+            jobs: true,
+        })
     }
 
-    pub fn desired_count(&self) -> u32 {
-        self.workers.iter().filter(|w| w.life.is_desired()).count() as u32
-    }
-
-    pub fn ready_count(&self) -> u32 {
-        self.workers.iter().filter(|w| w.life.in_service()).count() as u32
-    }
-
-    /// The `n` workers scale-in removes: booting first (newest first), then
-    /// in service in the termination order.
-    pub fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32> {
-        scale_in_choice(self.workers.iter().map(|w| w.life), 0, n, order)
-    }
-
-    /// The metrics of the tick that ends at `now` (the last one at `prev`).
-    pub fn sample(&mut self, prev: SimTime, now: SimTime) -> WorkersSample {
-        let r = self.running_int.at(now);
-        let d = self.depth_int.at(now);
-        let w = self.serving_int.at(now);
-        let s = WorkersSample {
-            running_area: r - self.marks[0],
-            depth_area: d - self.marks[1],
-            workers_area: w - self.marks[2],
-            slots_area: (w - self.marks[2]) * self.concurrency as f64,
-            length: (now - prev).as_nanos() as f64,
-        };
-        self.marks = [r, d, w];
-        s
-    }
-
-    pub fn restart_statistics(&mut self, now: SimTime) {
-        self.depth_tw.reset(now);
-        self.busy_tw.reset(now);
-        self.up_slots_tw.reset(now);
-        self.depth_max = self.depth;
-    }
-
-    pub fn metrics(&self, now: SimTime) -> Vec<(&'static str, f64)> {
-        let secs = self.window.len_ns() as f64 / 1e9;
-        let slots = self.up_slots_tw.mean(now);
-        let latency = self.latency.finish();
-        vec![
-            (
-                "utilization",
-                if slots > 0.0 {
-                    self.busy_tw.mean(now) / slots
-                } else {
-                    f64::NAN
-                },
-            ),
-            (
-                "queue_wait_ms",
-                ratio(self.wait_ns as f64 / 1e6, self.started),
-            ),
-            ("queue_length", self.depth_tw.mean(now)),
-            ("throughput_per_s", self.completed as f64 / secs),
-            ("queue_depth_max", self.depth_max as f64),
-            (
-                "workers",
-                self.up_slots_tw.mean(now) / self.concurrency as f64,
-            ),
-            ("job_latency_ms", latency.mean_ms()),
-            ("job_latency_p95_ms", latency.quantile_ms(0.95)),
-            ("job_latency_p99_ms", latency.quantile_ms(0.99)),
-            ("enqueued", self.enqueued as f64),
-            ("completed", self.completed as f64),
-            ("failed_runs", self.failed_runs as f64),
-            ("retried", self.retried as f64),
-            ("dead", self.dead as f64),
-        ]
-    }
-
-    pub fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
-        let end = SimTime::at(self.spec.horizon);
-        let running = self.running_series.finish(end);
-        let slots = self.slots_series.finish(end);
-        let concurrency = self.concurrency as f64;
-        vec![
-            ("arrivals", self.enqueued_series.values().to_vec()),
-            ("completed", self.completed_series.values().to_vec()),
-            ("errors", self.failed_series.values().to_vec()),
-            ("utilization", divide(&running, &slots)),
-            ("queue_length", self.depth_series.finish(end)),
-            ("workers", slots.iter().map(|s| s / concurrency).collect()),
-        ]
+    fn sample(&mut self, prev: SimTime, now: SimTime, metrics: &[Metric]) -> Vec<(f64, f64)> {
+        let s = self.sample_tick(prev, now);
+        metrics
+            .iter()
+            .map(|m| match m {
+                Metric::Cpu => (s.running_area, s.slots_area),
+                Metric::QueueDepth => (s.depth_area, s.length),
+                Metric::BacklogPerWorker => (s.depth_area, s.workers_area),
+                _ => (0.0, 0.0),
+            })
+            .chain([(s.workers_area, s.length)])
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::QueueConfig;
-    use sim_engine::SimDuration;
+    use sim_engine::Streams;
 
     /// The lowest serving worker with a free slot, by a plain scan.
     fn first_free(t: &WorkersTier) -> Option<u32> {
@@ -473,8 +605,15 @@ mod tests {
             interval: SimDuration::from_secs(60),
             horizon: SimDuration::from_secs(3600),
         };
-        let window = Window::new(SimTime::ZERO, SimTime::at(spec.horizon));
-        let mut t = WorkersTier::new(&cfg, window, spec);
+        let streams = Streams::new(8, 0);
+        let ctx = BuildContext {
+            name: "workers",
+            measured: Measured::new(SimTime::ZERO, SimTime::at(spec.horizon)),
+            spec,
+            voidable: true,
+            streams: &streams,
+        };
+        let mut t = WorkersTier::new(&cfg, &ctx);
         let mut rng = sim_engine::StreamRng::new(8, 0, "workers/hint");
         let mut running: Vec<u32> = Vec::new();
         let mut queued = 0u32;
@@ -489,7 +628,9 @@ mod tests {
                     running.retain(|&r| r != w);
                     t.crash(w, now);
                 }
-                1 => t.recover(w, now),
+                1 if !t.workers[w as usize].up => {
+                    t.recover(w, now);
+                }
                 2 if n < 40 => {
                     let v = t.launch(now);
                     if rng.below(2) == 0 {

@@ -1,6 +1,5 @@
-//! Autoscaling configuration: what a tier's scaling policies say. The exact
-//! semantics are in `docs/autoscaling.md`; the runtime is
-//! `platform::autoscale`.
+//! Autoscaling: what a tier's scaling policies say, and the autoscaler that
+//! runs them ([`Scaler`]). The exact semantics are in `docs/autoscaling.md`.
 //!
 //! ```text
 //!   metrics (every tick) ──► step policies   (N of M datapoints, step, cooldown)
@@ -13,6 +12,10 @@
 //! ```
 
 use sim_engine::SimDuration;
+
+mod scaler;
+
+pub(crate) use scaler::{Scaler, gcd, tick_of};
 
 /// What a policy measures. Each tier kind offers some of these (checked when
 /// the scenario is built).

@@ -1,0 +1,403 @@
+//! The route interpreter: the one place where a request moves between
+//! tiers. Each step reaches its tier through the typed handle the scenario
+//! builder resolved, so no step can name a tier of the wrong kind.
+
+use sim_engine::{Context, Dist, SimDuration, SimTime, sub_key};
+
+use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
+use crate::config::Op;
+use crate::tier::api::Entry;
+use crate::tier::database::{Outcome, QueryDraws};
+use crate::tier::{ApiRef, CacheRef, CdnRef, DatabaseRef, StationRef};
+
+/// What a step did with the attempt.
+enum Step {
+    /// Nothing to wait for: go on at this op.
+    Go(usize),
+    /// Wait until this time, at this place (a unit whose crash fails it),
+    /// then go on at this op.
+    Wait(SimTime, Option<Place>, usize),
+    /// The step took the attempt elsewhere (it ended, failed, queued or
+    /// waits on a query); the interpreter stops.
+    Left,
+}
+
+impl Platform<'_> {
+    /// Runs attempt `req` (of class `class`, draws keyed by `key`) from op
+    /// `pc` until a step makes it wait, which schedules its resumption, or
+    /// until it ends or fails. The attempt's record is looked up only where
+    /// a step reads or writes it: the interpreter keeps `pc` itself.
+    pub(super) fn exec(
+        &mut self,
+        req: u32,
+        class: usize,
+        mut pc: usize,
+        key: u64,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let now = ctx.now();
+        let program = &self.cfg.classes[class].program;
+        loop {
+            let step = match &program[pc] {
+                Op::Jump { target } => Step::Go(*target as usize),
+                Op::Branch {
+                    cumulative,
+                    targets,
+                } => {
+                    let u = draw(key, pc).uniform01();
+                    let i = cumulative
+                        .iter()
+                        .position(|&c| u < c)
+                        .unwrap_or(targets.len() - 1);
+                    Step::Go(targets[i] as usize)
+                }
+                Op::Route { choices } => {
+                    let (region, target) = choices
+                        .iter()
+                        .copied()
+                        .find(|&(r, _)| self.region_takes_users(r))
+                        .unwrap_or(choices[0]);
+                    if self.attempts[req].measured {
+                        self.classes[class].served_by[region as usize] += 1;
+                    }
+                    Step::Go(target as usize)
+                }
+                Op::RemoteDb { local, query, hop } => {
+                    self.remote_db(req, *local, *query, *hop, key, pc, ctx)
+                }
+                Op::Enqueue { tier, job } => {
+                    self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
+                    Step::Go(pc + 1)
+                }
+                Op::ApiEnter { tier } => self.api_enter(req, *tier, pc, ctx),
+                Op::Cpu { demand } => self.cpu(req, demand, key, pc, ctx),
+                Op::Station { tier, demand } => {
+                    self.station(req, *tier, demand.as_ref(), key, pc, ctx)
+                }
+                Op::Cdn { tier } => self.cdn(*tier, key, pc, now, program.len() - 1),
+                Op::CacheGet { tier, on_hit } => {
+                    self.cache_get(*tier, *on_hit as usize, key, pc, now)
+                }
+                Op::CacheSet { tier } => self.cache_set(*tier, key, pc, now),
+                Op::Db { tier, query } => {
+                    let cfg = self.tiers.database[tier.index()].cfg;
+                    let d = QueryDraws::new(cfg, *query, &mut draw(key, pc));
+                    self.query(req, *tier, &d, d.u1, pc + 1, ctx);
+                    Step::Left
+                }
+                Op::Delay { demand } => {
+                    let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
+                    Step::Wait(now + d, None, pc + 1)
+                }
+                Op::End => {
+                    self.finish(req, ctx);
+                    Step::Left
+                }
+            };
+            match step {
+                Step::Go(next) => pc = next,
+                Step::Wait(until, place, next_pc) => {
+                    self.wait(req, until, place, next_pc, ctx);
+                    return;
+                }
+                Step::Left => return,
+            }
+        }
+    }
+
+    /// Pass the balancer and enter an instance: admitted (go on), queued in
+    /// its backlog (admission continues it), or rejected.
+    #[inline(always)]
+    fn api_enter(
+        &mut self,
+        req: u32,
+        tier: ApiRef,
+        pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) -> Step {
+        let now = ctx.now();
+        let api = &mut self.tiers.api[tier.index()];
+        let entry = api.enter(req, now);
+        let a = &mut self.attempts[req];
+        a.api_since = now;
+        match entry {
+            Entry::Admitted(unit) => {
+                let epoch = api.instances[unit as usize].epoch;
+                a.api = Some(OnApi { tier, unit, epoch });
+                Step::Go(pc + 1)
+            }
+            Entry::Queued(unit) => {
+                let epoch = api.instances[unit as usize].epoch;
+                a.queued_on = Some(OnApi { tier, unit, epoch });
+                a.pc = pc as u16;
+                Step::Left
+            }
+            Entry::Rejected => {
+                self.fail(req, Failure::Rejected, ctx);
+                Step::Left
+            }
+        }
+    }
+
+    /// A CPU burst on the attempt's API instance.
+    #[inline(always)]
+    fn cpu(
+        &mut self,
+        req: u32,
+        demand: &Dist,
+        key: u64,
+        pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) -> Step {
+        // One look-up of the attempt for the step and its wait.
+        let a = &mut self.attempts[req];
+        let on = a.api.expect("validated: Cpu after ApiEnter");
+        let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
+        let api = &mut self.tiers.api[on.tier.index()];
+        let (_, end) = api.instances[on.unit as usize].cpu.submit(ctx.now(), d);
+        a.park(Some(on.place()), pc + 1);
+        ctx.schedule_at(end, Event::Resume { req });
+        Step::Left
+    }
+
+    #[inline(always)]
+    fn station(
+        &mut self,
+        req: u32,
+        tier: StationRef,
+        demand: Option<&Dist>,
+        key: u64,
+        pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) -> Step {
+        let st = &mut self.tiers.station[tier.index()];
+        let dist = demand.unwrap_or(&st.cfg.service);
+        let d = SimDuration::from_secs_f64(dist.sample(&mut draw(key, pc)));
+        match st.arrive(ctx.now(), d) {
+            Some(end) => Step::Wait(end, Some((tier.id, 0, st.epoch)), pc + 1),
+            None => {
+                self.fail(req, Failure::Rejected, ctx);
+                Step::Left
+            }
+        }
+    }
+
+    /// The CDN edge: a hit ends the request there (at `end`, the program's
+    /// last op), a miss goes on to the origin.
+    #[inline(always)]
+    fn cdn(&mut self, tier: CdnRef, key: u64, pc: usize, now: SimTime, end: usize) -> Step {
+        let (until, hit) = self.tiers.cdn[tier.index()].visit(now, &mut draw(key, pc));
+        Step::Wait(until, None, if hit { end } else { pc + 1 })
+    }
+
+    #[inline(always)]
+    fn cache_get(
+        &mut self,
+        tier: CacheRef,
+        on_hit: usize,
+        key: u64,
+        pc: usize,
+        now: SimTime,
+    ) -> Step {
+        let cache = &mut self.tiers.cache[tier.index()];
+        let mut r = draw(key, pc);
+        let service = SimDuration::from_secs_f64(cache.cfg.get_service.sample(&mut r));
+        let u = r.uniform01();
+        let rtt = cache.cfg.rtt;
+        let shard = cache.shard_of(key, tier.id);
+        match cache.get(shard, now, service, u) {
+            Some((end, hit)) => {
+                let place = (tier.id, shard, cache.shards[shard as usize].epoch);
+                Step::Wait(end + rtt, Some(place), if hit { on_hit } else { pc + 1 })
+            }
+            // The shard is down: the application falls back to a miss.
+            None => Step::Wait(now + rtt, None, pc + 1),
+        }
+    }
+
+    #[inline(always)]
+    fn cache_set(&mut self, tier: CacheRef, key: u64, pc: usize, now: SimTime) -> Step {
+        let cache = &mut self.tiers.cache[tier.index()];
+        let service = SimDuration::from_secs_f64(cache.cfg.set_service.sample(&mut draw(key, pc)));
+        let rtt = cache.cfg.rtt;
+        let shard = cache.shard_of(key, tier.id);
+        match cache.set(shard, now, service) {
+            Some(end) => {
+                let place = (tier.id, shard, cache.shards[shard as usize].epoch);
+                Step::Wait(end + rtt, Some(place), pc + 1)
+            }
+            None => Step::Wait(now + rtt, None, pc + 1),
+        }
+    }
+
+    /// A query from a region without the primary: a read on a local
+    /// replica, or (a write, a read sent to the primary, no replica up) the
+    /// hop to the primary's region (its query at pc + 1, the way back at
+    /// pc + 2).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn remote_db(
+        &mut self,
+        req: u32,
+        local: DatabaseRef,
+        query: u16,
+        hop: SimDuration,
+        key: u64,
+        pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) -> Step {
+        let db = &self.tiers.database[local.index()];
+        let d = QueryDraws::new(db.cfg, query, &mut draw(key, pc));
+        if d.write || d.u1 < db.cfg.read_primary_fraction || !db.has_replica_up() {
+            return Step::Wait(ctx.now() + hop, None, pc + 1);
+        }
+        // A replica-only tier routes every read to a replica.
+        self.query(req, local, &d, 1.0, pc + 3, ctx);
+        Step::Left
+    }
+
+    /// The attempt waits until `until` for a step at `place`, then continues
+    /// at `next_pc`.
+    #[inline(always)]
+    pub(super) fn wait(
+        &mut self,
+        req: u32,
+        until: SimTime,
+        place: Option<Place>,
+        next_pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        self.attempts[req].park(place, next_pc);
+        ctx.schedule_at(until, Event::Resume { req });
+    }
+
+    pub(super) fn resume(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let a = &mut self.attempts[req];
+        a.pending_event = false;
+        a.at = None;
+        if a.stopped {
+            self.maybe_free_attempt(req);
+            return;
+        }
+        if let Some(why) = a.pending_error.take() {
+            self.fail(req, why, ctx);
+            return;
+        }
+        let (class, pc, key) = (a.class as usize, a.pc as usize, a.key);
+        self.exec(req, class, pc, key, ctx);
+    }
+
+    /// The attempt completed its program.
+    fn finish(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        self.release_api(req, ctx);
+        let a = &mut self.attempts[req];
+        a.stopped = true;
+        let (txn, attempt_no, abandoned, class) = (a.txn, a.attempt_no, a.abandoned, a.class);
+        if txn == NO_TXN {
+            let (created, measured) = (a.created, a.measured);
+            self.answered(class, created, measured, now);
+        } else if abandoned {
+            if self.measuring(now) {
+                self.classes[class as usize].client.wasted += 1;
+            }
+        } else {
+            self.txn_succeeded(txn, attempt_no, now);
+        }
+        self.maybe_free_attempt(req);
+    }
+
+    /// The attempt failed: it stops here and its client hears of it.
+    pub(super) fn fail(&mut self, req: u32, why: Failure, ctx: &mut Context<'_, Event>) {
+        self.release_api(req, ctx);
+        let a = &mut self.attempts[req];
+        a.stopped = true;
+        let (txn, attempt_no, abandoned) = (a.txn, a.attempt_no, a.abandoned);
+        if txn == NO_TXN {
+            let (class, measured) = (a.class, a.measured);
+            self.gave_up(class, measured, why, ctx.now());
+        } else if !abandoned {
+            self.txn_failed(txn, attempt_no, why, ctx);
+        }
+        self.maybe_free_attempt(req);
+    }
+
+    /// Gives back the attempt's place on its API instance; the next request
+    /// in that instance's backlog is admitted (it continues via a zero-delay
+    /// event, keeping the call stack flat).
+    fn release_api(&mut self, req: u32, ctx: &mut Context<'_, Event>) {
+        let a = &mut self.attempts[req];
+        let Some(on) = a.api.take() else {
+            return;
+        };
+        let since = a.api_since;
+        let now = ctx.now();
+        let api = &mut self.tiers.api[on.tier.index()];
+        if api.instances[on.unit as usize].epoch != on.epoch {
+            return;
+        }
+        let leave = api.leave(on.unit, since, now);
+        if let Some(scaler) = &mut self.tiers.slots[on.tier.id as usize].scaler
+            && scaler.wants_latency()
+        {
+            scaler.record_latency(now - since);
+        }
+        if leave.terminated {
+            self.bill_terminated(on.tier.id, on.unit, now);
+        }
+        if let Some(next) = leave.next {
+            let a = &mut self.attempts[next];
+            a.queued_on = None;
+            a.api = Some(on);
+            let next_pc = a.pc as usize + 1;
+            self.wait(next, now, None, next_pc, ctx);
+        }
+    }
+
+    /// Issues the query drawn in `d` on database `tier` (`u1` decides
+    /// whether a read goes to the primary); the attempt continues at
+    /// `next_pc` once it is answered and the answer is back.
+    fn query(
+        &mut self,
+        req: u32,
+        tier: DatabaseRef,
+        d: &QueryDraws,
+        u1: f64,
+        next_pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let now = ctx.now();
+        let db = &mut self.tiers.database[tier.index()];
+        let rtt = db.cfg.rtt;
+        match db.query(d, u1, now) {
+            Outcome::Done { node, at } => {
+                let place = (tier.id, node, db.nodes[node as usize].epoch);
+                if d.write {
+                    self.replicate_remote(tier, at, d.apply);
+                }
+                self.wait(req, at + rtt, Some(place), next_pc, ctx);
+            }
+            Outcome::Failed { node, at } => {
+                let place = node.map(|n| (tier.id, n, db.nodes[n as usize].epoch));
+                self.attempts[req].pending_error = Some(Failure::Error);
+                self.wait(req, at + rtt, place, next_pc, ctx);
+            }
+        }
+    }
+
+    /// A write committed on `tier`'s primary at `commit` travels to the
+    /// replica sets of the other regions.
+    fn replicate_remote(&mut self, tier: DatabaseRef, commit: SimTime, apply: SimDuration) {
+        for k in 0..self.tiers.database[tier.index()].remote.len() {
+            let (remote, one_way) = self.tiers.database[tier.index()].remote[k];
+            self.tiers.database[remote.index()].replicate(commit, commit + one_way, apply);
+        }
+    }
+
+    pub(super) fn maybe_free_attempt(&mut self, req: u32) {
+        let a = &self.attempts[req];
+        if a.stopped && !a.pending_event {
+            self.attempts.free(req);
+        }
+    }
+}

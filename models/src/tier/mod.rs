@@ -1,0 +1,548 @@
+//! One home per tier kind: each module below owns its kind's validated
+//! configuration, its runtime state, the scaling signals it offers, its
+//! report (metrics, units, series) and its vocabulary.
+//!
+//! ```text
+//!   TierConfig { name, kind: TierKind, scaling, billing, region }     (declaration order = TierId)
+//!        │  handles(): each tier's typed handle, Ref<K> = (TierId, index among its kind)
+//!        ▼
+//!   Tiers: the platform's one collection ── a Vec per kind (the route interpreter
+//!        │  reaches a tier through its typed handle: no kind match, no impossible arm)
+//!        └─ per TierId: its handle, autoscaler and bill; `model(id)` gives the
+//!           kind-independent face (TierModel: failures, capacity, billing, report)
+//! ```
+//!
+//! A new kind is a module here (config, runtime implementing [`TierModel`],
+//! vocabulary), a variant of [`TierKind`] and [`Kind`], its vector in
+//! [`Tiers`], its route step in the interpreter, and its builder arm in
+//! `capsim-scenarios`.
+
+pub mod api;
+pub mod cache;
+pub mod cdn;
+pub mod database;
+pub(crate) mod life;
+pub mod station;
+pub mod workers;
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use sim_engine::{IntervalLatency, SimDuration, SimTime, Streams};
+
+use crate::cost::{Billing, CostMeter};
+use crate::fcfs::Measured;
+use crate::results::{Figure, UnitResult};
+use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
+use crate::series::Spec;
+
+pub use api::{ApiConfig, Balancer, WorkerMode};
+pub use cache::{CacheConfig, CacheSizing};
+pub use cdn::CdnConfig;
+pub use database::{DatabaseConfig, QueryConfig, ReadRouting};
+pub use station::StationConfig;
+pub use workers::{JobConfig, QueueConfig, WorkersConfig};
+
+use life::Lifetime;
+
+pub use crate::ids::TierId;
+
+/// A tier of kind `K` (its configuration type): its [`TierId`] and its
+/// index among the tiers of its kind. Handles come from [`handles`], so a
+/// route step, a replication stream or a health check names a tier of the
+/// right kind by construction.
+pub struct Ref<K> {
+    pub id: TierId,
+    index: u16,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Ref<K> {
+    fn new(id: TierId, index: u16) -> Self {
+        Ref {
+            id,
+            index,
+            kind: PhantomData,
+        }
+    }
+
+    /// Its place among the tiers of its kind.
+    #[inline(always)]
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+impl<K> Clone for Ref<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for Ref<K> {}
+
+impl<K> PartialEq for Ref<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl<K> Eq for Ref<K> {}
+
+impl<K> std::fmt::Debug for Ref<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "tier {}", self.id)
+    }
+}
+
+pub type StationRef = Ref<StationConfig>;
+pub type ApiRef = Ref<ApiConfig>;
+pub type CacheRef = Ref<CacheConfig>;
+pub type DatabaseRef = Ref<DatabaseConfig>;
+pub type WorkersRef = Ref<WorkersConfig>;
+pub type CdnRef = Ref<CdnConfig>;
+
+/// A tier's typed handle, whatever its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handle {
+    Station(StationRef),
+    Api(ApiRef),
+    Cache(CacheRef),
+    Database(DatabaseRef),
+    Workers(WorkersRef),
+    Cdn(CdnRef),
+}
+
+impl Handle {
+    pub fn id(self) -> TierId {
+        match self {
+            Handle::Station(r) => r.id,
+            Handle::Api(r) => r.id,
+            Handle::Cache(r) => r.id,
+            Handle::Database(r) => r.id,
+            Handle::Workers(r) => r.id,
+            Handle::Cdn(r) => r.id,
+        }
+    }
+}
+
+/// A tier's typed handle with its kind's configuration: what the scenario
+/// builder resolves a route's tier names to.
+#[derive(Clone, Copy, Debug)]
+pub enum Typed<'a> {
+    Station(StationRef, &'a StationConfig),
+    Api(ApiRef, &'a ApiConfig),
+    Cache(CacheRef, &'a CacheConfig),
+    Database(DatabaseRef, &'a DatabaseConfig),
+    Workers(WorkersRef, &'a WorkersConfig),
+    Cdn(CdnRef, &'a CdnConfig),
+}
+
+impl Typed<'_> {
+    pub fn handle(&self) -> Handle {
+        match *self {
+            Typed::Station(r, _) => Handle::Station(r),
+            Typed::Api(r, _) => Handle::Api(r),
+            Typed::Cache(r, _) => Handle::Cache(r),
+            Typed::Database(r, _) => Handle::Database(r),
+            Typed::Workers(r, _) => Handle::Workers(r),
+            Typed::Cdn(r, _) => Handle::Cdn(r),
+        }
+    }
+}
+
+/// Every tier, typed, in declaration order: the one place where a tier's
+/// index among its kind is decided (the scenario builder and [`Tiers`] both
+/// go through it).
+pub fn typed(tiers: &[TierConfig]) -> Vec<Typed<'_>> {
+    let mut count = [0u16; Kind::ALL.len()];
+    tiers
+        .iter()
+        .enumerate()
+        .map(|(id, t)| {
+            let slot = &mut count[t.kind.kind() as usize];
+            let index = *slot;
+            *slot += 1;
+            let id = id as TierId;
+            match &t.kind {
+                TierKind::Station(c) => Typed::Station(Ref::new(id, index), c),
+                TierKind::Api(c) => Typed::Api(Ref::new(id, index), c),
+                TierKind::Cache(c) => Typed::Cache(Ref::new(id, index), c),
+                TierKind::Database(c) => Typed::Database(Ref::new(id, index), c),
+                TierKind::Workers(c) => Typed::Workers(Ref::new(id, index), c),
+                TierKind::Cdn(c) => Typed::Cdn(Ref::new(id, index), c),
+            }
+        })
+        .collect()
+}
+
+/// Every tier's handle, in declaration order.
+pub fn handles(tiers: &[TierConfig]) -> Vec<Handle> {
+    typed(tiers).iter().map(Typed::handle).collect()
+}
+
+/// A tier of the scenario.
+#[derive(Clone, Debug)]
+pub struct TierConfig {
+    pub name: String,
+    pub kind: TierKind,
+    /// Autoscaling (API instances, workers, database replicas, cache shards).
+    pub scaling: Option<ScalingConfig>,
+    /// How its units are billed; `None`: free (not part of the bill).
+    pub billing: Option<Billing>,
+    /// The region it runs in (with regions; `None` for a global tier).
+    pub region: Option<u16>,
+}
+
+/// A tier's kind with its validated configuration.
+#[derive(Clone, Debug)]
+pub enum TierKind {
+    /// A generic FCFS multi-server queue: the textbook station.
+    Station(StationConfig),
+    /// Load balancer in front of a pool of API instances.
+    Api(ApiConfig),
+    /// A sharded in-memory cache (Redis): one command at a time per shard.
+    Cache(CacheConfig),
+    /// A database: a primary for writes, replicas for reads (Postgres).
+    Database(DatabaseConfig),
+    /// Background workers consuming prioritised job queues (Celery, BullMQ).
+    Workers(WorkersConfig),
+    /// A CDN edge: infinite capacity, a hit ratio and latencies.
+    Cdn(CdnConfig),
+}
+
+impl TierKind {
+    pub fn kind(&self) -> Kind {
+        match self {
+            TierKind::Station(_) => Kind::Station,
+            TierKind::Api(_) => Kind::Api,
+            TierKind::Cache(_) => Kind::Cache,
+            TierKind::Database(_) => Kind::Database,
+            TierKind::Workers(_) => Kind::Workers,
+            TierKind::Cdn(_) => Kind::Cdn,
+        }
+    }
+
+    /// The units autoscaling counts, at the start (instances, workers,
+    /// replicas, shards); `None` for kinds that do not scale.
+    pub fn scaled_units(&self) -> Option<u32> {
+        match self {
+            TierKind::Api(a) => Some(a.instances),
+            TierKind::Workers(w) => Some(w.workers),
+            TierKind::Database(d) => Some(d.replicas),
+            TierKind::Cache(c) => Some(c.shards),
+            TierKind::Station(_) | TierKind::Cdn(_) => None,
+        }
+    }
+
+    /// Starts the tier with `n` of the units autoscaling counts (a no-op
+    /// for kinds that do not scale).
+    pub fn set_scaled_units(&mut self, n: u32) {
+        match self {
+            TierKind::Api(a) => a.instances = n,
+            TierKind::Workers(w) => w.workers = n,
+            TierKind::Database(d) => d.replicas = n,
+            TierKind::Cache(c) => c.shards = n,
+            TierKind::Station(_) | TierKind::Cdn(_) => {}
+        }
+    }
+
+    /// The units a failure may name: `0..n` (a database's node 0 is its
+    /// primary, then its replicas).
+    pub fn failure_units(&self) -> Range<u32> {
+        match self {
+            TierKind::Station(_) => 0..1,
+            TierKind::Api(a) => 0..a.instances,
+            TierKind::Cache(c) => 0..c.shards,
+            TierKind::Database(d) => u32::from(!d.local_primary)..1 + d.replicas,
+            TierKind::Workers(w) => 0..w.workers,
+            TierKind::Cdn(_) => 0..0,
+        }
+    }
+
+    /// Servers of a station (its fixed capacity); `None` for other kinds.
+    pub fn servers(&self) -> Option<u32> {
+        match self {
+            TierKind::Station(s) => Some(s.servers),
+            _ => None,
+        }
+    }
+}
+
+/// A tier's kind, without its configuration: what results carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Station,
+    Api,
+    Cache,
+    Database,
+    Workers,
+    Cdn,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Station,
+        Kind::Api,
+        Kind::Cache,
+        Kind::Database,
+        Kind::Workers,
+        Kind::Cdn,
+    ];
+
+    /// How the kind speaks of itself and its units.
+    pub fn vocabulary(self) -> &'static Vocabulary {
+        match self {
+            Kind::Station => &station::VOCABULARY,
+            Kind::Api => &api::VOCABULARY,
+            Kind::Cache => &cache::VOCABULARY,
+            Kind::Database => &database::VOCABULARY,
+            Kind::Workers => &workers::VOCABULARY,
+            Kind::Cdn => &cdn::VOCABULARY,
+        }
+    }
+
+    /// `kind =` in a scenario file; `kind` in every output.
+    pub fn label(self) -> &'static str {
+        self.vocabulary().label
+    }
+
+    /// The kind a scenario's `kind =` names.
+    pub fn from_label(label: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.label() == label)
+    }
+}
+
+/// How a tier kind names itself and counts its units.
+#[derive(Debug)]
+pub struct Vocabulary {
+    /// `kind =` in a scenario file; `kind` in outputs.
+    pub label: &'static str,
+    /// How the kind scales, if it does.
+    pub scaling: Option<ScalingFacts>,
+    /// The series (and plot label) of its units in service, if it has one:
+    /// a database counts its nodes in service, primary included.
+    pub serving_series: Option<&'static str>,
+    /// Its units are billed per unit-hour (a CDN's traffic is priced
+    /// per GB instead).
+    pub billed_per_unit: bool,
+}
+
+/// What autoscaling changes in a tier of a kind, and its defaults.
+#[derive(Debug)]
+pub struct ScalingFacts {
+    /// What it counts (plural): instances, workers, replicas, shards.
+    pub unit: &'static str,
+    /// The smallest `min` allowed.
+    pub least: u32,
+    /// Default time from launch until a unit runs, and from running until
+    /// it takes work.
+    pub boot: SimDuration,
+    pub warmup: SimDuration,
+    /// The metrics its policies may use (`latency_pNN` for any quantile).
+    pub metrics: &'static [&'static str],
+}
+
+impl Vocabulary {
+    /// What autoscaling counts (plural), if the kind scales.
+    pub fn scaled_unit(&self) -> Option<&'static str> {
+        self.scaling.as_ref().map(|s| s.unit)
+    }
+}
+
+/// What a tier's runtime is built with.
+pub(crate) struct BuildContext<'a> {
+    pub name: &'a str,
+    pub measured: Measured,
+    pub spec: Spec,
+    /// Its units can lose their work (failures or scale-in target it): they
+    /// track jobs in flight to void them exactly.
+    pub voidable: bool,
+    /// The replication's streams, for kinds that draw (a balancer).
+    pub streams: &'a Streams,
+}
+
+/// What a crash took down with its unit.
+pub(crate) struct Crash {
+    /// The unit's epoch before the crash: attempts whose step runs there
+    /// (at `(tier, unit, epoch)`) fail.
+    pub epoch: u32,
+    /// Attempts that were waiting at the unit (an API instance's backlog).
+    pub queued: Vec<u32>,
+    /// A draining unit had nothing left to drain and terminated.
+    pub terminated: bool,
+    /// The jobs running on it fail (a worker): no attempt runs there.
+    pub jobs: bool,
+}
+
+/// What a drain timeout cut short.
+pub(crate) struct Drained {
+    pub epoch: u32,
+    /// Attempts waiting at the unit, which fail (with those running there).
+    pub queued: Vec<u32>,
+    /// The jobs running on it fail instead (a worker).
+    pub jobs: bool,
+}
+
+/// A tier's figures at the end of a run, from its own module.
+pub(crate) struct TierReport {
+    /// Starting with `utilization`, `queue_wait_ms`, `queue_length`,
+    /// `throughput_per_s`.
+    pub metrics: Vec<Figure>,
+    pub units: Vec<UnitResult>,
+    /// `arrivals`, `completed`, `errors`, `utilization`, `queue_length`,
+    /// then the kind's own.
+    pub series: Vec<(&'static str, Vec<f64>)>,
+    /// Time spent at the tier, per interval, if it keeps it.
+    pub latency: Option<IntervalLatency>,
+}
+
+/// What the platform asks of every tier, whatever its kind. The route
+/// interpreter does not go through it: it reaches each kind's own methods
+/// through typed handles.
+pub(crate) trait TierModel {
+    /// The units a failure of "every unit" strikes.
+    fn failure_units(&self) -> Range<u32>;
+    /// Unit `unit` fails. Failures nest: only the first of overlapping ones
+    /// takes it down (`Some`).
+    fn crash(&mut self, unit: u32, now: SimTime) -> Option<Crash>;
+    /// One failure of unit `unit` ends; true when it is up again (the last
+    /// of overlapping failures ended).
+    fn recover(&mut self, unit: u32, now: SimTime) -> bool;
+    /// A cache shard loses its contents (other kinds have none to lose).
+    fn flush(&mut self, _unit: u32) {}
+    /// Requests that failed at the tier because a unit went away.
+    fn add_errors(&mut self, _now: SimTime, _n: u64) {}
+    /// The autoscalers' tick (before the tier is sampled).
+    fn on_tick(&mut self, _now: SimTime) {}
+    /// The warm-up ended: time-averages restart.
+    fn restart_statistics(&mut self, _now: SimTime) {}
+    /// Units ever launched (unit numbers `0..n`), for billing.
+    fn billed_units(&self) -> u32;
+    fn lifetime(&self, unit: u32) -> Lifetime;
+    /// The hourly rate of unit `unit` (a database's replicas may differ from
+    /// its primary).
+    fn unit_rate(&self, _unit: u32, billing: &Billing) -> f64 {
+        billing.rate()
+    }
+    /// The tier's capacity, if the kind scales.
+    fn elastic(&mut self) -> Option<&mut dyn Elastic> {
+        None
+    }
+    /// Its figures at `now`, the end of the run.
+    fn report(&mut self, now: SimTime) -> TierReport;
+}
+
+/// The capacity of a tier that scales: units launch, become ready, drain
+/// and terminate (see [`life`]).
+pub(crate) trait Elastic {
+    /// Launched and not leaving: what the autoscaler's desired count counts.
+    fn desired_count(&self) -> u32;
+    /// In service (what the HPA formula calls current replicas).
+    fn ready_count(&self) -> u32;
+    /// Launches a unit; it serves once `ready`.
+    fn launch(&mut self, now: SimTime) -> u32;
+    /// A launched unit is ready (a no-op if it was cancelled while booting).
+    fn ready(&mut self, unit: u32, now: SimTime);
+    /// The `n` units scale-in removes.
+    fn scale_in_choice(&self, n: u32, order: Termination) -> Vec<u32>;
+    /// Unit `unit` starts leaving; true if it terminated at once.
+    fn begin_drain(&mut self, unit: u32, now: SimTime) -> bool;
+    /// The drain timeout of `unit` passed: what it still held fails.
+    /// `None` if it had terminated (or its kind terminates at once).
+    fn drain_timeout(&mut self, _unit: u32, _now: SimTime) -> Option<Drained> {
+        None
+    }
+    /// Numerator and denominator of each of `metrics` over the tick from
+    /// `prev` to `now`, then ∫ units in service dt and the tick's length
+    /// (the units that produced the metrics, for target tracking). The
+    /// scenario is validated so that each metric suits the kind.
+    fn sample(&mut self, prev: SimTime, now: SimTime, metrics: &[Metric]) -> Vec<(f64, f64)>;
+}
+
+/// Per tier: what every tier has besides its kind's state.
+pub(crate) struct Slot<'c> {
+    pub handle: Handle,
+    pub name: &'c str,
+    pub scaling: Option<&'c ScalingConfig>,
+    pub billing: Option<&'c Billing>,
+    /// Its autoscaler, if it has a scaling table.
+    pub scaler: Option<Scaler>,
+    /// Its bill.
+    pub bill: CostMeter,
+}
+
+/// The platform's tiers: a collection per kind, reached by typed handles,
+/// and per tier (by [`TierId`]) its [`Slot`].
+pub(crate) struct Tiers<'c> {
+    pub station: Vec<station::StationTier<'c>>,
+    pub api: Vec<api::ApiTier>,
+    pub cache: Vec<cache::CacheTier<'c>>,
+    pub database: Vec<database::DbTier<'c>>,
+    pub workers: Vec<workers::WorkersTier<'c>>,
+    pub cdn: Vec<cdn::CdnTier<'c>>,
+    pub slots: Vec<Slot<'c>>,
+}
+
+impl<'c> Tiers<'c> {
+    /// Builds every tier's runtime; `context(id)` gives what tier `id` is
+    /// built with.
+    pub fn new<'a>(
+        tiers: &'c [TierConfig],
+        mut context: impl FnMut(TierId) -> BuildContext<'a>,
+        bill: impl Fn() -> CostMeter,
+    ) -> Self {
+        let mut t = Tiers {
+            station: Vec::new(),
+            api: Vec::new(),
+            cache: Vec::new(),
+            database: Vec::new(),
+            workers: Vec::new(),
+            cdn: Vec::new(),
+            slots: Vec::with_capacity(tiers.len()),
+        };
+        for (handle, cfg) in handles(tiers).into_iter().zip(tiers) {
+            let ctx = context(t.slots.len() as TierId);
+            match &cfg.kind {
+                TierKind::Station(s) => t.station.push(station::StationTier::new(s, &ctx)),
+                TierKind::Api(a) => t.api.push(api::ApiTier::new(a, &ctx)),
+                TierKind::Cache(c) => t.cache.push(cache::CacheTier::new(c, &ctx)),
+                TierKind::Database(d) => t.database.push(database::DbTier::new(d, &ctx)),
+                TierKind::Workers(w) => t.workers.push(workers::WorkersTier::new(w, &ctx)),
+                TierKind::Cdn(c) => t.cdn.push(cdn::CdnTier::new(c, &ctx)),
+            }
+            t.slots.push(Slot {
+                handle,
+                name: &cfg.name,
+                scaling: cfg.scaling.as_ref(),
+                billing: cfg.billing.as_ref(),
+                scaler: None,
+                bill: bill(),
+            });
+        }
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Tier `id`'s kind-independent face.
+    pub fn model(&mut self, id: TierId) -> &mut dyn TierModel {
+        self.split(id).1
+    }
+
+    /// Tier `id`'s slot and model at once.
+    pub fn split(&mut self, id: TierId) -> (&mut Slot<'c>, &mut dyn TierModel) {
+        let slot = &mut self.slots[id as usize];
+        let model: &mut dyn TierModel = match slot.handle {
+            Handle::Station(r) => &mut self.station[r.index()],
+            Handle::Api(r) => &mut self.api[r.index()],
+            Handle::Cache(r) => &mut self.cache[r.index()],
+            Handle::Database(r) => &mut self.database[r.index()],
+            Handle::Workers(r) => &mut self.workers[r.index()],
+            Handle::Cdn(r) => &mut self.cdn[r.index()],
+        };
+        (slot, model)
+    }
+}
