@@ -38,6 +38,9 @@ pub enum Command {
     Scenarios(ScenariosCommand),
     /// Print the instance catalogue (prices, vCPUs, memory, sources)
     Catalogue,
+    /// Make a commented scenario from OpenTelemetry spans (OTLP JSON lines,
+    /// the Collector's file exporter format); see docs/calibrate.md
+    Calibrate(CalibrateArgs),
     /// Print the JSON Schema of the scenario format, for editors
     /// (e.g. `capsim schema > capsim.schema.json`, then `#:schema
     /// ./capsim.schema.json` atop a scenario with Taplo / Even Better TOML)
@@ -203,6 +206,33 @@ pub struct ValidateArgs {
     /// per core
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Span files: one OTLP JSON ExportTraceServiceRequest per line
+    #[arg(required = true, value_name = "SPANS")]
+    pub spans: Vec<PathBuf>,
+
+    /// The scenario file to write (atomically)
+    #[arg(long, value_name = "FILE", default_value = "scenario.toml")]
+    pub out: PathBuf,
+
+    /// Scenario name (default: the output file's stem)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Fewest requests a route needs to be fitted; a rarer route is an error
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub min_samples: u64,
+
+    /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print nothing but errors (and no progress bar)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

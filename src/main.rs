@@ -1,5 +1,6 @@
 //! The `capsim` command.
 
+mod calibrate;
 mod cli;
 mod cost;
 mod interrupt;
@@ -194,6 +195,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Validate(args) => validate(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Scenarios(cmd) => scenarios(cmd),
         Command::Schema => {
             let schema = capsim_scenarios::schema::scenario_schema();

@@ -1,0 +1,689 @@
+//! Streaming ingestion: lines -> spans -> traces -> per-class and per-step
+//! accumulators.
+//!
+//! ```text
+//!  file ─ line ─▶ Request ─▶ Rec (compact span) ─▶ trace buffer ─┬─▶ SERVER root: class, steps, self time
+//!                                                  (by traceId)  └─▶ CONSUMER root: job, queue wait
+//! ```
+//!
+//! Memory is bounded: a trace stays buffered until the file's clock (the
+//! latest span end seen) is [`WINDOW_NS`] past its last span, or until more
+//! than [`MAX_BUFFERED`] spans are buffered (then the oldest traces go
+//! first), or the file ends. A SERVER span's children end before it, and the
+//! exporter writes spans as they end, so a trace is whole long before
+//! either limit. A span arriving after its trace was flushed counts as an
+//! orphan. Each file is joined on its own: a worker's CONSUMER span is a
+//! root with its own figures (duration, enqueue time, child queries), never
+//! joined to the PRODUCER span in the API's file.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use serde_json::error::Category;
+
+use crate::error::{CalibrateError, FileProblem, LineProblem};
+use crate::otlp::{self, Request};
+use crate::stats::{Series, union_len};
+
+/// Span time after which a trace is taken to be complete (60 s).
+pub const WINDOW_NS: u64 = 60_000_000_000;
+/// Spans buffered at most (about 100 bytes each with the map's overhead).
+pub const MAX_BUFFERED: usize = 500_000;
+
+/// Interned strings: names, routes, tables, job names.
+#[derive(Debug, Default)]
+pub struct Names {
+    map: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    pub fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.into());
+        self.map.insert(s.into(), i);
+        i
+    }
+    pub fn get(&self, i: u32) -> &str {
+        &self.names[i as usize]
+    }
+}
+
+/// What a span means to the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Server {
+        method: u32,
+        route: u32,
+        error: bool,
+    },
+    Pool {
+        pool: u32,
+        size: i64,
+    },
+    Get {
+        hit: Option<bool>,
+    },
+    Set,
+    /// Another Redis command: a wait, not a step.
+    Redis,
+    Db {
+        op: u32,
+        table: u32,
+        read: bool,
+    },
+    Enqueue {
+        job: u32,
+        queue: u32,
+    },
+    Consumer {
+        job: u32,
+        enqueued: u64,
+        concurrency: i64,
+    },
+    /// Another CLIENT span (an HTTP call out): a wait, not a step.
+    Wait,
+    /// INTERNAL work in the process (e.g. "render"): part of its CPU.
+    Work,
+}
+
+impl Role {
+    fn is_root(self) -> bool {
+        matches!(self, Role::Server { .. } | Role::Consumer { .. })
+    }
+    /// Time the process waits, off its CPU: subtracted from self time.
+    fn is_wait(self) -> bool {
+        !matches!(
+            self,
+            Role::Work | Role::Server { .. } | Role::Consumer { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    id: u64,
+    parent: u64,
+    start: u64,
+    end: u64,
+    role: Role,
+    process: u32,
+}
+
+/// A step of a route, as seen in one trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tok {
+    Get,
+    Set,
+    Db { op: u32, table: u32 },
+    Enqueue { job: u32 },
+}
+
+#[derive(Debug, Default)]
+pub struct ClassAcc {
+    pub count: u64,
+    pub errors: u64,
+    pub cpu: Series,
+    pub wall: Series,
+    /// Route shapes (GET hit or miss alike) and their counts.
+    pub shapes: HashMap<Vec<Tok>, u64>,
+    /// (index of the GET in the shape, steps after a miss) and counts.
+    pub miss_blocks: HashMap<(usize, Vec<Tok>), u64>,
+    pub gets: u64,
+    pub hits: u64,
+    /// GETs without `capsim.cache.hit`, judged by a SET following them.
+    pub hits_inferred: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct JobAcc {
+    pub count: u64,
+    pub duration: Series,
+    pub self_time: Series,
+    pub queue_wait: Series,
+    pub concurrency: i64,
+    /// Child queries (op, table): count and total seconds.
+    pub queries: HashMap<(u32, u32), (u64, f64)>,
+    pub clock_skew: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct PoolAcc {
+    pub size: i64,
+    pub wait: Series,
+}
+
+/// Per input file, for the header.
+#[derive(Debug, Clone, Default)]
+pub struct FileStats {
+    pub path: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub spans: u64,
+    pub server: u64,
+    pub consumer: u64,
+    pub orphans: u64,
+}
+
+/// Everything learnt from the spans.
+#[derive(Debug, Default)]
+pub struct Acc {
+    pub names: Names,
+    pub files: Vec<FileStats>,
+    /// Keyed by (method, route).
+    pub classes: HashMap<(u32, u32), ClassAcc>,
+    pub queries: HashMap<(u32, u32), Series>,
+    pub read_ops: HashMap<(u32, u32), bool>,
+    pub gets: Series,
+    pub sets: Series,
+    pub pools: HashMap<u32, PoolAcc>,
+    /// Job -> (queue, enqueues, PRODUCER span seconds).
+    pub enqueues: HashMap<u32, (u32, u64, Series)>,
+    pub jobs: HashMap<u32, JobAcc>,
+    pub api_processes: HashMap<u32, u64>,
+    pub worker_processes: HashMap<u32, u64>,
+    /// First and last SERVER span start (ns since the epoch).
+    pub first_start: u64,
+    pub last_start: u64,
+    pub first_job: u64,
+    pub last_job: u64,
+    /// Children that start before or end after their root (clipped).
+    pub outside: u64,
+    /// Traces flushed because the buffer was full rather than old.
+    pub flushed_by_size: u64,
+    /// Non-root spans with no parent id: not under any request.
+    pub unattached: u64,
+    pub traces: u64,
+}
+
+struct Trace {
+    spans: Vec<Rec>,
+    last_end: u64,
+}
+
+/// The join state of one file.
+#[derive(Default)]
+struct Joiner {
+    traces: HashMap<u128, Trace>,
+    fifo: VecDeque<u128>,
+    buffered: usize,
+    clock: u64,
+}
+
+impl Acc {
+    pub fn new() -> Self {
+        Acc {
+            first_start: u64::MAX,
+            first_job: u64::MAX,
+            ..Default::default()
+        }
+    }
+
+    /// Reads one file to its end.
+    pub fn read_file(
+        &mut self,
+        path: &Path,
+        file_index: usize,
+        bar: Option<&ProgressBar>,
+    ) -> Result<(), CalibrateError> {
+        let read_err = |source| CalibrateError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(read_err)?;
+        let bytes = file.metadata().map_err(read_err)?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut stats = FileStats {
+            path: path.display().to_string(),
+            bytes,
+            ..Default::default()
+        };
+        let mut join = Joiner::default();
+        let mut buf = Vec::with_capacity(1 << 16);
+        let mut line = 0u64;
+        let mut unreported = 0u64;
+        let mut any_text = false;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            line += 1;
+            unreported += n as u64;
+            if unreported >= 1 << 22 {
+                if let Some(b) = bar {
+                    b.inc(unreported);
+                }
+                unreported = 0;
+            }
+            let text = buf.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            any_text = true;
+            let line_err = |problem| CalibrateError::Line {
+                path: path.to_path_buf(),
+                line,
+                problem,
+            };
+            let req: Request = match serde_json::from_slice(text) {
+                Ok(r) => r,
+                Err(e) => {
+                    let complete = buf.last() == Some(&b'\n');
+                    let problem = match e.classify() {
+                        Category::Eof if !complete => LineProblem::Truncated(e.to_string()),
+                        Category::Syntax | Category::Eof | Category::Io => {
+                            LineProblem::NotJson(e.to_string())
+                        }
+                        Category::Data => LineProblem::NotOtlp(e.to_string()),
+                    };
+                    return Err(line_err(problem));
+                }
+            };
+            self.ingest_request(&req, file_index, &mut join, &mut stats)
+                .map_err(line_err)?;
+        }
+        if let Some(b) = bar {
+            b.inc(unreported);
+        }
+        stats.lines = line;
+        let file_err = |problem| CalibrateError::File {
+            path: path.to_path_buf(),
+            problem,
+        };
+        if !any_text {
+            return Err(file_err(FileProblem::Empty));
+        }
+        if stats.spans == 0 {
+            return Err(file_err(FileProblem::NoSpans { lines: line }));
+        }
+        // The file is read: every trace still buffered is as whole as it
+        // will be.
+        while let Some(id) = join.fifo.pop_front() {
+            if let Some(t) = join.traces.remove(&id) {
+                self.finish(t.spans, &mut stats);
+            }
+        }
+        if stats.orphans * 2 > stats.spans {
+            return Err(file_err(FileProblem::MostlyOrphans {
+                orphans: stats.orphans,
+                spans: stats.spans,
+            }));
+        }
+        self.files.push(stats);
+        Ok(())
+    }
+
+    fn ingest_request(
+        &mut self,
+        req: &Request<'_>,
+        file_index: usize,
+        join: &mut Joiner,
+        stats: &mut FileStats,
+    ) -> Result<(), LineProblem> {
+        for rs in &req.resource_spans {
+            let attrs = rs.resource.as_ref().map(|r| r.attributes.as_slice());
+            let attrs = attrs.unwrap_or(&[]);
+            let service = otlp::attr_str(attrs, "service.name").unwrap_or("unknown");
+            // One process per file in the contract; a collector's file may
+            // hold several, told apart by pid or instance id.
+            let who = otlp::attr_int(attrs, "process.pid")
+                .map(|p| p.to_string())
+                .or_else(|| otlp::attr_str(attrs, "service.instance.id").map(str::to_owned))
+                .unwrap_or_else(|| format!("file{file_index}"));
+            let process = self.names.id(&format!("{service}/{who}"));
+            for ss in &rs.scope_spans {
+                for span in &ss.spans {
+                    stats.spans += 1;
+                    let rec = self.rec(span, process)?;
+                    let trace = otlp::hex_id(&span.trace_id).ok_or_else(|| LineProblem::BadId {
+                        span: span.name.to_string(),
+                        field: "traceId",
+                        value: span.trace_id.to_string(),
+                    })?;
+                    join.clock = join.clock.max(rec.end);
+                    let t = join.traces.entry(trace).or_insert_with(|| {
+                        join.fifo.push_back(trace);
+                        Trace {
+                            spans: Vec::new(),
+                            last_end: 0,
+                        }
+                    });
+                    t.last_end = t.last_end.max(rec.end);
+                    t.spans.push(rec);
+                    join.buffered += 1;
+                }
+            }
+        }
+        // Flush what is old enough, or the oldest while over the cap.
+        while let Some(&front) = join.fifo.front() {
+            let Some(t) = join.traces.get(&front) else {
+                join.fifo.pop_front();
+                continue;
+            };
+            let old = t.last_end.saturating_add(WINDOW_NS) < join.clock;
+            let full = join.buffered > MAX_BUFFERED;
+            if !old && !full {
+                break;
+            }
+            if !old {
+                self.flushed_by_size += 1;
+            }
+            join.fifo.pop_front();
+            let t = join.traces.remove(&front).expect("checked above");
+            join.buffered -= t.spans.len();
+            self.finish(t.spans, stats);
+        }
+        Ok(())
+    }
+
+    /// A span's compact form, with what it means to the model.
+    fn rec(&mut self, s: &otlp::Span<'_>, process: u32) -> Result<Rec, LineProblem> {
+        let bad = |field, value: &str| LineProblem::BadId {
+            span: s.name.to_string(),
+            field,
+            value: value.to_string(),
+        };
+        let id = otlp::hex_id(&s.span_id).ok_or_else(|| bad("spanId", &s.span_id))? as u64;
+        let parent = match s.parent_span_id.as_deref() {
+            None | Some("") => 0,
+            Some(p) => otlp::hex_id(p).ok_or_else(|| bad("parentSpanId", p))? as u64,
+        };
+        if s.end_time_unix_nano < s.start_time_unix_nano {
+            return Err(LineProblem::EndBeforeStart {
+                span: s.name.to_string(),
+                start: s.start_time_unix_nano,
+                end: s.end_time_unix_nano,
+            });
+        }
+        let a = &s.attributes;
+        let last_word = |name: &str| name.rsplit(' ').next().unwrap_or(name).to_string();
+        let db_system =
+            otlp::attr_str(a, "db.system.name").or_else(|| otlp::attr_str(a, "db.system"));
+        let role = match s.kind {
+            otlp::SERVER => {
+                let mut words = s.name.splitn(2, ' ');
+                let (w1, w2) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+                let method = otlp::attr_str(a, "http.request.method")
+                    .or_else(|| otlp::attr_str(a, "http.method"))
+                    .unwrap_or(w1);
+                let route = otlp::attr_str(a, "http.route").unwrap_or(w2);
+                let status = otlp::attr_int(a, "http.response.status_code")
+                    .or_else(|| otlp::attr_int(a, "http.status_code"));
+                Role::Server {
+                    method: self.names.id(method),
+                    route: self.names.id(route),
+                    error: status.is_some_and(|c| c >= 500),
+                }
+            }
+            otlp::CONSUMER => Role::Consumer {
+                job: self.names.id(&last_word(&s.name)),
+                enqueued: otlp::attr_int(a, "capsim.job.enqueue_time_unix_nano")
+                    .map_or(0, |v| v.max(0) as u64),
+                concurrency: otlp::attr_int(a, "capsim.worker.concurrency").unwrap_or(0),
+            },
+            otlp::PRODUCER => {
+                let queue = otlp::attr_str(a, "messaging.destination.name").unwrap_or("default");
+                Role::Enqueue {
+                    job: self.names.id(&last_word(&s.name)),
+                    queue: self.names.id(queue),
+                }
+            }
+            _ if s.name == "pool.acquire" || otlp::attr(a, "capsim.pool.name").is_some() => {
+                Role::Pool {
+                    pool: self
+                        .names
+                        .id(otlp::attr_str(a, "capsim.pool.name").unwrap_or("default")),
+                    size: otlp::attr_int(a, "capsim.pool.size").unwrap_or(0),
+                }
+            }
+            otlp::CLIENT if db_system == Some("redis") => {
+                let op = otlp::attr_str(a, "db.operation.name")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| last_word(&s.name));
+                match op.to_ascii_uppercase().as_str() {
+                    "GET" => Role::Get {
+                        hit: otlp::attr_bool(a, "capsim.cache.hit"),
+                    },
+                    "SET" | "SETEX" => Role::Set,
+                    _ => Role::Redis,
+                }
+            }
+            otlp::CLIENT if db_system.is_some() => {
+                let op = otlp::attr_str(a, "db.operation.name").unwrap_or("QUERY");
+                let op = op.to_ascii_uppercase();
+                let table = otlp::attr_str(a, "db.collection.name").unwrap_or("");
+                Role::Db {
+                    read: op == "SELECT",
+                    op: self.names.id(&op),
+                    table: self.names.id(table),
+                }
+            }
+            otlp::CLIENT => Role::Wait,
+            _ => Role::Work,
+        };
+        Ok(Rec {
+            id,
+            parent,
+            start: s.start_time_unix_nano,
+            end: s.end_time_unix_nano,
+            role,
+            process,
+        })
+    }
+
+    /// Joins one trace's spans and feeds the accumulators.
+    fn finish(&mut self, spans: Vec<Rec>, stats: &mut FileStats) {
+        self.traces += 1;
+        let find = |id: u64| spans.iter().position(|s| s.id == id);
+        // The root (SERVER or CONSUMER) each span belongs to.
+        let mut root_of: Vec<Option<usize>> = vec![None; spans.len()];
+        for (i, s) in spans.iter().enumerate() {
+            if s.role.is_root() {
+                root_of[i] = Some(i);
+                continue;
+            }
+            let mut cur = s.parent;
+            let mut found = None;
+            // Bounded walk: a cycle of parent ids must not hang the reader.
+            for _ in 0..64 {
+                if cur == 0 {
+                    self.unattached += 1;
+                    break;
+                }
+                match find(cur) {
+                    None => {
+                        stats.orphans += 1;
+                        break;
+                    }
+                    Some(j) if spans[j].role.is_root() => {
+                        found = Some(j);
+                        break;
+                    }
+                    Some(j) => cur = spans[j].parent,
+                }
+            }
+            root_of[i] = found;
+        }
+        for (r, root) in spans.iter().enumerate() {
+            if !root.role.is_root() {
+                continue;
+            }
+            let mut kids: Vec<&Rec> = spans
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != r && root_of[i] == Some(r))
+                .map(|(_, s)| s)
+                .collect();
+            kids.sort_by_key(|s| s.start);
+            self.outside += kids
+                .iter()
+                .filter(|k| k.start < root.start || k.end > root.end)
+                .count() as u64;
+            let mut waits: Vec<(u64, u64)> = kids
+                .iter()
+                .filter(|k| k.role.is_wait())
+                .map(|k| (k.start, k.end))
+                .collect();
+            let dur = root.end - root.start;
+            let waited = union_len(&mut waits, root.start, root.end);
+            let self_s = (dur - waited) as f64 * 1e-9;
+            match root.role {
+                Role::Server {
+                    method,
+                    route,
+                    error,
+                } => {
+                    stats.server += 1;
+                    self.server(
+                        root,
+                        (method, route),
+                        error,
+                        &kids,
+                        (self_s, dur as f64 * 1e-9),
+                    )
+                }
+                Role::Consumer {
+                    job,
+                    enqueued,
+                    concurrency,
+                } => {
+                    stats.consumer += 1;
+                    *self.worker_processes.entry(root.process).or_default() += 1;
+                    self.first_job = self.first_job.min(root.start);
+                    self.last_job = self.last_job.max(root.start);
+                    let acc = self.jobs.entry(job).or_default();
+                    acc.count += 1;
+                    acc.duration.push(dur as f64 * 1e-9);
+                    acc.self_time.push(self_s);
+                    acc.concurrency = acc.concurrency.max(concurrency);
+                    if enqueued > 0 {
+                        if enqueued <= root.start {
+                            acc.queue_wait.push((root.start - enqueued) as f64 * 1e-9);
+                        } else {
+                            acc.clock_skew += 1;
+                            acc.queue_wait.push(0.0);
+                        }
+                    }
+                    for k in &kids {
+                        if let Role::Db { op, table, .. } = k.role {
+                            let e = acc.queries.entry((op, table)).or_default();
+                            e.0 += 1;
+                            e.1 += (k.end - k.start) as f64 * 1e-9;
+                        }
+                    }
+                }
+                _ => unreachable!("roots are SERVER or CONSUMER"),
+            }
+        }
+    }
+
+    fn server(
+        &mut self,
+        root: &Rec,
+        class: (u32, u32),
+        error: bool,
+        kids: &[&Rec],
+        (self_s, wall_s): (f64, f64),
+    ) {
+        *self.api_processes.entry(root.process).or_default() += 1;
+        self.first_start = self.first_start.min(root.start);
+        self.last_start = self.last_start.max(root.start);
+        let mut toks: Vec<(Tok, Option<bool>)> = Vec::new();
+        for k in kids {
+            let secs = (k.end - k.start) as f64 * 1e-9;
+            match k.role {
+                Role::Pool { pool, size } => {
+                    let p = self.pools.entry(pool).or_default();
+                    p.size = p.size.max(size);
+                    p.wait.push(secs);
+                }
+                Role::Get { hit } => {
+                    self.gets.push(secs);
+                    toks.push((Tok::Get, hit));
+                }
+                Role::Set => {
+                    self.sets.push(secs);
+                    toks.push((Tok::Set, None));
+                }
+                Role::Db { op, table, read } => {
+                    self.queries.entry((op, table)).or_default().push(secs);
+                    self.read_ops.insert((op, table), read);
+                    toks.push((Tok::Db { op, table }, Some(read)));
+                }
+                Role::Enqueue { job, queue } => {
+                    let e = self
+                        .enqueues
+                        .entry(job)
+                        .or_insert_with(|| (queue, 0, Series::default()));
+                    e.1 += 1;
+                    e.2.push(secs);
+                    toks.push((Tok::Enqueue { job }, None));
+                }
+                _ => {}
+            }
+        }
+        let class = self.classes.entry(class).or_default();
+        class.count += 1;
+        class.errors += u64::from(error);
+        class.cpu.push(self_s);
+        class.wall.push(wall_s);
+        // Canonical shape: a GET is one step whether it hit or missed; the
+        // reads and the SET that follow a miss are its on_miss block.
+        let mut shape = Vec::with_capacity(toks.len());
+        let mut i = 0;
+        while i < toks.len() {
+            let (tok, flag) = toks[i];
+            i += 1;
+            if tok != Tok::Get {
+                shape.push(tok);
+                continue;
+            }
+            class.gets += 1;
+            let hit = match flag {
+                Some(h) => h,
+                None => {
+                    class.hits_inferred += 1;
+                    // Without the attribute, a SET before the next GET
+                    // means the GET missed.
+                    !toks[i..]
+                        .iter()
+                        .take_while(|t| t.0 != Tok::Get)
+                        .any(|t| t.0 == Tok::Set)
+                }
+            };
+            let get_index = shape.len();
+            shape.push(Tok::Get);
+            if hit {
+                class.hits += 1;
+                continue;
+            }
+            let mut block = Vec::new();
+            while i < toks.len() {
+                match toks[i] {
+                    (t @ Tok::Db { .. }, Some(true)) => block.push(t),
+                    (Tok::Set, _) => {
+                        block.push(Tok::Set);
+                        i += 1;
+                        break;
+                    }
+                    _ => break,
+                }
+                i += 1;
+            }
+            *class.miss_blocks.entry((get_index, block)).or_default() += 1;
+        }
+        // Distinct shapes are few in a real app; cap them so a pathological
+        // input cannot grow the map without bound.
+        if class.shapes.len() < 1_000 || class.shapes.contains_key(&shape) {
+            *class.shapes.entry(shape).or_default() += 1;
+        }
+    }
+}
