@@ -16,7 +16,7 @@
 //! root with its own figures (duration, enqueue time, child queries), never
 //! joined to the PRODUCER span in the API's file.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -130,6 +130,10 @@ pub struct ClassAcc {
     pub count: u64,
     pub errors: u64,
     pub cpu: Series,
+    /// Self time before the first wait (the request's first turn on the
+    /// event loop), and the rest (its turns after the waits).
+    pub cpu_first: Series,
+    pub cpu_rest: Series,
     pub wall: Series,
     /// Route shapes (GET hit or miss alike) and their counts.
     pub shapes: HashMap<Vec<Tok>, u64>,
@@ -197,6 +201,11 @@ pub struct Acc {
     pub outside: u64,
     /// Traces flushed because the buffer was full rather than old.
     pub flushed_by_size: u64,
+    /// Event-loop time removed from the waits of SERVER traces: spans
+    /// corrected, their summed duration before and the time removed (s).
+    pub loop_wait_spans: u64,
+    pub loop_wait_raw_s: f64,
+    pub loop_wait_removed_s: f64,
     /// Non-root spans with no parent id: not under any request.
     pub unattached: u64,
     pub traces: u64,
@@ -207,6 +216,14 @@ struct Trace {
     last_end: u64,
 }
 
+/// A joined trace waiting until the event-loop time of every request that
+/// overlaps it is known.
+struct Pending {
+    spans: Vec<Rec>,
+    root_of: Vec<Option<usize>>,
+    last_end: u64,
+}
+
 /// The join state of one file.
 #[derive(Default)]
 struct Joiner {
@@ -214,6 +231,30 @@ struct Joiner {
     fifo: VecDeque<u128>,
     buffered: usize,
     clock: u64,
+    /// Per process: when a request ran on the process's event loop (its
+    /// SERVER span minus its waits), start -> end.
+    busy: HashMap<u32, BTreeMap<u64, u64>>,
+    longest_busy: u64,
+    pending: VecDeque<Pending>,
+    pending_spans: usize,
+}
+
+impl Joiner {
+    /// Time within `[lo, hi)` in which other requests ran on `process`'s
+    /// event loop. A coroutine whose call has returned resumes only when the
+    /// loop is free, so that time is inside its CLIENT span but is neither
+    /// the call's service nor its own CPU.
+    fn loop_time(&self, process: u32, lo: u64, hi: u64) -> u64 {
+        let Some(map) = self.busy.get(&process) else {
+            return 0;
+        };
+        let mut iv: Vec<(u64, u64)> = map
+            .range(lo.saturating_sub(self.longest_busy)..hi)
+            .map(|(&s, &e)| (s, e))
+            .filter(|&(_, e)| e > lo)
+            .collect();
+        union_len(&mut iv, lo, hi)
+    }
 }
 
 impl Acc {
@@ -308,9 +349,10 @@ impl Acc {
         // will be.
         while let Some(id) = join.fifo.pop_front() {
             if let Some(t) = join.traces.remove(&id) {
-                self.finish(t.spans, &mut stats);
+                self.stage(t, &mut join, &mut stats);
             }
         }
+        self.drain(&mut join, &mut stats, true);
         if stats.orphans * 2 > stats.spans {
             return Err(file_err(FileProblem::MostlyOrphans {
                 orphans: stats.orphans,
@@ -379,8 +421,9 @@ impl Acc {
             join.fifo.pop_front();
             let t = join.traces.remove(&front).expect("checked above");
             join.buffered -= t.spans.len();
-            self.finish(t.spans, stats);
+            self.stage(t, join, stats);
         }
+        self.drain(join, stats, false);
         Ok(())
     }
 
@@ -479,8 +522,67 @@ impl Acc {
         })
     }
 
-    /// Joins one trace's spans and feeds the accumulators.
-    fn finish(&mut self, spans: Vec<Rec>, stats: &mut FileStats) {
+    /// Links a whole trace, records when its requests ran on their event
+    /// loop, and queues it until the loop time of its neighbours is known.
+    fn stage(&mut self, t: Trace, join: &mut Joiner, stats: &mut FileStats) {
+        let root_of = self.link(&t.spans, stats);
+        for (r, root) in t.spans.iter().enumerate() {
+            if !matches!(root.role, Role::Server { .. }) {
+                continue;
+            }
+            let mut waits: Vec<(u64, u64)> = t
+                .spans
+                .iter()
+                .enumerate()
+                .filter(|&(i, k)| i != r && root_of[i] == Some(r) && k.role.is_wait())
+                .map(|(_, k)| {
+                    (
+                        k.start.clamp(root.start, root.end),
+                        k.end.clamp(root.start, root.end),
+                    )
+                })
+                .collect();
+            waits.sort_unstable();
+            let map = join.busy.entry(root.process).or_default();
+            let mut at = root.start;
+            for (s, e) in waits.into_iter().chain([(root.end, root.end)]) {
+                if s > at {
+                    map.insert(at, s);
+                    join.longest_busy = join.longest_busy.max(s - at);
+                }
+                at = at.max(e);
+            }
+        }
+        join.pending_spans += t.spans.len();
+        join.pending.push_back(Pending {
+            spans: t.spans,
+            root_of,
+            last_end: t.last_end,
+        });
+    }
+
+    /// Finishes the queued traces whose neighbours are all joined (or all of
+    /// them), and forgets loop time no queued trace can overlap.
+    fn drain(&mut self, join: &mut Joiner, stats: &mut FileStats, all: bool) {
+        while let Some(p) = join.pending.front() {
+            let ready = p.last_end.saturating_add(2 * WINDOW_NS) < join.clock;
+            if !all && !ready && join.pending_spans <= MAX_BUFFERED {
+                break;
+            }
+            let p = join.pending.pop_front().expect("checked above");
+            join.pending_spans -= p.spans.len();
+            self.finish(&p.spans, &p.root_of, join, stats);
+        }
+        let cutoff = join.clock.saturating_sub(4 * WINDOW_NS);
+        for map in join.busy.values_mut() {
+            if map.first_key_value().is_some_and(|(&s, _)| s < cutoff) {
+                *map = map.split_off(&cutoff);
+            }
+        }
+    }
+
+    /// The root (SERVER or CONSUMER) each span of a trace belongs to.
+    fn link(&mut self, spans: &[Rec], stats: &mut FileStats) -> Vec<Option<usize>> {
         self.traces += 1;
         let find = |id: u64| spans.iter().position(|s| s.id == id);
         // The root (SERVER or CONSUMER) each span belongs to.
@@ -512,6 +614,17 @@ impl Acc {
             }
             root_of[i] = found;
         }
+        root_of
+    }
+
+    /// Feeds the accumulators with one linked trace.
+    fn finish(
+        &mut self,
+        spans: &[Rec],
+        root_of: &[Option<usize>],
+        join: &Joiner,
+        stats: &mut FileStats,
+    ) {
         for (r, root) in spans.iter().enumerate() {
             if !root.role.is_root() {
                 continue;
@@ -542,12 +655,30 @@ impl Acc {
                     error,
                 } => {
                     stats.server += 1;
+                    // The first turn on the loop ends where the first wait starts.
+                    let first = kids.iter().find(|k| k.role.is_wait()).map_or(self_s, |k| {
+                        (k.start.clamp(root.start, root.end) - root.start) as f64 * 1e-9
+                    });
+                    let secs: Vec<f64> = kids
+                        .iter()
+                        .map(|k| {
+                            let raw = k.end - k.start;
+                            if !k.role.is_wait() {
+                                return raw as f64 * 1e-9;
+                            }
+                            let busy = join.loop_time(root.process, k.start, k.end);
+                            self.loop_wait_spans += 1;
+                            self.loop_wait_raw_s += raw as f64 * 1e-9;
+                            self.loop_wait_removed_s += busy as f64 * 1e-9;
+                            (raw - busy) as f64 * 1e-9
+                        })
+                        .collect();
                     self.server(
                         root,
                         (method, route),
                         error,
-                        &kids,
-                        (self_s, dur as f64 * 1e-9),
+                        (&kids, &secs),
+                        (self_s, first.min(self_s), dur as f64 * 1e-9),
                     )
                 }
                 Role::Consumer {
@@ -590,15 +721,14 @@ impl Acc {
         root: &Rec,
         class: (u32, u32),
         error: bool,
-        kids: &[&Rec],
-        (self_s, wall_s): (f64, f64),
+        (kids, secs): (&[&Rec], &[f64]),
+        (self_s, first_s, wall_s): (f64, f64, f64),
     ) {
         *self.api_processes.entry(root.process).or_default() += 1;
         self.first_start = self.first_start.min(root.start);
         self.last_start = self.last_start.max(root.start);
         let mut toks: Vec<(Tok, Option<bool>)> = Vec::new();
-        for k in kids {
-            let secs = (k.end - k.start) as f64 * 1e-9;
+        for (k, &secs) in kids.iter().zip(secs) {
             match k.role {
                 Role::Pool { pool, size } => {
                     let p = self.pools.entry(pool).or_default();
@@ -634,6 +764,8 @@ impl Acc {
         class.count += 1;
         class.errors += u64::from(error);
         class.cpu.push(self_s);
+        class.cpu_first.push(first_s);
+        class.cpu_rest.push(self_s - first_s);
         class.wall.push(wall_s);
         // Canonical shape: a GET is one step whether it hit or missed; the
         // reads and the SET that follow a miss are its on_miss block.

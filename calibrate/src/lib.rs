@@ -160,6 +160,99 @@ mod tests {
         }
     }
 
+    /// Two requests on one event loop: B runs (2-5 ms) while A's Redis GET
+    /// (1-6 ms) is out, so 3 of the GET's 5 ms are loop time, not Redis.
+    #[test]
+    fn removes_event_loop_time_from_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("api-1.jsonl");
+        let ms = 1_000_000u64;
+        let span = |trace: u64,
+                    id: u64,
+                    parent: u64,
+                    name: &str,
+                    kind: u8,
+                    a: u64,
+                    b: u64,
+                    attrs: &str| {
+            format!(
+                "{{\"traceId\":\"{trace:032x}\",\"spanId\":\"{id:016x}\",\"parentSpanId\":\"{}\",\"name\":\"{name}\",\"kind\":{kind},\"startTimeUnixNano\":\"{a}\",\"endTimeUnixNano\":\"{b}\",\"attributes\":[{attrs}]}}",
+                if parent == 0 {
+                    String::new()
+                } else {
+                    format!("{parent:016x}")
+                }
+            )
+        };
+        let sattr =
+            |k: &str, v: &str| format!("{{\"key\":\"{k}\",\"value\":{{\"stringValue\":\"{v}\"}}}}");
+        let mut text = String::new();
+        for k in 0..40u64 {
+            let t0 = 1_700_000_000_000_000_000 + k * 100 * ms;
+            let (ta, tb) = (2 * k + 1, 2 * k + 2);
+            let get = format!(
+                "{},{},{{\"key\":\"capsim.cache.hit\",\"value\":{{\"boolValue\":true}}}}",
+                sattr("db.system.name", "redis"),
+                sattr("db.operation.name", "GET")
+            );
+            let spans = [
+                span(
+                    ta,
+                    10 * ta + 2,
+                    10 * ta + 1,
+                    "redis GET",
+                    3,
+                    t0 + ms,
+                    t0 + 6 * ms,
+                    &get,
+                ),
+                span(
+                    tb,
+                    10 * tb + 1,
+                    0,
+                    "GET /b",
+                    2,
+                    t0 + 2 * ms,
+                    t0 + 5 * ms,
+                    &sattr("http.route", "/b"),
+                ),
+                span(
+                    ta,
+                    10 * ta + 1,
+                    0,
+                    "GET /a",
+                    2,
+                    t0,
+                    t0 + 10 * ms,
+                    &sattr("http.route", "/a"),
+                ),
+            ];
+            text.push_str(&format!(
+                "{{\"resourceSpans\":[{{\"resource\":{{\"attributes\":[{}]}},\"scopeSpans\":[{{\"spans\":[{}]}}]}}]}}\n",
+                sattr("service.name", "api"),
+                spans.join(",")
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        let c = calibrate(&options(vec![path])).unwrap();
+        let t = &c.toml;
+        assert!(t.contains("over 40 spans (60.0%)"), "{t}");
+        // The GET's service: 5 ms minus B's 3 ms.
+        assert!(
+            t.contains("# get_service: CLIENT span \"redis GET\" duration, n = 40, mean 2.000 ms"),
+            "{t}"
+        );
+        // A's 5 ms of CPU: 1 ms before the GET, 4 ms after it.
+        assert!(
+            t.contains("self time before the first wait, n = 40, mean 1.000 ms"),
+            "{t}"
+        );
+        assert!(
+            t.contains("after the calls return, n = 40, mean 4.000 ms"),
+            "{t}"
+        );
+    }
+
     #[test]
     fn recovers_the_synthetic_stack() {
         let dir = tempfile::tempdir().unwrap();
@@ -190,11 +283,32 @@ mod tests {
         assert!(t.contains("{ enqueue = \"workers\", job = \"process_order\" }"));
         assert!(t.contains("concurrency = 4"));
         assert!(t.contains("pool = { size = 10,"));
-        // The lognormal CPU of GET /items/{id} comes back as a lognormal.
-        assert!(
-            t.contains("cpu = { dist = \"lognormal\", mu = -6.2") || t.contains("mu = -6.1"),
-            "{t}"
-        );
+        // The lognormal CPU of GET /items/{id}, half before its calls and
+        // half after, comes back as two turns on the event loop: the first
+        // a lognormal with mu - ln 2 and the same sigma.
+        let first = t
+            .lines()
+            .skip_while(|l| !l.starts_with("[classes.get_items_id]"))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("{ api = \"api\", cpu = { dist = \"lognormal\", mu = ")
+            })
+            .expect("a lognormal first turn");
+        let mut it = first.split([',', ' ', '}']);
+        let mu: f64 = it.next().unwrap().parse().unwrap();
+        let sigma: f64 = first
+            .split("sigma = ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (mu0, sigma0) = synth::truth::ITEMS_CPU;
+        assert!((mu - (mu0 - 2f64.ln())).abs() < 0.03, "{mu}");
+        assert!((sigma - sigma0).abs() < 0.03, "{sigma}");
+        assert!(t.contains("# second turn on the event loop"), "{t}");
     }
 
     #[test]

@@ -302,6 +302,17 @@ pub fn render(acc: &Acc, meta: &Meta<'_>) -> Result<String, SpansProblem> {
         "# traces flushed early by the buffer's size cap: {}.",
         count(acc.flushed_by_size)
     );
+    if acc.loop_wait_spans > 0 {
+        let _ = writeln!(
+            w,
+            "# Event-loop time removed from the requests' waits (other requests ran on the process's loop while the call\n\
+             # had returned, so that time is neither the call's service nor this request's CPU): {} of {} over {} spans ({:.1}%).",
+            ms(acc.loop_wait_removed_s),
+            ms(acc.loop_wait_raw_s),
+            count(acc.loop_wait_spans),
+            100.0 * acc.loop_wait_removed_s / acc.loop_wait_raw_s.max(1e-12)
+        );
+    }
     let _ = writeln!(w, "#");
     let _ = writeln!(
         w,
@@ -378,12 +389,24 @@ pub fn render(acc: &Acc, meta: &Meta<'_>) -> Result<String, SpansProblem> {
             count(c.errors)
         );
         let _ = writeln!(w, "route = [");
-        let (cpu, note) = fitted(&c.cpu);
+        // A coroutine that called out waits for the loop again to go on:
+        // CPU after the first call is a second turn on the loop.
+        let two_turns = c.cpu_rest.n > 0 && c.cpu_rest.mean() > 1e-6;
+        let (cpu, note) = fitted(if two_turns { &c.cpu_first } else { &c.cpu });
         let _ = writeln!(
             w,
-            "  # API CPU = SERVER span self time (duration minus the union of its waits: pool, Redis, Postgres, enqueue), {note}"
+            "  # API CPU = SERVER span self time (duration minus the union of its waits: pool, Redis, Postgres, enqueue): {}",
+            pcts(&c.cpu)
         );
         let _ = writeln!(w, "  # (SERVER span wall time: {})", pcts(&c.wall));
+        if two_turns {
+            let _ = writeln!(
+                w,
+                "  # first turn on the event loop: self time before the first wait, {note}"
+            );
+        } else {
+            let _ = writeln!(w, "  # {note}");
+        }
         let _ = writeln!(w, "  {{ api = \"{API}\", cpu = {cpu} }},");
         // The most common on_miss block of each GET position.
         let mut miss: HashMap<usize, (&Vec<Tok>, u64)> = HashMap::new();
@@ -525,6 +548,14 @@ pub fn render(acc: &Acc, meta: &Meta<'_>) -> Result<String, SpansProblem> {
                 );
             }
             let _ = writeln!(w, "  {{ branch = [{}] }},", alts.join(", "));
+        }
+        if two_turns {
+            let (cpu, note) = fitted(&c.cpu_rest);
+            let _ = writeln!(
+                w,
+                "  # second turn on the event loop: the rest of the self time, after the calls return, {note}"
+            );
+            let _ = writeln!(w, "  {{ cpu = {cpu} }},");
         }
         let _ = writeln!(w, "]");
     }
