@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context as _;
-use capsim_models::RunControl;
+use capsim_models::{RunControl, RunDescription};
 use capsim_output::{OutputFile, RunInfo, Summary};
 
 use crate::Failure;
@@ -58,9 +58,11 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )));
     }
 
+    // What the outputs know of the configuration.
+    let run = RunDescription::new(platform);
     let summary = Summary::new(
         &RunInfo {
-            platform,
+            run: &run,
             scenario: &scenario.name,
             description: &scenario.description,
             seed: scenario.seed,
@@ -75,7 +77,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
-        let series = capsim_output::time_series(platform, &results);
+        let series = capsim_output::time_series(&run, &results);
         let file = |relative: &str, bytes: Vec<u8>| OutputFile {
             relative: relative.into(),
             bytes,
@@ -85,7 +87,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             file("summary.json", json.clone()),
             file(
                 "report.md",
-                capsim_output::report::report_md(platform, &summary, &results),
+                capsim_output::report::report_md(&summary, &results),
             ),
             file(
                 "timeseries.csv",
@@ -93,15 +95,15 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             ),
             file(
                 "latency.csv",
-                capsim_output::latency_csv(platform, name, seed, &results),
+                capsim_output::latency_csv(name, seed, &results),
             ),
             file(
                 "events.csv",
-                capsim_output::events_csv(platform, seed, &results),
+                capsim_output::events_csv(&run, seed, &results),
             ),
         ];
         let plotted = capsim_output::plots::plots(&capsim_output::plots::PlotInput {
-            cfg: platform,
+            run: &run,
             summary: &summary,
             series: &series,
             results: &results,
@@ -116,7 +118,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     } else if !args.quiet {
         let _ = out.write_all(capsim_output::table::render(&summary).as_bytes());
         if let Some(first) = results.first() {
-            let timeline = capsim_output::table::scaling_timeline(platform, first, 12);
+            let timeline = capsim_output::table::scaling_timeline(first, 12);
             if !timeline.is_empty() {
                 let _ = writeln!(out);
                 let _ = out.write_all(timeline.as_bytes());

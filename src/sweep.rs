@@ -257,8 +257,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         &skip,
         control,
         |i, results| {
-            let rec =
-                capsim_output::sweep::point_record(&plan, &identity, i, &platforms[i], &results);
+            let rec = capsim_output::sweep::point_record(&plan, &identity, i, &results);
             drop(results);
             let path = dir.join(SweepPlan::point_file(i));
             let written = capsim_output::write_atomic(&path, &rec.to_json())

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use capsim_models::RunControl;
 use capsim_models::windows::{WindowPlan, run_windows};
+use capsim_models::{RunControl, RunDescription};
 use capsim_output::OutputFile;
 use capsim_output::windows::WindowsReport;
 use capsim_scenarios::Scenario;
@@ -63,7 +63,7 @@ pub fn run(
     let events: u64 = runs.iter().flatten().map(|w| w.events).sum();
 
     let report = WindowsReport::new(
-        platform,
+        &RunDescription::new(platform),
         plan,
         &scenario.name,
         scenario.seed,

@@ -3,10 +3,12 @@
 //! ```text
 //!   config (validated PlatformConfig) ──► platform (the Model) ──► results
 //!   tier (one module per tier kind)       run (replications)       theory (exact values)
+//!        └──────────────────────────────► description (what outputs need of the config)
 //! ```
 
 pub mod config;
 pub mod cost;
+pub mod description;
 pub mod estimate;
 pub mod fcfs;
 mod ids;
@@ -30,9 +32,11 @@ pub use config::{
     handles, typed,
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
+pub use description::{ObjectiveDescription, RegionDescription, RunDescription};
 pub use results::{
-    ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ReplicationResult,
-    RequestCounts, RoutingEvent, ScalingEvent, TierResult, TrafficCost, Unit, UnitResult, figure,
+    ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ListPrice, ReplicationResult,
+    RequestCounts, RoutingEvent, ScaledUnits, ScalingEvent, Serving, ServingCount, TierResult,
+    TrafficCost, Unit, UnitResult, figure,
 };
 pub use run::{RunControl, run_points, run_replications, simulate, simulate_reporting};
 pub use scaling::{
@@ -40,3 +44,4 @@ pub use scaling::{
     TargetTracking, Termination, quantile_label,
 };
 pub use slo::{Objective, SloConfig, SloResult};
+pub use tier::Noun;

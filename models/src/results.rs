@@ -3,7 +3,7 @@
 
 use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
 
-use crate::tier::Kind;
+use crate::tier::{Kind, Noun};
 
 /// Transactions (what clients asked for) created in the measured period.
 /// Conservation holds per class:
@@ -154,12 +154,65 @@ impl UnitResult {
     }
 }
 
-/// A tier's figures in a fixed order per tier kind. Every kind starts with
-/// `utilization`, `queue_wait_ms`, `queue_length`, `throughput_per_s`.
+/// A tier's units in service: what they are called and where their count
+/// is. Filled by the tier's module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Serving {
+    pub noun: Noun,
+    pub count: ServingCount,
+}
+
+impl Serving {
+    /// Counted in the tier's series named after them (`instances`, ...).
+    pub const fn series(noun: Noun) -> Serving {
+        Serving {
+            noun,
+            count: ServingCount::Series(noun.many),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServingCount {
+    /// Time-averaged per interval, in the tier's series of this name.
+    Series(&'static str),
+    /// The same for the whole run (a station's servers).
+    Fixed(u32),
+}
+
+/// What a tier's autoscaling counts, its bounds and where it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaledUnits {
+    /// A database counts its replicas here, not its primary: not always
+    /// the units of [`Serving`].
+    pub noun: Noun,
+    pub initial: u32,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// The list price of a tier's units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListPrice {
+    /// An instance type, or "custom".
+    pub label: String,
+    /// USD per unit-hour.
+    pub per_hour: f64,
+}
+
+/// A tier's figures in a fixed order per tier kind, and what an output
+/// needs to name and count them. Every kind starts with `utilization`,
+/// `queue_wait_ms`, `queue_length`, `throughput_per_s`.
 #[derive(Clone, Debug)]
 pub struct TierResult {
     pub name: String,
     pub kind: Kind,
+    /// Its units in service (`None`: it has none, a CDN).
+    pub serving: Option<Serving>,
+    /// Its autoscaling (`None`: it has no scaling table).
+    pub scaling: Option<ScaledUnits>,
+    /// `None`: unpriced (not part of the bill).
+    pub list_price: Option<ListPrice>,
     pub metrics: Vec<Figure>,
     pub units: Vec<UnitResult>,
     /// Per-interval figures over the whole horizon, in a fixed order per kind:

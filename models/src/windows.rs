@@ -26,6 +26,7 @@ use sim_engine::{RunnerError, SimDuration, run_indexed_cancellable};
 use crate::config::{PlatformConfig, TierKind};
 use crate::results::{Figure, ReplicationResult, RequestCounts, ScalingEvent};
 use crate::run::{RunControl, simulate_reporting};
+use crate::tier::Noun;
 
 /// Which windows represent the long horizon.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,17 +107,27 @@ pub struct WindowRun {
     pub cost_usd: f64,
     /// Per objective, in the scenario's order.
     pub breach_minutes: Vec<f64>,
-    /// Per autoscaled tier: units at the window's start, its end and its
-    /// most (`None` for tiers without scaling).
-    pub units: Vec<Option<UnitSpan>>,
-    /// Per tier, its metrics (utilisation, hit ratio, replication lag, ...).
-    pub tier_metrics: Vec<Vec<Figure>>,
+    /// Per tier, in the scenario's order.
+    pub tiers: Vec<WindowTier>,
     pub scaling: Vec<ScalingEvent>,
     pub events: u64,
 }
 
+/// A tier in one window.
+#[derive(Clone, Debug)]
+pub struct WindowTier {
+    pub name: String,
+    /// With autoscaling: its units at the window's start, its end and its
+    /// most (`None` for tiers without scaling).
+    pub units: Option<UnitSpan>,
+    /// Its metrics (utilisation, hit ratio, replication lag, ...).
+    pub metrics: Vec<Figure>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct UnitSpan {
+    /// What autoscaling counts (instances, replicas, ...).
+    pub noun: Noun,
     pub start: u32,
     pub end: u32,
     pub peak: u32,
@@ -127,24 +138,26 @@ impl WindowRun {
         let secs = r.measured.as_secs_f64();
         let lat = r.latency();
         let totals = r.totals();
-        let units = cfg
+        let tiers = r
             .tiers
             .iter()
             .enumerate()
-            .map(|(i, t)| {
-                let scaled = t.scaling.as_ref().and(t.kind.scaled_units());
-                scaled.map(|start| {
+            .map(|(i, t)| WindowTier {
+                name: t.name.clone(),
+                units: t.scaling.map(|s| {
                     let mut span = UnitSpan {
-                        start,
-                        end: start,
-                        peak: start,
+                        noun: s.noun,
+                        start: s.initial,
+                        end: s.initial,
+                        peak: s.initial,
                     };
                     for e in r.scaling.iter().filter(|e| e.tier as usize == i) {
                         span.end = e.to;
                         span.peak = span.peak.max(e.to);
                     }
                     span
-                })
+                }),
+                metrics: t.metrics.clone(),
             })
             .collect();
         WindowRun {
@@ -160,8 +173,7 @@ impl WindowRun {
             latency_p99_ms: lat.quantile_ms(0.99),
             cost_usd: r.cost_usd(),
             breach_minutes: r.slos.iter().map(|s| s.breach_minutes).collect(),
-            units,
-            tier_metrics: r.tiers.iter().map(|t| t.metrics.clone()).collect(),
+            tiers,
             scaling: r.scaling.clone(),
             events: r.events,
         }
@@ -207,8 +219,8 @@ pub fn run_windows(
             let cfg = window_config(base, at, &units, k == 0);
             let r = simulate_reporting(&cfg, window_seed(seed, k), j as u64, &control.progress_ms);
             let run = WindowRun::new(k, at, &cfg, &r);
-            for (u, span) in units.iter_mut().zip(&run.units) {
-                if let Some(s) = span {
+            for (u, t) in units.iter_mut().zip(&run.tiers) {
+                if let Some(s) = t.units {
                     *u = Some(s.end);
                 }
             }

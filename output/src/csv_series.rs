@@ -30,7 +30,9 @@
 
 use std::fmt::Write;
 
-use capsim_models::{PlatformConfig, ReplicationResult};
+use capsim_models::{
+    ClassResult, Noun, ReplicationResult, RunDescription, ServingCount, TierResult,
+};
 use sim_engine::LatencyHistogram;
 
 pub const TIMESERIES_HEADER: &str = "scenario,seed,time_s,scope,name,kind,arrivals_per_s,completed_per_s,errors_per_s,units,utilization_pct,queue_length,latency_p50_ms,latency_p95_ms,latency_p99_ms,cost_usd_per_h";
@@ -88,17 +90,6 @@ fn named<'a>(series: &'a [(&'static str, Vec<f64>)], name: &str) -> Option<&'a [
         .map(|(_, v)| v.as_slice())
 }
 
-/// The tier series that counts its units in service.
-fn units_series(kind: &str) -> Option<&'static str> {
-    match kind {
-        "api" => Some("instances"),
-        "workers" => Some("workers"),
-        "cache" => Some("shards"),
-        "database" => Some("nodes"),
-        _ => None,
-    }
-}
-
 /// Which entity a row of the time series describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -142,6 +133,9 @@ pub struct SeriesRow {
     pub scope: Scope,
     pub name: String,
     pub kind: String,
+    /// What a tier's units in service are called (`None` for rows that
+    /// are not tiers, and tiers without units).
+    pub units: Option<Noun>,
     pub columns: Vec<Vec<f64>>,
 }
 
@@ -181,13 +175,22 @@ impl TimeSeries {
     }
 }
 
+/// The tiers and classes of a run, as its first replication names them
+/// (every replication has the same).
+pub(crate) fn layout(results: &[ReplicationResult]) -> (&[TierResult], &[ClassResult]) {
+    results
+        .first()
+        .map_or((&[], &[]), |r| (&r.tiers[..], &r.classes[..]))
+}
+
 /// The per-interval means of every tier, class and all classes.
-pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeSeries {
-    let interval = cfg.series_interval.as_secs_f64();
-    let len = cfg
+pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeSeries {
+    let interval = run.series_interval.as_secs_f64();
+    let len = run
         .horizon
         .as_nanos()
-        .div_ceil(cfg.series_interval.as_nanos()) as usize;
+        .div_ceil(run.series_interval.as_nanos()) as usize;
+    let (tiers, classes) = layout(results);
     let nan = vec![f64::NAN; len];
     // Mean over replications of a series picked from each.
     let mean = |pick: &dyn Fn(&ReplicationResult) -> Option<&[f64]>| -> Vec<f64> {
@@ -197,19 +200,19 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
     let per_h = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x * 3600.0 / interval).collect() };
 
     let mut rows: Vec<SeriesRow> = Vec::new();
-    for (t, tcfg) in cfg.tiers.iter().enumerate() {
-        let kind = tcfg.kind.kind().label();
+    for (t, tier) in tiers.iter().enumerate() {
         let s = |name: &str| mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
-        let units = match units_series(kind) {
-            Some(name) => s(name),
-            None if kind == "station" => vec![station_servers(tcfg); len],
+        let units = match tier.serving.map(|u| u.count) {
+            Some(ServingCount::Series(name)) => s(name),
+            Some(ServingCount::Fixed(n)) => vec![f64::from(n); len],
             None => nan.clone(),
         };
         let cost = s("cost_usd");
         rows.push(SeriesRow {
             scope: Scope::Tier,
-            name: tcfg.name.clone(),
-            kind: kind.to_string(),
+            name: tier.name.clone(),
+            kind: tier.kind.label().to_string(),
+            units: tier.serving.map(|u| u.noun),
             columns: vec![
                 per_s(s("arrivals")),
                 per_s(s("completed")),
@@ -220,15 +223,16 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
                 s("latency_p50_ms"),
                 s("latency_p95_ms"),
                 s("latency_p99_ms"),
-                if kind == "cdn" {
-                    nan.clone()
-                } else {
+                // A CDN's bill is traffic, in the `all` row.
+                if tier.kind.vocabulary().billed_per_unit {
                     per_h(cost)
+                } else {
+                    nan.clone()
                 },
             ],
         });
     }
-    for (c, ccfg) in cfg.classes.iter().enumerate() {
+    for (c, class) in classes.iter().enumerate() {
         let counts = |pick: fn(&capsim_models::ClassSeries) -> &sim_engine::IntervalCounts| {
             per_s(mean(&|r: &ReplicationResult| {
                 Some(pick(&r.classes[c].series).values())
@@ -238,8 +242,9 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
             |name: &str| mean(&|r: &ReplicationResult| named(&r.classes[c].latency_series, name));
         rows.push(SeriesRow {
             scope: Scope::Class,
-            name: ccfg.name.clone(),
+            name: class.name.clone(),
             kind: "class".into(),
+            units: None,
             columns: request_columns(
                 [
                     counts(|s| &s.arrivals),
@@ -252,11 +257,11 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
         });
     }
     // Regions: the sums of their users' class rows, their pooled latency.
-    for (ri, region) in cfg.regions.iter().flat_map(|r| &r.regions).enumerate() {
-        let mine: Vec<usize> = (0..cfg.classes.len())
-            .filter(|&c| cfg.classes[c].region == Some(ri as u16))
+    for (ri, region) in run.regions.iter().enumerate() {
+        let mine: Vec<usize> = (0..classes.len())
+            .filter(|&c| classes[c].region == Some(ri as u16))
             .collect();
-        let class_rows = &rows[cfg.tiers.len()..];
+        let class_rows = &rows[tiers.len()..];
         let sum_of = |col: usize| sum_column(mine.iter().map(|&c| &class_rows[c]), col, len);
         let lat = |name: &str| {
             mean(&|r: &ReplicationResult| {
@@ -268,6 +273,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
             scope: Scope::Region,
             name: region.name.clone(),
             kind: "region".into(),
+            units: None,
             columns,
         });
     }
@@ -280,7 +286,7 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
             .iter()
             .map(|x| if x.is_finite() { *x } else { 0.0 })
             .collect();
-        for t in 0..cfg.tiers.len() {
+        for t in 0..tiers.len() {
             let tier = mean(&|r: &ReplicationResult| named(&r.tiers[t].series, "cost_usd"));
             for (a, b) in total.iter_mut().zip(&tier) {
                 if b.is_finite() {
@@ -295,11 +301,12 @@ pub fn time_series(cfg: &PlatformConfig, results: &[ReplicationResult]) -> TimeS
         scope: Scope::All,
         name: "all".into(),
         kind: "all".into(),
+        units: None,
         columns: all,
     });
     TimeSeries {
         interval_s: interval,
-        horizon_s: cfg.horizon.as_secs_f64(),
+        horizon_s: run.horizon.as_secs_f64(),
         len,
         rows,
     }
@@ -370,13 +377,6 @@ pub fn timeseries_csv(ts: &TimeSeries, scenario: &str, seed: u64) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn station_servers(t: &capsim_models::TierConfig) -> f64 {
-    match &t.kind {
-        capsim_models::TierKind::Station(s) => s.servers as f64,
-        _ => f64::NAN,
-    }
-}
-
 /// Quotes a field if it needs it (names are plain, but be safe).
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
@@ -387,18 +387,13 @@ fn csv_field(s: &str) -> String {
 }
 
 /// The CSV bytes of `latency.csv`.
-pub fn latency_csv(
-    cfg: &PlatformConfig,
-    scenario: &str,
-    seed: u64,
-    results: &[ReplicationResult],
-) -> Vec<u8> {
+pub fn latency_csv(scenario: &str, seed: u64, results: &[ReplicationResult]) -> Vec<u8> {
     let percentiles = latency_percentiles();
     let mut out = String::new();
     out.push_str(LATENCY_HEADER);
     out.push('\n');
     let scenario = csv_field(scenario);
-    let (classes, all) = pooled_latency(cfg, results);
+    let (classes, all) = pooled_latency(results);
     let quantiles: Vec<f64> = percentiles.iter().map(|p| p / 100.0).collect();
     let write_class = |out: &mut String, name: &str, h: &LatencyHistogram| {
         for (&p, v) in percentiles.iter().zip(h.quantiles_ms(&quantiles)) {
@@ -421,21 +416,20 @@ pub fn latency_csv(
 /// Each class's end-to-end latency pooled over the replications' measured
 /// windows, in scenario order, and all classes together.
 pub fn pooled_latency(
-    cfg: &PlatformConfig,
     results: &[ReplicationResult],
 ) -> (Vec<(String, LatencyHistogram)>, LatencyHistogram) {
     let mut all = LatencyHistogram::new();
-    let classes = cfg
-        .classes
+    let classes = layout(results)
+        .1
         .iter()
         .enumerate()
-        .map(|(c, ccfg)| {
+        .map(|(c, class)| {
             let mut pooled = LatencyHistogram::new();
             for r in results {
                 pooled.merge(&r.classes[c].latency);
             }
             all.merge(&pooled);
-            (ccfg.name.clone(), pooled)
+            (class.name.clone(), pooled)
         })
         .collect();
     (classes, all)

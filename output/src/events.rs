@@ -9,7 +9,7 @@
 //! does, or the objective's name).
 //! Rows are sorted by replication, then time, then kind.
 
-use capsim_models::{PlatformConfig, ReplicationResult};
+use capsim_models::{ReplicationResult, RunDescription};
 
 struct Row {
     replication: u64,
@@ -24,17 +24,18 @@ struct Row {
 }
 
 /// The CSV bytes, header included.
-pub fn events_csv(cfg: &PlatformConfig, seed: u64, results: &[ReplicationResult]) -> Vec<u8> {
+pub fn events_csv(run: &RunDescription, seed: u64, results: &[ReplicationResult]) -> Vec<u8> {
     let mut rows: Vec<Row> = Vec::new();
     for r in results {
         let replication = r.replication + 1;
+        let tier_name = |t: u16| r.tiers[t as usize].name.clone();
         for e in &r.scaling {
             rows.push(Row {
                 replication,
                 time_s: e.at.as_secs_f64(),
                 order: 0,
                 kind: "scaling",
-                tier: cfg.tiers[e.tier as usize].name.clone(),
+                tier: tier_name(e.tier),
                 unit: String::new(),
                 from: e.from.to_string(),
                 to: e.to.to_string(),
@@ -47,7 +48,7 @@ pub fn events_csv(cfg: &PlatformConfig, seed: u64, results: &[ReplicationResult]
                 time_s: f.at.as_secs_f64(),
                 order: 1,
                 kind: "failure",
-                tier: cfg.tiers[f.tier as usize].name.clone(),
+                tier: tier_name(f.tier),
                 unit: f.unit.to_string(),
                 from: String::new(),
                 to: String::new(),
@@ -55,10 +56,10 @@ pub fn events_csv(cfg: &PlatformConfig, seed: u64, results: &[ReplicationResult]
             });
         }
         for e in &r.routing {
-            let name = cfg
+            let name = run
                 .regions
-                .as_ref()
-                .map_or("", |rc| rc.regions[e.region as usize].name.as_str());
+                .get(e.region as usize)
+                .map_or("", |region| region.name.as_str());
             let (from, to, detail) = if e.alive {
                 (
                     "dead",
@@ -87,10 +88,7 @@ pub fn events_csv(cfg: &PlatformConfig, seed: u64, results: &[ReplicationResult]
             });
         }
         for (i, s) in r.slos.iter().enumerate() {
-            let tier = cfg.slos[i]
-                .tier
-                .map(|t| cfg.tiers[t as usize].name.clone())
-                .unwrap_or_default();
+            let tier = run.objectives[i].tier.clone().unwrap_or_default();
             for &t in &s.breach_starts_s {
                 rows.push(Row {
                     replication,
@@ -129,7 +127,7 @@ pub fn events_csv(cfg: &PlatformConfig, seed: u64, results: &[ReplicationResult]
     .expect("writing to memory");
     for r in rows {
         w.write_record([
-            cfg.name.clone(),
+            run.scenario.clone(),
             seed.to_string(),
             r.replication.to_string(),
             format!("{}", r.time_s),

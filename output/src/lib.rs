@@ -3,8 +3,12 @@
 //!
 //! ```text
 //!   ReplicationResult[] ──► Summary ──► summary.json, terminal table
-//!                                    └► fs::write_all (temp name + rename)
+//!   RunDescription ─────┘            └► fs::write_all (temp name + rename)
 //! ```
+//!
+//! Exporters read the results, which name their tiers' kinds, units and
+//! figures, and a [`capsim_models::RunDescription`] of the run; never the
+//! scenario's configuration.
 
 pub mod csv_series;
 pub mod events;

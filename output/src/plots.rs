@@ -23,7 +23,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
-use capsim_models::{Objective, PlatformConfig, ReplicationResult};
+use capsim_models::{Objective, ReplicationResult, RunDescription};
 
 use crate::csv_series::{Col, Scope, SeriesRow, TimeSeries, pooled_latency};
 use crate::fs::OutputFile;
@@ -66,7 +66,7 @@ const WARMUP: RGBColor = RGBColor(160, 160, 160);
 
 /// Everything the plots draw from.
 pub struct PlotInput<'a> {
-    pub cfg: &'a PlatformConfig,
+    pub run: &'a RunDescription,
     pub summary: &'a Summary,
     pub series: &'a TimeSeries,
     pub results: &'a [ReplicationResult],
@@ -287,7 +287,7 @@ struct Breach {
 fn breaches(input: &PlotInput, axis: TimeAxis) -> Vec<Breach> {
     let reps = input.results.len().max(1) as f64;
     let mut out = Vec::new();
-    for (i, slo) in input.cfg.slos.iter().enumerate() {
+    for (i, slo) in input.run.objectives.iter().enumerate() {
         let w = slo.window.as_secs_f64();
         let mut starts: Vec<f64> = input
             .results
@@ -414,7 +414,7 @@ where
         .map_err(err)?;
     let range = chart.y_range();
     let (y0, y1) = (range.start, range.end);
-    let warmup = axis.at(input.cfg.warmup.as_secs_f64());
+    let warmup = axis.at(input.run.warmup.as_secs_f64());
     if warmup > 0.0 {
         let style = WARMUP.mix(0.15).filled();
         chart
@@ -520,16 +520,6 @@ fn counted_tiers(ts: &TimeSeries) -> Vec<&SeriesRow> {
         .collect()
 }
 
-fn unit_name(kind: &str) -> &'static str {
-    match kind {
-        "api" => "instances",
-        "workers" => "workers",
-        "cache" => "shards",
-        "database" => "nodes",
-        _ => "servers",
-    }
-}
-
 impl Draw for Timeline<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let input = self.input;
@@ -577,78 +567,14 @@ impl Draw for Timeline<'_> {
         draw_line(&mut chart, ts, v, BLACK, "all classes", &mut legend)?;
         legend.draw(&side)?;
 
-        // Units in service.
-        let (area, side) = with_legend(&panels[1]);
-        let mut legend = Legend::default();
-        let tiers = counted_tiers(ts);
-        let umax = tiers
-            .iter()
-            .map(|t| max_finite(t.col(Col::Units), 1.0))
-            .fold(1.0, f64::max)
-            .ceil()
-            + 1.0;
-        let mut chart = time_chart(
-            &area,
-            input,
-            0.0..umax,
-            "units in service per tier",
-            "units (time-averaged)",
-            // Units are whole: no label at fractional ticks.
-            &|v| {
-                if v.fract() == 0.0 {
-                    tick(*v)
-                } else {
-                    String::new()
-                }
-            },
-            &mut legend,
-        )?;
-        for (i, t) in tiers.iter().enumerate() {
-            let label = format!("{} ({})", t.name, unit_name(&t.kind));
-            draw_line(
-                &mut chart,
-                ts,
-                t.col(Col::Units),
-                color(i),
-                &label,
-                &mut legend,
-            )?;
-        }
-        if tiers.is_empty() {
-            legend.push("no tier with units", Mark::Swatch(WHITE.filled()));
-        }
-        legend.draw(&side)?;
+        self.units_panel(&panels[1])?;
 
         // Latency, with each latency objective's threshold.
         let (area, side) = with_legend(&panels[2]);
         let mut legend = Legend::default();
         let p95 = all.col(Col::LatencyP95Ms);
         let p99 = all.col(Col::LatencyP99Ms);
-        let thresholds: Vec<(String, f64)> = input
-            .cfg
-            .slos
-            .iter()
-            .filter_map(|s| match s.objective {
-                Objective::Latency {
-                    quantile,
-                    threshold,
-                }
-                | Objective::QueueLatency {
-                    quantile,
-                    threshold,
-                } => {
-                    let q = capsim_models::quantile_label(quantile);
-                    // A derived name already says it: "p95-under-200ms".
-                    let label = if s.name.starts_with(&format!("p{q}-under-")) {
-                        s.name.clone()
-                    } else {
-                        format!("{}: p{q} ≤ {threshold}", s.name)
-                    };
-                    Some((label, threshold.as_secs_f64() * 1000.0))
-                }
-                _ => None,
-            })
-            .collect();
+        let thresholds = latency_thresholds(input.run);
         let hi = max_finite(p99.iter().chain(thresholds.iter().map(|t| &t.1)), 1.0);
         let lo = min_positive(p95.iter().chain(thresholds.iter().map(|t| &t.1))).unwrap_or(0.1);
         let per_region: Vec<(String, &[f64])> = regions
@@ -709,6 +635,83 @@ impl Draw for Timeline<'_> {
     }
 }
 
+impl Timeline<'_> {
+    /// Units in service per tier, each named by its kind's noun.
+    fn units_panel<DB: DrawingBackend>(&self, panel: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        let (area, side) = with_legend(panel);
+        let mut legend = Legend::default();
+        let tiers = counted_tiers(ts);
+        let umax = tiers
+            .iter()
+            .map(|t| max_finite(t.col(Col::Units), 1.0))
+            .fold(1.0, f64::max)
+            .ceil()
+            + 1.0;
+        let mut chart = time_chart(
+            &area,
+            input,
+            0.0..umax,
+            "units in service per tier",
+            "units (time-averaged)",
+            // Units are whole: no label at fractional ticks.
+            &|v| {
+                if v.fract() == 0.0 {
+                    tick(*v)
+                } else {
+                    String::new()
+                }
+            },
+            &mut legend,
+        )?;
+        for (i, t) in tiers.iter().enumerate() {
+            let noun = t.units.map_or("units", |n| n.many);
+            let label = format!("{} ({noun})", t.name);
+            draw_line(
+                &mut chart,
+                ts,
+                t.col(Col::Units),
+                color(i),
+                &label,
+                &mut legend,
+            )?;
+        }
+        if tiers.is_empty() {
+            legend.push("no tier with units", Mark::Swatch(WHITE.filled()));
+        }
+        legend.draw(&side)?;
+        Ok(())
+    }
+}
+
+/// Each latency objective's threshold (ms) with its legend label.
+fn latency_thresholds(run: &RunDescription) -> Vec<(String, f64)> {
+    run.objectives
+        .iter()
+        .filter_map(|s| match s.objective {
+            Objective::Latency {
+                quantile,
+                threshold,
+            }
+            | Objective::QueueLatency {
+                quantile,
+                threshold,
+            } => {
+                let q = capsim_models::quantile_label(quantile);
+                // A derived name already says it: "p95-under-200ms".
+                let label = if s.name.starts_with(&format!("p{q}-under-")) {
+                    s.name.clone()
+                } else {
+                    format!("{}: p{q} ≤ {threshold}", s.name)
+                };
+                Some((label, threshold.as_secs_f64() * 1000.0))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The latency panel's lines: p95 and p99 of all classes, each region's
 /// users' p95, and each latency objective's threshold (dashed).
 struct LatencyLines<'a> {
@@ -761,7 +764,7 @@ impl<'a> LatencyCdf<'a> {
     fn new(input: &'a PlotInput<'a>) -> Self {
         let mut probs: Vec<f64> = (1..1000).map(|k| k as f64 / 1000.0).collect();
         probs.extend([0.9995, 0.9999]);
-        let (mut hists, all) = pooled_latency(input.cfg, input.results);
+        let (mut hists, all) = pooled_latency(input.results);
         if hists.len() > 1 {
             hists.push(("all classes".into(), all));
         }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use capsim_models::{PlatformConfig, ReplicationResult};
+use capsim_models::ReplicationResult;
 use sim_engine::{Estimate, SimDuration};
 
 use crate::summary::Summary;
@@ -46,7 +46,7 @@ fn cell(s: &str) -> String {
 }
 
 /// The bytes of `report.md`.
-pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
+pub fn report_md(s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
     let mut o = String::new();
     let _ = writeln!(o, "# Capacity review: {}\n", s.scenario);
     if !s.description.is_empty() {
@@ -64,7 +64,18 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         s.engine.version,
     );
 
-    // Verdict first: what a reviewer reads.
+    verdict(&mut o, s);
+    key_figures(&mut o, s);
+    per_class(&mut o, s);
+    per_tier(&mut o, s);
+    scaling(&mut o, s, results);
+    cost(&mut o, s);
+    plots(&mut o);
+    o.into_bytes()
+}
+
+/// Verdict first: what a reviewer reads.
+fn verdict(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "## Verdict\n");
     if s.slos.is_empty() {
         let _ = writeln!(
@@ -129,8 +140,9 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         }
         o.push('\n');
     }
+}
 
-    // Key figures.
+fn key_figures(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "## Key figures\n");
     let _ = writeln!(
         o,
@@ -165,7 +177,9 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         let _ = writeln!(o, "| {k} | {v} |");
     }
     o.push('\n');
+}
 
+fn per_class(o: &mut String, s: &Summary) {
     if s.classes.len() > 1 {
         let _ = writeln!(o, "### Per class\n");
         let _ = writeln!(
@@ -189,7 +203,9 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         }
         o.push('\n');
     }
+}
 
+fn per_tier(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "### Per tier\n");
     let _ = writeln!(
         o,
@@ -215,8 +231,9 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         );
     }
     o.push('\n');
+}
 
-    // Scaling.
+fn scaling(o: &mut String, s: &Summary, results: &[ReplicationResult]) {
     let _ = writeln!(o, "## Scaling timeline\n");
     if s.scaling.is_empty() {
         let _ = writeln!(o, "No tier autoscales in this scenario.\n");
@@ -260,7 +277,7 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
                         o,
                         "| {} | {} | {} | {} | {} |",
                         duration(e.at.as_secs_f64()),
-                        cell(&cfg.tiers[e.tier as usize].name),
+                        cell(&first.tiers[e.tier as usize].name),
                         e.from,
                         e.to,
                         cell(&e.reason)
@@ -273,8 +290,10 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
             }
         }
     }
+}
 
-    // Cost.
+fn cost(o: &mut String, s: &Summary) {
+    let c = &s.cost_usd;
     let _ = writeln!(o, "## Cost\n");
     let priced: Vec<_> = c
         .tiers
@@ -322,7 +341,9 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
         let _ = writeln!(o, "| **total** | | | **{}** | 100 |", est(&c.total));
         o.push('\n');
     }
+}
 
+fn plots(o: &mut String) {
     let _ = writeln!(o, "## Plots\n");
     for (stem, caption) in PLOTS {
         let _ = writeln!(
@@ -336,5 +357,4 @@ pub fn report_md(cfg: &PlatformConfig, s: &Summary, results: &[ReplicationResult
          `latency.csv` (per-class percentiles), `events.csv` (scaling actions, failures, \
          breaching windows); see docs/outputs.md."
     );
-    o.into_bytes()
 }

@@ -4,7 +4,9 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use sim_engine::Estimate;
 
-use capsim_models::{Objective, PlatformConfig, ReplicationResult, SloConfig};
+use capsim_models::{Objective, ObjectiveDescription, ReplicationResult, RunDescription};
+
+use crate::csv_series::layout;
 
 fn estimate_of<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
     let xs: Vec<f64> = items.iter().map(f).collect();
@@ -66,16 +68,16 @@ fn mean_series<'a>(series: impl Iterator<Item = &'a [f64]>, n: usize) -> Vec<f64
 }
 
 pub fn cost(
-    cfg: &PlatformConfig,
+    run: &RunDescription,
     results: &[ReplicationResult],
     measured_seconds: f64,
 ) -> CostSummary {
     let n = results.len();
     let mut tiers = IndexMap::new();
     let mut tier_series = IndexMap::new();
-    for (i, t) in cfg.tiers.iter().enumerate() {
-        let (priced_as, price) = match &t.billing {
-            Some(b) => (b.label.clone(), b.price_per_hour),
+    for (i, t) in layout(results).0.iter().enumerate() {
+        let (priced_as, price) = match &t.list_price {
+            Some(p) => (p.label.clone(), p.per_hour),
             None => ("unpriced".to_string(), 0.0),
         };
         tiers.insert(
@@ -121,7 +123,7 @@ pub fn cost(
             egress: estimate_of(results, |r| r.traffic.egress_usd),
         },
         series: CostSeries {
-            interval_seconds: cfg.series_interval.as_secs_f64(),
+            interval_seconds: run.series_interval.as_secs_f64(),
             total,
             tiers: tier_series,
             traffic,
@@ -175,7 +177,7 @@ pub struct FirstBreach {
 }
 
 /// The objective in words.
-pub fn describe(s: &SloConfig) -> String {
+pub fn describe(s: &ObjectiveDescription) -> String {
     let what = describe_objective(s);
     match (&s.class, &s.region) {
         (Some(c), Some(r)) => format!("{what} ({c} requests of users in {r})"),
@@ -184,7 +186,7 @@ pub fn describe(s: &SloConfig) -> String {
     }
 }
 
-fn describe_objective(s: &SloConfig) -> String {
+fn describe_objective(s: &ObjectiveDescription) -> String {
     let w = s.window;
     match &s.objective {
         Objective::Latency {
@@ -210,9 +212,9 @@ fn describe_objective(s: &SloConfig) -> String {
     }
 }
 
-pub fn slos(cfg: &PlatformConfig, results: &[ReplicationResult]) -> IndexMap<String, SloSummary> {
+pub fn slos(run: &RunDescription, results: &[ReplicationResult]) -> IndexMap<String, SloSummary> {
     let mut out = IndexMap::new();
-    for (i, s) in cfg.slos.iter().enumerate() {
+    for (i, s) in run.objectives.iter().enumerate() {
         let breached = results.iter().filter(|r| !r.slos[i].met()).count() as u64;
         let mut firsts: Vec<f64> = results
             .iter()
@@ -257,7 +259,7 @@ pub fn slos(cfg: &PlatformConfig, results: &[ReplicationResult]) -> IndexMap<Str
                 },
                 class: s.class.clone(),
                 region: s.region.clone(),
-                tier: s.tier.map(|t| cfg.tiers[t as usize].name.clone()),
+                tier: s.tier.clone(),
                 window_seconds: s.window.as_secs_f64(),
                 met: breached == 0,
                 replications_breached: breached,
@@ -288,19 +290,13 @@ pub struct ScalingSummary {
     pub final_: Estimate,
 }
 
-pub fn scaling(
-    cfg: &PlatformConfig,
-    results: &[ReplicationResult],
-) -> IndexMap<String, ScalingSummary> {
+pub fn scaling(results: &[ReplicationResult]) -> IndexMap<String, ScalingSummary> {
     let mut out = IndexMap::new();
-    for (i, t) in cfg.tiers.iter().enumerate() {
-        let (Some(s), Some(initial), Some(units)) = (
-            &t.scaling,
-            t.kind.scaled_units(),
-            t.kind.kind().vocabulary().scaled_unit(),
-        ) else {
+    for (i, t) in layout(results).0.iter().enumerate() {
+        let Some(s) = t.scaling else {
             continue;
         };
+        let initial = s.initial;
         let tier = i as u16;
         fn events(r: &ReplicationResult, tier: u16) -> Vec<&capsim_models::ScalingEvent> {
             r.scaling.iter().filter(|e| e.tier == tier).collect()
@@ -308,7 +304,7 @@ pub fn scaling(
         out.insert(
             t.name.clone(),
             ScalingSummary {
-                units: units.to_string(),
+                units: s.noun.many.to_string(),
                 min: s.min,
                 max: s.max,
                 initial,

@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use sim_engine::{Estimate, LatencyHistogram};
 
-use capsim_models::{ClientCounts, PlatformConfig, ReplicationResult, RequestCounts};
+use capsim_models::{ClientCounts, ReplicationResult, RequestCounts, RunDescription};
 
 use crate::sections::{self, CostSummary, ScalingSummary, SloSummary};
 
@@ -136,7 +136,7 @@ pub struct Engine {
 
 /// What the summary needs to know about the run besides its results.
 pub struct RunInfo<'a> {
-    pub platform: &'a PlatformConfig,
+    pub run: &'a RunDescription,
     pub scenario: &'a str,
     pub description: &'a str,
     pub seed: u64,
@@ -179,14 +179,12 @@ fn latency_of(hists: &[LatencyHistogram]) -> Latency {
 
 /// Per region of users: every class of theirs together.
 fn regions_of(
-    cfg: &PlatformConfig,
+    run: &RunDescription,
     results: &[ReplicationResult],
 ) -> IndexMap<String, RegionSummary> {
     let mut out = IndexMap::new();
-    let Some(rc) = &cfg.regions else {
-        return out;
-    };
-    for (ri, region) in rc.regions.iter().enumerate() {
+    let regions = &run.regions;
+    for (ri, region) in regions.iter().enumerate() {
         let mine = |r: &ReplicationResult| -> Vec<usize> {
             (0..r.classes.len())
                 .filter(|&k| r.classes[k].region == Some(ri as u16))
@@ -198,7 +196,7 @@ fn regions_of(
         for r in results {
             let (mut rc_, mut cc) = (RequestCounts::default(), ClientCounts::default());
             let mut h = LatencyHistogram::new();
-            let mut by = vec![0u64; rc.regions.len()];
+            let mut by = vec![0u64; regions.len()];
             for k in mine(r) {
                 let c = &r.classes[k];
                 rc_.add(&c.counts);
@@ -213,8 +211,7 @@ fn regions_of(
             counts.push((rc_, cc));
             hists.push(h);
         }
-        let served_by = rc
-            .regions
+        let served_by = regions
             .iter()
             .enumerate()
             .map(|(j, s)| (s.name.clone(), estimate_of(&served, |v| v[j])))
@@ -322,7 +319,7 @@ impl Summary {
             }
         }
 
-        let regions = regions_of(info.platform, results);
+        let regions = regions_of(info.run, results);
         let events: u64 = results.iter().map(|r| r.events).sum();
         Summary {
             schema_version: SCHEMA_VERSION,
@@ -338,9 +335,9 @@ impl Summary {
             throughput_per_s: estimate_of(&totals, |c| c.0.completed as f64 / measured_seconds),
             classes,
             tiers,
-            cost_usd: sections::cost(info.platform, results, measured_seconds),
-            slos: sections::slos(info.platform, results),
-            scaling: sections::scaling(info.platform, results),
+            cost_usd: sections::cost(info.run, results, measured_seconds),
+            slos: sections::slos(info.run, results),
+            scaling: sections::scaling(results),
             regions,
             engine: Engine {
                 events,

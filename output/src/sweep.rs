@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sim_engine::Estimate;
 use sim_engine::special::student_t_quantile;
 
-use capsim_models::{PlatformConfig, ReplicationResult};
+use capsim_models::ReplicationResult;
 
 use crate::table::fmt_num;
 
@@ -200,11 +200,12 @@ impl PointRecord {
 
 /// A point's key figures, per replication. `identity` is
 /// `plan.identity()`, computed once per sweep (it hashes every point).
+/// Objectives and tiers are named as the first replication names them
+/// (every replication has the same).
 pub fn point_record(
     plan: &SweepPlan,
     identity: &str,
     index: usize,
-    cfg: &PlatformConfig,
     results: &[ReplicationResult],
 ) -> PointRecord {
     let mut figures: Vec<String> = [
@@ -230,19 +231,20 @@ pub fn point_record(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for s in &cfg.slos {
+    let (slos, tiers) = results
+        .first()
+        .map_or((&[][..], &[][..]), |r| (&r.slos[..], &r.tiers[..]));
+    for s in slos {
         figures.push(format!("slo:{}:breach_minutes", s.name));
         figures.push(format!("slo:{}:breached", s.name));
     }
-    let scaled: Vec<(usize, u32)> = cfg
-        .tiers
+    let scaled: Vec<(usize, u32)> = tiers
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.scaling.is_some())
-        .filter_map(|(i, t)| t.kind.scaled_units().map(|initial| (i, initial)))
+        .filter_map(|(i, t)| t.scaling.map(|s| (i, s.initial)))
         .collect();
     for &(i, _) in &scaled {
-        figures.push(format!("peak:{}", cfg.tiers[i].name));
+        figures.push(format!("peak:{}", tiers[i].name));
     }
 
     let finite = |x: f64| x.is_finite().then_some(x);

@@ -431,11 +431,7 @@ pub fn render(s: &Summary) -> String {
 }
 
 /// The scaling actions of one replication, at most `limit` of them.
-pub fn scaling_timeline(
-    cfg: &capsim_models::PlatformConfig,
-    r: &capsim_models::ReplicationResult,
-    limit: usize,
-) -> String {
+pub fn scaling_timeline(r: &capsim_models::ReplicationResult, limit: usize) -> String {
     let mut out = String::new();
     if r.scaling.is_empty() {
         return out;
@@ -451,7 +447,7 @@ pub fn scaling_timeline(
             out,
             "  {:>10}  {:<12} {:>4} → {:<4} {}",
             seconds_label(e.at.as_secs_f64()),
-            cfg.tiers[e.tier as usize].name,
+            r.tiers[e.tier as usize].name,
             e.from,
             e.to,
             e.reason

@@ -8,8 +8,8 @@
 
 use std::fmt::Write as _;
 
+use capsim_models::RunDescription;
 use capsim_models::windows::{WindowPlan, WindowRun};
-use capsim_models::{PlatformConfig, TierKind};
 use indexmap::IndexMap;
 use serde::Serialize;
 use sim_engine::{Estimate, SimDuration};
@@ -17,19 +17,9 @@ use sim_engine::{Estimate, SimDuration};
 use crate::csv_series::num;
 use crate::summary::SCHEMA_VERSION;
 
-/// What a window's units are called, by tier kind.
-fn unit_word(kind: &TierKind) -> &'static str {
-    match kind {
-        TierKind::Api(_) => "instances",
-        TierKind::Workers(_) => "workers",
-        TierKind::Database(_) => "replicas",
-        TierKind::Cache(_) => "shards",
-        TierKind::Station(_) | TierKind::Cdn(_) => "units",
-    }
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct TierUnits {
+    /// What autoscaling counts (a database's replicas, not its primary).
     pub unit: &'static str,
     pub start: Estimate,
     pub end: Estimate,
@@ -105,7 +95,7 @@ impl WindowsReport {
     /// `runs[j]` are replication j's windows in order; windows beyond the
     /// shortest replication's (an interrupted run) are left out.
     pub fn new(
-        cfg: &PlatformConfig,
+        run: &RunDescription,
         plan: &WindowPlan,
         scenario: &str,
         seed: u64,
@@ -126,20 +116,20 @@ impl WindowsReport {
             latency_ms.insert("p95", est(&|r| r.latency_p95_ms, k));
             latency_ms.insert("p99", est(&|r| r.latency_p99_ms, k));
             let mut breach_minutes = IndexMap::new();
-            for (i, slo) in cfg.slos.iter().enumerate() {
+            for (i, slo) in run.objectives.iter().enumerate() {
                 breach_minutes.insert(slo.name.clone(), est(&|r| r.breach_minutes[i], k));
             }
             let mut units = IndexMap::new();
             let mut metrics = IndexMap::new();
-            for (i, t) in cfg.tiers.iter().enumerate() {
-                if w0.units[i].is_some() {
+            for (i, t) in w0.tiers.iter().enumerate() {
+                if let Some(u0) = t.units {
                     let span = |f: fn(&capsim_models::windows::UnitSpan) -> u32| {
-                        est(&|r| r.units[i].map_or(f64::NAN, |s| f(&s) as f64), k)
+                        est(&|r| r.tiers[i].units.map_or(f64::NAN, |s| f(&s) as f64), k)
                     };
                     units.insert(
                         t.name.clone(),
                         TierUnits {
-                            unit: unit_word(&t.kind),
+                            unit: u0.noun.many,
                             start: span(|s| s.start),
                             end: span(|s| s.end),
                             peak: span(|s| s.peak),
@@ -148,10 +138,10 @@ impl WindowsReport {
                 }
                 let mut m = IndexMap::new();
                 for &name in TIER_METRICS {
-                    if capsim_models::figure(&w0.tier_metrics[i], name).is_some() {
+                    if capsim_models::figure(&t.metrics, name).is_some() {
                         let e = est(
                             &|r| {
-                                capsim_models::figure(&r.tier_metrics[i], name).unwrap_or(f64::NAN)
+                                capsim_models::figure(&r.tiers[i].metrics, name).unwrap_or(f64::NAN)
                             },
                             k,
                         );
@@ -197,8 +187,10 @@ impl WindowsReport {
         if let Some(r0) = runs.first() {
             for w in r0.iter().take(n) {
                 for e in &w.scaling {
-                    let tier = cfg.tiers[e.tier as usize].name.clone();
-                    let initial = cfg.tiers[e.tier as usize].kind.scaled_units();
+                    let t = e.tier as usize;
+                    let tier = w.tiers[t].name.clone();
+                    // The scenario's count: where the first window started.
+                    let initial = r0[0].tiers[t].units.map(|u| u.start);
                     if initial.is_some_and(|i| e.to > i) && !first_growth.contains_key(&tier) {
                         first_growth.insert(tier.clone(), w.window);
                     }
@@ -220,8 +212,8 @@ impl WindowsReport {
             replications: runs.len() as u64,
             every_s: plan.every.as_secs_f64(),
             offset_s: plan.offset.as_secs_f64(),
-            window_s: cfg.horizon.as_secs_f64(),
-            warmup_s: cfg.warmup.as_secs_f64(),
+            window_s: run.horizon.as_secs_f64(),
+            warmup_s: run.warmup.as_secs_f64(),
             windows,
             triggers,
             first_growth,

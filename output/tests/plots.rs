@@ -2,7 +2,7 @@
 //! real content, SVGs carry their text, and runs without prices, objectives
 //! or scaling tiers still get every plot.
 
-use capsim_models::{ReplicationResult, RunControl, run_replications};
+use capsim_models::{ReplicationResult, RunControl, RunDescription, run_replications};
 use capsim_output::plots::{PlotInput, plots};
 use capsim_output::{OutputFile, RunInfo, Summary, time_series};
 use capsim_scenarios::{Override, library, load_str};
@@ -24,9 +24,10 @@ fn render(source: &str, text: &str, overrides: &[&str]) -> Vec<OutputFile> {
     .into_iter()
     .map(Option::unwrap)
     .collect();
+    let run = RunDescription::new(&s.platform);
     let summary = Summary::new(
         &RunInfo {
-            platform: &s.platform,
+            run: &run,
             scenario: &s.name,
             description: &s.description,
             seed: s.seed,
@@ -37,9 +38,9 @@ fn render(source: &str, text: &str, overrides: &[&str]) -> Vec<OutputFile> {
         },
         &results,
     );
-    let series = time_series(&s.platform, &results);
+    let series = time_series(&run, &results);
     plots(&PlotInput {
-        cfg: &s.platform,
+        run: &run,
         summary: &summary,
         series: &series,
         results: &results,

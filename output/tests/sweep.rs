@@ -64,7 +64,7 @@ fn run(plan: &SweepPlan, platforms: &[PlatformConfig], threads: usize) -> Vec<Po
         threads,
         &skip,
         &RunControl::default(),
-        |i, results| point_record(plan, &identity, i, &platforms[i], &results),
+        |i, results| point_record(plan, &identity, i, &results),
     )
     .unwrap()
     .into_iter()

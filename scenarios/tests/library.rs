@@ -322,7 +322,7 @@ fn ten_x_growth_scales_the_api_redis_and_replicas_as_traffic_grows() {
             assert!(w.counts.is_conserved());
             assert!(w.cost_usd > 0.0);
         }
-        let units = |k: usize, t: &str| windows[k].units[tier(t)].unwrap();
+        let units = |k: usize, t: &str| windows[k].tiers[tier(t)].units.unwrap();
         assert_eq!(units(0, "api").start, 2);
         assert!(units(17, "api").end >= 5, "{:?}", units(17, "api"));
         assert!(units(17, "redis").end >= 3, "{:?}", units(17, "redis"));

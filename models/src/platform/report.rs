@@ -3,7 +3,9 @@
 use sim_engine::SimTime;
 
 use super::{NO_TXN, Platform, TxnState};
-use crate::results::{ClassResult, Figure, ReplicationResult, TierResult, TrafficCost, Unit};
+use crate::results::{
+    ClassResult, Figure, ListPrice, ReplicationResult, ScaledUnits, TierResult, TrafficCost, Unit,
+};
 use crate::series::{LATENCY_SERIES, Spec, latency_series, merged_latency};
 use crate::tier::TierId;
 
@@ -85,8 +87,10 @@ impl Platform<'_> {
     }
 
     /// Tier `t`'s report from its own module, with its latency percentiles
-    /// (NaN where it keeps none) and its bill added.
+    /// (NaN where it keeps none), its bill, and its scaling and price as
+    /// configured (so outputs need not read the configuration).
     fn tier_result(&mut self, t: TierId, now: SimTime) -> TierResult {
+        let kind = &self.cfg.tiers[t as usize].kind;
         let (slot, model) = self.tiers.split(t);
         let report = model.report(now);
         let mut series = report.series;
@@ -108,9 +112,25 @@ impl Platform<'_> {
         series.push(("cost_usd", slot.bill.series.values().to_vec()));
         let mut metrics = report.metrics;
         metrics.push(Figure::new("cost_usd", Unit::Usd, slot.bill.total_usd));
+        let scaled = (kind.scaled_units(), kind.kind().vocabulary().scaled_unit());
+        let scaling = match (slot.scaling, scaled) {
+            (Some(s), (Some(initial), Some(noun))) => Some(ScaledUnits {
+                noun,
+                initial,
+                min: s.min,
+                max: s.max,
+            }),
+            _ => None,
+        };
         TierResult {
             name: slot.name.to_string(),
-            kind: self.cfg.tiers[t as usize].kind.kind(),
+            kind: kind.kind(),
+            serving: report.serving,
+            scaling,
+            list_price: slot.billing.map(|b| ListPrice {
+                label: b.label.clone(),
+                per_hour: b.price_per_hour,
+            }),
             metrics,
             units: report.units,
             series,

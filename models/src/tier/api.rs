@@ -21,25 +21,27 @@ use sim_engine::{
 
 use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
-    BuildContext, Crash, Drained, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary,
+    BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
 use crate::fcfs::{FcfsUnit, Measured, ratio};
-use crate::results::{Figure, Unit, UnitResult};
+use crate::results::{Figure, Serving, Unit, UnitResult};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, sum};
+
+/// What an API pool scales and serves with.
+pub const INSTANCE: Noun = Noun::new("instance", "instances");
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "api",
     // An EC2 instance: about a minute to boot, half a minute for the
     // application to pass its health check.
     scaling: Some(ScalingFacts {
-        unit: "instances",
+        unit: INSTANCE,
         least: 1,
         boot: SimDuration::from_secs(60),
         warmup: SimDuration::from_secs(30),
         metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
     }),
-    serving_series: Some("instances"),
     billed_per_unit: true,
 };
 
@@ -598,7 +600,7 @@ impl ApiTier {
             ("errors", self.errors_series.values().to_vec()),
             ("utilization", divide(&busy, &capacity)),
             ("queue_length", self.backlog_series.finish(end)),
-            ("instances", up),
+            (INSTANCE.many, up),
         ]
     }
 }
@@ -674,6 +676,7 @@ impl TierModel for ApiTier {
             latency: Some(self.latency_series.clone()),
             metrics: self.metrics(now),
             units: self.unit_results(),
+            serving: Some(Serving::series(INSTANCE)),
         }
     }
 }

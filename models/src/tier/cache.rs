@@ -16,23 +16,25 @@ use std::ops::Range;
 use sim_engine::{Dist, IntervalAverages, IntervalCounts, SimDuration, SimTime, TimeWeighted};
 
 use super::life::{Life, Lifetime};
-use super::{BuildContext, Crash, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary};
+use super::{BuildContext, Crash, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
-use crate::results::{Figure, Unit, UnitResult};
+use crate::results::{Figure, Serving, Unit, UnitResult};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, merged_latency, sum};
+
+/// What a cache scales and serves with.
+pub const SHARD: Noun = Noun::new("shard", "shards");
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "cache",
     // An ElastiCache shard: node creation and slot migration.
     scaling: Some(ScalingFacts {
-        unit: "shards",
+        unit: SHARD,
         least: 1,
         boot: SimDuration::from_secs(300),
         warmup: SimDuration::from_secs(0),
         metrics: &["dataset_to_memory"],
     }),
-    serving_series: Some("shards"),
     billed_per_unit: true,
 };
 
@@ -390,7 +392,7 @@ impl<'c> CacheTier<'c> {
             ("gets", gets),
             ("hits", self.hits_series.values().to_vec()),
             ("sets", self.sets_series.values().to_vec()),
-            ("shards", up),
+            (SHARD.many, up),
         ]
     }
 }
@@ -470,6 +472,7 @@ impl TierModel for CacheTier<'_> {
             latency: merged_latency(self.shards.iter().filter_map(|s| latency_of(&s.unit))),
             metrics: self.metrics(now),
             units: self.unit_results(),
+            serving: Some(Serving::series(SHARD)),
         }
     }
 }

@@ -15,7 +15,6 @@ use crate::series::{Spec, divide};
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "cdn",
     scaling: None,
-    serving_series: None,
     billed_per_unit: false,
 };
 
@@ -124,6 +123,8 @@ impl TierModel for CdnTier<'_> {
                 Figure::new("origin_requests", Count, (self.requests - self.hits) as f64),
             ],
             units: Vec::new(),
+            // An edge has no units: its capacity is not modelled.
+            serving: None,
         }
     }
 }

@@ -18,26 +18,31 @@ use sim_engine::{
 
 use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
-    BuildContext, Crash, DatabaseRef, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary,
+    BuildContext, Crash, DatabaseRef, Elastic, Noun, ScalingFacts, TierModel, TierReport,
+    Vocabulary,
 };
 use crate::cost::Billing;
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
-use crate::results::{Figure, Unit, UnitResult};
+use crate::results::{Figure, Serving, Unit, UnitResult};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, merged_latency, sum};
+
+/// What serves a database: its nodes, the primary and the replicas.
+pub const NODE: Noun = Noun::new("node", "nodes");
+/// What its autoscaling counts: read replicas (the primary stays).
+pub const REPLICA: Noun = Noun::new("replica", "replicas");
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "database",
     // An RDS read replica: creation, then catching up on the primary's log
     // before it serves reads.
     scaling: Some(ScalingFacts {
-        unit: "replicas",
+        unit: REPLICA,
         least: 0,
         boot: SimDuration::from_secs(600),
         warmup: SimDuration::from_secs(300),
         metrics: &["pool_utilization", "read_write_ratio"],
     }),
-    serving_series: Some("nodes"),
     billed_per_unit: true,
 };
 
@@ -579,8 +584,8 @@ impl<'c> DbTier<'c> {
             ("queue_length", divide(&waiting, &lengths)),
             ("reads", self.reads_series.values().to_vec()),
             ("writes", self.writes_series.values().to_vec()),
-            ("replicas", replicas),
-            ("nodes", nodes),
+            (REPLICA.many, replicas),
+            (NODE.many, nodes),
         ]
     }
 }
@@ -669,6 +674,7 @@ impl TierModel for DbTier<'_> {
             latency: merged_latency(self.nodes.iter().filter_map(|n| latency_of(&n.pool))),
             metrics: self.metrics(),
             units: self.unit_results(),
+            serving: Some(Serving::series(NODE)),
         }
     }
 }

@@ -32,7 +32,7 @@ use sim_engine::{IntervalLatency, SimDuration, SimTime, Streams};
 
 use crate::cost::{Billing, CostMeter};
 use crate::fcfs::Measured;
-use crate::results::{Figure, UnitResult};
+use crate::results::{Figure, Serving, UnitResult};
 use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
 use crate::series::Spec;
 
@@ -320,9 +320,6 @@ pub struct Vocabulary {
     pub label: &'static str,
     /// How the kind scales, if it does.
     pub scaling: Option<ScalingFacts>,
-    /// The series (and plot label) of its units in service, if it has one:
-    /// a database counts its nodes in service, primary included.
-    pub serving_series: Option<&'static str>,
     /// Its units are billed per unit-hour (a CDN's traffic is priced
     /// per GB instead).
     pub billed_per_unit: bool,
@@ -331,8 +328,8 @@ pub struct Vocabulary {
 /// What autoscaling changes in a tier of a kind, and its defaults.
 #[derive(Debug)]
 pub struct ScalingFacts {
-    /// What it counts (plural): instances, workers, replicas, shards.
-    pub unit: &'static str,
+    /// What it counts: instances, workers, replicas, shards.
+    pub unit: Noun,
     /// The smallest `min` allowed.
     pub least: u32,
     /// Default time from launch until a unit runs, and from running until
@@ -344,9 +341,23 @@ pub struct ScalingFacts {
 }
 
 impl Vocabulary {
-    /// What autoscaling counts (plural), if the kind scales.
-    pub fn scaled_unit(&self) -> Option<&'static str> {
+    /// What autoscaling counts, if the kind scales.
+    pub fn scaled_unit(&self) -> Option<Noun> {
         self.scaling.as_ref().map(|s| s.unit)
+    }
+}
+
+/// A noun in both numbers: what a tier kind calls its units. Each kind's
+/// module defines its own, so a word is written once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Noun {
+    pub one: &'static str,
+    pub many: &'static str,
+}
+
+impl Noun {
+    pub const fn new(one: &'static str, many: &'static str) -> Noun {
+        Noun { one, many }
     }
 }
 
@@ -395,6 +406,8 @@ pub(crate) struct TierReport {
     pub series: Vec<(&'static str, Vec<f64>)>,
     /// Time spent at the tier, per interval, if it keeps it.
     pub latency: Option<IntervalLatency>,
+    /// Its units in service, if it has units.
+    pub serving: Option<Serving>,
 }
 
 /// What the platform asks of every tier, whatever its kind. The route

@@ -5,15 +5,17 @@ use std::ops::Range;
 use sim_engine::{Dist, IntervalCounts, SimDuration, SimTime};
 
 use super::life::Lifetime;
-use super::{BuildContext, Crash, TierModel, TierReport, Vocabulary};
+use super::{BuildContext, Crash, Noun, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio};
-use crate::results::{Figure, Unit};
+use crate::results::{Figure, Serving, ServingCount, Unit};
 use crate::series::{Spec, divide};
+
+/// What serves a station: a fixed number of servers.
+pub const SERVER: Noun = Noun::new("server", "servers");
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "station",
     scaling: None,
-    serving_series: None,
     billed_per_unit: true,
 };
 
@@ -176,6 +178,10 @@ impl TierModel for StationTier<'_> {
             latency: latency_of(&self.unit).cloned(),
             metrics: self.metrics(),
             units: Vec::new(),
+            serving: Some(Serving {
+                noun: SERVER,
+                count: ServingCount::Fixed(self.cfg.servers),
+            }),
         }
     }
 }

@@ -19,23 +19,25 @@ use sim_engine::{
 
 use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
-    BuildContext, Crash, Drained, Elastic, ScalingFacts, TierModel, TierReport, Vocabulary,
+    BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
 use crate::fcfs::{Measured, ratio};
-use crate::results::{Figure, Unit};
+use crate::results::{Figure, Serving, Unit};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide};
+
+/// What a worker tier scales and serves with.
+pub const WORKER: Noun = Noun::new("worker", "workers");
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "workers",
     scaling: Some(ScalingFacts {
-        unit: "workers",
+        unit: WORKER,
         least: 0,
         boot: SimDuration::from_secs(60),
         warmup: SimDuration::from_secs(0),
         metrics: &["cpu", "queue_depth", "backlog_per_worker"],
     }),
-    serving_series: Some("workers"),
     billed_per_unit: true,
 };
 
@@ -417,7 +419,7 @@ impl<'c> WorkersTier<'c> {
             ("errors", self.failed_series.values().to_vec()),
             ("utilization", divide(&running, &slots)),
             ("queue_length", self.depth_series.finish(end)),
-            ("workers", slots.iter().map(|s| s / concurrency).collect()),
+            (WORKER.many, slots.iter().map(|s| s / concurrency).collect()),
         ]
     }
 }
@@ -487,6 +489,7 @@ impl TierModel for WorkersTier<'_> {
             latency: Some(self.latency_series.clone()),
             metrics: self.metrics(now),
             units: Vec::new(),
+            serving: Some(Serving::series(WORKER)),
         }
     }
 }

@@ -10,7 +10,7 @@ use sim_engine::{SimDuration, parse_duration};
 use super::tiers::Checks;
 use super::values::{Problem, choice, decode, split_tag};
 use crate::error::FieldPath;
-use crate::raw::{RawScaling, RawStepPolicy, RawTargetPolicy};
+use crate::raw::{RawScaling, RawScheduled, RawStepPolicy, RawTargetPolicy};
 
 pub const POLICY_TYPES: &[&str] = &["step", "target"];
 
@@ -179,7 +179,7 @@ pub fn build_scaling(
             path.key("min"),
             format!(
                 "{kind_name} tiers keep at least {} {}",
-                unit.least, unit.unit
+                unit.least, unit.unit.many
             ),
         );
     }
@@ -197,7 +197,7 @@ pub fn build_scaling(
             path.clone(),
             format!(
                 "the tier starts with {} {} (its `{}`), outside min {} .. max {}",
-                initial, unit.unit, unit.unit, raw.min, raw.max
+                initial, unit.unit.many, unit.unit.many, raw.min, raw.max
             ),
         );
     }
@@ -262,13 +262,47 @@ pub fn build_scaling(
         }
     }
 
-    // Scheduled actions, in time order; bounds must stay consistent.
+    let scheduled = scheduled_actions(
+        &raw.schedule,
+        (raw.min, raw.max),
+        unit,
+        kind_name,
+        path,
+        horizon,
+        &mut c,
+    );
+
+    match termination {
+        Some(termination) if c.is_empty() => Ok(ScalingConfig {
+            min: raw.min,
+            max: raw.max,
+            boot: raw.boot.unwrap_or(unit.boot),
+            warmup: raw.warmup.unwrap_or(unit.warmup),
+            // An ALB's default deregistration delay.
+            drain_timeout: raw.drain_timeout.unwrap_or(SimDuration::from_secs(300)),
+            termination,
+            policies,
+            scheduled,
+        }),
+        _ => Err(c.0),
+    }
+}
+
+/// Scheduled actions, in time order; bounds must stay consistent.
+fn scheduled_actions(
+    schedule: &[RawScheduled],
+    (mut min, mut max): (u32, u32),
+    unit: &ScalingFacts,
+    kind_name: &str,
+    path: &FieldPath,
+    horizon: SimDuration,
+    c: &mut Checks,
+) -> Vec<ScheduledAction> {
     let mut scheduled: Vec<ScheduledAction> = Vec::new();
-    let mut order: Vec<usize> = (0..raw.schedule.len()).collect();
-    order.sort_by_key(|&i| raw.schedule[i].at);
-    let (mut min, mut max) = (raw.min, raw.max);
+    let mut order: Vec<usize> = (0..schedule.len()).collect();
+    order.sort_by_key(|&i| schedule[i].at);
     for &i in &order {
-        let a = &raw.schedule[i];
+        let a = &schedule[i];
         let sp = path.key("schedule").index(i);
         if a.min.is_none() && a.max.is_none() && a.desired.is_none() {
             c.push(
@@ -291,7 +325,7 @@ pub fn build_scaling(
                 sp.key("min"),
                 format!(
                     "{kind_name} tiers keep at least {} {}",
-                    unit.least, unit.unit
+                    unit.least, unit.unit.many
                 ),
             );
         }
@@ -311,7 +345,7 @@ pub fn build_scaling(
         }
     }
     for i in order {
-        let a = &raw.schedule[i];
+        let a = &schedule[i];
         scheduled.push(ScheduledAction {
             at: a.at,
             min: a.min,
@@ -319,21 +353,7 @@ pub fn build_scaling(
             desired: a.desired,
         });
     }
-
-    match termination {
-        Some(termination) if c.is_empty() => Ok(ScalingConfig {
-            min: raw.min,
-            max: raw.max,
-            boot: raw.boot.unwrap_or(unit.boot),
-            warmup: raw.warmup.unwrap_or(unit.warmup),
-            // An ALB's default deregistration delay.
-            drain_timeout: raw.drain_timeout.unwrap_or(SimDuration::from_secs(300)),
-            termination,
-            policies,
-            scheduled,
-        }),
-        _ => Err(c.0),
-    }
+    scheduled
 }
 
 fn check_metric_needs(m: Metric, kind: &TierKind, path: &FieldPath, c: &mut Checks) {
