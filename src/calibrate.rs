@@ -22,6 +22,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         inputs: args.spans.clone(),
         name,
         min_samples: args.min_samples,
+        threaded: args.threaded,
         progress: !args.quiet,
     };
     let fail = |e: capsim_calibrate::CalibrateError| {

@@ -226,6 +226,12 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub min_samples: u64,
 
+    /// The API serves requests on threads or several cores, not one event
+    /// loop per process: keep other requests' CPU time inside waits, and
+    /// write a request's CPU as one burst
+    #[arg(long)]
+    pub threaded: bool,
+
     /// Replace the output file if it exists
     #[arg(long)]
     pub force: bool,

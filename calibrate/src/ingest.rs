@@ -206,6 +206,9 @@ pub struct Acc {
     pub loop_wait_spans: u64,
     pub loop_wait_raw_s: f64,
     pub loop_wait_removed_s: f64,
+    /// One event loop per process (the default): waits lose other
+    /// requests' loop time, and CPU after the first call is a second turn.
+    pub event_loop: bool,
     /// Non-root spans with no parent id: not under any request.
     pub unattached: u64,
     pub traces: u64,
@@ -262,6 +265,7 @@ impl Acc {
         Acc {
             first_start: u64::MAX,
             first_job: u64::MAX,
+            event_loop: true,
             ..Default::default()
         }
     }
@@ -527,7 +531,7 @@ impl Acc {
     fn stage(&mut self, t: Trace, join: &mut Joiner, stats: &mut FileStats) {
         let root_of = self.link(&t.spans, stats);
         for (r, root) in t.spans.iter().enumerate() {
-            if !matches!(root.role, Role::Server { .. }) {
+            if !self.event_loop || !matches!(root.role, Role::Server { .. }) {
                 continue;
             }
             let mut waits: Vec<(u64, u64)> = t
@@ -663,7 +667,7 @@ impl Acc {
                         .iter()
                         .map(|k| {
                             let raw = k.end - k.start;
-                            if !k.role.is_wait() {
+                            if !k.role.is_wait() || !self.event_loop {
                                 return raw as f64 * 1e-9;
                             }
                             let busy = join.loop_time(root.process, k.start, k.end);

@@ -391,7 +391,7 @@ pub fn render(acc: &Acc, meta: &Meta<'_>) -> Result<String, SpansProblem> {
         let _ = writeln!(w, "route = [");
         // A coroutine that called out waits for the loop again to go on:
         // CPU after the first call is a second turn on the loop.
-        let two_turns = c.cpu_rest.n > 0 && c.cpu_rest.mean() > 1e-6;
+        let two_turns = acc.event_loop && c.cpu_rest.n > 0 && c.cpu_rest.mean() > 1e-6;
         let (cpu, note) = fitted(if two_turns { &c.cpu_first } else { &c.cpu });
         let _ = writeln!(
             w,
@@ -405,7 +405,7 @@ pub fn render(acc: &Acc, meta: &Meta<'_>) -> Result<String, SpansProblem> {
                 "  # first turn on the event loop: self time before the first wait, {note}"
             );
         } else {
-            let _ = writeln!(w, "  # {note}");
+            let _ = writeln!(w, "  # one CPU burst: {note}");
         }
         let _ = writeln!(w, "  {{ api = \"{API}\", cpu = {cpu} }},");
         // The most common on_miss block of each GET position.
