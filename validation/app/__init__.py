@@ -1,0 +1,1 @@
+"""The validation stack's ASGI app (main), arq worker (worker), CPU work (cpuwork), spans (telemetry)."""

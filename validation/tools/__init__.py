@@ -1,0 +1,1 @@
+"""Tools: spans (checker / stats), cpusampler (/proc CPU time)."""
