@@ -29,7 +29,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         if e.is_input() {
             Failure::Input(e.to_string())
         } else {
-            Failure::Run(e.into())
+            Failure::Run(e.to_string())
         }
     };
     let c = run_calibration(&opts).map_err(fail)?;

@@ -29,8 +29,3 @@ pub fn install() {
         }
     });
 }
-
-/// Ctrl-C was pressed during this run.
-pub fn interrupted() -> bool {
-    CONTROL.cancelled()
-}

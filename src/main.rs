@@ -2,18 +2,17 @@
 
 mod calibrate;
 mod cli;
-mod cost;
 mod interrupt;
 mod progress;
 mod run;
 mod sweep;
-mod windows;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use capsim_runner::budget;
 use capsim_scenarios::{Override, ScenarioError, library};
 use cli::{Cli, Command, ScenariosCommand};
 
@@ -24,8 +23,8 @@ pub enum Failure {
     SloBreached(Vec<String>),
     /// Bad input or usage: exit 2.
     Input(String),
-    /// The run itself failed (I/O, threads): exit 3.
-    Run(anyhow::Error),
+    /// The run itself failed (I/O, threads, a plot): exit 3.
+    Run(String),
     /// Ctrl-C: what finished was written; exit 130.
     Interrupted(String),
 }
@@ -33,6 +32,16 @@ pub enum Failure {
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure::Input(e.to_string())
+    }
+}
+
+impl From<capsim_runner::Error> for Failure {
+    fn from(e: capsim_runner::Error) -> Self {
+        match e {
+            capsim_runner::Error::Interrupted(m) => Failure::Interrupted(m),
+            e if e.is_input() => Failure::Input(e.to_string()),
+            e => Failure::Run(e.to_string()),
+        }
     }
 }
 
@@ -54,64 +63,18 @@ impl cli::ScenarioArgs {
         ),
         Failure,
     > {
-        let source = capsim_scenarios::resolve(&self.scenario)?;
-        let mut overrides = match &self.variant {
-            Some(v) => source.variant(v)?,
-            None => Vec::new(),
-        };
-        overrides.extend(parse_overrides(
+        let overrides = capsim_runner::overrides(
             &self.overrides,
             self.seed,
             self.replications,
             self.interval.as_deref(),
-        )?);
-        let scenario = source.load(&overrides)?;
-        Ok((source, overrides, scenario))
+        )?;
+        Ok(capsim_runner::load(
+            &self.scenario,
+            self.variant.as_deref(),
+            overrides,
+        )?)
     }
-}
-
-/// Worker threads: `n`, or one per core for 0.
-pub fn threads(n: usize) -> usize {
-    if n == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        n
-    }
-}
-
-/// Parses `--set` arguments (and the flags that are shorthands for them).
-pub fn parse_overrides(
-    sets: &[String],
-    seed: Option<u64>,
-    replications: Option<u64>,
-    interval: Option<&str>,
-) -> Result<Vec<Override>, Failure> {
-    let mut out = Vec::with_capacity(sets.len() + 3);
-    for s in sets {
-        out.push(Override::parse(s).map_err(|m| Failure::Input(format!("--set {s}: {m}")))?);
-    }
-    let int_flag = |flag: &str, path: &str, v: u64| -> Result<Override, Failure> {
-        let v = i64::try_from(v)
-            .map_err(|_| Failure::Input(format!("{flag} must be at most {}", i64::MAX)))?;
-        Override::parse(&format!("{path}={v}")).map_err(Failure::Input)
-    };
-    if let Some(seed) = seed {
-        let mut ov = int_flag("--seed", "simulation.seed", seed)?;
-        ov.raw = format!("from --seed {seed}");
-        out.push(ov);
-    }
-    if let Some(n) = replications {
-        let mut ov = int_flag("--replications", "simulation.replications", n)?;
-        ov.raw = format!("from --replications {n}");
-        out.push(ov);
-    }
-    if let Some(every) = interval {
-        let mut ov = Override::parse(&format!("simulation.interval={every}"))
-            .map_err(|m| Failure::Input(format!("--interval {every}: {m}")))?;
-        ov.raw = format!("from --interval {every}");
-        out.push(ov);
-    }
-    Ok(out)
 }
 
 fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
@@ -169,17 +132,18 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         s.replications,
         s.platform.horizon
     );
-    let threads = threads(args.threads);
-    let e = cost::of(&s, threads, 1);
-    println!("{}", cost::describe(&e, threads));
-    match cost::check(&s, &e, threads) {
-        Err(Failure::Input(m)) if m.contains("--force") => {
-            let mut lines = m.lines();
-            let why = lines.next().unwrap_or_default();
-            let how = lines.last().unwrap_or_default();
-            println!("`capsim run` would refuse it: {why}\n{how}");
+    let threads = capsim_runner::threads(args.threads);
+    let e = budget::of(&s, threads, 1);
+    println!("{}", budget::describe(&e, threads));
+    match budget::check(&s, &e, threads) {
+        Err(capsim_runner::Error::OverBudget(o)) => {
+            println!(
+                "`capsim run` would refuse it: {}\n{}",
+                o.reason(),
+                o.remedy()
+            );
         }
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
         Ok(()) => {}
     }
     Ok(())
@@ -224,7 +188,7 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_INPUT)
         }
         Err(Failure::Run(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e}");
             ExitCode::from(EXIT_RUN)
         }
         Err(Failure::Interrupted(msg)) => {

@@ -11,7 +11,13 @@
 //! the configuration, which the outputs must not: it is the configuration's
 //! one face towards them. Per-tier facts (kind, units, scaling, price) are
 //! not here: each tier's result carries its own ([`crate::TierResult`]).
+//!
+//! A sweep's description is its plan, [`SweepPlan`]: what varies and each
+//! point's values. Running, resuming and merging it is `capsim-runner`'s.
 
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
 use sim_engine::SimDuration;
 
 use crate::config::PlatformConfig;
@@ -92,5 +98,73 @@ impl RunDescription {
     /// Length of the measured period.
     pub fn measured(&self) -> SimDuration {
         self.horizon - self.warmup
+    }
+}
+
+/// What a sweep runs: written as `sweep-plan.json` before any point runs,
+/// and read back to resume and to merge shards.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPlan {
+    pub schema_version: u32,
+    /// The scenario's name (from its file).
+    pub scenario: String,
+    /// What the user named: a file path or a bundled scenario.
+    pub source: String,
+    /// FNV-1a of the scenario's text, so a changed file is not resumed.
+    pub scenario_fnv64: String,
+    /// Fixed overrides applied to every point, `PATH=VALUE`.
+    pub sets: Vec<String>,
+    pub seed: u64,
+    pub replications: u64,
+    /// `grid` or `latin:N`.
+    pub sample: String,
+    /// The latency figure verdicts and the Pareto front use (`p99`, …).
+    pub metric: String,
+    /// The swept field paths.
+    pub params: Vec<String>,
+    /// Each point's values (aligned with `params`), as `--set` takes them.
+    /// Point 0 is the baseline, the scenario as written: its values are the
+    /// ones in the file (empty where the file leaves a field to its default)
+    /// and it runs without overrides.
+    pub points: Vec<Vec<String>>,
+}
+
+impl SweepPlan {
+    /// `PATH=VALUE` overrides of point `index` (the fixed ones not included).
+    pub fn point_sets(&self, index: usize) -> Vec<String> {
+        if index == 0 {
+            return Vec::new();
+        }
+        self.params
+            .iter()
+            .zip(&self.points[index])
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect()
+    }
+
+    /// The `capsim run` command that reproduces point `index` in full.
+    pub fn run_command(&self, index: usize) -> String {
+        let mut cmd = format!("capsim run {}", shell_word(&self.source));
+        for s in self.sets.iter().cloned().chain(self.point_sets(index)) {
+            cmd.push_str(" --set ");
+            cmd.push_str(&shell_word(&s));
+        }
+        let _ = write!(
+            cmd,
+            " --seed {} --replications {}",
+            self.seed, self.replications
+        );
+        cmd
+    }
+}
+
+fn shell_word(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=:[],@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }

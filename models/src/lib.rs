@@ -32,7 +32,7 @@ pub use config::{
     handles, typed,
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
-pub use description::{ObjectiveDescription, RegionDescription, RunDescription};
+pub use description::{ObjectiveDescription, RegionDescription, RunDescription, SweepPlan};
 pub use results::{
     ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ListPrice, ReplicationResult,
     RequestCounts, RoutingEvent, ScaledUnits, ScalingEvent, Serving, ServingCount, TierResult,

@@ -6,12 +6,14 @@
 //!   RunDescription ─────┘            └► fs::write_all (temp name + rename)
 //! ```
 //!
-//! Exporters read the results, which name their tiers' kinds, units and
+//! Each format is an [`export::Exporter`]; [`export`] lists which ones a
+//! run, a windowed run and a sweep write. Exporters read the results, which name their tiers' kinds, units and
 //! figures, and a [`capsim_models::RunDescription`] of the run; never the
 //! scenario's configuration.
 
 pub mod csv_series;
 pub mod events;
+pub mod export;
 pub mod fs;
 pub mod plots;
 pub mod report;

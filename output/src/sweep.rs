@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sim_engine::Estimate;
 use sim_engine::special::student_t_quantile;
 
-use capsim_models::ReplicationResult;
+use capsim_models::{ReplicationResult, SweepPlan};
 
 use crate::table::fmt_num;
 
@@ -42,128 +42,13 @@ pub fn metric_key(metric: &str) -> Result<String, String> {
     }
 }
 
-/// What a sweep runs: written as `sweep-plan.json` before any point runs,
-/// and read back to resume and to merge shards.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SweepPlan {
-    pub schema_version: u32,
-    /// The scenario's name (from its file).
-    pub scenario: String,
-    /// What the user named: a file path or a bundled scenario.
-    pub source: String,
-    /// FNV-1a of the scenario's text, so a changed file is not resumed.
-    pub scenario_fnv64: String,
-    /// Fixed overrides applied to every point, `PATH=VALUE`.
-    pub sets: Vec<String>,
-    pub seed: u64,
-    pub replications: u64,
-    /// `grid` or `latin:N`.
-    pub sample: String,
-    /// The latency figure verdicts and the Pareto front use (`p99`, …).
-    pub metric: String,
-    /// The swept field paths.
-    pub params: Vec<String>,
-    /// Each point's values (aligned with `params`), as `--set` takes them.
-    /// Point 0 is the baseline, the scenario as written: its values are the
-    /// ones in the file (empty where the file leaves a field to its default)
-    /// and it runs without overrides.
-    pub points: Vec<Vec<String>>,
-}
-
-impl SweepPlan {
-    /// What decides the points' results: everything but `source` and
-    /// `metric`. Point files carry it; a point file of another identity is
-    /// never reused.
-    pub fn identity(&self) -> String {
-        let key = serde_json::json!({
-            "schema_version": self.schema_version,
-            "scenario_fnv64": self.scenario_fnv64,
-            "sets": self.sets,
-            "seed": self.seed,
-            "replications": self.replications,
-            "params": self.params,
-            "points": self.points,
-        });
-        format!("{:016x}", fnv64(key.to_string().as_bytes()))
-    }
-
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).expect("a plan always serialises");
-        out.push(b'\n');
-        out
-    }
-
-    pub fn from_json(bytes: &[u8]) -> Result<SweepPlan, String> {
-        serde_json::from_slice(bytes).map_err(|e| format!("not a capsim sweep plan: {e}"))
-    }
-
-    /// The file a point's result is written to, relative to the sweep's
-    /// directory.
-    pub fn point_file(index: usize) -> String {
-        format!("points/{index:05}.json")
-    }
-
-    /// Whether shard `k` of `n` (1-based) runs point `index`: points are dealt
-    /// round robin, so every shard gets a similar mix.
-    pub fn in_shard(index: usize, k: usize, n: usize) -> bool {
-        index % n == k - 1
-    }
-
-    /// `PATH=VALUE` overrides of point `index` (the fixed ones not included).
-    pub fn point_sets(&self, index: usize) -> Vec<String> {
-        if index == 0 {
-            return Vec::new();
-        }
-        self.params
-            .iter()
-            .zip(&self.points[index])
-            .map(|(p, v)| format!("{p}={v}"))
-            .collect()
-    }
-
-    /// The `capsim run` command that reproduces point `index` in full.
-    pub fn run_command(&self, index: usize) -> String {
-        let mut cmd = format!("capsim run {}", shell_word(&self.source));
-        for s in self.sets.iter().cloned().chain(self.point_sets(index)) {
-            cmd.push_str(" --set ");
-            cmd.push_str(&shell_word(&s));
-        }
-        let _ = write!(
-            cmd,
-            " --seed {} --replications {}",
-            self.seed, self.replications
-        );
-        cmd
-    }
-}
-
-fn shell_word(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./=:[],@%+".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-/// FNV-1a, 64 bits: a stable fingerprint (not a security hash).
-pub fn fnv64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// One point's figures per replication: `points/NNNNN.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PointRecord {
     pub schema_version: u32,
-    /// The plan's identity ([`SweepPlan::identity`]).
+    /// The identity of the plan the point belongs to (see
+    /// `capsim_runner::sweep::identity`).
     pub plan: String,
     pub index: usize,
     pub values: Vec<String>,
@@ -198,8 +83,8 @@ impl PointRecord {
     }
 }
 
-/// A point's key figures, per replication. `identity` is
-/// `plan.identity()`, computed once per sweep (it hashes every point).
+/// A point's key figures, per replication. `identity` is the plan's
+/// identity, computed once per sweep (it hashes every point).
 /// Objectives and tiers are named as the first replication names them
 /// (every replication has the same).
 pub fn point_record(
@@ -851,7 +736,7 @@ mod tests {
     ) -> PointRecord {
         PointRecord {
             schema_version: SWEEP_SCHEMA_VERSION,
-            plan: plan.identity(),
+            plan: "test-plan".into(),
             index,
             values: plan.points[index].clone(),
             figures: vec![
@@ -940,17 +825,6 @@ mod tests {
     }
 
     #[test]
-    fn identity_ignores_source_and_metric() {
-        let a = plan(3);
-        let mut b = a.clone();
-        b.source = "./elsewhere.toml".into();
-        b.metric = "p95".into();
-        assert_eq!(a.identity(), b.identity());
-        b.seed = 2;
-        assert_ne!(a.identity(), b.identity());
-    }
-
-    #[test]
     fn reproduce_commands_quote_what_the_shell_would_split() {
         let mut p = plan(2);
         p.sets = vec!["simulation.duration=2h".into()];
@@ -962,7 +836,5 @@ mod tests {
         );
         assert_eq!(display_value(r#""a b""#), "a b");
         assert_eq!(display_value("5m"), "5m");
-        assert_eq!(SweepPlan::point_file(7), "points/00007.json");
-        assert!(SweepPlan::in_shard(0, 1, 3) && SweepPlan::in_shard(4, 2, 3));
     }
 }

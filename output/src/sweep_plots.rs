@@ -18,7 +18,9 @@ use crate::plots::{
     BREACH, Draw, DrawResult, Legend, Mark, caption_font, err, label_font, log_ticks, money, page,
     register_bundled_font, render, tick, with_legend,
 };
-use crate::sweep::{PointSummary, SweepPlan, SweepReport};
+use capsim_models::SweepPlan;
+
+use crate::sweep::{PointSummary, SweepReport};
 
 const MEETS: RGBColor = RGBColor(44, 160, 44);
 const FRONT: RGBColor = RGBColor(31, 119, 180);

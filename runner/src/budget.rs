@@ -1,11 +1,12 @@
-//! The cost of a run before it starts (`capsim validate` prints it; `run` and
-//! `sweep` refuse one over the limits unless `--force`), and the peak memory
-//! it used after.
+//! The budget of a run: its events and memory estimated before it starts
+//! (`capsim validate` prints the estimate; a run or a sweep over the limits
+//! is refused unless forced), and the peak memory it used after. (Dollars
+//! are `capsim_models::cost`'s.)
 
 use capsim_models::estimate::{Estimate, estimate};
 use capsim_scenarios::Scenario;
 
-use crate::Failure;
+use crate::Error;
 
 /// Kernel events a run may take without `--force`: about half an hour of
 /// one core at the engine's usual 10–15 M events/s. `CAPSIM_MAX_EVENTS`
@@ -18,13 +19,13 @@ pub const MAX_MEMORY_GIB: f64 = 8.0;
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// The limits: the defaults, or the environment's.
-fn limits() -> Result<(f64, f64), Failure> {
-    let read = |var: &str, default: f64| -> Result<f64, Failure> {
+fn limits() -> Result<(f64, f64), Error> {
+    let read = |var: &str, default: f64| -> Result<f64, Error> {
         match std::env::var(var) {
             Err(_) => Ok(default),
             Ok(v) => match v.trim().parse::<f64>() {
                 Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-                _ => Err(Failure::Input(format!(
+                _ => Err(Error::Input(format!(
                     "environment variable {var}={v}: expected a number above 0"
                 ))),
             },
@@ -103,7 +104,7 @@ pub fn describe(e: &Estimate, threads: usize) -> String {
 /// is over the limits. With `force` nothing is checked, so the pilot is not
 /// run either (on a 3-minute run of the full-stack benchmark it was 261 M of
 /// 2,168 M instructions: see benches/README.md).
-pub fn gate(scenario: &Scenario, threads: usize, points: u64, force: bool) -> Result<(), Failure> {
+pub fn gate(scenario: &Scenario, threads: usize, points: u64, force: bool) -> Result<(), Error> {
     if force {
         return Ok(());
     }
@@ -111,7 +112,7 @@ pub fn gate(scenario: &Scenario, threads: usize, points: u64, force: bool) -> Re
 }
 
 /// Refuses a run over the limits, saying how to shorten it.
-pub fn check(scenario: &Scenario, e: &Estimate, threads: usize) -> Result<(), Failure> {
+pub fn check(scenario: &Scenario, e: &Estimate, threads: usize) -> Result<(), Error> {
     let (max_events, max_memory) = limits()?;
     let over_events = e.events > max_events;
     let over_memory = e.memory_bytes > max_memory;
@@ -167,13 +168,45 @@ pub fn check(scenario: &Scenario, e: &Estimate, threads: usize) -> Result<(), Fa
             how.push(fewer);
         }
     }
-    Err(Failure::Input(format!(
-        "{}: {}\n{}\nshorten it with {}; or pass --force to run it anyway",
-        scenario.name,
-        why.join("; "),
-        describe(e, threads),
-        how.join(", ")
-    )))
+    Err(Error::OverBudget(Box::new(OverBudget {
+        scenario: scenario.name.clone(),
+        why,
+        estimate: describe(e, threads),
+        how,
+    })))
+}
+
+/// Why a run was refused, and how to make it fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverBudget {
+    pub scenario: String,
+    /// Each limit exceeded, with the figures.
+    pub why: Vec<String>,
+    /// The estimate, one line ([`describe`]).
+    pub estimate: String,
+    /// What would bring it under the limits.
+    pub how: Vec<String>,
+}
+
+impl OverBudget {
+    /// `scenario: why`.
+    pub fn reason(&self) -> String {
+        format!("{}: {}", self.scenario, self.why.join("; "))
+    }
+
+    /// `shorten it with …; or pass --force to run it anyway`.
+    pub fn remedy(&self) -> String {
+        format!(
+            "shorten it with {}; or pass --force to run it anyway",
+            self.how.join(", ")
+        )
+    }
+}
+
+impl std::fmt::Display for OverBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}\n{}", self.reason(), self.estimate, self.remedy())
+    }
 }
 
 /// Peak resident memory of this process so far, bytes (Linux; `None`

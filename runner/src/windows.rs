@@ -1,0 +1,78 @@
+//! A run of a scenario with `[windows]`: a long horizon as a chain of
+//! windows (see `capsim_models::windows` and docs/long-horizons.md).
+
+use std::time::Instant;
+
+use capsim_models::windows::{WindowPlan, run_windows};
+use capsim_models::{RunControl, RunDescription};
+use capsim_output::export;
+use capsim_output::windows::WindowsReport;
+use capsim_scenarios::Scenario;
+
+use crate::Error;
+use crate::run::{Outcome, Results, RunOptions};
+
+pub(crate) fn execute(
+    scenario: &Scenario,
+    plan: &WindowPlan,
+    opts: &RunOptions,
+    control: &RunControl,
+) -> Result<Outcome, Error> {
+    let platform = &scenario.platform;
+    let started = Instant::now();
+    let runs = run_windows(
+        platform,
+        plan,
+        scenario.seed,
+        scenario.replications,
+        opts.threads,
+        control,
+    )?;
+    let mut runs: Vec<_> = runs.into_iter().flatten().collect();
+    let wall_seconds = started.elapsed().as_secs_f64();
+    // Stopped: keep the windows every finished replication has.
+    let interrupted = control.cancelled();
+    let windows_done = runs.iter().map(Vec::len).min().unwrap_or(0);
+    if interrupted {
+        if windows_done == 0 {
+            return Err(Error::Interrupted(format!(
+                "no window of {} had finished: nothing written",
+                scenario.name
+            )));
+        }
+        for r in &mut runs {
+            r.truncate(windows_done);
+        }
+    }
+    let events: u64 = runs.iter().flatten().map(|w| w.events).sum();
+
+    let report = WindowsReport::new(
+        &RunDescription::new(platform),
+        plan,
+        &scenario.name,
+        scenario.seed,
+        scenario.start_s,
+        &runs,
+    );
+    let json = report.to_json();
+    let written = match &opts.out {
+        Some(dir) => crate::run::write(dir, &report, &export::windows_formats())?,
+        None => Vec::new(),
+    };
+    let interrupted = interrupted.then(|| {
+        format!(
+            "the first {windows_done} of {} windows finished in {} replications; the outputs cover those",
+            plan.count,
+            runs.len()
+        )
+    });
+    Ok(Outcome {
+        results: Results::Windows(Box::new(report)),
+        json,
+        written,
+        events,
+        wall_seconds,
+        threads: opts.threads,
+        interrupted,
+    })
+}
