@@ -1,8 +1,10 @@
 //! Helpers shared by the end-to-end tests: run the `capsim` binary built
-//! by this workspace and read what it printed.
-#![allow(dead_code)]
+//! by this workspace and read what it printed and wrote.
 
+use std::path::Path;
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 pub fn capsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_capsim"))
@@ -17,4 +19,9 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A JSON file the binary wrote (summary.json, sweep.json, ...).
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }

@@ -2,13 +2,12 @@
 //! validates and runs; every bad input -> exit 2, the file named, no
 //! scenario written.
 
-mod common;
-
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use capsim_calibrate::synth::{self, SynthOptions};
-use common::{capsim, stderr, stdout};
+
+use crate::common::{capsim, stderr, stdout};
 
 fn synth_files(dir: &Path, requests: u64) -> (PathBuf, PathBuf) {
     let (a, w) = (dir.join("api-1.jsonl"), dir.join("worker-2.jsonl"));

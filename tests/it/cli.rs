@@ -1,12 +1,11 @@
 //! End-to-end tests of the `capsim` binary: what a user types, what they get.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{capsim, stderr, stdout};
 use serde_json::Value;
+
+use crate::common::{capsim, read_json, stderr, stdout};
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
@@ -27,10 +26,6 @@ const QUICK: [&str; 6] = [
     "--set",
     "simulation.warmup=5m",
 ];
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn is_estimate(v: &Value) -> bool {
     v.get("estimate").is_some_and(Value::is_number)

@@ -2,10 +2,9 @@
 //! per-region block of the table, `regions` in summary.json, per-region
 //! names in the CSVs, the variants, and a bad `[geo]`.
 
-mod common;
-
-use common::{capsim, stderr};
 use serde_json::Value;
+
+use crate::common::{capsim, read_json, stderr};
 
 const SHORT: &[&str] = &["--replications", "2", "--set", "simulation.duration=30m"];
 
@@ -20,8 +19,7 @@ fn geo_expansion_reports_its_users_by_region() {
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("users by region"), "{table}");
     assert!(table.contains("ap-south 100.0"), "{table}");
-    let s: Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let s = read_json(&out.join("summary.json"));
     let regions = s["regions"].as_object().unwrap();
     assert_eq!(
         regions.keys().collect::<Vec<_>>(),

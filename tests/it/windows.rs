@@ -1,10 +1,9 @@
 //! End-to-end: a long horizon run as windows, variants, and replayed
 //! traces, through the `capsim` binary.
 
-mod common;
-
-use common::{capsim, stderr};
 use serde_json::Value;
+
+use crate::common::{capsim, read_json, stderr};
 
 #[test]
 fn a_windowed_run_writes_a_row_per_window_and_its_plot() {
@@ -41,8 +40,7 @@ fn a_windowed_run_writes_a_row_per_window_and_its_plot() {
     ] {
         assert!(lines[0].split(',').any(|c| c == col), "column {col}");
     }
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(out.join("windows.json")).unwrap()).unwrap();
+    let json = read_json(&out.join("windows.json"));
     let windows = json["windows"].as_array().unwrap();
     assert_eq!(windows.len(), 4);
     assert_eq!(json["every_s"], 604_800.0);

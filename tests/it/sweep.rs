@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-mod common;
-
 use std::process::Output;
 
-use common::capsim;
 use serde_json::Value;
+
+use crate::common::{capsim, read_json};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -94,10 +93,6 @@ fn assert_same_tree(a: &Path, b: &Path) {
     for (k, v) in &ta {
         assert!(*v == tb[k], "{} differs", k.display());
     }
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
 #[test]

@@ -1,11 +1,9 @@
 //! The cost estimate (`capsim validate`) against what runs measure, the
 //! limits `run` and `sweep` enforce unless `--force`, and `capsim schema`.
 
-mod common;
-
 use std::process::Command;
 
-use common::{capsim, stderr, stdout};
+use crate::common::{capsim, stderr, stdout};
 
 /// `12.3 M` → 12.3e6.
 fn si(number: &str, unit: &str) -> f64 {

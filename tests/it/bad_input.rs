@@ -7,15 +7,13 @@
 //! must name `FILE:LINE:` of the edit (or the line given) and every
 //! expected fragment (the field path, usually).
 
-mod common;
-
 use std::path::Path;
 
-use common::{capsim, stderr};
+use crate::common::{capsim, stderr};
 
-const BLACK_FRIDAY: &str = include_str!("../scenarios/library/black-friday.toml");
-const GEO: &str = include_str!("../scenarios/library/geo-expansion.toml");
-const TEN_X: &str = include_str!("../scenarios/library/ten-x-growth.toml");
+const BLACK_FRIDAY: &str = include_str!("../../scenarios/library/black-friday.toml");
+const GEO: &str = include_str!("../../scenarios/library/geo-expansion.toml");
+const TEN_X: &str = include_str!("../../scenarios/library/ten-x-growth.toml");
 
 /// Where the message must point.
 #[derive(Clone, Copy)]

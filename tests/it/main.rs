@@ -1,0 +1,13 @@
+//! End-to-end tests of the `capsim` binary, in one test binary: a module
+//! per topic, helpers shared in `common`. A new topic is a new module here,
+//! not a new file in tests/ (each of those is linked as its own binary).
+
+mod common;
+
+mod bad_input;
+mod calibrate;
+mod cli;
+mod limits;
+mod regions;
+mod sweep;
+mod windows;
