@@ -1,3 +1,4 @@
+// Its own test binary: its counting #[global_allocator] would count the other tests' allocations.
 //! The hot path allocates nothing, and memory does not grow with the number
 //! of requests: a run of ten times the requests makes (almost) no more heap
 //! allocations and reaches the same peak of live heap bytes. Counted with a

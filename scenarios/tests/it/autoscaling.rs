@@ -3,10 +3,9 @@
 //! its written semantics (docs/autoscaling.md) predict can be worked out by
 //! hand: exact times and sizes, in every replication.
 
-mod common;
-
 use capsim_models::ReplicationResult;
-use common::*;
+
+use crate::common::*;
 
 /// (seconds, from, to) of a tier's scaling actions.
 fn actions(r: &ReplicationResult, tier: &str) -> Vec<(f64, u32, u32)> {
@@ -33,13 +32,6 @@ fn assert_actions(results: &[ReplicationResult], tier: &str, expected: &[(f64, u
                 .collect::<Vec<_>>()
         );
     }
-}
-
-fn series<'a>(r: &'a ReplicationResult, tier: &str, name: &str) -> &'a [f64] {
-    r.tier(tier)
-        .unwrap()
-        .series(name)
-        .unwrap_or_else(|| panic!("no series {tier}.{name}"))
 }
 
 const MIN: f64 = 60.0;
@@ -155,14 +147,14 @@ cooldown = "3m"
     assert_actions(&results, "web", &[(11.0 * MIN, 2, 4)]);
     for r in &results {
         // Instances in service per minute: 2 until 13 min, then 4.
-        let up = series(r, "web", "instances");
+        let up = tier_series(r, "web", "instances");
         assert_eq!(&up[10..14], &[2.0, 2.0, 2.0, 4.0], "{up:?}");
         // Both launched at 11 min; the old two stay saturated meanwhile.
         for u in &r.tier("web").unwrap().units[2..] {
             let launched = u.metric("launched_s").unwrap();
             assert_eq!(launched, 11.0 * MIN);
         }
-        let util = series(r, "web", "utilization");
+        let util = tier_series(r, "web", "utilization");
         assert!(util[11] > 0.99 && util[12] > 0.99, "{util:?}");
     }
 }
@@ -260,14 +252,16 @@ target = 0.6
         assert_eq!(last.2 as f64, theory, "{acts:?}");
         // Settled within 3 minutes of the step and never moved again.
         assert!(last.0 <= 8.0 * MIN, "{acts:?}");
-        let up = series(r, "web", "instances");
+        let up = tier_series(r, "web", "instances");
         assert!(up[10..].iter().all(|&n| n == theory), "{up:?}");
         // The path: saturated doubling-ish steps, each ceil(n / 0.6).
         let sizes: Vec<u32> = acts.iter().map(|a| a.2).collect();
         assert_eq!(sizes, vec![2, 4, 7, 9], "{acts:?}");
     }
     // At 9 instances the tier is the M/M/2 of each instance at 0.556.
-    let util = est(&results, |r| mean(&series(r, "web", "utilization")[10..]));
+    let util = est(&results, |r| {
+        mean(&tier_series(r, "web", "utilization")[10..])
+    });
     assert_covers("utilization at 9 instances", util, 5.0 / 9.0);
 }
 
@@ -356,7 +350,7 @@ schedule = [ { at = "5m", min = 6, desired = 6 }, { at = "15m", min = 2, max = 4
     let results = run(&s);
     assert_actions(&results, "web", &[(5.0 * MIN, 2, 6), (15.0 * MIN, 6, 4)]);
     for r in &results {
-        let up = series(r, "web", "instances");
+        let up = tier_series(r, "web", "instances");
         assert_eq!(&up[4..8], &[2.0, 2.0, 2.0, 6.0], "{up:?}");
         assert!(r.scaling[0].reason.contains("min 6, desired 6"));
     }
@@ -454,11 +448,11 @@ change = 1
         assert!((share - 4.0 / 12.0).abs() < 0.02, "replica share {share}");
         // Replicas in service per minute, and utilisation over the cores in
         // service: 0.21 busy cores of 4, then of 8.
-        let replicas = series(r, "pg", "replicas");
+        let replicas = tier_series(r, "pg", "replicas");
         assert_eq!(replicas, &[0., 0., 0., 0., 0., 0., 0., 0., 1., 1., 1., 1.]);
-        let nodes = series(r, "pg", "nodes");
+        let nodes = tier_series(r, "pg", "nodes");
         assert_eq!(nodes, &[1., 1., 1., 1., 1., 1., 1., 1., 2., 2., 2., 2.]);
-        let u = series(r, "pg", "utilization");
+        let u = tier_series(r, "pg", "utilization");
         assert!((u[4] - 0.21 / 4.0).abs() < 0.01, "{u:?}");
         assert!((u[10] - 0.21 / 8.0).abs() < 0.01, "{u:?}");
     }
@@ -502,11 +496,11 @@ cooldown = "10m"
     let results = run(&s);
     assert_actions(&results, "redis", &[(20.0 * MIN, 3, 4)]);
     for r in &results {
-        let shards = series(r, "redis", "shards");
+        let shards = tier_series(r, "redis", "shards");
         assert_eq!(&shards[23..27], &[3.0, 3.0, 4.0, 4.0], "{shards:?}");
         // The warm hit ratio is (memory / working set)^(1 − skew): 0.86^0.5
         // before the shard joins; the new shard starts empty and fills.
-        let hits = series(r, "redis", "hit_ratio");
+        let hits = tier_series(r, "redis", "hit_ratio");
         let before = (12.0f64 / (10.0 + 19.0 / 60.0)).min(1.0).sqrt();
         assert!((hits[18] - before).abs() < 0.02, "{} vs {before}", hits[18]);
     }

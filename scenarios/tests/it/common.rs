@@ -1,6 +1,5 @@
 //! Helpers shared by the scenario-level test suites: load a scenario as a
 //! user writes it, run it, and read figures out of the results.
-#![allow(dead_code)]
 
 use capsim_models::{ReplicationResult, RunControl, run_replications};
 use capsim_scenarios::{Scenario, load_str};
@@ -34,6 +33,19 @@ pub fn metric(r: &ReplicationResult, tier: &str, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no tier {tier}"))
         .metric(name)
         .unwrap_or_else(|| panic!("no metric {tier}.{name}"))
+}
+
+/// A tier's per-interval series.
+pub fn tier_series<'a>(r: &'a ReplicationResult, tier: &str, name: &str) -> &'a [f64] {
+    r.tier(tier)
+        .unwrap()
+        .series(name)
+        .unwrap_or_else(|| panic!("no series {tier}.{name}"))
+}
+
+/// A class's median latency.
+pub fn p50_ms(r: &ReplicationResult, class: &str) -> f64 {
+    r.class(class).unwrap().latency.quantile_ms(0.5)
 }
 
 pub fn unit_metric(r: &ReplicationResult, tier: &str, unit: &str, name: &str) -> f64 {

@@ -1,10 +1,9 @@
 //! The bill: fixed fleets against hand-computed figures, billing minimums
 //! and partial hours, the purchase mix, traffic per GB, and the cost series.
 
-mod common;
-
 use capsim_models::ReplicationResult;
-use common::*;
+
+use crate::common::*;
 
 fn tier_cost(r: &ReplicationResult, tier: &str) -> f64 {
     metric(r, tier, "cost_usd")

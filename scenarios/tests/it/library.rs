@@ -8,12 +8,11 @@
 //! keep the suite fast; the outcomes checked hold at the files' own
 //! settings too (see their headers).
 
-mod common;
-
 use capsim_models::windows::{WindowRun, run_windows};
 use capsim_models::{ReplicationResult, RunControl};
 use capsim_scenarios::{Override, Scenario, library, load_str};
-use common::run;
+
+use crate::common::{self, p50_ms, run};
 
 fn load(name: &str, extra: &[&str]) -> Scenario {
     let b = library::find(name).unwrap_or_else(|| panic!("{name} is bundled"));
@@ -175,10 +174,6 @@ fn the_arq_policy_scales_out_under_its_seasonal_peak() {
     }
 }
 
-fn p50(r: &ReplicationResult, class: &str) -> f64 {
-    r.class(class).unwrap().latency.quantile_ms(0.5)
-}
-
 #[test]
 fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
     let s = load("geo-expansion", &["simulation.duration=40m"]);
@@ -208,15 +203,15 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
             );
         }
         // Reads: 30 ms from home instead of 30 ms + the way to us-east.
-        assert!(p50(r, "browse@ap-south") < 40.0);
-        assert!(p50(one, "browse@ap-south") > 30.0 + 190.0);
-        assert!(p50(r, "browse@eu-central") < 40.0);
-        assert!(p50(one, "browse@eu-central") > 30.0 + 90.0);
+        assert!(p50_ms(r, "browse@ap-south") < 40.0);
+        assert!(p50_ms(one, "browse@ap-south") > 30.0 + 190.0);
+        assert!(p50_ms(r, "browse@eu-central") < 40.0);
+        assert!(p50_ms(one, "browse@eu-central") > 30.0 + 90.0);
         // Writes go to the primary in us-east either way.
         for o in ["order@ap-south", "order@eu-central"] {
-            assert!((p50(r, o) - p50(one, o)).abs() < 5.0, "{o}");
+            assert!((p50_ms(r, o) - p50_ms(one, o)).abs() < 5.0, "{o}");
         }
-        assert!(p50(r, "order@ap-south") > 220.0);
+        assert!(p50_ms(r, "order@ap-south") > 220.0);
         // Remote replicas lag by at least the one-way trip.
         assert!(common::metric(r, "pg@eu-central", "replication_lag_ms") >= 45.0);
         assert!(common::metric(r, "pg@ap-south", "replication_lag_ms") >= 95.0);

@@ -44,7 +44,7 @@ const VALUE_CASES: u32 = 4000;
 
 /// The cases and a fixed seed, unless `PROPTEST_CASES` or `PROPTEST_RNG_SEED`
 /// say otherwise (to search further: `PROPTEST_CASES=100000
-/// PROPTEST_RNG_SEED=7 cargo test -p capsim-scenarios --test perturb`).
+/// PROPTEST_RNG_SEED=7 cargo test -p capsim-scenarios --test it perturb::`).
 fn config(cases: u32, seed: u64) -> ProptestConfig {
     let from_env = ProptestConfig::default();
     ProptestConfig {

@@ -5,14 +5,13 @@
 //! tests assert it lies between the 0.1% and 99.9% quantiles (too small
 //! would mean arrivals more regular than Poisson, too large a wrong rate).
 
-mod common;
-
 use std::path::Path;
 
 use capsim_models::{RateProfile, ReplicationResult};
 use capsim_scenarios::{Scenario, load_str_in};
-use common::*;
 use sim_engine::SimDuration;
+
+use crate::common::*;
 
 /// χ² quantile by the Wilson–Hilferty approximation (z: the normal quantile).
 fn chi2_quantile(k: f64, z: f64) -> f64 {

@@ -2,11 +2,10 @@
 //! pays, replication across regions, failover when a region is down or
 //! saturated, per-region arrivals, and the errors of a bad `[geo]`.
 
-mod common;
-
 use capsim_models::{ReplicationResult, RunControl, run_replications};
 use capsim_scenarios::load_str;
-use common::{est, run, scenario};
+
+use crate::common::{self, est, p50_ms, run, scenario};
 
 /// Two regions 80 ms apart (a holds the primary), users 20 ms from their
 /// own region; deterministic service so latencies are exact sums.
@@ -59,10 +58,6 @@ apply_time = { dist = "deterministic", value = "1ms" }
 queries.read = { kind = "read", cpu = { dist = "deterministic", value = "2ms" } }
 queries.write = { kind = "write", cpu = { dist = "deterministic", value = "2ms" } }
 "#;
-
-fn p50_ms(r: &ReplicationResult, class: &str) -> f64 {
-    r.class(class).unwrap().latency.quantile_ms(0.5)
-}
 
 fn served_by(r: &ReplicationResult, class: &str) -> Vec<u64> {
     r.class(class).unwrap().served_by.clone()

@@ -102,7 +102,7 @@ fn property_names(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
 
 #[test]
 fn every_field_in_the_schema_is_documented() {
-    let docs = include_str!("../../docs/scenario-format.md");
+    let docs = include_str!("../../../docs/scenario-format.md");
     let mut names = Vec::new();
     property_names(&scenario_schema(), "", &mut names);
     let mut missing: Vec<String> = names

@@ -1,14 +1,9 @@
 //! Per-interval latency percentiles (the `latency_pNN_ms` series of tiers
 //! and classes) against known answers.
 
-mod common;
-
 use capsim_models::ReplicationResult;
-use common::*;
 
-fn tier_series<'a>(r: &'a ReplicationResult, tier: &str, name: &str) -> &'a [f64] {
-    r.tier(tier).unwrap().series(name).unwrap()
-}
+use crate::common::*;
 
 fn class_series<'a>(r: &'a ReplicationResult, class: usize, name: &str) -> &'a [f64] {
     r.classes[class]

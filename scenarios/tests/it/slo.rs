@@ -1,10 +1,9 @@
 //! Service-level objectives: windows, breaches and error budgets against
 //! known answers (M/M/1 sojourn tails, an outage of known length).
 
-mod common;
-
 use capsim_models::{ReplicationResult, SloResult};
-use common::*;
+
+use crate::common::*;
 
 fn slo<'a>(r: &'a ReplicationResult, name: &str) -> &'a SloResult {
     r.slos

@@ -3,11 +3,10 @@
 //! answer: queueing theory, a hand-computed fraction, or a qualitative
 //! behaviour that must show (metastable failure, cache warm-up).
 
-mod common;
-
 use capsim_models::ReplicationResult;
 use capsim_models::theory::MMc;
-use common::*;
+
+use crate::common::*;
 
 // ---- conservation -------------------------------------------------------
 
