@@ -1,0 +1,5 @@
+//! The exporters on real runs, in one test binary with a module per topic;
+//! a new topic is a new module here.
+
+mod plots;
+mod sweep;
