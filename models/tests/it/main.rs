@@ -1,0 +1,4 @@
+//! The models against known answers, in one test binary with a module per
+//! topic; a new topic is a new module here.
+
+mod queueing_theory;
