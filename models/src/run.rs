@@ -48,7 +48,7 @@ const PROGRESS_STEPS: u64 = 200;
 /// [`simulate`], adding the simulated milliseconds it has done to
 /// `progress_ms` as it goes. The run is cut into steps with `run_until`,
 /// which processes exactly the events a single call would: the result is
-/// the same (a test in scenarios/tests/stepping.rs holds it to that).
+/// the same (a test in scenarios/tests/it/stepping.rs holds it to that).
 pub fn simulate_reporting(
     cfg: &PlatformConfig,
     seed: u64,
