@@ -20,9 +20,9 @@ pub use crate::profile::{Calendar, RateProfile};
 use crate::slo::SloConfig;
 pub use crate::tier::{
     ApiConfig, ApiRef, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
-    DatabaseConfig, DatabaseRef, Handle, JobConfig, Kind, QueryConfig, QueueConfig, ReadRouting,
-    Ref, StationConfig, StationRef, TierConfig, TierKind, Typed, Vocabulary, WorkerMode,
-    WorkersConfig, WorkersRef, handles, typed,
+    DatabaseConfig, DatabaseRef, ExternalConfig, ExternalRef, Handle, JobConfig, Kind, QueryConfig,
+    QueueConfig, ReadRouting, Ref, StationConfig, StationRef, TierConfig, TierKind, Typed,
+    Vocabulary, WorkerMode, WorkersConfig, WorkersRef, handles, typed,
 };
 
 #[derive(Clone, Debug)]
@@ -135,6 +135,11 @@ pub enum Op {
     /// and continues to the origin.
     Cdn {
         tier: CdnRef,
+    },
+    /// Call an external API: the request waits for its answer; a 429, an
+    /// error or an outage fails the request.
+    Call {
+        tier: ExternalRef,
     },
     /// Send the request to the first usable region of `choices` (nearest
     /// first; the first if none is usable) and continue at its block.

@@ -25,11 +25,11 @@ pub mod windows;
 
 pub use config::{
     ApiConfig, ApiRef, Arrivals, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
-    ClassConfig, ClassId, ClientPolicy, DatabaseConfig, DatabaseRef, FailureAction, FailureConfig,
-    FailureTiming, Handle, JobConfig, Kind, Op, PlatformConfig, QueryConfig, QueueConfig,
-    RateProfile, ReadRouting, Ref, RegionConfig, RegionsConfig, StationConfig, StationRef,
-    TierConfig, TierId, TierKind, Typed, Vocabulary, WorkerMode, WorkersConfig, WorkersRef,
-    handles, typed,
+    ClassConfig, ClassId, ClientPolicy, DatabaseConfig, DatabaseRef, ExternalConfig, ExternalRef,
+    FailureAction, FailureConfig, FailureTiming, Handle, JobConfig, Kind, Op, PlatformConfig,
+    QueryConfig, QueueConfig, RateProfile, ReadRouting, Ref, RegionConfig, RegionsConfig,
+    StationConfig, StationRef, TierConfig, TierId, TierKind, Typed, Vocabulary, WorkerMode,
+    WorkersConfig, WorkersRef, handles, typed,
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use description::{ObjectiveDescription, RegionDescription, RunDescription, SweepPlan};
@@ -44,4 +44,4 @@ pub use scaling::{
     TargetTracking, Termination, quantile_label,
 };
 pub use slo::{Objective, SloConfig, SloResult};
-pub use tier::Noun;
+pub use tier::{Noun, RateLimit};

@@ -197,6 +197,25 @@ pub fn tandem_mean_sojourn(lambda: f64, stations: &[(f64, u32)]) -> f64 {
         .sum()
 }
 
+/// A fixed-window rate limit of `limit` calls per window, offered Poisson
+/// calls with mean `mean_per_window` per window: the mean number accepted
+/// per window, E[min(N, limit)] with N ~ Poisson(mean_per_window). Windows
+/// are independent (Poisson increments), so this is exact.
+pub fn fixed_window_accepted(mean_per_window: f64, limit: u32) -> f64 {
+    // E[min(N, L)] = L − Σ_{k<L} (L − k)·P(N = k); P(N = k) by recurrence in
+    // log space, so a large mean does not underflow e^(−λ).
+    let l = f64::from(limit);
+    let mut log_p = -mean_per_window;
+    let mut short = 0.0;
+    for k in 0..limit {
+        if k > 0 {
+            log_p += mean_per_window.ln() - f64::from(k).ln();
+        }
+        short += (l - f64::from(k)) * log_p.exp();
+    }
+    l - short
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +294,14 @@ mod tests {
             MMc::new(9.0, 1.0, 10).mean_sojourn(),
             1e-9
         ));
+    }
+
+    #[test]
+    fn fixed_window_limit_at_its_extremes() {
+        // One call per window: accepted iff at least one came.
+        let l = 3.0_f64;
+        assert!((fixed_window_accepted(l, 1) - (1.0 - (-l).exp())).abs() < 1e-12);
+        // A limit far above the load accepts everything.
+        assert!((fixed_window_accepted(110.0, 1000) - 110.0).abs() < 1e-9);
     }
 }

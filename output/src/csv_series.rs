@@ -224,7 +224,7 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
                 s("latency_p95_ms"),
                 s("latency_p99_ms"),
                 // A CDN's bill is traffic, in the `all` row.
-                if tier.kind.vocabulary().billed_per_unit {
+                if tier.kind.vocabulary().own_bill {
                     per_h(cost)
                 } else {
                     nan.clone()

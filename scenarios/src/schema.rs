@@ -222,10 +222,14 @@ pub fn tiers(generator: &mut SchemaGenerator) -> Schema {
                     "database" => raw::RawDatabase::json_schema(g),
                     "workers" => raw::RawWorkers::json_schema(g),
                     "cdn" => raw::RawCdn::json_schema(g),
+                    "external" => crate::build::external::RawExternal::json_schema(g),
                     other => unreachable!("tier kind {other} has no schema"),
                 }
                 .to_value();
-                if *k != "cdn" {
+                // Kinds priced otherwise take none of the unit-billing keys.
+                let per_unit = capsim_models::Kind::from_label(k)
+                    .is_some_and(|k| k.vocabulary().priced_otherwise.is_none());
+                if per_unit {
                     let props = s["properties"].as_object_mut().expect("properties");
                     for (name, v) in common["properties"].as_object().expect("properties") {
                         props.insert(name.clone(), v.clone());
@@ -281,7 +285,7 @@ pub fn route(generator: &mut SchemaGenerator) -> Schema {
         };
         serde_json::json!({
             "type": "array",
-            "description": "Steps in order: a tier's name, or a table with one of tier, cdn, api, cpu, cache, db, enqueue, branch, delay",
+            "description": "Steps in order: a tier's name, or a table with one of tier, cdn, api, cpu, cache, db, call, enqueue, branch, delay",
             "items": {
                 "anyOf": [
                     name.clone(),
@@ -294,6 +298,7 @@ pub fn route(generator: &mut SchemaGenerator) -> Schema {
                         "on_miss": steps
                     })),
                     step("db", serde_json::json!({ "query": { "type": "string" } })),
+                    step("call", serde_json::json!({})),
                     step("enqueue", serde_json::json!({ "job": { "type": "string" } })),
                     {
                         "type": "object",

@@ -93,6 +93,7 @@ impl Platform<'_> {
         let kind = &self.cfg.tiers[t as usize].kind;
         let (slot, model) = self.tiers.split(t);
         let report = model.report(now);
+        let own_price = model.list_price();
         let mut series = report.series;
         match &report.latency {
             Some(l) => series.extend(latency_series(l)),
@@ -127,10 +128,13 @@ impl Platform<'_> {
             kind: kind.kind(),
             serving: report.serving,
             scaling,
-            list_price: slot.billing.map(|b| ListPrice {
-                label: b.label.clone(),
-                per_hour: b.price_per_hour,
-            }),
+            list_price: slot
+                .billing
+                .map(|b| ListPrice {
+                    label: b.label.clone(),
+                    per_hour: b.price_per_hour,
+                })
+                .or(own_price),
             metrics,
             units: report.units,
             series,

@@ -8,7 +8,8 @@ use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
 use crate::config::Op;
 use crate::tier::api::Entry;
 use crate::tier::database::{Outcome, QueryDraws};
-use crate::tier::{ApiRef, CacheRef, CdnRef, DatabaseRef, StationRef};
+use crate::tier::external::Answer;
+use crate::tier::{ApiRef, CacheRef, CdnRef, DatabaseRef, ExternalRef, StationRef};
 
 /// What a step did with the attempt.
 enum Step {
@@ -75,6 +76,7 @@ impl Platform<'_> {
                     self.station(req, *tier, demand.as_ref(), key, pc, ctx)
                 }
                 Op::Cdn { tier } => self.cdn(*tier, key, pc, now, program.len() - 1),
+                Op::Call { tier } => self.call(req, *tier, key, pc, ctx),
                 Op::CacheGet { tier, on_hit } => {
                     self.cache_get(*tier, *on_hit as usize, key, pc, now)
                 }
@@ -188,6 +190,40 @@ impl Platform<'_> {
     fn cdn(&mut self, tier: CdnRef, key: u64, pc: usize, now: SimTime, end: usize) -> Step {
         let (until, hit) = self.tiers.cdn[tier.index()].visit(now, &mut draw(key, pc));
         Step::Wait(until, None, if hit { end } else { pc + 1 })
+    }
+
+    /// A call to an external API: the request waits for its answer; an
+    /// error answer or a 429 fails it then, an outage at once.
+    #[inline(always)]
+    fn call(
+        &mut self,
+        req: u32,
+        tier: ExternalRef,
+        key: u64,
+        pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) -> Step {
+        let now = ctx.now();
+        let ext = &mut self.tiers.external[tier.index()];
+        let place = Some((tier.id, 0, ext.epoch));
+        let why = match ext.call(now, &mut draw(key, pc)) {
+            Answer::Answered { at, error: false } => {
+                let price = ext.price();
+                if price > 0.0 {
+                    self.tiers.slots[tier.id as usize].bill.charge(now, price);
+                }
+                return Step::Wait(at, place, pc + 1);
+            }
+            Answer::Answered { at, error: true } => (at, Failure::Error),
+            Answer::Limited { at } => (at, Failure::Rejected),
+            Answer::Down => {
+                self.fail(req, Failure::Error, ctx);
+                return Step::Left;
+            }
+        };
+        self.attempts[req].pending_error = Some(why.1);
+        self.wait(req, why.0, place, pc + 1, ctx);
+        Step::Left
     }
 
     #[inline(always)]

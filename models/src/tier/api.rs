@@ -42,7 +42,8 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         warmup: SimDuration::from_secs(30),
         metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
     }),
-    billed_per_unit: true,
+    own_bill: true,
+    priced_otherwise: None,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

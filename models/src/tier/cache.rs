@@ -35,7 +35,8 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         warmup: SimDuration::from_secs(0),
         metrics: &["dataset_to_memory"],
     }),
-    billed_per_unit: true,
+    own_bill: true,
+    priced_otherwise: None,
 };
 
 /// A sharded cache.

@@ -15,7 +15,8 @@ use crate::series::{Spec, divide};
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "cdn",
     scaling: None,
-    billed_per_unit: false,
+    own_bill: false,
+    priced_otherwise: Some("a CDN is priced per GB delivered (`cost.cdn_per_gb`), not per unit"),
 };
 
 #[derive(Clone, Debug)]

@@ -43,7 +43,8 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         warmup: SimDuration::from_secs(300),
         metrics: &["pool_utilization", "read_write_ratio"],
     }),
-    billed_per_unit: true,
+    own_bill: true,
+    priced_otherwise: None,
 };
 
 /// A database query type.

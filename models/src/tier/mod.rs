@@ -21,6 +21,7 @@ pub mod api;
 pub mod cache;
 pub mod cdn;
 pub mod database;
+pub mod external;
 pub(crate) mod life;
 pub mod station;
 pub mod workers;
@@ -32,7 +33,7 @@ use sim_engine::{IntervalLatency, SimDuration, SimTime, Streams};
 
 use crate::cost::{Billing, CostMeter};
 use crate::fcfs::Measured;
-use crate::results::{Figure, Serving, UnitResult};
+use crate::results::{Figure, ListPrice, Serving, UnitResult};
 use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
 use crate::series::Spec;
 
@@ -40,6 +41,7 @@ pub use api::{ApiConfig, Balancer, WorkerMode};
 pub use cache::{CacheConfig, CacheSizing};
 pub use cdn::CdnConfig;
 pub use database::{DatabaseConfig, QueryConfig, ReadRouting};
+pub use external::{ExternalConfig, RateLimit};
 pub use station::StationConfig;
 pub use workers::{JobConfig, QueueConfig, WorkersConfig};
 
@@ -101,6 +103,7 @@ pub type CacheRef = Ref<CacheConfig>;
 pub type DatabaseRef = Ref<DatabaseConfig>;
 pub type WorkersRef = Ref<WorkersConfig>;
 pub type CdnRef = Ref<CdnConfig>;
+pub type ExternalRef = Ref<ExternalConfig>;
 
 /// A tier's typed handle, whatever its kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +114,7 @@ pub enum Handle {
     Database(DatabaseRef),
     Workers(WorkersRef),
     Cdn(CdnRef),
+    External(ExternalRef),
 }
 
 impl Handle {
@@ -122,6 +126,7 @@ impl Handle {
             Handle::Database(r) => r.id,
             Handle::Workers(r) => r.id,
             Handle::Cdn(r) => r.id,
+            Handle::External(r) => r.id,
         }
     }
 }
@@ -136,6 +141,7 @@ pub enum Typed<'a> {
     Database(DatabaseRef, &'a DatabaseConfig),
     Workers(WorkersRef, &'a WorkersConfig),
     Cdn(CdnRef, &'a CdnConfig),
+    External(ExternalRef, &'a ExternalConfig),
 }
 
 impl Typed<'_> {
@@ -147,6 +153,7 @@ impl Typed<'_> {
             Typed::Database(r, _) => Handle::Database(r),
             Typed::Workers(r, _) => Handle::Workers(r),
             Typed::Cdn(r, _) => Handle::Cdn(r),
+            Typed::External(r, _) => Handle::External(r),
         }
     }
 }
@@ -171,6 +178,7 @@ pub fn typed(tiers: &[TierConfig]) -> Vec<Typed<'_>> {
                 TierKind::Database(c) => Typed::Database(Ref::new(id, index), c),
                 TierKind::Workers(c) => Typed::Workers(Ref::new(id, index), c),
                 TierKind::Cdn(c) => Typed::Cdn(Ref::new(id, index), c),
+                TierKind::External(c) => Typed::External(Ref::new(id, index), c),
             }
         })
         .collect()
@@ -209,6 +217,9 @@ pub enum TierKind {
     Workers(WorkersConfig),
     /// A CDN edge: infinite capacity, a hit ratio and latencies.
     Cdn(CdnConfig),
+    /// A third-party HTTP API: latency, rate limit (429s), errors, outages,
+    /// a price per call.
+    External(ExternalConfig),
 }
 
 impl TierKind {
@@ -220,6 +231,7 @@ impl TierKind {
             TierKind::Database(_) => Kind::Database,
             TierKind::Workers(_) => Kind::Workers,
             TierKind::Cdn(_) => Kind::Cdn,
+            TierKind::External(_) => Kind::External,
         }
     }
 
@@ -231,7 +243,7 @@ impl TierKind {
             TierKind::Workers(w) => Some(w.workers),
             TierKind::Database(d) => Some(d.replicas),
             TierKind::Cache(c) => Some(c.shards),
-            TierKind::Station(_) | TierKind::Cdn(_) => None,
+            TierKind::Station(_) | TierKind::Cdn(_) | TierKind::External(_) => None,
         }
     }
 
@@ -243,7 +255,7 @@ impl TierKind {
             TierKind::Workers(w) => w.workers = n,
             TierKind::Database(d) => d.replicas = n,
             TierKind::Cache(c) => c.shards = n,
-            TierKind::Station(_) | TierKind::Cdn(_) => {}
+            TierKind::Station(_) | TierKind::Cdn(_) | TierKind::External(_) => {}
         }
     }
 
@@ -257,6 +269,7 @@ impl TierKind {
             TierKind::Database(d) => u32::from(!d.local_primary)..1 + d.replicas,
             TierKind::Workers(w) => 0..w.workers,
             TierKind::Cdn(_) => 0..0,
+            TierKind::External(_) => 0..1,
         }
     }
 
@@ -278,16 +291,18 @@ pub enum Kind {
     Database,
     Workers,
     Cdn,
+    External,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Station,
         Kind::Api,
         Kind::Cache,
         Kind::Database,
         Kind::Workers,
         Kind::Cdn,
+        Kind::External,
     ];
 
     /// How the kind speaks of itself and its units.
@@ -299,6 +314,7 @@ impl Kind {
             Kind::Database => &database::VOCABULARY,
             Kind::Workers => &workers::VOCABULARY,
             Kind::Cdn => &cdn::VOCABULARY,
+            Kind::External => &external::VOCABULARY,
         }
     }
 
@@ -320,9 +336,12 @@ pub struct Vocabulary {
     pub label: &'static str,
     /// How the kind scales, if it does.
     pub scaling: Option<ScalingFacts>,
-    /// Its units are billed per unit-hour (a CDN's traffic is priced
-    /// per GB instead).
-    pub billed_per_unit: bool,
+    /// The tier has a bill of its own (per unit-hour, or per call); a
+    /// CDN's is traffic, priced per GB on the platform's bill.
+    pub own_bill: bool,
+    /// How the kind is priced when not per unit-hour, in a scenario's words:
+    /// the reason its instance and billing keys are refused.
+    pub priced_otherwise: Option<&'static str>,
 }
 
 /// What autoscaling changes in a tier of a kind, and its defaults.
@@ -438,6 +457,11 @@ pub(crate) trait TierModel {
     fn unit_rate(&self, _unit: u32, billing: &Billing) -> f64 {
         billing.rate()
     }
+    /// Its list price when it is not billed per unit-hour (a price per
+    /// call); `None` takes the tier's billing.
+    fn list_price(&self) -> Option<ListPrice> {
+        None
+    }
     /// The tier's capacity, if the kind scales.
     fn elastic(&mut self) -> Option<&mut dyn Elastic> {
         None
@@ -494,6 +518,7 @@ pub(crate) struct Tiers<'c> {
     pub database: Vec<database::DbTier<'c>>,
     pub workers: Vec<workers::WorkersTier<'c>>,
     pub cdn: Vec<cdn::CdnTier<'c>>,
+    pub external: Vec<external::ExternalTier<'c>>,
     pub slots: Vec<Slot<'c>>,
 }
 
@@ -512,6 +537,7 @@ impl<'c> Tiers<'c> {
             database: Vec::new(),
             workers: Vec::new(),
             cdn: Vec::new(),
+            external: Vec::new(),
             slots: Vec::with_capacity(tiers.len()),
         };
         for (handle, cfg) in handles(tiers).into_iter().zip(tiers) {
@@ -523,6 +549,7 @@ impl<'c> Tiers<'c> {
                 TierKind::Database(d) => t.database.push(database::DbTier::new(d, &ctx)),
                 TierKind::Workers(w) => t.workers.push(workers::WorkersTier::new(w, &ctx)),
                 TierKind::Cdn(c) => t.cdn.push(cdn::CdnTier::new(c, &ctx)),
+                TierKind::External(c) => t.external.push(external::ExternalTier::new(c, &ctx)),
             }
             t.slots.push(Slot {
                 handle,
@@ -555,6 +582,7 @@ impl<'c> Tiers<'c> {
             Handle::Database(r) => &mut self.database[r.index()],
             Handle::Workers(r) => &mut self.workers[r.index()],
             Handle::Cdn(r) => &mut self.cdn[r.index()],
+            Handle::External(r) => &mut self.external[r.index()],
         };
         (slot, model)
     }

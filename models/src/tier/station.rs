@@ -16,7 +16,8 @@ pub const SERVER: Noun = Noun::new("server", "servers");
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "station",
     scaling: None,
-    billed_per_unit: true,
+    own_bill: true,
+    priced_otherwise: None,
 };
 
 /// FCFS queue with `servers` identical servers. With `capacity = Some(K)` at

@@ -38,7 +38,8 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         warmup: SimDuration::from_secs(0),
         metrics: &["cpu", "queue_depth", "backlog_per_worker"],
     }),
-    billed_per_unit: true,
+    own_bill: true,
+    priced_otherwise: None,
 };
 
 #[derive(Clone, Debug)]

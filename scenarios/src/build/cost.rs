@@ -1,7 +1,7 @@
 //! Prices of a tier's units: instance types from the catalogue, overrides,
 //! billing granularity and the purchase mix.
 
-use capsim_models::{Billing, Granularity, PurchaseMix};
+use capsim_models::{Billing, Granularity, Kind, PurchaseMix};
 use sim_engine::SimDuration;
 
 use super::tiers::{Checks, Hardware};
@@ -115,7 +115,9 @@ pub fn tier_billing(
                 ("billing_minimum", common.billing_minimum.is_some()),
                 ("purchase", common.purchase.is_some()),
             ],
-            "a CDN is priced per GB delivered (`cost.cdn_per_gb`), not per unit",
+            Kind::from_label(kind)
+                .and_then(|k| k.vocabulary().priced_otherwise)
+                .unwrap_or("this kind of tier is not priced per unit"),
             path,
             c,
         );

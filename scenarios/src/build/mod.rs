@@ -2,6 +2,7 @@
 //! concerns; all problems found are reported together, not just the first.
 
 pub mod cost;
+pub mod external;
 pub mod profile;
 pub mod regions;
 pub mod route;

@@ -27,7 +27,7 @@ use crate::error::FieldPath;
 pub const MAX_DEPTH: usize = 16;
 
 const VERBS: &[&str] = &[
-    "tier", "api", "cpu", "cache", "db", "enqueue", "branch", "delay", "cdn",
+    "tier", "api", "cpu", "cache", "db", "enqueue", "branch", "delay", "cdn", "call",
 ];
 
 struct Compiler<'a> {
@@ -415,6 +415,15 @@ impl<'a> Compiler<'a> {
                     return;
                 }
                 self.ops.push(Op::Cdn { tier: t });
+            }
+            "call" => {
+                let Some(t) = self.tier(&value, &vpath, &["external"], |t| match t {
+                    Typed::External(r, _) => Some(r),
+                    _ => None,
+                }) else {
+                    return;
+                };
+                self.ops.push(Op::Call { tier: t });
             }
             "cache" => {
                 let Some(t) = self.tier(&value, &vpath, &["cache"], |t| match t {

@@ -10,7 +10,9 @@ use super::values::{Problem, at_least_one, build_dist, choice, decode, fraction,
 use crate::error::FieldPath;
 use crate::raw::{RawApi, RawCache, RawCdn, RawDatabase, RawStation, RawWorkers};
 
-pub const TIER_KINDS: &[&str] = &["station", "api", "cache", "database", "workers", "cdn"];
+pub const TIER_KINDS: &[&str] = &[
+    "station", "api", "cache", "database", "workers", "cdn", "external",
+];
 
 /// Collects problems from several checks, keeping going after the first.
 #[derive(Default)]
@@ -69,6 +71,7 @@ pub fn build_tier(
         "database" => database(rest, path, hw).map(TierKind::Database),
         "workers" => workers(rest, path).map(TierKind::Workers),
         "cdn" => cdn(rest, path).map(TierKind::Cdn),
+        "external" => super::external::external(rest, path).map(TierKind::External),
         _ => unreachable!("split_tag checked the kind"),
     }
 }

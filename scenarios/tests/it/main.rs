@@ -7,6 +7,7 @@ mod common;
 
 mod autoscaling;
 mod cost;
+mod external;
 mod library;
 mod perturb;
 mod profiles;
