@@ -1,14 +1,14 @@
 //! Prices of a tier's units: instance types from the catalogue, overrides,
 //! billing granularity and the purchase mix.
 
-use capsim_models::{Billing, Granularity, Kind, PurchaseMix};
+use capsim_models::{Billing, Granularity, Kind, PurchaseMix, TrafficPrices};
 use sim_engine::SimDuration;
 
 use super::tiers::{Checks, Hardware};
 use super::values::choice;
 use crate::catalogue::{Catalogue, InstanceType, Service};
 use crate::error::FieldPath;
-use crate::raw::{RawPurchase, RawTierCommon};
+use crate::raw::{RawCost, RawPurchase, RawTierCommon};
 
 /// The service whose instance types a tier kind takes (`None`: a CDN, which
 /// costs by traffic).
@@ -316,4 +316,53 @@ fn purchase_mix(
         reserved_discount,
         spot_discount,
     })
+}
+
+/// `[cost]`: the scenario-wide prices, each the catalogue's unless given.
+pub struct ScenarioPrices {
+    pub traffic: TrafficPrices,
+    pub load_balancer_per_hour: f64,
+}
+
+pub fn scenario_prices(
+    raw: Option<&RawCost>,
+    costp: &FieldPath,
+    cat: &Catalogue,
+    c: &mut Checks,
+) -> ScenarioPrices {
+    let usd = |given: Option<f64>, default: f64, key: &str, c: &mut Checks| match given {
+        Some(x) if x.is_finite() && x >= 0.0 => x,
+        Some(x) => {
+            c.push(
+                costp.key(key),
+                format!("a price in USD, at least 0 (got {x})"),
+            );
+            default
+        }
+        None => default,
+    };
+    let traffic = TrafficPrices {
+        cdn_per_gb: usd(
+            raw.and_then(|r| r.cdn_per_gb),
+            cat.traffic.cdn_per_gb,
+            "cdn_per_gb",
+            c,
+        ),
+        egress_per_gb: usd(
+            raw.and_then(|r| r.egress_per_gb),
+            cat.traffic.egress_per_gb,
+            "egress_per_gb",
+            c,
+        ),
+    };
+    let load_balancer_per_hour = usd(
+        raw.and_then(|r| r.load_balancer_per_hour),
+        cat.load_balancer.per_hour,
+        "load_balancer_per_hour",
+        c,
+    );
+    ScenarioPrices {
+        traffic,
+        load_balancer_per_hour,
+    }
 }

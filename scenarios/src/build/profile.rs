@@ -24,6 +24,7 @@ pub const DEFAULT_START_S: i64 = 20_458 * 86_400;
 const MAX_TRACE_ROWS: usize = 10_000_000;
 
 /// What a profile needs from the rest of the scenario.
+#[derive(Clone, Copy)]
 pub struct ProfileContext<'a> {
     pub horizon: SimDuration,
     /// The run's start, Unix seconds (UTC).

@@ -1,0 +1,356 @@
+//! `[classes.*]`: the request mix. Each class gets its arrival rate (its own
+//! or a share of the workload's), its profile, its client policy (timeout,
+//! retries, backoff) and its route compiled against the tiers; with regions,
+//! one copy per region of its users.
+
+use capsim_models::{Arrivals, ClassConfig, ClientPolicy, RateProfile};
+use indexmap::IndexMap;
+
+use super::profile::{self, ProfileContext};
+use super::regions::Geo;
+use super::tier_set::{Expanded, Tiers};
+use super::tiers::Checks;
+use super::workload::Workload;
+use super::{check_name, route, values};
+use crate::error::FieldPath;
+use crate::raw::RawClass;
+
+/// What classes are built against.
+pub struct Scope<'a> {
+    pub root: &'a FieldPath,
+    pub workload: &'a Workload,
+    /// Horizon, start and trace directory of every profile.
+    pub calendar: &'a ProfileContext<'a>,
+    pub tiers: &'a Tiers,
+    /// The tiers with their regional copies (with valid regions).
+    pub expanded: Option<&'a Expanded>,
+    pub geo: Option<&'a Geo>,
+}
+
+impl Scope<'_> {
+    fn profile_ctx(&self, base_rate: Option<f64>) -> ProfileContext<'_> {
+        ProfileContext {
+            base_rate,
+            ..*self.calendar
+        }
+    }
+}
+
+/// The classes (with regions: one per class and region of users) and the
+/// class names as written.
+pub fn build_classes(
+    raw: IndexMap<String, RawClass>,
+    scope: &Scope<'_>,
+    c: &mut Checks,
+) -> (Vec<ClassConfig>, Vec<String>) {
+    let cp = scope.root.key("classes");
+    let uses_shares = check_mix(&raw, &cp, scope, c);
+    let mut share_total = 0.0;
+    let class_names: Vec<String> = raw.keys().cloned().collect();
+    let mut classes = Vec::with_capacity(raw.len());
+    for (name, mut class) in raw {
+        let path = cp.key(&name);
+        check_name("class", &name, &path, c);
+        let rate = class_rate(&class, &path, uses_shares, scope, &mut share_total, c);
+        let wp = scope.root.key("workload");
+        let profile_raw = class
+            .profile
+            .clone()
+            .map(|p| (p, path.key("profile")))
+            .or_else(|| {
+                scope
+                    .workload
+                    .profile_raw
+                    .clone()
+                    .map(|p| (p, wp.key("profile")))
+            });
+        let route_raw = scope.expanded.is_some().then(|| class.route.clone());
+        let profile = match class.profile.take() {
+            Some(t) => {
+                match profile::build_profile(t, &path.key("profile"), &scope.profile_ctx(rate)) {
+                    Ok(p) => Some(p),
+                    Err(ps) => {
+                        c.0.extend(ps);
+                        None
+                    }
+                }
+            }
+            None => scope.workload.profile.clone(),
+        };
+        let client = client_policy(&class, &path, c);
+        let response_bytes = match &class.response_size {
+            Some(s) => c
+                .take(values::parse_size(s, &path.key("response_size")))
+                .map(|b| b as f64),
+            None => Some(0.0),
+        };
+        if class.retries > 0 && client.timeout.is_none() && !client.retry_on_error {
+            c.push(path.key("retries"), "retries happen after a timeout or an error, but this class has no `timeout` and `retry_on_error = false`");
+        }
+        let program = match route::compile(
+            class.route,
+            &path.key("route"),
+            &scope.tiers.configs,
+            &scope.tiers.broken,
+            &scope.tiers.default_cpu,
+        ) {
+            Ok(p) => Some(p),
+            Err(ps) => {
+                c.0.extend(ps);
+                None
+            }
+        };
+        let Some((rate_per_s, profile, program, response_bytes)) = rate
+            .zip(profile)
+            .zip(program)
+            .zip(response_bytes)
+            .map(|(((a, b), c), d)| (a, b, c, d))
+        else {
+            continue;
+        };
+        let class = ClassConfig {
+            response_bytes,
+            name,
+            arrivals: Arrivals {
+                rate_per_s,
+                profile,
+            },
+            client,
+            program,
+            region: None,
+        };
+        match (scope.expanded, scope.geo, route_raw) {
+            (Some(expanded), Some(g), Some(route)) => {
+                let regional = Regional {
+                    class: &class,
+                    path: &path,
+                    profile_raw: profile_raw.as_ref(),
+                    route,
+                };
+                regional.copies(expanded, g, scope, &mut classes, c);
+            }
+            _ => classes.push(class),
+        }
+    }
+    if uses_shares && (share_total - 1.0).abs() > 1e-6 && c.is_empty() {
+        c.push(
+            cp.clone(),
+            format!("the classes' shares must sum to 1 (they sum to {share_total})"),
+        );
+    }
+    (classes, class_names)
+}
+
+/// Checks the mix as a whole; returns whether classes give `share`s of the
+/// workload's rate.
+fn check_mix(
+    raw: &IndexMap<String, RawClass>,
+    cp: &FieldPath,
+    scope: &Scope<'_>,
+    c: &mut Checks,
+) -> bool {
+    let wp = scope.root.key("workload");
+    if raw.is_empty() {
+        c.push(
+            cp.clone(),
+            "define at least one request class (the class mix is empty)",
+        );
+    }
+    if raw.len() > u16::MAX as usize {
+        c.push(cp.clone(), "too many classes");
+    }
+    let uses_shares = raw.values().any(|cl| cl.share.is_some());
+    if uses_shares && scope.workload.rate.is_none() {
+        c.push(
+            wp.key("rate_per_s"),
+            "classes give a `share` of the workload: set `workload.rate_per_s`, the total rate",
+        );
+    }
+    if !uses_shares && scope.workload.rate.is_some() {
+        c.push(
+            wp.key("rate_per_s"),
+            "`workload.rate_per_s` is shared among classes by their `share`, but no class has one",
+        );
+    }
+    uses_shares
+}
+
+/// The class's arrival rate (`None` if broken or unknown); adds its share
+/// to `share_total`.
+fn class_rate(
+    class: &RawClass,
+    path: &FieldPath,
+    uses_shares: bool,
+    scope: &Scope<'_>,
+    share_total: &mut f64,
+    c: &mut Checks,
+) -> Option<f64> {
+    match (class.rate_per_s, class.share) {
+        (Some(_), Some(_)) => {
+            c.push(
+                path.key("share"),
+                "give a class either `rate_per_s` or `share`, not both",
+            );
+            None
+        }
+        (Some(_), None) if uses_shares => {
+            c.push(
+                path.key("rate_per_s"),
+                "other classes give a `share` of the workload: give this one a `share` too",
+            );
+            None
+        }
+        (Some(r), None) => {
+            if r.is_finite() && r > 0.0 {
+                Some(r)
+            } else {
+                c.push(path.key("rate_per_s"), format!("the arrival rate must be a number above zero, in requests per second (got {r})"));
+                None
+            }
+        }
+        (None, Some(s)) => {
+            if s.is_finite() && s > 0.0 && s <= 1.0 {
+                *share_total += s;
+                scope.workload.rate.map(|w| w * s)
+            } else {
+                c.push(
+                    path.key("share"),
+                    format!("a share is a fraction above 0 and at most 1 (got {s})"),
+                );
+                None
+            }
+        }
+        (None, None) => {
+            c.push(path.clone(), "give the class an arrival rate: `rate_per_s`, or a `share` of `workload.rate_per_s`");
+            None
+        }
+    }
+}
+
+/// Timeout, retries and backoff of the class's clients.
+fn client_policy(class: &RawClass, path: &FieldPath, c: &mut Checks) -> ClientPolicy {
+    let mut client = ClientPolicy::default();
+    if let Some(t) = class.timeout {
+        if t.is_zero() {
+            c.push(
+                path.key("timeout"),
+                "a timeout must be longer than zero (leave it out to wait forever)",
+            );
+        }
+        client.timeout = Some(t);
+    }
+    client.retries = class.retries;
+    if let Some(r) = class.retry_on_error {
+        client.retry_on_error = r;
+    }
+    if let Some(b) = &class.backoff {
+        if let Some(base) = b.base {
+            client.backoff_base = base;
+        }
+        if let Some(max) = b.max {
+            client.backoff_max = max;
+        }
+        if let Some(j) = b.jitter
+            && let Some(j) = c.take(values::fraction(j, &path.key("backoff").key("jitter")))
+        {
+            client.jitter = j;
+        }
+        if client.backoff_max < client.backoff_base {
+            c.push(
+                path.key("backoff").key("max"),
+                "the backoff cap must not be below its base",
+            );
+        }
+    }
+    client
+}
+
+/// A valid class to copy into each region of its users.
+struct Regional<'a> {
+    class: &'a ClassConfig,
+    path: &'a FieldPath,
+    /// The class's profile as written (or the workload's), and where.
+    profile_raw: Option<&'a (toml::Value, FieldPath)>,
+    route: Vec<toml::Value>,
+}
+
+impl Regional<'_> {
+    /// Pushes `NAME@REGION` per region: its share of the rate, the class's
+    /// profile in the region's local time times the region's own, and the
+    /// route compiled for users there.
+    fn copies(
+        &self,
+        (tiers_x, cpu_x, _): &Expanded,
+        g: &Geo,
+        scope: &Scope<'_>,
+        classes: &mut Vec<ClassConfig>,
+        c: &mut Checks,
+    ) {
+        let rate_per_s = self.class.arrivals.rate_per_s;
+        let geo_view = route::Regional {
+            names: &g.names,
+            regional: &g.regional,
+            primary: g.primary,
+            rtt: &g.rtt,
+            user_rtt: &g.user_rtt,
+            serves: &g.serves,
+        };
+        for (r, region) in g.names.iter().enumerate() {
+            let ctx = ProfileContext {
+                utc_offset_s: g.offsets_s[r],
+                ..scope.profile_ctx(Some(rate_per_s))
+            };
+            let profile = self.profile(r, g, scope.root, &ctx, c);
+            match route::compile_regional(
+                self.route.clone(),
+                &self.path.key("route"),
+                tiers_x,
+                cpu_x,
+                &geo_view,
+                r as u16,
+            ) {
+                Ok(program) => classes.push(ClassConfig {
+                    response_bytes: self.class.response_bytes,
+                    name: format!("{}@{region}", self.class.name),
+                    arrivals: Arrivals {
+                        rate_per_s: rate_per_s * g.shares[r],
+                        profile,
+                    },
+                    client: self.class.client.clone(),
+                    program,
+                    region: Some(r as u16),
+                }),
+                Err(ps) => c.0.extend(ps),
+            }
+        }
+    }
+
+    /// The class's profile times region `r`'s, in the region's local time.
+    fn profile(
+        &self,
+        r: usize,
+        g: &Geo,
+        root: &FieldPath,
+        ctx: &ProfileContext<'_>,
+        c: &mut Checks,
+    ) -> RateProfile {
+        let mut parts = Vec::new();
+        if let Some((raw_profile, ppath)) = self.profile_raw {
+            match profile::build_profile(raw_profile.clone(), ppath, ctx) {
+                Ok(p) => parts.push(p),
+                Err(ps) => c.0.extend(ps),
+            }
+        }
+        match g.profile(r, root, ctx) {
+            Ok(Some(p)) => parts.push(p),
+            Ok(None) => {}
+            Err(ps) => c.0.extend(ps),
+        }
+        parts.retain(|p| *p != RateProfile::Constant);
+        match parts.len() {
+            0 => RateProfile::Constant,
+            1 => parts.pop().expect("one"),
+            _ => RateProfile::Product(parts),
+        }
+    }
+}
