@@ -123,10 +123,16 @@ pub fn write_scenario(path: &Path, text: &str, force: bool) -> Result<(), Calibr
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".capsim-calibrate")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".capsim-calibrate");
+    // tempfile makes private (0600) files; a scenario is an ordinary file, so
+    // ask for 0666 and let the umask narrow it as it does for any new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(write_err)?;
     tmp.write_all(text.as_bytes()).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
     if force {
@@ -356,5 +362,18 @@ mod tests {
             1,
             "no temporary left"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_written_scenario_has_the_mode_of_a_newly_created_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        File::create(&plain).unwrap();
+        let p = dir.path().join("s.toml");
+        write_scenario(&p, "a", false).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), mode(&plain));
     }
 }

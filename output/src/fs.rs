@@ -1,15 +1,18 @@
 //! Writing output files atomically: a file is either absent or complete.
 //!
-//! Each file is written to a temporary name in the destination directory,
-//! flushed to disk, then renamed over the final name (rename is atomic within a
-//! directory on POSIX file systems). A crash or error mid-write leaves at most
-//! a temporary file, which is removed on error. [`write_all`] stages every
-//! file of a run before renaming any, so a run that cannot write one of its
-//! files writes none of them and the previous run's files stay as they were.
+//! Each file is written to a temporary file in the destination directory
+//! (the `tempfile` crate), flushed to disk, then renamed over the final name
+//! (rename is atomic within a directory on POSIX file systems). A temporary
+//! file is removed when it is dropped, so an error mid-write leaves nothing
+//! behind. [`write_all`] stages every file of a run before renaming any, so a
+//! run that cannot write one of its files writes none of them and the
+//! previous run's files stay as they were.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
 
 /// A file to write: a path relative to the output directory and its bytes.
 #[derive(Clone, Debug)]
@@ -18,8 +21,9 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-/// The temporary name `path` is staged under, beside it.
-fn temporary(path: &Path) -> io::Result<PathBuf> {
+/// Writes and flushes `bytes` to a temporary file beside `path`, named after
+/// it (`.summary.json.XXXXXX.tmp`) so a leftover after a crash says whose it is.
+fn stage(path: &Path, bytes: &[u8]) -> io::Result<NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -27,77 +31,52 @@ fn temporary(path: &Path) -> io::Result<PathBuf> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    Ok(dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
-}
-
-/// Writes and flushes `bytes` under a temporary name for `path`; removes it
-/// again on error.
-fn stage(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
-    let tmp = temporary(path)?;
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // tempfile makes private (0600) files; outputs are ordinary files, so ask
+    // for 0666 and let the umask narrow it as it does for any new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
     }
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
 }
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = stage(path, bytes)?;
-    fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
+    stage(path, bytes)?.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// `e` with the file it is about: "cannot write PATH: ...".
+fn naming(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
 }
 
 /// Writes every file under `dir` (created if needed) and returns their
 /// paths in order. All files are staged under temporary names first; only
 /// when every one is on disk are they renamed into place. If staging fails,
-/// the staged files are removed and no file of the run appears.
+/// the staged files are removed (dropped) and no file of the run appears.
 pub fn write_all(dir: &Path, files: &[OutputFile]) -> io::Result<Vec<PathBuf>> {
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
-    let cleanup = |staged: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in staged {
-            let _ = fs::remove_file(tmp);
-        }
-    };
+    let mut staged: Vec<(NamedTempFile, PathBuf)> = Vec::with_capacity(files.len());
     for f in files {
         let path = dir.join(&f.relative);
-        let result = path
+        let tmp = path
             .parent()
             .map_or(Ok(()), fs::create_dir_all)
-            .and_then(|()| stage(&path, &f.bytes));
-        match result {
-            Ok(tmp) => staged.push((tmp, path)),
-            Err(e) => {
-                cleanup(&staged);
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("cannot write {}: {e}", path.display()),
-                ));
-            }
-        }
+            .and_then(|()| stage(&path, &f.bytes))
+            .map_err(|e| naming(&path, e))?;
+        staged.push((tmp, path));
     }
     let mut written = Vec::with_capacity(staged.len());
-    for (i, (tmp, path)) in staged.iter().enumerate() {
-        if let Err(e) = fs::rename(tmp, path) {
-            cleanup(&staged[i..]);
-            return Err(io::Error::new(
-                e.kind(),
-                format!("cannot write {}: {e}", path.display()),
-            ));
-        }
-        written.push(path.clone());
+    for (tmp, path) in staged {
+        tmp.persist(&path).map_err(|e| naming(&path, e.error))?;
+        written.push(path);
     }
     Ok(written)
 }
@@ -175,6 +154,25 @@ mod tests {
         names.sort();
         assert_eq!(names, ["plots", "summary.json"]);
         assert_eq!(fs::read(out.join("summary.json")).unwrap(), b"previous run");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_have_the_mode_of_a_newly_created_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempdir("mode");
+        let plain = d.join("plain");
+        fs::File::create(&plain).unwrap();
+        write_atomic(&d.join("a.json"), b"{}").unwrap();
+        let files = [OutputFile {
+            relative: "b.csv".into(),
+            bytes: b"a,b".to_vec(),
+        }];
+        write_all(&d, &files).unwrap();
+        let mode = |name: &str| fs::metadata(d.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("a.json"), mode("plain"));
+        assert_eq!(mode("b.csv"), mode("plain"));
         fs::remove_dir_all(&d).unwrap();
     }
 
