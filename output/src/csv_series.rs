@@ -183,7 +183,8 @@ pub(crate) fn layout(results: &[ReplicationResult]) -> (&[TierResult], &[ClassRe
         .map_or((&[], &[]), |r| (&r.tiers[..], &r.classes[..]))
 }
 
-/// The per-interval means of every tier, class and all classes.
+/// The per-interval means of every tier, class, region of users and all
+/// classes.
 pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeSeries {
     let interval = run.series_interval.as_secs_f64();
     let len = run
@@ -191,32 +192,80 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
         .as_nanos()
         .div_ceil(run.series_interval.as_nanos()) as usize;
     let (tiers, classes) = layout(results);
-    let nan = vec![f64::NAN; len];
-    // Mean over replications of a series picked from each.
-    let mean = |pick: &dyn Fn(&ReplicationResult) -> Option<&[f64]>| -> Vec<f64> {
-        mean_series(results.iter().filter_map(pick), len)
+    let means = Means {
+        results,
+        len,
+        interval,
     };
-    let per_s = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x / interval).collect() };
-    let per_h = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|x| x * 3600.0 / interval).collect() };
-
     let mut rows: Vec<SeriesRow> = Vec::new();
     for (t, tier) in tiers.iter().enumerate() {
-        let s = |name: &str| mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
+        rows.push(means.tier_row(t, tier));
+    }
+    for (c, class) in classes.iter().enumerate() {
+        rows.push(means.class_row(c, class));
+    }
+    for (ri, region) in run.regions.iter().enumerate() {
+        let class_rows = &rows[tiers.len()..];
+        let row = means.region_row(ri, &region.name, classes, class_rows);
+        rows.push(row);
+    }
+    let all = means.all_row(&rows, tiers.len());
+    rows.push(all);
+    TimeSeries {
+        interval_s: interval,
+        horizon_s: run.horizon.as_secs_f64(),
+        len,
+        rows,
+    }
+}
+
+/// Per-interval means over the replications, and the rows made of them.
+struct Means<'a> {
+    results: &'a [ReplicationResult],
+    /// Intervals in the run.
+    len: usize,
+    /// Seconds per interval.
+    interval: f64,
+}
+
+impl Means<'_> {
+    /// Mean over replications of a series picked from each.
+    fn mean(&self, pick: &dyn Fn(&ReplicationResult) -> Option<&[f64]>) -> Vec<f64> {
+        mean_series(self.results.iter().filter_map(pick), self.len)
+    }
+
+    /// Counts per interval as rates per second.
+    fn per_s(&self, v: Vec<f64>) -> Vec<f64> {
+        v.iter().map(|x| x / self.interval).collect()
+    }
+
+    /// USD per interval as USD per hour.
+    fn per_h(&self, v: Vec<f64>) -> Vec<f64> {
+        v.iter().map(|x| x * 3600.0 / self.interval).collect()
+    }
+
+    fn nan(&self) -> Vec<f64> {
+        vec![f64::NAN; self.len]
+    }
+
+    /// Tier `t`: its work, units, utilisation, queue, latency and cost rate.
+    fn tier_row(&self, t: usize, tier: &TierResult) -> SeriesRow {
+        let s = |name: &str| self.mean(&|r: &ReplicationResult| named(&r.tiers[t].series, name));
         let units = match tier.serving.map(|u| u.count) {
             Some(ServingCount::Series(name)) => s(name),
-            Some(ServingCount::Fixed(n)) => vec![f64::from(n); len],
-            None => nan.clone(),
+            Some(ServingCount::Fixed(n)) => vec![f64::from(n); self.len],
+            None => self.nan(),
         };
         let cost = s("cost_usd");
-        rows.push(SeriesRow {
+        SeriesRow {
             scope: Scope::Tier,
             name: tier.name.clone(),
             kind: tier.kind.label().to_string(),
             units: tier.serving.map(|u| u.noun),
             columns: vec![
-                per_s(s("arrivals")),
-                per_s(s("completed")),
-                per_s(s("errors")),
+                self.per_s(s("arrivals")),
+                self.per_s(s("completed")),
+                self.per_s(s("errors")),
                 units,
                 s("utilization").iter().map(|u| u * 100.0).collect(),
                 s("queue_length"),
@@ -225,22 +274,25 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
                 s("latency_p99_ms"),
                 // A CDN's bill is traffic, in the `all` row.
                 if tier.kind.vocabulary().own_bill {
-                    per_h(cost)
+                    self.per_h(cost)
                 } else {
-                    nan.clone()
+                    self.nan()
                 },
             ],
-        });
+        }
     }
-    for (c, class) in classes.iter().enumerate() {
+
+    /// Class `c`: its requests and end-to-end latency.
+    fn class_row(&self, c: usize, class: &ClassResult) -> SeriesRow {
         let counts = |pick: fn(&capsim_models::ClassSeries) -> &sim_engine::IntervalCounts| {
-            per_s(mean(&|r: &ReplicationResult| {
-                Some(pick(&r.classes[c].series).values())
-            }))
+            self.per_s(
+                self.mean(&|r: &ReplicationResult| Some(pick(&r.classes[c].series).values())),
+            )
         };
-        let lat =
-            |name: &str| mean(&|r: &ReplicationResult| named(&r.classes[c].latency_series, name));
-        rows.push(SeriesRow {
+        let lat = |name: &str| {
+            self.mean(&|r: &ReplicationResult| named(&r.classes[c].latency_series, name))
+        };
+        SeriesRow {
             scope: Scope::Class,
             name: class.name.clone(),
             kind: "class".into(),
@@ -252,63 +304,75 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
                     counts(|s| &s.failed),
                 ],
                 lat,
-                nan.clone(),
+                self.nan(),
             ),
-        });
+        }
     }
-    // Regions: the sums of their users' class rows, their pooled latency.
-    for (ri, region) in run.regions.iter().enumerate() {
+
+    /// Region `ri`'s users: the sums of their classes' rows (`class_rows`,
+    /// in the order of `classes`), their pooled latency.
+    fn region_row(
+        &self,
+        ri: usize,
+        name: &str,
+        classes: &[ClassResult],
+        class_rows: &[SeriesRow],
+    ) -> SeriesRow {
         let mine: Vec<usize> = (0..classes.len())
             .filter(|&c| classes[c].region == Some(ri as u16))
             .collect();
-        let class_rows = &rows[tiers.len()..];
-        let sum_of = |col: usize| sum_column(mine.iter().map(|&c| &class_rows[c]), col, len);
+        let sum_of = |col: usize| sum_column(mine.iter().map(|&c| &class_rows[c]), col, self.len);
         let lat = |name: &str| {
-            mean(&|r: &ReplicationResult| {
+            self.mean(&|r: &ReplicationResult| {
                 r.region_latency_series.get(ri).and_then(|s| named(s, name))
             })
         };
-        let columns = request_columns([sum_of(0), sum_of(1), sum_of(2)], lat, nan.clone());
-        rows.push(SeriesRow {
+        SeriesRow {
             scope: Scope::Region,
-            name: region.name.clone(),
+            name: name.to_string(),
             kind: "region".into(),
             units: None,
-            columns,
-        });
+            columns: request_columns([sum_of(0), sum_of(1), sum_of(2)], lat, self.nan()),
+        }
     }
-    // All classes: sums of the class rows, pooled latency, the whole bill.
-    let sum_of = |col: usize| sum_column(rows.iter().filter(|r| r.scope == Scope::Class), col, len);
-    let all_lat = |name: &str| mean(&|r: &ReplicationResult| named(&r.latency_series, name));
-    let total_cost: Vec<f64> = {
-        let traffic = mean(&|r: &ReplicationResult| Some(r.traffic.series.as_slice()));
+
+    /// All classes: sums of the class rows among `rows`, pooled latency, the
+    /// whole bill of the `tiers` tiers and traffic.
+    fn all_row(&self, rows: &[SeriesRow], tiers: usize) -> SeriesRow {
+        let classes = rows.iter().filter(|r| r.scope == Scope::Class);
+        let sum_of = |col: usize| sum_column(classes.clone(), col, self.len);
+        let lat = |name: &str| self.mean(&|r: &ReplicationResult| named(&r.latency_series, name));
+        let columns = request_columns(
+            [sum_of(0), sum_of(1), sum_of(2)],
+            lat,
+            self.total_cost(tiers),
+        );
+        SeriesRow {
+            scope: Scope::All,
+            name: "all".into(),
+            kind: "all".into(),
+            units: None,
+            columns,
+        }
+    }
+
+    /// The whole bill per interval as USD per hour: traffic plus every
+    /// tier's cost (empty cells count 0).
+    fn total_cost(&self, tiers: usize) -> Vec<f64> {
+        let traffic = self.mean(&|r: &ReplicationResult| Some(r.traffic.series.as_slice()));
         let mut total: Vec<f64> = traffic
             .iter()
             .map(|x| if x.is_finite() { *x } else { 0.0 })
             .collect();
-        for t in 0..tiers.len() {
-            let tier = mean(&|r: &ReplicationResult| named(&r.tiers[t].series, "cost_usd"));
+        for t in 0..tiers {
+            let tier = self.mean(&|r: &ReplicationResult| named(&r.tiers[t].series, "cost_usd"));
             for (a, b) in total.iter_mut().zip(&tier) {
                 if b.is_finite() {
                     *a += b;
                 }
             }
         }
-        per_h(total)
-    };
-    let all = request_columns([sum_of(0), sum_of(1), sum_of(2)], all_lat, total_cost);
-    rows.push(SeriesRow {
-        scope: Scope::All,
-        name: "all".into(),
-        kind: "all".into(),
-        units: None,
-        columns: all,
-    });
-    TimeSeries {
-        interval_s: interval,
-        horizon_s: run.horizon.as_secs_f64(),
-        len,
-        rows,
+        self.per_h(total)
     }
 }
 

@@ -16,9 +16,10 @@
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
-use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue, SegmentedCoord};
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
@@ -275,20 +276,20 @@ pub(crate) fn trim(s: String) -> String {
     }
 }
 
-/// The shaded span of a breaching window: (from, to) in axis units and the
-/// share of replications that breached it.
+/// The shaded span of an objective's evaluation window that breached: (from,
+/// to) in axis units and the share of replications that breached it.
 struct Breach {
     from: f64,
     to: f64,
     share: f64,
 }
 
-/// Windows where any objective was breached, by share of replications.
+/// Objectives' evaluation windows that breached, by share of replications.
 fn breaches(input: &PlotInput, axis: TimeAxis) -> Vec<Breach> {
     let reps = input.results.len().max(1) as f64;
     let mut out = Vec::new();
     for (i, slo) in input.run.objectives.iter().enumerate() {
-        let w = slo.window.as_secs_f64();
+        let slo_window_s = slo.window.as_secs_f64();
         let mut starts: Vec<f64> = input
             .results
             .iter()
@@ -298,7 +299,7 @@ fn breaches(input: &PlotInput, axis: TimeAxis) -> Vec<Breach> {
         for chunk in starts.chunk_by(|a, b| a == b) {
             out.push(Breach {
                 from: axis.at(chunk[0]),
-                to: axis.at(chunk[0] + w),
+                to: axis.at(chunk[0] + slo_window_s),
                 share: chunk.len() as f64 / reps,
             });
         }
@@ -522,29 +523,36 @@ fn counted_tiers(ts: &TimeSeries) -> Vec<&SeriesRow> {
 
 impl Draw for Timeline<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let input = self.input;
-        let ts = input.series;
         let body = page(
             root,
-            &input.summary.scenario,
+            &self.input.summary.scenario,
             "traffic, capacity and latency",
         )?;
         let panels = body.split_evenly((3, 1));
-        let fmt = |v: &f64| tick(*v);
+        self.arrivals_panel(&panels[0])?;
+        self.units_panel(&panels[1])?;
+        self.latency_panel(&panels[2])?;
+        Ok(())
+    }
+}
 
-        // Arrival rate.
-        let (area, side) = with_legend(&panels[0]);
+impl Timeline<'_> {
+    /// Arrival rate of all classes, and of each class when there are several
+    /// (with regions: of each region's users instead, as classes are per
+    /// region too, too many to tell apart).
+    fn arrivals_panel<DB: DrawingBackend>(&self, panel: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        let (area, side) = with_legend(panel);
         let mut legend = Legend {
             shading: true,
             ..Legend::default()
         };
-        // With regions: a line per region of users (classes are per region
-        // too, too many to tell apart).
         let regions: Vec<&SeriesRow> = ts.of(Scope::Region).collect();
         let classes: Vec<&SeriesRow> = if regions.is_empty() {
             ts.of(Scope::Class).collect()
         } else {
-            regions.clone()
+            regions
         };
         let all = ts.all();
         let ymax = max_finite(all.col(Col::ArrivalsPerS), 1.0) * 1.15;
@@ -554,7 +562,7 @@ impl Draw for Timeline<'_> {
             0.0..ymax,
             "arrival rate",
             "requests/s",
-            &fmt,
+            &|v| tick(*v),
             &mut legend,
         )?;
         if classes.len() > 1 {
@@ -565,77 +573,9 @@ impl Draw for Timeline<'_> {
         }
         let v = all.col(Col::ArrivalsPerS);
         draw_line(&mut chart, ts, v, BLACK, "all classes", &mut legend)?;
-        legend.draw(&side)?;
-
-        self.units_panel(&panels[1])?;
-
-        // Latency, with each latency objective's threshold.
-        let (area, side) = with_legend(&panels[2]);
-        let mut legend = Legend::default();
-        let p95 = all.col(Col::LatencyP95Ms);
-        let p99 = all.col(Col::LatencyP99Ms);
-        let thresholds = latency_thresholds(input.run);
-        let hi = max_finite(p99.iter().chain(thresholds.iter().map(|t| &t.1)), 1.0);
-        let lo = min_positive(p95.iter().chain(thresholds.iter().map(|t| &t.1))).unwrap_or(0.1);
-        let per_region: Vec<(String, &[f64])> = regions
-            .iter()
-            .map(|r| {
-                (
-                    format!("p95, users in {}", r.name),
-                    r.col(Col::LatencyP95Ms),
-                )
-            })
-            .collect();
-        let hi = per_region
-            .iter()
-            .map(|(_, v)| max_finite(v.iter(), 1.0))
-            .fold(hi, f64::max);
-        let lo = per_region
-            .iter()
-            .filter_map(|(_, v)| min_positive(v.iter()))
-            .fold(lo, f64::min);
-        let caption = if regions.is_empty() {
-            "end-to-end latency, all classes"
-        } else {
-            "end-to-end latency: all classes and each region's users"
-        };
-        let lines = LatencyLines {
-            p95,
-            p99,
-            per_region,
-            thresholds,
-        };
-        if hi / lo > 30.0 {
-            let (lo, hi) = (lo * 0.8, hi * 1.25);
-            let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
-            let mut chart = time_chart(
-                &area,
-                input,
-                y,
-                caption,
-                "ms (log scale)",
-                &fmt,
-                &mut legend,
-            )?;
-            lines.draw(&mut chart, ts, &mut legend)?;
-        } else {
-            let mut chart = time_chart(
-                &area,
-                input,
-                0.0..hi * 1.15,
-                caption,
-                "ms",
-                &fmt,
-                &mut legend,
-            )?;
-            lines.draw(&mut chart, ts, &mut legend)?;
-        }
-        legend.draw(&side)?;
-        Ok(())
+        legend.draw(&side)
     }
-}
 
-impl Timeline<'_> {
     /// Units in service per tier, each named by its kind's noun.
     fn units_panel<DB: DrawingBackend>(&self, panel: &DrawingArea<DB, Shift>) -> DrawResult {
         let input = self.input;
@@ -683,6 +623,51 @@ impl Timeline<'_> {
         legend.draw(&side)?;
         Ok(())
     }
+
+    /// End-to-end latency with each latency objective's threshold, on a log
+    /// scale when the lines span more than a factor of 30.
+    fn latency_panel<DB: DrawingBackend>(&self, panel: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        let (area, side) = with_legend(panel);
+        let mut legend = Legend::default();
+        let regions: Vec<&SeriesRow> = ts.of(Scope::Region).collect();
+        let lines = LatencyLines::new(ts, &regions, input.run);
+        let (lo, hi) = lines.range();
+        let caption = if regions.is_empty() {
+            "end-to-end latency, all classes"
+        } else {
+            "end-to-end latency: all classes and each region's users"
+        };
+        let fmt = |v: &f64| tick(*v);
+        if hi / lo > 30.0 {
+            let (lo, hi) = (lo * 0.8, hi * 1.25);
+            let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
+            let mut chart = time_chart(
+                &area,
+                input,
+                y,
+                caption,
+                "ms (log scale)",
+                &fmt,
+                &mut legend,
+            )?;
+            lines.draw(&mut chart, ts, &mut legend)?;
+        } else {
+            let mut chart = time_chart(
+                &area,
+                input,
+                0.0..hi * 1.15,
+                caption,
+                "ms",
+                &fmt,
+                &mut legend,
+            )?;
+            lines.draw(&mut chart, ts, &mut legend)?;
+        }
+        legend.draw(&side)?;
+        Ok(())
+    }
 }
 
 /// Each latency objective's threshold (ms) with its legend label.
@@ -721,7 +706,45 @@ struct LatencyLines<'a> {
     thresholds: Vec<(String, f64)>,
 }
 
-impl LatencyLines<'_> {
+impl<'a> LatencyLines<'a> {
+    fn new(ts: &'a TimeSeries, regions: &[&'a SeriesRow], run: &RunDescription) -> Self {
+        let all = ts.all();
+        let per_region = regions
+            .iter()
+            .map(|r| {
+                (
+                    format!("p95, users in {}", r.name),
+                    r.col(Col::LatencyP95Ms),
+                )
+            })
+            .collect();
+        LatencyLines {
+            p95: all.col(Col::LatencyP95Ms),
+            p99: all.col(Col::LatencyP99Ms),
+            per_region,
+            thresholds: latency_thresholds(run),
+        }
+    }
+
+    /// The lowest positive and the highest value of the lines and thresholds
+    /// (at least 1 ms at the top; 0.1 ms at the bottom when nothing is positive).
+    fn range(&self) -> (f64, f64) {
+        let thresholds = || self.thresholds.iter().map(|t| &t.1);
+        let hi = max_finite(self.p99.iter().chain(thresholds()), 1.0);
+        let lo = min_positive(self.p95.iter().chain(thresholds())).unwrap_or(0.1);
+        let hi = self
+            .per_region
+            .iter()
+            .map(|(_, v)| max_finite(v.iter(), 1.0))
+            .fold(hi, f64::max);
+        let lo = self
+            .per_region
+            .iter()
+            .filter_map(|(_, v)| min_positive(v.iter()))
+            .fold(lo, f64::min);
+        (lo, hi)
+    }
+
     fn draw<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         &self,
         chart: &mut TimeChart<'_, DB, Y>,
@@ -784,70 +807,16 @@ impl<'a> LatencyCdf<'a> {
     }
 }
 
+/// A chart with latency (ms) on a log x axis.
+type LatencyChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, Y>>;
+
 impl Draw for LatencyCdf<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let body = page(root, self.scenario, "latency distribution per class")?;
         let (left, right) = body.split_horizontally(600);
-        let lo = self
-            .curves
-            .iter()
-            .filter_map(|(_, q)| min_positive(q))
-            .fold(f64::INFINITY, f64::min);
-        let hi = self
-            .curves
-            .iter()
-            .map(|(_, q)| max_finite(q, 0.0))
-            .fold(0.0, f64::max);
-        let (lo, hi) = if lo.is_finite() && hi > 0.0 {
-            (lo * 0.8, hi * 1.25)
-        } else {
-            (0.1, 1000.0)
-        };
-        let mut cdf = ChartBuilder::on(&left)
-            .caption("CDF: share of requests at most x", caption_font())
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-                0.0..1.0,
-            )
-            .map_err(err)?;
-        cdf.configure_mesh()
-            .x_desc("end-to-end latency (ms, log scale)")
-            .y_desc("fraction of requests")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
-        let mut tail = ChartBuilder::on(&right)
-            .caption("tail: share of requests slower than x", caption_font())
-            .margin(12)
-            .margin_right(24)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-                (1e-4..1.0)
-                    .log_scale()
-                    .with_key_points(vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0]),
-            )
-            .map_err(err)?;
-        tail.configure_mesh()
-            .x_desc("end-to-end latency (ms, log scale)")
-            .y_desc("1 − CDF (log scale)")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| {
-                // Powers of ten as percentages read best: 1%, 0.1%, …
-                trim(format!("{:.4}", v * 100.0)) + "%"
-            })
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .draw()
-            .map_err(err)?;
+        let (lo, hi) = self.latency_range();
+        let mut cdf = cdf_chart(&left, lo, hi)?;
+        let mut tail = tail_chart(&right, lo, hi)?;
         for (i, (name, q)) in self.curves.iter().enumerate() {
             let c = if name == "all classes" {
                 BLACK
@@ -872,21 +841,7 @@ impl Draw for LatencyCdf<'_> {
             .label(name.as_str())
             .legend(legend_line(c));
         }
-        for (p, label) in [(0.01, "p99"), (0.001, "p99.9")] {
-            tail.draw_series(DashedLineSeries::new(
-                [(lo, p), (hi, p)],
-                6,
-                6,
-                RGBColor(150, 150, 150).stroke_width(1),
-            ))
-            .map_err(err)?;
-            tail.draw_series(std::iter::once(Text::new(
-                label,
-                (lo * 1.15, p * 1.05),
-                label_font().pos(Pos::new(HPos::Left, VPos::Bottom)),
-            )))
-            .map_err(err)?;
-        }
+        tail_references(&mut tail, lo, hi)?;
         if self.curves.is_empty() {
             cdf.draw_series(std::iter::once(Text::new(
                 "no request completed in the measured window",
@@ -902,6 +857,115 @@ impl Draw for LatencyCdf<'_> {
     }
 }
 
+impl LatencyCdf<'_> {
+    /// The latency axis: the curves' range with some room (0.1 to 1000 ms
+    /// when no request completed).
+    fn latency_range(&self) -> (f64, f64) {
+        let lo = self
+            .curves
+            .iter()
+            .filter_map(|(_, q)| min_positive(q))
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .curves
+            .iter()
+            .map(|(_, q)| max_finite(q, 0.0))
+            .fold(0.0, f64::max);
+        if lo.is_finite() && hi > 0.0 {
+            (lo * 0.8, hi * 1.25)
+        } else {
+            (0.1, 1000.0)
+        }
+    }
+}
+
+/// The CDF chart: share of requests (linear) against latency (log).
+fn cdf_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lo: f64,
+    hi: f64,
+) -> Result<LatencyChart<'_, DB, RangedCoordf64>, String> {
+    let mut cdf = ChartBuilder::on(area)
+        .caption("CDF: share of requests at most x", caption_font())
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            0.0..1.0,
+        )
+        .map_err(err)?;
+    cdf.configure_mesh()
+        .x_desc("end-to-end latency (ms, log scale)")
+        .y_desc("fraction of requests")
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    Ok(cdf)
+}
+
+/// The tail chart: share of requests slower than x, both axes log.
+fn tail_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lo: f64,
+    hi: f64,
+) -> Result<LatencyChart<'_, DB, WithKeyPoints<LogCoord<f64>>>, String> {
+    let mut tail = ChartBuilder::on(area)
+        .caption("tail: share of requests slower than x", caption_font())
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            (1e-4..1.0)
+                .log_scale()
+                .with_key_points(vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0]),
+        )
+        .map_err(err)?;
+    tail.configure_mesh()
+        .x_desc("end-to-end latency (ms, log scale)")
+        .y_desc("1 − CDF (log scale)")
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| {
+            // Powers of ten as percentages read best: 1%, 0.1%, …
+            trim(format!("{:.4}", v * 100.0)) + "%"
+        })
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .draw()
+        .map_err(err)?;
+    Ok(tail)
+}
+
+/// Dashed reference lines at the p99 and p99.9 tail shares.
+fn tail_references<DB: DrawingBackend>(
+    tail: &mut LatencyChart<'_, DB, WithKeyPoints<LogCoord<f64>>>,
+    lo: f64,
+    hi: f64,
+) -> DrawResult {
+    for (p, label) in [(0.01, "p99"), (0.001, "p99.9")] {
+        tail.draw_series(DashedLineSeries::new(
+            [(lo, p), (hi, p)],
+            6,
+            6,
+            RGBColor(150, 150, 150).stroke_width(1),
+        ))
+        .map_err(err)?;
+        tail.draw_series(std::iter::once(Text::new(
+            label,
+            (lo * 1.15, p * 1.05),
+            label_font().pos(Pos::new(HPos::Left, VPos::Bottom)),
+        )))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // cost
 
@@ -911,14 +975,34 @@ struct CostPlot<'a> {
 
 impl Draw for CostPlot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let input = self.input;
-        let ts = input.series;
-        let axis = TimeAxis::of(input);
-        let s = input.summary;
-        let body = page(root, &s.scenario, "cost per tier")?;
+        let body = page(root, &self.input.summary.scenario, "cost per tier")?;
         let (top, bottom) = body.split_vertically(470);
+        self.rate_panel(&top)?;
+        self.totals_panel(&bottom)
+    }
+}
 
-        // Cost rate stacked: priced tiers in scenario order, then traffic.
+/// One bar of the totals panel: its label, USD and 95% CI.
+struct Bar {
+    label: String,
+    usd: f64,
+    ci95: [f64; 2],
+}
+
+impl Bar {
+    /// The top of the bar or its whisker, whichever is higher.
+    fn top(&self) -> f64 {
+        finite_or_zero(self.ci95[1]).max(self.usd)
+    }
+}
+
+impl CostPlot<'_> {
+    /// The cost rate's layers (USD per hour per interval), bottom first:
+    /// priced tiers in scenario order, then traffic (whatever of the total
+    /// the tiers do not account for) if there is any.
+    fn layers(&self) -> Vec<(String, Vec<f64>)> {
+        let ts = self.input.series;
+        let s = self.input.summary;
         let mut layers: Vec<(String, Vec<f64>)> = Vec::new();
         for row in ts.of(Scope::Tier) {
             let priced = s
@@ -941,6 +1025,15 @@ impl Draw for CostPlot<'_> {
         if traffic.iter().any(|x| *x > 1e-12) {
             layers.push(("traffic (CDN, egress)".into(), traffic));
         }
+        layers
+    }
+
+    /// The cost rate over time, stacked by tier.
+    fn rate_panel<DB: DrawingBackend>(&self, panel: &DrawingArea<DB, Shift>) -> DrawResult {
+        let input = self.input;
+        let ts = input.series;
+        let axis = TimeAxis::of(input);
+        let layers = self.layers();
         let mut cumulative: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
         for (_, v) in &layers {
             let below = cumulative.last().cloned().unwrap_or(vec![0.0; ts.len]);
@@ -951,7 +1044,7 @@ impl Draw for CostPlot<'_> {
             .map_or(1.0, |top| max_finite(top, 0.0))
             .max(1e-3)
             * 1.2;
-        let (area, side) = with_legend(&top);
+        let (area, side) = with_legend(panel);
         let mut legend = Legend {
             shading: true,
             ..Legend::default()
@@ -982,41 +1075,53 @@ impl Draw for CostPlot<'_> {
         if layers.is_empty() {
             legend.push("no tier has a price", Mark::Swatch(WHITE.filled()));
         }
-        legend.draw(&side)?;
+        legend.draw(&side)
+    }
 
-        // Totals over the measured window with their CI.
-        let mut bars: Vec<(String, f64, [f64; 2])> = s
-            .cost_usd
+    /// The totals' bars: each priced tier, each kind of traffic with a cost,
+    /// and the total last.
+    fn bars(&self) -> Vec<Bar> {
+        let cost = &self.input.summary.cost_usd;
+        let mut bars: Vec<Bar> = cost
             .tiers
             .iter()
             .filter(|(_, t)| t.priced_as != "unpriced")
-            .map(|(n, t)| {
-                (
-                    format!("{n} ({})", t.priced_as),
-                    t.total.estimate,
-                    t.total.ci95,
-                )
+            .map(|(n, t)| Bar {
+                label: format!("{n} ({})", t.priced_as),
+                usd: t.total.estimate,
+                ci95: t.total.ci95,
             })
             .collect();
-        let traffic = &s.cost_usd.traffic;
         for (label, e) in [
-            ("CDN traffic", &traffic.cdn),
-            ("egress traffic", &traffic.egress),
+            ("CDN traffic", &cost.traffic.cdn),
+            ("egress traffic", &cost.traffic.egress),
         ] {
             if e.estimate > 0.0 {
-                bars.push((label.into(), e.estimate, e.ci95));
+                bars.push(Bar {
+                    label: label.into(),
+                    usd: e.estimate,
+                    ci95: e.ci95,
+                });
             }
         }
-        let total = &s.cost_usd.total;
-        bars.push(("total".into(), total.estimate, total.ci95));
-        let top_of = |b: &(String, f64, [f64; 2])| finite_or_zero(b.2[1]).max(b.1);
-        let vmax = bars.iter().map(top_of).fold(0.0, f64::max).max(1e-3) * 1.2;
+        bars.push(Bar {
+            label: "total".into(),
+            usd: cost.total.estimate,
+            ci95: cost.total.ci95,
+        });
+        bars
+    }
+
+    /// Totals over the measured window, one bar each with its CI whisker.
+    fn totals_panel<DB: DrawingBackend>(&self, panel: &DrawingArea<DB, Shift>) -> DrawResult {
+        let bars = self.bars();
+        let vmax = bars.iter().map(Bar::top).fold(0.0, f64::max).max(1e-3) * 1.2;
         let n = bars.len() as i32;
         let caption = format!(
             "total per replication over the measured {} (whiskers: 95% CI)",
-            sim_engine::SimDuration::from_secs_f64(s.measured_seconds)
+            sim_engine::SimDuration::from_secs_f64(self.input.summary.measured_seconds)
         );
-        let mut chart = ChartBuilder::on(&bottom)
+        let mut chart = ChartBuilder::on(panel)
             .caption(caption, caption_font())
             .margin(12)
             .margin_right(LEGEND_COLUMN)
@@ -1024,16 +1129,16 @@ impl Draw for CostPlot<'_> {
             .y_label_area_size(78)
             .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..vmax)
             .map_err(err)?;
-        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         chart
             .configure_mesh()
             .disable_x_mesh()
             .y_desc("USD")
             .x_labels(bars.len())
             .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    names.get(*i as usize).cloned().unwrap_or_default()
-                }
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => bars
+                    .get(*i as usize)
+                    .map(|b| b.label.clone())
+                    .unwrap_or_default(),
                 SegmentValue::Last => String::new(),
             })
             .y_label_formatter(&|v| format!("${}", tick(*v)))
@@ -1042,46 +1147,56 @@ impl Draw for CostPlot<'_> {
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
-        let last = bars.len() - 1;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let c = if i == last {
-                    RGBColor(60, 60, 60)
-                } else {
-                    color(i)
-                };
-                let (from, to) = (
-                    SegmentValue::Exact(i as i32),
-                    SegmentValue::Exact(i as i32 + 1),
-                );
-                let mut r = Rectangle::new([(from, 0.0), (to, b.1)], c.mix(0.8).filled());
-                r.set_margin(0, 0, 18, 18);
-                r
-            }))
-            .map_err(err)?;
-        chart
-            .draw_series(
-                bars.iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.2[0].is_finite() && b.2[1] > b.2[0])
-                    .map(|(i, b)| {
-                        let x = SegmentValue::CenterOf(i as i32);
-                        PathElement::new(
-                            vec![(x.clone(), b.2[0]), (x, b.2[1])],
-                            BLACK.stroke_width(2),
-                        )
-                    }),
-            )
-            .map_err(err)?;
-        let above = label_font().pos(Pos::new(HPos::Center, VPos::Bottom));
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let at = (SegmentValue::CenterOf(i as i32), top_of(b) + vmax * 0.03);
-                Text::new(format!("${}", money(b.1)), at, above.clone())
-            }))
-            .map_err(err)?;
-        Ok(())
+        draw_bars(&mut chart, &bars, vmax)
     }
+}
+
+/// The bars (the total in dark grey), their CI whiskers and their USD
+/// labels above them.
+fn draw_bars<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>,
+    bars: &[Bar],
+    vmax: f64,
+) -> DrawResult {
+    let last = bars.len() - 1;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let c = if i == last {
+                RGBColor(60, 60, 60)
+            } else {
+                color(i)
+            };
+            let (from, to) = (
+                SegmentValue::Exact(i as i32),
+                SegmentValue::Exact(i as i32 + 1),
+            );
+            let mut r = Rectangle::new([(from, 0.0), (to, b.usd)], c.mix(0.8).filled());
+            r.set_margin(0, 0, 18, 18);
+            r
+        }))
+        .map_err(err)?;
+    chart
+        .draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, b)| b.ci95[0].is_finite() && b.ci95[1] > b.ci95[0])
+                .map(|(i, b)| {
+                    let x = SegmentValue::CenterOf(i as i32);
+                    PathElement::new(
+                        vec![(x.clone(), b.ci95[0]), (x, b.ci95[1])],
+                        BLACK.stroke_width(2),
+                    )
+                }),
+        )
+        .map_err(err)?;
+    let above = label_font().pos(Pos::new(HPos::Center, VPos::Bottom));
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let at = (SegmentValue::CenterOf(i as i32), b.top() + vmax * 0.03);
+            Text::new(format!("${}", money(b.usd)), at, above.clone())
+        }))
+        .map_err(err)?;
+    Ok(())
 }
 
 fn finite_or_zero(x: f64) -> f64 {

@@ -187,27 +187,30 @@ pub fn describe(s: &ObjectiveDescription) -> String {
 }
 
 fn describe_objective(s: &ObjectiveDescription) -> String {
-    let w = s.window;
+    let slo_window = s.window;
     match &s.objective {
         Objective::Latency {
             quantile,
             threshold,
         } => format!(
-            "p{} latency ≤ {threshold} in every {w} window",
+            "p{} latency ≤ {threshold} in every {slo_window} window",
             capsim_models::quantile_label(*quantile)
         ),
         Objective::QueueLatency {
             quantile,
             threshold,
         } => format!(
-            "p{} queue latency ≤ {threshold} in every {w} window",
+            "p{} queue latency ≤ {threshold} in every {slo_window} window",
             capsim_models::quantile_label(*quantile)
         ),
         Objective::ErrorRate { max } => {
-            format!("error rate ≤ {}% in every {w} window", max * 100.0)
+            format!("error rate ≤ {}% in every {slo_window} window", max * 100.0)
         }
         Objective::Availability { target } => {
-            format!("availability ≥ {}% in every {w} window", target * 100.0)
+            format!(
+                "availability ≥ {}% in every {slo_window} window",
+                target * 100.0
+            )
         }
     }
 }

@@ -42,7 +42,7 @@ pub struct Summary {
     /// Simulated time per replication, warm-up included.
     pub simulated_seconds: f64,
     pub warmup_seconds: f64,
-    /// The window statistics cover: simulated minus warm-up.
+    /// The measured window, what the statistics cover: simulated minus warm-up.
     pub measured_seconds: f64,
     /// Requests created in the measured window, per replication.
     pub requests: Requests,
@@ -230,6 +230,100 @@ fn regions_of(
     out
 }
 
+/// Per class: its requests and latency.
+fn classes_of(results: &[ReplicationResult]) -> IndexMap<String, ClassSummary> {
+    let mut classes = IndexMap::new();
+    let Some(first) = results.first() else {
+        return classes;
+    };
+    for (i, c) in first.classes.iter().enumerate() {
+        let counts: Vec<(RequestCounts, ClientCounts)> = results
+            .iter()
+            .map(|r| (r.classes[i].counts, r.classes[i].client))
+            .collect();
+        let hists: Vec<LatencyHistogram> = results
+            .iter()
+            .map(|r| r.classes[i].latency.clone())
+            .collect();
+        classes.insert(
+            c.name.clone(),
+            ClassSummary {
+                requests: requests_of(&counts),
+                latency_ms: latency_of(&hists),
+            },
+        );
+    }
+    classes
+}
+
+/// Per tier: its kind, its figures and each unit's figures.
+fn tiers_of(results: &[ReplicationResult]) -> IndexMap<String, TierSummary> {
+    let mut tiers = IndexMap::new();
+    let Some(first) = results.first() else {
+        return tiers;
+    };
+    for (i, t) in first.tiers.iter().enumerate() {
+        let metrics = t
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(j, f)| {
+                (
+                    f.name.to_string(),
+                    estimate_of(results, |r| r.tiers[i].metrics[j].value),
+                )
+            })
+            .collect();
+        tiers.insert(
+            t.name.clone(),
+            TierSummary {
+                kind: t.kind.label().to_string(),
+                metrics,
+                units: units_of(results, i),
+            },
+        );
+    }
+    tiers
+}
+
+/// Tier `i`'s units, each with its figures. Autoscaling gives replications
+/// different numbers of units: list every unit any replication had (units
+/// are numbered in order), each averaged over the replications that had it.
+fn units_of(
+    results: &[ReplicationResult],
+    i: usize,
+) -> IndexMap<String, IndexMap<String, Estimate>> {
+    let widest = results
+        .iter()
+        .map(|r| &r.tiers[i].units)
+        .max_by_key(|u| u.len())
+        .unwrap_or(&results[0].tiers[i].units);
+    widest
+        .iter()
+        .enumerate()
+        .map(|(u, unit)| {
+            let m = unit
+                .metrics
+                .iter()
+                .enumerate()
+                .map(|(j, f)| {
+                    (
+                        f.name.to_string(),
+                        estimate_of(results, |r| {
+                            r.tiers[i]
+                                .units
+                                .get(u)
+                                .and_then(|unit| unit.metrics.get(j))
+                                .map_or(f64::NAN, |m| m.value)
+                        }),
+                    )
+                })
+                .collect();
+            (unit.name.clone(), m)
+        })
+        .collect()
+}
+
 impl Summary {
     /// Reduces replication results (in replication order) to the summary.
     pub fn new(info: &RunInfo<'_>, results: &[ReplicationResult]) -> Summary {
@@ -239,87 +333,6 @@ impl Summary {
             .collect();
         let latency: Vec<LatencyHistogram> = results.iter().map(|r| r.latency()).collect();
         let measured_seconds = info.simulated_seconds - info.warmup_seconds;
-
-        let mut classes = IndexMap::new();
-        if let Some(first) = results.first() {
-            for (i, c) in first.classes.iter().enumerate() {
-                let counts: Vec<(RequestCounts, ClientCounts)> = results
-                    .iter()
-                    .map(|r| (r.classes[i].counts, r.classes[i].client))
-                    .collect();
-                let hists: Vec<LatencyHistogram> = results
-                    .iter()
-                    .map(|r| r.classes[i].latency.clone())
-                    .collect();
-                classes.insert(
-                    c.name.clone(),
-                    ClassSummary {
-                        requests: requests_of(&counts),
-                        latency_ms: latency_of(&hists),
-                    },
-                );
-            }
-        }
-
-        let mut tiers = IndexMap::new();
-        if let Some(first) = results.first() {
-            for (i, t) in first.tiers.iter().enumerate() {
-                let metrics = t
-                    .metrics
-                    .iter()
-                    .enumerate()
-                    .map(|(j, f)| {
-                        (
-                            f.name.to_string(),
-                            estimate_of(results, |r| r.tiers[i].metrics[j].value),
-                        )
-                    })
-                    .collect();
-                // Autoscaling gives replications different numbers of
-                // units: list every unit any replication had (units are
-                // numbered in order), each averaged over the replications
-                // that had it.
-                let widest = results
-                    .iter()
-                    .map(|r| &r.tiers[i].units)
-                    .max_by_key(|u| u.len())
-                    .unwrap_or(&t.units);
-                let units = widest
-                    .iter()
-                    .enumerate()
-                    .map(|(u, unit)| {
-                        let m = unit
-                            .metrics
-                            .iter()
-                            .enumerate()
-                            .map(|(j, f)| {
-                                (
-                                    f.name.to_string(),
-                                    estimate_of(results, |r| {
-                                        r.tiers[i]
-                                            .units
-                                            .get(u)
-                                            .and_then(|unit| unit.metrics.get(j))
-                                            .map_or(f64::NAN, |m| m.value)
-                                    }),
-                                )
-                            })
-                            .collect();
-                        (unit.name.clone(), m)
-                    })
-                    .collect();
-                tiers.insert(
-                    t.name.clone(),
-                    TierSummary {
-                        kind: t.kind.label().to_string(),
-                        metrics,
-                        units,
-                    },
-                );
-            }
-        }
-
-        let regions = regions_of(info.run, results);
         let events: u64 = results.iter().map(|r| r.events).sum();
         Summary {
             schema_version: SCHEMA_VERSION,
@@ -333,12 +346,12 @@ impl Summary {
             requests: requests_of(&totals),
             latency_ms: latency_of(&latency),
             throughput_per_s: estimate_of(&totals, |c| c.0.completed as f64 / measured_seconds),
-            classes,
-            tiers,
+            classes: classes_of(results),
+            tiers: tiers_of(results),
             cost_usd: sections::cost(info.run, results, measured_seconds),
             slos: sections::slos(info.run, results),
             scaling: sections::scaling(results),
-            regions,
+            regions: regions_of(info.run, results),
             engine: Engine {
                 events,
                 wall_seconds: info.wall_seconds,

@@ -287,6 +287,103 @@ pub struct SweepReport {
     pub points: Vec<PointSummary>,
 }
 
+/// The records by point index; an error names points outside the plan or
+/// not done.
+fn in_plan_order<'a>(
+    plan: &SweepPlan,
+    records: &'a [PointRecord],
+) -> Result<Vec<&'a PointRecord>, String> {
+    let mut by_index: Vec<Option<&PointRecord>> = vec![None; plan.points.len()];
+    for r in records {
+        match by_index.get_mut(r.index) {
+            Some(slot) => *slot = Some(r),
+            None => return Err(format!("point {} is not in the plan", r.index)),
+        }
+    }
+    let missing: Vec<String> = by_index
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_none())
+        .map(|(i, _)| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("points not done: {}", missing.join(", ")));
+    }
+    Ok(by_index.into_iter().flatten().collect())
+}
+
+impl PointSummary {
+    /// One point's estimates and its paired differences to `base`.
+    fn of(plan: &SweepPlan, r: &PointRecord, base: &PointRecord) -> PointSummary {
+        let figures = r
+            .figures
+            .iter()
+            .map(|f| (f.clone(), Estimate::from_samples(&r.samples(f))))
+            .collect();
+        let vs_baseline = r
+            .figures
+            .iter()
+            .map(|f| (f.clone(), Diff::of(&r.samples(f), &base.samples(f))))
+            .collect();
+        let breaching = r.samples("slos_breached");
+        let replications_breaching = breaching.iter().filter(|&&x| x > 0.0).count() as u64;
+        PointSummary {
+            index: r.index,
+            baseline: r.index == 0,
+            values: plan
+                .params
+                .iter()
+                .zip(&r.values)
+                .map(|(p, v)| (p.clone(), display_value(v)))
+                .collect(),
+            figures,
+            vs_baseline,
+            meets_slos: replications_breaching == 0,
+            replications_breaching,
+            pareto: false,
+        }
+    }
+
+    /// A figure's estimate, NaN if the point lacks it.
+    fn estimate(&self, figure: &str) -> f64 {
+        self.figures.get(figure).map_or(f64::NAN, |e| e.estimate)
+    }
+}
+
+/// The points no other point beats on cost, `metric` and breach minutes
+/// (all minimised, all finite), by increasing cost.
+fn pareto_front(points: &[PointSummary], metric: &str) -> Vec<usize> {
+    // The three minimised figures of every point, looked up once (the front
+    // compares every pair of points).
+    let minimised: Vec<Option<[f64; 3]>> = points
+        .iter()
+        .map(|p| {
+            let o = [
+                p.estimate("cost_usd"),
+                p.estimate(metric),
+                p.estimate("breach_minutes"),
+            ];
+            o.iter().all(|x| x.is_finite()).then_some(o)
+        })
+        .collect();
+    let mut pareto: Vec<usize> = (0..points.len())
+        .filter(|&i| {
+            minimised[i].is_some_and(|a| {
+                !minimised.iter().flatten().any(|b| {
+                    b.iter().zip(&a).all(|(x, y)| x <= y) && b.iter().zip(&a).any(|(x, y)| x < y)
+                })
+            })
+        })
+        .collect();
+    pareto.sort_by(|&i, &j| {
+        points[i]
+            .estimate("cost_usd")
+            .total_cmp(&points[j].estimate("cost_usd"))
+            .then(i.cmp(&j))
+    });
+    pareto
+}
+
 /// Figures with a difference column in `sweep.csv` (besides the metric).
 const DIFF_COLUMNS: [&str; 2] = ["cost_usd", "breach_minutes"];
 
@@ -294,23 +391,7 @@ impl SweepReport {
     /// Aggregates the point records (one per point of `plan`, in any order).
     pub fn new(plan: &SweepPlan, records: &[PointRecord]) -> Result<SweepReport, String> {
         let metric = metric_key(&plan.metric)?;
-        let mut by_index: Vec<Option<&PointRecord>> = vec![None; plan.points.len()];
-        for r in records {
-            match by_index.get_mut(r.index) {
-                Some(slot) => *slot = Some(r),
-                None => return Err(format!("point {} is not in the plan", r.index)),
-            }
-        }
-        let missing: Vec<String> = by_index
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.is_none())
-            .map(|(i, _)| i.to_string())
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!("points not done: {}", missing.join(", ")));
-        }
-        let records: Vec<&PointRecord> = by_index.into_iter().flatten().collect();
+        let records = in_plan_order(plan, records)?;
         let base = records[0];
         let objectives: Vec<String> = base
             .figures
@@ -318,82 +399,23 @@ impl SweepReport {
             .filter_map(|f| f.strip_prefix("slo:")?.strip_suffix(":breached"))
             .map(str::to_string)
             .collect();
-
         let mut points: Vec<PointSummary> = records
             .iter()
-            .map(|r| {
-                let figures = r
-                    .figures
-                    .iter()
-                    .map(|f| (f.clone(), Estimate::from_samples(&r.samples(f))))
-                    .collect();
-                let vs_baseline = r
-                    .figures
-                    .iter()
-                    .map(|f| (f.clone(), Diff::of(&r.samples(f), &base.samples(f))))
-                    .collect();
-                let breaching = r.samples("slos_breached");
-                let replications_breaching = breaching.iter().filter(|&&x| x > 0.0).count() as u64;
-                PointSummary {
-                    index: r.index,
-                    baseline: r.index == 0,
-                    values: plan
-                        .params
-                        .iter()
-                        .zip(&r.values)
-                        .map(|(p, v)| (p.clone(), display_value(v)))
-                        .collect(),
-                    figures,
-                    vs_baseline,
-                    meets_slos: replications_breaching == 0,
-                    replications_breaching,
-                    pareto: false,
-                }
-            })
+            .map(|r| PointSummary::of(plan, r, base))
             .collect();
-
-        let key = |p: &PointSummary, f: &str| p.figures.get(f).map_or(f64::NAN, |e| e.estimate);
-        // The three minimised figures of every point, looked up once (the
-        // front compares every pair of points).
-        let minimised: Vec<Option<[f64; 3]>> = points
-            .iter()
-            .map(|p| {
-                let o = [
-                    key(p, "cost_usd"),
-                    key(p, &metric),
-                    key(p, "breach_minutes"),
-                ];
-                o.iter().all(|x| x.is_finite()).then_some(o)
-            })
-            .collect();
-        let mut pareto: Vec<usize> = (0..points.len())
-            .filter(|&i| {
-                minimised[i].is_some_and(|a| {
-                    !minimised.iter().flatten().any(|b| {
-                        b.iter().zip(&a).all(|(x, y)| x <= y)
-                            && b.iter().zip(&a).any(|(x, y)| x < y)
-                    })
-                })
-            })
-            .collect();
-        pareto.sort_by(|&i, &j| {
-            key(&points[i], "cost_usd")
-                .total_cmp(&key(&points[j], "cost_usd"))
-                .then(i.cmp(&j))
-        });
+        let pareto = pareto_front(&points, &metric);
         for &i in &pareto {
             points[i].pareto = true;
         }
         let cheapest_meeting_slos = points
             .iter()
-            .filter(|p| p.meets_slos && key(p, "cost_usd").is_finite())
+            .filter(|p| p.meets_slos && p.estimate("cost_usd").is_finite())
             .min_by(|a, b| {
-                key(a, "cost_usd")
-                    .total_cmp(&key(b, "cost_usd"))
+                a.estimate("cost_usd")
+                    .total_cmp(&b.estimate("cost_usd"))
                     .then(a.index.cmp(&b.index))
             })
             .map(|p| p.index);
-
         Ok(SweepReport {
             schema_version: SWEEP_SCHEMA_VERSION,
             scenario: plan.scenario.clone(),
@@ -501,7 +523,6 @@ impl SweepReport {
     /// The terminal view: the baseline, the Pareto front and the cheapest
     /// point meeting every objective (every point when there are few).
     pub fn table(&self, plan: &SweepPlan) -> String {
-        let metric = self.metric_key();
         let all = self.points.len() <= 24;
         let shown: Vec<&PointSummary> = self
             .points
@@ -510,6 +531,37 @@ impl SweepReport {
                 all || p.baseline || p.pareto || Some(p.index) == self.cheapest_meeting_slos
             })
             .collect();
+        let rows: Vec<Vec<String>> = shown.iter().map(|p| self.table_row(p)).collect();
+        let mut out = format!(
+            "{}: {} points × {} replications ({}), seed {}; differences to the baseline are paired (same traffic per replication), 95% CI\n\n",
+            self.scenario,
+            self.points.len(),
+            self.replications,
+            self.sample,
+            self.seed
+        );
+        out.push_str(&self.aligned(&self.table_header(), &rows));
+        if !all {
+            let _ = writeln!(
+                out,
+                "({} more points in sweep.csv; shown: the baseline, the Pareto front and the cheapest meeting every objective)",
+                self.points.len() - shown.len()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "* on the Pareto front of cost, {} and breach minutes ({} points)",
+            self.metric,
+            self.pareto.len()
+        );
+        out.push('\n');
+        out.push_str(&self.verdict(plan));
+        out
+    }
+
+    /// The terminal table's column names: the point, each parameter's short
+    /// path, then the metric, cost, breach minutes and SLOs.
+    fn table_header(&self) -> Vec<String> {
         let mut header: Vec<String> = vec!["point".into()];
         header.extend(self.params.iter().map(|p| short_path(p)));
         header.extend(
@@ -523,75 +575,63 @@ impl SweepReport {
             ]
             .map(|s| s.to_string()),
         );
-        let pm = |e: &Estimate| {
-            let half = (e.ci95[1] - e.ci95[0]) / 2.0;
-            if half.is_finite() {
-                format!("{} ± {}", fmt_num(e.estimate), fmt_num(half))
-            } else {
-                fmt_num(e.estimate)
-            }
-        };
-        let diff = |d: Option<&Diff>| match d {
-            Some(d) if d.estimate.is_finite() => format!(
-                "{}{} [{}, {}]",
-                if d.estimate > 0.0 { "+" } else { "" },
-                fmt_num(d.estimate),
-                fmt_num(d.ci95[0]),
-                fmt_num(d.ci95[1])
-            ),
-            _ => "–".into(),
-        };
+        header
+    }
+
+    /// One point's row of the terminal table.
+    fn table_row(&self, p: &PointSummary) -> Vec<String> {
+        let metric = self.metric_key();
         let nan = Estimate {
             estimate: f64::NAN,
             ci95: [f64::NAN; 2],
         };
-        let rows: Vec<Vec<String>> = shown
-            .iter()
-            .map(|p| {
-                let mut marks = String::new();
-                if p.baseline {
-                    marks.push_str(" (baseline)");
-                }
-                if p.pareto {
-                    marks.push('*');
-                }
-                let mut row = vec![format!("{}{marks}", p.index)];
-                row.extend(p.values.values().map(|v| {
-                    if v.is_empty() {
-                        "(default)".to_string()
-                    } else {
-                        v.clone()
-                    }
-                }));
-                let fig = |f: &str| p.figures.get(f).unwrap_or(&nan);
-                row.push(pm(fig(&metric)));
-                row.push(if p.baseline {
-                    String::new()
-                } else {
-                    diff(p.vs_baseline.get(&metric))
-                });
-                row.push(pm(fig("cost_usd")));
-                row.push(if p.baseline {
-                    String::new()
-                } else {
-                    diff(p.vs_baseline.get("cost_usd"))
-                });
-                row.push(fmt_num(fig("breach_minutes").estimate));
-                row.push(if self.objectives.is_empty() {
-                    "–".into()
-                } else if p.meets_slos {
-                    "met".into()
-                } else {
-                    format!(
-                        "breached ({}/{})",
-                        p.replications_breaching, self.replications
-                    )
-                });
-                row
-            })
-            .collect();
+        let mut marks = String::new();
+        if p.baseline {
+            marks.push_str(" (baseline)");
+        }
+        if p.pareto {
+            marks.push('*');
+        }
+        let mut row = vec![format!("{}{marks}", p.index)];
+        row.extend(p.values.values().map(|v| {
+            if v.is_empty() {
+                "(default)".to_string()
+            } else {
+                v.clone()
+            }
+        }));
+        let fig = |f: &str| p.figures.get(f).unwrap_or(&nan);
+        // The baseline's difference to itself says nothing.
+        let vs_baseline = |f: &str| {
+            if p.baseline {
+                String::new()
+            } else {
+                paired_diff(p.vs_baseline.get(f))
+            }
+        };
+        row.push(plus_minus(fig(&metric)));
+        row.push(vs_baseline(&metric));
+        row.push(plus_minus(fig("cost_usd")));
+        row.push(vs_baseline("cost_usd"));
+        row.push(fmt_num(fig("breach_minutes").estimate));
+        row.push(if self.objectives.is_empty() {
+            "–".into()
+        } else if p.meets_slos {
+            "met".into()
+        } else {
+            format!(
+                "breached ({}/{})",
+                p.replications_breaching, self.replications
+            )
+        });
+        row
+    }
+
+    /// The header and rows in aligned columns: the point and parameters
+    /// left-aligned, the figures right-aligned.
+    fn aligned(&self, header: &[String], rows: &[Vec<String>]) -> String {
         let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for r in &rows {
+        for r in rows {
             for (w, c) in widths.iter_mut().zip(r) {
                 *w = (*w).max(c.chars().count());
             }
@@ -613,33 +653,10 @@ impl SweepReport {
             }
             s.trim_end().to_string() + "\n"
         };
-        let mut out = format!(
-            "{}: {} points × {} replications ({}), seed {}; differences to the baseline are paired (same traffic per replication), 95% CI\n\n",
-            self.scenario,
-            self.points.len(),
-            self.replications,
-            self.sample,
-            self.seed
-        );
-        out.push_str(&line(&header));
-        for r in &rows {
+        let mut out = line(header);
+        for r in rows {
             out.push_str(&line(r));
         }
-        if !all {
-            let _ = writeln!(
-                out,
-                "({} more points in sweep.csv; shown: the baseline, the Pareto front and the cheapest meeting every objective)",
-                self.points.len() - shown.len()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "* on the Pareto front of cost, {} and breach minutes ({} points)",
-            self.metric,
-            self.pareto.len()
-        );
-        out.push('\n');
-        out.push_str(&self.verdict(plan));
         out
     }
 
@@ -681,6 +698,30 @@ impl SweepReport {
                 self.replications
             ),
         }
+    }
+}
+
+/// "estimate ± half-width", or the estimate alone when it has no interval.
+fn plus_minus(e: &Estimate) -> String {
+    let half = (e.ci95[1] - e.ci95[0]) / 2.0;
+    if half.is_finite() {
+        format!("{} ± {}", fmt_num(e.estimate), fmt_num(half))
+    } else {
+        fmt_num(e.estimate)
+    }
+}
+
+/// A paired difference to the baseline: "+estimate [lo, hi]", or "–".
+fn paired_diff(d: Option<&Diff>) -> String {
+    match d {
+        Some(d) if d.estimate.is_finite() => format!(
+            "{}{} [{}, {}]",
+            if d.estimate > 0.0 { "+" } else { "" },
+            fmt_num(d.estimate),
+            fmt_num(d.ci95[0]),
+            fmt_num(d.ci95[1])
+        ),
+        _ => "–".into(),
     }
 }
 

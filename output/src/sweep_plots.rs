@@ -8,8 +8,8 @@
 //!   and the cost over the grid, breaching cells outlined in red.
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue, SegmentedCoord};
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -384,6 +384,9 @@ impl<'a> Heatmap<'a> {
         (w, h)
     }
 
+    /// One figure over the grid: a cell per point coloured by its value
+    /// (`log_colours`: on a log scale when the values span more than 3x),
+    /// breaching points outlined, each labelled with `fmt` of its value.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -392,7 +395,6 @@ impl<'a> Heatmap<'a> {
         fmt: impl Fn(f64) -> String,
         log_colours: bool,
     ) -> DrawResult {
-        let (nx, ny) = (self.x_levels.len(), self.y_levels.len());
         let values: Vec<f64> = self
             .cells
             .iter()
@@ -410,36 +412,7 @@ impl<'a> Heatmap<'a> {
             .filter(|v| v.is_finite())
             .reduce(f64::max)
             .unwrap_or(1.0);
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, caption_font())
-            .margin(16)
-            .margin_right(30)
-            .x_label_area_size(60)
-            .y_label_area_size(110)
-            .build_cartesian_2d(
-                (0..nx as i32 - 1).into_segmented(),
-                (0..ny as i32 - 1).into_segmented(),
-            )
-            .map_err(err)?;
-        let level = |levels: &[String], v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                levels.get(*i as usize).cloned().unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(nx)
-            .y_labels(ny)
-            .x_desc(self.x_path.as_str())
-            .y_desc(self.y_path.as_str())
-            .x_label_formatter(&|v| level(&self.x_levels, v))
-            .y_label_formatter(&|v| level(&self.y_levels, v))
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .draw()
-            .map_err(err)?;
+        let mut chart = self.grid_chart(area, title)?;
         // A few slow points should not wash out the rest: latency colours
         // follow the logarithm when the values span more than 3x.
         let log = log_colours && lo > 0.0 && hi / lo > 3.0;
@@ -496,7 +469,55 @@ impl<'a> Heatmap<'a> {
         }
         Ok(())
     }
+
+    /// The grid's chart: a segment per level of each parameter, labelled
+    /// with the levels, no mesh.
+    fn grid_chart<'b, DB: DrawingBackend>(
+        &self,
+        area: &'b DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<GridChart<'b, DB>, String> {
+        let (nx, ny) = (self.x_levels.len(), self.y_levels.len());
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, caption_font())
+            .margin(16)
+            .margin_right(30)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d(
+                (0..nx as i32 - 1).into_segmented(),
+                (0..ny as i32 - 1).into_segmented(),
+            )
+            .map_err(err)?;
+        let level = |levels: &[String], v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                levels.get(*i as usize).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nx)
+            .y_labels(ny)
+            .x_desc(self.x_path.as_str())
+            .y_desc(self.y_path.as_str())
+            .x_label_formatter(&|v| level(&self.x_levels, v))
+            .y_label_formatter(&|v| level(&self.y_levels, v))
+            .label_style(label_font())
+            .axis_desc_style(label_font())
+            .draw()
+            .map_err(err)?;
+        Ok(chart)
+    }
 }
+
+/// A chart with a segment per level of each of the two parameters.
+type GridChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<SegmentedCoord<RangedCoordi32>, SegmentedCoord<RangedCoordi32>>,
+>;
 
 impl Draw for Heatmap<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {

@@ -159,9 +159,44 @@ fn seconds_label(s: f64) -> String {
     sim_engine::SimDuration::from_secs_f64(s).to_string()
 }
 
-/// Renders the summary as the terminal table.
+/// A cell with no interval beneath it.
+fn plain(text: impl Into<String>) -> (String, String) {
+    (text.into(), String::new())
+}
+
+/// Renders the summary as the terminal table: a header, then one grid per
+/// section (requests, latency, regions, tiers, autoscaling, cost, SLOs); the
+/// last four appear only when the run has something to show in them.
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
+    header(&mut out, s);
+    requests(&mut out, s);
+    out.push('\n');
+    latency(&mut out, s);
+    out.push('\n');
+    if !s.regions.is_empty() {
+        regions(&mut out, s);
+        out.push('\n');
+    }
+    tiers(&mut out, s);
+    if !s.scaling.is_empty() {
+        out.push('\n');
+        scaling(&mut out, s);
+    }
+    let c = &s.cost_usd;
+    if c.tiers.values().any(|t| t.priced_as != "unpriced") || c.total.estimate > 0.0 {
+        out.push('\n');
+        cost(&mut out, s);
+    }
+    if !s.slos.is_empty() {
+        out.push('\n');
+        slos(&mut out, s);
+    }
+    out
+}
+
+/// The scenario, its seed, replications and horizon, and what ± means.
+fn header(out: &mut String, s: &Summary) {
     let _ = writeln!(out, "{}: {}", s.scenario, s.description);
     let _ = writeln!(
         out,
@@ -172,7 +207,11 @@ pub fn render(s: &Summary) -> String {
         seconds_label(s.warmup_seconds),
     );
     out.push('\n');
+}
 
+/// Request counts per replication, per class (when there are several) and
+/// for all classes.
+fn requests(out: &mut String, s: &Summary) {
     let mut g = Grid::new(&[
         "requests per replication",
         "arrived",
@@ -205,9 +244,11 @@ pub fn render(s: &Summary) -> String {
         "all classes",
         &req_cells(&s.requests, Some(&s.throughput_per_s)),
     );
-    g.render(&mut out);
-    out.push('\n');
+    g.render(out);
+}
 
+/// Latency percentiles per class (when there are several) and for all.
+fn latency(out: &mut String, s: &Summary) {
     let mut g = Grid::new(&[
         "latency (ms)",
         "mean",
@@ -224,49 +265,52 @@ pub fn render(s: &Summary) -> String {
         }
     }
     g.push_estimates("all classes", &latency_cells(&s.latency_ms));
-    g.render(&mut out);
-    out.push('\n');
+    g.render(out);
+}
 
-    if !s.regions.is_empty() {
-        let mut g = Grid::new(&[
-            "users by region",
-            "arrived",
-            "failed + rejected",
-            "p50 ms",
-            "p95 ms",
-            "p99 ms",
-            "served by (% of attempts)",
-        ]);
-        for (name, r) in &s.regions {
-            let served: Vec<String> = r
-                .served_by
-                .iter()
-                .filter(|(_, e)| e.estimate >= 0.0005)
-                .map(|(k, e)| format!("{k} {}", fmt_with(e.estimate * 100.0, 1)))
-                .collect();
-            let lost_cell = if r.requests.rejected.estimate == 0.0 {
-                est_cells(&r.requests.failed, 1.0)
-            } else {
-                // Two estimates' sum: no interval of its own.
-                let lost = r.requests.failed.estimate + r.requests.rejected.estimate;
-                (fmt_num(lost), String::new())
-            };
-            g.push_estimates(
-                name,
-                &[
-                    est_cells(&r.requests.arrived, 1.0),
-                    lost_cell,
-                    est_cells(&r.latency_ms.p50, 1.0),
-                    est_cells(&r.latency_ms.p95, 1.0),
-                    est_cells(&r.latency_ms.p99, 1.0),
-                    (served.join(", "), String::new()),
-                ],
-            );
-        }
-        g.render(&mut out);
-        out.push('\n');
+/// Users by region: what they sent, lost and waited, and which regions
+/// served them.
+fn regions(out: &mut String, s: &Summary) {
+    let mut g = Grid::new(&[
+        "users by region",
+        "arrived",
+        "failed + rejected",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "served by (% of attempts)",
+    ]);
+    for (name, r) in &s.regions {
+        let served: Vec<String> = r
+            .served_by
+            .iter()
+            .filter(|(_, e)| e.estimate >= 0.0005)
+            .map(|(k, e)| format!("{k} {}", fmt_with(e.estimate * 100.0, 1)))
+            .collect();
+        let lost_cell = if r.requests.rejected.estimate == 0.0 {
+            est_cells(&r.requests.failed, 1.0)
+        } else {
+            // Two estimates' sum: no interval of its own.
+            let lost = r.requests.failed.estimate + r.requests.rejected.estimate;
+            plain(fmt_num(lost))
+        };
+        g.push_estimates(
+            name,
+            &[
+                est_cells(&r.requests.arrived, 1.0),
+                lost_cell,
+                est_cells(&r.latency_ms.p50, 1.0),
+                est_cells(&r.latency_ms.p95, 1.0),
+                est_cells(&r.latency_ms.p99, 1.0),
+                plain(served.join(", ")),
+            ],
+        );
     }
+    g.render(out);
+}
 
+/// Each tier's kind, utilisation, queueing and throughput.
+fn tiers(out: &mut String, s: &Summary) {
     let mut g = Grid::new(&[
         "tiers",
         "kind",
@@ -282,152 +326,140 @@ pub fn render(s: &Summary) -> String {
                 .map(|e| est_cells(e, scale))
                 .unwrap_or_default()
         };
-        let mut cells = vec![(t.kind.clone(), String::new())];
+        let mut cells = vec![plain(t.kind.clone())];
         cells.push(get("utilization", 100.0));
         cells.push(get("queue_wait_ms", 1.0));
         cells.push(get("queue_length", 1.0));
         cells.push(get("throughput_per_s", 1.0));
         g.push_estimates(name, &cells);
     }
-    g.render(&mut out);
+    g.render(out);
+}
 
-    if !s.scaling.is_empty() {
-        out.push('\n');
-        let mut g = Grid::new(&[
-            "autoscaling",
-            "units",
-            "min–max",
-            "start",
-            "actions",
-            "outs",
-            "ins",
-            "peak",
-            "end",
-        ]);
-        for (name, a) in &s.scaling {
-            g.push_estimates(
-                name,
-                &[
-                    (a.units.clone(), String::new()),
-                    (format!("{}–{}", a.min, a.max), String::new()),
-                    (a.initial.to_string(), String::new()),
-                    est_cells(&a.actions, 1.0),
-                    est_cells(&a.scale_outs, 1.0),
-                    est_cells(&a.scale_ins, 1.0),
-                    est_cells(&a.peak, 1.0),
-                    est_cells(&a.final_, 1.0),
-                ],
-            );
-        }
-        g.render(&mut out);
-    }
-
-    let c = &s.cost_usd;
-    if c.tiers.values().any(|t| t.priced_as != "unpriced") || c.total.estimate > 0.0 {
-        out.push('\n');
-        let mut g = Grid::new(&[
-            "cost (USD, measured window)",
-            "priced as",
-            "$/unit-h",
-            "USD",
-            "share %",
-        ]);
-        let total = c.total.estimate;
-        let share = |x: f64| {
-            if total > 0.0 {
-                fmt_num(100.0 * x / total)
-            } else {
-                "–".into()
-            }
-        };
-        for (name, t) in &c.tiers {
-            if t.priced_as == "unpriced" {
-                continue;
-            }
-            g.push_estimates(
-                name,
-                &[
-                    (t.priced_as.clone(), String::new()),
-                    (fmt_num(t.list_price_per_hour), String::new()),
-                    est_cells(&t.total, 1.0),
-                    (share(t.total.estimate), String::new()),
-                ],
-            );
-        }
-        for (label, e) in [
-            ("CDN traffic", &c.traffic.cdn),
-            ("egress traffic", &c.traffic.egress),
-        ] {
-            if e.estimate > 0.0 {
-                g.push_estimates(
-                    label,
-                    &[
-                        (String::new(), String::new()),
-                        (String::new(), String::new()),
-                        est_cells(e, 1.0),
-                        (share(e.estimate), String::new()),
-                    ],
-                );
-            }
-        }
+/// Each scaled tier's bounds, actions and unit counts.
+fn scaling(out: &mut String, s: &Summary) {
+    let mut g = Grid::new(&[
+        "autoscaling",
+        "units",
+        "min–max",
+        "start",
+        "actions",
+        "outs",
+        "ins",
+        "peak",
+        "end",
+    ]);
+    for (name, a) in &s.scaling {
         g.push_estimates(
-            "total",
+            name,
             &[
-                (String::new(), String::new()),
-                (String::new(), String::new()),
-                est_cells(&c.total, 1.0),
-                (String::new(), String::new()),
+                plain(a.units.clone()),
+                plain(format!("{}–{}", a.min, a.max)),
+                plain(a.initial.to_string()),
+                est_cells(&a.actions, 1.0),
+                est_cells(&a.scale_outs, 1.0),
+                est_cells(&a.scale_ins, 1.0),
+                est_cells(&a.peak, 1.0),
+                est_cells(&a.final_, 1.0),
             ],
         );
-        g.render(&mut out);
-        let (ph, ph_ci) = est_cells(&c.per_hour, 1.0);
-        let (pm, pm_ci) = est_cells(&c.per_million_requests, 1.0);
-        let _ = writeln!(
-            out,
-            "  USD per hour {ph} {ph_ci} · USD per million completed requests {pm} {pm_ci}"
+    }
+    g.render(out);
+}
+
+/// Cost per priced tier and traffic kind with its share, the total, and the
+/// cost per hour and per million requests.
+fn cost(out: &mut String, s: &Summary) {
+    let c = &s.cost_usd;
+    let mut g = Grid::new(&[
+        "cost (USD, measured window)",
+        "priced as",
+        "$/unit-h",
+        "USD",
+        "share %",
+    ]);
+    let total = c.total.estimate;
+    let share = |x: f64| {
+        if total > 0.0 {
+            fmt_num(100.0 * x / total)
+        } else {
+            "–".into()
+        }
+    };
+    for (name, t) in &c.tiers {
+        if t.priced_as == "unpriced" {
+            continue;
+        }
+        g.push_estimates(
+            name,
+            &[
+                plain(t.priced_as.clone()),
+                plain(fmt_num(t.list_price_per_hour)),
+                est_cells(&t.total, 1.0),
+                plain(share(t.total.estimate)),
+            ],
         );
     }
-
-    if !s.slos.is_empty() {
-        out.push('\n');
-        let mut g = Grid::new(&[
-            "SLOs",
-            "verdict",
-            "reps breached",
-            "breach min",
-            "first breach",
-            "budget used %",
-        ]);
-        for (name, o) in &s.slos {
+    for (label, e) in [
+        ("CDN traffic", &c.traffic.cdn),
+        ("egress traffic", &c.traffic.egress),
+    ] {
+        if e.estimate > 0.0 {
             g.push_estimates(
-                name,
+                label,
                 &[
-                    (
-                        if o.met { "met" } else { "BREACHED" }.to_string(),
-                        String::new(),
-                    ),
-                    (
-                        format!("{}/{}", o.replications_breached, s.replications),
-                        String::new(),
-                    ),
-                    est_cells(&o.breach_minutes, 1.0),
-                    (
-                        o.first_breach_s
-                            .as_ref()
-                            .map(|f| seconds_label(f.earliest))
-                            .unwrap_or_else(|| "–".into()),
-                        String::new(),
-                    ),
-                    est_cells(&o.budget_consumed, 100.0),
+                    plain(""),
+                    plain(""),
+                    est_cells(e, 1.0),
+                    plain(share(e.estimate)),
                 ],
             );
         }
-        g.render(&mut out);
-        for (name, o) in &s.slos {
-            let _ = writeln!(out, "  {name}: {}", o.objective);
-        }
     }
-    out
+    g.push_estimates(
+        "total",
+        &[plain(""), plain(""), est_cells(&c.total, 1.0), plain("")],
+    );
+    g.render(out);
+    let (ph, ph_ci) = est_cells(&c.per_hour, 1.0);
+    let (pm, pm_ci) = est_cells(&c.per_million_requests, 1.0);
+    let _ = writeln!(
+        out,
+        "  USD per hour {ph} {ph_ci} · USD per million completed requests {pm} {pm_ci}"
+    );
+}
+
+/// Each SLO's verdict, breaches and error budget, then its objective.
+fn slos(out: &mut String, s: &Summary) {
+    let mut g = Grid::new(&[
+        "SLOs",
+        "verdict",
+        "reps breached",
+        "breach min",
+        "first breach",
+        "budget used %",
+    ]);
+    for (name, o) in &s.slos {
+        let first_breach = o
+            .first_breach_s
+            .as_ref()
+            .map(|f| seconds_label(f.earliest))
+            .unwrap_or_else(|| "–".into());
+        g.push_estimates(
+            name,
+            &[
+                plain(if o.met { "met" } else { "BREACHED" }),
+                plain(format!("{}/{}", o.replications_breached, s.replications)),
+                est_cells(&o.breach_minutes, 1.0),
+                plain(first_breach),
+                est_cells(&o.budget_consumed, 100.0),
+            ],
+        );
+    }
+    g.render(out);
+    for (name, o) in &s.slos {
+        let _ = writeln!(out, "  {name}: {}", o.objective);
+    }
 }
 
 /// The scaling actions of one replication, at most `limit` of them.

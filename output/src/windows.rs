@@ -5,6 +5,10 @@
 //!
 //! Files: `windows.csv` (a row per window), `windows.json` (the same, the
 //! scaling events and the plan), `plots/windows.{png,svg}`.
+//!
+//! A window here is one slice of the long horizon, simulated as a run of
+//! its own; it is neither an objective's evaluation window (`slo.window`)
+//! nor a run's measured window (after its warm-up).
 
 use std::fmt::Write as _;
 
@@ -46,7 +50,7 @@ pub struct WindowSummary {
     /// Per autoscaled tier.
     pub units: IndexMap<String, TierUnits>,
     /// Per tier, selected metrics (utilisation, hit ratio, lag, ...).
-    pub metrics: IndexMap<String, IndexMap<&'static str, Estimate>>,
+    pub metrics: TierMetrics,
 }
 
 /// A change of capacity in replication 0.
@@ -91,6 +95,129 @@ const TIER_METRICS: &[&str] = &[
     "job_latency_ms",
 ];
 
+/// The estimate over replications of `f` of each one's window `k`.
+fn across(runs: &[Vec<WindowRun>], k: usize, f: &dyn Fn(&WindowRun) -> f64) -> Estimate {
+    let xs: Vec<f64> = runs.iter().map(|r| f(&r[k])).collect();
+    Estimate::from_samples(&xs)
+}
+
+/// Failed and rejected requests over those that finished (0 if none did).
+fn error_rate(r: &WindowRun) -> f64 {
+    let c = &r.counts;
+    let done = c.completed + c.failed + c.rejected;
+    if done == 0 {
+        0.0
+    } else {
+        (c.failed + c.rejected) as f64 / done as f64
+    }
+}
+
+impl WindowSummary {
+    /// Window `k` of every replication in `runs`, summarised.
+    fn of(run: &RunDescription, runs: &[Vec<WindowRun>], k: usize, start_unix_s: i64) -> Self {
+        let est = |f: &dyn Fn(&WindowRun) -> f64| across(runs, k, f);
+        // Replication 0's window k: what every replication shares.
+        let rep0 = &runs[0][k];
+        let mut latency_ms = IndexMap::new();
+        latency_ms.insert("mean", est(&|r| r.latency_mean_ms));
+        latency_ms.insert("p50", est(&|r| r.latency_p50_ms));
+        latency_ms.insert("p95", est(&|r| r.latency_p95_ms));
+        latency_ms.insert("p99", est(&|r| r.latency_p99_ms));
+        let mut breach_minutes = IndexMap::new();
+        for (i, slo) in run.objectives.iter().enumerate() {
+            breach_minutes.insert(slo.name.clone(), est(&|r| r.breach_minutes[i]));
+        }
+        let (units, metrics) = tiers_of(runs, k);
+        WindowSummary {
+            window: k as u32,
+            start_s: rep0.start_s,
+            start_utc: utc(start_unix_s + rep0.start_s as i64),
+            offered_per_s: rep0.offered_per_s,
+            throughput_per_s: est(&|r| r.throughput_per_s),
+            latency_ms,
+            error_rate: est(&error_rate),
+            cost_usd: est(&|r| r.cost_usd),
+            cost_per_hour_usd: est(&|r| r.cost_usd / (r.measured_s / 3600.0)),
+            breach_minutes,
+            replications_breaching: runs
+                .iter()
+                .filter(|r| r[k].breach_minutes.iter().any(|&m| m > 0.0))
+                .count() as u64,
+            units,
+            metrics,
+        }
+    }
+}
+
+/// Per tier, its selected metrics' estimates.
+type TierMetrics = IndexMap<String, IndexMap<&'static str, Estimate>>;
+
+/// Per tier in window `k`: the units of autoscaled tiers, and the
+/// [`TIER_METRICS`] each tier has.
+fn tiers_of(runs: &[Vec<WindowRun>], k: usize) -> (IndexMap<String, TierUnits>, TierMetrics) {
+    let est = |f: &dyn Fn(&WindowRun) -> f64| across(runs, k, f);
+    let mut units = IndexMap::new();
+    let mut metrics = IndexMap::new();
+    for (i, t) in runs[0][k].tiers.iter().enumerate() {
+        if let Some(u0) = t.units {
+            let span = |f: fn(&capsim_models::windows::UnitSpan) -> u32| {
+                est(&|r| r.tiers[i].units.map_or(f64::NAN, |s| f(&s) as f64))
+            };
+            units.insert(
+                t.name.clone(),
+                TierUnits {
+                    unit: u0.noun.many,
+                    start: span(|s| s.start),
+                    end: span(|s| s.end),
+                    peak: span(|s| s.peak),
+                },
+            );
+        }
+        let mut m = IndexMap::new();
+        for &name in TIER_METRICS {
+            if capsim_models::figure(&t.metrics, name).is_some() {
+                let e =
+                    est(&|r| capsim_models::figure(&r.tiers[i].metrics, name).unwrap_or(f64::NAN));
+                m.insert(name, e);
+            }
+        }
+        if !m.is_empty() {
+            metrics.insert(t.name.clone(), m);
+        }
+    }
+    (units, metrics)
+}
+
+/// Every capacity change in the first `n` windows of replication 0, and
+/// per tier the first window where it grew beyond the scenario's count.
+fn triggers_of(runs: &[Vec<WindowRun>], n: usize) -> (Vec<Trigger>, IndexMap<String, u32>) {
+    let mut triggers = Vec::new();
+    let mut first_growth = IndexMap::new();
+    let Some(r0) = runs.first() else {
+        return (triggers, first_growth);
+    };
+    for w in r0.iter().take(n) {
+        for e in &w.scaling {
+            let t = e.tier as usize;
+            let tier = w.tiers[t].name.clone();
+            // The scenario's count: where the first window started.
+            let initial = r0[0].tiers[t].units.map(|u| u.start);
+            if initial.is_some_and(|i| e.to > i) && !first_growth.contains_key(&tier) {
+                first_growth.insert(tier.clone(), w.window);
+            }
+            triggers.push(Trigger {
+                window: w.window,
+                at_s: e.at.as_nanos() as f64 / 1e9,
+                tier,
+                from: e.from,
+                to: e.to,
+                reason: e.reason.clone(),
+            });
+        }
+    }
+    (triggers, first_growth)
+}
+
 impl WindowsReport {
     /// `runs[j]` are replication j's windows in order; windows beyond the
     /// shortest replication's (an interrupted run) are left out.
@@ -102,109 +229,11 @@ impl WindowsReport {
         start_unix_s: i64,
         runs: &[Vec<WindowRun>],
     ) -> WindowsReport {
-        let n = runs.iter().map(Vec::len).min().unwrap_or(0);
-        let est = |f: &dyn Fn(&WindowRun) -> f64, k: usize| {
-            let xs: Vec<f64> = runs.iter().map(|r| f(&r[k])).collect();
-            Estimate::from_samples(&xs)
-        };
-        let mut windows = Vec::with_capacity(n);
-        for k in 0..n {
-            let w0 = &runs[0][k];
-            let mut latency_ms = IndexMap::new();
-            latency_ms.insert("mean", est(&|r| r.latency_mean_ms, k));
-            latency_ms.insert("p50", est(&|r| r.latency_p50_ms, k));
-            latency_ms.insert("p95", est(&|r| r.latency_p95_ms, k));
-            latency_ms.insert("p99", est(&|r| r.latency_p99_ms, k));
-            let mut breach_minutes = IndexMap::new();
-            for (i, slo) in run.objectives.iter().enumerate() {
-                breach_minutes.insert(slo.name.clone(), est(&|r| r.breach_minutes[i], k));
-            }
-            let mut units = IndexMap::new();
-            let mut metrics = IndexMap::new();
-            for (i, t) in w0.tiers.iter().enumerate() {
-                if let Some(u0) = t.units {
-                    let span = |f: fn(&capsim_models::windows::UnitSpan) -> u32| {
-                        est(&|r| r.tiers[i].units.map_or(f64::NAN, |s| f(&s) as f64), k)
-                    };
-                    units.insert(
-                        t.name.clone(),
-                        TierUnits {
-                            unit: u0.noun.many,
-                            start: span(|s| s.start),
-                            end: span(|s| s.end),
-                            peak: span(|s| s.peak),
-                        },
-                    );
-                }
-                let mut m = IndexMap::new();
-                for &name in TIER_METRICS {
-                    if capsim_models::figure(&t.metrics, name).is_some() {
-                        let e = est(
-                            &|r| {
-                                capsim_models::figure(&r.tiers[i].metrics, name).unwrap_or(f64::NAN)
-                            },
-                            k,
-                        );
-                        m.insert(name, e);
-                    }
-                }
-                if !m.is_empty() {
-                    metrics.insert(t.name.clone(), m);
-                }
-            }
-            windows.push(WindowSummary {
-                window: k as u32,
-                start_s: w0.start_s,
-                start_utc: utc(start_unix_s + w0.start_s as i64),
-                offered_per_s: w0.offered_per_s,
-                throughput_per_s: est(&|r| r.throughput_per_s, k),
-                latency_ms,
-                error_rate: est(
-                    &|r| {
-                        let c = &r.counts;
-                        let done = c.completed + c.failed + c.rejected;
-                        if done == 0 {
-                            0.0
-                        } else {
-                            (c.failed + c.rejected) as f64 / done as f64
-                        }
-                    },
-                    k,
-                ),
-                cost_usd: est(&|r| r.cost_usd, k),
-                cost_per_hour_usd: est(&|r| r.cost_usd / (r.measured_s / 3600.0), k),
-                breach_minutes,
-                replications_breaching: runs
-                    .iter()
-                    .filter(|r| r[k].breach_minutes.iter().any(|&m| m > 0.0))
-                    .count() as u64,
-                units,
-                metrics,
-            });
-        }
-        let mut triggers = Vec::new();
-        let mut first_growth = IndexMap::new();
-        if let Some(r0) = runs.first() {
-            for w in r0.iter().take(n) {
-                for e in &w.scaling {
-                    let t = e.tier as usize;
-                    let tier = w.tiers[t].name.clone();
-                    // The scenario's count: where the first window started.
-                    let initial = r0[0].tiers[t].units.map(|u| u.start);
-                    if initial.is_some_and(|i| e.to > i) && !first_growth.contains_key(&tier) {
-                        first_growth.insert(tier.clone(), w.window);
-                    }
-                    triggers.push(Trigger {
-                        window: w.window,
-                        at_s: e.at.as_nanos() as f64 / 1e9,
-                        tier,
-                        from: e.from,
-                        to: e.to,
-                        reason: e.reason.clone(),
-                    });
-                }
-            }
-        }
+        let n_windows = runs.iter().map(Vec::len).min().unwrap_or(0);
+        let windows = (0..n_windows)
+            .map(|k| WindowSummary::of(run, runs, k, start_unix_s))
+            .collect();
+        let (triggers, first_growth) = triggers_of(runs, n_windows);
         WindowsReport {
             schema_version: SCHEMA_VERSION,
             scenario: scenario.to_string(),
@@ -331,56 +360,8 @@ impl WindowsReport {
         let Some(first) = self.windows.first() else {
             return out;
         };
-        let mut header = vec![
-            "window".to_string(),
-            "starts (UTC)".into(),
-            "offered/s".into(),
-        ];
-        for (tier, u) in &first.units {
-            header.push(format!("{tier} {}", u.unit));
-        }
-        header.extend([
-            "p95 ms".into(),
-            "p99 ms".into(),
-            "errors".into(),
-            "$/hour".into(),
-        ]);
-        if !first.breach_minutes.is_empty() {
-            header.push("breach min".into());
-        }
-        let mut rows = vec![header];
-        for w in &self.windows {
-            let mut row = vec![
-                w.window.to_string(),
-                w.start_utc
-                    .replace('T', " ")
-                    .trim_end_matches('Z')
-                    .to_string(),
-                format!("{:.0}", w.offered_per_s),
-            ];
-            for u in w.units.values() {
-                row.push(format!(
-                    "{:.1} → {:.1} (max {:.1})",
-                    u.start.estimate, u.end.estimate, u.peak.estimate
-                ));
-            }
-            row.push(pm(&w.latency_ms["p95"], 1));
-            row.push(pm(&w.latency_ms["p99"], 1));
-            row.push(format!("{:.2}%", 100.0 * w.error_rate.estimate));
-            row.push(format!("{:.2}", w.cost_per_hour_usd.estimate));
-            if !w.breach_minutes.is_empty() {
-                let total: f64 = w.breach_minutes.values().map(|e| e.estimate).sum();
-                row.push(if total > 0.0 {
-                    format!(
-                        "{total:.1} ({}/{})",
-                        w.replications_breaching, self.replications
-                    )
-                } else {
-                    "0".into()
-                });
-            }
-            rows.push(row);
-        }
+        let mut rows = vec![table_header(first)];
+        rows.extend(self.windows.iter().map(|w| self.table_row(w)));
         grid(&rows, &mut out);
         if !self.first_growth.is_empty() {
             let _ = writeln!(out);
@@ -393,31 +374,93 @@ impl WindowsReport {
             }
         }
         if !self.triggers.is_empty() && max_triggers > 0 {
-            let _ = writeln!(
-                out,
-                "\ncapacity changes in replication 0 ({} in all{}):",
-                self.triggers.len(),
-                if self.triggers.len() > max_triggers {
-                    format!(", first {max_triggers} shown; all in windows.json")
-                } else {
-                    String::new()
-                }
-            );
-            for t in self.triggers.iter().take(max_triggers) {
-                let _ = writeln!(
-                    out,
-                    "  window {:>3} +{:<8} {} {} → {}: {}",
-                    t.window,
-                    SimDuration::from_secs_f64(t.at_s).to_string(),
-                    t.tier,
-                    t.from,
-                    t.to,
-                    t.reason
-                );
-            }
+            self.trigger_lines(max_triggers, &mut out);
         }
         out
     }
+
+    /// One window's line of the terminal table.
+    fn table_row(&self, w: &WindowSummary) -> Vec<String> {
+        let mut row = vec![
+            w.window.to_string(),
+            w.start_utc
+                .replace('T', " ")
+                .trim_end_matches('Z')
+                .to_string(),
+            format!("{:.0}", w.offered_per_s),
+        ];
+        for u in w.units.values() {
+            row.push(format!(
+                "{:.1} → {:.1} (max {:.1})",
+                u.start.estimate, u.end.estimate, u.peak.estimate
+            ));
+        }
+        row.push(pm(&w.latency_ms["p95"], 1));
+        row.push(pm(&w.latency_ms["p99"], 1));
+        row.push(format!("{:.2}%", 100.0 * w.error_rate.estimate));
+        row.push(format!("{:.2}", w.cost_per_hour_usd.estimate));
+        if !w.breach_minutes.is_empty() {
+            let total: f64 = w.breach_minutes.values().map(|e| e.estimate).sum();
+            row.push(if total > 0.0 {
+                format!(
+                    "{total:.1} ({}/{})",
+                    w.replications_breaching, self.replications
+                )
+            } else {
+                "0".into()
+            });
+        }
+        row
+    }
+
+    /// The capacity changes of replication 0, at most `max` of them.
+    fn trigger_lines(&self, max: usize, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "\ncapacity changes in replication 0 ({} in all{}):",
+            self.triggers.len(),
+            if self.triggers.len() > max {
+                format!(", first {max} shown; all in windows.json")
+            } else {
+                String::new()
+            }
+        );
+        for t in self.triggers.iter().take(max) {
+            let _ = writeln!(
+                out,
+                "  window {:>3} +{:<8} {} {} → {}: {}",
+                t.window,
+                SimDuration::from_secs_f64(t.at_s).to_string(),
+                t.tier,
+                t.from,
+                t.to,
+                t.reason
+            );
+        }
+    }
+}
+
+/// The terminal table's column names; the tiers' and objectives' columns
+/// as the first window has them.
+fn table_header(first: &WindowSummary) -> Vec<String> {
+    let mut header = vec![
+        "window".to_string(),
+        "starts (UTC)".into(),
+        "offered/s".into(),
+    ];
+    for (tier, u) in &first.units {
+        header.push(format!("{tier} {}", u.unit));
+    }
+    header.extend([
+        "p95 ms".into(),
+        "p99 ms".into(),
+        "errors".into(),
+        "$/hour".into(),
+    ]);
+    if !first.breach_minutes.is_empty() {
+        header.push("breach min".into());
+    }
+    header
 }
 
 fn pm(e: &Estimate, decimals: usize) -> String {

@@ -18,12 +18,19 @@ pub fn plots(report: &WindowsReport) -> Result<Vec<OutputFile>, String> {
     register_bundled_font();
     let mut files = Vec::with_capacity(2);
     if !report.windows.is_empty() {
-        render(&mut files, "windows", (1400, 1200), &Windows { report })?;
+        render(
+            &mut files,
+            "windows",
+            (1400, 1200),
+            &LongHorizonPlot { report },
+        )?;
     }
     Ok(files)
 }
 
-struct Windows<'a> {
+/// The long horizon's windows side by side (a "window" here is one slice of
+/// the long horizon, not an objective's evaluation window).
+struct LongHorizonPlot<'a> {
     report: &'a WindowsReport,
 }
 
@@ -64,7 +71,7 @@ fn panel<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
-impl Draw for Windows<'_> {
+impl Draw for LongHorizonPlot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let r = self.report;
         let body = page(
@@ -77,14 +84,33 @@ impl Draw for Windows<'_> {
             ),
         )?;
         let panels = body.split_evenly((3, 1));
-        let n = r.windows.len() as f64;
-        let x_range = -0.5..(n - 0.5).max(0.5);
-        let xs = |f: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
-            (0..r.windows.len()).map(|k| (k as f64, f(k))).collect()
-        };
+        self.capacity_panel(&panels[0])?;
+        self.latency_panel(&panels[1])?;
+        self.cost_panel(&panels[2])
+    }
+}
 
-        // Capacity.
-        let (area, legend_area) = with_legend(&panels[0]);
+impl LongHorizonPlot<'_> {
+    /// The x axis: window k is centred on k.
+    fn x_range(&self) -> std::ops::Range<f64> {
+        let n = self.report.windows.len() as f64;
+        -0.5..(n - 0.5).max(0.5)
+    }
+
+    /// `f` of each window index, as points (k, f(k)).
+    fn xs(&self, f: &dyn Fn(usize) -> f64) -> Vec<(f64, f64)> {
+        (0..self.report.windows.len())
+            .map(|k| (k as f64, f(k)))
+            .collect()
+    }
+
+    /// Each autoscaled tier's units at each window's end and its most.
+    fn capacity_panel<DB: DrawingBackend>(
+        &self,
+        panel_area: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let r = self.report;
+        let (area, legend_area) = with_legend(panel_area);
         let mut legend = Legend::default();
         let top = max_of(
             r.windows
@@ -94,7 +120,7 @@ impl Draw for Windows<'_> {
         let mut chart = panel(
             &area,
             "capacity at each window's end (solid) and its most (dashed); mean over replications",
-            x_range.clone(),
+            self.x_range(),
             (top * 1.15).max(1.0),
             "units",
             tick,
@@ -102,8 +128,8 @@ impl Draw for Windows<'_> {
         if let Some(first) = r.windows.first() {
             for (i, (tier, u)) in first.units.iter().enumerate() {
                 let c = color(i);
-                let end = xs(&|k| r.windows[k].units[tier].end.estimate);
-                let peak = xs(&|k| r.windows[k].units[tier].peak.estimate);
+                let end = self.xs(&|k| r.windows[k].units[tier].end.estimate);
+                let peak = self.xs(&|k| r.windows[k].units[tier].peak.estimate);
                 chart
                     .draw_series(LineSeries::new(end, c.stroke_width(3)))
                     .map_err(err)?;
@@ -113,10 +139,14 @@ impl Draw for Windows<'_> {
                 legend.push(format!("{tier} {}", u.unit), Mark::Line(c));
             }
         }
-        legend.draw(&legend_area)?;
+        legend.draw(&legend_area)
+    }
 
-        // Latency.
-        let (area, legend_area) = with_legend(&panels[1]);
+    /// p95 and p99 latency with CI whiskers, windows where an objective
+    /// breached shaded by the share of replications breaching.
+    fn latency_panel<DB: DrawingBackend>(&self, panel_area: &DrawingArea<DB, Shift>) -> DrawResult {
+        let r = self.report;
+        let (area, legend_area) = with_legend(panel_area);
         let mut legend = Legend::default();
         let top = max_of(r.windows.iter().map(|w| w.latency_ms["p99"].ci95[1])).max(max_of(
             r.windows.iter().map(|w| w.latency_ms["p99"].estimate),
@@ -125,7 +155,7 @@ impl Draw for Windows<'_> {
         let mut chart = panel(
             &area,
             "end-to-end latency, 95% CI whiskers; red: an objective breached in the window",
-            x_range.clone(),
+            self.x_range(),
             y_top,
             "ms",
             tick,
@@ -156,7 +186,7 @@ impl Draw for Windows<'_> {
             }
             chart
                 .draw_series(LineSeries::new(
-                    xs(&|k| r.windows[k].latency_ms[*q].estimate),
+                    self.xs(&|k| r.windows[k].latency_ms[*q].estimate),
                     c.stroke_width(3),
                 ))
                 .map_err(err)?;
@@ -165,16 +195,19 @@ impl Draw for Windows<'_> {
         if r.windows.iter().any(|w| w.replications_breaching > 0) {
             legend.push("objective breached", Mark::Swatch(BREACH.mix(0.3).filled()));
         }
-        legend.draw(&legend_area)?;
+        legend.draw(&legend_area)
+    }
 
-        // Cost.
-        let (area, legend_area) = with_legend(&panels[2]);
+    /// The cost per hour during each window.
+    fn cost_panel<DB: DrawingBackend>(&self, panel_area: &DrawingArea<DB, Shift>) -> DrawResult {
+        let r = self.report;
+        let (area, legend_area) = with_legend(panel_area);
         let mut legend = Legend::default();
         let top = max_of(r.windows.iter().map(|w| w.cost_per_hour_usd.estimate));
         let mut chart = panel(
             &area,
             "cost per hour during the window",
-            x_range,
+            self.x_range(),
             (top * 1.15).max(0.01),
             "USD per hour",
             money,
@@ -182,7 +215,7 @@ impl Draw for Windows<'_> {
         let c = color(2);
         chart
             .draw_series(LineSeries::new(
-                xs(&|k| r.windows[k].cost_per_hour_usd.estimate),
+                self.xs(&|k| r.windows[k].cost_per_hour_usd.estimate),
                 c.stroke_width(3),
             ))
             .map_err(err)?;
