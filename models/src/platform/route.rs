@@ -176,7 +176,7 @@ impl Platform<'_> {
         let dist = demand.unwrap_or(&st.cfg.service);
         let d = SimDuration::from_secs_f64(dist.sample(&mut draw(key, pc)));
         match st.arrive(ctx.now(), d) {
-            Some(end) => Step::Wait(end, Some((tier.id, 0, st.epoch)), pc + 1),
+            Some(end) => Step::Wait(end, Some((tier.id, 0, st.health.epoch)), pc + 1),
             None => {
                 self.fail(req, Failure::Rejected, ctx);
                 Step::Left
@@ -205,8 +205,8 @@ impl Platform<'_> {
     ) -> Step {
         let now = ctx.now();
         let ext = &mut self.tiers.external[tier.index()];
-        let place = Some((tier.id, 0, ext.epoch));
-        let why = match ext.call(now, &mut draw(key, pc)) {
+        let place = Some((tier.id, 0, ext.health.epoch));
+        let (at, why) = match ext.call(now, &mut draw(key, pc)) {
             Answer::Answered { at, error: false } => {
                 let price = ext.price();
                 if price > 0.0 {
@@ -221,8 +221,8 @@ impl Platform<'_> {
                 return Step::Left;
             }
         };
-        self.attempts[req].pending_error = Some(why.1);
-        self.wait(req, why.0, place, pc + 1, ctx);
+        self.attempts[req].pending_error = Some(why);
+        self.wait(req, at, place, pc + 1, ctx);
         Step::Left
     }
 

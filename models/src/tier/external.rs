@@ -19,7 +19,7 @@ use std::ops::Range;
 use sim_engine::{Dist, IntervalCounts, IntervalLatency, KeyedRng, SimDuration, SimTime};
 
 use super::life::Lifetime;
-use super::{BuildContext, Crash, TierModel, TierReport, Vocabulary};
+use super::{BuildContext, Crash, Health, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{Measured, ratio};
 use crate::results::{Figure, ListPrice, Unit};
 use crate::series::Spec;
@@ -69,8 +69,7 @@ pub(crate) struct ExternalTier<'c> {
     /// The current rate-limit window and the calls accepted in it.
     window: u64,
     in_window: u32,
-    down_count: u32,
-    pub epoch: u32,
+    pub health: Health,
     /// Measured-period counts.
     calls: u64,
     answered: u64,
@@ -93,8 +92,7 @@ impl<'c> ExternalTier<'c> {
             spec: ctx.spec,
             window: u64::MAX,
             in_window: 0,
-            down_count: 0,
-            epoch: 0,
+            health: Health::default(),
             calls: 0,
             answered: 0,
             errors: 0,
@@ -136,7 +134,7 @@ impl<'c> ExternalTier<'c> {
     }
 
     fn answer(&mut self, now: SimTime, r: &mut KeyedRng) -> Answer {
-        if self.down_count > 0 {
+        if !self.health.is_up() {
             return Answer::Down;
         }
         if let Some(limit) = self.cfg.rate_limit {
@@ -209,12 +207,7 @@ impl TierModel for ExternalTier<'_> {
     }
 
     fn crash(&mut self, _unit: u32, _now: SimTime) -> Option<Crash> {
-        self.down_count += 1;
-        if self.down_count > 1 {
-            return None;
-        }
-        let epoch = self.epoch;
-        self.epoch += 1;
+        let epoch = self.health.fail()?;
         Some(Crash {
             epoch,
             queued: Vec::new(),
@@ -224,12 +217,7 @@ impl TierModel for ExternalTier<'_> {
     }
 
     fn recover(&mut self, _unit: u32, _now: SimTime) -> bool {
-        self.down_count -= 1;
-        if self.down_count > 0 {
-            return false;
-        }
-        self.epoch += 1;
-        true
+        self.health.recover()
     }
 
     /// Billed per call, not per unit.

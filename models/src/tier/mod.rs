@@ -392,6 +392,40 @@ pub(crate) struct BuildContext<'a> {
     pub streams: &'a Streams,
 }
 
+/// A unit's failures, which nest: only the first of overlapping ones takes
+/// it down, and it is up again when the last ends. Its epoch changes at
+/// both, so work placed on it before either can be told apart.
+#[derive(Default)]
+pub(crate) struct Health {
+    down: u32,
+    pub epoch: u32,
+}
+
+impl Health {
+    pub fn is_up(&self) -> bool {
+        self.down == 0
+    }
+
+    /// A failure starts: the epoch before it if this took the unit down.
+    pub fn fail(&mut self) -> Option<u32> {
+        self.down += 1;
+        (self.down == 1).then(|| {
+            self.epoch += 1;
+            self.epoch - 1
+        })
+    }
+
+    /// A failure ends: true if the unit is up again.
+    pub fn recover(&mut self) -> bool {
+        self.down -= 1;
+        if self.down > 0 {
+            return false;
+        }
+        self.epoch += 1;
+        true
+    }
+}
+
 /// What a crash took down with its unit.
 pub(crate) struct Crash {
     /// The unit's epoch before the crash: attempts whose step runs there

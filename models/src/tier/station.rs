@@ -5,7 +5,7 @@ use std::ops::Range;
 use sim_engine::{Dist, IntervalCounts, SimDuration, SimTime};
 
 use super::life::Lifetime;
-use super::{BuildContext, Crash, Noun, TierModel, TierReport, Vocabulary};
+use super::{BuildContext, Crash, Health, Noun, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio};
 use crate::results::{Figure, Serving, ServingCount, Unit};
 use crate::series::{Spec, divide};
@@ -38,9 +38,7 @@ pub(crate) struct StationTier<'c> {
     pub unit: FcfsUnit,
     capacity: usize,
     measured: Measured,
-    up: bool,
-    pub epoch: u32,
-    down_count: u32,
+    pub health: Health,
     offered: u64,
     rejected: u64,
     rejected_series: IntervalCounts,
@@ -56,9 +54,7 @@ impl<'c> StationTier<'c> {
                 .with_series(ctx.spec.interval, ctx.spec.horizon, true),
             capacity: cfg.capacity.map_or(usize::MAX, |k| k as usize),
             measured: ctx.measured,
-            up: true,
-            epoch: 0,
-            down_count: 0,
+            health: Health::default(),
             offered: 0,
             rejected: 0,
             rejected_series: ctx.spec.counts(),
@@ -74,7 +70,9 @@ impl<'c> StationTier<'c> {
         if measuring {
             self.offered += 1;
         }
-        if !self.up || (self.capacity != usize::MAX && self.unit.in_system(now) >= self.capacity) {
+        if !self.health.is_up()
+            || (self.capacity != usize::MAX && self.unit.in_system(now) >= self.capacity)
+        {
             if measuring {
                 self.rejected += 1;
             }
@@ -138,13 +136,7 @@ impl TierModel for StationTier<'_> {
     }
 
     fn crash(&mut self, _unit: u32, now: SimTime) -> Option<Crash> {
-        self.down_count += 1;
-        if self.down_count > 1 {
-            return None;
-        }
-        let epoch = self.epoch;
-        self.up = false;
-        self.epoch += 1;
+        let epoch = self.health.fail()?;
         self.unit.crash(now);
         Some(Crash {
             epoch,
@@ -155,13 +147,7 @@ impl TierModel for StationTier<'_> {
     }
 
     fn recover(&mut self, _unit: u32, _now: SimTime) -> bool {
-        self.down_count -= 1;
-        if self.down_count > 0 {
-            return false;
-        }
-        self.up = true;
-        self.epoch += 1;
-        true
+        self.health.recover()
     }
 
     fn billed_units(&self) -> u32 {
