@@ -337,19 +337,29 @@ fn whole_seconds(t: SimDuration) -> SimDuration {
     SimDuration::from_secs(t.as_nanos() / 1_000_000_000)
 }
 
-fn local_day(local_start_s: i64, t: SimDuration) -> i64 {
-    let secs = (t.as_nanos() / 1_000_000_000) as i64;
-    (local_start_s + secs).div_euclid(DAY_S)
+/// The local calendar date at `t`. The scenario builder keeps a run's end
+/// inside jiff's range (years -9999 to 9999), so the clamp never acts.
+fn local_date(local_start_s: i64, t: SimDuration) -> jiff::civil::Date {
+    let secs = local_start_s.saturating_add((t.as_nanos() / 1_000_000_000) as i64);
+    let at = jiff::Timestamp::from_second(secs).unwrap_or(if secs < 0 {
+        jiff::Timestamp::MIN
+    } else {
+        jiff::Timestamp::MAX
+    });
+    jiff::tz::Offset::UTC.to_datetime(at).date()
 }
 
-/// 0 = Monday (1970-01-01 was a Thursday).
+/// 0 = Monday (1970-01-01 was a Thursday). Day-count arithmetic rather
+/// than [`local_date`]: it runs per arrival, and going through jiff cost
+/// 1.8% more instructions on ten-x-growth (callgrind, 2.041e9 vs 2.005e9).
 fn weekday(local_start_s: i64, t: SimDuration) -> usize {
-    (local_day(local_start_s, t) + 3).rem_euclid(7) as usize
+    let secs = local_start_s.saturating_add((t.as_nanos() / 1_000_000_000) as i64);
+    (secs.div_euclid(DAY_S) + 3).rem_euclid(7) as usize
 }
 
 /// 0 = January.
 fn month(local_start_s: i64, t: SimDuration) -> usize {
-    (civil_from_days(local_day(local_start_s, t)).1 - 1) as usize
+    local_date(local_start_s, t).month() as usize - 1
 }
 
 /// A trace's value at `t`: linear between rows (sorted, the first at 0),
@@ -369,32 +379,6 @@ pub fn replay_at(rows: &[(SimDuration, f64)], t: SimDuration) -> f64 {
     a + (b - a) * x
 }
 
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01
-/// (H. Hinnant's algorithm, proleptic Gregorian).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Days since 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,21 +387,29 @@ mod tests {
         SimDuration::from_secs(x)
     }
 
+    /// Unix seconds of a UTC date's midnight.
+    fn midnight(y: i16, m: i8, d: i8) -> i64 {
+        jiff::tz::Offset::UTC
+            .to_timestamp(jiff::civil::date(y, m, d).at(0, 0, 0, 0))
+            .unwrap()
+            .as_second()
+    }
+
     #[test]
-    fn civil_dates_round_trip_and_know_their_weekday() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(days_from_civil(2026, 11, 27), 20_784);
-        assert_eq!(civil_from_days(20_784), (2026, 11, 27));
-        for z in [-1_000_000, -1, 0, 59, 60, 11_016, 20_000, 2_000_000] {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
-        }
+    fn weekly_reads_the_local_weekday() {
         // 2026-11-27 is a Friday (index 4).
         let c = Calendar::<7> {
             values: [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-            local_start_s: 20_784 * DAY_S,
+            local_start_s: midnight(2026, 11, 27),
         };
-        assert_eq!(RateProfile::Weekly(c).multiplier(s(3600)), 4.0);
+        assert_eq!(RateProfile::Weekly(c.clone()).multiplier(s(3600)), 4.0);
+        assert_eq!(RateProfile::Weekly(c).multiplier(s(DAY_S as u64 * 3)), 0.0);
+        // Before 1970 too: 1969-12-29 was a Monday.
+        let c = Calendar::<7> {
+            values: [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            local_start_s: midnight(1969, 12, 29),
+        };
+        assert_eq!(RateProfile::Weekly(c).multiplier(s(60)), 0.0);
     }
 
     #[test]
@@ -446,7 +438,7 @@ mod tests {
         // 2026-11-30T12:00Z: December starts 12 hours in.
         let p = RateProfile::Seasonal(Calendar {
             values,
-            local_start_s: days_from_civil(2026, 11, 30) * DAY_S + 12 * 3600,
+            local_start_s: midnight(2026, 11, 30) + 12 * 3600,
         });
         assert_eq!(p.multiplier(s(3600)), 1.0);
         assert_eq!(p.multiplier(s(13 * 3600)), 2.5);

@@ -501,15 +501,13 @@ fn grid(rows: &[Vec<String>], out: &mut String) {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds.
+/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds (inside jiff's range, years
+/// -9999 to 9999, which the scenario builder checks for a run's end).
 pub fn utc(unix_s: i64) -> String {
-    let days = unix_s.div_euclid(86_400);
-    let secs = unix_s.rem_euclid(86_400);
-    let (y, m, d) = capsim_models::profile::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let at = jiff::Timestamp::from_second(unix_s).unwrap_or(if unix_s < 0 {
+        jiff::Timestamp::MIN
+    } else {
+        jiff::Timestamp::MAX
+    });
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

@@ -232,6 +232,13 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         .as_ref()
         .and_then(|w| windows::plan(w, &root.key("windows"), horizon, &mut c));
     let variants = build_variants(raw_variants, &root.key("variants"), &mut c);
+    simulation::check_span(
+        start_s,
+        horizon,
+        windows.as_ref(),
+        &root.key("simulation"),
+        &mut c,
+    );
 
     if !c.is_empty() {
         return Err(c.0);

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use capsim_models::RateProfile;
-use capsim_models::profile::days_from_civil;
 use capsim_models::profile::{Calendar, replay_at};
 use sim_engine::SimDuration;
 
@@ -398,67 +397,26 @@ fn parse_offset(s: &str) -> Option<i64> {
     Some(sign * (h * 3600 + m * 60))
 }
 
-/// An RFC 3339 date and time, `YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM]` (a space
-/// may stand for `T`; without an offset the time is UTC) → Unix seconds.
+/// An RFC 3339 / ISO 8601 date and time, `YYYY-MM-DD[THH:MM[:SS[.f]]][Z|±HH:MM]`
+/// (a space may stand for `T`; without an offset the time is UTC) → Unix
+/// seconds, fractions dropped. Parsed by jiff, which also takes ISO 8601's
+/// basic forms (`20261127T0900Z`), `±HH` offsets and a bracketed zone
+/// annotation after the offset (ignored), and reads a leap second `:60` as `:59`.
 pub fn parse_instant(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.chars()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
+    use jiff::fmt::temporal::{Pieces, PiecesOffset};
+    let pieces = Pieces::parse(s.trim()).ok()?;
+    let offset = match pieces.offset() {
+        None | Some(PiecesOffset::Zulu) => jiff::tz::Offset::UTC,
+        Some(PiecesOffset::Numeric(n)) => n.offset(),
+        Some(_) => return None,
     };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo as u32) as i64 {
+    // RFC 3339 and ISO 8601 offsets stop at ±23:59; jiff reads up to ±25:59.
+    if offset.seconds().abs() >= 24 * 3600 {
         return None;
     }
-    let mut secs = days_from_civil(y, mo as u32, d as u32) * 86_400;
-    let rest = &s[10..];
-    if rest.is_empty() {
-        return Some(secs);
-    }
-    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
-    let tb = rest.as_bytes();
-    if tb.len() < 5 || tb[2] != b':' {
-        return None;
-    }
-    let hh: i64 = rest.get(0..2)?.parse().ok()?;
-    let mm: i64 = rest.get(3..5)?.parse().ok()?;
-    let mut tail = &rest[5..];
-    let mut ss = 0;
-    if let Some(t) = tail.strip_prefix(':') {
-        ss = t.get(0..2)?.parse().ok()?;
-        tail = &t[2..];
-        // Fractions of a second are accepted and dropped.
-        if let Some(f) = tail.strip_prefix('.') {
-            let n = f.chars().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return None;
-            }
-            tail = &f[n..];
-        }
-    }
-    if hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    secs += hh * 3600 + mm * 60 + ss;
-    if tail.is_empty() {
-        return Some(secs);
-    }
-    Some(secs - parse_offset(tail)?)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    let time = pieces.time().unwrap_or(jiff::civil::Time::midnight());
+    let at = offset.to_timestamp(pieces.date().to_datetime(time)).ok()?;
+    Some(at.as_second())
 }
 
 fn resolve_path(file: &str, dir: Option<&Path>) -> PathBuf {
@@ -574,6 +532,14 @@ pub fn read_trace(file: &Path) -> Result<Trace, String> {
 mod tests {
     use super::*;
 
+    /// Unix seconds of a UTC date's midnight.
+    fn midnight(y: i16, m: i8, d: i8) -> i64 {
+        jiff::tz::Offset::UTC
+            .to_timestamp(jiff::civil::date(y, m, d).at(0, 0, 0, 0))
+            .unwrap()
+            .as_second()
+    }
+
     #[test]
     fn instants_parse_as_rfc3339() {
         assert_eq!(parse_instant("1970-01-01"), Some(0));
@@ -581,11 +547,11 @@ mod tests {
         assert_eq!(parse_instant("2026-01-05 00:00"), Some(DEFAULT_START_S));
         assert_eq!(
             parse_instant("2026-11-27T00:00:00-05:00"),
-            Some(days_from_civil(2026, 11, 27) * 86_400 + 5 * 3600)
+            Some(midnight(2026, 11, 27) + 5 * 3600)
         );
         assert_eq!(
             parse_instant("2026-11-27T09:30:15.250+05:30"),
-            Some(days_from_civil(2026, 11, 27) * 86_400 + 4 * 3600 + 15)
+            Some(midnight(2026, 11, 27) + 4 * 3600 + 15)
         );
         for bad in [
             "2026-13-01",
@@ -599,6 +565,18 @@ mod tests {
             assert_eq!(parse_instant(bad), None, "{bad}");
         }
         assert!(parse_instant("2024-02-29").is_some());
+        // ISO 8601 forms jiff adds, and the offset range RFC 3339 allows.
+        let nine = midnight(2026, 11, 27) + 9 * 3600;
+        assert_eq!(parse_instant("20261127T0900Z"), Some(nine));
+        assert_eq!(parse_instant("2026-11-27T10:00+01"), Some(nine));
+        assert_eq!(
+            parse_instant("2026-11-27T10:00+01:00[Europe/Paris]"),
+            Some(nine)
+        );
+        assert_eq!(parse_instant("2026-11-27T08:59:60Z"), Some(nine - 1));
+        assert_eq!(parse_instant("2026-11-27T09:00-23:59"), Some(nine + 86_340));
+        assert_eq!(parse_instant("2026-11-27T09:00-24:00"), None);
+        assert_eq!(parse_instant("2026-11-27T09:00+25:00"), None);
     }
 
     #[test]

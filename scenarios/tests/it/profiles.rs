@@ -328,6 +328,14 @@ service = {{ dist = "exponential", mean = "1ms" }}
             "is not an RFC 3339 date",
         ),
         (
+            base(
+                r#"{ kind = "constant" }"#,
+                r#"start = "9999-12-29T21:30:00Z""#,
+            ),
+            "simulation.start",
+            "the run must lie between",
+        ),
+        (
             base(r#"{ kind = "growth", over = "1d", factr = 10 }"#, ""),
             "classes.web.profile.factr",
             "unknown field",
