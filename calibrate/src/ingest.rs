@@ -145,6 +145,63 @@ pub struct ClassAcc {
     pub hits_inferred: u64,
 }
 
+impl ClassAcc {
+    /// Counts a request's route shape (its steps, each from
+    /// `Acc::record_calls`), its GETs' hits and its on_miss blocks.
+    fn add_shape(&mut self, toks: &[(Tok, Option<bool>)]) {
+        // Canonical shape: a GET is one step whether it hit or missed; the
+        // reads and the SET that follow a miss are its on_miss block.
+        let mut shape = Vec::with_capacity(toks.len());
+        let mut i = 0;
+        while i < toks.len() {
+            let (tok, flag) = toks[i];
+            i += 1;
+            if tok != Tok::Get {
+                shape.push(tok);
+                continue;
+            }
+            self.gets += 1;
+            let hit = match flag {
+                Some(h) => h,
+                None => {
+                    self.hits_inferred += 1;
+                    // Without the attribute, a SET before the next GET
+                    // means the GET missed.
+                    !toks[i..]
+                        .iter()
+                        .take_while(|t| t.0 != Tok::Get)
+                        .any(|t| t.0 == Tok::Set)
+                }
+            };
+            let get_index = shape.len();
+            shape.push(Tok::Get);
+            if hit {
+                self.hits += 1;
+                continue;
+            }
+            let mut block = Vec::new();
+            while i < toks.len() {
+                match toks[i] {
+                    (t @ Tok::Db { .. }, Some(true)) => block.push(t),
+                    (Tok::Set, _) => {
+                        block.push(Tok::Set);
+                        i += 1;
+                        break;
+                    }
+                    _ => break,
+                }
+                i += 1;
+            }
+            *self.miss_blocks.entry((get_index, block)).or_default() += 1;
+        }
+        // Distinct shapes are few in a real app; cap them so a pathological
+        // input cannot grow the map without bound.
+        if self.shapes.len() < 1_000 || self.shapes.contains_key(&shape) {
+            *self.shapes.entry(shape).or_default() += 1;
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct JobAcc {
     pub count: u64,
@@ -691,31 +748,48 @@ impl Acc {
                     concurrency,
                 } => {
                     stats.consumer += 1;
-                    *self.worker_processes.entry(root.process).or_default() += 1;
-                    self.first_job = self.first_job.min(root.start);
-                    self.last_job = self.last_job.max(root.start);
-                    let acc = self.jobs.entry(job).or_default();
-                    acc.count += 1;
-                    acc.duration.push(dur as f64 * 1e-9);
-                    acc.self_time.push(self_s);
-                    acc.concurrency = acc.concurrency.max(concurrency);
-                    if enqueued > 0 {
-                        if enqueued <= root.start {
-                            acc.queue_wait.push((root.start - enqueued) as f64 * 1e-9);
-                        } else {
-                            acc.clock_skew += 1;
-                            acc.queue_wait.push(0.0);
-                        }
-                    }
-                    for k in &kids {
-                        if let Role::Db { op, table, .. } = k.role {
-                            let e = acc.queries.entry((op, table)).or_default();
-                            e.0 += 1;
-                            e.1 += (k.end - k.start) as f64 * 1e-9;
-                        }
-                    }
+                    self.consumer(
+                        root,
+                        (job, enqueued, concurrency),
+                        &kids,
+                        (self_s, dur as f64 * 1e-9),
+                    );
                 }
                 _ => unreachable!("roots are SERVER or CONSUMER"),
+            }
+        }
+    }
+
+    /// A worker's job: its duration, self time, concurrency, queue wait
+    /// and the queries under it.
+    fn consumer(
+        &mut self,
+        root: &Rec,
+        (job, enqueued, concurrency): (u32, u64, i64),
+        kids: &[&Rec],
+        (self_s, wall_s): (f64, f64),
+    ) {
+        *self.worker_processes.entry(root.process).or_default() += 1;
+        self.first_job = self.first_job.min(root.start);
+        self.last_job = self.last_job.max(root.start);
+        let acc = self.jobs.entry(job).or_default();
+        acc.count += 1;
+        acc.duration.push(wall_s);
+        acc.self_time.push(self_s);
+        acc.concurrency = acc.concurrency.max(concurrency);
+        if enqueued > 0 {
+            if enqueued <= root.start {
+                acc.queue_wait.push((root.start - enqueued) as f64 * 1e-9);
+            } else {
+                acc.clock_skew += 1;
+                acc.queue_wait.push(0.0);
+            }
+        }
+        for k in kids {
+            if let Role::Db { op, table, .. } = k.role {
+                let e = acc.queries.entry((op, table)).or_default();
+                e.0 += 1;
+                e.1 += (k.end - k.start) as f64 * 1e-9;
             }
         }
     }
@@ -731,6 +805,21 @@ impl Acc {
         *self.api_processes.entry(root.process).or_default() += 1;
         self.first_start = self.first_start.min(root.start);
         self.last_start = self.last_start.max(root.start);
+        let toks = self.record_calls(kids, secs);
+        let class = self.classes.entry(class).or_default();
+        class.count += 1;
+        class.errors += u64::from(error);
+        class.cpu.push(self_s);
+        class.cpu_first.push(first_s);
+        class.cpu_rest.push(self_s - first_s);
+        class.wall.push(wall_s);
+        class.add_shape(&toks);
+    }
+
+    /// Feeds the tiers' accumulators with a request's calls (`secs`: each
+    /// one's time); returns the steps among them in order, each with its
+    /// flag: a GET's hit if the span says, a query's read.
+    fn record_calls(&mut self, kids: &[&Rec], secs: &[f64]) -> Vec<(Tok, Option<bool>)> {
         let mut toks: Vec<(Tok, Option<bool>)> = Vec::new();
         for (k, &secs) in kids.iter().zip(secs) {
             match k.role {
@@ -764,62 +853,6 @@ impl Acc {
                 _ => {}
             }
         }
-        let class = self.classes.entry(class).or_default();
-        class.count += 1;
-        class.errors += u64::from(error);
-        class.cpu.push(self_s);
-        class.cpu_first.push(first_s);
-        class.cpu_rest.push(self_s - first_s);
-        class.wall.push(wall_s);
-        // Canonical shape: a GET is one step whether it hit or missed; the
-        // reads and the SET that follow a miss are its on_miss block.
-        let mut shape = Vec::with_capacity(toks.len());
-        let mut i = 0;
-        while i < toks.len() {
-            let (tok, flag) = toks[i];
-            i += 1;
-            if tok != Tok::Get {
-                shape.push(tok);
-                continue;
-            }
-            class.gets += 1;
-            let hit = match flag {
-                Some(h) => h,
-                None => {
-                    class.hits_inferred += 1;
-                    // Without the attribute, a SET before the next GET
-                    // means the GET missed.
-                    !toks[i..]
-                        .iter()
-                        .take_while(|t| t.0 != Tok::Get)
-                        .any(|t| t.0 == Tok::Set)
-                }
-            };
-            let get_index = shape.len();
-            shape.push(Tok::Get);
-            if hit {
-                class.hits += 1;
-                continue;
-            }
-            let mut block = Vec::new();
-            while i < toks.len() {
-                match toks[i] {
-                    (t @ Tok::Db { .. }, Some(true)) => block.push(t),
-                    (Tok::Set, _) => {
-                        block.push(Tok::Set);
-                        i += 1;
-                        break;
-                    }
-                    _ => break,
-                }
-                i += 1;
-            }
-            *class.miss_blocks.entry((get_index, block)).or_default() += 1;
-        }
-        // Distinct shapes are few in a real app; cap them so a pathological
-        // input cannot grow the map without bound.
-        if class.shapes.len() < 1_000 || class.shapes.contains_key(&shape) {
-            *class.shapes.entry(shape).or_default() += 1;
-        }
+        toks
     }
 }
