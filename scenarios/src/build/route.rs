@@ -728,49 +728,10 @@ impl<'a> Compiler<'a> {
         let mut routes = Vec::with_capacity(alts.len());
         for (i, alt) in alts.into_iter().enumerate() {
             let ap = path.index(i);
-            let toml::Value::Table(mut t) = alt else {
-                self.checks
-                    .push(ap, "an alternative is a table { p = 0.5, route = [...] }");
+            let Some((p, route)) = self.alternative(alt, &ap) else {
                 return;
             };
-            for k in t.keys() {
-                if k != "p" && k != "route" {
-                    self.checks.push(
-                        ap.key(k),
-                        format!(
-                            "`{k}` does not belong in a branch alternative (it takes p and route)"
-                        ),
-                    );
-                }
-            }
-            let p = match t.remove("p") {
-                Some(toml::Value::Float(p)) => self.checks.take(fraction(p, &ap.key("p"))),
-                Some(toml::Value::Integer(p)) => self.checks.take(fraction(p as f64, &ap.key("p"))),
-                Some(other) => {
-                    self.checks.push(
-                        ap.key("p"),
-                        format!("`p` is a probability, got {}", other.type_str()),
-                    );
-                    None
-                }
-                None => {
-                    self.checks
-                        .push(ap.clone(), "missing `p`, the alternative's probability");
-                    None
-                }
-            };
-            let route = match t.remove("route") {
-                Some(toml::Value::Array(steps)) => steps,
-                Some(other) => {
-                    self.checks.push(
-                        ap.key("route"),
-                        format!("`route` is a list of steps, got {}", other.type_str()),
-                    );
-                    Vec::new()
-                }
-                None => Vec::new(),
-            };
-            probs.push(p.unwrap_or(0.0));
+            probs.push(p);
             routes.push((ap.key("route"), route));
         }
         let total: f64 = probs.iter().sum();
@@ -787,6 +748,7 @@ impl<'a> Compiler<'a> {
             acc += p;
             cumulative.push(acc);
         }
+        // Rounding must not leave a draw past the last alternative.
         if let Some(last) = cumulative.last_mut() {
             *last = f64::INFINITY;
         }
@@ -822,5 +784,53 @@ impl<'a> Compiler<'a> {
         } else {
             *state = ends[0];
         }
+    }
+
+    /// One alternative of a branch: its probability (0 when reported) and
+    /// steps. `None`: it is not a table (reported), and the branch stops.
+    fn alternative(&mut self, alt: toml::Value, ap: &FieldPath) -> Option<(f64, Vec<toml::Value>)> {
+        let toml::Value::Table(mut t) = alt else {
+            self.checks.push(
+                ap.clone(),
+                "an alternative is a table { p = 0.5, route = [...] }",
+            );
+            return None;
+        };
+        for k in t.keys() {
+            if k != "p" && k != "route" {
+                self.checks.push(
+                    ap.key(k),
+                    format!("`{k}` does not belong in a branch alternative (it takes p and route)"),
+                );
+            }
+        }
+        let p = match t.remove("p") {
+            Some(toml::Value::Float(p)) => self.checks.take(fraction(p, &ap.key("p"))),
+            Some(toml::Value::Integer(p)) => self.checks.take(fraction(p as f64, &ap.key("p"))),
+            Some(other) => {
+                self.checks.push(
+                    ap.key("p"),
+                    format!("`p` is a probability, got {}", other.type_str()),
+                );
+                None
+            }
+            None => {
+                self.checks
+                    .push(ap.clone(), "missing `p`, the alternative's probability");
+                None
+            }
+        };
+        let route = match t.remove("route") {
+            Some(toml::Value::Array(steps)) => steps,
+            Some(other) => {
+                self.checks.push(
+                    ap.key("route"),
+                    format!("`route` is a list of steps, got {}", other.type_str()),
+                );
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        Some((p.unwrap_or(0.0), route))
     }
 }
