@@ -432,8 +432,21 @@ pub fn expand(
     geo: &Geo,
     tiers: Vec<TierConfig>,
     default_cpu: Vec<Option<Dist>>,
-    mut build_copy: impl FnMut(&str, usize) -> Option<(TierConfig, Option<Dist>)>,
+    build_copy: impl FnMut(&str, usize) -> Option<(TierConfig, Option<Dist>)>,
 ) -> (Vec<TierConfig>, Vec<Option<Dist>>, RegionsConfig) {
+    let (out, cpus) = copies(geo, tiers, default_cpu, build_copy);
+    let regions = regions_config(geo, &out);
+    (out, cpus, regions)
+}
+
+/// The tiers, each regional one as its copies in the regions that serve
+/// (a copy that fails to build is left out: its problems are reported).
+fn copies(
+    geo: &Geo,
+    tiers: Vec<TierConfig>,
+    default_cpu: Vec<Option<Dist>>,
+    mut build_copy: impl FnMut(&str, usize) -> Option<(TierConfig, Option<Dist>)>,
+) -> (Vec<TierConfig>, Vec<Option<Dist>>) {
     let mut out = Vec::new();
     let mut cpus = Vec::new();
     for (t, cpu) in tiers.into_iter().zip(default_cpu) {
@@ -477,7 +490,13 @@ pub fn expand(
             cpus.push(copy_cpu);
         }
     }
-    let typed = capsim_models::typed(&out);
+    (out, cpus)
+}
+
+/// The model's view of the regions: who enters where, and which database
+/// copies replicate from the primary region's, how far away.
+fn regions_config(geo: &Geo, out: &[TierConfig]) -> RegionsConfig {
+    let typed = capsim_models::typed(out);
     let database = |name: &str| {
         out.iter().zip(&typed).find_map(|(t, ty)| match ty {
             Typed::Database(r, _) if t.name == name => Some(*r),
@@ -512,7 +531,7 @@ pub fn expand(
             replication.push((p, *r, one_way));
         }
     }
-    let regions = RegionsConfig {
+    RegionsConfig {
         regions: geo
             .names
             .iter()
@@ -530,6 +549,5 @@ pub fn expand(
         failover_backlog: geo.failover_backlog,
         entry_tiers,
         replication,
-    };
-    (out, cpus, regions)
+    }
 }
