@@ -107,22 +107,82 @@ pub fn tier_billing(
         ..Hardware::default()
     };
     let Some(service) = service_of(kind) else {
+        reject_unit_prices(kind, common, path, c);
+        return (hw, None);
+    };
+    let (itype, rtype) = instance_types(kind, service, common, path, cat, c);
+    hw.vcpus = itype.map(|t| t.vcpus);
+    hw.replica_vcpus = rtype.map(|t| t.vcpus);
+    hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
+    let (list, replica_list) = list_prices(common, itype, rtype, path, c);
+    let granularity = granularity(common, service, path, c);
+    let mix = match &common.purchase {
+        Some(p) => purchase_mix(p, &path.key("purchase"), cat, c),
+        None => Some(PurchaseMix::default()),
+    };
+
+    let Some(list) = list else {
         reject_given(
             &[
-                ("instance_type", common.instance_type.is_some()),
-                ("price_per_hour", common.price_per_hour.is_some()),
                 ("billing", common.billing.is_some()),
                 ("billing_minimum", common.billing_minimum.is_some()),
                 ("purchase", common.purchase.is_some()),
             ],
-            Kind::from_label(kind)
-                .and_then(|k| k.vocabulary().priced_otherwise)
-                .unwrap_or("this kind of tier is not priced per unit"),
+            "the tier has no price: give `instance_type` or `price_per_hour`",
             path,
             c,
         );
         return (hw, None);
     };
+    let (Some(granularity), Some(mix)) = (granularity, mix) else {
+        return (hw, None);
+    };
+    let (label, replica_label) = labels(common);
+    let billing = Billing {
+        label,
+        replica_label,
+        price_per_hour: list,
+        replica_price_per_hour: replica_list,
+        granularity,
+        mix,
+        fixed_per_hour: if kind == "api" {
+            load_balancer_per_hour
+        } else {
+            0.0
+        },
+    };
+    (hw, Some(billing))
+}
+
+/// A kind without instance types (a CDN, an external API) takes none of
+/// the keys that price units.
+fn reject_unit_prices(kind: &str, common: &RawTierCommon, path: &FieldPath, c: &mut Checks) {
+    reject_given(
+        &[
+            ("instance_type", common.instance_type.is_some()),
+            ("price_per_hour", common.price_per_hour.is_some()),
+            ("billing", common.billing.is_some()),
+            ("billing_minimum", common.billing_minimum.is_some()),
+            ("purchase", common.purchase.is_some()),
+        ],
+        Kind::from_label(kind)
+            .and_then(|k| k.vocabulary().priced_otherwise)
+            .unwrap_or("this kind of tier is not priced per unit"),
+        path,
+        c,
+    );
+}
+
+/// The catalogue's instance types for the tier and (a database only) its
+/// replicas.
+fn instance_types<'c>(
+    kind: &str,
+    service: Service,
+    common: &RawTierCommon,
+    path: &FieldPath,
+    cat: &'c Catalogue,
+    c: &mut Checks,
+) -> (Option<&'c InstanceType>, Option<&'c InstanceType>) {
     let tier_what = format!("a {kind} tier");
     if kind != "database" {
         reject_given(
@@ -155,10 +215,18 @@ pub fn tier_billing(
             c,
         )
     });
-    hw.vcpus = itype.map(|t| t.vcpus);
-    hw.replica_vcpus = rtype.map(|t| t.vcpus);
-    hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
+    (itype, rtype)
+}
 
+/// The hourly list prices of a unit and of a replica: given, else the
+/// instance type's.
+fn list_prices(
+    common: &RawTierCommon,
+    itype: Option<&InstanceType>,
+    rtype: Option<&InstanceType>,
+    path: &FieldPath,
+    c: &mut Checks,
+) -> (Option<f64>, Option<f64>) {
     let list = match (common.price_per_hour, itype) {
         (Some(p), _) => price(p, &path.key("price_per_hour"), c),
         (None, Some(t)) => Some(t.price_per_hour),
@@ -175,7 +243,17 @@ pub fn tier_billing(
             "replicas have a price but the primary has none: give `instance_type` or `price_per_hour`",
         );
     }
+    (list, replica_list)
+}
 
+/// `billing` and `billing_minimum`, defaulting to the service's granularity
+/// (`None`: reported).
+fn granularity(
+    common: &RawTierCommon,
+    service: Service,
+    path: &FieldPath,
+    c: &mut Checks,
+) -> Option<Granularity> {
     let granularity = match common.billing.as_deref() {
         None => Some(default_granularity(service)),
         Some(b) => c
@@ -193,7 +271,7 @@ pub fn tier_billing(
                 }
             }),
     };
-    let granularity = match (granularity, common.billing_minimum) {
+    match (granularity, common.billing_minimum) {
         (Some(Granularity::PerSecond { .. }), Some(m)) => {
             Some(Granularity::PerSecond { minimum: m })
         }
@@ -205,28 +283,12 @@ pub fn tier_billing(
             None
         }
         (g, _) => g,
-    };
-    let mix = match &common.purchase {
-        Some(p) => purchase_mix(p, &path.key("purchase"), cat, c),
-        None => Some(PurchaseMix::default()),
-    };
+    }
+}
 
-    let Some(list) = list else {
-        reject_given(
-            &[
-                ("billing", common.billing.is_some()),
-                ("billing_minimum", common.billing_minimum.is_some()),
-                ("purchase", common.purchase.is_some()),
-            ],
-            "the tier has no price: give `instance_type` or `price_per_hour`",
-            path,
-            c,
-        );
-        return (hw, None);
-    };
-    let (Some(granularity), Some(mix)) = (granularity, mix) else {
-        return (hw, None);
-    };
+/// How reports name the unit and replica prices: the instance type, marked
+/// when its price is overridden, or "custom".
+fn labels(common: &RawTierCommon) -> (String, Option<String>) {
     let label = match (&common.instance_type, common.price_per_hour) {
         (Some(t), None) => t.clone(),
         (Some(t), Some(_)) => format!("{t} (price overridden)"),
@@ -238,20 +300,7 @@ pub fn tier_billing(
         (None, Some(_)) => Some("custom".to_string()),
         (None, None) => None,
     };
-    let billing = Billing {
-        label,
-        replica_label,
-        price_per_hour: list,
-        replica_price_per_hour: replica_list,
-        granularity,
-        mix,
-        fixed_per_hour: if kind == "api" {
-            load_balancer_per_hour
-        } else {
-            0.0
-        },
-    };
-    (hw, Some(billing))
+    (label, replica_label)
 }
 
 fn purchase_mix(

@@ -83,40 +83,143 @@ pub fn parse(
 ) -> Option<Geo> {
     let gp = root.key("geo");
     let rp = root.key("regions");
-    let geo = match (geo, regions.is_empty()) {
-        (None, true) => return None,
-        (Some(_), true) => {
-            c.push(
-                rp,
-                "`[geo]` needs regions: add a `[regions.NAME]` table per region (share, user_rtt)",
-            );
-            return None;
-        }
-        (None, false) => {
-            c.push(
-                gp,
-                "regions need a `[geo]` table: `primary` (the database primary's region) and `regional` (the tiers each region runs)",
-            );
-            return None;
-        }
-        (Some(g), false) => g,
-    };
+    let geo = geo_with_regions(geo, regions.is_empty(), &gp, &rp, c)?;
     let before = c.0.len();
     let names: Vec<String> = regions.keys().cloned().collect();
     if names.len() > 64 {
         c.push(rp.clone(), "at most 64 regions");
     }
-    let index = |n: &str| names.iter().position(|x| x == n);
+    let users = users_of(regions, &names, &geo.regional, tiers, &rp, c);
+    let total: f64 = users.shares.iter().sum();
+    if c.0.len() == before && (total - 1.0).abs() > 1e-6 {
+        c.push(
+            rp.clone(),
+            format!("the regions' shares of the users must sum to 1 (they sum to {total})"),
+        );
+    }
+    let primary = primary(&geo.primary, &names, &users.serves, &gp, c);
+    check_regional(&geo.regional, tiers, api_tiers, &gp, c);
+    let rtt = region_rtt(&geo.rtt, &names, &gp, c);
+    let health_check = geo.health_check.unwrap_or(SimDuration::from_secs(10));
+    if health_check.is_zero() {
+        c.push(gp.key("health_check"), "must be longer than zero");
+    }
+    let failover_backlog = geo.failover_backlog.unwrap_or(0.5);
+    if !(failover_backlog.is_finite() && failover_backlog > 0.0 && failover_backlog <= 1.0) {
+        c.push(
+            gp.key("failover_backlog"),
+            format!("a fraction of the API backlog's room, above 0 and at most 1 (got {failover_backlog})"),
+        );
+    }
+    if c.0.len() != before {
+        return None;
+    }
     let n = names.len();
+    let rtt: Vec<Vec<SimDuration>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| rtt[i][j].unwrap_or(SimDuration::ZERO))
+                .collect()
+        })
+        .collect();
+    let user_rtt = users.rtt(&rtt);
+    Some(Geo {
+        names,
+        serves: users.serves,
+        shares: users.shares,
+        offsets_s: users.offsets_s,
+        primary,
+        rtt,
+        user_rtt,
+        health_check,
+        failover_backlog,
+        regional: geo.regional,
+        profiles: users.profiles,
+        overrides: users.overrides,
+    })
+}
 
-    // Regions: shares, offsets, latency to users.
-    let mut shares = Vec::with_capacity(n);
-    let mut serves = Vec::with_capacity(n);
-    let mut offsets_s = Vec::with_capacity(n);
-    let mut own_rtt = Vec::with_capacity(n);
-    let mut to_rtt: Vec<Vec<Option<SimDuration>>> = vec![vec![None; n]; n];
-    let mut profiles = Vec::with_capacity(n);
-    let mut overrides = Vec::with_capacity(n);
+/// `[geo]`, if regions are written: both `[geo]` and `[regions.*]`, or
+/// neither (reported).
+fn geo_with_regions(
+    geo: Option<RawGeo>,
+    no_regions: bool,
+    gp: &FieldPath,
+    rp: &FieldPath,
+    c: &mut Checks,
+) -> Option<RawGeo> {
+    match (geo, no_regions) {
+        (None, true) => None,
+        (Some(_), true) => {
+            c.push(
+                rp.clone(),
+                "`[geo]` needs regions: add a `[regions.NAME]` table per region (share, user_rtt)",
+            );
+            None
+        }
+        (None, false) => {
+            c.push(
+                gp.clone(),
+                "regions need a `[geo]` table: `primary` (the database primary's region) and `regional` (the tiers each region runs)",
+            );
+            None
+        }
+        (Some(g), false) => Some(g),
+    }
+}
+
+/// Per region (`[regions.*]`, in order): its users and what differs there.
+struct Users {
+    shares: Vec<f64>,
+    serves: Vec<bool>,
+    offsets_s: Vec<i64>,
+    /// The round trip from the users to their own region's tiers.
+    own_rtt: Vec<SimDuration>,
+    /// `[from][to]`: the round trips given by `user_rtt_to`.
+    to_rtt: Vec<Vec<Option<SimDuration>>>,
+    profiles: Vec<Option<toml::Value>>,
+    overrides: Vec<IndexMap<String, toml::Table>>,
+}
+
+impl Users {
+    /// `[from][to]`: the round trip from the users of a region to the tiers
+    /// of another, `user_rtt_to` if given, else through their own region.
+    fn rtt(&self, rtt: &[Vec<SimDuration>]) -> Vec<Vec<SimDuration>> {
+        let n = self.own_rtt.len();
+        (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| match (i == j, self.to_rtt[i][j]) {
+                        (true, _) => self.own_rtt[i],
+                        (false, Some(d)) => d,
+                        (false, None) => self.own_rtt[i] + rtt[i][j],
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Checks each `[regions.NAME]` (`regional`: the tiers named in
+/// `geo.regional`, which a region may change).
+fn users_of(
+    regions: IndexMap<String, RawRegion>,
+    names: &[String],
+    regional: &[String],
+    tiers: &[String],
+    rp: &FieldPath,
+    c: &mut Checks,
+) -> Users {
+    let n = names.len();
+    let mut u = Users {
+        shares: Vec::with_capacity(n),
+        serves: Vec::with_capacity(n),
+        offsets_s: Vec::with_capacity(n),
+        own_rtt: Vec::with_capacity(n),
+        to_rtt: vec![vec![None; n]; n],
+        profiles: Vec::with_capacity(n),
+        overrides: Vec::with_capacity(n),
+    };
     for (i, (name, r)) in regions.into_iter().enumerate() {
         let p = rp.key(&name);
         super::check_name("region", &name, &p, c);
@@ -129,24 +232,24 @@ pub fn parse(
                 ),
             );
         }
-        shares.push(r.share);
-        serves.push(r.serves.unwrap_or(true));
-        offsets_s.push(match &r.utc_offset {
+        u.shares.push(r.share);
+        u.serves.push(r.serves.unwrap_or(true));
+        u.offsets_s.push(match &r.utc_offset {
             Some(v) => c
                 .take(profile::utc_offset_s(v, &p.key("utc_offset")))
                 .unwrap_or(0),
             None => 0,
         });
-        own_rtt.push(r.user_rtt);
+        u.own_rtt.push(r.user_rtt);
         for (other, d) in r.user_rtt_to {
-            match index(&other) {
-                Some(j) if j == i => c.push(
-                    p.key("user_rtt_to").key(&other),
-                    "the round trip to the users' own region is `user_rtt`",
-                ),
-                Some(j) => to_rtt[i][j] = Some(d),
+            let op = p.key("user_rtt_to").key(&other);
+            match names.iter().position(|x| *x == other) {
+                Some(j) if j == i => {
+                    c.push(op, "the round trip to the users' own region is `user_rtt`")
+                }
+                Some(j) => u.to_rtt[i][j] = Some(d),
                 None => c.push(
-                    p.key("user_rtt_to").key(&other),
+                    op,
                     format!(
                         "no region named \"{other}\" (regions: {})",
                         names.join(", ")
@@ -154,45 +257,50 @@ pub fn parse(
                 ),
             }
         }
-        for (tier, table) in &r.tiers {
-            let tp = p.key("tiers").key(tier);
-            if !geo.regional.contains(tier) {
-                c.push(
-                    tp.clone(),
-                    if tiers.contains(tier) {
-                        format!("\"{tier}\" is not regional (add it to `geo.regional` to run a copy per region)")
-                    } else {
-                        format!("no tier named \"{tier}\" (tiers: {})", tiers.join(", "))
-                    },
-                );
-            }
-            if table.contains_key("kind") {
-                c.push(
-                    tp.key("kind"),
-                    "a region changes a tier's fields, not its kind",
-                );
-            }
-        }
-        profiles.push(r.profile);
-        overrides.push(r.tiers);
+        check_overrides(&r.tiers, regional, tiers, &p, c);
+        u.profiles.push(r.profile);
+        u.overrides.push(r.tiers);
     }
-    let total: f64 = shares.iter().sum();
-    if c.0.len() == before && (total - 1.0).abs() > 1e-6 {
-        c.push(
-            rp.clone(),
-            format!("the regions' shares of the users must sum to 1 (they sum to {total})"),
-        );
-    }
+    u
+}
 
-    // [geo]
-    let primary = match index(&geo.primary) {
+/// A region's `tiers.T` tables: each names a regional tier and leaves its
+/// kind alone.
+fn check_overrides(
+    overrides: &IndexMap<String, toml::Table>,
+    regional: &[String],
+    tiers: &[String],
+    p: &FieldPath,
+    c: &mut Checks,
+) {
+    for (tier, table) in overrides {
+        let tp = p.key("tiers").key(tier);
+        if !regional.contains(tier) {
+            c.push(
+                tp.clone(),
+                if tiers.contains(tier) {
+                    format!("\"{tier}\" is not regional (add it to `geo.regional` to run a copy per region)")
+                } else {
+                    format!("no tier named \"{tier}\" (tiers: {})", tiers.join(", "))
+                },
+            );
+        }
+        if table.contains_key("kind") {
+            c.push(
+                tp.key("kind"),
+                "a region changes a tier's fields, not its kind",
+            );
+        }
+    }
+}
+
+/// `geo.primary`: a region that serves (0 when reported).
+fn primary(name: &str, names: &[String], serves: &[bool], gp: &FieldPath, c: &mut Checks) -> u16 {
+    match names.iter().position(|x| x == name) {
         Some(i) if !serves[i] => {
             c.push(
                 gp.key("primary"),
-                format!(
-                    "the primary's region \"{}\" must serve (it has `serves = false`)",
-                    geo.primary
-                ),
+                format!("the primary's region \"{name}\" must serve (it has `serves = false`)"),
             );
             i as u16
         }
@@ -200,28 +308,35 @@ pub fn parse(
         None => {
             c.push(
                 gp.key("primary"),
-                format!(
-                    "no region named \"{}\" (regions: {})",
-                    geo.primary,
-                    names.join(", ")
-                ),
+                format!("no region named \"{name}\" (regions: {})", names.join(", ")),
             );
             0
         }
-    };
-    if geo.regional.is_empty() {
+    }
+}
+
+/// `geo.regional`: tiers that exist, each once, every API tier among them
+/// (users are routed to a region's API).
+fn check_regional(
+    regional: &[String],
+    tiers: &[String],
+    api_tiers: &[String],
+    gp: &FieldPath,
+    c: &mut Checks,
+) {
+    if regional.is_empty() {
         c.push(
             gp.key("regional"),
             "name the tiers that run in every region, e.g. [\"api\", \"redis\", \"pg\"]",
         );
     }
-    for (i, t) in geo.regional.iter().enumerate() {
+    for (i, t) in regional.iter().enumerate() {
         if !tiers.contains(t) {
             c.push(
                 gp.key("regional").index(i),
                 format!("no tier named \"{t}\" (tiers: {})", tiers.join(", ")),
             );
-        } else if geo.regional[..i].contains(t) {
+        } else if regional[..i].contains(t) {
             c.push(
                 gp.key("regional").index(i),
                 format!("\"{t}\" is listed twice"),
@@ -229,15 +344,27 @@ pub fn parse(
         }
     }
     for a in api_tiers {
-        if !geo.regional.contains(a) {
+        if !regional.contains(a) {
             c.push(
                 gp.key("regional"),
                 format!("API tier \"{a}\" must be regional: users are routed to a region's API"),
             );
         }
     }
+}
+
+/// `geo.rtt`: the round trip between each pair of regions, given once
+/// (either way round) for every pair.
+fn region_rtt(
+    given: &IndexMap<String, IndexMap<String, SimDuration>>,
+    names: &[String],
+    gp: &FieldPath,
+    c: &mut Checks,
+) -> Vec<Vec<Option<SimDuration>>> {
+    let n = names.len();
+    let index = |x: &str| names.iter().position(|y| y == x);
     let mut rtt: Vec<Vec<Option<SimDuration>>> = vec![vec![None; n]; n];
-    for (a, row) in &geo.rtt {
+    for (a, row) in given {
         let Some(i) = index(a) else {
             c.push(
                 gp.key("rtt").key(a),
@@ -277,52 +404,7 @@ pub fn parse(
             }
         }
     }
-    let health_check = geo.health_check.unwrap_or(SimDuration::from_secs(10));
-    if health_check.is_zero() {
-        c.push(gp.key("health_check"), "must be longer than zero");
-    }
-    let failover_backlog = geo.failover_backlog.unwrap_or(0.5);
-    if !(failover_backlog.is_finite() && failover_backlog > 0.0 && failover_backlog <= 1.0) {
-        c.push(
-            gp.key("failover_backlog"),
-            format!("a fraction of the API backlog's room, above 0 and at most 1 (got {failover_backlog})"),
-        );
-    }
-    if c.0.len() != before {
-        return None;
-    }
-    let rtt: Vec<Vec<SimDuration>> = (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| rtt[i][j].unwrap_or(SimDuration::ZERO))
-                .collect()
-        })
-        .collect();
-    let user_rtt = (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| match (i == j, to_rtt[i][j]) {
-                    (true, _) => own_rtt[i],
-                    (false, Some(d)) => d,
-                    (false, None) => own_rtt[i] + rtt[i][j],
-                })
-                .collect()
-        })
-        .collect();
-    Some(Geo {
-        names,
-        serves,
-        shares,
-        offsets_s,
-        primary,
-        rtt,
-        user_rtt,
-        health_check,
-        failover_backlog,
-        regional: geo.regional,
-        profiles,
-        overrides,
-    })
+    rtt
 }
 
 /// A table with `over`'s keys replacing `base`'s, tables merged key by key.
@@ -350,8 +432,21 @@ pub fn expand(
     geo: &Geo,
     tiers: Vec<TierConfig>,
     default_cpu: Vec<Option<Dist>>,
-    mut build_copy: impl FnMut(&str, usize) -> Option<(TierConfig, Option<Dist>)>,
+    build_copy: impl FnMut(&str, usize) -> Option<(TierConfig, Option<Dist>)>,
 ) -> (Vec<TierConfig>, Vec<Option<Dist>>, RegionsConfig) {
+    let (out, cpus) = copies(geo, tiers, default_cpu, build_copy);
+    let regions = regions_config(geo, &out);
+    (out, cpus, regions)
+}
+
+/// The tiers, each regional one as its copies in the regions that serve
+/// (a copy that fails to build is left out: its problems are reported).
+fn copies(
+    geo: &Geo,
+    tiers: Vec<TierConfig>,
+    default_cpu: Vec<Option<Dist>>,
+    mut build_copy: impl FnMut(&str, usize) -> Option<(TierConfig, Option<Dist>)>,
+) -> (Vec<TierConfig>, Vec<Option<Dist>>) {
     let mut out = Vec::new();
     let mut cpus = Vec::new();
     for (t, cpu) in tiers.into_iter().zip(default_cpu) {
@@ -395,7 +490,13 @@ pub fn expand(
             cpus.push(copy_cpu);
         }
     }
-    let typed = capsim_models::typed(&out);
+    (out, cpus)
+}
+
+/// The model's view of the regions: who enters where, and which database
+/// copies replicate from the primary region's, how far away.
+fn regions_config(geo: &Geo, out: &[TierConfig]) -> RegionsConfig {
+    let typed = capsim_models::typed(out);
     let database = |name: &str| {
         out.iter().zip(&typed).find_map(|(t, ty)| match ty {
             Typed::Database(r, _) if t.name == name => Some(*r),
@@ -430,7 +531,7 @@ pub fn expand(
             replication.push((p, *r, one_way));
         }
     }
-    let regions = RegionsConfig {
+    RegionsConfig {
         regions: geo
             .names
             .iter()
@@ -448,6 +549,5 @@ pub fn expand(
         failover_backlog: geo.failover_backlog,
         entry_tiers,
         replication,
-    };
-    (out, cpus, regions)
+    }
 }

@@ -294,24 +294,59 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// One step: its verb, then the verb's own compiler.
     fn step(&mut self, step: toml::Value, path: &FieldPath, state: &mut State, depth: usize) {
-        let mut table = match step {
+        let Some(mut table) = self.step_table(step, path) else {
+            return;
+        };
+        let Some(verb) = self.verb_of(&table, path) else {
+            return;
+        };
+        self.check_step_keys(&table, verb, path);
+        let value = table.remove(verb).expect("verb present");
+        let vpath = path.key(verb);
+        match verb {
+            "tier" => self.tier_step(value, &vpath, &mut table, path, state),
+            "api" => self.api_step(value, &vpath, &mut table, path, state),
+            "cpu" => self.cpu_step(value, &vpath, state),
+            "cdn" => self.cdn_step(value, &vpath, state),
+            "call" => self.call_step(value, &vpath),
+            "cache" => self.cache_step(value, &vpath, &mut table, path, state, depth),
+            "db" => self.db_step(value, &vpath, &mut table, path),
+            "enqueue" => self.enqueue_step(value, &vpath, &mut table, path),
+            "delay" => {
+                if let Some(d) = self.checks.take(dist_value(value, &vpath)) {
+                    self.ops.push(Op::Delay { demand: d });
+                }
+            }
+            "branch" => self.branch(value, &vpath, state, depth),
+            _ => unreachable!("verbs are listed in VERBS"),
+        }
+    }
+
+    /// A step as a table: a bare name is short for `{ tier = NAME }`.
+    fn step_table(&mut self, step: toml::Value, path: &FieldPath) -> Option<toml::Table> {
+        match step {
             toml::Value::String(name) => {
                 // A bare name visits a station or enters an API pool.
                 let mut t = toml::Table::new();
                 t.insert("tier".into(), toml::Value::String(name));
-                t
+                Some(t)
             }
-            toml::Value::Table(t) => t,
+            toml::Value::Table(t) => Some(t),
             other => {
                 self.checks.push(
                     path.clone(),
                     format!("a step is a tier name or a table such as {{ db = \"pg\", query = \"read\" }}, got {}", other.type_str()),
                 );
-                return;
+                None
             }
-        };
-        let mut verbs: Vec<&str> = VERBS
+        }
+    }
+
+    /// The one verb of a step's table.
+    fn verb_of(&mut self, table: &toml::Table, path: &FieldPath) -> Option<&'static str> {
+        let mut verbs: Vec<&'static str> = VERBS
             .iter()
             .copied()
             .filter(|v| table.contains_key(*v))
@@ -320,23 +355,27 @@ impl<'a> Compiler<'a> {
         if verbs.contains(&"api") {
             verbs.retain(|v| *v != "cpu");
         }
-        let verb = match verbs.as_slice() {
-            [v] => *v,
+        match verbs.as_slice() {
+            [v] => Some(*v),
             [] => {
                 self.checks.push(
                     path.clone(),
                     format!("a step needs one of: {}", VERBS.join(", ")),
                 );
-                return;
+                None
             }
             many => {
                 self.checks.push(
                     path.clone(),
                     format!("a step does one thing; this one has {}", many.join(" and ")),
                 );
-                return;
+                None
             }
-        };
+        }
+    }
+
+    /// Reports each key that the step's verb does not take.
+    fn check_step_keys(&mut self, table: &toml::Table, verb: &str, path: &FieldPath) {
         let allowed: &[&str] = match verb {
             "tier" => &["demand"],
             "api" => &["cpu"],
@@ -358,225 +397,260 @@ impl<'a> Compiler<'a> {
                 );
             }
         }
-        let value = table.remove(verb).expect("verb present");
-        let vpath = path.key(verb);
-        match verb {
-            "tier" => {
-                let Some(t) = self.tier(&value, &vpath, &["station", "api"], |t| match t {
-                    Typed::Station(r, _) => Some(Visit::Station(r)),
-                    Typed::Api(r, api) => Some(Visit::Api(r, api)),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                let demand = table
-                    .remove("demand")
-                    .and_then(|d| self.checks.take(dist_value(d, &path.key("demand"))));
-                match t {
-                    Visit::Api(r, api) => self.enter_api(r, api, demand, path, state),
-                    Visit::Station(r) => {
-                        self.cross_to_primary(r.id);
-                        self.ops.push(Op::Station { tier: r, demand });
-                    }
+    }
+
+    /// `{ tier = NAME, demand = … }`: a visit to a station, or entering an
+    /// API pool.
+    fn tier_step(
+        &mut self,
+        value: toml::Value,
+        vpath: &FieldPath,
+        table: &mut toml::Table,
+        path: &FieldPath,
+        state: &mut State,
+    ) {
+        let Some(t) = self.tier(&value, vpath, &["station", "api"], |t| match t {
+            Typed::Station(r, _) => Some(Visit::Station(r)),
+            Typed::Api(r, api) => Some(Visit::Api(r, api)),
+            _ => None,
+        }) else {
+            return;
+        };
+        let demand = table
+            .remove("demand")
+            .and_then(|d| self.checks.take(dist_value(d, &path.key("demand"))));
+        match t {
+            Visit::Api(r, api) => self.enter_api(r, api, demand, path, state),
+            Visit::Station(r) => {
+                self.cross_to_primary(r.id);
+                self.ops.push(Op::Station { tier: r, demand });
+            }
+        }
+    }
+
+    /// `{ api = NAME, cpu = … }`: entering an API pool.
+    fn api_step(
+        &mut self,
+        value: toml::Value,
+        vpath: &FieldPath,
+        table: &mut toml::Table,
+        path: &FieldPath,
+        state: &mut State,
+    ) {
+        let Some((t, api)) = self.tier(&value, vpath, &["api"], |t| match t {
+            Typed::Api(r, api) => Some((r, api)),
+            _ => None,
+        }) else {
+            return;
+        };
+        let cpu = table
+            .remove("cpu")
+            .and_then(|d| self.checks.take(dist_value(d, &path.key("cpu"))));
+        self.enter_api(t, api, cpu, path, state);
+    }
+
+    /// `{ cpu = … }`: a burst on the API instance the request is on.
+    fn cpu_step(&mut self, value: toml::Value, vpath: &FieldPath, state: &State) {
+        if !state.on_api {
+            self.checks.push(
+                vpath.clone(),
+                "a `cpu` step runs on an API instance: put an `api` step before it",
+            );
+        }
+        if let Some(d) = self.checks.take(dist_value(value, vpath)) {
+            self.ops.push(Op::Cpu { demand: d });
+        }
+    }
+
+    /// `{ cdn = NAME }`: the edge, before the request reaches the API.
+    fn cdn_step(&mut self, value: toml::Value, vpath: &FieldPath, state: &State) {
+        let Some(t) = self.tier(&value, vpath, &["cdn"], |t| match t {
+            Typed::Cdn(r, _) => Some(r),
+            _ => None,
+        }) else {
+            return;
+        };
+        if state.on_api {
+            self.checks.push(vpath.clone(), "a CDN serves requests before they reach the API: put the `cdn` step before the `api` step");
+            return;
+        }
+        self.ops.push(Op::Cdn { tier: t });
+    }
+
+    /// `{ call = NAME }`: a call to an external dependency.
+    fn call_step(&mut self, value: toml::Value, vpath: &FieldPath) {
+        let Some(t) = self.tier(&value, vpath, &["external"], |t| match t {
+            Typed::External(r, _) => Some(r),
+            _ => None,
+        }) else {
+            return;
+        };
+        self.ops.push(Op::Call { tier: t });
+    }
+
+    /// `{ cache = NAME, op = "get" | "set", on_miss = [...] }`.
+    fn cache_step(
+        &mut self,
+        value: toml::Value,
+        vpath: &FieldPath,
+        table: &mut toml::Table,
+        path: &FieldPath,
+        state: &State,
+        depth: usize,
+    ) {
+        let Some(t) = self.tier(&value, vpath, &["cache"], |t| match t {
+            Typed::Cache(r, _) => Some(r),
+            _ => None,
+        }) else {
+            return;
+        };
+        let op = match table.remove("op") {
+            None => "get".to_string(),
+            Some(toml::Value::String(s)) if s == "get" || s == "set" => s,
+            Some(other) => {
+                self.checks.push(
+                    path.key("op"),
+                    format!("`op` is \"get\" or \"set\" (got {other})"),
+                );
+                return;
+            }
+        };
+        let on_miss = table.remove("on_miss");
+        if op == "set" {
+            if on_miss.is_some() {
+                self.checks
+                    .push(path.key("on_miss"), "`on_miss` belongs to a GET, not a SET");
+            }
+            self.cross_to_primary(t.id);
+            self.ops.push(Op::CacheSet { tier: t });
+            return;
+        }
+        self.cross_to_primary(t.id);
+        let at = self.ops.len();
+        self.ops.push(Op::CacheGet { tier: t, on_hit: 0 });
+        if let Some(block) = on_miss {
+            self.on_miss(block, &path.key("on_miss"), state, depth);
+        }
+        // A hit skips the `on_miss` block.
+        let after = self.here();
+        if let Op::CacheGet { on_hit, .. } = &mut self.ops[at] {
+            *on_hit = after;
+        }
+    }
+
+    /// The steps a cache miss takes; they may not change where the request
+    /// is (a hit skips them).
+    fn on_miss(&mut self, block: toml::Value, path: &FieldPath, state: &State, depth: usize) {
+        match block {
+            toml::Value::Array(steps) => {
+                let mut inner = *state;
+                self.block(steps, path, &mut inner, depth + 1);
+                if inner != *state {
+                    self.checks
+                        .push(path.clone(), "an `on_miss` block cannot enter an API pool");
                 }
             }
-            "api" => {
-                let Some((t, api)) = self.tier(&value, &vpath, &["api"], |t| match t {
-                    Typed::Api(r, api) => Some((r, api)),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                let cpu = table
-                    .remove("cpu")
-                    .and_then(|d| self.checks.take(dist_value(d, &path.key("cpu"))));
-                self.enter_api(t, api, cpu, path, state);
-            }
-            "cpu" => {
-                if !state.on_api {
+            other => self.checks.push(
+                path.clone(),
+                format!("`on_miss` is a list of steps, got {}", other.type_str()),
+            ),
+        }
+    }
+
+    /// `{ db = NAME, query = TYPE }`.
+    fn db_step(
+        &mut self,
+        value: toml::Value,
+        vpath: &FieldPath,
+        table: &mut toml::Table,
+        path: &FieldPath,
+    ) {
+        let Some((t, db)) = self.tier(&value, vpath, &["database"], |t| match t {
+            Typed::Database(r, db) => Some((r, db)),
+            _ => None,
+        }) else {
+            return;
+        };
+        let names: Vec<&str> = db.queries.iter().map(|q| q.name.as_str()).collect();
+        let given = table.remove("query");
+        let Some(query) = self.named_type(given, ("query", "queries"), &names, t.id, path) else {
+            return;
+        };
+        self.db_query(t, query);
+    }
+
+    /// `{ enqueue = NAME, job = TYPE }`.
+    fn enqueue_step(
+        &mut self,
+        value: toml::Value,
+        vpath: &FieldPath,
+        table: &mut toml::Table,
+        path: &FieldPath,
+    ) {
+        let Some((t, w)) = self.tier(&value, vpath, &["workers"], |t| match t {
+            Typed::Workers(r, w) => Some((r, w)),
+            _ => None,
+        }) else {
+            return;
+        };
+        let names: Vec<&str> = w.jobs.iter().map(|j| j.name.as_str()).collect();
+        let given = table.remove("job");
+        let Some(job) = self.named_type(given, ("job", "jobs"), &names, t.id, path) else {
+            return;
+        };
+        self.ops.push(Op::Enqueue { tier: t, job });
+    }
+
+    /// The index of the query (or job) type a step names among `names`, the
+    /// types of `tier`; `key` is the step's field and its plural. A tier
+    /// with one type needs no name.
+    fn named_type(
+        &mut self,
+        given: Option<toml::Value>,
+        (key, plural): (&str, &str),
+        names: &[&str],
+        tier: TierId,
+        path: &FieldPath,
+    ) -> Option<u16> {
+        match given {
+            Some(toml::Value::String(q)) => match names.iter().position(|n| *n == q) {
+                Some(i) => Some(i as u16),
+                None => {
                     self.checks.push(
-                        vpath.clone(),
-                        "a `cpu` step runs on an API instance: put an `api` step before it",
-                    );
-                }
-                if let Some(d) = self.checks.take(dist_value(value, &vpath)) {
-                    self.ops.push(Op::Cpu { demand: d });
-                }
-            }
-            "cdn" => {
-                let Some(t) = self.tier(&value, &vpath, &["cdn"], |t| match t {
-                    Typed::Cdn(r, _) => Some(r),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                if state.on_api {
-                    self.checks.push(vpath, "a CDN serves requests before they reach the API: put the `cdn` step before the `api` step");
-                    return;
-                }
-                self.ops.push(Op::Cdn { tier: t });
-            }
-            "call" => {
-                let Some(t) = self.tier(&value, &vpath, &["external"], |t| match t {
-                    Typed::External(r, _) => Some(r),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                self.ops.push(Op::Call { tier: t });
-            }
-            "cache" => {
-                let Some(t) = self.tier(&value, &vpath, &["cache"], |t| match t {
-                    Typed::Cache(r, _) => Some(r),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                let op = match table.remove("op") {
-                    None => "get".to_string(),
-                    Some(toml::Value::String(s)) if s == "get" || s == "set" => s,
-                    Some(other) => {
-                        self.checks.push(
-                            path.key("op"),
-                            format!("`op` is \"get\" or \"set\" (got {other})"),
-                        );
-                        return;
-                    }
-                };
-                let on_miss = table.remove("on_miss");
-                if op == "set" {
-                    if on_miss.is_some() {
-                        self.checks
-                            .push(path.key("on_miss"), "`on_miss` belongs to a GET, not a SET");
-                    }
-                    self.cross_to_primary(t.id);
-                    self.ops.push(Op::CacheSet { tier: t });
-                    return;
-                }
-                self.cross_to_primary(t.id);
-                let at = self.ops.len();
-                self.ops.push(Op::CacheGet { tier: t, on_hit: 0 });
-                if let Some(block) = on_miss {
-                    match block {
-                        toml::Value::Array(steps) => {
-                            let mut inner = *state;
-                            self.block(steps, &path.key("on_miss"), &mut inner, depth + 1);
-                            if inner != *state {
-                                self.checks.push(
-                                    path.key("on_miss"),
-                                    "an `on_miss` block cannot enter an API pool",
-                                );
-                            }
-                        }
-                        other => self.checks.push(
-                            path.key("on_miss"),
-                            format!("`on_miss` is a list of steps, got {}", other.type_str()),
+                        path.key(key),
+                        format!(
+                            "no {key} type \"{q}\" in tier \"{}\" ({plural}: {})",
+                            self.tiers[tier as usize].name,
+                            names.join(", ")
                         ),
-                    }
+                    );
+                    None
                 }
-                let after = self.here();
-                if let Op::CacheGet { on_hit, .. } = &mut self.ops[at] {
-                    *on_hit = after;
-                }
+            },
+            Some(other) => {
+                self.checks.push(
+                    path.key(key),
+                    format!("expected a {key} type name, got {}", other.type_str()),
+                );
+                None
             }
-            "db" => {
-                let Some((t, db)) = self.tier(&value, &vpath, &["database"], |t| match t {
-                    Typed::Database(r, db) => Some((r, db)),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                let names: Vec<&str> = db.queries.iter().map(|q| q.name.as_str()).collect();
-                let query = match table.remove("query") {
-                    Some(toml::Value::String(q)) => match names.iter().position(|n| *n == q) {
-                        Some(i) => i as u16,
-                        None => {
-                            self.checks.push(
-                                path.key("query"),
-                                format!(
-                                    "no query type \"{q}\" in tier \"{}\" (queries: {})",
-                                    self.tiers[t.id as usize].name,
-                                    names.join(", ")
-                                ),
-                            );
-                            return;
-                        }
-                    },
-                    Some(other) => {
-                        self.checks.push(
-                            path.key("query"),
-                            format!("expected a query type name, got {}", other.type_str()),
-                        );
-                        return;
-                    }
-                    None if names.len() == 1 => 0,
-                    None => {
-                        self.checks.push(
-                            path.clone(),
-                            format!(
-                                "say which query: add `query = ` one of {}",
-                                names.join(", ")
-                            ),
-                        );
-                        return;
-                    }
-                };
-                self.db_step(t, query);
+            None if names.len() == 1 => Some(0),
+            None => {
+                self.checks.push(
+                    path.clone(),
+                    format!(
+                        "say which {key}: add `{key} = ` one of {}",
+                        names.join(", ")
+                    ),
+                );
+                None
             }
-            "enqueue" => {
-                let Some((t, w)) = self.tier(&value, &vpath, &["workers"], |t| match t {
-                    Typed::Workers(r, w) => Some((r, w)),
-                    _ => None,
-                }) else {
-                    return;
-                };
-                let names: Vec<&str> = w.jobs.iter().map(|j| j.name.as_str()).collect();
-                let job = match table.remove("job") {
-                    Some(toml::Value::String(j)) => match names.iter().position(|n| *n == j) {
-                        Some(i) => i as u16,
-                        None => {
-                            self.checks.push(
-                                path.key("job"),
-                                format!(
-                                    "no job type \"{j}\" in tier \"{}\" (jobs: {})",
-                                    self.tiers[t.id as usize].name,
-                                    names.join(", ")
-                                ),
-                            );
-                            return;
-                        }
-                    },
-                    Some(other) => {
-                        self.checks.push(
-                            path.key("job"),
-                            format!("expected a job type name, got {}", other.type_str()),
-                        );
-                        return;
-                    }
-                    None if names.len() == 1 => 0,
-                    None => {
-                        self.checks.push(
-                            path.clone(),
-                            format!("say which job: add `job = ` one of {}", names.join(", ")),
-                        );
-                        return;
-                    }
-                };
-                self.ops.push(Op::Enqueue { tier: t, job });
-            }
-            "delay" => {
-                if let Some(d) = self.checks.take(dist_value(value, &vpath)) {
-                    self.ops.push(Op::Delay { demand: d });
-                }
-            }
-            "branch" => self.branch(value, &vpath, state, depth),
-            _ => unreachable!("verbs are listed in VERBS"),
         }
     }
 
     /// A query of type `query` on database tier `t` (with regions: `t` is
     /// the copy of the region the step runs in).
-    fn db_step(&mut self, t: DatabaseRef, query: u16) {
+    fn db_query(&mut self, t: DatabaseRef, query: u16) {
         let Some(geo) = self.geo.filter(|g| self.at != g.primary) else {
             self.ops.push(Op::Db { tier: t, query });
             return;
@@ -654,49 +728,10 @@ impl<'a> Compiler<'a> {
         let mut routes = Vec::with_capacity(alts.len());
         for (i, alt) in alts.into_iter().enumerate() {
             let ap = path.index(i);
-            let toml::Value::Table(mut t) = alt else {
-                self.checks
-                    .push(ap, "an alternative is a table { p = 0.5, route = [...] }");
+            let Some((p, route)) = self.alternative(alt, &ap) else {
                 return;
             };
-            for k in t.keys() {
-                if k != "p" && k != "route" {
-                    self.checks.push(
-                        ap.key(k),
-                        format!(
-                            "`{k}` does not belong in a branch alternative (it takes p and route)"
-                        ),
-                    );
-                }
-            }
-            let p = match t.remove("p") {
-                Some(toml::Value::Float(p)) => self.checks.take(fraction(p, &ap.key("p"))),
-                Some(toml::Value::Integer(p)) => self.checks.take(fraction(p as f64, &ap.key("p"))),
-                Some(other) => {
-                    self.checks.push(
-                        ap.key("p"),
-                        format!("`p` is a probability, got {}", other.type_str()),
-                    );
-                    None
-                }
-                None => {
-                    self.checks
-                        .push(ap.clone(), "missing `p`, the alternative's probability");
-                    None
-                }
-            };
-            let route = match t.remove("route") {
-                Some(toml::Value::Array(steps)) => steps,
-                Some(other) => {
-                    self.checks.push(
-                        ap.key("route"),
-                        format!("`route` is a list of steps, got {}", other.type_str()),
-                    );
-                    Vec::new()
-                }
-                None => Vec::new(),
-            };
-            probs.push(p.unwrap_or(0.0));
+            probs.push(p);
             routes.push((ap.key("route"), route));
         }
         let total: f64 = probs.iter().sum();
@@ -713,6 +748,7 @@ impl<'a> Compiler<'a> {
             acc += p;
             cumulative.push(acc);
         }
+        // Rounding must not leave a draw past the last alternative.
         if let Some(last) = cumulative.last_mut() {
             *last = f64::INFINITY;
         }
@@ -748,5 +784,53 @@ impl<'a> Compiler<'a> {
         } else {
             *state = ends[0];
         }
+    }
+
+    /// One alternative of a branch: its probability (0 when reported) and
+    /// steps. `None`: it is not a table (reported), and the branch stops.
+    fn alternative(&mut self, alt: toml::Value, ap: &FieldPath) -> Option<(f64, Vec<toml::Value>)> {
+        let toml::Value::Table(mut t) = alt else {
+            self.checks.push(
+                ap.clone(),
+                "an alternative is a table { p = 0.5, route = [...] }",
+            );
+            return None;
+        };
+        for k in t.keys() {
+            if k != "p" && k != "route" {
+                self.checks.push(
+                    ap.key(k),
+                    format!("`{k}` does not belong in a branch alternative (it takes p and route)"),
+                );
+            }
+        }
+        let p = match t.remove("p") {
+            Some(toml::Value::Float(p)) => self.checks.take(fraction(p, &ap.key("p"))),
+            Some(toml::Value::Integer(p)) => self.checks.take(fraction(p as f64, &ap.key("p"))),
+            Some(other) => {
+                self.checks.push(
+                    ap.key("p"),
+                    format!("`p` is a probability, got {}", other.type_str()),
+                );
+                None
+            }
+            None => {
+                self.checks
+                    .push(ap.clone(), "missing `p`, the alternative's probability");
+                None
+            }
+        };
+        let route = match t.remove("route") {
+            Some(toml::Value::Array(steps)) => steps,
+            Some(other) => {
+                self.checks.push(
+                    ap.key("route"),
+                    format!("`route` is a list of steps, got {}", other.type_str()),
+                );
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        Some((p.unwrap_or(0.0), route))
     }
 }

@@ -4,11 +4,12 @@ use capsim_models::{
     ApiConfig, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig, JobConfig,
     QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode, WorkersConfig,
 };
+use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
 
 use super::values::{Problem, at_least_one, build_dist, choice, decode, fraction, parse_size};
 use crate::error::FieldPath;
-use crate::raw::{RawApi, RawCache, RawCdn, RawDatabase, RawStation, RawWorkers};
+use crate::raw::{RawApi, RawCache, RawCdn, RawDatabase, RawQuery, RawStation, RawWorkers};
 
 pub const TIER_KINDS: &[&str] = &[
     "station", "api", "cache", "database", "workers", "cdn", "external",
@@ -203,20 +204,37 @@ pub fn api_default_cpu(table: &toml::Table, path: &FieldPath) -> Option<Dist> {
     build_dist(cpu, &path.key("cpu")).ok()
 }
 
+/// A distribution given in a table, else `default` (`None`: reported).
+fn dist_or(
+    given: Option<toml::Table>,
+    default: Dist,
+    path: &FieldPath,
+    c: &mut Checks,
+) -> Option<Dist> {
+    match given {
+        Some(t) => c.take(build_dist(t, path)),
+        None => Some(default),
+    }
+}
+
 fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheConfig, Vec<Problem>> {
-    let raw: RawCache = decode(table, path).map_err(|p| vec![p])?;
+    let mut raw: RawCache = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
     let shards = c.take(at_least_one(raw.shards, &path.key("shards")));
     // About 100k commands per second per shard: Redis's single thread.
     let default_op = deterministic(SimDuration::from_micros(10));
-    let get_service = match raw.get_service {
-        Some(t) => c.take(build_dist(t, &path.key("get_service"))),
-        None => Some(default_op.clone()),
-    };
-    let set_service = match raw.set_service {
-        Some(t) => c.take(build_dist(t, &path.key("set_service"))),
-        None => Some(default_op),
-    };
+    let get_service = dist_or(
+        raw.get_service.take(),
+        default_op.clone(),
+        &path.key("get_service"),
+        &mut c,
+    );
+    let set_service = dist_or(
+        raw.set_service.take(),
+        default_op,
+        &path.key("set_service"),
+        &mut c,
+    );
     let skew = match raw.skew {
         Some(s) if !(s.is_finite() && (0.0..1.0).contains(&s)) => {
             c.push(
@@ -232,75 +250,9 @@ fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheCon
         Some(s) => c.take(parse_size(s, &path.key("object_size"))),
         None => Some(1024),
     };
-    // Memory per shard: given, or the node memory of the instance type when
-    // the hit ratio is to be derived.
-    let memory_given = raw.memory.is_some();
-    let memory = match &raw.memory {
-        Some(m) => c.take(parse_size(m, &path.key("memory"))),
-        None if raw.working_set.is_some() => hw.memory_bytes,
-        None => None,
-    };
-    let working_set = raw
-        .working_set
-        .as_ref()
-        .and_then(|w| c.take(parse_size(w, &path.key("working_set"))));
-    let growth_per_day = raw
-        .growth_per_day
-        .as_ref()
-        .and_then(|g| c.take(parse_size(g, &path.key("growth_per_day"))));
-    if raw.growth_per_day.is_some() && raw.working_set.is_none() {
-        c.push(
-            path.key("growth_per_day"),
-            "the working set's growth needs `working_set` (and `memory`) to derive the hit ratio from",
-        );
-    }
-    if working_set == Some(0) {
-        c.push(path.key("working_set"), "must be larger than zero");
-    }
-    if memory == Some(0) {
-        c.push(path.key("memory"), "must be larger than zero");
-    }
-    let has_memory = memory_given || (raw.working_set.is_some() && hw.memory_bytes.is_some());
-    let hit_ratio = match (raw.hit_ratio, has_memory, raw.working_set.is_some()) {
-        (Some(h), false, false) => c.take(fraction(h, &path.key("hit_ratio"))),
-        (None, true, true) => match (memory, working_set, skew, shards) {
-            // Popularity density ∝ r^(−skew) over the key space: caching the
-            // most popular fraction x serves x^(1−skew) of requests.
-            (Some(m), Some(w), Some(s), Some(n)) if w > 0 => {
-                Some((n as f64 * m as f64 / w as f64).min(1.0).powf(1.0 - s))
-            }
-            _ => None,
-        },
-        (Some(_), _, _) => {
-            c.push(
-                path.key("hit_ratio"),
-                "give either `hit_ratio`, or `memory` and `working_set` to derive it, not both",
-            );
-            None
-        }
-        (None, true, false) => {
-            c.push(
-                path.key("working_set"),
-                "`memory` needs `working_set` to derive the hit ratio",
-            );
-            None
-        }
-        (None, false, true) => {
-            c.push(
-                path.key("memory"),
-                "`working_set` needs `memory` per shard (or an `instance_type`) to derive the hit ratio",
-            );
-            None
-        }
-        (None, false, false) => {
-            c.push(
-                path.clone(),
-                "a cache needs `hit_ratio`, or `memory` and `working_set` to derive it",
-            );
-            None
-        }
-    };
-    let keys = match (raw.keys, memory, object_size) {
+    let memory = CacheMemory::of(&raw, path, hw, &mut c);
+    let hit_ratio = memory.hit_ratio(raw.hit_ratio, skew, shards, path, &mut c);
+    let keys = match (raw.keys, memory.memory, object_size) {
         (Some(0), _, _) => {
             c.push(path.key("keys"), "must be at least 1");
             None
@@ -308,14 +260,6 @@ fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheCon
         (Some(k), _, _) => Some(k),
         (None, Some(m), Some(o)) => shards.map(|n| (n as u64 * (m / o)).max(1)),
         (None, _, _) => Some(100_000),
-    };
-    let sizing = match (memory, working_set) {
-        (Some(m), Some(w)) if raw.working_set.is_some() => Some(CacheSizing {
-            memory_per_shard: m as f64,
-            working_set: w as f64,
-            growth_per_s: growth_per_day.unwrap_or(0) as f64 / 86_400.0,
-        }),
-        _ => None,
     };
     let start_warm = match raw.start.as_deref() {
         None => Some(true),
@@ -349,9 +293,123 @@ fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheCon
             skew,
             keys_per_shard: keys.div_ceil(shards as u64),
             start_warm,
-            sizing,
+            sizing: memory.sizing(),
         }),
         _ => Err(c.0),
+    }
+}
+
+/// A cache's memory against its working set, from which its hit ratio
+/// (and growth, its fall) can be derived instead of given.
+struct CacheMemory {
+    /// Per shard, bytes: given, or the node memory of the instance type
+    /// when the hit ratio is to be derived.
+    memory: Option<u64>,
+    working_set: Option<u64>,
+    growth_per_day: Option<u64>,
+    /// `memory`, or an instance type's, is there to derive from.
+    has_memory: bool,
+    working_set_given: bool,
+}
+
+impl CacheMemory {
+    fn of(raw: &RawCache, path: &FieldPath, hw: &Hardware, c: &mut Checks) -> Self {
+        let memory_given = raw.memory.is_some();
+        let memory = match &raw.memory {
+            Some(m) => c.take(parse_size(m, &path.key("memory"))),
+            None if raw.working_set.is_some() => hw.memory_bytes,
+            None => None,
+        };
+        let working_set = raw
+            .working_set
+            .as_ref()
+            .and_then(|w| c.take(parse_size(w, &path.key("working_set"))));
+        let growth_per_day = raw
+            .growth_per_day
+            .as_ref()
+            .and_then(|g| c.take(parse_size(g, &path.key("growth_per_day"))));
+        if raw.growth_per_day.is_some() && raw.working_set.is_none() {
+            c.push(
+                path.key("growth_per_day"),
+                "the working set's growth needs `working_set` (and `memory`) to derive the hit ratio from",
+            );
+        }
+        if working_set == Some(0) {
+            c.push(path.key("working_set"), "must be larger than zero");
+        }
+        if memory == Some(0) {
+            c.push(path.key("memory"), "must be larger than zero");
+        }
+        CacheMemory {
+            memory,
+            working_set,
+            growth_per_day,
+            has_memory: memory_given || (raw.working_set.is_some() && hw.memory_bytes.is_some()),
+            working_set_given: raw.working_set.is_some(),
+        }
+    }
+
+    /// The hit ratio: `given`, or derived from memory and working set; one
+    /// way, not both (`None`: reported, or an input to derive it from is).
+    fn hit_ratio(
+        &self,
+        given: Option<f64>,
+        skew: Option<f64>,
+        shards: Option<u32>,
+        path: &FieldPath,
+        c: &mut Checks,
+    ) -> Option<f64> {
+        match (given, self.has_memory, self.working_set_given) {
+            (Some(h), false, false) => c.take(fraction(h, &path.key("hit_ratio"))),
+            (None, true, true) => match (self.memory, self.working_set, skew, shards) {
+                // Popularity density ∝ r^(−skew) over the key space: caching the
+                // most popular fraction x serves x^(1−skew) of requests.
+                (Some(m), Some(w), Some(s), Some(n)) if w > 0 => {
+                    Some((n as f64 * m as f64 / w as f64).min(1.0).powf(1.0 - s))
+                }
+                _ => None,
+            },
+            (Some(_), _, _) => {
+                c.push(
+                    path.key("hit_ratio"),
+                    "give either `hit_ratio`, or `memory` and `working_set` to derive it, not both",
+                );
+                None
+            }
+            (None, true, false) => {
+                c.push(
+                    path.key("working_set"),
+                    "`memory` needs `working_set` to derive the hit ratio",
+                );
+                None
+            }
+            (None, false, true) => {
+                c.push(
+                    path.key("memory"),
+                    "`working_set` needs `memory` per shard (or an `instance_type`) to derive the hit ratio",
+                );
+                None
+            }
+            (None, false, false) => {
+                c.push(
+                    path.clone(),
+                    "a cache needs `hit_ratio`, or `memory` and `working_set` to derive it",
+                );
+                None
+            }
+        }
+    }
+
+    /// What the model needs to follow the working set's growth over the run.
+    fn sizing(&self) -> Option<CacheSizing> {
+        match (self.memory, self.working_set) {
+            (Some(m), Some(w)) if self.working_set_given => Some(CacheSizing {
+                memory_per_shard: m as f64,
+                working_set: w as f64,
+                growth_per_s: self.growth_per_day.unwrap_or(0) as f64 / 86_400.0,
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -391,47 +449,14 @@ fn database(
         Some(f) => c.take(fraction(f, &path.key("read_primary_fraction"))),
         None => Some(0.0),
     };
-    let read_routing = match raw.read_routing.as_deref() {
-        None => Some(ReadRouting::Random),
-        Some(r) => c
-            .take(choice(
-                r,
-                &["random", "round_robin", "least_busy"],
-                &path.key("read_routing"),
-            ))
-            .map(|r| match r {
-                "random" => ReadRouting::Random,
-                "round_robin" => ReadRouting::RoundRobin,
-                _ => ReadRouting::LeastBusy,
-            }),
-    };
-    let apply_time = match raw.apply_time {
-        Some(t) => c.take(build_dist(t, &path.key("apply_time"))),
-        None => Some(deterministic(SimDuration::from_micros(200))),
-    };
-    if raw.queries.is_empty() {
-        c.push(path.key("queries"), "define at least one query type");
-    }
-    let mut queries = Vec::new();
-    for (name, q) in raw.queries {
-        let qp = path.key("queries").key(&name);
-        let write = c
-            .take(choice(&q.kind, &["read", "write"], &qp.key("kind")))
-            .map(|k| k == "write");
-        let cpu = c.take(build_dist(q.cpu, &qp.key("cpu")));
-        let io = match q.io {
-            Some(t) => c.take(build_dist(t, &qp.key("io"))).map(Some),
-            None => Some(None),
-        };
-        if let (Some(write), Some(cpu), Some(io)) = (write, cpu, io) {
-            queries.push(QueryConfig {
-                name,
-                write,
-                cpu,
-                io,
-            });
-        }
-    }
+    let read_routing = read_routing(raw.read_routing.as_deref(), path, &mut c);
+    let apply_time = dist_or(
+        raw.apply_time,
+        deterministic(SimDuration::from_micros(200)),
+        &path.key("apply_time"),
+        &mut c,
+    );
+    let queries = queries(raw.queries, path, &mut c);
     match (
         primary_cores,
         replica_cores,
@@ -462,6 +487,53 @@ fn database(
         }),
         _ => Err(c.0),
     }
+}
+
+/// How reads pick a replica (default random).
+fn read_routing(given: Option<&str>, path: &FieldPath, c: &mut Checks) -> Option<ReadRouting> {
+    match given {
+        None => Some(ReadRouting::Random),
+        Some(r) => c
+            .take(choice(
+                r,
+                &["random", "round_robin", "least_busy"],
+                &path.key("read_routing"),
+            ))
+            .map(|r| match r {
+                "random" => ReadRouting::Random,
+                "round_robin" => ReadRouting::RoundRobin,
+                _ => ReadRouting::LeastBusy,
+            }),
+    }
+}
+
+/// A database's query types, at least one (those with problems left out,
+/// the problems reported).
+fn queries(raw: IndexMap<String, RawQuery>, path: &FieldPath, c: &mut Checks) -> Vec<QueryConfig> {
+    if raw.is_empty() {
+        c.push(path.key("queries"), "define at least one query type");
+    }
+    let mut queries = Vec::new();
+    for (name, q) in raw {
+        let qp = path.key("queries").key(&name);
+        let write = c
+            .take(choice(&q.kind, &["read", "write"], &qp.key("kind")))
+            .map(|k| k == "write");
+        let cpu = c.take(build_dist(q.cpu, &qp.key("cpu")));
+        let io = match q.io {
+            Some(t) => c.take(build_dist(t, &qp.key("io"))).map(Some),
+            None => Some(None),
+        };
+        if let (Some(write), Some(cpu), Some(io)) = (write, cpu, io) {
+            queries.push(QueryConfig {
+                name,
+                write,
+                cpu,
+                io,
+            });
+        }
+    }
+    queries
 }
 
 fn workers(table: toml::Table, path: &FieldPath) -> Result<WorkersConfig, Vec<Problem>> {
