@@ -116,235 +116,251 @@ fn build_part(
     ctx: &ProfileContext,
 ) -> Result<RateProfile, Problem> {
     let (kind, rest) = split_tag(table, "kind", PROFILE_KINDS, path)?;
-    let horizon = ctx.horizon;
     match kind.as_str() {
-        "constant" => {
-            if let Some(k) = rest.keys().next() {
-                return Err((
-                    path.key(k),
-                    "a constant profile takes no other fields".into(),
-                ));
-            }
-            Ok(RateProfile::Constant)
-        }
-        "steps" => {
-            let p: profile::Steps = decode(rest, path)?;
-            if p.steps.is_empty() {
-                return Err((path.key("steps"), "give at least one step".into()));
-            }
-            let mut out = Vec::with_capacity(p.steps.len());
-            for (i, st) in p.steps.iter().enumerate() {
-                let sp = path.key("steps").index(i);
-                if i > 0 && st.at <= p.steps[i - 1].at {
-                    return Err((
-                        sp.key("at"),
-                        "steps must be in increasing time order".into(),
-                    ));
-                }
-                out.push((st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
-            }
-            Ok(RateProfile::Steps(out))
-        }
-        "spike" => {
-            let p: profile::Spike = decode(rest, path)?;
-            let m = multiplier(p.multiplier, &path.key("multiplier"))?;
-            if m < 1.0 {
-                return Err((
-                    path.key("multiplier"),
-                    format!(
-                        "a spike's multiplier must be at least 1 (got {m}); use `steps` for a dip"
-                    ),
-                ));
-            }
-            if p.start >= horizon {
-                return Err((
-                    path.key("start"),
-                    format!(
-                        "the spike starts at {} but the run ends at {horizon}",
-                        p.start
-                    ),
-                ));
-            }
-            Ok(RateProfile::Spike {
-                start: p.start,
-                rise: p.rise,
-                plateau: p.plateau,
-                decay: p.decay,
-                multiplier: m,
-            })
-        }
-        "ramp" => {
-            let p: profile::Ramp = decode(rest, path)?;
-            let from = multiplier(p.from, &path.key("from"))?;
-            let to = multiplier(p.to, &path.key("to"))?;
-            if p.duration.is_zero() {
-                return Err((
-                    path.key("duration"),
-                    "a ramp needs a duration above zero (use `steps` for a jump)".into(),
-                ));
-            }
-            Ok(RateProfile::Ramp {
-                start: p.start,
-                duration: p.duration,
-                from,
-                to,
-            })
-        }
-        "growth" => {
-            let p: profile::Growth = decode(rest, path)?;
-            let factor = multiplier(p.factor, &path.key("factor"))?;
-            if factor <= 0.0 {
-                return Err((
-                    path.key("factor"),
-                    "a growth factor must be above zero (0.5 halves the traffic, 10 is 10x)".into(),
-                ));
-            }
-            if p.over.is_zero() {
-                return Err((
-                    path.key("over"),
-                    "growth needs a period above zero, e.g. \"26w\"".into(),
-                ));
-            }
-            let exponential = match p.curve.as_deref() {
-                None | Some("exponential") => true,
-                Some("linear") => false,
-                Some(other) => {
-                    return Err((
-                        path.key("curve"),
-                        format!("unknown curve \"{other}\": expected exponential or linear"),
-                    ));
-                }
-            };
-            Ok(RateProfile::Growth {
-                start: p.start,
-                over: p.over,
-                factor,
-                exponential,
-            })
-        }
-        "diurnal" | "weekly" | "seasonal" => {
-            let p: profile::Calendar = decode(rest, path)?;
-            let (key, want, values, others) = match kind.as_str() {
-                "diurnal" => (
-                    "hours",
-                    24,
-                    p.hours,
-                    [("days", &p.days), ("months", &p.months)],
-                ),
-                "weekly" => (
-                    "days",
-                    7,
-                    p.days,
-                    [("hours", &p.hours), ("months", &p.months)],
-                ),
-                _ => (
-                    "months",
-                    12,
-                    p.months,
-                    [("hours", &p.hours), ("days", &p.days)],
-                ),
-            };
-            if let Some((k, _)) = others.iter().find(|(_, v)| v.is_some()) {
-                return Err((
-                    path.key(k),
-                    format!("a {kind} profile takes `{key}`, not `{k}`"),
-                ));
-            }
-            let what = match kind.as_str() {
-                "diurnal" => "one multiplier per hour of the local day, 00:00 first",
-                "weekly" => "one multiplier per local weekday, Monday first",
-                _ => "one multiplier per month, January first",
-            };
-            let Some(values) = values else {
-                return Err((path.key(key), format!("missing: {want} numbers, {what}")));
-            };
-            if values.len() != want {
-                return Err((
-                    path.key(key),
-                    format!("expected {want} numbers, {what} (got {})", values.len()),
-                ));
-            }
-            for (i, &v) in values.iter().enumerate() {
-                multiplier(v, &path.key(key).index(i))?;
-            }
-            let offset_s = match p.utc_offset {
-                Some(v) => utc_offset_s(&v, &path.key("utc_offset"))?,
-                None => ctx.utc_offset_s,
-            };
-            let local_start_s = ctx.start_s + offset_s;
-            Ok(match kind.as_str() {
-                "diurnal" => RateProfile::Diurnal(Calendar {
-                    values: values.try_into().expect("24 values"),
-                    local_start_s,
-                }),
-                "weekly" => RateProfile::Weekly(Calendar {
-                    values: values.try_into().expect("7 values"),
-                    local_start_s,
-                }),
-                _ => RateProfile::Seasonal(Calendar {
-                    values: values.try_into().expect("12 values"),
-                    local_start_s,
-                }),
-            })
-        }
-        "replay" => {
-            let p: profile::Replay = decode(rest, path)?;
-            if !(p.scale.is_finite() && p.scale > 0.0) {
-                return Err((
-                    path.key("scale"),
-                    format!("a scale above zero (got {})", p.scale),
-                ));
-            }
-            let file = resolve_path(&p.file, ctx.dir);
-            let trace = read_trace(&file).map_err(|m| (path.key("file"), m))?;
-            let divisor = match (trace.absolute, ctx.base_rate) {
-                (false, _) => 1.0,
-                (true, Some(r)) => r,
-                (true, None) => {
-                    return Err((
-                        path.key("file"),
-                        format!(
-                            "{} gives rates in requests per second, which are relative to a class's `rate_per_s` or the workload's: give one, or write the trace as multipliers (a `multiplier` column)",
-                            file.display()
-                        ),
-                    ));
-                }
-            };
-            let skip = p.skip;
-            let end = trace.rows.last().map(|r| r.0).unwrap_or_default();
-            if skip > end {
-                return Err((
-                    path.key("skip"),
-                    format!(
-                        "the trace lasts {end} but `skip` is {skip}: the run would see only its last value"
-                    ),
-                ));
-            }
-            // Rows from `skip` on, shifted to start at 0; the row before
-            // `skip` contributes the interpolated value at 0.
-            let mut rows: Vec<(SimDuration, f64)> = Vec::with_capacity(trace.rows.len());
-            let at_skip = replay_at(&trace.rows, skip);
-            rows.push((SimDuration::ZERO, at_skip * p.scale / divisor));
-            for &(t, v) in &trace.rows {
-                if t > skip {
-                    rows.push((t - skip, v * p.scale / divisor));
-                }
-            }
-            if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.1 > 1e6) {
-                return Err((
-                    path.key("file"),
-                    format!(
-                        "row {} of {} becomes a multiplier of {} of the base rate (over 1e6): check the base rate and `scale`",
-                        i + 1,
-                        file.display(),
-                        r.1
-                    ),
-                ));
-            }
-            Ok(RateProfile::Replay(Arc::from(rows)))
-        }
+        "constant" => match rest.keys().next() {
+            Some(k) => Err((
+                path.key(k),
+                "a constant profile takes no other fields".into(),
+            )),
+            None => Ok(RateProfile::Constant),
+        },
+        "steps" => steps(decode(rest, path)?, path),
+        "spike" => spike(decode(rest, path)?, path, ctx.horizon),
+        "ramp" => ramp(decode(rest, path)?, path),
+        "growth" => growth(decode(rest, path)?, path),
+        "diurnal" | "weekly" | "seasonal" => calendar(&kind, decode(rest, path)?, path, ctx),
+        "replay" => replay(decode(rest, path)?, path, ctx),
         _ => unreachable!("split_tag checked the kind"),
     }
+}
+
+fn steps(p: profile::Steps, path: &FieldPath) -> Result<RateProfile, Problem> {
+    if p.steps.is_empty() {
+        return Err((path.key("steps"), "give at least one step".into()));
+    }
+    let mut out = Vec::with_capacity(p.steps.len());
+    for (i, st) in p.steps.iter().enumerate() {
+        let sp = path.key("steps").index(i);
+        if i > 0 && st.at <= p.steps[i - 1].at {
+            return Err((
+                sp.key("at"),
+                "steps must be in increasing time order".into(),
+            ));
+        }
+        out.push((st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
+    }
+    Ok(RateProfile::Steps(out))
+}
+
+fn spike(
+    p: profile::Spike,
+    path: &FieldPath,
+    horizon: SimDuration,
+) -> Result<RateProfile, Problem> {
+    let m = multiplier(p.multiplier, &path.key("multiplier"))?;
+    if m < 1.0 {
+        return Err((
+            path.key("multiplier"),
+            format!("a spike's multiplier must be at least 1 (got {m}); use `steps` for a dip"),
+        ));
+    }
+    if p.start >= horizon {
+        return Err((
+            path.key("start"),
+            format!(
+                "the spike starts at {} but the run ends at {horizon}",
+                p.start
+            ),
+        ));
+    }
+    Ok(RateProfile::Spike {
+        start: p.start,
+        rise: p.rise,
+        plateau: p.plateau,
+        decay: p.decay,
+        multiplier: m,
+    })
+}
+
+fn ramp(p: profile::Ramp, path: &FieldPath) -> Result<RateProfile, Problem> {
+    let from = multiplier(p.from, &path.key("from"))?;
+    let to = multiplier(p.to, &path.key("to"))?;
+    if p.duration.is_zero() {
+        return Err((
+            path.key("duration"),
+            "a ramp needs a duration above zero (use `steps` for a jump)".into(),
+        ));
+    }
+    Ok(RateProfile::Ramp {
+        start: p.start,
+        duration: p.duration,
+        from,
+        to,
+    })
+}
+
+fn growth(p: profile::Growth, path: &FieldPath) -> Result<RateProfile, Problem> {
+    let factor = multiplier(p.factor, &path.key("factor"))?;
+    if factor <= 0.0 {
+        return Err((
+            path.key("factor"),
+            "a growth factor must be above zero (0.5 halves the traffic, 10 is 10x)".into(),
+        ));
+    }
+    if p.over.is_zero() {
+        return Err((
+            path.key("over"),
+            "growth needs a period above zero, e.g. \"26w\"".into(),
+        ));
+    }
+    let exponential = match p.curve.as_deref() {
+        None | Some("exponential") => true,
+        Some("linear") => false,
+        Some(other) => {
+            return Err((
+                path.key("curve"),
+                format!("unknown curve \"{other}\": expected exponential or linear"),
+            ));
+        }
+    };
+    Ok(RateProfile::Growth {
+        start: p.start,
+        over: p.over,
+        factor,
+        exponential,
+    })
+}
+
+/// `diurnal`, `weekly` or `seasonal`: one list of values by local hour,
+/// weekday or month.
+fn calendar(
+    kind: &str,
+    p: profile::Calendar,
+    path: &FieldPath,
+    ctx: &ProfileContext,
+) -> Result<RateProfile, Problem> {
+    let (key, want, what, values, others) = match kind {
+        "diurnal" => (
+            "hours",
+            24,
+            "one multiplier per hour of the local day, 00:00 first",
+            p.hours,
+            [("days", &p.days), ("months", &p.months)],
+        ),
+        "weekly" => (
+            "days",
+            7,
+            "one multiplier per local weekday, Monday first",
+            p.days,
+            [("hours", &p.hours), ("months", &p.months)],
+        ),
+        _ => (
+            "months",
+            12,
+            "one multiplier per month, January first",
+            p.months,
+            [("hours", &p.hours), ("days", &p.days)],
+        ),
+    };
+    if let Some((k, _)) = others.iter().find(|(_, v)| v.is_some()) {
+        return Err((
+            path.key(k),
+            format!("a {kind} profile takes `{key}`, not `{k}`"),
+        ));
+    }
+    let Some(values) = values else {
+        return Err((path.key(key), format!("missing: {want} numbers, {what}")));
+    };
+    if values.len() != want {
+        return Err((
+            path.key(key),
+            format!("expected {want} numbers, {what} (got {})", values.len()),
+        ));
+    }
+    for (i, &v) in values.iter().enumerate() {
+        multiplier(v, &path.key(key).index(i))?;
+    }
+    let offset_s = match p.utc_offset {
+        Some(v) => utc_offset_s(&v, &path.key("utc_offset"))?,
+        None => ctx.utc_offset_s,
+    };
+    let local_start_s = ctx.start_s + offset_s;
+    Ok(match kind {
+        "diurnal" => RateProfile::Diurnal(Calendar {
+            values: values.try_into().expect("24 values"),
+            local_start_s,
+        }),
+        "weekly" => RateProfile::Weekly(Calendar {
+            values: values.try_into().expect("7 values"),
+            local_start_s,
+        }),
+        _ => RateProfile::Seasonal(Calendar {
+            values: values.try_into().expect("12 values"),
+            local_start_s,
+        }),
+    })
+}
+
+/// A replayed trace, from `skip` on, divided by the base rate if it gives
+/// requests per second.
+fn replay(
+    p: profile::Replay,
+    path: &FieldPath,
+    ctx: &ProfileContext,
+) -> Result<RateProfile, Problem> {
+    if !(p.scale.is_finite() && p.scale > 0.0) {
+        return Err((
+            path.key("scale"),
+            format!("a scale above zero (got {})", p.scale),
+        ));
+    }
+    let file = resolve_path(&p.file, ctx.dir);
+    let trace = read_trace(&file).map_err(|m| (path.key("file"), m))?;
+    let divisor = match (trace.absolute, ctx.base_rate) {
+        (false, _) => 1.0,
+        (true, Some(r)) => r,
+        (true, None) => {
+            return Err((
+                path.key("file"),
+                format!(
+                    "{} gives rates in requests per second, which are relative to a class's `rate_per_s` or the workload's: give one, or write the trace as multipliers (a `multiplier` column)",
+                    file.display()
+                ),
+            ));
+        }
+    };
+    let skip = p.skip;
+    let end = trace.rows.last().map(|r| r.0).unwrap_or_default();
+    if skip > end {
+        return Err((
+            path.key("skip"),
+            format!(
+                "the trace lasts {end} but `skip` is {skip}: the run would see only its last value"
+            ),
+        ));
+    }
+    // Rows from `skip` on, shifted to start at 0; the row before `skip`
+    // contributes the interpolated value at 0.
+    let mut rows: Vec<(SimDuration, f64)> = Vec::with_capacity(trace.rows.len());
+    let at_skip = replay_at(&trace.rows, skip);
+    rows.push((SimDuration::ZERO, at_skip * p.scale / divisor));
+    for &(t, v) in &trace.rows {
+        if t > skip {
+            rows.push((t - skip, v * p.scale / divisor));
+        }
+    }
+    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.1 > 1e6) {
+        return Err((
+            path.key("file"),
+            format!(
+                "row {} of {} becomes a multiplier of {} of the base rate (over 1e6): check the base rate and `scale`",
+                i + 1,
+                file.display(),
+                r.1
+            ),
+        ));
+    }
+    Ok(RateProfile::Replay(Arc::from(rows)))
 }
 
 /// A UTC offset given as hours (`-5`, `5.5`) or `"+05:30"`, in seconds.
