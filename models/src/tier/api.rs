@@ -86,6 +86,18 @@ pub struct ApiConfig {
     pub balancer_latency: SimDuration,
 }
 
+impl super::ConfigUnits for ApiConfig {
+    fn scaled_units(&self) -> Option<u32> {
+        Some(self.instances)
+    }
+    fn set_scaled_units(&mut self, n: u32) {
+        self.instances = n;
+    }
+    fn failure_units(&self) -> Range<u32> {
+        0..self.instances
+    }
+}
+
 pub(crate) struct Instance {
     /// Not crashed.
     up: bool,

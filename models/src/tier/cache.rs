@@ -63,6 +63,18 @@ pub struct CacheConfig {
     pub sizing: Option<CacheSizing>,
 }
 
+impl super::ConfigUnits for CacheConfig {
+    fn scaled_units(&self) -> Option<u32> {
+        Some(self.shards)
+    }
+    fn set_scaled_units(&mut self, n: u32) {
+        self.shards = n;
+    }
+    fn failure_units(&self) -> Range<u32> {
+        0..self.shards
+    }
+}
+
 /// Memory against working set: the warm hit ratio is
 /// `min(1, shards × memory_per_shard / working_set(t))^(1 − skew)`.
 #[derive(Clone, Copy, Debug, PartialEq)]

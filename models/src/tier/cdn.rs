@@ -28,6 +28,13 @@ pub struct CdnConfig {
     pub miss_latency: SimDuration,
 }
 
+impl super::ConfigUnits for CdnConfig {
+    /// An edge has no units to fail.
+    fn failure_units(&self) -> Range<u32> {
+        0..0
+    }
+}
+
 pub(crate) struct CdnTier<'c> {
     cfg: &'c CdnConfig,
     measured: Measured,

@@ -92,6 +92,20 @@ pub struct DatabaseConfig {
     pub local_primary: bool,
 }
 
+impl super::ConfigUnits for DatabaseConfig {
+    fn scaled_units(&self) -> Option<u32> {
+        Some(self.replicas)
+    }
+    fn set_scaled_units(&mut self, n: u32) {
+        self.replicas = n;
+    }
+    /// Node 0 is the primary (unless it lives in another region), then the
+    /// replicas.
+    fn failure_units(&self) -> Range<u32> {
+        u32::from(!self.local_primary)..1 + self.replicas
+    }
+}
+
 /// What a query draws at its op, in a fixed order: its CPU time, I/O time,
 /// a replica's apply time, then two uniforms (primary or replica, which
 /// replica).

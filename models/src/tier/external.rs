@@ -51,6 +51,12 @@ pub struct ExternalConfig {
     pub price_per_call: f64,
 }
 
+impl super::ConfigUnits for ExternalConfig {
+    fn failure_units(&self) -> Range<u32> {
+        0..1
+    }
+}
+
 /// How a call went, decided when it is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {

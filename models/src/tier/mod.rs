@@ -12,10 +12,10 @@
 //!           kind-independent face (TierModel: failures, capacity, billing, report)
 //! ```
 //!
-//! A new kind is a module here (config, runtime implementing [`TierModel`],
-//! vocabulary), a variant of [`TierKind`] and [`Kind`], its vector in
-//! [`Tiers`], its route step in the interpreter, and its builder arm in
-//! `capsim-scenarios`.
+//! A new kind is a module here (its config implementing [`ConfigUnits`], its
+//! runtime implementing [`TierModel`], its `VOCABULARY`), one line in
+//! `tier_kinds!` below, its route step in the interpreter, and its builder
+//! arm in `capsim-scenarios`.
 
 pub mod api;
 pub mod cache;
@@ -97,65 +97,144 @@ impl<K> std::fmt::Debug for Ref<K> {
     }
 }
 
-pub type StationRef = Ref<StationConfig>;
-pub type ApiRef = Ref<ApiConfig>;
-pub type CacheRef = Ref<CacheConfig>;
-pub type DatabaseRef = Ref<DatabaseConfig>;
-pub type WorkersRef = Ref<WorkersConfig>;
-pub type CdnRef = Ref<CdnConfig>;
-pub type ExternalRef = Ref<ExternalConfig>;
+/// Declares the tier kinds from one list: for each, its handle type, its
+/// variants of [`Handle`], [`Typed`], [`TierKind`] and [`Kind`], its
+/// vocabulary and its vector in [`Tiers`]. Adding a kind is one line here
+/// (its module implements [`ConfigUnits`] and [`TierModel`]).
+macro_rules! tier_kinds {
+    ($(
+        $(#[$doc:meta])*
+        $Kind:ident($Config:ident) as $Ref:ident, in $module:ident: $Tier:ty;
+    )*) => {
+        $( pub type $Ref = Ref<$Config>; )*
 
-/// A tier's typed handle, whatever its kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Handle {
-    Station(StationRef),
-    Api(ApiRef),
-    Cache(CacheRef),
-    Database(DatabaseRef),
-    Workers(WorkersRef),
-    Cdn(CdnRef),
-    External(ExternalRef),
-}
-
-impl Handle {
-    pub fn id(self) -> TierId {
-        match self {
-            Handle::Station(r) => r.id,
-            Handle::Api(r) => r.id,
-            Handle::Cache(r) => r.id,
-            Handle::Database(r) => r.id,
-            Handle::Workers(r) => r.id,
-            Handle::Cdn(r) => r.id,
-            Handle::External(r) => r.id,
+        /// A tier's typed handle, whatever its kind.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Handle {
+            $( $Kind($Ref), )*
         }
-    }
-}
 
-/// A tier's typed handle with its kind's configuration: what the scenario
-/// builder resolves a route's tier names to.
-#[derive(Clone, Copy, Debug)]
-pub enum Typed<'a> {
-    Station(StationRef, &'a StationConfig),
-    Api(ApiRef, &'a ApiConfig),
-    Cache(CacheRef, &'a CacheConfig),
-    Database(DatabaseRef, &'a DatabaseConfig),
-    Workers(WorkersRef, &'a WorkersConfig),
-    Cdn(CdnRef, &'a CdnConfig),
-    External(ExternalRef, &'a ExternalConfig),
-}
-
-impl Typed<'_> {
-    pub fn handle(&self) -> Handle {
-        match *self {
-            Typed::Station(r, _) => Handle::Station(r),
-            Typed::Api(r, _) => Handle::Api(r),
-            Typed::Cache(r, _) => Handle::Cache(r),
-            Typed::Database(r, _) => Handle::Database(r),
-            Typed::Workers(r, _) => Handle::Workers(r),
-            Typed::Cdn(r, _) => Handle::Cdn(r),
-            Typed::External(r, _) => Handle::External(r),
+        impl Handle {
+            pub fn id(self) -> TierId {
+                match self {
+                    $( Handle::$Kind(r) => r.id, )*
+                }
+            }
         }
-    }
+
+        /// A tier's typed handle with its kind's configuration: what the
+        /// scenario builder resolves a route's tier names to.
+        #[derive(Clone, Copy, Debug)]
+        pub enum Typed<'a> {
+            $( $Kind($Ref, &'a $Config), )*
+        }
+
+        impl Typed<'_> {
+            pub fn handle(&self) -> Handle {
+                match *self {
+                    $( Typed::$Kind(r, _) => Handle::$Kind(r), )*
+                }
+            }
+
+            fn new(kind: &TierKind, id: TierId, index: u16) -> Typed<'_> {
+                match kind {
+                    $( TierKind::$Kind(c) => Typed::$Kind(Ref::new(id, index), c), )*
+                }
+            }
+        }
+
+        /// A tier's kind with its validated configuration.
+        #[derive(Clone, Debug)]
+        pub enum TierKind {
+            $( $(#[$doc])* $Kind($Config), )*
+        }
+
+        impl TierKind {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $( TierKind::$Kind(_) => Kind::$Kind, )*
+                }
+            }
+
+            fn units(&self) -> &dyn ConfigUnits {
+                match self {
+                    $( TierKind::$Kind(c) => c, )*
+                }
+            }
+
+            fn units_mut(&mut self) -> &mut dyn ConfigUnits {
+                match self {
+                    $( TierKind::$Kind(c) => c, )*
+                }
+            }
+        }
+
+        /// A tier's kind, without its configuration: what results carry.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $( $Kind, )*
+        }
+
+        impl Kind {
+            pub const ALL: [Kind; [$( stringify!($Kind) ),*].len()] = [$( Kind::$Kind ),*];
+
+            /// How the kind speaks of itself and its units.
+            pub fn vocabulary(self) -> &'static Vocabulary {
+                match self {
+                    $( Kind::$Kind => &$module::VOCABULARY, )*
+                }
+            }
+        }
+
+        /// The platform's tiers: a collection per kind, reached by typed
+        /// handles, and per tier (by [`TierId`]) its [`Slot`].
+        pub(crate) struct Tiers<'c> {
+            $( pub $module: Vec<$Tier>, )*
+            pub slots: Vec<Slot<'c>>,
+        }
+
+        impl<'c> Tiers<'c> {
+            fn with_capacity(n: usize) -> Self {
+                Tiers {
+                    $( $module: Vec::new(), )*
+                    slots: Vec::with_capacity(n),
+                }
+            }
+
+            fn push_runtime(&mut self, kind: &'c TierKind, ctx: &BuildContext) {
+                match kind {
+                    $( TierKind::$Kind(c) => self.$module.push(<$Tier>::new(c, ctx)), )*
+                }
+            }
+
+            /// Tier `id`'s slot and model at once.
+            pub fn split(&mut self, id: TierId) -> (&mut Slot<'c>, &mut dyn TierModel) {
+                let slot = &mut self.slots[id as usize];
+                let model: &mut dyn TierModel = match slot.handle {
+                    $( Handle::$Kind(r) => &mut self.$module[r.index()], )*
+                };
+                (slot, model)
+            }
+        }
+    };
+}
+
+tier_kinds! {
+    /// A generic FCFS multi-server queue: the textbook station.
+    Station(StationConfig) as StationRef, in station: station::StationTier<'c>;
+    /// Load balancer in front of a pool of API instances.
+    Api(ApiConfig) as ApiRef, in api: api::ApiTier;
+    /// A sharded in-memory cache (Redis): one command at a time per shard.
+    Cache(CacheConfig) as CacheRef, in cache: cache::CacheTier<'c>;
+    /// A database: a primary for writes, replicas for reads (Postgres).
+    Database(DatabaseConfig) as DatabaseRef, in database: database::DbTier<'c>;
+    /// Background workers consuming prioritised job queues (Celery, BullMQ).
+    Workers(WorkersConfig) as WorkersRef, in workers: workers::WorkersTier<'c>;
+    /// A CDN edge: infinite capacity, a hit ratio and latencies.
+    Cdn(CdnConfig) as CdnRef, in cdn: cdn::CdnTier<'c>;
+    /// A third-party HTTP API: latency, rate limit (429s), errors, outages,
+    /// a price per call.
+    External(ExternalConfig) as ExternalRef, in external: external::ExternalTier<'c>;
 }
 
 /// Every tier, typed, in declaration order: the one place where a tier's
@@ -170,16 +249,7 @@ pub fn typed(tiers: &[TierConfig]) -> Vec<Typed<'_>> {
             let slot = &mut count[t.kind.kind() as usize];
             let index = *slot;
             *slot += 1;
-            let id = id as TierId;
-            match &t.kind {
-                TierKind::Station(c) => Typed::Station(Ref::new(id, index), c),
-                TierKind::Api(c) => Typed::Api(Ref::new(id, index), c),
-                TierKind::Cache(c) => Typed::Cache(Ref::new(id, index), c),
-                TierKind::Database(c) => Typed::Database(Ref::new(id, index), c),
-                TierKind::Workers(c) => Typed::Workers(Ref::new(id, index), c),
-                TierKind::Cdn(c) => Typed::Cdn(Ref::new(id, index), c),
-                TierKind::External(c) => Typed::External(Ref::new(id, index), c),
-            }
+            Typed::new(&t.kind, id as TierId, index)
         })
         .collect()
 }
@@ -202,75 +272,38 @@ pub struct TierConfig {
     pub region: Option<u16>,
 }
 
-/// A tier's kind with its validated configuration.
-#[derive(Clone, Debug)]
-pub enum TierKind {
-    /// A generic FCFS multi-server queue: the textbook station.
-    Station(StationConfig),
-    /// Load balancer in front of a pool of API instances.
-    Api(ApiConfig),
-    /// A sharded in-memory cache (Redis): one command at a time per shard.
-    Cache(CacheConfig),
-    /// A database: a primary for writes, replicas for reads (Postgres).
-    Database(DatabaseConfig),
-    /// Background workers consuming prioritised job queues (Celery, BullMQ).
-    Workers(WorkersConfig),
-    /// A CDN edge: infinite capacity, a hit ratio and latencies.
-    Cdn(CdnConfig),
-    /// A third-party HTTP API: latency, rate limit (429s), errors, outages,
-    /// a price per call.
-    External(ExternalConfig),
+/// What a kind's configuration says about its units; each kind's module
+/// implements it.
+pub trait ConfigUnits {
+    /// The units autoscaling counts, at the start (instances, workers,
+    /// replicas, shards); `None` for kinds that do not scale.
+    fn scaled_units(&self) -> Option<u32> {
+        None
+    }
+    /// Starts the tier with `n` of the units autoscaling counts (kinds that
+    /// scale).
+    fn set_scaled_units(&mut self, _n: u32) {}
+    /// The units a failure may name: `0..n`.
+    fn failure_units(&self) -> Range<u32>;
 }
 
 impl TierKind {
-    pub fn kind(&self) -> Kind {
-        match self {
-            TierKind::Station(_) => Kind::Station,
-            TierKind::Api(_) => Kind::Api,
-            TierKind::Cache(_) => Kind::Cache,
-            TierKind::Database(_) => Kind::Database,
-            TierKind::Workers(_) => Kind::Workers,
-            TierKind::Cdn(_) => Kind::Cdn,
-            TierKind::External(_) => Kind::External,
-        }
-    }
-
     /// The units autoscaling counts, at the start (instances, workers,
     /// replicas, shards); `None` for kinds that do not scale.
     pub fn scaled_units(&self) -> Option<u32> {
-        match self {
-            TierKind::Api(a) => Some(a.instances),
-            TierKind::Workers(w) => Some(w.workers),
-            TierKind::Database(d) => Some(d.replicas),
-            TierKind::Cache(c) => Some(c.shards),
-            TierKind::Station(_) | TierKind::Cdn(_) | TierKind::External(_) => None,
-        }
+        self.units().scaled_units()
     }
 
     /// Starts the tier with `n` of the units autoscaling counts (a no-op
     /// for kinds that do not scale).
     pub fn set_scaled_units(&mut self, n: u32) {
-        match self {
-            TierKind::Api(a) => a.instances = n,
-            TierKind::Workers(w) => w.workers = n,
-            TierKind::Database(d) => d.replicas = n,
-            TierKind::Cache(c) => c.shards = n,
-            TierKind::Station(_) | TierKind::Cdn(_) | TierKind::External(_) => {}
-        }
+        self.units_mut().set_scaled_units(n)
     }
 
     /// The units a failure may name: `0..n` (a database's node 0 is its
     /// primary, then its replicas).
     pub fn failure_units(&self) -> Range<u32> {
-        match self {
-            TierKind::Station(_) => 0..1,
-            TierKind::Api(a) => 0..a.instances,
-            TierKind::Cache(c) => 0..c.shards,
-            TierKind::Database(d) => u32::from(!d.local_primary)..1 + d.replicas,
-            TierKind::Workers(w) => 0..w.workers,
-            TierKind::Cdn(_) => 0..0,
-            TierKind::External(_) => 0..1,
-        }
+        self.units().failure_units()
     }
 
     /// Servers of a station (its fixed capacity); `None` for other kinds.
@@ -282,42 +315,7 @@ impl TierKind {
     }
 }
 
-/// A tier's kind, without its configuration: what results carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Station,
-    Api,
-    Cache,
-    Database,
-    Workers,
-    Cdn,
-    External,
-}
-
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Station,
-        Kind::Api,
-        Kind::Cache,
-        Kind::Database,
-        Kind::Workers,
-        Kind::Cdn,
-        Kind::External,
-    ];
-
-    /// How the kind speaks of itself and its units.
-    pub fn vocabulary(self) -> &'static Vocabulary {
-        match self {
-            Kind::Station => &station::VOCABULARY,
-            Kind::Api => &api::VOCABULARY,
-            Kind::Cache => &cache::VOCABULARY,
-            Kind::Database => &database::VOCABULARY,
-            Kind::Workers => &workers::VOCABULARY,
-            Kind::Cdn => &cdn::VOCABULARY,
-            Kind::External => &external::VOCABULARY,
-        }
-    }
-
     /// `kind =` in a scenario file; `kind` in every output.
     pub fn label(self) -> &'static str {
         self.vocabulary().label
@@ -543,19 +541,6 @@ pub(crate) struct Slot<'c> {
     pub bill: CostMeter,
 }
 
-/// The platform's tiers: a collection per kind, reached by typed handles,
-/// and per tier (by [`TierId`]) its [`Slot`].
-pub(crate) struct Tiers<'c> {
-    pub station: Vec<station::StationTier<'c>>,
-    pub api: Vec<api::ApiTier>,
-    pub cache: Vec<cache::CacheTier<'c>>,
-    pub database: Vec<database::DbTier<'c>>,
-    pub workers: Vec<workers::WorkersTier<'c>>,
-    pub cdn: Vec<cdn::CdnTier<'c>>,
-    pub external: Vec<external::ExternalTier<'c>>,
-    pub slots: Vec<Slot<'c>>,
-}
-
 impl<'c> Tiers<'c> {
     /// Builds every tier's runtime; `context(id)` gives what tier `id` is
     /// built with.
@@ -564,27 +549,9 @@ impl<'c> Tiers<'c> {
         mut context: impl FnMut(TierId) -> BuildContext<'a>,
         bill: impl Fn() -> CostMeter,
     ) -> Self {
-        let mut t = Tiers {
-            station: Vec::new(),
-            api: Vec::new(),
-            cache: Vec::new(),
-            database: Vec::new(),
-            workers: Vec::new(),
-            cdn: Vec::new(),
-            external: Vec::new(),
-            slots: Vec::with_capacity(tiers.len()),
-        };
+        let mut t = Tiers::with_capacity(tiers.len());
         for (handle, cfg) in handles(tiers).into_iter().zip(tiers) {
-            let ctx = context(t.slots.len() as TierId);
-            match &cfg.kind {
-                TierKind::Station(s) => t.station.push(station::StationTier::new(s, &ctx)),
-                TierKind::Api(a) => t.api.push(api::ApiTier::new(a, &ctx)),
-                TierKind::Cache(c) => t.cache.push(cache::CacheTier::new(c, &ctx)),
-                TierKind::Database(d) => t.database.push(database::DbTier::new(d, &ctx)),
-                TierKind::Workers(w) => t.workers.push(workers::WorkersTier::new(w, &ctx)),
-                TierKind::Cdn(c) => t.cdn.push(cdn::CdnTier::new(c, &ctx)),
-                TierKind::External(c) => t.external.push(external::ExternalTier::new(c, &ctx)),
-            }
+            t.push_runtime(&cfg.kind, &context(t.slots.len() as TierId));
             t.slots.push(Slot {
                 handle,
                 name: &cfg.name,
@@ -604,20 +571,5 @@ impl<'c> Tiers<'c> {
     /// Tier `id`'s kind-independent face.
     pub fn model(&mut self, id: TierId) -> &mut dyn TierModel {
         self.split(id).1
-    }
-
-    /// Tier `id`'s slot and model at once.
-    pub fn split(&mut self, id: TierId) -> (&mut Slot<'c>, &mut dyn TierModel) {
-        let slot = &mut self.slots[id as usize];
-        let model: &mut dyn TierModel = match slot.handle {
-            Handle::Station(r) => &mut self.station[r.index()],
-            Handle::Api(r) => &mut self.api[r.index()],
-            Handle::Cache(r) => &mut self.cache[r.index()],
-            Handle::Database(r) => &mut self.database[r.index()],
-            Handle::Workers(r) => &mut self.workers[r.index()],
-            Handle::Cdn(r) => &mut self.cdn[r.index()],
-            Handle::External(r) => &mut self.external[r.index()],
-        };
-        (slot, model)
     }
 }

@@ -33,6 +33,12 @@ pub struct StationConfig {
     pub capacity: Option<u32>,
 }
 
+impl super::ConfigUnits for StationConfig {
+    fn failure_units(&self) -> Range<u32> {
+        0..1
+    }
+}
+
 pub(crate) struct StationTier<'c> {
     pub cfg: &'c StationConfig,
     pub unit: FcfsUnit,

@@ -72,6 +72,18 @@ pub struct WorkersConfig {
     pub jobs: Vec<JobConfig>,
 }
 
+impl super::ConfigUnits for WorkersConfig {
+    fn scaled_units(&self) -> Option<u32> {
+        Some(self.workers)
+    }
+    fn set_scaled_units(&mut self, n: u32) {
+        self.workers = n;
+    }
+    fn failure_units(&self) -> Range<u32> {
+        0..self.workers
+    }
+}
+
 pub(crate) struct Worker {
     /// Not crashed.
     up: bool,
