@@ -5,7 +5,7 @@ use capsim_models::{Billing, Granularity, Kind, PurchaseMix, TrafficPrices};
 use sim_engine::SimDuration;
 
 use super::tiers::{Checks, Hardware};
-use super::values::choice;
+use super::values::{article, choice};
 use crate::catalogue::{Catalogue, InstanceType, Service};
 use crate::error::FieldPath;
 use crate::raw::{RawCost, RawPurchase, RawTierCommon};
@@ -183,7 +183,7 @@ fn instance_types<'c>(
     cat: &'c Catalogue,
     c: &mut Checks,
 ) -> (Option<&'c InstanceType>, Option<&'c InstanceType>) {
-    let tier_what = format!("a {kind} tier");
+    let tier_what = format!("{} {kind} tier", article(kind));
     if kind != "database" {
         reject_given(
             &[

@@ -20,7 +20,7 @@ use capsim_models::{
 use sim_engine::{Dist, SimDuration};
 
 use super::tiers::Checks;
-use super::values::{Problem, dist_value, fraction};
+use super::values::{Problem, article, dist_value, fraction};
 use crate::error::FieldPath;
 
 /// Deepest nesting of `on_miss` and `branch` blocks.
@@ -264,11 +264,13 @@ impl<'a> Compiler<'a> {
                 let picked = pick(self.typed[i]);
                 if picked.is_none() {
                     let kind = self.tiers[i].kind.kind().label();
+                    let wanted = want.join(" or ");
                     self.checks.push(
                         path.clone(),
                         format!(
-                            "tier \"{name}\" is a {kind} tier; this step needs a {} tier",
-                            want.join(" or ")
+                            "tier \"{name}\" is {} {kind} tier; this step needs {} {wanted} tier",
+                            article(kind),
+                            article(&wanted)
                         ),
                     );
                 }

@@ -314,3 +314,11 @@ mod tests {
         assert!(parse_size("GB", &p).is_err());
     }
 }
+
+/// "a" or "an" before a tier kind's label ("an api tier", "a cache tier").
+pub fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}

@@ -127,7 +127,7 @@ fn bad_external_tiers_are_located() {
             "kind = \"external\"\nservers = 2",
             "servers",
         ),
-        ("{ call = \"psp\" }", "\"psp\"", "is a external tier"),
+        ("{ call = \"psp\" }", "\"psp\"", "is an external tier"),
     ];
     for (from, to, want) in cases {
         let text = PAYMENTS.replace(from, to);
