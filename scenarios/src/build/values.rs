@@ -294,6 +294,14 @@ pub fn dist_value(value: toml::Value, path: &FieldPath) -> Result<Dist, Problem>
     }
 }
 
+/// "a" or "an" before a tier kind's label ("an api tier", "a cache tier").
+pub fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,13 +320,5 @@ mod tests {
                 .contains("unknown size unit")
         );
         assert!(parse_size("GB", &p).is_err());
-    }
-}
-
-/// "a" or "an" before a tier kind's label ("an api tier", "a cache tier").
-pub fn article(word: &str) -> &'static str {
-    match word.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ => "a",
     }
 }
