@@ -25,7 +25,7 @@ use sim_engine::{RunnerError, SimDuration, run_indexed_cancellable};
 
 use crate::config::{PlatformConfig, TierKind};
 use crate::results::{Figure, ReplicationResult, RequestCounts, ScalingEvent};
-use crate::run::{RunControl, simulate_reporting};
+use crate::run::{PROGRESS_STEPS, RunControl, simulate_in_steps};
 use crate::tier::Noun;
 
 /// Which windows represent the long horizon.
@@ -195,9 +195,9 @@ fn mean_offered(cfg: &PlatformConfig) -> f64 {
 /// parallel on `threads` threads (0 = all cores), each one's windows in
 /// order, each window starting from the units the one before ended with.
 /// Results are in replication order, then window order, whatever the thread
-/// count. Once `control.cancel` is set, a replication stops after the window
-/// it is in (the windows done are kept); replications not started are
-/// `None`. `control.progress_ms` counts simulated milliseconds of all
+/// count. Once `control.cancel` is set, a replication stops within the
+/// window it is in (the windows done before it are kept); replications not
+/// started are `None`. `control.progress_ms` counts simulated milliseconds of all
 /// windows.
 pub fn run_windows(
     base: &PlatformConfig,
@@ -217,7 +217,16 @@ pub fn run_windows(
             }
             let at = plan.start_of(k);
             let cfg = window_config(base, at, &units, k == 0);
-            let r = simulate_reporting(&cfg, window_seed(seed, k), j as u64, &control.progress_ms);
+            // A window stopped part-way (Ctrl-C, the budget) is dropped.
+            let Some(r) = simulate_in_steps(
+                &cfg,
+                window_seed(seed, k),
+                j as u64,
+                PROGRESS_STEPS,
+                control,
+            ) else {
+                break;
+            };
             let run = WindowRun::new(k, at, &cfg, &r);
             for (u, t) in units.iter_mut().zip(&run.tiers) {
                 if let Some(s) = t.units {

@@ -949,6 +949,17 @@ impl IntervalLatency {
         self.bins.iter().map(|b| b.total).collect()
     }
 
+    /// Bucket bytes held by the intervals that have a value, and how many
+    /// intervals that is (what a run's latency series cost in memory).
+    pub fn footprint(&self) -> (usize, usize) {
+        self.bins
+            .iter()
+            .filter(|b| b.total > 0)
+            .fold((0, 0), |(bytes, n), b| {
+                (bytes + 4 * b.counts.capacity(), n + 1)
+            })
+    }
+
     /// The `q` quantile of each interval in ms (NaN where it has no value).
     pub fn quantile_ms(&self, q: f64) -> Vec<f64> {
         self.bins

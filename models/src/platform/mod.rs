@@ -375,6 +375,24 @@ impl<'c> Platform<'c> {
         }
     }
 
+    /// Requests arrived so far, and transactions and attempts alive now:
+    /// what the cost pilot watches grow when the platform is overloaded.
+    pub fn load(&self) -> (u64, u64) {
+        let arrived = self.classes.iter().map(|c| c.counts.arrived).sum();
+        (arrived, (self.txns.len() + self.attempts.len()) as u64)
+    }
+
+    /// Bytes an interval of a latency series holds, as recorded so far by
+    /// the classes (`None` before any latency).
+    pub fn latency_bytes_per_interval(&self) -> Option<f64> {
+        let (bytes, n) = self
+            .classes
+            .iter()
+            .map(|c| c.latency_series.footprint())
+            .fold((0, 0), |(b, n), (b2, n2)| (b + b2, n + n2));
+        (n > 0).then(|| bytes as f64 / n as f64)
+    }
+
     /// The events that start a run.
     pub fn initial_events(&mut self) -> Vec<(SimTime, Event)> {
         let mut events = Vec::new();

@@ -1,4 +1,5 @@
 //! The models against known answers, in one test binary with a module per
 //! topic; a new topic is a new module here.
 
+mod budget;
 mod queueing_theory;

@@ -32,7 +32,12 @@ use sim_engine::{Dist, Estimate, SimDuration};
 
 const REPLICATIONS: u64 = 10;
 
-fn station(name: &str, servers: u32, service: Dist, capacity: Option<u32>) -> TierConfig {
+pub(crate) fn station(
+    name: &str,
+    servers: u32,
+    service: Dist,
+    capacity: Option<u32>,
+) -> TierConfig {
     TierConfig {
         name: name.into(),
         kind: TierKind::Station(StationConfig {
@@ -47,7 +52,7 @@ fn station(name: &str, servers: u32, service: Dist, capacity: Option<u32>) -> Ti
 }
 
 /// One Poisson class visiting `tiers` in order.
-fn network(
+pub(crate) fn network(
     rate_per_s: f64,
     tiers: Vec<TierConfig>,
     horizon_s: u64,
