@@ -1,0 +1,136 @@
+//! Guards against a wrong answer with exit 0 or a silent loss. Each test
+//! asserts the exit code, the message, and that no partial output is left
+//! behind.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::{read_json, stderr, stdout};
+
+/// Runs capsim with stdout to `/dev/full` (every write fails with ENOSPC);
+/// `None` where there is no `/dev/full` (not Linux).
+fn to_full_disk(args: &[&str]) -> Option<Output> {
+    let full = File::create("/dev/full").ok()?;
+    Some(
+        Command::new(env!("CARGO_BIN_EXE_capsim"))
+            .args(args)
+            .stdout(Stdio::from(full))
+            .output()
+            .expect("the capsim binary runs"),
+    )
+}
+
+/// Runs capsim with stdout a pipe whose reader is gone before capsim
+/// writes: every write fails with EPIPE.
+fn to_closed_pipe(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the capsim binary runs");
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[track_caller]
+fn exit(o: &Output, code: i32) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout {}\nstderr {}",
+        stdout(o),
+        stderr(o)
+    );
+    stderr(o)
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn stdout_on_a_full_disk_fails_with_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep_out = tmp.path().join("sweep");
+    let sweep_dir = sweep_out.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["run", "tandem", "--replications", "2", "--json"],
+        vec!["run", "tandem", "--replications", "2"],
+        vec![
+            "sweep",
+            "tandem",
+            "--replications",
+            "2",
+            "--param",
+            "tiers.backend.servers=2,3",
+            "--json",
+            "--out",
+            sweep_dir,
+        ],
+        vec!["catalogue"],
+        vec!["schema"],
+        vec!["scenarios", "list"],
+        vec!["scenarios", "show", "tandem"],
+        vec!["validate", "tandem"],
+        vec!["--help"],
+    ];
+    for args in &commands {
+        let Some(o) = to_full_disk(args) else {
+            return;
+        };
+        let err = exit(&o, 3);
+        assert!(
+            err.contains("error: writing to standard output: No space left on device"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The sweep's own files were complete before its stdout failed: each
+    // written whole (atomically), no temporary file left beside them.
+    let written = files(&sweep_out);
+    assert!(written.iter().all(|f| !f.contains(".tmp")), "{written:?}");
+    assert_eq!(
+        read_json(&sweep_out.join("sweep.json"))["points"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+}
+
+/// `capsim ... | head -1`: the reader has what it wanted and closed the
+/// pipe. No panic, no error message, and the exit code the command would
+/// have had: 0, or 1 for a breached `--check`.
+#[test]
+fn a_reader_closing_the_pipe_early_is_a_quiet_exit() {
+    for args in [
+        &["validate", "tandem"][..],
+        &["run", "tandem", "--replications", "2"],
+        &["run", "tandem", "--replications", "2", "--json"],
+        &["scenarios", "list"],
+        &["catalogue"],
+        &["--version"],
+    ] {
+        let o = to_closed_pipe(args);
+        let err = exit(&o, 0);
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+    let o = to_closed_pipe(&["run", "step-policy", "--replications", "2", "--check"]);
+    let err = exit(&o, 1);
+    assert!(err.contains("check failed: objective breached"), "{err}");
+}
