@@ -87,7 +87,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Worker threads; 0 = one per core. Results do not depend on it.
+    /// Worker threads; 0 = one per core, at most 4 per core. Results do not
+    /// depend on it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
@@ -159,7 +160,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N")]
     pub replications: Option<u64>,
 
-    /// Worker threads; 0 = one per core. Results do not depend on it.
+    /// Worker threads; 0 = one per core, at most 4 per core. Results do not
+    /// depend on it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
@@ -204,7 +206,7 @@ pub struct ValidateArgs {
     pub input: ScenarioArgs,
 
     /// Threads the cost estimate assumes (replications at once); 0 = one
-    /// per core
+    /// per core, at most 4 per core
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 }

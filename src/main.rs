@@ -115,6 +115,7 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
 }
 
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
+    let threads = capsim_runner::threads(args.threads)?;
     let (source, overrides, s) = args.input.load()?;
     if overrides.is_empty() {
         source.check_variants(&s)?;
@@ -131,7 +132,6 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         s.replications,
         s.platform.horizon
     );
-    let threads = capsim_runner::threads(args.threads);
     let e = budget::of(&s, threads, 1);
     let _ = writeln!(text, "{}", budget::describe(&e, threads));
     match budget::check(&s, &e, threads) {

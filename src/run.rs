@@ -11,6 +11,7 @@ use crate::Failure;
 use crate::cli::RunArgs;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let threads = capsim_runner::threads(args.threads)?;
     let (_, _, scenario) = args.input.load()?;
     if args.check && scenario.platform.slos.is_empty() {
         return Err(Failure::Input(format!(
@@ -19,7 +20,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )));
     }
     let opts = RunOptions {
-        threads: capsim_runner::threads(args.threads),
+        threads,
         out: args.out.clone(),
         force: args.force,
     };

@@ -9,6 +9,7 @@ use crate::Failure;
 use crate::cli::{MergeArgs, SweepArgs};
 
 pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
+    let threads = capsim_runner::threads(args.threads)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let spec = sweep::spec(&SweepRequest {
         scenario: args.scenario.clone(),
@@ -19,7 +20,6 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         metric: args.metric.clone(),
         sample: args.sample.clone(),
     })?;
-    let threads = capsim_runner::threads(args.threads);
     let dir = &args.out;
     let pending = sweep::plan(&spec)?.prepare(dir, shard, threads, args.force)?;
     if !args.quiet && !args.json && pending.done > 0 {

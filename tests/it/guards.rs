@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::common::{read_json, stderr, stdout};
+use crate::common::{capsim, read_json, stderr, stdout};
 
 /// Runs capsim with stdout to `/dev/full` (every write fails with ENOSPC);
 /// `None` where there is no `/dev/full` (not Linux).
@@ -133,4 +133,39 @@ fn a_reader_closing_the_pipe_early_is_a_quiet_exit() {
     let o = to_closed_pipe(&["run", "step-policy", "--replications", "2", "--check"]);
     let err = exit(&o, 1);
     assert!(err.contains("check failed: objective breached"), "{err}");
+}
+
+#[test]
+fn threads_far_beyond_the_cores_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let dir = out.to_str().unwrap();
+    for args in [
+        &["run", "tandem", "--threads", "100000", "--out", dir][..],
+        &[
+            "sweep",
+            "tandem",
+            "--param",
+            "tiers.backend.servers=2,3",
+            "--threads",
+            "100000",
+            "--out",
+            dir,
+        ],
+        &["validate", "tandem", "--threads", "100000"],
+    ] {
+        let err = exit(&capsim(args), 2);
+        assert!(
+            err.contains("error: --threads 100000: at most ")
+                && err.contains("per core")
+                && err.contains("0 runs one per core"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+    // 0 is one per core; a few per core are accepted.
+    let o = capsim(&["validate", "tandem", "--threads", "0"]);
+    exit(&o, 0);
+    assert!(stdout(&o).contains("tandem: valid"), "{}", stdout(&o));
+    exit(&capsim(&["validate", "tandem", "--threads", "2"]), 0);
 }
