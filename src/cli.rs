@@ -14,8 +14,8 @@ use clap::{Args, Parser, Subcommand};
         latency percentiles with confidence intervals.\n\n\
         Exit codes: 0 success, 1 an objective was breached (with `run --check`), 2 bad input \
         or usage, 3 the run failed (e.g. an output file or stdout not writable), 130 \
-        interrupted (Ctrl-C: what finished is written). A reader that closes stdout early \
-        (`| head`) is not an error."
+        interrupted (Ctrl-C: what finished is written, marked as interrupted). A reader that \
+        closes stdout early (`| head`) is not an error."
 )]
 pub struct Cli {
     #[command(subcommand)]

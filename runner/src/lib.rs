@@ -22,7 +22,7 @@ mod windows;
 
 pub use capsim_models::RunControl;
 pub use error::Error;
-pub use run::{Outcome, RunOptions};
+pub use run::{Interruption, Outcome, RunOptions, StopReason};
 
 use capsim_scenarios::{Override, Scenario, Source};
 

@@ -10,7 +10,7 @@ use capsim_output::windows::WindowsReport;
 use capsim_scenarios::Scenario;
 
 use crate::Error;
-use crate::run::{Outcome, Results, RunOptions};
+use crate::run::{Interruption, Outcome, Results, RunOptions, StopReason};
 
 pub(crate) fn execute(
     scenario: &Scenario,
@@ -59,12 +59,13 @@ pub(crate) fn execute(
         Some(dir) => crate::run::write(dir, &report, &export::windows_formats())?,
         None => Vec::new(),
     };
-    let interrupted = interrupted.then(|| {
-        format!(
+    let interrupted = interrupted.then(|| Interruption {
+        reason: StopReason::of(control),
+        message: format!(
             "the first {windows_done} of {} windows finished in {} replications; the outputs cover those",
             plan.count,
             runs.len()
-        )
+        ),
     });
     Ok(Outcome {
         results: Results::Windows(Box::new(report)),

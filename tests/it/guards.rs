@@ -5,6 +5,9 @@
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::common::{capsim, read_json, stderr, stdout};
 
@@ -168,4 +171,93 @@ fn threads_far_beyond_the_cores_are_refused() {
     exit(&o, 0);
     assert!(stdout(&o).contains("tandem: valid"), "{}", stdout(&o));
     exit(&capsim(&["validate", "tandem", "--threads", "2"]), 0);
+}
+
+/// Ctrl-C after some replications finished: exit 130, and the outputs say
+/// they cover only those (a clean run's summary has no such keys).
+#[test]
+fn an_interrupted_run_marks_its_summary_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // About 0.1 s per replication with one thread: some finish before the
+    // signal, most do not.
+    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "run",
+            "mmc-reference",
+            "--set",
+            "simulation.duration=20h",
+            "--replications",
+            "500",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    let err = exit(&o, 130);
+    assert!(
+        err.contains("of 500 replications finished")
+            && err.contains("marked \"interrupted\" in summary.json"),
+        "{err}"
+    );
+
+    let s = read_json(&out.join("summary.json"));
+    assert_eq!(s["interrupted"], Value::Bool(true), "{s}");
+    assert_eq!(s["interrupted_by"], "cancelled");
+    assert_eq!(s["replications_requested"], 500);
+    let done: Vec<u64> = s["completed_replications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let n = s["replications"].as_u64().unwrap();
+    assert!((1..500).contains(&n), "{n} replications");
+    assert_eq!(done.len() as u64, n);
+    assert!(done.windows(2).all(|w| w[0] < w[1]) && done.iter().all(|&i| i < 500));
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "**Interrupted (cancelled): only {n} of 500 replications finished**"
+        )),
+        "{report}"
+    );
+    let written = files(&out);
+    assert!(written.iter().all(|f| !f.contains(".tmp")), "{written:?}");
+
+    // A run that finished has none of these keys.
+    let clean = tmp.path().join("clean");
+    exit(
+        &capsim(&[
+            "run",
+            "tandem",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            clean.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let s = read_json(&clean.join("summary.json"));
+    for key in [
+        "interrupted",
+        "interrupted_by",
+        "replications_requested",
+        "completed_replications",
+    ] {
+        assert!(s.get(key).is_none(), "{key} in a clean run");
+    }
+    let report = std::fs::read_to_string(clean.join("report.md")).unwrap();
+    assert!(!report.contains("Interrupted"));
 }
