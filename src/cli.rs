@@ -128,7 +128,8 @@ pub struct SweepArgs {
 
     /// A field to vary and its values: PATH=V1,V2,... for a grid, or
     /// PATH=LOW..HIGH (numbers or durations) with --sample latin:N.
-    /// Repeat for more fields; the grid is every combination.
+    /// Repeat for more fields (each at most once); the grid is every
+    /// combination.
     #[arg(long = "param", value_name = "PATH=VALUES")]
     pub params: Vec<String>,
 

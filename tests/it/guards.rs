@@ -261,3 +261,35 @@ fn an_interrupted_run_marks_its_summary_and_report() {
     let report = std::fs::read_to_string(clean.join("report.md")).unwrap();
     assert!(!report.contains("Interrupted"));
 }
+
+fn tandem_sweep<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "sweep",
+        "tandem",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=30m",
+        "--param",
+        "tiers.backend.servers=2,3,4",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn a_param_given_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut args = tandem_sweep(out.to_str().unwrap(), &[]);
+    args.extend(["--param", "tiers.backend.servers=5"]);
+    let err = exit(&capsim(&args), 2);
+    assert!(
+        err.contains("--param tiers.backend.servers: given twice; list every value in one --param"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
