@@ -293,3 +293,62 @@ fn a_param_given_twice_is_refused() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_point_file_edited_in_one_shard_is_refused_by_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s1, s2, merged) = (
+        tmp.path().join("s1"),
+        tmp.path().join("s2"),
+        tmp.path().join("merged"),
+    );
+    exit(
+        &capsim(&tandem_sweep(s1.to_str().unwrap(), &["--shard", "1/2"])),
+        0,
+    );
+    exit(
+        &capsim(&tandem_sweep(s2.to_str().unwrap(), &["--shard", "2/2"])),
+        0,
+    );
+
+    // Point 0 (the baseline) is shard 1's alone: edit one of its figures,
+    // keeping the file valid JSON with its checksum.
+    let point = s1.join("points/00000.json");
+    let mut rec = read_json(&point);
+    rec["replications"][0][0] = serde_json::json!(1.5);
+    std::fs::write(&point, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+
+    let merge = |dirs: &[&Path]| {
+        let mut args = vec!["merge"];
+        args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+        args.extend(["--out", merged.to_str().unwrap()]);
+        capsim(&args)
+    };
+    let err = exit(&merge(&[&s1, &s2]), 2);
+    assert!(
+        err.contains(&format!(
+            "{}: its contents do not match its checksum",
+            point.display()
+        )),
+        "{err}"
+    );
+    assert!(!merged.exists(), "merge wrote {:?}", files(&merged));
+    // Resuming the shard refuses it too, rather than reusing or replacing it.
+    let err = exit(
+        &capsim(&tandem_sweep(s1.to_str().unwrap(), &["--shard", "1/2"])),
+        2,
+    );
+    assert!(
+        err.contains("its contents do not match its checksum"),
+        "{err}"
+    );
+
+    // Deleted, the point is run again and the merge goes through.
+    std::fs::remove_file(&point).unwrap();
+    exit(
+        &capsim(&tandem_sweep(s1.to_str().unwrap(), &["--shard", "1/2"])),
+        0,
+    );
+    exit(&merge(&[&s1, &s2]), 0);
+    assert!(merged.join("sweep.csv").exists());
+}

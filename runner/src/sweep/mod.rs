@@ -252,9 +252,10 @@ impl Planned {
         let plan_path = dir.join(PLAN_FILE);
         capsim_output::write_atomic(&plan_path, &files::plan_to_json(&self.plan))
             .map_err(Error::io(format!("writing {}", plan_path.display())))?;
-        let skip: Vec<bool> = (0..n)
-            .map(|i| !mine[i] || read_point(dir, &self.plan, &identity, i).is_some())
-            .collect();
+        let mut skip = Vec::with_capacity(n);
+        for (i, &m) in mine.iter().enumerate() {
+            skip.push(!m || read_point(dir, &self.plan, &identity, i)?.is_some());
+        }
         let done = in_shard - skip.iter().filter(|&&s| !s).count();
         Ok(Pending {
             planned: self,
