@@ -120,6 +120,29 @@ impl PointRecord {
     }
 }
 
+/// The figures every point has, in the order of each replication's row
+/// (objectives' and scaled tiers' follow).
+const POINT_FIGURES: [&str; 18] = [
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "throughput_per_s",
+    "arrived",
+    "completed",
+    "failed",
+    "rejected",
+    "timed_out",
+    "retries",
+    "error_rate",
+    "cost_usd",
+    "cost_per_hour_usd",
+    "breach_minutes",
+    "slos_breached",
+];
+
 /// A point's key figures, per replication. `identity` is the plan's
 /// identity, computed once per sweep (it hashes every point).
 /// Objectives and tiers are named as the first replication names them
@@ -130,29 +153,7 @@ pub fn point_record(
     index: usize,
     results: &[ReplicationResult],
 ) -> PointRecord {
-    let mut figures: Vec<String> = [
-        "latency_mean_ms",
-        "latency_p50_ms",
-        "latency_p90_ms",
-        "latency_p95_ms",
-        "latency_p99_ms",
-        "latency_p999_ms",
-        "throughput_per_s",
-        "arrived",
-        "completed",
-        "failed",
-        "rejected",
-        "timed_out",
-        "retries",
-        "error_rate",
-        "cost_usd",
-        "cost_per_hour_usd",
-        "breach_minutes",
-        "slos_breached",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut figures: Vec<String> = POINT_FIGURES.iter().map(|s| s.to_string()).collect();
     let (slos, tiers) = results
         .first()
         .map_or((&[][..], &[][..]), |r| (&r.slos[..], &r.tiers[..]));
