@@ -81,8 +81,13 @@ pub struct Interruption {
     pub interrupted_by: String,
     /// The replications the scenario asked for.
     pub replications_requested: u64,
-    /// The indices (from 0) of the replications that finished, in order.
+    /// The indices (from 0) of the replications that finished, in order
+    /// (with windows: that finished the windows reported).
     pub completed_replications: Vec<u64>,
+    /// With windows: the windows the scenario asked for (each replication
+    /// reports the first ones, as many as every kept one finished).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_requested: Option<u32>,
 }
 
 impl Interruption {
@@ -92,6 +97,7 @@ impl Interruption {
             interrupted_by: by.to_string(),
             replications_requested: requested,
             completed_replications: completed,
+            windows_requested: None,
         }
     }
 }

@@ -262,6 +262,58 @@ fn an_interrupted_run_marks_its_summary_and_report() {
     assert!(!report.contains("Interrupted"));
 }
 
+/// The same for a long horizon in windows: `windows.json` says which
+/// replications and how many of the windows it covers.
+#[test]
+fn an_interrupted_windowed_run_marks_its_windows_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // 26 windows of well under a second each per replication, one thread.
+    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "run",
+            "ten-x-growth",
+            "--replications",
+            "20",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    let err = exit(&o, 130);
+    assert!(
+        err.contains("windows finished in")
+            && err.contains("marked \"interrupted\" in windows.json"),
+        "{err}"
+    );
+    let w = read_json(&out.join("windows.json"));
+    assert_eq!(w["interrupted"], Value::Bool(true), "{w}");
+    assert_eq!(w["interrupted_by"], "cancelled");
+    assert_eq!(w["replications_requested"], 20);
+    assert_eq!(w["windows_requested"], 26);
+    let n = w["replications"].as_u64().unwrap();
+    assert_eq!(
+        w["completed_replications"].as_array().unwrap().len() as u64,
+        n
+    );
+    let windows = w["windows"].as_array().unwrap().len();
+    assert!(
+        n < 20 || windows < 26,
+        "{n} replications of {windows} windows: not interrupted"
+    );
+    let written = files(&out);
+    assert!(written.iter().all(|f| !f.contains(".tmp")), "{written:?}");
+}
+
 fn tandem_sweep<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "sweep",
