@@ -35,13 +35,13 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     let c = run_calibration(&opts).map_err(fail)?;
     write_scenario(&args.out, &c.toml, args.force).map_err(fail)?;
     if !args.quiet {
-        println!(
-            "wrote {} ({} classes from {} spans, {:.1} MB)",
+        crate::out::print(format!(
+            "wrote {} ({} classes from {} spans, {:.1} MB)\n",
             args.out.display(),
             c.classes,
             c.spans,
             c.bytes as f64 / 1e6
-        );
+        ))?;
     }
     Ok(())
 }

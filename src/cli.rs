@@ -13,8 +13,9 @@ use clap::{Args, Parser, Subcommand};
         Describe a stack and its traffic in a scenario file (TOML), run replications, and get \
         latency percentiles with confidence intervals.\n\n\
         Exit codes: 0 success, 1 an objective was breached (with `run --check`), 2 bad input \
-        or usage, 3 the run failed (e.g. output not writable), 130 interrupted (Ctrl-C: what \
-        finished is written)."
+        or usage, 3 the run failed (e.g. an output file or stdout not writable), 130 \
+        interrupted (Ctrl-C: what finished is written, marked as interrupted). A reader that \
+        closes stdout early (`| head`) is not an error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -86,7 +87,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Worker threads; 0 = one per core. Results do not depend on it.
+    /// Worker threads; 0 = one per core, at most 4 per core. Results do not
+    /// depend on it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
@@ -126,7 +128,8 @@ pub struct SweepArgs {
 
     /// A field to vary and its values: PATH=V1,V2,... for a grid, or
     /// PATH=LOW..HIGH (numbers or durations) with --sample latin:N.
-    /// Repeat for more fields; the grid is every combination.
+    /// Repeat for more fields (each at most once); the grid is every
+    /// combination.
     #[arg(long = "param", value_name = "PATH=VALUES")]
     pub params: Vec<String>,
 
@@ -158,7 +161,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N")]
     pub replications: Option<u64>,
 
-    /// Worker threads; 0 = one per core. Results do not depend on it.
+    /// Worker threads; 0 = one per core, at most 4 per core. Results do not
+    /// depend on it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
@@ -203,7 +207,7 @@ pub struct ValidateArgs {
     pub input: ScenarioArgs,
 
     /// Threads the cost estimate assumes (replications at once); 0 = one
-    /// per core
+    /// per core, at most 4 per core
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 }

@@ -21,8 +21,8 @@ pub fn install() {
     let _ = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
             CONTROL.cancel.store(true, Ordering::SeqCst);
-            eprintln!(
-                "\ninterrupted: stopping; what finished will be written (Ctrl-C again to quit now)"
+            crate::out::warn(
+                "\ninterrupted: stopping; what finished will be written (Ctrl-C again to quit now)",
             );
         } else {
             std::process::exit(EXIT_INTERRUPTED as i32);

@@ -3,14 +3,16 @@
 mod calibrate;
 mod cli;
 mod interrupt;
+mod out;
 mod progress;
 mod run;
 mod sweep;
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use capsim_runner::budget;
 use capsim_scenarios::{Override, ScenarioError, library};
@@ -78,8 +80,6 @@ impl cli::ScenarioArgs {
 }
 
 fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     match cmd {
         ScenariosCommand::List => {
             let width = library::all()
@@ -87,35 +87,35 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
                 .map(|b| b.name.len())
                 .max()
                 .unwrap_or(0);
+            let mut text = String::new();
             for b in library::all() {
                 let s = capsim_scenarios::load_str(b.name, b.text, &[])?;
-                let _ = writeln!(out, "{:width$}  {}", b.name, s.description);
+                let _ = writeln!(text, "{:width$}  {}", b.name, s.description);
                 for v in &s.variants {
                     let _ = writeln!(
-                        out,
+                        text,
                         "{:width$}    --variant {}: {}",
                         "", v.name, v.description
                     );
                 }
             }
+            out::print(text)
         }
         ScenariosCommand::Show { name } => match library::find(&name) {
-            Some(b) => {
-                let _ = out.write_all(b.text.as_bytes());
-            }
+            Some(b) => out::print(b.text),
             None => {
                 let names: Vec<&str> = library::all().iter().map(|b| b.name).collect();
-                return Err(Failure::Input(format!(
+                Err(Failure::Input(format!(
                     "no bundled scenario \"{name}\" (bundled: {})",
                     names.join(", ")
-                )));
+                )))
             }
         },
     }
-    Ok(())
 }
 
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
+    let threads = capsim_runner::threads(args.threads)?;
     let (source, overrides, s) = args.input.load()?;
     if overrides.is_empty() {
         source.check_variants(&s)?;
@@ -124,20 +124,20 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         Some(plan) => format!(" in {} windows", plan.count),
         None => String::new(),
     };
-    println!(
-        "{}: valid ({} classes, {} tiers, {} × {} simulated{windows})",
+    let mut text = format!(
+        "{}: valid ({} classes, {} tiers, {} × {} simulated{windows})\n",
         s.name,
         s.platform.classes.len(),
         s.platform.tiers.len(),
         s.replications,
         s.platform.horizon
     );
-    let threads = capsim_runner::threads(args.threads);
     let e = budget::of(&s, threads, 1);
-    println!("{}", budget::describe(&e, threads));
+    let _ = writeln!(text, "{}", budget::describe(&e, threads));
     match budget::check(&s, &e, threads) {
         Err(capsim_runner::Error::OverBudget(o)) => {
-            println!(
+            let _ = writeln!(
+                text,
                 "`capsim run` would refuse it: {}\n{}",
                 o.reason(),
                 o.remedy()
@@ -146,11 +146,29 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         Err(other) => return Err(other.into()),
         Ok(()) => {}
     }
-    Ok(())
+    out::print(text)
+}
+
+/// Parse errors, `--help` and `--version`, as clap prints them; help and
+/// version go to stdout, so a failure to write them is exit 3 as for any
+/// output.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_INPUT));
+    let printed = e.print().and_then(|()| std::io::stdout().flush());
+    match printed {
+        Err(io) if !e.use_stderr() => match out::failed(io) {
+            Ok(()) => code,
+            Err(failure) => report(Err(failure)),
+        },
+        _ => code,
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
         interrupt::install();
     }
@@ -165,34 +183,36 @@ fn main() -> ExitCode {
             let schema = capsim_scenarios::schema::scenario_schema();
             let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value");
             text.push('\n');
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            Ok(())
+            out::print(text)
         }
-        Command::Catalogue => {
-            let _ = std::io::stdout()
-                .lock()
-                .write_all(capsim_scenarios::catalogue::AWS_US_EAST_1.as_bytes());
-            Ok(())
-        }
+        Command::Catalogue => out::print(capsim_scenarios::catalogue::AWS_US_EAST_1),
     };
+    report(result)
+}
+
+/// The exit code of a command's result, with its message on stderr.
+fn report(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::SloBreached(names)) => {
-            eprintln!("check failed: objective breached: {}", names.join(", "));
+            out::warn(&format!(
+                "check failed: objective breached: {}",
+                names.join(", ")
+            ));
             ExitCode::from(EXIT_SLO)
         }
         Err(Failure::Input(msg)) => {
             for line in msg.lines() {
-                eprintln!("error: {line}");
+                out::warn(&format!("error: {line}"));
             }
             ExitCode::from(EXIT_INPUT)
         }
         Err(Failure::Run(e)) => {
-            eprintln!("error: {e}");
+            out::warn(&format!("error: {e}"));
             ExitCode::from(EXIT_RUN)
         }
         Err(Failure::Interrupted(msg)) => {
-            eprintln!("interrupted: {msg}");
+            out::warn(&format!("interrupted: {msg}"));
             ExitCode::from(interrupt::EXIT_INTERRUPTED)
         }
     }

@@ -1,7 +1,7 @@
 //! `capsim run`: the flags to a run, the run (capsim-runner), and what it
 //! prints.
 
-use std::io::Write;
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,6 +11,7 @@ use crate::Failure;
 use crate::cli::RunArgs;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let threads = capsim_runner::threads(args.threads)?;
     let (_, _, scenario) = args.input.load()?;
     if args.check && scenario.platform.slos.is_empty() {
         return Err(Failure::Input(format!(
@@ -19,7 +20,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )));
     }
     let opts = RunOptions {
-        threads: capsim_runner::threads(args.threads),
+        threads,
         out: args.out.clone(),
         force: args.force,
     };
@@ -37,19 +38,17 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         outcome
     })?;
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     if args.json {
-        let _ = out.write_all(&outcome.json);
+        crate::out::print(&outcome.json)?;
     } else if !args.quiet {
-        let _ = out.write_all(outcome.table().as_bytes());
-        print_footer(
-            &mut out,
+        let mut text = outcome.table();
+        text.push_str(&footer(
             &outcome.written,
             outcome.events,
             outcome.wall_seconds,
             outcome.threads,
-        );
+        ));
+        crate::out::print(text)?;
     }
     if let Some(e) = outcome.interruption() {
         return Err(e.into());
@@ -64,15 +63,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 /// The files written and the engine's speed, under a run's table.
-fn print_footer(
-    out: &mut impl Write,
-    written: &[PathBuf],
-    events: u64,
-    wall_seconds: f64,
-    threads: usize,
-) {
+fn footer(written: &[PathBuf], events: u64, wall_seconds: f64, threads: usize) -> String {
+    let mut out = String::new();
     if !written.is_empty() {
-        let _ = writeln!(out);
+        out.push('\n');
         for p in written {
             let _ = writeln!(out, "wrote {}", p.display());
         }
@@ -94,4 +88,5 @@ fn print_footer(
         if threads == 1 { "" } else { "s" },
         rate / 1e6
     );
+    out
 }

@@ -1,7 +1,7 @@
 //! `capsim sweep` and `capsim merge`: flags in, the sweep (capsim-runner),
 //! and what they print.
 
-use std::io::Write;
+use std::fmt::Write;
 
 use capsim_runner::sweep::{self, Shard, SweepRequest};
 
@@ -9,6 +9,7 @@ use crate::Failure;
 use crate::cli::{MergeArgs, SweepArgs};
 
 pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
+    let threads = capsim_runner::threads(args.threads)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let spec = sweep::spec(&SweepRequest {
         scenario: args.scenario.clone(),
@@ -19,16 +20,15 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         metric: args.metric.clone(),
         sample: args.sample.clone(),
     })?;
-    let threads = capsim_runner::threads(args.threads);
     let dir = &args.out;
     let pending = sweep::plan(&spec)?.prepare(dir, shard, threads, args.force)?;
     if !args.quiet && !args.json && pending.done > 0 {
-        eprintln!(
+        crate::out::warn(&format!(
             "resuming {}: {} of {} points already done",
             dir.display(),
             pending.done,
             pending.in_shard
-        );
+        ));
     }
     let bar = crate::progress::points_bar(args.quiet, pending.in_shard as u64, pending.done as u64);
     let outcome = pending.run(&crate::interrupt::CONTROL, || {
@@ -47,8 +47,8 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
             .shard
             .expect("only a shard of several leaves the sweep unfinished");
         if !args.quiet {
-            println!(
-                "shard {}/{} of {}: {} points run, {} resumed, {} of {} in {} ({wall:.1} s on {threads} threads)\ncombine the shards with: capsim merge DIR1 DIR2 ... --out DIR",
+            crate::out::print(format!(
+                "shard {}/{} of {}: {} points run, {} resumed, {} of {} in {} ({wall:.1} s on {threads} threads)\ncombine the shards with: capsim merge DIR1 DIR2 ... --out DIR\n",
                 s.k,
                 s.of,
                 plan.scenario,
@@ -57,17 +57,15 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
                 o.in_shard,
                 plan.points.len(),
                 dir.join("points").display()
-            );
+            ))?;
         }
         return Ok(());
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     if args.json {
-        let _ = out.write_all(&report.to_json());
+        crate::out::print(report.to_json())?;
     } else if !args.quiet {
-        let _ = out.write_all(report.table(plan).as_bytes());
-        let _ = writeln!(out);
+        let mut out = report.table(plan);
+        out.push('\n');
         for p in written {
             let _ = writeln!(out, "wrote {}", p.display());
         }
@@ -85,6 +83,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
                 0.0
             }
         );
+        crate::out::print(out)?;
     }
     Ok(())
 }
@@ -92,10 +91,8 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
 pub fn merge(args: MergeArgs) -> Result<(), Failure> {
     let (plan, report, written) = sweep::merge(&args.dirs, &args.out)?;
     if !args.quiet {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        let _ = out.write_all(report.table(&plan).as_bytes());
-        let _ = writeln!(out);
+        let mut out = report.table(&plan);
+        out.push('\n');
         let _ = writeln!(
             out,
             "merged {} points from {} director{}",
@@ -106,6 +103,7 @@ pub fn merge(args: MergeArgs) -> Result<(), Failure> {
         for p in &written {
             let _ = writeln!(out, "wrote {}", p.display());
         }
+        crate::out::print(out)?;
     }
     Ok(())
 }

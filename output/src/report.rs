@@ -63,6 +63,17 @@ pub fn report_md(s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
         duration(s.warmup_seconds),
         s.engine.version,
     );
+    if let Some(i) = &s.interruption {
+        let _ = writeln!(
+            o,
+            "> **Interrupted ({}): only {} of {} replications finished** (indices {}); \
+             every figure below covers those alone. Run again to complete it.\n",
+            i.interrupted_by,
+            i.completed_replications.len(),
+            i.replications_requested,
+            ranges(&i.completed_replications)
+        );
+    }
 
     verdict(&mut o, s);
     key_figures(&mut o, s);
@@ -72,6 +83,27 @@ pub fn report_md(s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
     cost(&mut o, s);
     plots(&mut o);
     o.into_bytes()
+}
+
+/// Sorted indices as runs: `0–11, 25, 27–30`.
+fn ranges(indices: &[u64]) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &i in indices {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == i => *last = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    runs.iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Verdict first: what a reviewer reads.
@@ -357,4 +389,16 @@ fn plots(o: &mut String) {
          `latency.csv` (per-class percentiles), `events.csv` (scaling actions, failures, \
          breaching windows); see docs/outputs.md."
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranges;
+
+    #[test]
+    fn replication_indices_print_as_runs() {
+        assert_eq!(ranges(&[0, 1, 2, 5, 7, 8]), "0–2, 5, 7–8");
+        assert_eq!(ranges(&[3]), "3");
+        assert_eq!(ranges(&[]), "");
+    }
 }

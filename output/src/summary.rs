@@ -11,6 +11,8 @@
 //! `traffic`, `series`), `slos.<name>` (`met`, `replications_breached`,
 //! `breach_minutes`, `first_breach_s`, `budget_consumed`) and
 //! `scaling.<tier>` (`actions`, `scale_outs`, `scale_ins`, `peak`, `final`).
+//! Only in the summary of a run stopped before its end: `interrupted`,
+//! `interrupted_by`, `replications_requested`, `completed_replications`.
 //! Only `engine` may differ between two runs with the same seed.
 
 use indexmap::IndexMap;
@@ -39,6 +41,10 @@ pub struct Summary {
     pub description: String,
     pub seed: u64,
     pub replications: u64,
+    /// Only in the summary of a run stopped before its end: `interrupted`
+    /// (true), why, and which replications every figure covers.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<Interruption>,
     /// Simulated time per replication, warm-up included.
     pub simulated_seconds: f64,
     pub warmup_seconds: f64,
@@ -62,6 +68,38 @@ pub struct Summary {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub regions: IndexMap<String, RegionSummary>,
     pub engine: Engine,
+}
+
+/// What the figures of a stopped run cover. Its replications are those
+/// that finished, which need not be the first ones (several run at once),
+/// so the figures can differ from a clean run of as many replications.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Interruption {
+    /// Always true: the key a script tests.
+    pub interrupted: bool,
+    /// What stopped the run, e.g. `cancelled` (Ctrl-C or SIGTERM).
+    pub interrupted_by: String,
+    /// The replications the scenario asked for.
+    pub replications_requested: u64,
+    /// The indices (from 0) of the replications that finished, in order
+    /// (with windows: that finished the windows reported).
+    pub completed_replications: Vec<u64>,
+    /// With windows: the windows the scenario asked for (each replication
+    /// reports the first ones, as many as every kept one finished).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_requested: Option<u32>,
+}
+
+impl Interruption {
+    pub fn new(by: &str, requested: u64, completed: Vec<u64>) -> Interruption {
+        Interruption {
+            interrupted: true,
+            interrupted_by: by.to_string(),
+            replications_requested: requested,
+            completed_replications: completed,
+            windows_requested: None,
+        }
+    }
 }
 
 /// The users of one region: what they asked, how long they waited, and
@@ -340,6 +378,7 @@ impl Summary {
             description: info.description.to_string(),
             seed: info.seed,
             replications: results.len() as u64,
+            interruption: None,
             simulated_seconds: info.simulated_seconds,
             warmup_seconds: info.warmup_seconds,
             measured_seconds,

@@ -27,6 +27,17 @@ use crate::table::fmt_num;
 
 pub const SWEEP_SCHEMA_VERSION: u32 = 1;
 
+/// FNV-1a, 64 bits: a stable fingerprint of sweep files (not a security
+/// hash).
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// The latency figures a sweep can optimise for.
 pub const METRICS: [&str; 6] = ["mean", "p50", "p90", "p95", "p99", "p999"];
 
@@ -57,17 +68,43 @@ pub struct PointRecord {
     /// One row per replication, in replication order; `null` where a
     /// replication has no value (no request completed).
     pub replications: Vec<Vec<Option<f64>>>,
+    /// FNV-1a 64 of the fields above (their compact JSON), set by
+    /// [`PointRecord::to_json`]: a point file edited or damaged after it was
+    /// written is caught when a resume or a merge reads it back.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub checksum: String,
 }
 
 impl PointRecord {
+    /// The file's bytes, with the checksum of the record.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).expect("a point always serialises");
+        let record = PointRecord {
+            checksum: self.expected_checksum(),
+            ..self.clone()
+        };
+        let mut out = serde_json::to_vec_pretty(&record).expect("a point always serialises");
         out.push(b'\n');
         out
     }
 
     pub fn from_json(bytes: &[u8]) -> Result<PointRecord, String> {
         serde_json::from_slice(bytes).map_err(|e| format!("not a capsim sweep point: {e}"))
+    }
+
+    /// Whether the checksum read with the record is that of its contents.
+    /// Floats read back exactly (serde_json's `float_roundtrip`), so an
+    /// untouched file always matches.
+    pub fn checksum_matches(&self) -> bool {
+        !self.checksum.is_empty() && self.checksum == self.expected_checksum()
+    }
+
+    fn expected_checksum(&self) -> String {
+        let bare = PointRecord {
+            checksum: String::new(),
+            ..self.clone()
+        };
+        let bytes = serde_json::to_vec(&bare).expect("a point always serialises");
+        format!("{:016x}", fnv64(&bytes))
     }
 
     /// The per-replication values of `figure` (NaN where missing).
@@ -83,6 +120,29 @@ impl PointRecord {
     }
 }
 
+/// The figures every point has, in the order of each replication's row
+/// (objectives' and scaled tiers' follow).
+const POINT_FIGURES: [&str; 18] = [
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "throughput_per_s",
+    "arrived",
+    "completed",
+    "failed",
+    "rejected",
+    "timed_out",
+    "retries",
+    "error_rate",
+    "cost_usd",
+    "cost_per_hour_usd",
+    "breach_minutes",
+    "slos_breached",
+];
+
 /// A point's key figures, per replication. `identity` is the plan's
 /// identity, computed once per sweep (it hashes every point).
 /// Objectives and tiers are named as the first replication names them
@@ -93,29 +153,7 @@ pub fn point_record(
     index: usize,
     results: &[ReplicationResult],
 ) -> PointRecord {
-    let mut figures: Vec<String> = [
-        "latency_mean_ms",
-        "latency_p50_ms",
-        "latency_p90_ms",
-        "latency_p95_ms",
-        "latency_p99_ms",
-        "latency_p999_ms",
-        "throughput_per_s",
-        "arrived",
-        "completed",
-        "failed",
-        "rejected",
-        "timed_out",
-        "retries",
-        "error_rate",
-        "cost_usd",
-        "cost_per_hour_usd",
-        "breach_minutes",
-        "slos_breached",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut figures: Vec<String> = POINT_FIGURES.iter().map(|s| s.to_string()).collect();
     let (slos, tiers) = results
         .first()
         .map_or((&[][..], &[][..]), |r| (&r.slos[..], &r.tiers[..]));
@@ -184,6 +222,7 @@ pub fn point_record(
         values: plan.points[index].clone(),
         figures,
         replications,
+        checksum: String::new(),
     }
 }
 
@@ -799,7 +838,27 @@ mod tests {
                     ]
                 })
                 .collect(),
+            checksum: String::new(),
         }
+    }
+
+    #[test]
+    fn point_files_carry_a_checksum_of_their_contents() {
+        let plan = plan(2);
+        let rec = record(&plan, 1, [1.0, 2.0, 3.0], [0.1, 1e-7, 123.456], [0.0; 3]);
+        let bytes = rec.to_json();
+        let back = PointRecord::from_json(&bytes).unwrap();
+        assert!(back.checksum_matches());
+        assert_eq!(back.to_json(), bytes);
+
+        let mut edited = back.clone();
+        edited.replications[0][1] = Some(0.2);
+        assert!(!edited.checksum_matches());
+        edited.values[0] = "9".into();
+        edited.replications[0][1] = Some(0.1);
+        assert!(!edited.checksum_matches());
+        // Written without one (an earlier capsim): nothing to match.
+        assert!(!rec.checksum_matches());
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct WindowsReport {
     pub scenario: String,
     pub seed: u64,
     pub replications: u64,
+    /// Only in the report of a run stopped before its end: `interrupted`
+    /// (true), why, and the replications and windows it covers.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<crate::Interruption>,
     pub every_s: f64,
     pub offset_s: f64,
     pub window_s: f64,
@@ -239,6 +243,7 @@ impl WindowsReport {
             scenario: scenario.to_string(),
             seed,
             replications: runs.len() as u64,
+            interruption: None,
             every_s: plan.every.as_secs_f64(),
             offset_s: plan.offset.as_secs_f64(),
             window_s: run.horizon.as_secs_f64(),

@@ -22,16 +22,29 @@ mod windows;
 
 pub use capsim_models::RunControl;
 pub use error::Error;
-pub use run::{Outcome, RunOptions};
+pub use run::{Interruption, Outcome, RunOptions, StopReason};
 
 use capsim_scenarios::{Override, Scenario, Source};
 
-/// Worker threads: `n`, or one per core for 0.
-pub fn threads(n: usize) -> usize {
-    if n == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        n
+/// The most worker threads per core [`threads`] accepts. Each replication
+/// is single-threaded and CPU-bound, so threads beyond the cores only share
+/// them (and each holds a replication in memory); a few per core leave room
+/// for a core count that undercounts, while `--threads 100000` by mistake
+/// is refused instead of loading the host with as many threads.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Worker threads for `--threads n`: one per core for 0, else `n` if at
+/// most [`MAX_THREADS_PER_CORE`] per core.
+pub fn threads(n: usize) -> Result<usize, Error> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = cores * MAX_THREADS_PER_CORE;
+    match n {
+        0 => Ok(cores),
+        n if n > max => Err(Error::Input(format!(
+            "--threads {n}: at most {max} ({MAX_THREADS_PER_CORE} per core, {cores} core{} here); 0 runs one per core, and results do not depend on it",
+            if cores == 1 { "" } else { "s" }
+        ))),
+        n => Ok(n),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use capsim_models::{ReplicationResult, RunControl, RunDescription};
 use capsim_output::export::{self, Exporter, RunResults};
 use capsim_output::windows::WindowsReport;
-use capsim_output::{OutputFile, RunInfo, Summary};
+use capsim_output::{Interruption as SummaryInterruption, OutputFile, RunInfo, Summary};
 use capsim_scenarios::Scenario;
 
 use crate::Error;
@@ -34,8 +34,39 @@ pub struct Outcome {
     pub events: u64,
     pub wall_seconds: f64,
     pub threads: usize,
-    /// Set when the run was stopped: what the outputs cover.
-    pub interrupted: Option<String>,
+    /// Set when the run was stopped before its end: why, and what the
+    /// outputs cover.
+    pub interrupted: Option<Interruption>,
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Its [`RunControl`] was cancelled: Ctrl-C or SIGTERM in the CLI, or a
+    /// library caller.
+    Cancelled,
+}
+
+impl StopReason {
+    /// Why the run under `control` stopped, once it has.
+    pub fn of(_control: &RunControl) -> StopReason {
+        StopReason::Cancelled
+    }
+
+    /// Its name in the outputs (`interrupted_by` in `summary.json`).
+    pub fn key(self) -> &'static str {
+        match self {
+            StopReason::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A run stopped before its end: why, and for people what its outputs
+/// cover and how to complete it.
+#[derive(Clone, Debug)]
+pub struct Interruption {
+    pub reason: StopReason,
+    pub message: String,
 }
 
 /// The results of a run, by its kind.
@@ -92,7 +123,9 @@ impl Outcome {
 
     /// The interruption as an error, for callers that stop there.
     pub fn interruption(&self) -> Option<Error> {
-        self.interrupted.clone().map(Error::Interrupted)
+        self.interrupted
+            .as_ref()
+            .map(|i| Error::Interrupted(i.message.clone()))
     }
 }
 
@@ -126,10 +159,15 @@ fn replications(
         opts.threads,
         control,
     )?;
+    let completed: Vec<u64> = (0..results.len() as u64)
+        .filter(|&i| results[i as usize].is_some())
+        .collect();
     let results: Vec<_> = results.into_iter().flatten().collect();
     let wall_seconds = started.elapsed().as_secs_f64();
-    let interrupted = control.cancelled();
-    if interrupted && results.is_empty() {
+    // A stop that came after the last replication finished lost nothing.
+    let stopped = (control.cancelled() && (results.len() as u64) < scenario.replications)
+        .then(|| StopReason::of(control));
+    if stopped.is_some() && results.is_empty() {
         return Err(Error::Interrupted(format!(
             "no replication of {} had finished: nothing written",
             scenario.name
@@ -138,7 +176,7 @@ fn replications(
 
     // What the outputs know of the configuration.
     let run = RunDescription::new(platform);
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         &RunInfo {
             run: &run,
             scenario: &scenario.name,
@@ -151,6 +189,13 @@ fn replications(
         },
         &results,
     );
+    if let Some(reason) = stopped {
+        summary.interruption = Some(SummaryInterruption::new(
+            reason.key(),
+            scenario.replications,
+            completed,
+        ));
+    }
     let json = summary.to_json();
     let mut written = Vec::new();
     if let Some(dir) = &opts.out {
@@ -164,17 +209,23 @@ fn replications(
         };
         written = write(dir, &input, &export::run_formats())?;
     }
-    let interrupted = interrupted.then(|| {
+    let interrupted = stopped.map(|reason| {
         let wrote = match &opts.out {
-            Some(dir) => format!("; the outputs in {} cover those", dir.display()),
+            Some(dir) => format!(
+                "; the outputs in {} cover those (marked \"interrupted\" in summary.json)",
+                dir.display()
+            ),
             None => String::new(),
         };
-        format!(
-            "{} of {} replications finished{wrote}; run again to complete the {}",
-            results.len(),
-            scenario.replications,
-            scenario.replications
-        )
+        Interruption {
+            reason,
+            message: format!(
+                "{} of {} replications finished{wrote}; run again to complete the {}",
+                results.len(),
+                scenario.replications,
+                scenario.replications
+            ),
+        }
     });
     Ok(Outcome {
         events: summary.engine.events,

@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use capsim_models::windows::{WindowPlan, run_windows};
 use capsim_models::{RunControl, RunDescription};
+use capsim_output::Interruption as SummaryInterruption;
 use capsim_output::export;
 use capsim_output::windows::WindowsReport;
 use capsim_scenarios::Scenario;
 
 use crate::Error;
-use crate::run::{Outcome, Results, RunOptions};
+use crate::run::{Interruption, Outcome, Results, RunOptions, StopReason};
 
 pub(crate) fn execute(
     scenario: &Scenario,
@@ -28,11 +29,15 @@ pub(crate) fn execute(
         opts.threads,
         control,
     )?;
+    let completed: Vec<u64> = (0..runs.len() as u64)
+        .filter(|&i| runs[i as usize].is_some())
+        .collect();
     let mut runs: Vec<_> = runs.into_iter().flatten().collect();
     let wall_seconds = started.elapsed().as_secs_f64();
     // Stopped: keep the windows every finished replication has.
-    let interrupted = control.cancelled();
     let windows_done = runs.iter().map(Vec::len).min().unwrap_or(0);
+    let interrupted = control.cancelled()
+        && (windows_done < plan.count as usize || (runs.len() as u64) < scenario.replications);
     if interrupted {
         if windows_done == 0 {
             return Err(Error::Interrupted(format!(
@@ -46,7 +51,7 @@ pub(crate) fn execute(
     }
     let events: u64 = runs.iter().flatten().map(|w| w.events).sum();
 
-    let report = WindowsReport::new(
+    let mut report = WindowsReport::new(
         &RunDescription::new(platform),
         plan,
         &scenario.name,
@@ -54,17 +59,25 @@ pub(crate) fn execute(
         scenario.start_s,
         &runs,
     );
+    let stopped = interrupted.then(|| StopReason::of(control));
+    if let Some(reason) = stopped {
+        let mut covered = SummaryInterruption::new(reason.key(), scenario.replications, completed);
+        covered.windows_requested = Some(plan.count);
+        report.interruption = Some(covered);
+    }
     let json = report.to_json();
     let written = match &opts.out {
         Some(dir) => crate::run::write(dir, &report, &export::windows_formats())?,
         None => Vec::new(),
     };
-    let interrupted = interrupted.then(|| {
-        format!(
-            "the first {windows_done} of {} windows finished in {} replications; the outputs cover those",
+    let interrupted = stopped.map(|reason| Interruption {
+        reason,
+        message: format!(
+            "the first {windows_done} of {} windows finished in {} replication{}; the outputs cover those (marked \"interrupted\" in windows.json)",
             plan.count,
-            runs.len()
-        )
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" }
+        ),
     });
     Ok(Outcome {
         results: Results::Windows(Box::new(report)),

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use capsim_models::SweepPlan;
 use capsim_output::sweep::PointRecord;
+pub use capsim_output::sweep::fnv64;
 
 use crate::Error;
 
@@ -43,16 +44,6 @@ pub fn point_file(index: usize) -> String {
     format!("points/{index:05}.json")
 }
 
-/// FNV-1a, 64 bits: a stable fingerprint (not a security hash).
-pub fn fnv64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// Reads `dir/sweep-plan.json` if there is one.
 pub fn read_plan(dir: &Path) -> Result<Option<SweepPlan>, Error> {
     let path = dir.join(PLAN_FILE);
@@ -66,20 +57,39 @@ pub fn read_plan(dir: &Path) -> Result<Option<SweepPlan>, Error> {
 }
 
 /// The point file of `index` in `dir`, if it is complete and belongs to
-/// `plan` (whose identity is `identity`), with its bytes.
+/// `plan` (whose identity is `identity`), with its bytes. A file that is
+/// absent, truncated, another sweep's or without a checksum is `None` (the
+/// point is run again); one whose contents no longer match its checksum
+/// (edited or damaged since it was written) is an error naming it, never
+/// used nor silently replaced.
 pub fn read_point(
     dir: &Path,
     plan: &SweepPlan,
     identity: &str,
     index: usize,
-) -> Option<(PointRecord, Vec<u8>)> {
-    let bytes = std::fs::read(dir.join(point_file(index))).ok()?;
-    let rec = PointRecord::from_json(&bytes).ok()?;
+) -> Result<Option<(PointRecord, Vec<u8>)>, Error> {
+    let path = dir.join(point_file(index));
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(None);
+    };
+    let Ok(rec) = PointRecord::from_json(&bytes) else {
+        return Ok(None);
+    };
+    if rec.checksum.is_empty() {
+        // Written by a capsim without checksums: run the point again.
+        return Ok(None);
+    }
+    if !rec.checksum_matches() {
+        return Err(Error::Input(format!(
+            "{}: its contents do not match its checksum, so it was edited or damaged after capsim wrote it: delete it and run its sweep (or shard) again with the same --out, which recomputes that point",
+            path.display()
+        )));
+    }
     let ok = rec.plan == identity
         && rec.index == index
         && rec.values == plan.points[index]
         && rec.replications.len() as u64 == plan.replications;
-    ok.then_some((rec, bytes))
+    Ok(ok.then_some((rec, bytes)))
 }
 
 #[cfg(test)]

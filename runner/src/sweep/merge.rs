@@ -106,7 +106,7 @@ fn find_points<'d>(plan: &SweepPlan, dirs: &'d [PathBuf]) -> Result<Found<'d>, E
     let mut missing = Vec::new();
     for i in 0..plan.points.len() {
         for d in dirs {
-            let Some((rec, bytes)) = read_point(d, plan, &identity, i) else {
+            let Some((rec, bytes)) = read_point(d, plan, &identity, i)? else {
                 continue;
             };
             if let Some((_, first, where_)) = found.get(&i) {

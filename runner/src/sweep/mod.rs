@@ -97,8 +97,19 @@ pub fn spec(req: &SweepRequest) -> Result<SweepSpec, Error> {
             ..SweepSpec::default()
         }
     };
+    let mut given: Vec<String> = Vec::with_capacity(req.params.len());
     for p in &req.params {
-        s.add_param(spec::parse_param(p).map_err(|m| Error::Input(format!("--param {p}: {m}")))?);
+        let param = spec::parse_param(p).map_err(|m| Error::Input(format!("--param {p}: {m}")))?;
+        // A second --param of a path would replace the first: one of them
+        // is a mistake, and which one the user meant is not ours to guess.
+        if given.contains(&param.path) {
+            return Err(Error::Input(format!(
+                "--param {}: given twice; list every value in one --param, e.g. {}=V1,V2,V3",
+                param.path, param.path
+            )));
+        }
+        given.push(param.path.clone());
+        s.add_param(param);
     }
     s.sets.extend(req.sets.iter().cloned());
     if req.seed.is_some() {
@@ -241,9 +252,10 @@ impl Planned {
         let plan_path = dir.join(PLAN_FILE);
         capsim_output::write_atomic(&plan_path, &files::plan_to_json(&self.plan))
             .map_err(Error::io(format!("writing {}", plan_path.display())))?;
-        let skip: Vec<bool> = (0..n)
-            .map(|i| !mine[i] || read_point(dir, &self.plan, &identity, i).is_some())
-            .collect();
+        let mut skip = Vec::with_capacity(n);
+        for (i, &m) in mine.iter().enumerate() {
+            skip.push(!m || read_point(dir, &self.plan, &identity, i)?.is_some());
+        }
         let done = in_shard - skip.iter().filter(|&&s| !s).count();
         Ok(Pending {
             planned: self,

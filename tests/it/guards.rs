@@ -1,0 +1,406 @@
+//! Guards against a wrong answer with exit 0 or a silent loss. Each test
+//! asserts the exit code, the message, and that no partial output is left
+//! behind.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::{capsim, read_json, stderr, stdout};
+
+/// Runs capsim with stdout to `/dev/full` (every write fails with ENOSPC);
+/// `None` where there is no `/dev/full` (not Linux).
+fn to_full_disk(args: &[&str]) -> Option<Output> {
+    let full = File::create("/dev/full").ok()?;
+    Some(
+        Command::new(env!("CARGO_BIN_EXE_capsim"))
+            .args(args)
+            .stdout(Stdio::from(full))
+            .output()
+            .expect("the capsim binary runs"),
+    )
+}
+
+/// Runs capsim with stdout a pipe whose reader is gone before capsim
+/// writes: every write fails with EPIPE.
+fn to_closed_pipe(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the capsim binary runs");
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[track_caller]
+fn exit(o: &Output, code: i32) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout {}\nstderr {}",
+        stdout(o),
+        stderr(o)
+    );
+    stderr(o)
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn stdout_on_a_full_disk_fails_with_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep_out = tmp.path().join("sweep");
+    let sweep_dir = sweep_out.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["run", "tandem", "--replications", "2", "--json"],
+        vec!["run", "tandem", "--replications", "2"],
+        vec![
+            "sweep",
+            "tandem",
+            "--replications",
+            "2",
+            "--param",
+            "tiers.backend.servers=2,3",
+            "--json",
+            "--out",
+            sweep_dir,
+        ],
+        vec!["catalogue"],
+        vec!["schema"],
+        vec!["scenarios", "list"],
+        vec!["scenarios", "show", "tandem"],
+        vec!["validate", "tandem"],
+        vec!["--help"],
+    ];
+    for args in &commands {
+        let Some(o) = to_full_disk(args) else {
+            return;
+        };
+        let err = exit(&o, 3);
+        assert!(
+            err.contains("error: writing to standard output: No space left on device"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The sweep's own files were complete before its stdout failed: each
+    // written whole (atomically), no temporary file left beside them.
+    let written = files(&sweep_out);
+    assert!(written.iter().all(|f| !f.contains(".tmp")), "{written:?}");
+    assert_eq!(
+        read_json(&sweep_out.join("sweep.json"))["points"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+}
+
+/// `capsim ... | head -1`: the reader has what it wanted and closed the
+/// pipe. No panic, no error message, and the exit code the command would
+/// have had: 0, or 1 for a breached `--check`.
+#[test]
+fn a_reader_closing_the_pipe_early_is_a_quiet_exit() {
+    for args in [
+        &["validate", "tandem"][..],
+        &["run", "tandem", "--replications", "2"],
+        &["run", "tandem", "--replications", "2", "--json"],
+        &["scenarios", "list"],
+        &["catalogue"],
+        &["--version"],
+    ] {
+        let o = to_closed_pipe(args);
+        let err = exit(&o, 0);
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+    let o = to_closed_pipe(&["run", "step-policy", "--replications", "2", "--check"]);
+    let err = exit(&o, 1);
+    assert!(err.contains("check failed: objective breached"), "{err}");
+}
+
+#[test]
+fn threads_far_beyond_the_cores_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let dir = out.to_str().unwrap();
+    for args in [
+        &["run", "tandem", "--threads", "100000", "--out", dir][..],
+        &[
+            "sweep",
+            "tandem",
+            "--param",
+            "tiers.backend.servers=2,3",
+            "--threads",
+            "100000",
+            "--out",
+            dir,
+        ],
+        &["validate", "tandem", "--threads", "100000"],
+    ] {
+        let err = exit(&capsim(args), 2);
+        assert!(
+            err.contains("error: --threads 100000: at most ")
+                && err.contains("per core")
+                && err.contains("0 runs one per core"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+    // 0 is one per core; a few per core are accepted.
+    let o = capsim(&["validate", "tandem", "--threads", "0"]);
+    exit(&o, 0);
+    assert!(stdout(&o).contains("tandem: valid"), "{}", stdout(&o));
+    exit(&capsim(&["validate", "tandem", "--threads", "2"]), 0);
+}
+
+/// Ctrl-C after some replications finished: exit 130, and the outputs say
+/// they cover only those (a clean run's summary has no such keys).
+#[test]
+fn an_interrupted_run_marks_its_summary_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // About 0.1 s per replication with one thread: some finish before the
+    // signal, most do not.
+    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "run",
+            "mmc-reference",
+            "--set",
+            "simulation.duration=20h",
+            "--replications",
+            "500",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    let err = exit(&o, 130);
+    assert!(
+        err.contains("of 500 replications finished")
+            && err.contains("marked \"interrupted\" in summary.json"),
+        "{err}"
+    );
+
+    let s = read_json(&out.join("summary.json"));
+    assert_eq!(s["interrupted"], Value::Bool(true), "{s}");
+    assert_eq!(s["interrupted_by"], "cancelled");
+    assert_eq!(s["replications_requested"], 500);
+    let done: Vec<u64> = s["completed_replications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let n = s["replications"].as_u64().unwrap();
+    assert!((1..500).contains(&n), "{n} replications");
+    assert_eq!(done.len() as u64, n);
+    assert!(done.windows(2).all(|w| w[0] < w[1]) && done.iter().all(|&i| i < 500));
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "**Interrupted (cancelled): only {n} of 500 replications finished**"
+        )),
+        "{report}"
+    );
+    let written = files(&out);
+    assert!(written.iter().all(|f| !f.contains(".tmp")), "{written:?}");
+
+    // A run that finished has none of these keys.
+    let clean = tmp.path().join("clean");
+    exit(
+        &capsim(&[
+            "run",
+            "tandem",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            clean.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let s = read_json(&clean.join("summary.json"));
+    for key in [
+        "interrupted",
+        "interrupted_by",
+        "replications_requested",
+        "completed_replications",
+    ] {
+        assert!(s.get(key).is_none(), "{key} in a clean run");
+    }
+    let report = std::fs::read_to_string(clean.join("report.md")).unwrap();
+    assert!(!report.contains("Interrupted"));
+}
+
+/// The same for a long horizon in windows: `windows.json` says which
+/// replications and how many of the windows it covers.
+#[test]
+fn an_interrupted_windowed_run_marks_its_windows_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // 26 windows of well under a second each per replication, one thread.
+    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "run",
+            "ten-x-growth",
+            "--replications",
+            "20",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    let err = exit(&o, 130);
+    assert!(
+        err.contains("windows finished in")
+            && err.contains("marked \"interrupted\" in windows.json"),
+        "{err}"
+    );
+    let w = read_json(&out.join("windows.json"));
+    assert_eq!(w["interrupted"], Value::Bool(true), "{w}");
+    assert_eq!(w["interrupted_by"], "cancelled");
+    assert_eq!(w["replications_requested"], 20);
+    assert_eq!(w["windows_requested"], 26);
+    let n = w["replications"].as_u64().unwrap();
+    assert_eq!(
+        w["completed_replications"].as_array().unwrap().len() as u64,
+        n
+    );
+    let windows = w["windows"].as_array().unwrap().len();
+    assert!(
+        n < 20 || windows < 26,
+        "{n} replications of {windows} windows: not interrupted"
+    );
+    let written = files(&out);
+    assert!(written.iter().all(|f| !f.contains(".tmp")), "{written:?}");
+}
+
+fn tandem_sweep<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "sweep",
+        "tandem",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=30m",
+        "--param",
+        "tiers.backend.servers=2,3,4",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn a_param_given_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut args = tandem_sweep(out.to_str().unwrap(), &[]);
+    args.extend(["--param", "tiers.backend.servers=5"]);
+    let err = exit(&capsim(&args), 2);
+    assert!(
+        err.contains("--param tiers.backend.servers: given twice; list every value in one --param"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_point_file_edited_in_one_shard_is_refused_by_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s1, s2, merged) = (
+        tmp.path().join("s1"),
+        tmp.path().join("s2"),
+        tmp.path().join("merged"),
+    );
+    exit(
+        &capsim(&tandem_sweep(s1.to_str().unwrap(), &["--shard", "1/2"])),
+        0,
+    );
+    exit(
+        &capsim(&tandem_sweep(s2.to_str().unwrap(), &["--shard", "2/2"])),
+        0,
+    );
+
+    // Point 0 (the baseline) is shard 1's alone: edit one of its figures,
+    // keeping the file valid JSON with its checksum.
+    let point = s1.join("points/00000.json");
+    let mut rec = read_json(&point);
+    rec["replications"][0][0] = serde_json::json!(1.5);
+    std::fs::write(&point, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+
+    let merge = |dirs: &[&Path]| {
+        let mut args = vec!["merge"];
+        args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+        args.extend(["--out", merged.to_str().unwrap()]);
+        capsim(&args)
+    };
+    let err = exit(&merge(&[&s1, &s2]), 2);
+    assert!(
+        err.contains(&format!(
+            "{}: its contents do not match its checksum",
+            point.display()
+        )),
+        "{err}"
+    );
+    assert!(!merged.exists(), "merge wrote {:?}", files(&merged));
+    // Resuming the shard refuses it too, rather than reusing or replacing it.
+    let err = exit(
+        &capsim(&tandem_sweep(s1.to_str().unwrap(), &["--shard", "1/2"])),
+        2,
+    );
+    assert!(
+        err.contains("its contents do not match its checksum"),
+        "{err}"
+    );
+
+    // Deleted, the point is run again and the merge goes through.
+    std::fs::remove_file(&point).unwrap();
+    exit(
+        &capsim(&tandem_sweep(s1.to_str().unwrap(), &["--shard", "1/2"])),
+        0,
+    );
+    exit(&merge(&[&s1, &s2]), 0);
+    assert!(merged.join("sweep.csv").exists());
+}
