@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
         Describe a stack and its traffic in a scenario file (TOML), run replications, and get \
         latency percentiles with confidence intervals.\n\n\
         Exit codes: 0 success, 1 an objective was breached (with `run --check`), 2 bad input \
-        or usage, 3 the run failed (e.g. an output file or stdout not writable), 130 \
+        or usage, or over the event or memory budget (CAPSIM_MAX_EVENTS, CAPSIM_MAX_MEMORY_GIB; \
+        a run stopped by it keeps what finished), 3 the run failed (e.g. an output file or stdout not writable), 130 \
         interrupted (Ctrl-C: what finished is written, marked as interrupted). A reader that \
         closes stdout early (`| head`) is not an error."
 )]

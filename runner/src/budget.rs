@@ -4,6 +4,7 @@
 //! are `capsim_models::cost`'s.)
 
 use capsim_models::estimate::{Estimate, estimate};
+use capsim_models::run::{Overrun, RunControl};
 use capsim_scenarios::Scenario;
 
 use crate::Error;
@@ -68,7 +69,9 @@ pub fn si(x: f64) -> String {
 
 pub fn bytes(x: f64) -> String {
     let mib = x / (1024.0 * 1024.0);
-    if mib >= 1024.0 {
+    if mib >= 1024.0 * 1024.0 {
+        format!("{:.1} TiB", mib / (1024.0 * 1024.0))
+    } else if mib >= 1024.0 {
         format!("{:.1} GiB", mib / 1024.0)
     } else {
         format!("{mib:.0} MiB")
@@ -109,6 +112,42 @@ pub fn gate(scenario: &Scenario, threads: usize, points: u64, force: bool) -> Re
         return Ok(());
     }
     check(scenario, &of(scenario, threads, points), threads)
+}
+
+/// Sets the budget `control` holds a run to while it runs: the memory limit
+/// always (it protects the machine), the event limit unless forced.
+pub fn arm(control: &RunControl, force: bool) -> Result<(), Error> {
+    let (max_events, max_memory) = limits()?;
+    control.set_budget(
+        (!force).then_some(max_events as u64),
+        Some(max_memory as u64),
+    );
+    Ok(())
+}
+
+/// The error for a run `control` stopped: [`Error::Overrun`] if its budget
+/// did (saying which limit), else [`Error::Interrupted`]; `what` says what
+/// was kept.
+pub fn stopped(control: &RunControl, what: String) -> Error {
+    match control.overrun() {
+        Some(o) => Error::Overrun(format!("{}; {what}", overrun(o))),
+        None => Error::Interrupted(what),
+    }
+}
+
+/// Which limit stopped a run, and how to raise it.
+pub fn overrun(o: Overrun) -> String {
+    match o {
+        Overrun::Events { limit } => format!(
+            "stopped over the budget: more than {} events (CAPSIM_MAX_EVENTS; the estimate was low)",
+            si(limit as f64)
+        ),
+        Overrun::Memory { limit, resident } => format!(
+            "stopped over the budget: {} of memory held, over the limit of {} (CAPSIM_MAX_MEMORY_GIB)",
+            bytes(resident as f64),
+            bytes(limit as f64)
+        ),
+    }
 }
 
 /// Refuses a run over the limits, saying how to shorten it.
@@ -152,6 +191,12 @@ pub fn check(scenario: &Scenario, e: &Estimate, threads: usize) -> Result<(), Er
                 plan.count
             ));
         }
+    }
+    if over_memory && e.backlog > 0.0 {
+        how.push(format!(
+            "more capacity or a lower rate: the platform is overloaded, and about {} requests and events would pile up in each replication",
+            si(e.backlog)
+        ));
     }
     if over_memory {
         how.push(format!(

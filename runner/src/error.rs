@@ -38,6 +38,10 @@ pub enum Error {
     /// the message says what that covers and how to complete it.
     #[error("{0}")]
     Interrupted(String),
+    /// Stopped by its budget while it ran (events or memory): what had
+    /// finished was written, as for an interruption; the message says why.
+    #[error("{0}")]
+    Overrun(String),
 }
 
 impl Error {
@@ -45,7 +49,7 @@ impl Error {
     pub fn is_input(&self) -> bool {
         matches!(
             self,
-            Error::Input(_) | Error::Scenario(_) | Error::OverBudget(_)
+            Error::Input(_) | Error::Scenario(_) | Error::OverBudget(_) | Error::Overrun(_)
         )
     }
 

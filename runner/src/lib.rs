@@ -5,14 +5,16 @@
 //! ```text
 //!   name or file ──load──► Scenario ──run::execute──► Outcome (summary or windows report,
 //!        │                    │                        files written, events, wall time)
-//!        │                    └── budget::gate (events and memory, before anything runs)
+//!        │                    └── budget::gate (events and memory, before anything runs),
+//!        │                        budget::arm (the same limits while it runs)
 //!        └─ sweep::spec ──► sweep::plan ──► Planned::prepare (shard, resume) ──► Pending::run
 //!                                            points/NNNNN.json as each finishes ──► SweepOutcome
 //!           sweep::merge (shards' directories) ──► the same files as an unsharded sweep
 //! ```
 //!
-//! A run is stopped through its [`RunControl`] (the CLI sets it on Ctrl-C):
-//! what finished is written, and the outcome says so.
+//! A run is stopped through its [`RunControl`] (the CLI sets it on Ctrl-C;
+//! its budget sets it over a limit): what finished is written, and the
+//! outcome says so and why ([`StopReason`]).
 
 pub mod budget;
 pub mod error;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use capsim_models::run::Overrun;
 use capsim_models::{ReplicationResult, RunControl, RunDescription};
 use capsim_output::export::{self, Exporter, RunResults};
 use capsim_output::windows::WindowsReport;
@@ -45,18 +46,23 @@ pub enum StopReason {
     /// Its [`RunControl`] was cancelled: Ctrl-C or SIGTERM in the CLI, or a
     /// library caller.
     Cancelled,
+    /// Its budget: more events or memory than the limits allow.
+    Budget(Overrun),
 }
 
 impl StopReason {
     /// Why the run under `control` stopped, once it has.
-    pub fn of(_control: &RunControl) -> StopReason {
-        StopReason::Cancelled
+    pub fn of(control: &RunControl) -> StopReason {
+        control
+            .overrun()
+            .map_or(StopReason::Cancelled, StopReason::Budget)
     }
 
     /// Its name in the outputs (`interrupted_by` in `summary.json`).
     pub fn key(self) -> &'static str {
         match self {
             StopReason::Cancelled => "cancelled",
+            StopReason::Budget(_) => "budget",
         }
     }
 }
@@ -123,9 +129,12 @@ impl Outcome {
 
     /// The interruption as an error, for callers that stop there.
     pub fn interruption(&self) -> Option<Error> {
-        self.interrupted
-            .as_ref()
-            .map(|i| Error::Interrupted(i.message.clone()))
+        self.interrupted.as_ref().map(|i| match i.reason {
+            StopReason::Budget(o) => {
+                Error::Overrun(format!("{}; {}", crate::budget::overrun(o), i.message))
+            }
+            StopReason::Cancelled => Error::Interrupted(i.message.clone()),
+        })
     }
 }
 
@@ -139,6 +148,7 @@ pub fn execute(
     control: &RunControl,
 ) -> Result<Outcome, Error> {
     crate::budget::gate(scenario, opts.threads, 1, opts.force)?;
+    crate::budget::arm(control, opts.force)?;
     match &scenario.windows {
         Some(plan) => crate::windows::execute(scenario, plan, opts, control),
         None => replications(scenario, opts, control),
@@ -168,10 +178,13 @@ fn replications(
     let stopped = (control.cancelled() && (results.len() as u64) < scenario.replications)
         .then(|| StopReason::of(control));
     if stopped.is_some() && results.is_empty() {
-        return Err(Error::Interrupted(format!(
-            "no replication of {} had finished: nothing written",
-            scenario.name
-        )));
+        return Err(crate::budget::stopped(
+            control,
+            format!(
+                "no replication of {} had finished: nothing written",
+                scenario.name
+            ),
+        ));
     }
 
     // What the outputs know of the configuration.
@@ -220,10 +233,14 @@ fn replications(
         Interruption {
             reason,
             message: format!(
-                "{} of {} replications finished{wrote}; run again to complete the {}",
+                "{} of {} replications finished{wrote}; {}",
                 results.len(),
                 scenario.replications,
-                scenario.replications
+                match reason {
+                    StopReason::Cancelled =>
+                        format!("run again to complete the {}", scenario.replications),
+                    StopReason::Budget(_) => "fewer or shorter replications fit".into(),
+                }
             ),
         }
     });

@@ -40,10 +40,13 @@ pub(crate) fn execute(
         && (windows_done < plan.count as usize || (runs.len() as u64) < scenario.replications);
     if interrupted {
         if windows_done == 0 {
-            return Err(Error::Interrupted(format!(
-                "no window of {} had finished: nothing written",
-                scenario.name
-            )));
+            return Err(crate::budget::stopped(
+                control,
+                format!(
+                    "no window of {} had finished: nothing written",
+                    scenario.name
+                ),
+            ));
         }
         for r in &mut runs {
             r.truncate(windows_done);

@@ -404,3 +404,83 @@ fn a_point_file_edited_in_one_shard_is_refused_by_merge() {
     exit(&merge(&[&s1, &s2]), 0);
     assert!(merged.join("sweep.csv").exists());
 }
+
+/// tandem with ten thousand requests a second: its front end serves fifty,
+/// so nearly every request waits to the end.
+const OVERLOADED: [&str; 4] = [
+    "--set",
+    "classes.requests.rate_per_s=10000",
+    "--set",
+    "simulation.warmup=0s",
+];
+
+#[test]
+fn an_overloaded_run_is_refused_for_the_memory_its_backlog_takes() {
+    let mut args = vec!["run", "tandem", "--set", "simulation.duration=6h"];
+    args.extend(OVERLOADED);
+    let err = exit(&capsim(&args), 2);
+    for says in ["CAPSIM_MAX_MEMORY_GIB", "overloaded", "pile up", "--force"] {
+        assert!(err.contains(says), "says `{says}`: {err}");
+    }
+}
+
+#[test]
+fn a_forced_overloaded_run_stops_at_the_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut args = vec![
+        "run",
+        "tandem",
+        "--set",
+        "simulation.duration=1h",
+        "--replications",
+        "2",
+        "--threads",
+        "1",
+        "--force",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(OVERLOADED);
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(&args)
+        .env("CAPSIM_MAX_MEMORY_GIB", "0.25")
+        .output()
+        .unwrap();
+    let err = exit(&o, 2);
+    for says in [
+        "stopped over the budget",
+        "over the limit of 256 MiB (CAPSIM_MAX_MEMORY_GIB)",
+        "no replication of tandem had finished: nothing written",
+    ] {
+        assert!(err.contains(says), "says `{says}`: {err}");
+    }
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn validate_stays_bounded_for_a_thousandfold_spike() {
+    // A thousand times the rate from the first hour: the thinning draws a
+    // billion candidates a second, and the pilot stops after a few million
+    // events instead of simulating its 50 s.
+    let o = capsim(&[
+        "validate",
+        "black-friday",
+        "--set",
+        "workload.profile.multiplier=1000",
+    ]);
+    exit(&o, 0);
+    let out = stdout(&o);
+    let pilot = out
+        .split("from a pilot of ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no pilot in {out}"));
+    // Uncapped it would be the 65.536 s that hold 50,000 arrivals.
+    let (secs, unit) = pilot.split_at(pilot.find(|c: char| !c.is_ascii_digit()).unwrap());
+    assert!(
+        unit.starts_with('s') && secs.parse::<u32>().unwrap() < 30,
+        "a pilot of seconds: {pilot}"
+    );
+    assert!(out.contains("`capsim run` would refuse it"), "{out}");
+}

@@ -212,6 +212,8 @@ pub struct Pending {
     dir: PathBuf,
     shard: Option<Shard>,
     threads: usize,
+    /// Run anyway, over the event budget (the memory budget still holds).
+    force: bool,
     identity: String,
     skip: Vec<bool>,
     /// Points of this shard.
@@ -262,6 +264,7 @@ impl Planned {
             dir: dir.to_path_buf(),
             shard,
             threads,
+            force,
             identity,
             skip,
             in_shard,
@@ -301,11 +304,13 @@ impl Pending {
             dir,
             shard,
             threads,
+            force,
             identity,
             skip,
             in_shard,
             done,
         } = self;
+        crate::budget::arm(control, force)?;
         let plan = planned.plan;
         let started = Instant::now();
         let outcome = capsim_models::run_points(
@@ -333,11 +338,14 @@ impl Pending {
         let wall_seconds = started.elapsed().as_secs_f64();
         if control.cancelled() {
             // Each finished point is on disk; the sweep's tables need them all.
-            return Err(Error::Interrupted(format!(
-                "{} of {in_shard} points done ({ran} in this run, {done} before) in {}; run the same command again to resume",
-                ran + done,
-                dir.join("points").display()
-            )));
+            return Err(crate::budget::stopped(
+                control,
+                format!(
+                    "{} of {in_shard} points done ({ran} in this run, {done} before) in {}; run the same command again to resume",
+                    ran + done,
+                    dir.join("points").display()
+                ),
+            ));
         }
         let finished = match shard {
             Some(s) if s.of > 1 => None,
