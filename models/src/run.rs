@@ -18,7 +18,7 @@ pub fn simulate(cfg: &PlatformConfig, seed: u64, replication: u64) -> Replicatio
 }
 
 /// Shared with a batch of replications while it runs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RunControl {
     /// Once set (Ctrl-C, or the budget exceeded), replications not yet
     /// started are skipped and running ones stop at their next progress
@@ -49,6 +49,12 @@ pub enum Overrun {
 /// How many events a replication handles between two looks at the budget
 /// and the cancel flag (about a tenth of a second of one core).
 pub const CHECK_EVERY: u64 = 1 << 20;
+
+impl Default for RunControl {
+    fn default() -> Self {
+        RunControl::new()
+    }
+}
 
 impl RunControl {
     /// A control nothing has cancelled, without a budget (usable in a
