@@ -328,6 +328,15 @@ fn bad_arguments_exit_2_naming_the_argument() {
                 "validate",
                 "mmc-reference",
                 "--set",
+                "simulation.seed=18446744073709551615",
+            ]),
+            &["field `simulation.seed`", "too large"],
+        ),
+        (
+            own(&[
+                "validate",
+                "mmc-reference",
+                "--set",
                 "simulation.replications=abc",
             ]),
             &[

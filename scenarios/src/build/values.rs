@@ -40,7 +40,7 @@ pub fn serde_problem(
             serde_path_to_error::Segment::Unknown => {}
         }
     }
-    let message = plain_types(err.inner().message().trim());
+    let message = too_large(plain_types(err.inner().message().trim()));
     // A missing key is named by its path.
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(end) = rest.find('`')
@@ -59,6 +59,25 @@ pub fn serde_problem(
         }
     }
     (path, message)
+}
+
+/// A number TOML cannot hold, given with `--set` (which then reads it as a
+/// string), said as such rather than as a string where a number belongs.
+fn too_large(message: String) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: string \"") else {
+        return message;
+    };
+    let Some((written, expected)) = rest.split_once("\", expected ") else {
+        return message;
+    };
+    let whole = expected.starts_with("a whole number");
+    if whole && !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{written} is too large: a whole number in TOML is at most 9223372036854775807")
+    } else if expected == "a number" && written.parse::<f64>().is_ok_and(f64::is_infinite) {
+        format!("{written} is too large: a number in TOML is at most about 1.8e308")
+    } else {
+        message
+    }
 }
 
 /// serde's names of integer types, in words a scenario's author uses.
@@ -345,6 +364,17 @@ pub fn article(word: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_too_large_for_toml_are_named_as_such() {
+        let seed =
+            "invalid type: string \"18446744073709551615\", expected a whole number, 0 or more";
+        assert!(too_large(seed.into()).starts_with("18446744073709551615 is too large"));
+        let rate = "invalid type: string \"1e400\", expected a number";
+        assert!(too_large(rate.into()).starts_with("1e400 is too large"));
+        let word = "invalid type: string \"high\", expected a number";
+        assert_eq!(too_large(word.into()), word);
+    }
 
     #[test]
     fn sizes() {
