@@ -47,6 +47,82 @@ impl<'t> SourceDoc<'t> {
     }
 }
 
+impl SourceDoc<'_> {
+    /// The field whose value is written at byte `offset`, the deepest one
+    /// (`None` outside any value): names the field of an error the TOML
+    /// decoder reports only by position, such as a number out of range.
+    pub fn path_at(&self, offset: usize) -> Option<FieldPath> {
+        let mut path = FieldPath::root();
+        find_in_table(self.root.get_ref(), offset, &mut path).then_some(path)
+    }
+}
+
+fn find_in_table(table: &DeTable<'_>, offset: usize, path: &mut FieldPath) -> bool {
+    for (key, value) in table.iter() {
+        path.0.push(Segment::Key(key.get_ref().to_string()));
+        if find_in_value(value, offset, path) {
+            return true;
+        }
+        path.0.pop();
+    }
+    false
+}
+
+fn find_in_value(value: &toml::Spanned<DeValue<'_>>, offset: usize, path: &mut FieldPath) -> bool {
+    let span = value.span();
+    let inside = span.contains(&offset);
+    match value.get_ref() {
+        // A `[header]` table's span may be empty: look inside anyway.
+        DeValue::Table(t) => find_in_table(t, offset, path) || inside,
+        DeValue::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                path.0.push(Segment::Index(i));
+                if find_in_value(v, offset, path) {
+                    return true;
+                }
+                path.0.pop();
+            }
+            inside
+        }
+        _ => inside,
+    }
+}
+
+/// A TOML decoding error (after the syntax was checked) as a located
+/// diagnostic: its position, the field written there, and the message in
+/// a scenario author's words for numbers TOML cannot hold.
+pub fn decode_error(doc: &SourceDoc<'_>, e: &toml::de::Error) -> crate::Diagnostic {
+    let text = doc.text;
+    let start = e.span().map(|s| s.start);
+    let origin = start
+        .map(|s| {
+            let (line, column) = line_col(text, s);
+            crate::Origin::File { line, column }
+        })
+        .unwrap_or(crate::Origin::Unknown);
+    let field = start.and_then(|s| doc.path_at(s)).unwrap_or_default();
+    let written = e
+        .span()
+        .and_then(|s| text.get(s))
+        .map(str::trim)
+        .unwrap_or_default();
+    let message = e.message().trim();
+    let message = match message {
+        "u64 value was too large" | "i64 value was too large" | "integer number overflowed" => {
+            format!("{written} is too large: a whole number in TOML is at most 9223372036854775807")
+        }
+        "floating-point number overflowed" => {
+            format!("{written} is too large: a number in TOML is at most about 1.8e308")
+        }
+        m => m.to_string(),
+    };
+    crate::Diagnostic {
+        origin,
+        field,
+        message,
+    }
+}
+
 /// Prefer the value's span; tables created by a `[header]` have a span that
 /// may be empty, in which case the key is the best anchor.
 fn anchor(
@@ -94,6 +170,19 @@ route = [\"api\", { tier = \"db\" }]
         // A missing leaf falls back to the nearest enclosing item.
         assert_eq!(at("tiers.api.servers").map(|p| p.0), Some(4));
         assert_eq!(at("nothing.here"), None);
+    }
+
+    #[test]
+    fn the_field_at_a_position_is_the_deepest_value_there() {
+        let doc = SourceDoc::parse(TEXT).unwrap();
+        let at = |needle: &str| {
+            doc.path_at(TEXT.find(needle).unwrap())
+                .map(|p| p.to_string())
+        };
+        assert_eq!(at("\"1h\"").as_deref(), Some("simulation.duration"));
+        assert_eq!(at("\"10ms\"").as_deref(), Some("tiers.api.service.mean"));
+        assert_eq!(at("\"db\"").as_deref(), Some("classes.web.route[1].tier"));
+        assert_eq!(at("[simulation]").as_deref(), Some("simulation"));
     }
 
     #[test]

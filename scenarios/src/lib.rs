@@ -61,19 +61,8 @@ pub fn load_str_in(
             message: format!("TOML syntax error: {message}"),
         }])
     })?;
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
-        fail(vec![Diagnostic {
-            origin: e
-                .span()
-                .map(|s| {
-                    let (line, column) = doc::line_col(text, s.start);
-                    Origin::File { line, column }
-                })
-                .unwrap_or(Origin::Unknown),
-            field: FieldPath::root(),
-            message: e.message().trim().to_string(),
-        }])
-    })?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| fail(vec![doc::decode_error(&doc, &e)]))?;
     for ov in overrides {
         ov.apply(&mut table).map_err(|message| {
             fail(vec![Diagnostic {

@@ -5,10 +5,116 @@
 //! first and decoded in `build`, so that an error inside them still reports
 //! its full path (serde's own tagged enums lose it).
 
+use std::fmt;
+
 use indexmap::IndexMap;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sim_engine::SimDuration;
+
+/// A duration as a scenario file gives it: a [`SimDuration`] of at most
+/// [`Duration::MAX`], so that a few of them add up without overflowing the
+/// clock (about 584 years).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(pub SimDuration);
+
+impl Duration {
+    /// The longest duration a file may give: 100 years (`"36500d"`).
+    pub const MAX: SimDuration = SimDuration::from_secs(36_500 * 86_400);
+
+    pub fn get(self) -> SimDuration {
+        self.0
+    }
+}
+
+impl From<Duration> for SimDuration {
+    fn from(d: Duration) -> SimDuration {
+        d.0
+    }
+}
+
+impl PartialEq<SimDuration> for Duration {
+    fn eq(&self, other: &SimDuration) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialOrd<SimDuration> for Duration {
+    fn partial_cmp(&self, other: &SimDuration) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(other)
+    }
+}
+
+impl std::ops::Add<SimDuration> for Duration {
+    type Output = SimDuration;
+
+    fn add(self, other: SimDuration) -> SimDuration {
+        self.0 + other
+    }
+}
+
+impl std::ops::Deref for Duration {
+    type Target = SimDuration;
+
+    fn deref(&self) -> &SimDuration {
+        &self.0
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a duration string such as \"250ms\", \"90s\", \"5m\", \"2h\" or \"3d\"",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+                let d = sim_engine::parse_duration(v).map_err(E::custom)?;
+                if d > Duration::MAX {
+                    return Err(E::custom(format!(
+                        "\"{v}\" is longer than the longest duration a scenario may give, 100 years (\"36500d\")"
+                    )));
+                }
+                Ok(Duration(d))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// The schema of [`SimDuration`]: the cap is not a pattern.
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        SimDuration::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        SimDuration::schema_id()
+    }
+
+    fn inline_schema() -> bool {
+        SimDuration::inline_schema()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        SimDuration::json_schema(g)
+    }
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,8 +153,8 @@ pub struct RawGeo {
     pub regional: Vec<String>,
     /// Round trips between regions: `rtt.A.B` (each pair once).
     #[serde(default)]
-    pub rtt: IndexMap<String, IndexMap<String, SimDuration>>,
-    pub health_check: Option<SimDuration>,
+    pub rtt: IndexMap<String, IndexMap<String, Duration>>,
+    pub health_check: Option<Duration>,
     pub failover_backlog: Option<f64>,
 }
 
@@ -64,10 +170,10 @@ pub struct RawRegion {
     #[schemars(schema_with = "crate::schema::utc_offset")]
     pub utc_offset: Option<toml::Value>,
     /// Round trip from these users to this region's front door.
-    pub user_rtt: SimDuration,
+    pub user_rtt: Duration,
     /// ... and to other regions' (default: `user_rtt` + the regions' rtt).
     #[serde(default)]
-    pub user_rtt_to: IndexMap<String, SimDuration>,
+    pub user_rtt_to: IndexMap<String, Duration>,
     /// Multiplies every class's profile for these users.
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::profile")]
@@ -81,10 +187,10 @@ pub struct RawRegion {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindows {
-    pub every: SimDuration,
+    pub every: Duration,
     pub count: u32,
     #[serde(default)]
-    pub offset: SimDuration,
+    pub offset: Duration,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -115,8 +221,8 @@ fn default_seed() -> u64 {
     1
 }
 
-fn default_interval() -> SimDuration {
-    SimDuration::from_secs(60)
+fn default_interval() -> Duration {
+    Duration(SimDuration::from_secs(60))
 }
 
 fn one() -> u32 {
@@ -127,16 +233,16 @@ fn one() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
     /// Simulated time per replication, warm-up included.
-    pub duration: SimDuration,
+    pub duration: Duration,
     #[serde(default)]
-    pub warmup: SimDuration,
+    pub warmup: Duration,
     #[serde(default = "default_replications")]
     pub replications: u64,
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// Time-series interval.
     #[serde(default = "default_interval")]
-    pub interval: SimDuration,
+    pub interval: Duration,
     /// The instant the run starts, for calendar profiles: an RFC 3339 date
     /// and time such as "2026-11-27T00:00:00-05:00".
     pub start: Option<String>,
@@ -162,7 +268,7 @@ pub struct RawClass {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::profile")]
     pub profile: Option<toml::Value>,
-    pub timeout: Option<SimDuration>,
+    pub timeout: Option<Duration>,
     #[serde(default)]
     pub retries: u16,
     pub retry_on_error: Option<bool>,
@@ -177,8 +283,8 @@ pub struct RawClass {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBackoff {
-    pub base: Option<SimDuration>,
-    pub max: Option<SimDuration>,
+    pub base: Option<Duration>,
+    pub max: Option<Duration>,
     pub jitter: Option<f64>,
 }
 
@@ -192,10 +298,10 @@ pub struct RawFailure {
     /// "crash" (the default) or "flush".
     #[serde(default = "crash")]
     pub action: String,
-    pub at: Option<SimDuration>,
-    pub duration: Option<SimDuration>,
-    pub mtbf: Option<SimDuration>,
-    pub mttr: Option<SimDuration>,
+    pub at: Option<Duration>,
+    pub duration: Option<Duration>,
+    pub mtbf: Option<Duration>,
+    pub mttr: Option<Duration>,
 }
 
 /// A service-level objective: `latency` (with `percentile`), `error_rate` or
@@ -208,11 +314,11 @@ pub struct RawSlo {
     /// Requests of users in this region (with regions).
     pub region: Option<String>,
     pub tier: Option<String>,
-    pub latency: Option<SimDuration>,
+    pub latency: Option<Duration>,
     pub percentile: Option<f64>,
     pub error_rate: Option<f64>,
     pub availability: Option<f64>,
-    pub window: Option<SimDuration>,
+    pub window: Option<Duration>,
 }
 
 /// Scenario-wide prices; each defaults to the catalogue's.
@@ -235,7 +341,7 @@ pub struct RawTierCommon {
     pub replica_instance_type: Option<String>,
     pub replica_price_per_hour: Option<f64>,
     pub billing: Option<String>,
-    pub billing_minimum: Option<SimDuration>,
+    pub billing_minimum: Option<Duration>,
     pub purchase: Option<RawPurchase>,
     pub scaling: Option<RawScaling>,
 }
@@ -268,9 +374,9 @@ pub struct RawPurchase {
 pub struct RawScaling {
     pub min: u32,
     pub max: u32,
-    pub boot: Option<SimDuration>,
-    pub warmup: Option<SimDuration>,
-    pub drain_timeout: Option<SimDuration>,
+    pub boot: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub drain_timeout: Option<Duration>,
     pub termination: Option<String>,
     /// Policy tables tagged by `type` (`step` or `target`).
     #[serde(default)]
@@ -292,7 +398,7 @@ pub struct RawStepPolicy {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::level")]
     pub below: Option<toml::Value>,
-    pub period: Option<SimDuration>,
+    pub period: Option<Duration>,
     pub evaluation_periods: Option<u32>,
     pub datapoints: Option<u32>,
     /// Units (an integer) or a percentage ("50%").
@@ -300,7 +406,7 @@ pub struct RawStepPolicy {
     #[schemars(schema_with = "crate::schema::change")]
     pub change: Option<toml::Value>,
     pub steps: Option<Vec<RawStepAdjustment>>,
-    pub cooldown: Option<SimDuration>,
+    pub cooldown: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -321,15 +427,15 @@ pub struct RawTargetPolicy {
     #[schemars(schema_with = "crate::schema::level")]
     pub target: toml::Value,
     pub tolerance: Option<f64>,
-    pub sync: Option<SimDuration>,
-    pub scale_down_window: Option<SimDuration>,
-    pub scale_up_window: Option<SimDuration>,
+    pub sync: Option<Duration>,
+    pub scale_down_window: Option<Duration>,
+    pub scale_up_window: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScheduled {
-    pub at: SimDuration,
+    pub at: Duration,
     pub min: Option<u32>,
     pub max: Option<u32>,
     pub desired: Option<u32>,
@@ -358,7 +464,7 @@ pub struct RawApi {
     pub max_connections: Option<u32>,
     pub backlog: Option<u32>,
     pub balancer: Option<String>,
-    pub balancer_latency: Option<SimDuration>,
+    pub balancer_latency: Option<Duration>,
     /// Default CPU burst of `{ api = ... }` steps that give none.
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::dist")]
@@ -377,7 +483,7 @@ pub struct RawCache {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::dist")]
     pub set_service: Option<toml::Table>,
-    pub rtt: Option<SimDuration>,
+    pub rtt: Option<Duration>,
     pub hit_ratio: Option<f64>,
     /// Per shard; defaults to the node memory of the tier's instance type
     /// when `working_set` is given.
@@ -403,7 +509,7 @@ pub struct RawDatabase {
     pub pool: Option<RawPool>,
     pub read_primary_fraction: Option<f64>,
     pub read_routing: Option<String>,
-    pub rtt: Option<SimDuration>,
+    pub rtt: Option<Duration>,
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::dist")]
     pub apply_time: Option<toml::Table>,
@@ -421,7 +527,7 @@ pub struct RawDbNode {
 #[serde(deny_unknown_fields)]
 pub struct RawPool {
     pub size: u32,
-    pub acquire_timeout: Option<SimDuration>,
+    pub acquire_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -463,7 +569,7 @@ pub struct RawJob {
     pub failure_probability: f64,
     #[serde(default)]
     pub retries: u16,
-    pub backoff: Option<SimDuration>,
+    pub backoff: Option<Duration>,
 }
 
 /// `kind = "cdn"`.
@@ -474,7 +580,7 @@ pub struct RawCdn {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::dist")]
     pub edge_latency: Option<toml::Table>,
-    pub miss_latency: Option<SimDuration>,
+    pub miss_latency: Option<Duration>,
 }
 
 /// Rate profiles by kind.
@@ -490,19 +596,19 @@ pub mod profile {
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Step {
-        pub at: SimDuration,
+        pub at: Duration,
         pub multiplier: f64,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Spike {
-        pub start: SimDuration,
+        pub start: Duration,
         #[serde(default)]
-        pub rise: SimDuration,
-        pub plateau: SimDuration,
+        pub rise: Duration,
+        pub plateau: Duration,
         #[serde(default)]
-        pub decay: SimDuration,
+        pub decay: Duration,
         pub multiplier: f64,
     }
 
@@ -514,8 +620,8 @@ pub mod profile {
     #[serde(deny_unknown_fields)]
     pub struct Ramp {
         #[serde(default)]
-        pub start: SimDuration,
-        pub duration: SimDuration,
+        pub start: Duration,
+        pub duration: Duration,
         #[serde(default = "one")]
         pub from: f64,
         pub to: f64,
@@ -525,8 +631,8 @@ pub mod profile {
     #[serde(deny_unknown_fields)]
     pub struct Growth {
         #[serde(default)]
-        pub start: SimDuration,
-        pub over: SimDuration,
+        pub start: Duration,
+        pub over: Duration,
         pub factor: f64,
         /// `exponential` (default) or `linear`.
         pub curve: Option<String>,
@@ -553,7 +659,7 @@ pub mod profile {
         pub scale: f64,
         /// Where in the trace the run starts.
         #[serde(default)]
-        pub skip: SimDuration,
+        pub skip: Duration,
     }
 }
 
@@ -564,28 +670,28 @@ pub mod dist {
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Exponential {
-        pub mean: SimDuration,
+        pub mean: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Deterministic {
-        pub value: SimDuration,
+        pub value: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Uniform {
-        pub min: SimDuration,
-        pub max: SimDuration,
+        pub min: Duration,
+        pub max: Duration,
     }
 
     /// Either `mean` and `p99`, or `mu` and `sigma` (of ln X, X in seconds).
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Lognormal {
-        pub mean: Option<SimDuration>,
-        pub p99: Option<SimDuration>,
+        pub mean: Option<Duration>,
+        pub p99: Option<Duration>,
         pub mu: Option<f64>,
         pub sigma: Option<f64>,
     }
@@ -594,14 +700,14 @@ pub mod dist {
     #[serde(deny_unknown_fields)]
     pub struct Gamma {
         pub shape: f64,
-        pub mean: SimDuration,
+        pub mean: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Erlang {
         pub k: u32,
-        pub mean: SimDuration,
+        pub mean: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
@@ -614,26 +720,26 @@ pub mod dist {
     #[serde(deny_unknown_fields)]
     pub struct Branch {
         pub p: f64,
-        pub mean: SimDuration,
+        pub mean: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Weibull {
         pub shape: f64,
-        pub scale: SimDuration,
+        pub scale: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Pareto {
         pub shape: f64,
-        pub scale: SimDuration,
+        pub scale: Duration,
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct Empirical {
-        pub samples: Vec<SimDuration>,
+        pub samples: Vec<Duration>,
     }
 }

@@ -14,7 +14,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use sim_engine::{SimDuration, StreamRng, parse_duration};
 
 use crate::doc::{self, SourceDoc};
@@ -365,23 +364,29 @@ pub fn is_sweep_file(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSweepFile {
-    sweep: RawSweep,
-}
+/// The keys of `[sweep]`.
+const SWEEP_KEYS: &[&str] = &[
+    "scenario",
+    "set",
+    "seed",
+    "replications",
+    "metric",
+    "sample",
+    "params",
+];
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSweep {
-    scenario: String,
-    #[serde(default)]
-    set: Vec<String>,
-    seed: Option<u64>,
-    replications: Option<u64>,
-    metric: Option<String>,
-    sample: Option<String>,
-    params: toml::Table,
+/// Removes `key` from `t` and decodes it; a problem is collected, not
+/// returned, so that one pass reports every bad field.
+fn take_field<T: serde::de::DeserializeOwned>(
+    t: &mut toml::Table,
+    key: &str,
+    base: &FieldPath,
+    problems: &mut Vec<(FieldPath, String)>,
+) -> Option<T> {
+    let v = t.remove(key)?;
+    crate::build::values::decode_value(v, &base.key(key))
+        .map_err(|p| problems.push(p))
+        .ok()
 }
 
 /// Reads a sweep file:
@@ -423,53 +428,119 @@ pub fn load_sweep_file(path: &Path) -> Result<SweepSpec, ScenarioError> {
             pos,
         )
     })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        let pos = e.span().map(|s| doc::line_col(&text, s.start));
-        fail(FieldPath::root(), e.message().trim().to_string(), pos)
+    let table: toml::Table = toml::from_str(&text).map_err(|e| ScenarioError {
+        source: source.clone(),
+        diagnostics: vec![doc::decode_error(&doc, &e)],
     })?;
-    let at = |field: FieldPath, message: String| {
-        let pos = doc.locate(&field);
-        fail(field, message, pos)
+    let located = |mut problems: Vec<(FieldPath, String)>| ScenarioError {
+        source: source.clone(),
+        diagnostics: {
+            // In file order.
+            problems.sort_by_key(|(f, _)| doc.locate(f).unwrap_or((usize::MAX, 0)));
+            problems
+        }
+        .into_iter()
+        .map(|(field, message)| Diagnostic {
+            origin: doc
+                .locate(&field)
+                .map(|(line, column)| Origin::File { line, column })
+                .unwrap_or(Origin::Unknown),
+            field,
+            message,
+        })
+        .collect(),
     };
-    let raw: RawSweepFile =
-        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let (field, message) = crate::build::serde_problem(&FieldPath::root(), e);
-            at(field, message)
-        })?;
-    let raw = raw.sweep;
-    let base = FieldPath::root().key("sweep");
-
+    let mut spec = decode_sweep(table).map_err(located)?;
     // A scenario path is relative to the sweep file; a bundled name is not a path.
-    let relative: PathBuf = path.parent().unwrap_or(Path::new("")).join(&raw.scenario);
-    let scenario = if relative.is_file() {
-        relative.display().to_string()
-    } else {
-        raw.scenario.clone()
+    let relative: PathBuf = path.parent().unwrap_or(Path::new("")).join(&spec.scenario);
+    if relative.is_file() {
+        spec.scenario = relative.display().to_string();
+    }
+    Ok(spec)
+}
+
+/// `[sweep]` field by field, so that one pass reports every problem; the
+/// scenario as written.
+fn decode_sweep(table: toml::Table) -> Result<SweepSpec, Vec<(FieldPath, String)>> {
+    let mut problems = Vec::new();
+    let base = FieldPath::root().key("sweep");
+    let mut raw = toml::Table::new();
+    if !table.contains_key("sweep") {
+        problems.push((base.clone(), "missing: this field is required".into()));
+    }
+    for (key, value) in table {
+        match (key.as_str(), value) {
+            ("sweep", toml::Value::Table(t)) => raw = t,
+            ("sweep", other) => problems.push((
+                base.clone(),
+                format!("expected a table [sweep], got {}", other.type_str()),
+            )),
+            _ => problems.push((
+                FieldPath::root().key(&key),
+                format!("unknown field `{key}`, expected `sweep`"),
+            )),
+        }
+    }
+    let whole = !problems.iter().any(|(f, _)| *f == base);
+    let scenario: Option<String> = take_field(&mut raw, "scenario", &base, &mut problems);
+    let sets: Option<Vec<String>> = take_field(&mut raw, "set", &base, &mut problems);
+    let seed: Option<u64> = take_field(&mut raw, "seed", &base, &mut problems);
+    let replications: Option<u64> = take_field(&mut raw, "replications", &base, &mut problems);
+    let metric: Option<String> = take_field(&mut raw, "metric", &base, &mut problems);
+    let sample: Option<String> = take_field(&mut raw, "sample", &base, &mut problems);
+    let params_table: Option<toml::Table> = take_field(&mut raw, "params", &base, &mut problems);
+    for key in raw.keys() {
+        problems.push((
+            base.key(key),
+            format!(
+                "unknown field `{key}`, expected one of {}",
+                SWEEP_KEYS
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let sample = sample.and_then(|s| {
+        parse_sample(&s)
+            .map_err(|m| problems.push((base.key("sample"), m)))
+            .ok()
+    });
+    let mut params = Vec::new();
+    match &params_table {
+        Some(t) => {
+            flatten_params(t, &base.key("params"), "", &mut params, &mut problems);
+            if t.is_empty() {
+                problems.push((
+                    base.key("params"),
+                    "lists no parameters: add e.g. \"tiers.api.instances\" = [2, 4, 8]".into(),
+                ));
+            }
+        }
+        None if whole && !problems.iter().any(|(f, _)| *f == base.key("params")) => {
+            problems.push((base.key("params"), "missing: this field is required".into()))
+        }
+        None => {}
+    }
+    if whole && scenario.is_none() && !problems.iter().any(|(f, _)| *f == base.key("scenario")) {
+        problems.push((
+            base.key("scenario"),
+            "missing: this field is required".into(),
+        ));
+    }
+    let Some(scenario) = scenario.filter(|_| problems.is_empty()) else {
+        return Err(problems);
     };
-    let sample = raw
-        .sample
-        .as_deref()
-        .map(parse_sample)
-        .transpose()
-        .map_err(|m| at(base.key("sample"), m))?;
     let mut spec = SweepSpec {
         scenario,
-        sets: raw.set,
-        seed: raw.seed,
-        replications: raw.replications,
-        metric: raw.metric,
+        sets: sets.unwrap_or_default(),
+        seed,
+        replications,
+        metric,
         sample,
         params: Vec::new(),
     };
-    let mut params = Vec::new();
-    flatten_params(&raw.params, &base.key("params"), "", &mut params)
-        .map_err(|(field, m)| at(field, m))?;
-    if params.is_empty() {
-        return Err(at(
-            base.key("params"),
-            "lists no parameters: add e.g. \"tiers.api.instances\" = [2, 4, 8]".into(),
-        ));
-    }
     for p in params {
         spec.add_param(p);
     }
@@ -479,12 +550,14 @@ pub fn load_sweep_file(path: &Path) -> Result<SweepSpec, ScenarioError> {
 /// `[sweep.params]` entries: a quoted dotted key or nested tables name the
 /// field; a list gives grid values, a "LOW..HIGH" string a range, any other
 /// value a single value.
+/// Problems are collected in `problems`, every entry checked.
 fn flatten_params(
     table: &toml::Table,
     at: &FieldPath,
     prefix: &str,
     out: &mut Vec<Param>,
-) -> Result<(), (FieldPath, String)> {
+    problems: &mut Vec<(FieldPath, String)>,
+) {
     for (key, value) in table {
         let here = at.key(key);
         let path = if prefix.is_empty() {
@@ -492,28 +565,32 @@ fn flatten_params(
         } else {
             format!("{prefix}.{key}")
         };
-        let bad = |m: String| (here.clone(), m);
+        let mut bad = |m: String| problems.push((here.clone(), m));
         let values = match value {
             toml::Value::Table(t) => {
-                flatten_params(t, &here, &path, out)?;
+                flatten_params(t, &here, &path, out, problems);
                 continue;
             }
             toml::Value::Array(a) if a.is_empty() => {
-                return Err(bad("lists no values".into()));
+                bad("lists no values".into());
+                continue;
             }
             toml::Value::Array(a) => Values::List(a.iter().map(value_text).collect()),
-            toml::Value::String(s) => match parse_range(s).map_err(&bad)? {
-                Some(r) => Values::Range(r),
-                None => Values::List(vec![value_text(value)]),
+            toml::Value::String(s) => match parse_range(s) {
+                Ok(Some(r)) => Values::Range(r),
+                Ok(None) => Values::List(vec![value_text(value)]),
+                Err(m) => {
+                    bad(m);
+                    continue;
+                }
             },
             other => Values::List(vec![value_text(other)]),
         };
-        out.push(Param {
-            path: normalise_path(&path).map_err(bad)?,
-            values,
-        });
+        match normalise_path(&path) {
+            Ok(path) => out.push(Param { path, values }),
+            Err(m) => bad(m),
+        }
     }
-    Ok(())
 }
 
 /// A TOML value as the text `--set` takes.

@@ -29,4 +29,4 @@ pub use stats::{
     CompactHistogram, Counter, Estimate, Integral, IntervalAverages, IntervalCounts, IntervalIndex,
     IntervalLatency, LatencyHistogram, LatencyRecorder, TimeWeighted, Welford, mser5_truncation,
 };
-pub use time::{DurationError, SimDuration, SimTime, parse_duration};
+pub use time::{DurationError, SimDuration, SimTime, clamped_conversions, parse_duration};

@@ -187,6 +187,31 @@ const CASES: &[Case] = &[
     case("trace: times not increasing", BF, "profile = { kind = \"spike\", start = \"1h\", rise = \"30m\", plateau = \"1h\", decay = \"30m\", multiplier = 8 }", "profile = { kind = \"replay\", file = \"backwards.csv\" }", &["workload.profile.file", "backwards.csv line 4"]),
     case("trace: unknown column", BF, "profile = { kind = \"spike\", start = \"1h\", rise = \"30m\", plateau = \"1h\", decay = \"30m\", multiplier = 8 }", "profile = { kind = \"replay\", file = \"bad-header.csv\" }", &["workload.profile.file", "bad-header.csv line 1", "visitors"]),
     case("trace: not UTF-8", BF, "profile = { kind = \"spike\", start = \"1h\", rise = \"30m\", plateau = \"1h\", decay = \"30m\", multiplier = 8 }", "profile = { kind = \"replay\", file = \"binary.csv\" }", &["workload.profile.file", "binary.csv"]),
+    case("trace: a device is read only up to the size limit", BF, "profile = { kind = \"spike\", start = \"1h\", rise = \"30m\", plateau = \"1h\", decay = \"30m\", multiplier = 8 }", "profile = { kind = \"replay\", file = \"/dev/zero\" }", &["workload.profile.file", "/dev/zero", "256 MiB"]),
+    // Times past the clock: refused at validation, never wrapped.
+    case("time overflow: a lognormal service time past the clock", BF, "edge_latency = { dist = \"lognormal\", mean = \"25ms\", p99 = \"120ms\" }", "edge_latency = { dist = \"lognormal\", mu = 45, sigma = 0.1 }", &["tiers.edge.edge_latency", "lognormal", "mean", "1 year"]),
+    case("time overflow: a weibull whose tail passes a year", BF, "edge_latency = { dist = \"lognormal\", mean = \"25ms\", p99 = \"120ms\" }", "edge_latency = { dist = \"weibull\", shape = 0.05, scale = \"1ms\" }", &["tiers.edge.edge_latency", "weibull", "1 year"]),
+    case("time overflow: an exponential with a mean over a year", BF, "mean = \"10ms\" }, failure", "mean = \"400d\" }, failure", &["tiers.workers.jobs.confirmation.service", "exponential", "1 year"]),
+    // Counts and rates past their limits (docs/scenario-format.md, "Limits").
+    case("limit: a billion API instances", BF, "instances = 2", "instances = 1000000000", &["tiers.api.instances", "at most 100000"]),
+    at(case("limit: a cache with four billion shards", BF, "working_set = \"16GB\"", "working_set = \"16GB\"\nshards = 4000000000", &["tiers.redis.shards", "at most 10000"]), Line::Of("shards =")),
+    case("limit: cores of an instance", BF, "cores = 1", "cores = 100000", &["tiers.api.cores", "at most 1024"]),
+    case("limit: read replicas", BF, "replicas = 0", "replicas = 5000", &["tiers.pg.replicas", "at most 1000"]),
+    case("limit: a database pool", BF, "pool = { size = 25", "pool = { size = 2500000", &["tiers.pg.pool.size", "at most 100000"]),
+    case("limit: worker processes", BF, "workers = 1\ninstance_type", "workers = 1000000\ninstance_type", &["tiers.workers.workers", "at most 100000"]),
+    case("limit: worker concurrency", BF, "concurrency = 2", "concurrency = 20000", &["tiers.workers.concurrency", "at most 10000"]),
+    case("limit: job retries", BF, "retries = 3 }", "retries = 1000 }", &["tiers.workers.jobs.confirmation.retries", "at most 100"]),
+    at(case("limit: a scaling maximum", BF, "min = 2\nmax = 10", "min = 2\nmax = 1000000", &["tiers.api.scaling.max", "at most 100000"]), Line::Of("max = 1000000")),
+    case("limit: the workload's rate", BF, "rate_per_s = 1000", "rate_per_s = 1e9", &["workload.rate_per_s", "at most"]),
+    case("limit: a spike's peak rate", BF, "multiplier = 8 }", "multiplier = 100000 }", &["workload.profile", "peaks at"]),
+    case("limit: erlang phases", BF, "edge_latency = { dist = \"lognormal\", mean = \"25ms\", p99 = \"120ms\" }", "edge_latency = { dist = \"erlang\", k = 4294967295, mean = \"20ms\" }", &["tiers.edge.edge_latency.k", "at most 1000"]),
+    at(case("limit: failures every nanosecond", BF, "[variants.unprepared]", "[[failures]]\ntier = \"api\"\nmtbf = \"1ns\"\nmttr = \"1ns\"\n\n[variants.unprepared]", &["failures[0].mtbf", "at least 1s"]), Line::Of("mtbf = ")),
+    // Numbers TOML cannot hold still name their field.
+    case("number: a seed past TOML's integers", BF, "seed = 1127", "seed = 18446744073709551615", &["simulation.seed", "too large"]),
+    case("number: a rate past the largest float", BF, "rate_per_s = 1000", "rate_per_s = 1e400", &["workload.rate_per_s", "too large"]),
+    // Duration messages name the mistake.
+    case("duration: a spaced unknown unit", BF, "duration = \"3h\"", "duration = \"5 fortnights\"", &["simulation.duration", "unknown unit \"fortnights\""]),
+    case("duration: an exponent", BF, "duration = \"3h\"", "duration = \"1e30s\"", &["simulation.duration", "exponent"]),
 ];
 
 /// Traces the cases above read, beside the scenario file.
@@ -297,6 +322,15 @@ fn bad_arguments_exit_2_naming_the_argument() {
         (
             own(&["validate", "mmc-reference", "--set", "tiers.nope.servers=3"]),
             &["--set tiers.nope.servers=3", "nope"],
+        ),
+        (
+            own(&[
+                "validate",
+                "mmc-reference",
+                "--set",
+                "simulation.seed=18446744073709551615",
+            ]),
+            &["field `simulation.seed`", "too large"],
         ),
         (
             own(&[

@@ -223,3 +223,62 @@ fn schema_prints_a_draft_07_json_schema() {
         assert!(schema["properties"].get(table).is_some(), "{table}");
     }
 }
+
+/// A service time past the clock (e^45 s) used to wrap and report nonsense
+/// with exit 0; it is refused at validation, naming the distribution and
+/// the field, before anything is written.
+#[test]
+fn a_service_time_past_the_clock_exits_2_naming_the_field_without_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "run",
+        "tandem",
+        "--replications",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "tiers.frontend.service={ dist = \"lognormal\", mu = 45, sigma = 0.1 }",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for says in [
+        "field `tiers.frontend.service`",
+        "lognormal",
+        "mean",
+        "1 year",
+    ] {
+        assert!(err.contains(says), "says `{says}`: {err}");
+    }
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(!out.exists(), "no partial output");
+}
+
+/// Counts without a bound used to abort the process (exit 134) allocating
+/// for them; each is refused at validation with its limit.
+#[test]
+fn counts_past_their_limits_exit_2_before_anything_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (set, says) in [
+        ("tiers.api.instances=1000000000", "at most 100000"),
+        ("tiers.redis.shards=4000000000", "at most 10000"),
+        ("tiers.workers.concurrency=4000000000", "at most 10000"),
+    ] {
+        let o = capsim(&[
+            "run",
+            "black-friday",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            set,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        let field = set.split('=').next().unwrap();
+        let err = stderr(&o);
+        assert!(err.contains(&format!("field `{field}`")), "{set}: {err}");
+        assert!(err.contains(says), "{set}: {err}");
+        assert!(!out.exists(), "{set}: no partial output");
+    }
+}

@@ -478,3 +478,37 @@ fn bad_sweeps_are_refused_with_exit_code_2_before_running() {
     ]));
     assert!(err.contains("sweep-plan.json"), "{err}");
 }
+
+/// A sweep file with several mistakes reports them all, in file order, in
+/// one pass (it used to stop at the first).
+#[test]
+fn a_sweep_file_reports_every_problem_in_one_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("sweep.toml");
+    std::fs::write(
+        &file,
+        "[sweep]\nscenario = \"tandem\"\nreplicatons = 3\nseed = \"x\"\nsample = \"grid:3\"\n\n\
+         [sweep.params]\n\"tiers.backend.servers\" = []\n\"tiers.frontend.servers\" = \"9..1\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let err = input_error(&capsim(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let expected = [
+        ("sweep.toml:3:", "sweep.replicatons"),
+        ("sweep.toml:4:", "sweep.seed"),
+        ("sweep.toml:5:", "sweep.sample"),
+        ("sweep.toml:8:", "sweep.params.tiers.backend.servers"),
+        ("sweep.toml:9:", "sweep.params.tiers.frontend.servers"),
+    ];
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{err}");
+    for (line, (at, field)) in lines.iter().zip(expected) {
+        assert!(line.contains(at) && line.contains(field), "{line}\n{err}");
+    }
+    assert!(!out.exists(), "nothing written");
+}

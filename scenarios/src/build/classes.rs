@@ -11,7 +11,7 @@ use super::regions::Geo;
 use super::tier_set::{Expanded, Tiers};
 use super::tiers::Checks;
 use super::workload::Workload;
-use super::{check_name, route, values};
+use super::{check_name, limits, route, values};
 use crate::error::FieldPath;
 use crate::raw::RawClass;
 
@@ -100,6 +100,7 @@ pub fn build_classes(
                 None
             }
         };
+        check_peak(&path, rate, &profile, &profile_raw, scope, c);
         let Some((rate_per_s, profile, program, response_bytes)) = rate
             .zip(profile)
             .zip(program)
@@ -156,6 +157,12 @@ fn check_mix(
             "define at least one request class (the class mix is empty)",
         );
     }
+    if raw.len() > limits::ENTRIES {
+        c.push(
+            cp.clone(),
+            format!("at most {} classes (got {})", limits::ENTRIES, raw.len()),
+        );
+    }
     if raw.len() > u16::MAX as usize {
         c.push(cp.clone(), "too many classes");
     }
@@ -201,7 +208,16 @@ fn class_rate(
             None
         }
         (Some(r), None) => {
-            if r.is_finite() && r > 0.0 {
+            if r > limits::RATE_PER_S {
+                c.push(
+                    path.key("rate_per_s"),
+                    format!(
+                        "at most {} requests per second (got {r})",
+                        limits::RATE_PER_S
+                    ),
+                );
+                None
+            } else if r.is_finite() && r > 0.0 {
                 Some(r)
             } else {
                 c.push(path.key("rate_per_s"), format!("the arrival rate must be a number above zero, in requests per second (got {r})"));
@@ -227,6 +243,34 @@ fn class_rate(
     }
 }
 
+/// A class's peak rate (its rate times its profile's largest multiplier)
+/// within [`limits::RATE_PER_S`]; reported at its profile, or its rate.
+fn check_peak(
+    path: &FieldPath,
+    rate: Option<f64>,
+    profile: &Option<RateProfile>,
+    profile_raw: &Option<(toml::Value, FieldPath)>,
+    scope: &Scope<'_>,
+    c: &mut Checks,
+) {
+    let (Some(r), Some(p)) = (rate, profile) else {
+        return;
+    };
+    let multiplier = p.envelope(scope.calendar.horizon);
+    let peak = r * multiplier;
+    if peak > limits::RATE_PER_S {
+        c.push(
+            profile_raw
+                .as_ref()
+                .map_or_else(|| path.key("rate_per_s"), |(_, at)| at.clone()),
+            format!(
+                "the class peaks at {peak:.0} requests per second ({r} × a multiplier of {multiplier}); at most {} per class",
+                limits::RATE_PER_S
+            ),
+        );
+    }
+}
+
 /// Timeout, retries and backoff of the class's clients.
 fn client_policy(class: &RawClass, path: &FieldPath, c: &mut Checks) -> ClientPolicy {
     let mut client = ClientPolicy::default();
@@ -237,18 +281,23 @@ fn client_policy(class: &RawClass, path: &FieldPath, c: &mut Checks) -> ClientPo
                 "a timeout must be longer than zero (leave it out to wait forever)",
             );
         }
-        client.timeout = Some(t);
+        client.timeout = Some(*t);
     }
     client.retries = class.retries;
+    c.take(limits::at_most(
+        class.retries,
+        limits::RETRIES,
+        &path.key("retries"),
+    ));
     if let Some(r) = class.retry_on_error {
         client.retry_on_error = r;
     }
     if let Some(b) = &class.backoff {
         if let Some(base) = b.base {
-            client.backoff_base = base;
+            client.backoff_base = *base;
         }
         if let Some(max) = b.max {
-            client.backoff_max = max;
+            client.backoff_max = *max;
         }
         if let Some(j) = b.jitter
             && let Some(j) = c.take(values::fraction(j, &path.key("backoff").key("jitter")))

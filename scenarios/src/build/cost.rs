@@ -273,7 +273,7 @@ fn granularity(
     };
     match (granularity, common.billing_minimum) {
         (Some(Granularity::PerSecond { .. }), Some(m)) => {
-            Some(Granularity::PerSecond { minimum: m })
+            Some(Granularity::PerSecond { minimum: *m })
         }
         (Some(Granularity::PerHour), Some(_)) => {
             c.push(

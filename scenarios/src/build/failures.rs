@@ -5,10 +5,11 @@
 use capsim_models::{FailureAction, FailureConfig, FailureTiming, TierConfig, TierKind};
 use sim_engine::SimDuration;
 
+use super::limits;
 use super::regions::Geo;
 use super::tiers::Checks;
 use crate::error::FieldPath;
-use crate::raw::RawFailure;
+use crate::raw::{Duration, RawFailure};
 
 /// What failures are checked against.
 pub struct Scope<'a> {
@@ -30,6 +31,7 @@ pub fn build_failures(
     c: &mut Checks,
 ) -> Vec<FailureConfig> {
     let mut failures = Vec::new();
+    c.take(limits::list(&raw, limits::ENTRIES, fp));
     for (i, f) in raw.into_iter().enumerate() {
         let path = fp.index(i);
         let Some(targets) = targets(&f, &path, scope, c) else {
@@ -271,7 +273,10 @@ fn timing(
                 );
                 return None;
             }
-            Some(FailureTiming::At { at, down_for })
+            Some(FailureTiming::At {
+                at: *at,
+                down_for: down_for.map(Duration::get),
+            })
         }
         (None, None, Some(mtbf), Some(mttr)) => {
             if action == FailureAction::Flush {
@@ -288,7 +293,23 @@ fn timing(
                 );
                 return None;
             }
-            Some(FailureTiming::Random { mtbf, mttr })
+            let mut short = false;
+            for (key, d, least) in [
+                ("mtbf", mtbf.get(), limits::MIN_MTBF),
+                ("mttr", mttr.get(), limits::MIN_MTTR),
+            ] {
+                if d < least {
+                    c.push(path.key(key), format!("at least {least} (got {d})"));
+                    short = true;
+                }
+            }
+            if short {
+                return None;
+            }
+            Some(FailureTiming::Random {
+                mtbf: *mtbf,
+                mttr: *mttr,
+            })
         }
         _ => {
             c.push(

@@ -20,6 +20,7 @@ pub mod classes;
 pub mod cost;
 pub mod external;
 pub mod failures;
+pub mod limits;
 pub mod profile;
 pub mod regions;
 pub mod route;
@@ -157,7 +158,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     let builder = tier_set::TierBuilder {
         cat,
         load_balancer_per_hour: prices.load_balancer_per_hour,
-        horizon,
+        horizon: *horizon,
     };
     let tiers = tier_set::build_tiers(
         raw_tiers,
@@ -172,7 +173,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
 
     // [workload], [classes.*]
     let calendar = profile::ProfileContext {
-        horizon,
+        horizon: *horizon,
         start_s,
         base_rate: None,
         dir,
@@ -205,7 +206,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
             broken: &tiers.broken,
             geo: geo.as_ref(),
             regions_written,
-            horizon,
+            horizon: *horizon,
         },
         &mut c,
     );
@@ -223,18 +224,18 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         &tier_configs,
         &tiers.broken,
         geo.as_ref().ok_or(regions_written),
-        horizon,
+        *horizon,
         &mut c,
     );
 
     // [windows], [variants.*]
     let windows = raw_windows
         .as_ref()
-        .and_then(|w| windows::plan(w, &root.key("windows"), horizon, &mut c));
+        .and_then(|w| windows::plan(w, &root.key("windows"), *horizon, &mut c));
     let variants = build_variants(raw_variants, &root.key("variants"), &mut c);
     simulation::check_span(
         start_s,
-        horizon,
+        *horizon,
         windows.as_ref(),
         &root.key("simulation"),
         &mut c,
@@ -247,9 +248,9 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     Ok(Scenario {
         platform: PlatformConfig {
             name: name.clone(),
-            horizon,
-            warmup: sim.warmup,
-            series_interval: sim.interval,
+            horizon: *horizon,
+            warmup: *sim.warmup,
+            series_interval: *sim.interval,
             classes,
             tiers: tier_configs,
             failures,

@@ -8,6 +8,7 @@ use capsim_models::RateProfile;
 use capsim_models::profile::{Calendar, replay_at};
 use sim_engine::SimDuration;
 
+use super::limits;
 use super::values::{Problem, decode, split_tag};
 use crate::error::FieldPath;
 use crate::raw::profile;
@@ -100,12 +101,15 @@ pub fn build_profile(
 }
 
 fn multiplier(m: f64, p: &FieldPath) -> Result<f64, Problem> {
-    if (0.0..=1e6).contains(&m) {
+    if (0.0..=limits::MULTIPLIER).contains(&m) {
         Ok(m)
     } else {
         Err((
             p.clone(),
-            format!("a rate multiplier must be between 0 and 1e6 (got {m})"),
+            format!(
+                "a rate multiplier must be between 0 and {:e} (got {m})",
+                limits::MULTIPLIER
+            ),
         ))
     }
 }
@@ -138,6 +142,7 @@ fn steps(p: profile::Steps, path: &FieldPath) -> Result<RateProfile, Problem> {
     if p.steps.is_empty() {
         return Err((path.key("steps"), "give at least one step".into()));
     }
+    limits::list(&p.steps, limits::LIST, &path.key("steps"))?;
     let mut out = Vec::with_capacity(p.steps.len());
     for (i, st) in p.steps.iter().enumerate() {
         let sp = path.key("steps").index(i);
@@ -147,7 +152,7 @@ fn steps(p: profile::Steps, path: &FieldPath) -> Result<RateProfile, Problem> {
                 "steps must be in increasing time order".into(),
             ));
         }
-        out.push((st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
+        out.push((*st.at, multiplier(st.multiplier, &sp.key("multiplier"))?));
     }
     Ok(RateProfile::Steps(out))
 }
@@ -174,10 +179,10 @@ fn spike(
         ));
     }
     Ok(RateProfile::Spike {
-        start: p.start,
-        rise: p.rise,
-        plateau: p.plateau,
-        decay: p.decay,
+        start: *p.start,
+        rise: *p.rise,
+        plateau: *p.plateau,
+        decay: *p.decay,
         multiplier: m,
     })
 }
@@ -192,8 +197,8 @@ fn ramp(p: profile::Ramp, path: &FieldPath) -> Result<RateProfile, Problem> {
         ));
     }
     Ok(RateProfile::Ramp {
-        start: p.start,
-        duration: p.duration,
+        start: *p.start,
+        duration: *p.duration,
         from,
         to,
     })
@@ -224,8 +229,8 @@ fn growth(p: profile::Growth, path: &FieldPath) -> Result<RateProfile, Problem> 
         }
     };
     Ok(RateProfile::Growth {
-        start: p.start,
-        over: p.over,
+        start: *p.start,
+        over: *p.over,
         factor,
         exponential,
     })
@@ -342,21 +347,26 @@ fn replay(
     // Rows from `skip` on, shifted to start at 0; the row before `skip`
     // contributes the interpolated value at 0.
     let mut rows: Vec<(SimDuration, f64)> = Vec::with_capacity(trace.rows.len());
-    let at_skip = replay_at(&trace.rows, skip);
+    let at_skip = replay_at(&trace.rows, *skip);
     rows.push((SimDuration::ZERO, at_skip * p.scale / divisor));
     for &(t, v) in &trace.rows {
-        if t > skip {
-            rows.push((t - skip, v * p.scale / divisor));
+        if t > *skip {
+            rows.push((t - *skip, v * p.scale / divisor));
         }
     }
-    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.1 > 1e6) {
+    if let Some((i, r)) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.1 > limits::MULTIPLIER)
+    {
         return Err((
             path.key("file"),
             format!(
-                "row {} of {} becomes a multiplier of {} of the base rate (over 1e6): check the base rate and `scale`",
+                "row {} of {} becomes a multiplier of {} of the base rate (over {:e}): check the base rate and `scale`",
                 i + 1,
                 file.display(),
-                r.1
+                r.1,
+                limits::MULTIPLIER
             ),
         ));
     }
@@ -455,9 +465,28 @@ pub struct Trace {
 /// `rate_per_s`, `rps` or `multiplier`), then rows of a time (seconds, or an
 /// RFC 3339 timestamp) and a value. Times are taken from the first row's and
 /// must increase. Errors name the file and line.
+/// Reads at most `max` bytes of `file`: a trace path pointing at a device
+/// or a huge file is an error, not a run out of memory.
+fn read_bounded(file: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(file).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "it is larger than {} MiB, the most a trace may be",
+            max / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
+}
+
 pub fn read_trace(file: &Path) -> Result<Trace, String> {
     let name = file.display();
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the trace {name}: {e}"))?;
+    let bytes = read_bounded(file, limits::TRACE_BYTES)
+        .map_err(|e| format!("cannot read the trace {name}: {e}"))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)

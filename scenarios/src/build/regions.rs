@@ -19,7 +19,7 @@ use sim_engine::{Dist, SimDuration};
 use super::profile::{self, ProfileContext};
 use super::tiers::Checks;
 use crate::error::FieldPath;
-use crate::raw::{RawGeo, RawRegion};
+use crate::raw::{Duration, RawGeo, RawRegion};
 
 /// The validated geography, before the tiers are expanded.
 pub struct Geo {
@@ -100,7 +100,9 @@ pub fn parse(
     let primary = primary(&geo.primary, &names, &users.serves, &gp, c);
     check_regional(&geo.regional, tiers, api_tiers, &gp, c);
     let rtt = region_rtt(&geo.rtt, &names, &gp, c);
-    let health_check = geo.health_check.unwrap_or(SimDuration::from_secs(10));
+    let health_check = geo
+        .health_check
+        .map_or(SimDuration::from_secs(10), Duration::get);
     if health_check.is_zero() {
         c.push(gp.key("health_check"), "must be longer than zero");
     }
@@ -240,14 +242,14 @@ fn users_of(
                 .unwrap_or(0),
             None => 0,
         });
-        u.own_rtt.push(r.user_rtt);
+        u.own_rtt.push(*r.user_rtt);
         for (other, d) in r.user_rtt_to {
             let op = p.key("user_rtt_to").key(&other);
             match names.iter().position(|x| *x == other) {
                 Some(j) if j == i => {
                     c.push(op, "the round trip to the users' own region is `user_rtt`")
                 }
-                Some(j) => u.to_rtt[i][j] = Some(d),
+                Some(j) => u.to_rtt[i][j] = Some(*d),
                 None => c.push(
                     op,
                     format!(
@@ -356,7 +358,7 @@ fn check_regional(
 /// `geo.rtt`: the round trip between each pair of regions, given once
 /// (either way round) for every pair.
 fn region_rtt(
-    given: &IndexMap<String, IndexMap<String, SimDuration>>,
+    given: &IndexMap<String, IndexMap<String, Duration>>,
     names: &[String],
     gp: &FieldPath,
     c: &mut Checks,
@@ -385,8 +387,8 @@ fn region_rtt(
                     format!("the round trip between {a} and {b} is given twice"),
                 ),
                 Some(j) => {
-                    rtt[i][j] = Some(*d);
-                    rtt[j][i] = Some(*d);
+                    rtt[i][j] = Some(d.get());
+                    rtt[j][i] = Some(d.get());
                 }
             }
         }

@@ -7,10 +7,11 @@ use capsim_models::{
 };
 use sim_engine::{SimDuration, parse_duration};
 
+use super::limits;
 use super::tiers::Checks;
 use super::values::{Problem, choice, decode, split_tag};
 use crate::error::FieldPath;
-use crate::raw::{RawScaling, RawScheduled, RawStepPolicy, RawTargetPolicy};
+use crate::raw::{Duration, RawScaling, RawScheduled, RawStepPolicy, RawTargetPolicy};
 
 pub const POLICY_TYPES: &[&str] = &["step", "target"];
 
@@ -157,6 +158,43 @@ fn period(d: SimDuration, horizon: SimDuration, path: &FieldPath, c: &mut Checks
     }
 }
 
+/// The most units a tier of this kind may have (shards of a cache,
+/// replicas of a database, instances or workers otherwise).
+fn max_units(kind_name: &str) -> u32 {
+    match kind_name {
+        "cache" => limits::SHARDS,
+        "database" => limits::REPLICAS,
+        _ => limits::UNITS,
+    }
+}
+
+/// `max` and the lists within their limits.
+fn check_sizes(
+    raw: &RawScaling,
+    kind_name: &str,
+    unit: &ScalingFacts,
+    path: &FieldPath,
+    c: &mut Checks,
+) {
+    let most = max_units(kind_name);
+    if raw.max > most {
+        c.push(
+            path.key("max"),
+            format!("at most {most} {} (got {})", unit.unit.many, raw.max),
+        );
+    }
+    c.take(limits::list(
+        &raw.policies,
+        limits::LIST,
+        &path.key("policies"),
+    ));
+    c.take(limits::list(
+        &raw.schedule,
+        limits::LIST,
+        &path.key("schedule"),
+    ));
+}
+
 pub fn build_scaling(
     raw: RawScaling,
     kind: &TierKind,
@@ -189,9 +227,7 @@ pub fn build_scaling(
             format!("`max` must be at least `min` ({}) and at least 1", raw.min),
         );
     }
-    if raw.max > 10_000 {
-        c.push(path.key("max"), "at most 10,000 units");
-    }
+    check_sizes(&raw, kind_name, unit, path, &mut c);
     if (initial < raw.min || initial > raw.max) && raw.max >= raw.min {
         c.push(
             path.clone(),
@@ -276,10 +312,12 @@ pub fn build_scaling(
         Some(termination) if c.is_empty() => Ok(ScalingConfig {
             min: raw.min,
             max: raw.max,
-            boot: raw.boot.unwrap_or(unit.boot),
-            warmup: raw.warmup.unwrap_or(unit.warmup),
+            boot: raw.boot.map_or(unit.boot, Duration::get),
+            warmup: raw.warmup.map_or(unit.warmup, Duration::get),
             // An ALB's default deregistration delay.
-            drain_timeout: raw.drain_timeout.unwrap_or(SimDuration::from_secs(300)),
+            drain_timeout: raw
+                .drain_timeout
+                .map_or(SimDuration::from_secs(300), Duration::get),
             termination,
             policies,
             scheduled,
@@ -329,10 +367,11 @@ fn scheduled_actions(
                 ),
             );
         }
-        if max < min || max == 0 || max > 10_000 {
+        let most = max_units(kind_name);
+        if max < min || max == 0 || max > most {
             c.push(
                 sp.clone(),
-                format!("after this action min is {min} and max {max}: max must be at least min, 1 and at most 10,000"),
+                format!("after this action min is {min} and max {max}: max must be at least min, 1 and at most {most}"),
             );
         }
         if let Some(d) = a.desired
@@ -347,7 +386,7 @@ fn scheduled_actions(
     for i in order {
         let a = &schedule[i];
         scheduled.push(ScheduledAction {
-            at: a.at,
+            at: *a.at,
             min: a.min,
             max: a.max,
             desired: a.desired,
@@ -407,7 +446,10 @@ fn step_policy(
         }
     };
     let direction = if above { "above" } else { "below" };
-    let period_d = raw.period.unwrap_or(SimDuration::from_secs(60));
+    if let Some(steps) = &raw.steps {
+        c.take(limits::list(steps, limits::LIST, &pp.key("steps")));
+    }
+    let period_d = raw.period.map_or(SimDuration::from_secs(60), Duration::get);
     period(period_d, cx.horizon, &pp.key("period"), c);
     let m_periods = raw.evaluation_periods.unwrap_or(1);
     let n = raw.datapoints.unwrap_or(m_periods);
@@ -491,7 +533,9 @@ fn step_policy(
         threshold: threshold.expect("checked"),
         steps,
         // The default cooldown of an Auto Scaling group.
-        cooldown: raw.cooldown.unwrap_or(SimDuration::from_secs(300)),
+        cooldown: raw
+            .cooldown
+            .map_or(SimDuration::from_secs(300), Duration::get),
     })
 }
 
@@ -522,7 +566,7 @@ fn target_policy(
             format!("a fraction at least 0 and below 1 (got {tolerance})"),
         );
     }
-    let sync = raw.sync.unwrap_or(SimDuration::from_secs(15));
+    let sync = raw.sync.map_or(SimDuration::from_secs(15), Duration::get);
     period(sync, cx.horizon, &pp.key("sync"), c);
     let name = raw
         .name
@@ -533,7 +577,9 @@ fn target_policy(
         target: target.expect("checked"),
         tolerance,
         sync,
-        scale_down_window: raw.scale_down_window.unwrap_or(SimDuration::from_secs(300)),
-        scale_up_window: raw.scale_up_window.unwrap_or(SimDuration::ZERO),
+        scale_down_window: raw
+            .scale_down_window
+            .map_or(SimDuration::from_secs(300), Duration::get),
+        scale_up_window: raw.scale_up_window.map_or(SimDuration::ZERO, Duration::get),
     })
 }

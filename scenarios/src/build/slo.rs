@@ -6,7 +6,7 @@ use sim_engine::SimDuration;
 use super::regions::Geo;
 use super::tiers::Checks;
 use crate::error::FieldPath;
-use crate::raw::RawSlo;
+use crate::raw::{Duration, RawSlo};
 use capsim_models::quantile_label;
 
 /// What an objective is checked against.
@@ -41,6 +41,7 @@ pub fn build_slos(
         horizon,
     };
     let mut out: Vec<SloConfig> = Vec::new();
+    c.take(super::limits::list(&raw, super::limits::ENTRIES, path));
     for (i, s) in raw.into_iter().enumerate() {
         if let Some(slo) = scope.slo(s, &path.index(i), &out, c) {
             out.push(slo);
@@ -112,7 +113,7 @@ impl Scope<'_> {
     /// The window the objective is judged over (default a minute), checked:
     /// whole seconds, within the run.
     fn window(&self, s: &RawSlo, sp: &FieldPath, c: &mut Checks) -> SimDuration {
-        let window = s.window.unwrap_or(SimDuration::from_secs(60));
+        let window = s.window.map_or(SimDuration::from_secs(60), Duration::get);
         let horizon = self.horizon;
         if window.is_zero() || !window.as_nanos().is_multiple_of(1_000_000_000) {
             c.push(
@@ -289,12 +290,12 @@ fn objective(
             if s.tier.is_some() {
                 Objective::QueueLatency {
                     quantile,
-                    threshold,
+                    threshold: *threshold,
                 }
             } else {
                 Objective::Latency {
                     quantile,
-                    threshold,
+                    threshold: *threshold,
                 }
             }
         }

@@ -138,6 +138,16 @@ pub fn build_tiers(
         broken: Vec::new(),
         regional_tables: Vec::new(),
     };
+    if raw.len() > super::limits::ENTRIES {
+        c.push(
+            tp.clone(),
+            format!(
+                "at most {} tiers (got {})",
+                super::limits::ENTRIES,
+                raw.len()
+            ),
+        );
+    }
     for (name, table) in raw {
         let path = tp.key(&name);
         check_name("tier", &name, &path, c);

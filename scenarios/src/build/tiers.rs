@@ -7,9 +7,12 @@ use capsim_models::{
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
 
-use super::values::{Problem, at_least_one, build_dist, choice, decode, fraction, parse_size};
+use super::limits::{self, at_most, units};
+use super::values::{Problem, build_dist, choice, decode, fraction, parse_size};
 use crate::error::FieldPath;
-use crate::raw::{RawApi, RawCache, RawCdn, RawDatabase, RawQuery, RawStation, RawWorkers};
+use crate::raw::{
+    Duration, RawApi, RawCache, RawCdn, RawDatabase, RawQuery, RawStation, RawWorkers,
+};
 
 pub const TIER_KINDS: &[&str] = &[
     "station", "api", "cache", "database", "workers", "cdn", "external",
@@ -80,7 +83,10 @@ pub fn build_tier(
 fn station(table: toml::Table, path: &FieldPath) -> Result<StationConfig, Vec<Problem>> {
     let raw: RawStation = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
-    let servers = c.take(at_least_one(raw.servers, &path.key("servers")));
+    let servers = c.take(units(raw.servers, limits::UNITS, &path.key("servers")));
+    if let Some(k) = raw.capacity {
+        c.take(at_most(k, limits::CAPACITY, &path.key("capacity")));
+    }
     if let Some(k) = raw.capacity
         && k < raw.servers
     {
@@ -111,7 +117,7 @@ fn cores_of(
     c: &mut Checks,
 ) -> Option<u32> {
     match (given, vcpus) {
-        (Some(n), _) => c.take(at_least_one(n, path)),
+        (Some(n), _) => c.take(units(n, limits::CORES, path)),
         (None, Some(v)) => Some(v),
         (None, None) => {
             c.push(
@@ -126,7 +132,7 @@ fn cores_of(
 fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig, Vec<Problem>> {
     let raw: RawApi = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
-    let instances = c.take(at_least_one(raw.instances, &path.key("instances")));
+    let instances = c.take(units(raw.instances, limits::UNITS, &path.key("instances")));
     let cores = cores_of(raw.cores, hw.vcpus, &path.key("cores"), &mut c);
     let mode = match raw.mode.as_deref() {
         None => Some(WorkerMode::Sync),
@@ -157,7 +163,7 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
     };
     // Defaults: gunicorn's 2 × cores + 1 sync workers; one event loop per core.
     let workers = match (raw.workers, mode, cores) {
-        (Some(w), _, _) => c.take(at_least_one(w, &path.key("workers"))),
+        (Some(w), _, _) => c.take(units(w, limits::SLOTS, &path.key("workers"))),
         (None, Some(WorkerMode::Sync), Some(cores)) => Some(2 * cores + 1),
         (None, Some(WorkerMode::Async), Some(cores)) => Some(cores),
         _ => None,
@@ -168,10 +174,14 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
             "`max_connections` applies to async mode; in sync mode `workers` limits concurrency",
         );
     }
-    let max_connections = c.take(at_least_one(
+    let max_connections = c.take(units(
         raw.max_connections.unwrap_or(1000),
+        limits::CONNECTIONS,
         &path.key("max_connections"),
     ));
+    if let Some(b) = raw.backlog {
+        c.take(at_most(b, limits::CONNECTIONS, &path.key("backlog")));
+    }
     if let Some(cpu) = raw.cpu {
         // Validated here; the route compiler reads it again for its default.
         c.take(build_dist(cpu, &path.key("cpu")));
@@ -192,7 +202,9 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
             max_connections,
             backlog: raw.backlog.unwrap_or(100),
             balancer,
-            balancer_latency: raw.balancer_latency.unwrap_or(SimDuration::ZERO),
+            balancer_latency: raw
+                .balancer_latency
+                .map_or(SimDuration::ZERO, Duration::get),
         }),
         _ => Err(c.0),
     }
@@ -220,7 +232,7 @@ fn dist_or(
 fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheConfig, Vec<Problem>> {
     let mut raw: RawCache = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
-    let shards = c.take(at_least_one(raw.shards, &path.key("shards")));
+    let shards = c.take(units(raw.shards, limits::SHARDS, &path.key("shards")));
     // About 100k commands per second per shard: Redis's single thread.
     let default_op = deterministic(SimDuration::from_micros(10));
     let get_service = dist_or(
@@ -288,7 +300,7 @@ fn cache(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<CacheCon
             shards,
             get_service,
             set_service,
-            rtt: raw.rtt.unwrap_or(SimDuration::from_micros(250)),
+            rtt: raw.rtt.map_or(SimDuration::from_micros(250), Duration::get),
             hit_ratio,
             skew,
             keys_per_shard: keys.div_ceil(shards as u64),
@@ -427,10 +439,15 @@ fn database(
         &mut c,
     );
     let replica_cores = match (raw.replica.as_ref().and_then(|r| r.cores), hw.replica_vcpus) {
-        (Some(n), _) => c.take(at_least_one(n, &path.key("replica").key("cores"))),
+        (Some(n), _) => c.take(units(n, limits::CORES, &path.key("replica").key("cores"))),
         (None, Some(v)) => Some(v),
         (None, None) => primary_cores,
     };
+    c.take(at_most(
+        raw.replicas,
+        limits::REPLICAS,
+        &path.key("replicas"),
+    ));
     if raw.replica.is_some() && raw.replicas == 0 && !hw.scales {
         c.push(
             path.key("replica"),
@@ -439,8 +456,9 @@ fn database(
     }
     let (pool_size, acquire_timeout) = match &raw.pool {
         Some(p) => (
-            c.take(at_least_one(p.size, &path.key("pool").key("size"))),
-            p.acquire_timeout.unwrap_or(SimDuration::from_secs(30)),
+            c.take(units(p.size, limits::POOL, &path.key("pool").key("size"))),
+            p.acquire_timeout
+                .map_or(SimDuration::from_secs(30), Duration::get),
         ),
         // PgBouncer's default_pool_size; SQLAlchemy's pool_timeout.
         None => (Some(20), SimDuration::from_secs(30)),
@@ -481,7 +499,7 @@ fn database(
             acquire_timeout,
             read_primary_fraction,
             read_routing,
-            rtt: raw.rtt.unwrap_or(SimDuration::from_micros(500)),
+            rtt: raw.rtt.map_or(SimDuration::from_micros(500), Duration::get),
             apply_time,
             queries,
         }),
@@ -513,6 +531,12 @@ fn queries(raw: IndexMap<String, RawQuery>, path: &FieldPath, c: &mut Checks) ->
     if raw.is_empty() {
         c.push(path.key("queries"), "define at least one query type");
     }
+    if raw.len() > limits::KINDS {
+        c.push(
+            path.key("queries"),
+            format!("at most {} query types (got {})", limits::KINDS, raw.len()),
+        );
+    }
     let mut queries = Vec::new();
     for (name, q) in raw {
         let qp = path.key("queries").key(&name);
@@ -539,8 +563,20 @@ fn queries(raw: IndexMap<String, RawQuery>, path: &FieldPath, c: &mut Checks) ->
 fn workers(table: toml::Table, path: &FieldPath) -> Result<WorkersConfig, Vec<Problem>> {
     let raw: RawWorkers = decode(table, path).map_err(|p| vec![p])?;
     let mut c = Checks::default();
-    let workers = c.take(at_least_one(raw.workers, &path.key("workers")));
-    let concurrency = c.take(at_least_one(raw.concurrency, &path.key("concurrency")));
+    let workers = c.take(units(raw.workers, limits::UNITS, &path.key("workers")));
+    let concurrency = c.take(units(
+        raw.concurrency,
+        limits::SLOTS,
+        &path.key("concurrency"),
+    ));
+    for (key, n) in [("queues", raw.queues.len()), ("jobs", raw.jobs.len())] {
+        if n > limits::KINDS {
+            c.push(
+                path.key(key),
+                format!("at most {} entries (got {n})", limits::KINDS),
+            );
+        }
+    }
     if raw.queues.is_empty() {
         c.push(path.key("queues"), "define at least one queue");
     }
@@ -574,6 +610,7 @@ fn workers(table: toml::Table, path: &FieldPath) -> Result<WorkersConfig, Vec<Pr
             }
         };
         let service = c.take(build_dist(j.service, &jp.key("service")));
+        c.take(at_most(j.retries, limits::RETRIES, &jp.key("retries")));
         let failure_probability = c.take(fraction(
             j.failure_probability,
             &jp.key("failure_probability"),
@@ -587,7 +624,7 @@ fn workers(table: toml::Table, path: &FieldPath) -> Result<WorkersConfig, Vec<Pr
                 service,
                 failure_probability,
                 retries: j.retries,
-                backoff: j.backoff.unwrap_or(SimDuration::from_secs(10)),
+                backoff: j.backoff.map_or(SimDuration::from_secs(10), Duration::get),
             });
         }
     }
@@ -614,7 +651,9 @@ fn cdn(table: toml::Table, path: &FieldPath) -> Result<CdnConfig, Vec<Problem>> 
         (Some(hit_ratio), Some(edge_latency)) if c.is_empty() => Ok(CdnConfig {
             hit_ratio,
             edge_latency,
-            miss_latency: raw.miss_latency.unwrap_or(SimDuration::from_millis(5)),
+            miss_latency: raw
+                .miss_latency
+                .map_or(SimDuration::from_millis(5), Duration::get),
         }),
         _ => Err(c.0),
     }

@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 use sim_engine::{Dist, DistError, SimDuration};
 
+use super::limits;
 use crate::error::{FieldPath, Segment};
 use crate::raw::dist;
 
@@ -39,7 +40,7 @@ pub fn serde_problem(
             serde_path_to_error::Segment::Unknown => {}
         }
     }
-    let message = plain_types(err.inner().message().trim());
+    let message = too_large(plain_types(err.inner().message().trim()));
     // A missing key is named by its path.
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(end) = rest.find('`')
@@ -58,6 +59,25 @@ pub fn serde_problem(
         }
     }
     (path, message)
+}
+
+/// A number TOML cannot hold, given with `--set` (which then reads it as a
+/// string), said as such rather than as a string where a number belongs.
+fn too_large(message: String) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: string \"") else {
+        return message;
+    };
+    let Some((written, expected)) = rest.split_once("\", expected ") else {
+        return message;
+    };
+    let whole = expected.starts_with("a whole number");
+    if whole && !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{written} is too large: a whole number in TOML is at most 9223372036854775807")
+    } else if expected == "a number" && written.parse::<f64>().is_ok_and(f64::is_infinite) {
+        format!("{written} is too large: a number in TOML is at most about 1.8e308")
+    } else {
+        message
+    }
 }
 
 /// serde's names of integer types, in words a scenario's author uses.
@@ -221,21 +241,21 @@ pub fn build_dist(table: toml::Table, path: &FieldPath) -> Result<Dist, Problem>
     let made = match family.as_str() {
         "exponential" => {
             let p: dist::Exponential = decode(rest, path)?;
-            Dist::exponential(s(p.mean))
+            Dist::exponential(s(*p.mean))
         }
         "deterministic" => {
             let p: dist::Deterministic = decode(rest, path)?;
-            Dist::deterministic(s(p.value))
+            Dist::deterministic(s(*p.value))
         }
         "uniform" => {
             let p: dist::Uniform = decode(rest, path)?;
-            Dist::uniform(s(p.min), s(p.max))
+            Dist::uniform(s(*p.min), s(*p.max))
         }
         "lognormal" => {
             let p: dist::Lognormal = decode(rest, path)?;
             match (p.mean, p.p99, p.mu, p.sigma) {
                 (Some(mean), Some(p99), None, None) => {
-                    Dist::lognormal_from_mean_p99(s(mean), s(p99))
+                    Dist::lognormal_from_mean_p99(s(*mean), s(*p99))
                 }
                 (None, None, Some(mu), Some(sigma)) => Dist::lognormal(mu, sigma),
                 _ => {
@@ -248,36 +268,75 @@ pub fn build_dist(table: toml::Table, path: &FieldPath) -> Result<Dist, Problem>
         }
         "gamma" => {
             let p: dist::Gamma = decode(rest, path)?;
-            Dist::gamma_with_mean(p.shape, s(p.mean))
+            Dist::gamma_with_mean(p.shape, s(*p.mean))
         }
         "erlang" => {
             let p: dist::Erlang = decode(rest, path)?;
-            Dist::erlang(p.k, s(p.mean))
+            limits::at_most(p.k, limits::ERLANG_K, &path.key("k"))?;
+            Dist::erlang(p.k, s(*p.mean))
         }
         "hyperexponential" => {
             let p: dist::Hyperexponential = decode(rest, path)?;
+            limits::list(&p.branches, limits::BRANCHES, &path.key("branches"))?;
             for (i, b) in p.branches.iter().enumerate() {
                 fraction(b.p, &path.key("branches").index(i).key("p"))?;
             }
-            let branches: Vec<(f64, f64)> = p.branches.iter().map(|b| (b.p, s(b.mean))).collect();
+            let branches: Vec<(f64, f64)> = p.branches.iter().map(|b| (b.p, s(*b.mean))).collect();
             Dist::hyperexponential(&branches)
         }
         "weibull" => {
             let p: dist::Weibull = decode(rest, path)?;
-            Dist::weibull(p.shape, s(p.scale))
+            Dist::weibull(p.shape, s(*p.scale))
         }
         "pareto" => {
             let p: dist::Pareto = decode(rest, path)?;
-            Dist::pareto(p.shape, s(p.scale))
+            Dist::pareto(p.shape, s(*p.scale))
         }
         "empirical" => {
             let p: dist::Empirical = decode(rest, path)?;
-            let xs: Vec<f64> = p.samples.iter().map(|d| s(*d)).collect();
+            limits::list(&p.samples, limits::SAMPLES, &path.key("samples"))?;
+            let xs: Vec<f64> = p.samples.iter().map(|d| s(**d)).collect();
             Dist::empirical(&xs)
         }
         _ => unreachable!("split_tag checked the family"),
     };
-    made.map_err(|e| dist_problem(path, e))
+    let made = made.map_err(|e| dist_problem(path, e))?;
+    representable(&made, path)?;
+    Ok(made)
+}
+
+/// Rejects a distribution of times whose mean or 99.99th percentile (where
+/// it has a closed form) is past [`limits::DIST_SECS`]: its draws would be
+/// beyond any run, or past what the clock holds.
+fn representable(d: &Dist, path: &FieldPath) -> Result<(), Problem> {
+    let checks = [
+        ("mean", Some(d.mean())),
+        ("99.99th percentile", d.quantile(0.9999)),
+    ];
+    for (what, value) in checks {
+        let Some(x) = value else { continue };
+        if x.is_nan() || x > limits::DIST_SECS {
+            return Err((
+                path.clone(),
+                format!(
+                    "this {} has a {what} of {}; a distribution's mean and 99.99th percentile must be at most 1 year (\"365d\")",
+                    d.family(),
+                    years(x)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `secs` in years, for a message about a value far past a run.
+fn years(secs: f64) -> String {
+    let y = secs / (365.0 * 86_400.0);
+    if y < 1e4 {
+        format!("{y:.1} years")
+    } else {
+        format!("{y:.1e} years")
+    }
 }
 
 /// A distribution given as a TOML value at `path` (must be a table).
@@ -305,6 +364,17 @@ pub fn article(word: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_too_large_for_toml_are_named_as_such() {
+        let seed =
+            "invalid type: string \"18446744073709551615\", expected a whole number, 0 or more";
+        assert!(too_large(seed.into()).starts_with("18446744073709551615 is too large"));
+        let rate = "invalid type: string \"1e400\", expected a number";
+        assert!(too_large(rate.into()).starts_with("1e400 is too large"));
+        let word = "invalid type: string \"high\", expected a number";
+        assert_eq!(too_large(word.into()), word);
+    }
 
     #[test]
     fn sizes() {

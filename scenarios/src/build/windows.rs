@@ -26,7 +26,7 @@ pub fn plan(
         );
     }
     let span = (w.every.as_nanos() as u128) * (w.count as u128);
-    if span > SimDuration::MAX_IN_FILES.as_nanos() as u128 {
+    if span > crate::raw::Duration::MAX.as_nanos() as u128 {
         c.push(
             p.key("every"),
             format!(
@@ -34,7 +34,7 @@ pub fn plan(
                 w.count, w.every
             ),
         );
-    } else if !w.every.is_zero() && w.offset + horizon > w.every {
+    } else if !w.every.is_zero() && w.offset + horizon > *w.every {
         c.push(
             p.key("offset"),
             format!(
@@ -44,8 +44,8 @@ pub fn plan(
         );
     }
     (c.0.len() == before).then_some(WindowPlan {
-        every: w.every,
+        every: *w.every,
         count: w.count,
-        offset: w.offset,
+        offset: *w.offset,
     })
 }

@@ -3,6 +3,7 @@
 
 use capsim_models::RateProfile;
 
+use super::limits;
 use super::profile::{self, ProfileContext};
 use super::tiers::Checks;
 use crate::error::FieldPath;
@@ -28,6 +29,16 @@ pub fn rate(raw: Option<&RawWorkload>, wp: &FieldPath, c: &mut Checks) -> Option
             wp.key("rate_per_s"),
             format!(
                 "the arrival rate must be a number above zero, in requests per second (got {r})"
+            ),
+        );
+    } else if let Some(r) = rate
+        && r > limits::RATE_PER_S
+    {
+        c.push(
+            wp.key("rate_per_s"),
+            format!(
+                "at most {} requests per second (got {r})",
+                limits::RATE_PER_S
             ),
         );
     }
