@@ -229,17 +229,8 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     );
 
     // [windows], [variants.*]
-    let windows = raw_windows
-        .as_ref()
-        .and_then(|w| windows::plan(w, &root.key("windows"), *horizon, &mut c));
+    let windows = windows::plan_run(raw_windows.as_ref(), &root, start_s, *horizon, &mut c);
     let variants = build_variants(raw_variants, &root.key("variants"), &mut c);
-    simulation::check_span(
-        start_s,
-        *horizon,
-        windows.as_ref(),
-        &root.key("simulation"),
-        &mut c,
-    );
 
     if !c.is_empty() {
         return Err(c.0);

@@ -8,6 +8,26 @@ use super::tiers::Checks;
 use crate::error::FieldPath;
 use crate::raw::RawWindows;
 
+/// `[windows]`, if written: its plan (`None` with problems if invalid), and
+/// the whole run, every window of it, checked against the calendar.
+pub fn plan_run(
+    raw: Option<&RawWindows>,
+    root: &FieldPath,
+    start_s: i64,
+    horizon: SimDuration,
+    c: &mut Checks,
+) -> Option<WindowPlan> {
+    let windows = raw.and_then(|w| plan(w, &root.key("windows"), horizon, c));
+    super::simulation::check_span(
+        start_s,
+        horizon,
+        windows.as_ref(),
+        &root.key("simulation"),
+        c,
+    );
+    windows
+}
+
 /// The plan of windows, or `None` (with problems) if it is invalid.
 pub fn plan(
     w: &RawWindows,
