@@ -18,6 +18,7 @@
 
 pub mod budget;
 pub mod error;
+mod outcome;
 pub mod run;
 pub mod sweep;
 mod windows;

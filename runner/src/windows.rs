@@ -11,7 +11,7 @@ use capsim_output::windows::WindowsReport;
 use capsim_scenarios::Scenario;
 
 use crate::Error;
-use crate::run::{Interruption, Outcome, Results, RunOptions, StopReason};
+use crate::outcome::{Interruption, Outcome, Results, RunOptions, StopReason};
 
 pub(crate) fn execute(
     scenario: &Scenario,
@@ -70,7 +70,7 @@ pub(crate) fn execute(
     }
     let json = report.to_json();
     let written = match &opts.out {
-        Some(dir) => crate::run::write(dir, &report, &export::windows_formats())?,
+        Some(dir) => crate::outcome::write(dir, &report, &export::windows_formats())?,
         None => Vec::new(),
     };
     let interrupted = stopped.map(|reason| Interruption {

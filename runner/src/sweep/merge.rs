@@ -85,7 +85,7 @@ pub(super) fn finish(
         &export::sweep_formats(),
     );
     files.extend(made.files);
-    let written = crate::run::write_files(out, &files, "the sweep's results")?;
+    let written = crate::outcome::write_files(out, &files, "the sweep's results")?;
     if !made.errors.is_empty() {
         return Err(Error::Export {
             message: made.errors.join("; "),
