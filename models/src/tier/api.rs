@@ -24,9 +24,9 @@ use super::{
     BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
 use crate::fcfs::{FcfsUnit, Measured, ratio};
-use crate::results::{Figure, Serving, Unit, UnitResult};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, sum};
+use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What an API pool scales and serves with.
 pub const INSTANCE: Noun = Noun::new("instance", "instances");

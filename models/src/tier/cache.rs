@@ -18,9 +18,9 @@ use sim_engine::{Dist, IntervalAverages, IntervalCounts, SimDuration, SimTime, T
 use super::life::{Life, Lifetime};
 use super::{BuildContext, Crash, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
-use crate::results::{Figure, Serving, Unit, UnitResult};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, merged_latency, sum};
+use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What a cache scales and serves with.
 pub const SHARD: Noun = Noun::new("shard", "shards");

@@ -9,8 +9,8 @@ use sim_engine::{Dist, IntervalCounts, KeyedRng, SimDuration, SimTime};
 use super::life::Lifetime;
 use super::{BuildContext, Crash, TierModel, TierReport, Vocabulary};
 use crate::fcfs::Measured;
-use crate::results::{Figure, Unit};
 use crate::series::{Spec, divide};
+use crate::tier::report::{Figure, Unit};
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "cdn",

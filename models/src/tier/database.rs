@@ -23,9 +23,9 @@ use super::{
 };
 use crate::cost::Billing;
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
-use crate::results::{Figure, Serving, Unit, UnitResult};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, merged_latency, sum};
+use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What serves a database: its nodes, the primary and the replicas.
 pub const NODE: Noun = Noun::new("node", "nodes");

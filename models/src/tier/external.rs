@@ -21,8 +21,8 @@ use sim_engine::{Dist, IntervalCounts, IntervalLatency, KeyedRng, SimDuration, S
 use super::life::Lifetime;
 use super::{BuildContext, Crash, Health, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{Measured, ratio};
-use crate::results::{Figure, ListPrice, Unit};
 use crate::series::Spec;
+use crate::tier::report::{Figure, ListPrice, Unit};
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
     label: "external",

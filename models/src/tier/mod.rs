@@ -14,8 +14,9 @@
 //!
 //! A new kind is a module here (its config implementing [`ConfigUnits`], its
 //! runtime implementing [`TierModel`], its `VOCABULARY`), one line in
-//! `tier_kinds!` below, its route step in the interpreter, and its builder
-//! arm in `capsim-scenarios`.
+//! `tier_kinds!` below, its route step in the interpreter, and in
+//! `capsim-scenarios` its file format (a struct in `raw`) and builder arm.
+//! What a tier reports about itself is declared in [`report`].
 
 pub mod api;
 pub mod cache;
@@ -23,6 +24,7 @@ pub mod cdn;
 pub mod database;
 pub mod external;
 pub(crate) mod life;
+pub mod report;
 pub mod station;
 pub mod workers;
 
@@ -33,9 +35,9 @@ use sim_engine::{IntervalLatency, SimDuration, SimTime, Streams};
 
 use crate::cost::{Billing, CostMeter};
 use crate::fcfs::Measured;
-use crate::results::{Figure, ListPrice, Serving, UnitResult};
 use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
 use crate::series::Spec;
+use report::{Figure, ListPrice, Serving, UnitResult};
 
 pub use api::{ApiConfig, Balancer, WorkerMode};
 pub use cache::{CacheConfig, CacheSizing};

@@ -7,8 +7,8 @@ use sim_engine::{Dist, IntervalCounts, SimDuration, SimTime};
 use super::life::Lifetime;
 use super::{BuildContext, Crash, Health, Noun, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio};
-use crate::results::{Figure, Serving, ServingCount, Unit};
 use crate::series::{Spec, divide};
+use crate::tier::report::{Figure, Serving, ServingCount, Unit};
 
 /// What serves a station: a fixed number of servers.
 pub const SERVER: Noun = Noun::new("server", "servers");

@@ -22,9 +22,9 @@ use super::{
     BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
 use crate::fcfs::{Measured, ratio};
-use crate::results::{Figure, Serving, Unit};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide};
+use crate::tier::report::{Figure, Serving, Unit};
 
 /// What a worker tier scales and serves with.
 pub const WORKER: Noun = Noun::new("worker", "workers");
