@@ -16,15 +16,15 @@ pub mod error;
 pub mod library;
 pub mod overrides;
 pub mod raw;
-pub mod schema;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
-pub use build::tiers::TIER_KINDS;
 pub use build::{Scenario, build_dist};
 pub use error::{Diagnostic, FieldPath, Origin, ScenarioError, Segment};
 pub use overrides::Override;
+pub use raw::TIER_KINDS;
+pub use raw::schema;
 
 use crate::doc::SourceDoc;
 

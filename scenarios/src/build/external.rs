@@ -1,40 +1,13 @@
-//! `kind = "external"`: a third-party HTTP API, its file format and its
-//! checks (the model is `capsim_models::tier::external`).
+//! `kind = "external"`: a third-party HTTP API, its checks (its file format
+//! is `raw::RawExternal`, the model `capsim_models::tier::external`).
 
 use capsim_models::{ExternalConfig, RateLimit};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use sim_engine::SimDuration;
 
 use super::tiers::Checks;
 use super::values::{Problem, build_dist, decode, fraction};
 use crate::error::FieldPath;
-
-/// `kind = "external"`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawExternal {
-    /// Time to answer a call, network included.
-    #[schemars(schema_with = "crate::schema::dist")]
-    pub latency: toml::Table,
-    /// The provider's quota: at most `calls` in each window of `per`.
-    pub rate_limit: Option<RawRateLimit>,
-    /// Time to answer a call over the limit with 429 (default 0).
-    pub rejection_latency: Option<SimDuration>,
-    /// Fraction of accepted calls answered with an error (default 0).
-    #[serde(default)]
-    pub error_ratio: f64,
-    /// USD per call answered with success (default 0).
-    #[serde(default)]
-    pub price_per_call: f64,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawRateLimit {
-    pub calls: u32,
-    pub per: SimDuration,
-}
+use crate::raw::RawExternal;
 
 pub fn external(table: toml::Table, path: &FieldPath) -> Result<ExternalConfig, Vec<Problem>> {
     let raw: RawExternal = decode(table, path).map_err(|p| vec![p])?;
@@ -61,9 +34,9 @@ pub fn external(table: toml::Table, path: &FieldPath) -> Result<ExternalConfig, 
             latency,
             rate_limit: raw.rate_limit.map(|l| RateLimit {
                 calls: l.calls,
-                per: l.per,
+                per: *l.per,
             }),
-            rejection_latency: raw.rejection_latency.unwrap_or(SimDuration::ZERO),
+            rejection_latency: raw.rejection_latency.map_or(SimDuration::ZERO, |d| *d),
             error_ratio,
             price_per_call: raw.price_per_call,
         }),

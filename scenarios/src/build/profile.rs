@@ -11,11 +11,8 @@ use sim_engine::SimDuration;
 use super::limits;
 use super::values::{Problem, decode, split_tag};
 use crate::error::FieldPath;
+use crate::raw::PROFILE_KINDS;
 use crate::raw::profile;
-
-pub const PROFILE_KINDS: &[&str] = &[
-    "constant", "steps", "spike", "ramp", "growth", "diurnal", "weekly", "seasonal", "replay",
-];
 
 /// The default start of a run: Monday 2026-01-05 00:00 UTC.
 pub const DEFAULT_START_S: i64 = 20_458 * 86_400;

@@ -11,12 +11,13 @@ use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
 
 use super::regions::{self, Geo};
-use super::tiers::{self, Checks, TIER_KINDS};
+use super::tiers::{self, Checks};
 use super::values::{Problem, decode, split_tag};
 use super::{check_name, cost, scaling};
 use crate::catalogue::Catalogue;
 use crate::error::FieldPath;
 use crate::raw::RawTierCommon;
+use crate::raw::TIER_KINDS;
 
 /// The tiers with a regional copy each, their default CPU bursts and the
 /// model's view of the regions.

@@ -14,10 +14,6 @@ use crate::raw::{
     Duration, RawApi, RawCache, RawCdn, RawDatabase, RawQuery, RawStation, RawWorkers,
 };
 
-pub const TIER_KINDS: &[&str] = &[
-    "station", "api", "cache", "database", "workers", "cdn", "external",
-];
-
 /// Collects problems from several checks, keeping going after the first.
 #[derive(Default)]
 pub struct Checks(pub Vec<Problem>);

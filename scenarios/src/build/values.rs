@@ -6,23 +6,11 @@ use sim_engine::{Dist, DistError, SimDuration};
 
 use super::limits;
 use crate::error::{FieldPath, Segment};
+use crate::raw::DIST_FAMILIES;
 use crate::raw::dist;
 
 /// A problem at a field.
 pub type Problem = (FieldPath, String);
-
-pub const DIST_FAMILIES: &[&str] = &[
-    "exponential",
-    "deterministic",
-    "uniform",
-    "lognormal",
-    "gamma",
-    "erlang",
-    "hyperexponential",
-    "weibull",
-    "pareto",
-    "empirical",
-];
 
 /// Turns a serde error found under `base` into a problem at the full path.
 pub fn serde_problem(

@@ -5,12 +5,38 @@
 //! first and decoded in `build`, so that an error inside them still reports
 //! its full path (serde's own tagged enums lose it).
 
+pub mod schema;
+
 use std::fmt;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sim_engine::SimDuration;
+
+/// The `kind =` of a tier, in the order the schema lists them.
+pub const TIER_KINDS: &[&str] = &[
+    "station", "api", "cache", "database", "workers", "cdn", "external",
+];
+
+/// The `kind =` of a rate profile.
+pub const PROFILE_KINDS: &[&str] = &[
+    "constant", "steps", "spike", "ramp", "growth", "diurnal", "weekly", "seasonal", "replay",
+];
+
+/// The `dist =` of a distribution.
+pub const DIST_FAMILIES: &[&str] = &[
+    "exponential",
+    "deterministic",
+    "uniform",
+    "lognormal",
+    "gamma",
+    "erlang",
+    "hyperexponential",
+    "weibull",
+    "pareto",
+    "empirical",
+];
 
 /// A duration as a scenario file gives it: a [`SimDuration`] of at most
 /// [`Duration::MAX`], so that a few of them add up without overflowing the
@@ -124,7 +150,7 @@ pub struct RawScenario {
     pub workload: Option<RawWorkload>,
     pub classes: IndexMap<String, RawClass>,
     /// Each tier is a table tagged by `kind`.
-    #[schemars(schema_with = "crate::schema::tiers")]
+    #[schemars(schema_with = "crate::raw::schema::tiers")]
     pub tiers: IndexMap<String, toml::Table>,
     #[serde(default)]
     pub failures: Vec<RawFailure>,
@@ -167,7 +193,7 @@ pub struct RawRegion {
     /// from other regions).
     pub serves: Option<bool>,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::utc_offset")]
+    #[schemars(schema_with = "crate::raw::schema::utc_offset")]
     pub utc_offset: Option<toml::Value>,
     /// Round trip from these users to this region's front door.
     pub user_rtt: Duration,
@@ -176,11 +202,11 @@ pub struct RawRegion {
     pub user_rtt_to: IndexMap<String, Duration>,
     /// Multiplies every class's profile for these users.
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::profile")]
+    #[schemars(schema_with = "crate::raw::schema::profile")]
     pub profile: Option<toml::Value>,
     /// Per regional tier: fields that differ in this region.
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::region_tiers")]
+    #[schemars(schema_with = "crate::raw::schema::region_tiers")]
     pub tiers: IndexMap<String, toml::Table>,
 }
 
@@ -256,7 +282,7 @@ pub struct RawWorkload {
     /// A rate profile table tagged by `kind`; applies to every class without
     /// its own.
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::profile")]
+    #[schemars(schema_with = "crate::raw::schema::profile")]
     pub profile: Option<toml::Value>,
 }
 
@@ -266,7 +292,7 @@ pub struct RawClass {
     pub rate_per_s: Option<f64>,
     pub share: Option<f64>,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::profile")]
+    #[schemars(schema_with = "crate::raw::schema::profile")]
     pub profile: Option<toml::Value>,
     pub timeout: Option<Duration>,
     #[serde(default)]
@@ -276,7 +302,7 @@ pub struct RawClass {
     /// Bytes of a response (a size such as "20KB"), for traffic cost.
     pub response_size: Option<String>,
     /// Steps: tier names or step tables.
-    #[schemars(schema_with = "crate::schema::route")]
+    #[schemars(schema_with = "crate::raw::schema::route")]
     pub route: Vec<toml::Value>,
 }
 
@@ -380,7 +406,7 @@ pub struct RawScaling {
     pub termination: Option<String>,
     /// Policy tables tagged by `type` (`step` or `target`).
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::policies")]
+    #[schemars(schema_with = "crate::raw::schema::policies")]
     pub policies: Vec<toml::Table>,
     #[serde(default)]
     pub schedule: Vec<RawScheduled>,
@@ -393,17 +419,17 @@ pub struct RawStepPolicy {
     pub name: Option<String>,
     pub metric: String,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::level")]
+    #[schemars(schema_with = "crate::raw::schema::level")]
     pub above: Option<toml::Value>,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::level")]
+    #[schemars(schema_with = "crate::raw::schema::level")]
     pub below: Option<toml::Value>,
     pub period: Option<Duration>,
     pub evaluation_periods: Option<u32>,
     pub datapoints: Option<u32>,
     /// Units (an integer) or a percentage ("50%").
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::change")]
+    #[schemars(schema_with = "crate::raw::schema::change")]
     pub change: Option<toml::Value>,
     pub steps: Option<Vec<RawStepAdjustment>>,
     pub cooldown: Option<Duration>,
@@ -412,9 +438,9 @@ pub struct RawStepPolicy {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepAdjustment {
-    #[schemars(schema_with = "crate::schema::level")]
+    #[schemars(schema_with = "crate::raw::schema::level")]
     pub beyond: toml::Value,
-    #[schemars(schema_with = "crate::schema::change")]
+    #[schemars(schema_with = "crate::raw::schema::change")]
     pub change: toml::Value,
 }
 
@@ -424,7 +450,7 @@ pub struct RawStepAdjustment {
 pub struct RawTargetPolicy {
     pub name: Option<String>,
     pub metric: String,
-    #[schemars(schema_with = "crate::schema::level")]
+    #[schemars(schema_with = "crate::raw::schema::level")]
     pub target: toml::Value,
     pub tolerance: Option<f64>,
     pub sync: Option<Duration>,
@@ -447,7 +473,7 @@ pub struct RawScheduled {
 pub struct RawStation {
     pub servers: u32,
     /// A distribution table tagged by `dist`.
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub service: toml::Table,
     pub capacity: Option<u32>,
 }
@@ -467,7 +493,7 @@ pub struct RawApi {
     pub balancer_latency: Option<Duration>,
     /// Default CPU burst of `{ api = ... }` steps that give none.
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub cpu: Option<toml::Table>,
 }
 
@@ -478,10 +504,10 @@ pub struct RawCache {
     #[serde(default = "one")]
     pub shards: u32,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub get_service: Option<toml::Table>,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub set_service: Option<toml::Table>,
     pub rtt: Option<Duration>,
     pub hit_ratio: Option<f64>,
@@ -511,7 +537,7 @@ pub struct RawDatabase {
     pub read_routing: Option<String>,
     pub rtt: Option<Duration>,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub apply_time: Option<toml::Table>,
     pub queries: IndexMap<String, RawQuery>,
 }
@@ -534,10 +560,10 @@ pub struct RawPool {
 #[serde(deny_unknown_fields)]
 pub struct RawQuery {
     pub kind: String,
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub cpu: toml::Table,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub io: Option<toml::Table>,
 }
 
@@ -563,7 +589,7 @@ pub struct RawQueue {
 #[serde(deny_unknown_fields)]
 pub struct RawJob {
     pub queue: String,
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub service: toml::Table,
     #[serde(default)]
     pub failure_probability: f64,
@@ -578,7 +604,7 @@ pub struct RawJob {
 pub struct RawCdn {
     pub hit_ratio: f64,
     #[serde(default)]
-    #[schemars(schema_with = "crate::schema::dist")]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
     pub edge_latency: Option<toml::Table>,
     pub miss_latency: Option<Duration>,
 }
@@ -647,7 +673,7 @@ pub mod profile {
         pub months: Option<Vec<f64>>,
         /// Hours (a number) or "+HH:MM".
         #[serde(default)]
-        #[schemars(schema_with = "crate::schema::utc_offset")]
+        #[schemars(schema_with = "crate::raw::schema::utc_offset")]
         pub utc_offset: Option<toml::Value>,
     }
 
@@ -742,4 +768,30 @@ pub mod dist {
     pub struct Empirical {
         pub samples: Vec<Duration>,
     }
+}
+
+/// `kind = "external"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawExternal {
+    /// Time to answer a call, network included.
+    #[schemars(schema_with = "crate::raw::schema::dist")]
+    pub latency: toml::Table,
+    /// The provider's quota: at most `calls` in each window of `per`.
+    pub rate_limit: Option<RawRateLimit>,
+    /// Time to answer a call over the limit with 429 (default 0).
+    pub rejection_latency: Option<Duration>,
+    /// Fraction of accepted calls answered with an error (default 0).
+    #[serde(default)]
+    pub error_ratio: f64,
+    /// USD per call answered with success (default 0).
+    #[serde(default)]
+    pub price_per_call: f64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub calls: u32,
+    pub per: Duration,
 }

@@ -13,10 +13,7 @@
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
 use serde_json::{Map, Value};
 
-use crate::build::profile::PROFILE_KINDS;
-use crate::build::tiers::TIER_KINDS;
-use crate::build::values::DIST_FAMILIES;
-use crate::raw::{self, dist, profile};
+use crate::raw::{self, DIST_FAMILIES, PROFILE_KINDS, TIER_KINDS, dist, profile};
 
 /// The JSON Schema (draft-07) of a scenario file.
 pub fn scenario_schema() -> Value {
@@ -222,7 +219,7 @@ pub fn tiers(generator: &mut SchemaGenerator) -> Schema {
                     "database" => raw::RawDatabase::json_schema(g),
                     "workers" => raw::RawWorkers::json_schema(g),
                     "cdn" => raw::RawCdn::json_schema(g),
-                    "external" => crate::build::external::RawExternal::json_schema(g),
+                    "external" => raw::RawExternal::json_schema(g),
                     other => unreachable!("tier kind {other} has no schema"),
                 }
                 .to_value();
