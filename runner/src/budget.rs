@@ -105,8 +105,8 @@ pub fn describe(e: &Estimate, threads: usize) -> String {
 
 /// Estimates the cost of `scenario` run `points` times and refuses it if it
 /// is over the limits. With `force` nothing is checked, so the pilot is not
-/// run either (on a 3-minute run of the full-stack benchmark it was 261 M of
-/// 2,168 M instructions: see benches/README.md).
+/// run either (on a 3-minute run of the full-stack benchmark it is 177 M of
+/// 2,092 M instructions: see benches/README.md).
 pub fn gate(scenario: &Scenario, threads: usize, points: u64, force: bool) -> Result<(), Error> {
     if force {
         return Ok(());
