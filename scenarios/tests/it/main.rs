@@ -16,4 +16,5 @@ mod schema;
 mod series;
 mod slo;
 mod stepping;
+mod structured;
 mod web_stack;
