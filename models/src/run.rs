@@ -167,10 +167,10 @@ impl Pace {
 /// How many steps a replication reports its progress in.
 pub(crate) const PROGRESS_STEPS: u64 = 200;
 
-/// [`simulate`], adding the simulated milliseconds it has done to
-/// `progress_ms` as it goes. The run is cut into steps with `run_until`,
-/// which processes exactly the events a single call would: the result is
-/// the same (a test in scenarios/tests/it/stepping.rs holds it to that).
+/// [`simulate`] cut into the progress steps and budget chunks a run of
+/// replications takes, adding its simulated milliseconds to `progress_ms`.
+/// `run_until` processes exactly the events a single call would: the result
+/// is the same (a test in scenarios/tests/it/stepping.rs holds it to that).
 pub fn simulate_reporting(
     cfg: &PlatformConfig,
     seed: u64,
@@ -183,9 +183,10 @@ pub fn simulate_reporting(
     r.expect("not cancellable")
 }
 
-/// Runs in steps and chunks of [`CHECK_EVERY`] events (the same events as
-/// one call), counting them and the simulated time into `control`; gives up
-/// (`None`) once `control` is cancelled, by the caller or by the budget.
+/// Runs in progress steps and chunks of about [`CHECK_EVERY`] events (the
+/// same events as one call), counting them and the simulated time into
+/// `control`; gives up (`None`) once `control` is cancelled, by the caller
+/// or by the budget.
 pub(crate) fn simulate_in_steps(
     cfg: &PlatformConfig,
     seed: u64,
