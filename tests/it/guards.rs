@@ -484,3 +484,50 @@ fn validate_stays_bounded_for_a_thousandfold_spike() {
     );
     assert!(out.contains("`capsim run` would refuse it"), "{out}");
 }
+
+#[test]
+fn a_run_over_its_memory_budget_keeps_the_replications_that_finished() {
+    // One-second intervals over 30 h: each replication holds about 200 MiB
+    // while it runs and keeps its series after, so a 300 MiB budget is
+    // passed after the first replication and before the tenth.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "run",
+            "mmc-reference",
+            "--interval",
+            "1s",
+            "--replications",
+            "10",
+            "--threads",
+            "1",
+            "--force",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("CAPSIM_MAX_MEMORY_GIB", "0.3")
+        .output()
+        .unwrap();
+    let err = exit(&o, 2);
+    for says in [
+        "stopped over the budget",
+        "(CAPSIM_MAX_MEMORY_GIB)",
+        "of 10 replications finished",
+        "marked \"interrupted\" in summary.json",
+    ] {
+        assert!(err.contains(says), "says `{says}`: {err}");
+    }
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["interrupted"], Value::Bool(true));
+    assert_eq!(summary["interrupted_by"], "budget");
+    let done = summary["completed_replications"].as_array().unwrap().len();
+    assert!((1..10).contains(&done), "{done} replications kept");
+    assert_eq!(summary["replications"], done);
+    assert!(
+        !files(&out).iter().any(|f| f.contains(".tmp")),
+        "no temporary file left: {:?}",
+        files(&out)
+    );
+}
