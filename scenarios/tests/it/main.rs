@@ -11,6 +11,7 @@ mod external;
 mod library;
 mod perturb;
 mod profiles;
+mod random_platform;
 mod regions;
 mod schema;
 mod series;
