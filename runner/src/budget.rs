@@ -130,9 +130,14 @@ pub fn arm(control: &RunControl, force: bool) -> Result<(), Error> {
 /// was kept.
 pub fn stopped(control: &RunControl, what: String) -> Error {
     match control.overrun() {
-        Some(o) => Error::Overrun(format!("{}; {what}", overrun(o))),
+        Some(o) => overrun_error(o, &what),
         None => Error::Interrupted(what),
     }
+}
+
+/// A run `o` stopped, `what` saying what was kept.
+pub fn overrun_error(o: Overrun, what: &str) -> Error {
+    Error::Overrun(format!("{}; {what}", overrun(o)))
 }
 
 /// Which limit stopped a run, and how to raise it.

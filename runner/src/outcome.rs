@@ -129,9 +129,7 @@ impl Outcome {
     /// The interruption as an error, for callers that stop there.
     pub fn interruption(&self) -> Option<Error> {
         self.interrupted.as_ref().map(|i| match i.reason {
-            StopReason::Budget(o) => {
-                Error::Overrun(format!("{}; {}", crate::budget::overrun(o), i.message))
-            }
+            StopReason::Budget(o) => crate::budget::overrun_error(o, &i.message),
             StopReason::Cancelled => Error::Interrupted(i.message.clone()),
         })
     }

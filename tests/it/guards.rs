@@ -49,6 +49,21 @@ fn exit(o: &Output, code: i32) -> String {
     stderr(o)
 }
 
+/// Runs capsim with `args`, sends it SIGINT after three seconds (as Ctrl-C
+/// would) and waits for it.
+fn interrupted(args: &[&str]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    child.wait_with_output().unwrap()
+}
+
 /// Every file under `dir`, relative, sorted.
 fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -181,28 +196,19 @@ fn an_interrupted_run_marks_its_summary_and_report() {
     let out = tmp.path().join("out");
     // About 0.1 s per replication with one thread: some finish before the
     // signal, most do not.
-    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args([
-            "run",
-            "mmc-reference",
-            "--set",
-            "simulation.duration=20h",
-            "--replications",
-            "500",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let o = child.wait_with_output().unwrap();
+    let o = interrupted(&[
+        "run",
+        "mmc-reference",
+        "--set",
+        "simulation.duration=20h",
+        "--replications",
+        "500",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let err = exit(&o, 130);
     assert!(
         err.contains("of 500 replications finished")
@@ -269,26 +275,17 @@ fn an_interrupted_windowed_run_marks_its_windows_json() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     // 26 windows of well under a second each per replication, one thread.
-    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args([
-            "run",
-            "ten-x-growth",
-            "--replications",
-            "20",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let o = child.wait_with_output().unwrap();
+    let o = interrupted(&[
+        "run",
+        "ten-x-growth",
+        "--replications",
+        "20",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let err = exit(&o, 130);
     assert!(
         err.contains("windows finished in")

@@ -3,6 +3,7 @@
 
 use capsim_models::{ReplicationResult, RunControl, run_replications};
 use capsim_scenarios::{Scenario, load_str};
+use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 use sim_engine::Estimate;
 
 pub fn scenario(text: &str) -> Scenario {
@@ -91,4 +92,26 @@ pub fn series_mean(
 
 pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+/// The cases and a fixed seed, unless `PROPTEST_CASES` or `PROPTEST_RNG_SEED`
+/// say otherwise (to search further: `PROPTEST_CASES=100000
+/// PROPTEST_RNG_SEED=7 cargo test -p capsim-scenarios --test it perturb::`).
+pub fn proptest_config(cases: u32, seed: u64) -> ProptestConfig {
+    let from_env = ProptestConfig::default();
+    ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            from_env.cases
+        } else {
+            cases
+        },
+        // No regression files are written into the source tree; the seed is
+        // fixed instead, so a failure is reproduced by running the test again.
+        failure_persistence: None,
+        rng_seed: match from_env.rng_seed {
+            RngSeed::Random => RngSeed::Fixed(seed),
+            given => given,
+        },
+        ..from_env
+    }
 }

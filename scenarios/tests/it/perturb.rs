@@ -32,8 +32,9 @@
 use capsim_scenarios::{FieldPath, Origin, Override, ScenarioError, Source, library, load_str};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::RngSeed;
 use toml::{Table, Value};
+
+use crate::common::proptest_config as config;
 
 /// Cases per property. A load takes about a millisecond with the test
 /// profile (capsim-scenarios is compiled at opt-level 0 there, see
@@ -41,28 +42,6 @@ use toml::{Table, Value};
 /// variants too. About 6 s for the text cases and 14 to 17 s for the value cases.
 const TEXT_CASES: u32 = 5000;
 const VALUE_CASES: u32 = 4000;
-
-/// The cases and a fixed seed, unless `PROPTEST_CASES` or `PROPTEST_RNG_SEED`
-/// say otherwise (to search further: `PROPTEST_CASES=100000
-/// PROPTEST_RNG_SEED=7 cargo test -p capsim-scenarios --test it perturb::`).
-fn config(cases: u32, seed: u64) -> ProptestConfig {
-    let from_env = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            cases
-        },
-        // No regression files are written into the source tree; the seed is
-        // fixed instead, so a failure is reproduced by running the test again.
-        failure_persistence: None,
-        rng_seed: match from_env.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(seed),
-            given => given,
-        },
-        ..from_env
-    }
-}
 
 fn bundled_name() -> impl Strategy<Value = &'static str> {
     select(library::all().iter().map(|b| b.name).collect::<Vec<_>>())

@@ -8,8 +8,8 @@
 //! cargo-fuzz target `structured` searches the same space (fuzz/README.md).
 
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 
+use crate::common::proptest_config;
 use crate::random_platform::{Class, Dist, Shape, Tier, check};
 
 const CASES: u32 = 48;
@@ -68,25 +68,8 @@ fn shape() -> impl Strategy<Value = Shape> {
     })
 }
 
-fn config() -> ProptestConfig {
-    let from_env = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            CASES
-        },
-        failure_persistence: None,
-        rng_seed: match from_env.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(37),
-            given => given,
-        },
-        ..from_env
-    }
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config(CASES, 37))]
 
     #[test]
     fn random_scenarios_build_estimate_and_run_within_their_budget(s in shape()) {
