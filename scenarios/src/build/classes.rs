@@ -100,8 +100,17 @@ pub fn build_classes(
                 None
             }
         };
-        check_peak(&path, rate, &profile, &profile_raw, scope, c);
-        let Some((rate_per_s, profile, program, response_bytes)) = rate
+        // Applied after the profile is built: a replayed trace's absolute
+        // rates scale too.
+        let multiplier = scope.workload.multiplier
+            * c.take(values::traffic_multiplier(
+                class.multiplier,
+                &path.key("multiplier"),
+            ))
+            .unwrap_or(1.0);
+        let scaled = rate.map(|r| r * multiplier);
+        check_peak(&path, scaled, &profile, &profile_raw, scope, c);
+        let Some((rate_per_s, profile, program, response_bytes)) = scaled
             .zip(profile)
             .zip(program)
             .zip(response_bytes)
@@ -123,6 +132,7 @@ pub fn build_classes(
         match (scope.expanded, scope.geo, route_raw) {
             (Some(expanded), Some(g), Some(route)) => {
                 let regional = Regional {
+                    base_rate: rate.unwrap_or(rate_per_s),
                     class: &class,
                     path: &path,
                     profile_raw: profile_raw.as_ref(),
@@ -316,6 +326,9 @@ fn client_policy(class: &RawClass, path: &FieldPath, c: &mut Checks) -> ClientPo
 
 /// A valid class to copy into each region of its users.
 struct Regional<'a> {
+    /// The class's rate before its multipliers: the base of a replayed
+    /// trace's absolute rates.
+    base_rate: f64,
     class: &'a ClassConfig,
     path: &'a FieldPath,
     /// The class's profile as written (or the workload's), and where.
@@ -347,9 +360,21 @@ impl Regional<'_> {
         for (r, region) in g.names.iter().enumerate() {
             let ctx = ProfileContext {
                 utc_offset_s: g.offsets_s[r],
-                ..scope.profile_ctx(Some(rate_per_s))
+                ..scope.profile_ctx(Some(self.base_rate))
             };
             let profile = self.profile(r, g, scope.root, &ctx, c);
+            let regional_rate = rate_per_s * g.shares[r] * g.multipliers[r];
+            let peak = regional_rate * profile.envelope(scope.calendar.horizon);
+            if peak > limits::RATE_PER_S {
+                c.push(
+                    scope.root.key("regions").key(region).key("multiplier"),
+                    format!(
+                        "{}@{region} peaks at {peak:.0} requests per second; at most {} per class",
+                        self.class.name,
+                        limits::RATE_PER_S
+                    ),
+                );
+            }
             match route::compile_regional(
                 self.route.clone(),
                 &self.path.key("route"),
@@ -362,7 +387,7 @@ impl Regional<'_> {
                     response_bytes: self.class.response_bytes,
                     name: format!("{}@{region}", self.class.name),
                     arrivals: Arrivals {
-                        rate_per_s: rate_per_s * g.shares[r],
+                        rate_per_s: regional_rate,
                         profile,
                     },
                     client: self.class.client.clone(),

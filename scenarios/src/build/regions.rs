@@ -18,6 +18,7 @@ use sim_engine::{Dist, SimDuration};
 
 use super::profile::{self, ProfileContext};
 use super::tiers::Checks;
+use super::values;
 use crate::error::FieldPath;
 use crate::raw::{Duration, RawGeo, RawRegion};
 
@@ -27,6 +28,8 @@ pub struct Geo {
     /// Runs the regional tiers (else its users are served elsewhere).
     pub serves: Vec<bool>,
     pub shares: Vec<f64>,
+    /// Per region: `multiplier` of its users' rate (1 if not given).
+    pub multipliers: Vec<f64>,
     pub offsets_s: Vec<i64>,
     pub primary: u16,
     pub rtt: Vec<Vec<SimDuration>>,
@@ -129,6 +132,7 @@ pub fn parse(
         names,
         serves: users.serves,
         shares: users.shares,
+        multipliers: users.multipliers,
         offsets_s: users.offsets_s,
         primary,
         rtt,
@@ -173,6 +177,7 @@ fn geo_with_regions(
 /// Per region (`[regions.*]`, in order): its users and what differs there.
 struct Users {
     shares: Vec<f64>,
+    multipliers: Vec<f64>,
     serves: Vec<bool>,
     offsets_s: Vec<i64>,
     /// The round trip from the users to their own region's tiers.
@@ -215,6 +220,7 @@ fn users_of(
     let n = names.len();
     let mut u = Users {
         shares: Vec::with_capacity(n),
+        multipliers: Vec::with_capacity(n),
         serves: Vec::with_capacity(n),
         offsets_s: Vec::with_capacity(n),
         own_rtt: Vec::with_capacity(n),
@@ -235,6 +241,13 @@ fn users_of(
             );
         }
         u.shares.push(r.share);
+        u.multipliers.push(
+            c.take(values::traffic_multiplier(
+                r.multiplier,
+                &p.key("multiplier"),
+            ))
+            .unwrap_or(1.0),
+        );
         u.serves.push(r.serves.unwrap_or(true));
         u.offsets_s.push(match &r.utc_offset {
             Some(v) => c

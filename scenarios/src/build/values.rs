@@ -149,6 +149,22 @@ pub fn fraction(x: f64, path: &FieldPath) -> Result<f64, Problem> {
     }
 }
 
+/// A traffic multiplier (`workload.multiplier`, a class's or a region's):
+/// above zero, at most [`limits::MULTIPLIER`]; 1 when not given.
+pub fn traffic_multiplier(x: Option<f64>, path: &FieldPath) -> Result<f64, Problem> {
+    match x {
+        None => Ok(1.0),
+        Some(m) if m.is_finite() && m > 0.0 && m <= super::limits::MULTIPLIER => Ok(m),
+        Some(m) => Err((
+            path.clone(),
+            format!(
+                "a traffic multiplier is a number above 0 and at most {} (got {m})",
+                super::limits::MULTIPLIER
+            ),
+        )),
+    }
+}
+
 /// A positive whole number.
 pub fn at_least_one(x: u32, path: &FieldPath) -> Result<u32, Problem> {
     if x >= 1 {

@@ -6,6 +6,7 @@ use capsim_models::RateProfile;
 use super::limits;
 use super::profile::{self, ProfileContext};
 use super::tiers::Checks;
+use super::values;
 use crate::error::FieldPath;
 use crate::raw::RawWorkload;
 
@@ -17,6 +18,8 @@ pub struct Workload {
     pub profile_raw: Option<toml::Value>,
     /// `None` if it is broken.
     pub profile: Option<RateProfile>,
+    /// `multiplier`: scales every class's rate (1 if not given).
+    pub multiplier: f64,
 }
 
 /// `workload.rate_per_s`, checked but returned as written.
@@ -53,6 +56,12 @@ pub fn profile(
     calendar: &ProfileContext<'_>,
     c: &mut Checks,
 ) -> Workload {
+    let multiplier = c
+        .take(values::traffic_multiplier(
+            raw.as_ref().and_then(|w| w.multiplier),
+            &wp.key("multiplier"),
+        ))
+        .unwrap_or(1.0);
     let profile_raw = raw.and_then(|w| w.profile);
     let profile = match profile_raw.clone() {
         Some(t) => {
@@ -74,5 +83,6 @@ pub fn profile(
         rate,
         profile_raw,
         profile,
+        multiplier,
     }
 }

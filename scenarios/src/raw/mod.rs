@@ -189,6 +189,8 @@ pub struct RawGeo {
 pub struct RawRegion {
     /// Fraction of the users.
     pub share: f64,
+    /// Multiplies the arrival rate of this region's users (default 1).
+    pub multiplier: Option<f64>,
     /// Runs the regional tiers (default true; false: users only, served
     /// from other regions).
     pub serves: Option<bool>,
@@ -279,6 +281,9 @@ pub struct RawSimulation {
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub rate_per_s: Option<f64>,
+    /// Multiplies every class's arrival rate (default 1): a what-if knob
+    /// (`--set workload.multiplier=10`), and what `capsim headroom` searches.
+    pub multiplier: Option<f64>,
     /// A rate profile table tagged by `kind`; applies to every class without
     /// its own.
     #[serde(default)]
@@ -291,6 +296,9 @@ pub struct RawWorkload {
 pub struct RawClass {
     pub rate_per_s: Option<f64>,
     pub share: Option<f64>,
+    /// Multiplies this class's arrival rate (default 1), after its share
+    /// and profile.
+    pub multiplier: Option<f64>,
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::profile")]
     pub profile: Option<toml::Value>,

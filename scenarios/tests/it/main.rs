@@ -9,6 +9,7 @@ mod autoscaling;
 mod cost;
 mod external;
 mod library;
+mod multiplier;
 mod perturb;
 mod profiles;
 mod random_platform;
