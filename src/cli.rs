@@ -32,6 +32,9 @@ pub enum Command {
     /// Combine the output directories of sweep shards (--shard K/N) into the
     /// files one unsharded sweep writes
     Merge(MergeArgs),
+    /// Find the largest traffic multiplier at which every objective still
+    /// holds, and what breaks first
+    Headroom(HeadroomArgs),
     /// Check a scenario without running it, and estimate what running it
     /// costs (requests, events, time, memory)
     Validate(ValidateArgs),
@@ -181,6 +184,63 @@ pub struct SweepArgs {
 
     /// Run even if the estimated cost of the points to run is over the
     /// limits: 2e10 events or 8 GiB of memory
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    capsim headroom step-policy --out headroom-out\n  \
+    capsim headroom black-friday --class checkout --step 0.25\n  \
+    capsim headroom geo-expansion --region ap-south --replications 5\n\n\
+    Every probe runs the scenario with its traffic times m, with the same seed and \
+    replications (common random numbers). The answer is a bracket: the largest m where \
+    no replication breached an objective, and the first where some and where all did. \
+    Re-running with the same --out reuses the probes done. See docs/explain.md.")]
+pub struct HeadroomArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+
+    /// Scale only this class's traffic (classes.NAME.multiplier)
+    #[arg(long, value_name = "NAME")]
+    pub class: Option<String>,
+
+    /// Scale only the traffic of this region's users (regions.NAME.multiplier)
+    #[arg(long, value_name = "NAME")]
+    pub region: Option<String>,
+
+    /// Resolution of the multiplier (1 must be a whole number of steps)
+    #[arg(long, value_name = "X", default_value_t = 0.1)]
+    pub step: f64,
+
+    /// The largest multiplier to try
+    #[arg(long, value_name = "X", default_value_t = 100.0)]
+    pub max: f64,
+
+    /// The latency figure shown: mean, p50, p90, p95, p99 (default) or p999
+    #[arg(long, value_name = "FIGURE", default_value = "p99")]
+    pub metric: String,
+
+    /// Directory for report.md, headroom.json, headroom.csv, plots/ and the
+    /// probes (probes/); created if missing. Re-using it resumes.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Worker threads; 0 = one per core, at most 4 per core. Results do not
+    /// depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Print headroom.json to stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// Run probes even if their estimated cost is over the limits: 2e10
+    /// events or 8 GiB of memory
     #[arg(long)]
     pub force: bool,
 }

@@ -2,6 +2,7 @@
 
 mod calibrate;
 mod cli;
+mod headroom;
 mod interrupt;
 mod out;
 mod progress;
@@ -169,13 +170,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
-    if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Sweep(_) | Command::Headroom(_)
+    ) {
         interrupt::install();
     }
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Headroom(args) => headroom::headroom(args),
         Command::Validate(args) => validate(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Scenarios(cmd) => scenarios(cmd),

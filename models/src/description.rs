@@ -159,7 +159,9 @@ impl SweepPlan {
     }
 }
 
-fn shell_word(s: &str) -> String {
+/// `s` as one word of a POSIX shell command line (quoted when it needs to
+/// be), for the `capsim run` commands outputs print.
+pub fn shell_word(s: &str) -> String {
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./=:[],@%+".contains(c))
     {

@@ -15,6 +15,7 @@ pub mod csv_series;
 pub mod events;
 pub mod export;
 pub mod fs;
+pub mod headroom;
 pub mod plots;
 pub mod report;
 pub mod sections;

@@ -18,6 +18,7 @@
 
 pub mod budget;
 pub mod error;
+pub mod headroom;
 mod outcome;
 pub mod run;
 pub mod sweep;

@@ -8,6 +8,7 @@ mod bad_input;
 mod calibrate;
 mod cli;
 mod guards;
+mod headroom;
 mod limits;
 mod regions;
 mod sweep;

@@ -1,0 +1,591 @@
+//! `capsim headroom`: the largest traffic multiplier at which every
+//! objective still holds, bracketed honestly.
+//!
+//! ```text
+//!   HeadroomRequest ──► Search: probe ×1, then up (or down) to a probe
+//!   where all replications breach, then bisect twice on the grid of
+//!   `step`: the last ×m where no replication breaches, and the first ×m
+//!   where all do ──► probes/xNNNN.json (atomic, resumable) ──► HeadroomReport
+//! ```
+//!
+//! Each probe is the scenario with its traffic multiplier (a field:
+//! `workload.multiplier`, `classes.NAME.multiplier` or
+//! `regions.NAME.multiplier`) times m, run with the same seed and
+//! replications as every other probe: replication j sees the same random
+//! streams at every m (common random numbers), so verdicts move together.
+//! A replication "holds" when it breached no objective. Between the last
+//! multiplier where every replication holds and the first where every one
+//! breaches lies the uncertain zone; the report gives both ends rather
+//! than one false point.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use capsim_models::description::shell_word;
+use capsim_models::slo::Objective;
+use capsim_models::{PlatformConfig, RunControl, SweepPlan};
+use capsim_output::headroom::{HeadroomReport, Probe, Traffic};
+use capsim_output::sweep::{PointRecord, SWEEP_SCHEMA_VERSION, point_record};
+use capsim_scenarios::{Override, Scenario, Source};
+
+use crate::Error;
+use crate::sweep::files::fnv64;
+
+/// A headroom search as asked for.
+#[derive(Clone, Debug)]
+pub struct HeadroomRequest {
+    pub scenario: String,
+    pub variant: Option<String>,
+    pub sets: Vec<String>,
+    pub seed: Option<u64>,
+    pub replications: Option<u64>,
+    /// Scale one class's traffic (else every class's).
+    pub class: Option<String>,
+    /// Scale one region's users (else every region's).
+    pub region: Option<String>,
+    /// Resolution of the multiplier; 1/step must be a whole number.
+    pub step: f64,
+    /// The largest multiplier tried.
+    pub max: f64,
+    /// The latency figure the report shows (`p99`, …).
+    pub metric: String,
+}
+
+impl Default for HeadroomRequest {
+    fn default() -> Self {
+        HeadroomRequest {
+            scenario: String::new(),
+            variant: None,
+            sets: Vec::new(),
+            seed: None,
+            replications: None,
+            class: None,
+            region: None,
+            step: 0.1,
+            max: 100.0,
+            metric: "p99".into(),
+        }
+    }
+}
+
+/// A search ready to run: the scenario loaded, its traffic field found.
+pub struct Headroom {
+    req: HeadroomRequest,
+    source: Source,
+    fixed: Vec<Override>,
+    baseline: Scenario,
+    traffic: Traffic,
+    /// The field's value in the scenario (1 if not given).
+    base: f64,
+    /// Grid points per 1.0 of multiplier (1/step).
+    per_unit: u64,
+    /// Highest grid index tried.
+    k_max: u64,
+    identity: String,
+}
+
+/// What the search did.
+pub struct HeadroomOutcome {
+    pub report: HeadroomReport,
+    /// Probes run now, and read back from an earlier run.
+    pub ran: usize,
+    pub resumed: usize,
+    pub wall_seconds: f64,
+    pub written: Vec<PathBuf>,
+}
+
+const PROBES_DIR: &str = "probes";
+
+/// Loads the scenario and checks the request.
+pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
+    let bad = |m: String| Error::Input(m);
+    if !(req.step.is_finite() && req.step > 0.0 && req.step <= 1.0) {
+        return Err(bad(format!(
+            "--step {}: a step is above 0 and at most 1, e.g. 0.1",
+            req.step
+        )));
+    }
+    let per_unit = (1.0 / req.step).round() as u64;
+    if ((per_unit as f64) * req.step - 1.0).abs() > 1e-9 || per_unit > 1000 {
+        return Err(bad(format!(
+            "--step {}: 1 must be a whole number of steps, at most 1000 (e.g. 0.5, 0.25, 0.1, 0.05, 0.01)",
+            req.step
+        )));
+    }
+    if !(req.max.is_finite() && req.max >= 1.0 && req.max <= 1e4) {
+        return Err(bad(format!(
+            "--max {}: the largest multiplier to try is at least 1 and at most 10000",
+            req.max
+        )));
+    }
+    capsim_output::sweep::metric_key(&req.metric)
+        .map_err(|m| Error::Input(format!("--metric: {m}")))?;
+    if req.class.is_some() && req.region.is_some() {
+        return Err(bad(
+            "give --class or --region, not both (a class's users in one region: scale the region, or the class)".into(),
+        ));
+    }
+    let fixed = crate::overrides(&req.sets, req.seed, req.replications, None)?;
+    let (source, fixed, baseline) = crate::load(&req.scenario, req.variant.as_deref(), fixed)?;
+    if baseline.windows.is_some() {
+        return Err(bad(format!(
+            "{}: headroom runs one horizon; this scenario runs in [windows]: search one window with --set windows.count=1 (and windows.start for the window you mean)",
+            source.name
+        )));
+    }
+    if baseline.platform.slos.is_empty() {
+        return Err(bad(format!(
+            "{}: headroom looks for the traffic at which an objective breaks, and the scenario has none: add [[slos]] (see docs/cost-and-slos.md)",
+            source.name
+        )));
+    }
+    if baseline.replications < 2 {
+        return Err(bad(format!(
+            "{}: headroom needs at least 2 replications per probe (it has {}); use --replications",
+            source.name, baseline.replications
+        )));
+    }
+    let traffic = traffic(&req, &source, &baseline)?;
+    let path = traffic.path();
+    let written = capsim_scenarios::sweep::values_at(&source.text, &fixed, &[path.clone()]);
+    let base = match written[0].as_str() {
+        "" => 1.0,
+        v => v.parse::<f64>().map_err(|_| {
+            bad(format!(
+                "{}: {path} = {v} is not a number; headroom scales it",
+                source.name
+            ))
+        })?,
+    };
+    let k_max = (req.max * per_unit as f64).floor() as u64;
+    let identity = format!(
+        "{:016x}",
+        fnv64(
+            format!(
+                "{}\n{:?}\n{:?}\n{}\n{}\n{path}\n{per_unit}\n{}",
+                source.text,
+                req.variant,
+                req.sets,
+                baseline.seed,
+                baseline.replications,
+                req.metric
+            )
+            .as_bytes()
+        )
+    );
+    Ok(Headroom {
+        req,
+        source,
+        fixed,
+        baseline,
+        traffic,
+        base,
+        per_unit,
+        k_max,
+        identity,
+    })
+}
+
+/// Which traffic the search scales, checked against the scenario.
+fn traffic(req: &HeadroomRequest, source: &Source, s: &Scenario) -> Result<Traffic, Error> {
+    if let Some(c) = &req.class {
+        // With regions a class has a copy per region, `NAME@REGION`.
+        let mut known: Vec<String> = Vec::new();
+        for cl in &s.platform.classes {
+            let name = cl.name.split('@').next().unwrap_or(&cl.name).to_string();
+            if !known.contains(&name) {
+                known.push(name);
+            }
+        }
+        if !known.contains(c) {
+            return Err(Error::Input(format!(
+                "--class {c}: {} has no class named {c} (classes: {})",
+                source.name,
+                known.join(", ")
+            )));
+        }
+        return Ok(Traffic::Class(c.clone()));
+    }
+    if let Some(r) = &req.region {
+        let known: Vec<String> = s
+            .platform
+            .regions
+            .as_ref()
+            .map(|g| g.regions.iter().map(|r| r.name.clone()).collect())
+            .unwrap_or_default();
+        if known.is_empty() {
+            return Err(Error::Input(format!(
+                "--region {r}: {} has no regions",
+                source.name
+            )));
+        }
+        if !known.contains(r) {
+            return Err(Error::Input(format!(
+                "--region {r}: {} has no region named {r} (regions: {})",
+                source.name,
+                known.join(", ")
+            )));
+        }
+        return Ok(Traffic::Region(r.clone()));
+    }
+    Ok(Traffic::All)
+}
+
+/// What one probe found, and what the search knows so far.
+struct Found {
+    k: u64,
+    breaching: u64,
+}
+
+impl Headroom {
+    /// The seed and replications every probe runs with.
+    pub fn replications(&self) -> u64 {
+        self.baseline.replications
+    }
+
+    pub fn scenario_name(&self) -> &str {
+        &self.baseline.name
+    }
+
+    /// The multiplier of grid index `k`.
+    fn multiplier(&self, k: u64) -> f64 {
+        k as f64 / self.per_unit as f64
+    }
+
+    /// The traffic field's value at grid index `k`, as `--set` takes it.
+    fn value(&self, k: u64) -> String {
+        format!("{}", self.base * self.multiplier(k))
+    }
+
+    fn probe_path(dir: &Path, k: u64, per_unit: u64) -> PathBuf {
+        dir.join(PROBES_DIR)
+            .join(format!("x{:08}-{per_unit}.json", k))
+    }
+
+    /// The platform of the probe at `k`.
+    fn platform(&self, k: u64) -> Result<(Scenario, PlatformConfig), Error> {
+        let mut overrides = self.fixed.clone();
+        let set = format!("{}={}", self.traffic.path(), self.value(k));
+        let mut ov = Override::parse(&set).map_err(Error::Input)?;
+        ov.raw = format!("from headroom ×{}", self.multiplier(k));
+        overrides.push(ov);
+        let s = self
+            .source
+            .load(&overrides)
+            .map_err(|e| Error::Input(format!("the probe at ×{}: {e}", self.multiplier(k))))?;
+        let p = s.platform.clone();
+        Ok((s, p))
+    }
+
+    /// Runs the search; `on_probe(multiplier)` is called as each probe
+    /// starts. With `dir`, each probe is written there as it finishes and
+    /// a second run reads them back (resume).
+    pub fn run(
+        self,
+        dir: Option<&Path>,
+        threads: usize,
+        force: bool,
+        control: &RunControl,
+        on_probe: impl Fn(f64),
+    ) -> Result<HeadroomOutcome, Error> {
+        crate::budget::arm(control, force)?;
+        if let Some(d) = dir {
+            let probes = d.join(PROBES_DIR);
+            std::fs::create_dir_all(&probes)
+                .map_err(Error::io(format!("creating {}", probes.display())))?;
+        }
+        let started = Instant::now();
+        let reps = self.baseline.replications;
+        let mut probes: Vec<(u64, PointRecord)> = Vec::new();
+        let mut ran = 0;
+        let mut resumed = 0;
+        let mut eval = |k: u64, probes: &mut Vec<(u64, PointRecord)>| -> Result<u64, Error> {
+            if let Some((_, r)) = probes.iter().find(|(j, _)| *j == k) {
+                return Ok(breaching(r));
+            }
+            on_probe(self.multiplier(k));
+            let record = match dir.map(|d| self.read_probe(d, k)).transpose()?.flatten() {
+                Some(r) => {
+                    resumed += 1;
+                    r
+                }
+                None => {
+                    let r = self.run_probe(k, threads, force, control)?;
+                    if let Some(d) = dir {
+                        let path = Self::probe_path(d, k, self.per_unit);
+                        capsim_output::write_atomic(&path, &r.to_json())
+                            .map_err(Error::io(format!("writing {}", path.display())))?;
+                    }
+                    ran += 1;
+                    r
+                }
+            };
+            let b = breaching(&record);
+            probes.push((k, record));
+            Ok(b)
+        };
+        let stop = |e: Error, probes: &[(u64, PointRecord)]| -> Error {
+            match e {
+                Error::Interrupted(_) | Error::Overrun(_) => crate::budget::stopped(
+                    control,
+                    match dir {
+                        Some(d) => format!(
+                            "{} probes done in {}; run the same command again to resume",
+                            probes.len(),
+                            d.join(PROBES_DIR).display()
+                        ),
+                        None => format!(
+                            "{} probes done (give --out to keep them and resume)",
+                            probes.len()
+                        ),
+                    },
+                ),
+                e => e,
+            }
+        };
+        let search = self.search(&mut |k| eval(k, &mut probes), reps);
+        if let Err(e) = search {
+            return Err(stop(e, &probes));
+        }
+        let wall_seconds = started.elapsed().as_secs_f64();
+        let report = self.report(&probes);
+        let mut written = Vec::new();
+        if let Some(d) = dir {
+            let (files, plots) = capsim_output::headroom::files(&report);
+            written = capsim_output::write_all(d, &files)
+                .map_err(Error::io(format!("writing into {}", d.display())))?;
+            let plots = plots.map_err(|message| Error::Export {
+                message,
+                dir: d.to_path_buf(),
+            })?;
+            written.extend(
+                capsim_output::write_all(d, &plots)
+                    .map_err(Error::io(format!("writing into {}", d.display())))?,
+            );
+        }
+        Ok(HeadroomOutcome {
+            report,
+            ran,
+            resumed,
+            wall_seconds,
+            written,
+        })
+    }
+
+    /// The search over grid indices; `eval(k)` returns how many
+    /// replications breached at k. Assumes more traffic never helps, and
+    /// reports where the probes say otherwise.
+    fn search(
+        &self,
+        eval: &mut dyn FnMut(u64) -> Result<u64, Error>,
+        reps: u64,
+    ) -> Result<(), Error> {
+        let one = self.per_unit;
+        let mut found: Vec<Found> = Vec::new();
+        let mut probe = |k: u64, found: &mut Vec<Found>| -> Result<u64, Error> {
+            let b = eval(k)?;
+            if !found.iter().any(|f| f.k == k) {
+                found.push(Found { k, breaching: b });
+            }
+            Ok(b)
+        };
+        // An end where every replication holds, and one where every one
+        // breaches: up by doubling from ×1, or down by halving.
+        let b1 = probe(one, &mut found)?;
+        if b1 < reps {
+            let mut k = one;
+            loop {
+                let b = probe(k, &mut found)?;
+                if b == reps || k >= self.k_max {
+                    break;
+                }
+                k = (k * 2).min(self.k_max);
+            }
+        }
+        if b1 > 0 {
+            let mut k = one;
+            loop {
+                let b = probe(k, &mut found)?;
+                if b == 0 || k <= 1 {
+                    break;
+                }
+                k = (k / 2).max(1);
+            }
+        }
+        // Bisect for the last index where none breaches, then for the first
+        // where all do.
+        for all in [false, true] {
+            loop {
+                let holds = |f: &Found| {
+                    if all {
+                        f.breaching < reps
+                    } else {
+                        f.breaching == 0
+                    }
+                };
+                let lo = found.iter().filter(|f| holds(f)).map(|f| f.k).max();
+                let hi = found
+                    .iter()
+                    .filter(|f| !holds(f) && lo.is_none_or(|l| f.k > l))
+                    .map(|f| f.k)
+                    .min();
+                match (lo, hi) {
+                    (Some(l), Some(h)) if h > l + 1 => {
+                        probe(l + (h - l) / 2, &mut found)?;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A probe file of this search, if there is one.
+    fn read_probe(&self, dir: &Path, k: u64) -> Result<Option<PointRecord>, Error> {
+        let path = Self::probe_path(dir, k, self.per_unit);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
+        };
+        let bad = |why: &str| {
+            Error::Input(format!(
+                "{}: {why}; delete it (or the directory) and run again",
+                path.display()
+            ))
+        };
+        let r = PointRecord::from_json(&bytes).map_err(|m| bad(&m))?;
+        if r.plan != self.identity {
+            return Err(bad(
+                "it belongs to another headroom search (its scenario, overrides, seed, replications, traffic or step differ): use another --out",
+            ));
+        }
+        if !r.checksum_matches() {
+            return Err(bad("it was changed after it was written (checksum)"));
+        }
+        Ok(Some(r))
+    }
+
+    /// Runs the probe at `k`: every replication, under the budget.
+    fn run_probe(
+        &self,
+        k: u64,
+        threads: usize,
+        force: bool,
+        control: &RunControl,
+    ) -> Result<PointRecord, Error> {
+        let (scenario, platform) = self.platform(k)?;
+        crate::budget::gate(&scenario, threads, 1, force).map_err(|e| match e {
+            Error::Input(m) => Error::Input(format!(
+                "the probe at ×{}: {m} (or lower --max)",
+                self.multiplier(k)
+            )),
+            e => e,
+        })?;
+        let plan = self.plan(k);
+        let identity = &self.identity;
+        let mut out = capsim_models::run_points(
+            std::slice::from_ref(&platform),
+            self.baseline.seed,
+            self.baseline.replications,
+            threads,
+            &[false],
+            control,
+            |_, results| {
+                let mut rec = point_record(&plan, identity, 0, &results);
+                add_utilisations(&mut rec, &results);
+                rec
+            },
+        )?;
+        match out.pop().flatten() {
+            Some(r) if !control.cancelled() => Ok(r),
+            _ => Err(Error::Interrupted(String::new())),
+        }
+    }
+
+    /// A one-point plan naming the probe (what its record carries).
+    fn plan(&self, k: u64) -> SweepPlan {
+        SweepPlan {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            scenario: self.baseline.name.clone(),
+            source: self.req.scenario.clone(),
+            scenario_fnv64: format!("{:016x}", fnv64(self.source.text.as_bytes())),
+            sets: self.req.sets.clone(),
+            seed: self.baseline.seed,
+            replications: self.baseline.replications,
+            sample: format!("headroom:{}", self.req.step),
+            metric: self.req.metric.clone(),
+            params: vec![self.traffic.path()],
+            points: vec![vec![self.value(k)]],
+        }
+    }
+
+    fn report(&self, probes: &[(u64, PointRecord)]) -> HeadroomReport {
+        let metric = format!("latency_{}_ms", self.req.metric);
+        let mut sorted: Vec<&(u64, PointRecord)> = probes.iter().collect();
+        sorted.sort_by_key(|(k, _)| *k);
+        let probes: Vec<Probe> = sorted
+            .iter()
+            .map(|(k, r)| Probe::of(self.multiplier(*k), r, &metric))
+            .collect();
+        let mut reproduce = format!("capsim run {}", shell_word(&self.req.scenario));
+        if let Some(v) = &self.req.variant {
+            reproduce.push_str(&format!(" --variant {}", shell_word(v)));
+        }
+        for s in &self.req.sets {
+            reproduce.push_str(&format!(" --set {}", shell_word(s)));
+        }
+        HeadroomReport::new(
+            &self.baseline.name,
+            self.baseline.seed,
+            self.baseline.replications,
+            self.traffic.clone(),
+            self.base,
+            self.req.step,
+            self.req.max,
+            &self.req.metric,
+            self.baseline.platform.mean_rate_per_s(),
+            latency_objectives(&self.baseline.platform),
+            probes,
+            reproduce,
+        )
+    }
+}
+
+/// The end-to-end latency objectives: name and threshold in ms.
+fn latency_objectives(p: &PlatformConfig) -> Vec<(String, f64)> {
+    p.slos
+        .iter()
+        .filter_map(|s| match s.objective {
+            Objective::Latency { threshold, .. } => {
+                Some((s.name.clone(), threshold.as_secs_f64() * 1000.0))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Replications of a probe that breached at least one objective.
+fn breaching(r: &PointRecord) -> u64 {
+    r.samples("slos_breached")
+        .iter()
+        .filter(|&&x| x > 0.0)
+        .count() as u64
+}
+
+/// Each tier's utilisation per replication (`util:TIER`), for "what
+/// saturates first".
+fn add_utilisations(rec: &mut PointRecord, results: &[capsim_models::ReplicationResult]) {
+    let Some(first) = results.first() else {
+        return;
+    };
+    for (i, t) in first.tiers.iter().enumerate() {
+        if t.metric("utilization").is_none() {
+            continue;
+        }
+        rec.figures.push(format!("util:{}", t.name));
+        for (row, r) in rec.replications.iter_mut().zip(results) {
+            row.push(r.tiers[i].metric("utilization").filter(|x| x.is_finite()));
+        }
+    }
+}
