@@ -35,6 +35,9 @@ pub enum Command {
     /// Find the largest traffic multiplier at which every objective still
     /// holds, and what breaks first
     Headroom(HeadroomArgs),
+    /// Move each numeric input by ±x% alone and rank the inputs by their
+    /// effect on latency and cost
+    Sensitivity(SensitivityArgs),
     /// Check a scenario without running it, and estimate what running it
     /// costs (requests, events, time, memory)
     Validate(ValidateArgs),
@@ -241,6 +244,78 @@ pub struct HeadroomArgs {
 
     /// Run probes even if their estimated cost is over the limits: 2e10
     /// events or 8 GiB of memory
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    capsim sensitivity tandem --out sens-out\n  \
+    capsim sensitivity black-friday --input tiers.api.cpu.mean --input tiers.redis.hit_ratio --by 20%\n  \
+    capsim sensitivity black-friday --out sens-out --shard 1/4   (then capsim merge)\n\n\
+    Without --input every number and duration of the scenario file is moved (not \
+    [simulation], [[slos]], shares or branch probabilities). Every point runs with the \
+    baseline's seed and replications, so each difference has a paired CI. It is a sweep \
+    underneath: re-running with the same --out resumes, --shard and `capsim merge` spread it \
+    over machines. See docs/explain.md.")]
+pub struct SensitivityArgs {
+    /// Scenario file or bundled scenario name
+    pub scenario: String,
+
+    /// A field to move (its dotted path, as --set takes it); repeat for
+    /// more. Default: every numeric input of the scenario file
+    #[arg(long = "input", value_name = "PATH")]
+    pub inputs: Vec<String>,
+
+    /// How far to move each input, down and up: a percentage, e.g. 10%
+    #[arg(long, value_name = "PERCENT", default_value = "10%")]
+    pub by: String,
+
+    /// The latency figure ranked: mean, p50, p90, p95, p99 (default) or p999
+    #[arg(long, value_name = "FIGURE", default_value = "p99")]
+    pub metric: String,
+
+    /// Directory for report.md, sensitivity.csv, sensitivity.json,
+    /// plots/tornado, the sweep's files and its points; created if missing.
+    /// Re-using it resumes.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Run only the K-th of N shares of the points; combine with `capsim merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// Master seed (overrides simulation.seed)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Replications per point (overrides simulation.replications)
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u64>,
+
+    /// Override a field for every point (and the baseline), as `run --set`
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub overrides: Vec<String>,
+
+    /// Worker threads; 0 = one per core, at most 4 per core. Results do not
+    /// depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Inputs shown in the terminal table (all are in the files)
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top: usize,
+
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Print sensitivity.json to stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// Run even if the estimated cost of the points is over the limits:
+    /// 2e10 events or 8 GiB of memory
     #[arg(long)]
     pub force: bool,
 }

@@ -7,6 +7,7 @@ mod interrupt;
 mod out;
 mod progress;
 mod run;
+mod sensitivity;
 mod sweep;
 
 use std::fmt::Write as _;
@@ -172,7 +173,7 @@ fn main() -> ExitCode {
     };
     if matches!(
         cli.command,
-        Command::Run(_) | Command::Sweep(_) | Command::Headroom(_)
+        Command::Run(_) | Command::Sweep(_) | Command::Headroom(_) | Command::Sensitivity(_)
     ) {
         interrupt::install();
     }
@@ -181,6 +182,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Headroom(args) => headroom::headroom(args),
+        Command::Sensitivity(args) => sensitivity::sensitivity(args),
         Command::Validate(args) => validate(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Scenarios(cmd) => scenarios(cmd),

@@ -130,16 +130,24 @@ pub struct SweepPlan {
     pub points: Vec<Vec<String>>,
 }
 
+/// The `sample` of a sensitivity plan starts with this (then `:FRACTION`).
+pub const ONE_AT_A_TIME: &str = "one-at-a-time";
+
 impl SweepPlan {
     /// `PATH=VALUE` overrides of point `index` (the fixed ones not included).
     pub fn point_sets(&self, index: usize) -> Vec<String> {
         if index == 0 {
             return Vec::new();
         }
+        // A one-at-a-time plan moves one field per point: the others keep
+        // the baseline's value, which needs no override.
+        let oat = self.sample.starts_with(ONE_AT_A_TIME);
         self.params
             .iter()
             .zip(&self.points[index])
-            .map(|(p, v)| format!("{p}={v}"))
+            .zip(&self.points[0])
+            .filter(|((_, v), base)| !oat || v != base)
+            .map(|((p, v), _)| format!("{p}={v}"))
             .collect()
     }
 

@@ -129,5 +129,7 @@ pub fn sweep_formats<'a>() -> Formats<'a, SweepResults<'a>> {
         format(|r| one("pareto.csv", r.report.pareto_csv())),
         format(|r| one("sweep.json", r.report.to_json())),
         format(|r| crate::sweep_plots::plots(r.report, r.plan)),
+        // A one-at-a-time sweep is a sensitivity analysis: its ranking too.
+        format(|r| crate::sensitivity::files(r.report, r.plan)),
     ]
 }

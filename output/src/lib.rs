@@ -19,6 +19,7 @@ pub mod headroom;
 pub mod plots;
 pub mod report;
 pub mod sections;
+pub mod sensitivity;
 pub mod summary;
 pub mod sweep;
 pub mod sweep_plots;

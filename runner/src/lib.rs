@@ -21,6 +21,7 @@ pub mod error;
 pub mod headroom;
 mod outcome;
 pub mod run;
+pub mod sensitivity;
 pub mod sweep;
 mod windows;
 

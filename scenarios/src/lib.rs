@@ -16,6 +16,7 @@ pub mod error;
 pub mod library;
 pub mod overrides;
 pub mod raw;
+pub mod sensitivity;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

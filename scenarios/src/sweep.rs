@@ -304,7 +304,7 @@ fn value_at(values: &Values, u: f64) -> String {
 }
 
 /// Four significant digits, always with a decimal point (so TOML reads a float).
-fn float_text(x: f64) -> String {
+pub(crate) fn float_text(x: f64) -> String {
     if x == 0.0 {
         return "0.0".into();
     }

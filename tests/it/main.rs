@@ -11,5 +11,6 @@ mod guards;
 mod headroom;
 mod limits;
 mod regions;
+mod sensitivity;
 mod sweep;
 mod windows;

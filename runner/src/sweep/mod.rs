@@ -148,6 +148,23 @@ pub struct Planned {
     platforms: Vec<PlatformConfig>,
 }
 
+impl Planned {
+    /// A plan made elsewhere (`capsim sensitivity`), with the platform of
+    /// each of its points, the baseline's first.
+    pub fn from_parts(
+        baseline: capsim_scenarios::Scenario,
+        plan: SweepPlan,
+        platforms: Vec<PlatformConfig>,
+    ) -> Planned {
+        assert_eq!(plan.points.len(), platforms.len(), "a platform per point");
+        Planned {
+            baseline,
+            plan,
+            platforms,
+        }
+    }
+}
+
 /// Plans `s` and builds every point before running any, so that a bad
 /// value fails in seconds, not after hours of simulation.
 pub fn plan(s: &SweepSpec) -> Result<Planned, Error> {
