@@ -528,3 +528,40 @@ fn a_run_over_its_memory_budget_keeps_the_replications_that_finished() {
         files(&out)
     );
 }
+
+/// An interrupted headroom search keeps the probes it finished, and the
+/// same command resumes from them.
+#[test]
+fn an_interrupted_headroom_search_keeps_its_probes_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hr");
+    let args = [
+        "headroom",
+        "step-policy",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=2h",
+        "--threads",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = interrupted(&args);
+    let err = exit(&o, 130);
+    assert!(
+        err.contains("probes done in") && err.contains("run the same command again to resume"),
+        "{err}"
+    );
+    let kept = files(&out);
+    assert!(kept.iter().all(|f| !f.contains(".tmp")), "{kept:?}");
+    assert!(!out.join("headroom.json").exists());
+    let done = kept.iter().filter(|f| f.starts_with("probes")).count();
+    let again = capsim(&args);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains(&format!(", {done} resumed)")),
+        "{done} probes kept: {}",
+        stdout(&again)
+    );
+}
