@@ -123,11 +123,44 @@ pub struct SweepPlan {
     pub metric: String,
     /// The swept field paths.
     pub params: Vec<String>,
+    /// The scenario's end-to-end latency objectives, for the plots (empty
+    /// when it has none, and then not written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_objectives: Vec<LatencyObjective>,
     /// Each point's values (aligned with `params`), as `--set` takes them.
     /// Point 0 is the baseline, the scenario as written: its values are the
     /// ones in the file (empty where the file leaves a field to its default)
     /// and it runs without overrides.
     pub points: Vec<Vec<String>>,
+}
+
+/// A latency objective as a sweep's plots draw it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyObjective {
+    pub name: String,
+    /// In (0, 1): 0.99 for a p99 objective.
+    pub quantile: f64,
+    pub threshold_ms: f64,
+}
+
+impl LatencyObjective {
+    /// The end-to-end latency objectives of `slos` (not queue latency).
+    pub fn of(slos: &[crate::slo::SloConfig]) -> Vec<LatencyObjective> {
+        slos.iter()
+            .filter_map(|s| match s.objective {
+                crate::slo::Objective::Latency {
+                    quantile,
+                    threshold,
+                } => Some(LatencyObjective {
+                    name: s.name.clone(),
+                    quantile,
+                    threshold_ms: threshold.as_secs_f64() * 1000.0,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// The `sample` of a sensitivity plan starts with this (then `:FRACTION`).

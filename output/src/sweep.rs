@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use sim_engine::Estimate;
 use sim_engine::special::student_t_quantile;
 
+use capsim_models::description::LatencyObjective;
 use capsim_models::{ReplicationResult, SweepPlan};
 
 use crate::table::fmt_num;
@@ -317,6 +318,9 @@ pub struct SweepReport {
     /// The latency figure of the Pareto front and the verdicts.
     pub metric: String,
     pub params: Vec<String>,
+    /// The end-to-end latency objectives (drawn on the Pareto plot).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub latency_objectives: Vec<LatencyObjective>,
     pub objectives: Vec<String>,
     /// Points on the Pareto front of cost, the metric and breach minutes
     /// (all minimised), by increasing cost.
@@ -463,6 +467,7 @@ impl SweepReport {
             sample: plan.sample.clone(),
             metric: plan.metric.clone(),
             params: plan.params.clone(),
+            latency_objectives: plan.latency_objectives.clone(),
             objectives,
             pareto,
             cheapest_meeting_slos,
@@ -803,6 +808,7 @@ mod tests {
             sample: "grid".into(),
             metric: "p99".into(),
             params: vec!["a".into()],
+            latency_objectives: Vec::new(),
             points: (0..points).map(|i| vec![i.to_string()]).collect(),
         }
     }

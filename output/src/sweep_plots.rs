@@ -25,6 +25,23 @@ use crate::sweep::{PointSummary, SweepReport};
 const MEETS: RGBColor = RGBColor(44, 160, 44);
 const FRONT: RGBColor = RGBColor(31, 119, 180);
 const WHISKER: RGBColor = RGBColor(150, 150, 150);
+const OBJECTIVE: RGBColor = RGBColor(90, 90, 90);
+
+/// The latency objectives on the plotted figure (a p99 objective when the
+/// sweep's metric is p99): label and threshold in ms.
+fn objective_lines(r: &SweepReport) -> Vec<(String, f64)> {
+    let Some(q) = r.metric.strip_prefix('p').and_then(|d| {
+        // p50 → 0.5, p999 → 0.999.
+        format!("0.{d}").parse::<f64>().ok()
+    }) else {
+        return Vec::new();
+    };
+    r.latency_objectives
+        .iter()
+        .filter(|o| (o.quantile - q).abs() < 1e-9)
+        .map(|o| (format!("objective {}", o.name), o.threshold_ms))
+        .collect()
+}
 
 /// The sweep's plot files under `plots/`.
 pub fn plots(report: &SweepReport, plan: &SweepPlan) -> Result<Vec<OutputFile>, String> {
@@ -94,6 +111,7 @@ impl Draw for Pareto<'_> {
         let ys: Vec<f64> = pts
             .iter()
             .flat_map(|p| [p.2, p.3[0], p.3[1]])
+            .chain(objective_lines(r).into_iter().map(|(_, ms)| ms))
             .filter(|y| y.is_finite() && *y > 0.0)
             .collect();
         let (x_lo, x_hi) = padded(&xs, 0.0, 1.0);
@@ -219,6 +237,18 @@ impl Pareto<'_> {
             )))
             .map_err(err)?;
 
+        let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
+        for (_, ms) in objective_lines(r) {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x_lo, ms), (x_hi, ms)],
+                    10,
+                    6,
+                    OBJECTIVE.stroke_width(2),
+                ))
+                .map_err(err)?;
+        }
+
         let label_points = r.points.len() <= 40;
         let small = label_font().pos(Pos::new(HPos::Left, VPos::Bottom));
         // Points with the same figures (e.g. a grid point equal to the
@@ -232,7 +262,19 @@ impl Pareto<'_> {
             let text = if s.baseline {
                 "baseline".to_string()
             } else if Some(s.index) == r.cheapest_meeting_slos {
-                format!("{} (cheapest meeting SLOs)", s.index)
+                // The paired difference says what the cheaper point saves
+                // or costs, beyond the overlap of the whiskers.
+                match s.vs_baseline.get("cost_usd") {
+                    Some(d) if d.estimate.is_finite() => format!(
+                        "{} (cheapest meeting SLOs): {}{} [{}, {}] vs baseline",
+                        s.index,
+                        if d.estimate >= 0.0 { "+$" } else { "−$" },
+                        money(d.estimate.abs()).trim_start_matches('$'),
+                        money(d.ci95[0]),
+                        money(d.ci95[1])
+                    ),
+                    _ => format!("{} (cheapest meeting SLOs)", s.index),
+                }
             } else if label_points {
                 s.index.to_string()
             } else {
@@ -300,6 +342,9 @@ impl Pareto<'_> {
             format!("Pareto front: cost vs {}", r.metric),
             Mark::Line(FRONT),
         );
+        for (name, _) in objective_lines(r) {
+            legend.push(name, Mark::Dashed(OBJECTIVE));
+        }
         legend.push("95% confidence intervals", Mark::Line(WHISKER));
         legend.push("ringed black: the baseline", Mark::Line(BLACK));
         if r.cheapest_meeting_slos.is_some() {
@@ -412,10 +457,13 @@ impl<'a> Heatmap<'a> {
             .filter(|v| v.is_finite())
             .reduce(f64::max)
             .unwrap_or(1.0);
-        let mut chart = self.grid_chart(area, title)?;
+        let (w, _) = area.dim_in_pixel();
+        let (area, bar) = area.split_horizontally(w.saturating_sub(COLOUR_BAR));
+        let mut chart = self.grid_chart(&area, title)?;
         // A few slow points should not wash out the rest: latency colours
         // follow the logarithm when the values span more than 3x.
         let log = log_colours && lo > 0.0 && hi / lo > 3.0;
+        colour_bar(&bar, lo, hi, log, &fmt)?;
         let shade = |v: f64| {
             if hi <= lo {
                 0.5
@@ -563,6 +611,65 @@ impl Draw for Heatmap<'_> {
         ))
         .map_err(err)
     }
+}
+
+/// Width of the colour bar beside each heatmap panel.
+const COLOUR_BAR: u32 = 120;
+
+/// The scale of a heatmap panel: viridis from `lo` (bottom) to `hi` (top),
+/// on a log scale if `log`, with the values at both ends and the middle.
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lo: f64,
+    hi: f64,
+    log: bool,
+    fmt: &impl Fn(f64) -> String,
+) -> DrawResult {
+    let (_, h) = area.dim_in_pixel();
+    // Aligned with the grid: below the caption, above the x labels.
+    let (top, bottom) = (60, h as i32 - 76);
+    if bottom <= top + 10 {
+        return Ok(());
+    }
+    let (x0, x1) = (10, 34);
+    let steps = 64;
+    for i in 0..steps {
+        let t0 = i as f64 / steps as f64;
+        let t1 = (i + 1) as f64 / steps as f64;
+        let y = |t: f64| bottom - ((bottom - top) as f64 * t).round() as i32;
+        area.draw(&Rectangle::new(
+            [(x0, y(t1)), (x1, y(t0))],
+            viridis((t0 + t1) / 2.0).filled(),
+        ))
+        .map_err(err)?;
+    }
+    area.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(err)?;
+    let at = |t: f64| {
+        if log {
+            (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+        } else {
+            lo + t * (hi - lo)
+        }
+    };
+    let style = label_font().pos(Pos::new(HPos::Left, VPos::Center));
+    for t in [0.0, 0.5, 1.0] {
+        let y = bottom - ((bottom - top) as f64 * t).round() as i32;
+        area.draw(&Text::new(fmt(at(t)), (x1 + 6, y), style.clone()))
+            .map_err(err)?;
+    }
+    if log {
+        area.draw(&Text::new(
+            "log scale",
+            (x0, bottom + 18),
+            label_font().pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// The viridis colour map at `t` in [0, 1] (piecewise linear over 6 stops).

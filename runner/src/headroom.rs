@@ -21,8 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use capsim_models::description::shell_word;
-use capsim_models::slo::Objective;
+use capsim_models::description::{LatencyObjective, shell_word};
 use capsim_models::{PlatformConfig, RunControl, SweepPlan};
 use capsim_output::headroom::{HeadroomReport, Probe, Traffic};
 use capsim_output::sweep::{PointRecord, SWEEP_SCHEMA_VERSION, point_record};
@@ -516,6 +515,7 @@ impl Headroom {
             sample: format!("headroom:{}", self.req.step),
             metric: self.req.metric.clone(),
             params: vec![self.traffic.path()],
+            latency_objectives: Vec::new(),
             points: vec![vec![self.value(k)]],
         }
     }
@@ -545,24 +545,14 @@ impl Headroom {
             self.req.max,
             &self.req.metric,
             self.baseline.platform.mean_rate_per_s(),
-            latency_objectives(&self.baseline.platform),
+            LatencyObjective::of(&self.baseline.platform.slos)
+                .into_iter()
+                .map(|o| (o.name, o.threshold_ms))
+                .collect(),
             probes,
             reproduce,
         )
     }
-}
-
-/// The end-to-end latency objectives: name and threshold in ms.
-fn latency_objectives(p: &PlatformConfig) -> Vec<(String, f64)> {
-    p.slos
-        .iter()
-        .filter_map(|s| match s.objective {
-            Objective::Latency { threshold, .. } => {
-                Some((s.name.clone(), threshold.as_secs_f64() * 1000.0))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// Replications of a probe that breached at least one objective.

@@ -9,6 +9,7 @@
 //!   sensitivity.json, sensitivity.csv, report.md, plots/tornado
 //! ```
 
+use capsim_models::description::LatencyObjective;
 use capsim_models::description::ONE_AT_A_TIME;
 use capsim_models::{PlatformConfig, SweepPlan};
 use capsim_output::sweep::SWEEP_SCHEMA_VERSION;
@@ -133,6 +134,7 @@ pub fn plan(req: &SensitivityRequest) -> Result<(Planned, Vec<Skipped>), Error> 
         sample: format!("{ONE_AT_A_TIME}:{}", req.fraction),
         metric: req.metric.clone(),
         params: inputs,
+        latency_objectives: LatencyObjective::of(&baseline.platform.slos),
         points,
     };
     Ok((Planned::from_parts(baseline, plan, platforms), skipped))

@@ -47,6 +47,7 @@ fn plan_and_platforms(values: &[&str]) -> (SweepPlan, Vec<PlatformConfig>) {
         sample: "grid".into(),
         metric: "p99".into(),
         params: vec!["tiers.servers.servers".into()],
+        latency_objectives: Vec::new(),
         points,
     };
     (plan, platforms)

@@ -108,6 +108,7 @@ mod tests {
             sample: "grid".into(),
             metric: "p99".into(),
             params: vec!["a".into()],
+            latency_objectives: Vec::new(),
             points: (0..3).map(|i| vec![i.to_string()]).collect(),
         }
     }

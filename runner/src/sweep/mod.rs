@@ -23,6 +23,7 @@ mod merge;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use capsim_models::description::LatencyObjective;
 use capsim_models::{PlatformConfig, RunControl, SweepPlan};
 use capsim_output::sweep::{SWEEP_SCHEMA_VERSION, SweepReport};
 use capsim_scenarios::Override;
@@ -198,6 +199,7 @@ pub fn plan(s: &SweepSpec) -> Result<Planned, Error> {
         sample: sample.to_string(),
         metric,
         params,
+        latency_objectives: LatencyObjective::of(&baseline.platform.slos),
         points: all_points,
     };
     let mut platforms = Vec::with_capacity(plan.points.len());
