@@ -16,6 +16,7 @@ pub mod events;
 pub mod export;
 pub mod fs;
 pub mod plots;
+pub mod replications;
 pub mod report;
 pub mod sections;
 pub mod summary;
