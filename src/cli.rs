@@ -35,6 +35,9 @@ pub enum Command {
     /// Check a scenario without running it, and estimate what running it
     /// costs (requests, events, time, memory)
     Validate(ValidateArgs),
+    /// Two run directories or scenarios side by side: every figure, the
+    /// difference and its 95% CI (paired when the seeds allow)
+    Compare(crate::compare::CompareArgs),
     /// List or print the bundled scenarios
     #[command(subcommand)]
     Scenarios(ScenariosCommand),

@@ -2,6 +2,7 @@
 
 mod calibrate;
 mod cli;
+mod compare;
 mod interrupt;
 mod out;
 mod progress;
@@ -169,7 +170,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
-    if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Sweep(_) | Command::Compare(_)
+    ) {
         interrupt::install();
     }
     let result = match cli.command {
@@ -177,6 +181,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Validate(args) => validate(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Scenarios(cmd) => scenarios(cmd),
         Command::Schema => {

@@ -7,6 +7,7 @@ mod common;
 mod bad_input;
 mod calibrate;
 mod cli;
+mod compare;
 mod guards;
 mod limits;
 mod regions;
