@@ -3,6 +3,7 @@
 mod calibrate;
 mod cli;
 mod compare;
+mod gha;
 mod interrupt;
 mod out;
 mod progress;

@@ -21,7 +21,21 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         sample: args.sample.clone(),
     })?;
     let dir = &args.out;
-    let pending = sweep::plan(&spec)?.prepare(dir, shard, threads, args.force)?;
+    let planned = sweep::plan(&spec)?;
+    if args.check {
+        if planned.baseline.platform.slos.is_empty() {
+            return Err(Failure::Input(format!(
+                "--check gates on objectives, but {} defines none: add [[slos]] (see docs/scenario-format.md)",
+                spec.scenario
+            )));
+        }
+        if shard.as_ref().is_some_and(|s| s.of > 1) {
+            return Err(Failure::Input(
+                "--check judges the whole sweep, not one shard: run `capsim merge`, then the same `capsim sweep ... --check` with --out the merged directory (every point is done, so nothing runs again)".into(),
+            ));
+        }
+    }
+    let pending = planned.prepare(dir, shard, threads, args.force)?;
     if !args.quiet && !args.json && pending.done > 0 {
         crate::out::warn(&format!(
             "resuming {}: {} of {} points already done",
@@ -84,6 +98,14 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
             }
         );
         crate::out::print(out)?;
+    }
+    if args.check {
+        if crate::gha::active() {
+            crate::gha::sweep_check(report, plan, args.json)?;
+        }
+        if report.cheapest_meeting_slos.is_none() {
+            return Err(Failure::SloBreached(crate::gha::sweep_breaches(report)));
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod calibrate;
 mod cli;
 mod compare;
+mod gates;
 mod guards;
 mod limits;
 mod regions;
