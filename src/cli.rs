@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand};
     long_about = "Discrete-event capacity simulator for web platforms.\n\n\
         Describe a stack and its traffic in a scenario file (TOML), run replications, and get \
         latency percentiles with confidence intervals.\n\n\
-        Exit codes: 0 success, 1 an objective was breached (with `run --check`), 2 bad input \
+        Exit codes: 0 success, 1 an objective was breached (with `run --check`) or no point \
+        meets every objective (with `sweep --check`), 2 bad input \
         or usage, or over the event or memory budget (CAPSIM_MAX_EVENTS, CAPSIM_MAX_MEMORY_GIB; \
         a run stopped by it keeps what finished), 3 the run failed (e.g. an output file or stdout not writable), 130 \
         interrupted (Ctrl-C: what finished is written, marked as interrupted). A reader that \
@@ -41,6 +42,9 @@ pub enum Command {
     /// Check a scenario without running it, and estimate what running it
     /// costs (requests, events, time, memory)
     Validate(ValidateArgs),
+    /// Two run directories or scenarios side by side: every figure, the
+    /// difference and its 95% CI (paired when the seeds allow)
+    Compare(crate::compare::CompareArgs),
     /// List or print the bundled scenarios
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
@@ -184,6 +188,11 @@ pub struct SweepArgs {
     /// Print sweep.json to stdout instead of the table
     #[arg(long)]
     pub json: bool,
+
+    /// Exit with code 1 if no point meets every objective ([[slos]]) in
+    /// every replication, 0 if one does: a CI gate
+    #[arg(long)]
+    pub check: bool,
 
     /// Run even if the estimated cost of the points to run is over the
     /// limits: 2e10 events or 8 GiB of memory

@@ -2,6 +2,8 @@
 
 mod calibrate;
 mod cli;
+mod compare;
+mod gha;
 mod headroom;
 mod interrupt;
 mod out;
@@ -173,7 +175,11 @@ fn main() -> ExitCode {
     };
     if matches!(
         cli.command,
-        Command::Run(_) | Command::Sweep(_) | Command::Headroom(_) | Command::Sensitivity(_)
+        Command::Run(_)
+            | Command::Sweep(_)
+            | Command::Compare(_)
+            | Command::Headroom(_)
+            | Command::Sensitivity(_)
     ) {
         interrupt::install();
     }
@@ -184,6 +190,7 @@ fn main() -> ExitCode {
         Command::Headroom(args) => headroom::headroom(args),
         Command::Sensitivity(args) => sensitivity::sensitivity(args),
         Command::Validate(args) => validate(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Scenarios(cmd) => scenarios(cmd),
         Command::Schema => {

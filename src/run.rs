@@ -54,6 +54,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         return Err(e.into());
     }
     if args.check {
+        if crate::gha::active() {
+            crate::gha::run_check(&outcome, args.json)?;
+        }
         let breached = outcome.breached();
         if !breached.is_empty() {
             return Err(Failure::SloBreached(breached));

@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use capsim_models::SweepPlan;
+use capsim_output::sweep::SweepReport;
 use capsim_runner::sweep::{self, Shard, SweepRequest};
 
 use crate::Failure;
@@ -21,7 +23,11 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         sample: args.sample.clone(),
     })?;
     let dir = &args.out;
-    let pending = sweep::plan(&spec)?.prepare(dir, shard, threads, args.force)?;
+    let planned = sweep::plan(&spec)?;
+    if args.check {
+        checkable(&planned, &spec.scenario, shard.as_ref())?;
+    }
+    let pending = planned.prepare(dir, shard, threads, args.force)?;
     if !args.quiet && !args.json && pending.done > 0 {
         crate::out::warn(&format!(
             "resuming {}: {} of {} points already done",
@@ -84,6 +90,40 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
             }
         );
         crate::out::print(out)?;
+    }
+    if args.check {
+        check(report, plan, args.json)?;
+    }
+    Ok(())
+}
+
+/// `--check` needs objectives and the whole sweep: refused before running.
+fn checkable(
+    planned: &sweep::Planned,
+    scenario: &str,
+    shard: Option<&Shard>,
+) -> Result<(), Failure> {
+    if planned.baseline.platform.slos.is_empty() {
+        return Err(Failure::Input(format!(
+            "--check gates on objectives, but {scenario} defines none: add [[slos]] (see docs/scenario-format.md)"
+        )));
+    }
+    if shard.is_some_and(|s| s.of > 1) {
+        return Err(Failure::Input(
+            "--check judges the whole sweep, not one shard: run `capsim merge`, then the same `capsim sweep ... --check` with --out the merged directory (every point is done, so nothing runs again)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `--check`: exit 1 when no point meets every objective, with annotations
+/// and a step summary under GitHub Actions.
+fn check(report: &SweepReport, plan: &SweepPlan, json: bool) -> Result<(), Failure> {
+    if crate::gha::active() {
+        crate::gha::sweep_check(report, plan, json)?;
+    }
+    if report.cheapest_meeting_slos.is_none() {
+        return Err(Failure::SloBreached(crate::gha::sweep_breaches(report)));
     }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! what order.
 //!
 //! ```text
-//!   RunResults ──────► summary.json, report.md, timeseries.csv, latency.csv, events.csv, plots/
+//!   RunResults ──────► summary.json, report.md, timeseries.csv, latency.csv, events.csv,
+//!                      replications.csv, plots/
 //!   WindowsReport ───► windows.json, windows.csv, plots/
 //!   SweepResults ────► sweep.csv, pareto.csv, sweep.json, plots/
 //! ```
@@ -88,7 +89,7 @@ fn format<'a, R: ?Sized + 'a>(
 }
 
 /// `summary.json`, `report.md`, `timeseries.csv`, `latency.csv`,
-/// `events.csv` and the plots.
+/// `events.csv`, `replications.csv` and the plots.
 pub fn run_formats<'a>() -> Formats<'a, RunResults<'a>> {
     vec![
         format(|r| one("summary.json", r.summary.to_json())),
@@ -102,6 +103,10 @@ pub fn run_formats<'a>() -> Formats<'a, RunResults<'a>> {
             one("latency.csv", csv)
         }),
         format(|r| one("events.csv", crate::events_csv(r.run, r.seed, r.results))),
+        format(|r| {
+            let table = crate::replications::ReplicationTable::of(r.run, r.summary, r.results);
+            one("replications.csv", table.to_csv())
+        }),
         format(|r| {
             crate::plots::plots(&crate::plots::PlotInput {
                 run: r.run,

@@ -11,12 +11,14 @@
 //! figures, and a [`capsim_models::RunDescription`] of the run; never the
 //! scenario's configuration.
 
+pub mod compare;
 pub mod csv_series;
 pub mod events;
 pub mod export;
 pub mod fs;
 pub mod headroom;
 pub mod plots;
+pub mod replications;
 pub mod report;
 pub mod sections;
 pub mod sensitivity;

@@ -387,7 +387,8 @@ fn plots(o: &mut String) {
         o,
         "Data: `summary.json` (every figure with its CI), `timeseries.csv` (per interval), \
          `latency.csv` (per-class percentiles), `events.csv` (scaling actions, failures, \
-         breaching windows); see docs/outputs.md."
+         breaching windows), `replications.csv` (every figure per replication, for \
+         `capsim compare`); see docs/outputs.md."
     );
 }
 

@@ -273,7 +273,7 @@ fn mean_var(x: &[f64]) -> (f64, f64) {
 }
 
 /// Welch's 95% interval for mean(a) − mean(b), treating them as independent.
-fn welch(a: &[f64], b: &[f64]) -> [f64; 2] {
+pub(crate) fn welch(a: &[f64], b: &[f64]) -> [f64; 2] {
     if a.len() < 2 || b.len() < 2 {
         return [f64::NAN, f64::NAN];
     }

@@ -7,6 +7,8 @@ mod common;
 mod bad_input;
 mod calibrate;
 mod cli;
+mod compare;
+mod gates;
 mod guards;
 mod headroom;
 mod limits;
