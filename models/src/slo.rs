@@ -101,6 +101,8 @@ pub struct SloTracker {
     pub total_events: u64,
     /// Start of each breaching window, seconds since the start of the run.
     pub breaches: Vec<f64>,
+    /// Every window with events: its start (s) and its share of bad events.
+    windows: Vec<(f64, f64)>,
 }
 
 impl SloTracker {
@@ -116,6 +118,7 @@ impl SloTracker {
             good_events: 0,
             total_events: 0,
             breaches: Vec::new(),
+            windows: Vec::new(),
         }
     }
 
@@ -140,9 +143,13 @@ impl SloTracker {
     }
 
     fn close_window(&mut self) {
+        let start_s = (self.current * self.window_ns) as f64 / 1e9;
+        if self.total > 0 {
+            let bad = (self.total - self.good) as f64 / self.total as f64;
+            self.windows.push((start_s, bad));
+        }
         if self.total > 0 && !self.objective.met(self.good, self.total) {
-            self.breaches
-                .push((self.current * self.window_ns) as f64 / 1e9);
+            self.breaches.push(start_s);
         }
         self.good = 0;
         self.total = 0;
@@ -159,6 +166,7 @@ impl SloTracker {
             breach_minutes: self.breaches.len() as f64 * self.window_ns as f64 / 60e9,
             first_breach_s: self.breaches.first().copied(),
             breach_starts_s: std::mem::take(&mut self.breaches),
+            window_bad_share: std::mem::take(&mut self.windows),
             events: self.total_events,
             bad_events: bad,
             budget_consumed: if allowed > 0.0 {
@@ -182,6 +190,9 @@ pub struct SloResult {
     pub first_breach_s: Option<f64>,
     /// Start of every breaching window, seconds since the start of the run.
     pub breach_starts_s: Vec<f64>,
+    /// Every window with events: its start (s) and the share of its events
+    /// that were bad (what the objective judges against its budget).
+    pub window_bad_share: Vec<(f64, f64)>,
     pub events: u64,
     pub bad_events: u64,
     /// Bad events / bad events the budget allows.
@@ -238,6 +249,8 @@ mod tests {
         // 3 bad of 20 against an allowance of 10%: 1.5 budgets.
         assert!((r.budget_consumed - 1.5).abs() < 1e-12);
         assert!(!r.met());
+        // What each window judged, for the timeline's objective panel.
+        assert_eq!(r.window_bad_share, vec![(60.0, 0.1), (120.0, 0.2)]);
     }
 
     #[test]

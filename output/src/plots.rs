@@ -2,8 +2,10 @@
 //! same code, text set in the bundled DejaVu Sans (no system fonts needed):
 //!
 //! * `timeline`: arrival rate, units in service per tier and p95/p99 latency
-//!   over time, with each latency objective's threshold and the windows where
-//!   an objective was breached shaded by the share of replications breaching;
+//!   over time, with each latency objective's threshold, then a panel per
+//!   objective of what it judges (the bad share of each window against the
+//!   share allowed); the windows where an objective was breached are shaded
+//!   by the share of replications breaching, on the panels that show it;
 //! * `latency_cdf`: each class's latency distribution pooled over
 //!   replications, as a CDF and as a tail (1 − CDF), on log axes;
 //! * `cost`: cost rate per tier stacked over time, and each tier's total over
@@ -77,7 +79,8 @@ pub struct PlotInput<'a> {
 pub fn plots(input: &PlotInput) -> Result<Vec<OutputFile>, String> {
     register_bundled_font();
     let mut files = Vec::with_capacity(8);
-    render(&mut files, "timeline", (1400, 1050), &Timeline { input })?;
+    let height = 1050 + 330 * objective_panels(input.run) as u32;
+    render(&mut files, "timeline", (1400, height), &Timeline { input })?;
     render(
         &mut files,
         "latency_cdf",
@@ -284,11 +287,15 @@ struct Breach {
     share: f64,
 }
 
-/// Objectives' evaluation windows that breached, by share of replications.
-fn breaches(input: &PlotInput, axis: TimeAxis) -> Vec<Breach> {
+/// The evaluation windows that breached of the objectives `which` keeps,
+/// by share of replications.
+fn breaches(input: &PlotInput, axis: TimeAxis, which: &dyn Fn(usize) -> bool) -> Vec<Breach> {
     let reps = input.results.len().max(1) as f64;
     let mut out = Vec::new();
     for (i, slo) in input.run.objectives.iter().enumerate() {
+        if !which(i) {
+            continue;
+        }
         let slo_window_s = slo.window.as_secs_f64();
         let mut starts: Vec<f64> = input
             .results
@@ -393,6 +400,27 @@ where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
+    time_chart_of(area, input, y, caption, y_desc, y_fmt, legend, &|_| true)
+}
+
+/// [`time_chart`] shading only the breaches of the objectives `which`
+/// keeps (by index): a panel shows the breaches of what it draws.
+#[allow(clippy::too_many_arguments)]
+fn time_chart_of<'a, DB, Y>(
+    area: &'a DrawingArea<DB, Shift>,
+    input: &PlotInput,
+    y: Y,
+    caption: &str,
+    y_desc: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+    legend: &mut Legend,
+    which: &dyn Fn(usize) -> bool,
+) -> Result<TimeChart<'a, DB, Y::CoordDescType>, String>
+where
+    DB: DrawingBackend,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
     let axis = TimeAxis::of(input);
     let mut chart = ChartBuilder::on(area)
         .caption(caption, caption_font())
@@ -429,7 +457,7 @@ where
             legend.push("warm-up (not measured)", swatch);
         }
     }
-    let spans = breaches(input, axis);
+    let spans = breaches(input, axis, which);
     if !spans.is_empty() {
         chart
             .draw_series(
@@ -510,6 +538,14 @@ pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 // ---------------------------------------------------------------------------
 // timeline
 
+/// Objectives with a panel of their own on the timeline (the first few; the
+/// rest are in summary.json and events.csv).
+const OBJECTIVE_PANELS: usize = 4;
+
+fn objective_panels(run: &RunDescription) -> usize {
+    run.objectives.len().min(OBJECTIVE_PANELS)
+}
+
 struct Timeline<'a> {
     input: &'a PlotInput<'a>,
 }
@@ -528,10 +564,14 @@ impl Draw for Timeline<'_> {
             &self.input.summary.scenario,
             "traffic, capacity and latency",
         )?;
-        let panels = body.split_evenly((3, 1));
+        let shown = objective_panels(self.input.run);
+        let panels = body.split_evenly((3 + shown, 1));
         self.arrivals_panel(&panels[0])?;
         self.units_panel(&panels[1])?;
         self.latency_panel(&panels[2])?;
+        for i in 0..shown {
+            self.objective_panel(&panels[3 + i], i)?;
+        }
         Ok(())
     }
 }
@@ -607,15 +647,31 @@ impl Timeline<'_> {
         )?;
         for (i, t) in tiers.iter().enumerate() {
             let noun = t.units.map_or("units", |n| n.many);
-            let label = format!("{} ({noun})", t.name);
-            draw_line(
-                &mut chart,
-                ts,
-                t.col(Col::Units),
-                color(i),
-                &label,
-                &mut legend,
-            )?;
+            let values = t.col(Col::Units);
+            // A tier whose line lies on an earlier one's is drawn dashed
+            // over it, and says so, rather than hiding it.
+            let same = tiers[..i].iter().find(|u| {
+                u.col(Col::Units)
+                    .iter()
+                    .zip(values)
+                    .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+            });
+            match same {
+                None => {
+                    let label = format!("{} ({noun})", t.name);
+                    draw_line(&mut chart, ts, values, color(i), &label, &mut legend)?;
+                }
+                Some(u) => {
+                    let label = format!("{} ({noun}), same as {}", t.name, u.name);
+                    let axis = TimeAxis::new(ts.horizon_s);
+                    for seg in segments(ts, axis, values) {
+                        chart
+                            .draw_series(DashedLineSeries::new(seg, 9, 9, color(i).stroke_width(3)))
+                            .map_err(err)?;
+                    }
+                    legend.push(label, Mark::Dashed(color(i)));
+                }
+            }
         }
         if tiers.is_empty() {
             legend.push("no tier with units", Mark::Swatch(WHITE.filled()));
@@ -640,10 +696,14 @@ impl Timeline<'_> {
             "end-to-end latency: all classes and each region's users"
         };
         let fmt = |v: &f64| tick(*v);
+        // Only the end-to-end latency objectives' breaches: the others have
+        // their own panels below.
+        let latency =
+            |i: usize| matches!(input.run.objectives[i].objective, Objective::Latency { .. });
         if hi / lo > 30.0 {
             let (lo, hi) = (lo * 0.8, hi * 1.25);
             let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
-            let mut chart = time_chart(
+            let mut chart = time_chart_of(
                 &area,
                 input,
                 y,
@@ -651,10 +711,11 @@ impl Timeline<'_> {
                 "ms (log scale)",
                 &fmt,
                 &mut legend,
+                &latency,
             )?;
             lines.draw(&mut chart, ts, &mut legend)?;
         } else {
-            let mut chart = time_chart(
+            let mut chart = time_chart_of(
                 &area,
                 input,
                 0.0..hi * 1.15,
@@ -662,12 +723,177 @@ impl Timeline<'_> {
                 "ms",
                 &fmt,
                 &mut legend,
+                &latency,
             )?;
             lines.draw(&mut chart, ts, &mut legend)?;
         }
         legend.draw(&side)?;
         Ok(())
     }
+
+    /// What objective `i` judges in each of its windows, averaged over
+    /// replications: the share of its events that were bad, against the
+    /// share it allows, with its own breaches shaded.
+    fn objective_panel<DB: DrawingBackend>(
+        &self,
+        panel: &DrawingArea<DB, Shift>,
+        i: usize,
+    ) -> DrawResult {
+        let input = self.input;
+        let slo = &input.run.objectives[i];
+        let axis = TimeAxis::of(input);
+        let (area, side) = with_legend(panel);
+        let mut legend = Legend::default();
+        let window_s = slo.window.as_secs_f64();
+        // Mean bad share per window start over the replications that had
+        // events in it.
+        let mut by_start: std::collections::BTreeMap<u64, (f64, u32)> = Default::default();
+        for r in input.results {
+            for &(start, bad) in &r.slos[i].window_bad_share {
+                let e = by_start.entry((start * 1e3).round() as u64).or_default();
+                e.0 += bad * 100.0;
+                e.1 += 1;
+            }
+        }
+        let windows: Vec<(f64, f64)> = by_start
+            .iter()
+            .map(|(&ms, &(sum, n))| (ms as f64 / 1e3, sum / n as f64))
+            .collect();
+        let allowed = slo.objective.budget() * 100.0;
+        let top = windows.iter().map(|w| w.1).fold(allowed, f64::max);
+        let what = match slo.objective {
+            Objective::Latency { threshold, .. } => format!("requests slower than {threshold}"),
+            Objective::QueueLatency { threshold, .. } => {
+                format!("jobs waiting longer than {threshold}")
+            }
+            Objective::ErrorRate { .. } => "requests failed or rejected".into(),
+            Objective::Availability { .. } => "requests not answered".into(),
+        };
+        let mut scope = Vec::new();
+        if let Some(c) = &slo.class {
+            scope.push(format!("class {c}"));
+        }
+        if let Some(r) = &slo.region {
+            scope.push(format!("region {r}"));
+        }
+        if let Some(t) = &slo.tier {
+            scope.push(format!("tier {t}"));
+        }
+        let caption = format!(
+            "objective {}: {what}{}, per {} window",
+            slo.name,
+            if scope.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", scope.join(", "))
+            },
+            slo.window
+        );
+        let only = |j: usize| j == i;
+        let steps = |floor: f64| -> Vec<Vec<(f64, f64)>> {
+            // A flat step per window; a window without events is a gap.
+            let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+            let mut last_end = f64::NAN;
+            for &(start, v) in &windows {
+                let v = v.max(floor);
+                let (a, b) = (axis.at(start), axis.at(start + window_s).min(axis.max));
+                if (start - last_end).abs() > 1e-6 || out.is_empty() {
+                    out.push(Vec::new());
+                }
+                let seg = out.last_mut().expect("pushed");
+                seg.push((a, v));
+                seg.push((b, v));
+                last_end = start + window_s;
+            }
+            out
+        };
+        let fmt = |v: &f64| format!("{}%", tick(*v));
+        if allowed > 0.0 && top / allowed > 30.0 {
+            // Shares span decades (1% allowed, 60% in an overload): log
+            // scale, with shares below a tenth of the allowed drawn there.
+            let floor = allowed / 10.0;
+            let hi = (top * 1.5).min(150.0);
+            let y = (floor..hi)
+                .log_scale()
+                .with_key_points(log_ticks(floor, hi));
+            let mut chart = time_chart_of(
+                &area,
+                input,
+                y,
+                &caption,
+                "% of events (log scale)",
+                &fmt,
+                &mut legend,
+                &only,
+            )?;
+            draw_shares(
+                &mut chart,
+                &steps(floor),
+                allowed.max(floor),
+                axis.max,
+                allowed,
+                &mut legend,
+            )?;
+            legend.push(
+                format!("(below {}%: drawn at it)", tick(floor)),
+                Mark::Swatch(WHITE.filled()),
+            );
+        } else {
+            let hi = (top * 1.25).max(allowed * 2.0).max(1e-3);
+            let mut chart = time_chart_of(
+                &area,
+                input,
+                0.0..hi,
+                &caption,
+                "% of events",
+                &fmt,
+                &mut legend,
+                &only,
+            )?;
+            draw_shares(
+                &mut chart,
+                &steps(0.0),
+                allowed,
+                axis.max,
+                allowed,
+                &mut legend,
+            )?;
+        }
+        legend.push(
+            "breached (darker: more replications)",
+            Mark::Swatch(breach_style(1.0)),
+        );
+        legend.draw(&side)
+    }
+}
+
+/// An objective panel's lines: the bad share per window (steps) and the
+/// share allowed, drawn at `line` (the allowed share, or the floor of a log
+/// axis).
+fn draw_shares<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<'_, DB, Y>,
+    steps: &[Vec<(f64, f64)>],
+    line: f64,
+    x_max: f64,
+    allowed: f64,
+    legend: &mut Legend,
+) -> DrawResult {
+    for seg in steps {
+        chart
+            .draw_series(LineSeries::new(seg.iter().copied(), BLACK.stroke_width(2)))
+            .map_err(err)?;
+    }
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(0.0, line), (x_max, line)],
+            10,
+            6,
+            BREACH.stroke_width(2),
+        ))
+        .map_err(err)?;
+    legend.push("bad share, mean over replications", Mark::Line(BLACK));
+    legend.push(format!("allowed: {}%", tick(allowed)), Mark::Dashed(BREACH));
+    Ok(())
 }
 
 /// Each latency objective's threshold (ms) with its legend label.
