@@ -27,6 +27,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let control = &crate::interrupt::CONTROL;
     let finished = AtomicBool::new(false);
     let total_ms = capsim_runner::simulated_ms(&scenario);
+    let clamped_before = sim_engine::clamped_conversions();
     let outcome = std::thread::scope(|scope| {
         if crate::progress::wanted(args.quiet) {
             scope.spawn(|| {
@@ -38,6 +39,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         outcome
     })?;
 
+    // The counter is the process's; this process runs one scenario.
+    let clamped = sim_engine::clamped_conversions() - clamped_before;
+    if clamped > 0 && !args.quiet {
+        crate::out::warn(&format!(
+            "warning: {clamped} drawn durations were beyond about 146 years (2^62 ns) and were cut to it (a distribution's far tail): the requests that drew them never finish within the run"
+        ));
+    }
     if args.json {
         crate::out::print(&outcome.json)?;
     } else if !args.quiet {

@@ -565,3 +565,48 @@ fn an_interrupted_headroom_search_keeps_its_probes_and_resumes() {
         stdout(&again)
     );
 }
+
+/// A draw in a distribution's far tail, beyond what the clock holds, is cut
+/// and the run says how many were, rather than wrapping or staying silent.
+#[test]
+fn draws_cut_at_the_clocks_limit_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("far-tail.toml");
+    std::fs::write(
+        &file,
+        r#"
+[scenario]
+name = "far-tail"
+[simulation]
+duration = "10m"
+warmup = "1m"
+replications = 2
+seed = 5
+[classes.web]
+rate_per_s = 50
+route = [{ delay = { dist = "gamma", shape = 0.01, mean = "365d" } }, "web"]
+[tiers.web]
+kind = "station"
+servers = 4
+service = { dist = "exponential", mean = "10ms" }
+"#,
+    )
+    .unwrap();
+    let o = capsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("drawn durations were beyond about 146 years"),
+        "{err}"
+    );
+    // Without a far tail, nothing is said.
+    let o = capsim(&[
+        "run",
+        "tandem",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=20m",
+    ]);
+    assert!(!stderr(&o).contains("drawn durations"), "{}", stderr(&o));
+}
