@@ -16,7 +16,7 @@ use crate::plots::{
     register_bundled_font, render, tick, with_legend,
 };
 use crate::sweep::PointRecord;
-use crate::table::fmt_num;
+use crate::table::{aligned, fmt_num, markdown};
 
 pub const HEADROOM_SCHEMA_VERSION: u32 = 1;
 
@@ -398,34 +398,8 @@ impl HeadroomReport {
             self.step
         );
         let (header, rows) = self.rows();
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
         let last = header.len() - 1;
-        let line = |cells: &[String]| {
-            let mut s = String::new();
-            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                let pad = " ".repeat(w - c.chars().count());
-                if i == 0 || i == last {
-                    s.push_str(c);
-                    s.push_str(&pad);
-                } else {
-                    s.push_str(&pad);
-                    s.push_str(c);
-                }
-            }
-            s.trim_end().to_string() + "\n"
-        };
-        out.push_str(&line(&header));
-        for r in &rows {
-            out.push_str(&line(r));
-        }
+        out.push_str(&aligned(&header, &rows, |i| i == 0 || i == last));
         out.push('\n');
         out.push_str(&self.conclusion());
         out
@@ -500,15 +474,7 @@ impl HeadroomReport {
         }
         out.push_str("## Probes\n\n");
         let (header, rows) = self.rows();
-        let _ = writeln!(out, "| {} |", header.join(" | "));
-        let _ = writeln!(
-            out,
-            "|{}",
-            header.iter().map(|_| "---|").collect::<String>()
-        );
-        for r in rows {
-            let _ = writeln!(out, "| {} |", r.join(" | "));
-        }
+        out.push_str(&markdown(&header, &rows));
         let _ = writeln!(
             out,
             "\n![{} against the traffic multiplier](plots/headroom.png)\n",

@@ -19,7 +19,7 @@ use crate::plots::{
     render, tick, with_legend,
 };
 use crate::sweep::{Diff, PointSummary, SweepReport, display_value};
-use crate::table::fmt_num;
+use crate::table::{aligned, fmt_num, markdown};
 
 pub const SENSITIVITY_SCHEMA_VERSION: u32 = 1;
 
@@ -293,33 +293,7 @@ impl SensitivityReport {
         let (header, mut rows) = self.rows();
         let more = rows.len().saturating_sub(shown);
         rows.truncate(shown);
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let mut s = String::new();
-            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                let pad = " ".repeat(w - c.chars().count());
-                if i <= 2 {
-                    s.push_str(c);
-                    s.push_str(&pad);
-                } else {
-                    s.push_str(&pad);
-                    s.push_str(c);
-                }
-            }
-            s.trim_end().to_string() + "\n"
-        };
-        out.push_str(&line(&header));
-        for r in &rows {
-            out.push_str(&line(r));
-        }
+        out.push_str(&aligned(&header, &rows, |i| i <= 2));
         if more > 0 {
             let _ = writeln!(out, "({more} more inputs in sensitivity.csv)");
         }
@@ -398,15 +372,7 @@ impl SensitivityReport {
         }
         out.push_str("![tornado](plots/tornado.png)\n\n## Every input\n\n");
         let (header, rows) = self.rows();
-        let _ = writeln!(out, "| {} |", header.join(" | "));
-        let _ = writeln!(
-            out,
-            "|{}",
-            header.iter().map(|_| "---|").collect::<String>()
-        );
-        for r in rows {
-            let _ = writeln!(out, "| {} |", r.join(" | "));
-        }
+        out.push_str(&markdown(&header, &rows));
         out.push_str(
             "\n`*`: a side's paired interval excludes zero. One at a time means no interactions: two inputs that matter only together show up in neither row. See docs/explain.md.\n",
         );

@@ -674,34 +674,7 @@ impl SweepReport {
     /// The header and rows in aligned columns: the point and parameters
     /// left-aligned, the figures right-aligned.
     fn aligned(&self, header: &[String], rows: &[Vec<String>]) -> String {
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for r in rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let mut s = String::new();
-            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                let pad = w - c.chars().count();
-                if i == 0 || i <= self.params.len() {
-                    s.push_str(c);
-                    s.push_str(&" ".repeat(pad));
-                } else {
-                    s.push_str(&" ".repeat(pad));
-                    s.push_str(c);
-                }
-            }
-            s.trim_end().to_string() + "\n"
-        };
-        let mut out = line(header);
-        for r in rows {
-            out.push_str(&line(r));
-        }
-        out
+        crate::table::aligned(header, rows, |i| i <= self.params.len())
     }
 
     /// The sentence on the cheapest point meeting every objective.

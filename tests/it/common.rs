@@ -25,3 +25,18 @@ pub fn stderr(o: &Output) -> String {
 pub fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
+
+/// stdout of a command that exited 0 (else the test fails with its stderr).
+#[track_caller]
+pub fn ok(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    stdout(o)
+}
+
+/// stderr of a command refused as bad input: exit code 2, nothing on stdout.
+#[track_caller]
+pub fn input_error(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(o), stderr(o));
+    assert!(stdout(o).is_empty(), "{}", stdout(o));
+    stderr(o)
+}

@@ -3,24 +3,10 @@
 //! exit code 2 and nothing printed on stdout.
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{capsim, read_json, stderr, stdout};
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
-    stdout(o)
-}
-
-#[track_caller]
-fn input_error(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(o), stderr(o));
-    assert!(stdout(o).is_empty(), "{}", stdout(o));
-    stderr(o)
-}
+use crate::common::{capsim, input_error, ok, read_json};
 
 /// `capsim run tandem` with `extra` flags into `dir`.
 fn run_into(dir: &Path, extra: &[&str]) {

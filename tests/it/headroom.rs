@@ -3,12 +3,11 @@
 //! with exit code 2 before anything runs.
 
 use std::path::Path;
-use std::process::Output;
 
 use capsim_models::theory::MMc;
 use serde_json::Value;
 
-use crate::common::{capsim, read_json, stderr, stdout};
+use crate::common::{capsim, input_error, ok, read_json};
 
 /// M/M/4, service 100 ms, 20 req/s (ρ = 0.5 at ×1), and one objective: 99%
 /// of the measured hour's requests within 500 ms (a single window).
@@ -37,29 +36,6 @@ fn scenario(dir: &Path) -> String {
     let p = dir.join("mmc-p99.toml");
     std::fs::write(&p, MMC).unwrap();
     p.display().to_string()
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\n{}",
-        o.status.code(),
-        stderr(o)
-    );
-    stdout(o)
-}
-
-#[track_caller]
-fn input_error(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "stdout {}\nstderr {}",
-        stdout(o),
-        stderr(o)
-    );
-    stderr(o)
 }
 
 /// The multiplier at which the M/M/4's 99th percentile sojourn reaches

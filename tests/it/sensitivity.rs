@@ -3,11 +3,10 @@
 //! exit code 2 before anything runs.
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{capsim, read_json, stderr, stdout};
+use crate::common::{capsim, input_error, ok, read_json, stderr};
 
 /// Two stations in tandem: `hot` at ρ = 0.8 (an M/M/1 whose p99 moves a
 /// lot with its service time), `cold` at ρ = 0.2.
@@ -36,29 +35,6 @@ fn scenario(dir: &Path) -> String {
     let p = dir.join("hot-and-cold.toml");
     std::fs::write(&p, TANDEM).unwrap();
     p.display().to_string()
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\n{}",
-        o.status.code(),
-        stderr(o)
-    );
-    stdout(o)
-}
-
-#[track_caller]
-fn input_error(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "stdout {}\nstderr {}",
-        stdout(o),
-        stderr(o)
-    );
-    stderr(o)
 }
 
 #[test]

@@ -8,33 +8,10 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{capsim, read_json};
+use crate::common::{capsim, input_error, ok, read_json};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\n{}",
-        o.status.code(),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
-}
-
-#[track_caller]
-fn input_error(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "stdout {}\nstderr {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stderr)
 }
 
 /// step-policy cut to its first 90 minutes (the ramp and half the peak), 2
