@@ -31,23 +31,7 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
     }
     let dir = &args.out;
     let pending = planned.prepare(dir, shard, threads, args.force)?;
-    if talk && pending.done > 0 {
-        crate::out::warn(&format!(
-            "resuming {}: {} of {} points already done",
-            dir.display(),
-            pending.done,
-            pending.in_shard
-        ));
-    }
-    let bar = crate::progress::points_bar(args.quiet, pending.in_shard as u64, pending.done as u64);
-    let outcome = pending.run(&crate::interrupt::CONTROL, || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    });
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let outcome = crate::sweep::run_points(pending, dir, args.quiet, talk);
     let o = outcome?;
     let Some((report, written)) = &o.finished else {
         if !args.quiet {

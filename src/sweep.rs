@@ -28,23 +28,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         checkable(&planned, &spec.scenario, shard.as_ref())?;
     }
     let pending = planned.prepare(dir, shard, threads, args.force)?;
-    if !args.quiet && !args.json && pending.done > 0 {
-        crate::out::warn(&format!(
-            "resuming {}: {} of {} points already done",
-            dir.display(),
-            pending.done,
-            pending.in_shard
-        ));
-    }
-    let bar = crate::progress::points_bar(args.quiet, pending.in_shard as u64, pending.done as u64);
-    let outcome = pending.run(&crate::interrupt::CONTROL, || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    });
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let outcome = run_points(pending, dir, args.quiet, !args.quiet && !args.json);
     let o = outcome?;
     let plan = &o.plan;
     let wall = o.wall_seconds;
@@ -126,6 +110,34 @@ fn check(report: &SweepReport, plan: &SweepPlan, json: bool) -> Result<(), Failu
         return Err(Failure::SloBreached(crate::gha::sweep_breaches(report)));
     }
     Ok(())
+}
+
+/// Runs a prepared sweep's points with a progress bar (unless `quiet`),
+/// saying first how many an earlier run did (when `talk`).
+pub fn run_points(
+    pending: sweep::Pending,
+    dir: &std::path::Path,
+    quiet: bool,
+    talk: bool,
+) -> Result<sweep::SweepOutcome, capsim_runner::Error> {
+    if talk && pending.done > 0 {
+        crate::out::warn(&format!(
+            "resuming {}: {} of {} points already done",
+            dir.display(),
+            pending.done,
+            pending.in_shard
+        ));
+    }
+    let bar = crate::progress::points_bar(quiet, pending.in_shard as u64, pending.done as u64);
+    let outcome = pending.run(&crate::interrupt::CONTROL, || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    outcome
 }
 
 pub fn merge(args: MergeArgs) -> Result<(), Failure> {
