@@ -69,6 +69,9 @@ pub struct Resource {
     pub servers: f64,
     /// At the autoscaling maximum, where the tier scales.
     pub servers_max: Option<f64>,
+    /// Servers per unit autoscaling counts (instance, worker, replica,
+    /// shard), where the tier scales.
+    pub per_unit: Option<f64>,
     /// The demand excludes time spent waiting for other resources while
     /// holding this one (admission slots, connections): offered is a lower
     /// bound.
@@ -126,6 +129,13 @@ impl Resource {
             Kind::Database | Kind::Api => format!("{} {}", self.tier, self.what),
             _ => self.tier.clone(),
         }
+    }
+
+    /// The scaled units it needs at the peak to stay under U = 1, where
+    /// the tier scales.
+    pub fn units_needed(&self) -> Option<u32> {
+        let per = self.per_unit.filter(|&p| p > 0.0)?;
+        Some((self.offered_peak / per - 1e-9).ceil().max(0.0) as u32)
     }
 
     /// `n` of its servers, in words: `2 cores`, `1 core`, `5/s` (a quota).
@@ -203,6 +213,32 @@ impl CapacityCheck {
     /// The resources offered at least their reachable capacity at the peak.
     pub fn overloaded(&self) -> impl Iterator<Item = &Resource> {
         self.resources.iter().filter(|r| r.overloaded())
+    }
+
+    /// One line per scaling resource that starts under what the peak needs
+    /// but can scale to it: how many units it must reach.
+    pub fn notes(&self) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|r| r.utilization_peak() >= 1.0 && !r.overloaded())
+            .filter_map(|r| {
+                let (needed, per) = (r.units_needed()?, r.per_unit?);
+                let noun = r.kind.vocabulary().scaled_unit()?;
+                let word = |n: u32| if n == 1 { noun.one } else { noun.many };
+                let (start, max) = (
+                    (r.servers / per).round() as u32,
+                    (r.reachable() / per).round() as u32,
+                );
+                Some(format!(
+                    "{} is offered {:.0}% of its starting {} at the peak ({}): autoscaling must reach {needed} {} of its {start}–{max} in time",
+                    r.label(),
+                    r.utilization_peak() * 100.0,
+                    r.count(r.servers),
+                    r.peak_at,
+                    word(needed),
+                ))
+            })
+            .collect()
     }
 
     /// One line per overloaded resource, with the numbers that lead there.
@@ -327,6 +363,7 @@ fn declare(cfg: &PlatformConfig, slots: &mut Vec<Slot>, index: &mut HashMap<(u16
                     measure,
                     servers,
                     servers_max: max.zip(per_unit).map(|(m, u)| m * u),
+                    per_unit: max.and(per_unit),
                     lower_bound: matches!(part, Part::Held | Part::ReplicaConns),
                     offered_mean: 0.0,
                     offered_peak: 0.0,

@@ -29,6 +29,9 @@ pub struct CapacitySummary {
     pub resources: IndexMap<String, ResourceSummary>,
     /// One per resource offered at least its reachable capacity at the peak.
     pub warnings: Vec<String>,
+    /// One per autoscaled resource offered more than its starting capacity
+    /// at the peak (but less than its maximum): the units it must reach.
+    pub scaling_needed: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -157,6 +160,7 @@ impl CapacitySummary {
             saturation_multiplier: c.saturation_multiplier(),
             resources,
             warnings: c.warnings(),
+            scaling_needed: c.notes(),
         }
     }
 }
@@ -252,6 +256,9 @@ pub fn render(c: &CapacityCheck) -> String {
             capacity_reached(b),
             num(m)
         );
+    }
+    for n in c.notes() {
+        let _ = writeln!(out, "note: {n}");
     }
     for w in c.warnings() {
         let _ = writeln!(out, "warning: {w}");
@@ -357,6 +364,9 @@ pub fn report_section(o: &mut String, c: &CapacitySummary) {
     }
     if c.warnings.is_empty() {
         let _ = writeln!(o, "* No tier is offered 100% or more of its capacity.");
+    }
+    for n in &c.scaling_needed {
+        let _ = writeln!(o, "* Scaling needed: {n}.");
     }
     for w in &c.warnings {
         let _ = writeln!(o, "* **Warning**: {w}");
