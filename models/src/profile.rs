@@ -657,6 +657,39 @@ mod tests {
     }
 
     #[test]
+    fn phases_cut_where_the_shape_changes_and_the_peak_is_found_at_a_corner() {
+        let steps = RateProfile::Steps(vec![(s(0), 2.0), (s(600), 5.0), (s(7200), 1.0)]);
+        let p = steps.phases(s(3600));
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(
+            (p[0].name.as_str(), p[0].from, p[0].to),
+            ("×2 from 0s", s(0), s(600))
+        );
+        assert_eq!((p[1].name.as_str(), p[1].to), ("×5 from 10m", s(3600)));
+        let ramp = RateProfile::Ramp {
+            start: s(100),
+            duration: s(200),
+            from: 1.0,
+            to: 3.0,
+        };
+        let names: Vec<String> = ramp.phases(s(1000)).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["before", "ramp", "after"]);
+        assert_eq!(ramp.peak(s(1000)), (3.0, s(300)));
+        assert_eq!(RateProfile::Constant.phases(s(60))[0].name, "whole run");
+        // A diurnal peak at 09:00 local, found at its hour mark.
+        let mut hours = [1.0; 24];
+        hours[9] = 3.0;
+        let d = RateProfile::Diurnal(Calendar {
+            values: hours,
+            local_start_s: 2 * 3600 + 17,
+        });
+        let (m, at) = d.peak(s(DAY_S as u64));
+        assert_eq!(m, 3.0);
+        assert_eq!(d.multiplier(at), 3.0);
+        assert_eq!(at, s(7 * 3600 - 17));
+    }
+
+    #[test]
     fn the_envelope_bounds_the_multiplier_everywhere() {
         let mut hours = [0.0; 24];
         for (h, v) in hours.iter_mut().enumerate() {
