@@ -712,13 +712,11 @@ fn phases(cfg: &PlatformConfig) -> Vec<Phase> {
         .collect()
 }
 
-/// Offered loads over time from each class's demands.
-fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
+/// Per class: its mean multiplier in each phase, and over the run.
+fn multipliers(cfg: &PlatformConfig, phases: &[Phase]) -> (Vec<Vec<f64>>, Vec<f64>) {
     let horizon = cfg.horizon;
-    let phases = phases(cfg);
-    let classes = &cfg.classes;
-    // Per class: its mean multiplier in each phase, and over the run.
-    let in_phase: Vec<Vec<f64>> = classes
+    let in_phase: Vec<Vec<f64>> = cfg
+        .classes
         .iter()
         .map(|c| {
             let p = &c.arrivals.profile;
@@ -739,7 +737,7 @@ fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
         })
         .collect();
     let run_s = horizon.as_secs_f64();
-    let mean: Vec<f64> = in_phase
+    let mean = in_phase
         .iter()
         .map(|m| {
             if m.len() == 1 || run_s <= 0.0 {
@@ -747,12 +745,28 @@ fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
             }
             let weighted: f64 = m
                 .iter()
-                .zip(&phases)
+                .zip(phases)
                 .map(|(x, ph)| x * (ph.to - ph.from).as_secs_f64())
                 .sum();
             weighted / run_s
         })
         .collect();
+    (in_phase, mean)
+}
+
+/// The largest offered loads, found at every class profile's corners and
+/// on a grid.
+struct Peaks {
+    /// The total arrival rate's, and when.
+    rate: (f64, SimDuration),
+    /// Per resource: its offered load's, and when.
+    offered: Vec<(f64, SimDuration)>,
+    /// Per resource, per phase.
+    in_phase: Vec<Vec<f64>>,
+}
+
+fn peaks(cfg: &PlatformConfig, phases: &[Phase], slots: &[Slot]) -> Peaks {
+    let (horizon, classes) = (cfg.horizon, &cfg.classes);
     let mut times: Vec<SimDuration> = classes
         .iter()
         .flat_map(|c| c.arrivals.profile.corners(horizon))
@@ -761,32 +775,42 @@ fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
         .collect();
     times.sort_unstable();
     times.dedup();
-
-    let mut resources: Vec<Resource> = Vec::with_capacity(slots.len());
-    let mut peaks: Vec<(f64, SimDuration)> = vec![(0.0, SimDuration::ZERO); slots.len()];
-    let mut phase_peaks: Vec<Vec<f64>> = vec![vec![0.0; phases.len()]; slots.len()];
-    let (mut peak_rate, mut peak_at) = (0.0, SimDuration::ZERO);
+    let mut p = Peaks {
+        rate: (0.0, SimDuration::ZERO),
+        offered: vec![(0.0, SimDuration::ZERO); slots.len()],
+        in_phase: vec![vec![0.0; phases.len()]; slots.len()],
+    };
     let mut rates = vec![0.0; classes.len()];
     for &t in &times {
         for (r, c) in rates.iter_mut().zip(classes) {
             *r = c.arrivals.rate_per_s * c.arrivals.profile.multiplier(t);
         }
         let total: f64 = rates.iter().sum();
-        if total > peak_rate {
-            (peak_rate, peak_at) = (total, t);
+        if total > p.rate.0 {
+            p.rate = (total, t);
         }
         for (k, s) in slots.iter().enumerate() {
             let offered: f64 = s.per_class.iter().zip(&rates).map(|(d, r)| r * d.1).sum();
-            if offered > peaks[k].0 {
-                peaks[k] = (offered, t);
+            if offered > p.offered[k].0 {
+                p.offered[k] = (offered, t);
             }
             for (i, ph) in phases.iter().enumerate() {
                 if ph.from <= t && t <= ph.to {
-                    phase_peaks[k][i] = phase_peaks[k][i].max(offered);
+                    p.in_phase[k][i] = p.in_phase[k][i].max(offered);
                 }
             }
         }
     }
+    p
+}
+
+/// Offered loads over time from each class's demands.
+fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
+    let phases = phases(cfg);
+    let classes = &cfg.classes;
+    let (in_phase, mean) = multipliers(cfg, &phases);
+    let peaks = peaks(cfg, &phases, &slots);
+    let mut resources: Vec<Resource> = Vec::with_capacity(slots.len());
     for (k, s) in slots.into_iter().enumerate() {
         let mut r = s.resource;
         let weighted = |m: &dyn Fn(usize) -> f64| -> f64 {
@@ -798,9 +822,9 @@ fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
         };
         r.offered_mean = weighted(&|c| mean[c]);
         r.offered_phases = (0..phases.len())
-            .map(|i| (weighted(&|c| in_phase[c][i]), phase_peaks[k][i]))
+            .map(|i| (weighted(&|c| in_phase[c][i]), peaks.in_phase[k][i]))
             .collect();
-        (r.offered_peak, r.peak_at) = peaks[k];
+        (r.offered_peak, r.peak_at) = peaks.offered[k];
         r.terms = s
             .per_class
             .iter()
@@ -828,26 +852,19 @@ fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
             }
         })
         .map(|(i, _)| i);
-    let mean_rate_per_s = classes
-        .iter()
-        .zip(&mean)
-        .map(|(c, m)| c.arrivals.rate_per_s * m)
-        .sum();
-    let phase_rate_per_s = (0..phases.len())
-        .map(|i| {
-            classes
-                .iter()
-                .zip(&in_phase)
-                .map(|(c, m)| c.arrivals.rate_per_s * m[i])
-                .sum()
-        })
-        .collect();
+    let rate = |m: &dyn Fn(usize) -> f64| -> f64 {
+        (0..classes.len())
+            .map(|c| classes[c].arrivals.rate_per_s * m(c))
+            .sum()
+    };
     CapacityCheck {
+        phase_rate_per_s: (0..phases.len())
+            .map(|i| rate(&|c| in_phase[c][i]))
+            .collect(),
+        mean_rate_per_s: rate(&|c| mean[c]),
         phases,
-        phase_rate_per_s,
-        peak_rate_per_s: peak_rate,
-        peak_at,
-        mean_rate_per_s,
+        peak_rate_per_s: peaks.rate.0,
+        peak_at: peaks.rate.1,
         resources,
         bottleneck,
     }
