@@ -29,8 +29,9 @@ use crate::windows::WindowPlan;
 /// The check of a platform: its phases, and every resource's offered load.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CapacityCheck {
-    /// The phases of the rate profile over the run (one, `whole run`, for
-    /// a profile without pieces, or classes whose profiles differ in kind).
+    /// The phases of the rate profile over the run: the profile's pieces
+    /// (one phase, `whole run`, for a profile without); cut wherever any
+    /// class's profile changes shape when the classes' profiles differ.
     pub phases: Vec<Phase>,
     /// The total arrival rate at its peak (requests per second), and when.
     pub peak_rate_per_s: f64,
@@ -123,7 +124,8 @@ impl Resource {
         self.utilization_peak_reachable() >= 1.0
     }
 
-    /// `tier` or `tier (primary cores)`: how warnings and tables name it.
+    /// `tier`, or `tier primary cores` for a tier with several resources:
+    /// how warnings, tables and summary.json name it.
     pub fn label(&self) -> String {
         match self.kind {
             Kind::Database | Kind::Api => format!("{} {}", self.tier, self.what),
@@ -131,7 +133,7 @@ impl Resource {
         }
     }
 
-    /// The scaled units it needs at the peak to stay under U = 1, where
+    /// The scaled units it needs at the peak to keep U ≤ 1, where
     /// the tier scales.
     pub fn units_needed(&self) -> Option<u32> {
         let per = self.per_unit.filter(|&p| p > 0.0)?;
