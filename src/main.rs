@@ -136,6 +136,7 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         s.replications,
         s.platform.horizon
     );
+    text.push_str(&capsim_output::capacity::render(&capacity(&s)));
     let e = budget::of(&s, threads, 1);
     let _ = writeln!(text, "{}", budget::describe(&e, threads));
     match budget::check(&s, &e, threads) {
@@ -151,6 +152,15 @@ fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
         Ok(()) => {}
     }
     out::print(text)
+}
+
+/// The scenario's capacity check: over the long horizon for a chain of
+/// windows.
+pub fn capacity(s: &capsim_scenarios::Scenario) -> capsim_models::laws::CapacityCheck {
+    match &s.windows {
+        Some(plan) => capsim_models::laws::capacity_check_windows(&s.platform, plan),
+        None => capsim_models::laws::capacity_check(&s.platform),
+    }
 }
 
 /// Parse errors, `--help` and `--version`, as clap prints them; help and

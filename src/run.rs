@@ -19,6 +19,12 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             args.input.scenario
         )));
     }
+    if !args.quiet {
+        // Before the run: an overloaded tier explains a slow run and its queues.
+        for w in crate::capacity(&scenario).warnings() {
+            crate::out::warn(&format!("warning: {w}"));
+        }
+    }
     let opts = RunOptions {
         threads,
         out: args.out.clone(),

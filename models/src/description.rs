@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use sim_engine::SimDuration;
 
 use crate::config::PlatformConfig;
+use crate::laws::{CapacityCheck, capacity_check};
 use crate::slo::Objective;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +38,8 @@ pub struct RunDescription {
     pub objectives: Vec<ObjectiveDescription>,
     /// With regions, in the scenario's order (empty without).
     pub regions: Vec<RegionDescription>,
+    /// The capacity check of the scenario, by the operational laws.
+    pub capacity: CapacityCheck,
 }
 
 /// A service-level objective as the scenario states it.
@@ -92,6 +95,7 @@ impl RunDescription {
             series_interval: cfg.series_interval,
             objectives,
             regions,
+            capacity: capacity_check(cfg),
         }
     }
 

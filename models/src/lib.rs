@@ -12,6 +12,7 @@ pub mod description;
 pub mod estimate;
 pub mod fcfs;
 mod ids;
+pub mod laws;
 pub mod platform;
 pub mod profile;
 pub mod results;

@@ -299,6 +299,188 @@ impl RateProfile {
     }
 }
 
+/// A stretch of a run over which a profile has one shape (before a spike,
+/// its rise, its plateau, ...).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub name: String,
+    pub from: SimDuration,
+    pub to: SimDuration,
+}
+
+impl RateProfile {
+    /// The profile's phases over `[0, horizon]`, in order, covering it: the
+    /// pieces of a step, spike, ramp or growth profile (those the run
+    /// reaches); one phase, `whole run`, for the others.
+    pub fn phases(&self, horizon: SimDuration) -> Vec<Phase> {
+        let cuts: Vec<(SimDuration, String)> = match self {
+            RateProfile::Steps(steps) => steps
+                .iter()
+                .map(|&(from, v)| (from, format!("×{} from {from}", fmt_factor(v))))
+                .collect(),
+            RateProfile::Spike {
+                start,
+                rise,
+                plateau,
+                decay,
+                ..
+            } => vec![
+                (*start, "rise".into()),
+                (*start + *rise, "plateau".into()),
+                (*start + *rise + *plateau, "decay".into()),
+                (*start + *rise + *plateau + *decay, "after".into()),
+            ],
+            RateProfile::Ramp {
+                start, duration, ..
+            } => vec![
+                (*start, "ramp".into()),
+                (*start + *duration, "after".into()),
+            ],
+            RateProfile::Growth { start, over, .. } => {
+                vec![(*start, "growth".into()), (*start + *over, "after".into())]
+            }
+            _ => Vec::new(),
+        };
+        let first = if cuts.is_empty() {
+            "whole run"
+        } else {
+            "before"
+        };
+        let mut phases = vec![Phase {
+            name: first.into(),
+            from: SimDuration::ZERO,
+            to: horizon,
+        }];
+        for (at, name) in cuts {
+            if at >= horizon {
+                break;
+            }
+            let last = phases.last_mut().expect("one phase at least");
+            if at <= last.from {
+                // An empty piece (zero rise, a step at 0): the next one
+                // starts where it would have.
+                last.name = name;
+                continue;
+            }
+            last.to = at;
+            phases.push(Phase {
+                name,
+                from: at,
+                to: horizon,
+            });
+        }
+        phases
+    }
+
+    /// Times in `[0, horizon]` where the multiplier may peak: the corners of
+    /// its piecewise parts (hour marks of a diurnal part, day marks of the
+    /// weekly and seasonal ones, a trace's rows, both ends).
+    pub fn corners(&self, horizon: SimDuration) -> Vec<SimDuration> {
+        let mut out = vec![SimDuration::ZERO, horizon];
+        self.corners_into(SimDuration::ZERO, horizon, &mut out);
+        out.retain(|&t| t <= horizon);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn corners_into(&self, by: SimDuration, horizon: SimDuration, out: &mut Vec<SimDuration>) {
+        // A corner at absolute profile time `t` is at `t - by` in the run.
+        let mut push = |t: SimDuration| {
+            if t >= by {
+                out.push(t - by);
+            }
+        };
+        let end = by + horizon;
+        match self {
+            RateProfile::Constant => {}
+            RateProfile::Steps(steps) => steps.iter().for_each(|s| push(s.0)),
+            RateProfile::Spike {
+                start,
+                rise,
+                plateau,
+                decay,
+                ..
+            } => {
+                for t in [
+                    *start,
+                    *start + *rise,
+                    *start + *rise + *plateau,
+                    *start + *rise + *plateau + *decay,
+                ] {
+                    push(t);
+                }
+            }
+            RateProfile::Ramp {
+                start, duration, ..
+            } => {
+                push(*start);
+                push(*start + *duration);
+            }
+            RateProfile::Growth { start, over, .. } => {
+                push(*start);
+                push(*start + *over);
+            }
+            RateProfile::Diurnal(c) => marks(c.local_start_s, by, end, 3600, &mut push),
+            RateProfile::Weekly(c) => marks(c.local_start_s, by, end, DAY_S, &mut push),
+            RateProfile::Seasonal(c) => marks(c.local_start_s, by, end, DAY_S, &mut push),
+            RateProfile::Replay(rows) => rows.iter().filter(|r| r.0 <= end).for_each(|r| push(r.0)),
+            RateProfile::Product(parts) => {
+                parts.iter().for_each(|p| p.corners_into(by, horizon, out))
+            }
+            RateProfile::Shifted(b, inner) => inner.corners_into(by + *b, horizon, out),
+        }
+    }
+
+    /// The largest multiplier over `[0, horizon]` and the first time it is
+    /// reached, looked for at the profile's corners and on a grid of a
+    /// thousand points (a product of sloped parts can peak between corners).
+    pub fn peak(&self, horizon: SimDuration) -> (f64, SimDuration) {
+        let mut best = (self.multiplier(SimDuration::ZERO), SimDuration::ZERO);
+        for t in self.corners(horizon).into_iter().chain(grid(horizon, 1000)) {
+            let m = self.multiplier(t);
+            if m > best.0 || (m == best.0 && t < best.1) {
+                best = (m, t);
+            }
+        }
+        best
+    }
+}
+
+/// `n + 1` evenly spaced times over `[0, horizon]`.
+pub fn grid(horizon: SimDuration, n: u64) -> impl Iterator<Item = SimDuration> {
+    let step = horizon.as_nanos() / n.max(1);
+    (0..=n).map(move |i| {
+        if i == n {
+            horizon
+        } else {
+            SimDuration::from_nanos(step * i)
+        }
+    })
+}
+
+/// Every multiple of `period_s` of local time inside `[from, to]` (profile
+/// time), passed to `push`.
+fn marks(
+    local_start_s: i64,
+    from: SimDuration,
+    to: SimDuration,
+    period_s: i64,
+    push: &mut impl FnMut(SimDuration),
+) {
+    let (into, _) = local_seconds(local_start_s, from, period_s);
+    let mut t = whole_seconds(from) + SimDuration::from_secs((period_s - into) as u64);
+    while t <= to {
+        push(t);
+        t += SimDuration::from_secs(period_s as u64);
+    }
+}
+
+/// A multiplier as a scenario writes it: `1.5`, `3`.
+fn fmt_factor(v: f64) -> String {
+    format!("{}", (v * 1000.0).round() / 1000.0)
+}
+
 /// Seconds into the current local period of length `period_s`, and the
 /// sub-second fraction.
 fn local_seconds(local_start_s: i64, t: SimDuration, period_s: i64) -> (i64, f64) {
@@ -472,6 +654,39 @@ mod tests {
         let p = RateProfile::Product(vec![g.clone(), r.clone()]);
         assert_eq!(p.multiplier(s(30)), g.multiplier(s(30)) * 2.5);
         assert!(p.envelope(s(200)) >= 10.0 * 4.0);
+    }
+
+    #[test]
+    fn phases_cut_where_the_shape_changes_and_the_peak_is_found_at_a_corner() {
+        let steps = RateProfile::Steps(vec![(s(0), 2.0), (s(600), 5.0), (s(7200), 1.0)]);
+        let p = steps.phases(s(3600));
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(
+            (p[0].name.as_str(), p[0].from, p[0].to),
+            ("×2 from 0s", s(0), s(600))
+        );
+        assert_eq!((p[1].name.as_str(), p[1].to), ("×5 from 10m", s(3600)));
+        let ramp = RateProfile::Ramp {
+            start: s(100),
+            duration: s(200),
+            from: 1.0,
+            to: 3.0,
+        };
+        let names: Vec<String> = ramp.phases(s(1000)).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["before", "ramp", "after"]);
+        assert_eq!(ramp.peak(s(1000)), (3.0, s(300)));
+        assert_eq!(RateProfile::Constant.phases(s(60))[0].name, "whole run");
+        // A diurnal peak at 09:00 local, found at its hour mark.
+        let mut hours = [1.0; 24];
+        hours[9] = 3.0;
+        let d = RateProfile::Diurnal(Calendar {
+            values: hours,
+            local_start_s: 2 * 3600 + 17,
+        });
+        let (m, at) = d.peak(s(DAY_S as u64));
+        assert_eq!(m, 3.0);
+        assert_eq!(d.multiplier(at), 3.0);
+        assert_eq!(at, s(7 * 3600 - 17));
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub fn report_md(s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
     }
 
     verdict(&mut o, s);
+    crate::capacity::report_section(&mut o, &s.capacity_check);
     key_figures(&mut o, s);
     per_class(&mut o, s);
     per_tier(&mut o, s);

@@ -11,6 +11,7 @@
 //! `traffic`, `series`), `slos.<name>` (`met`, `replications_breached`,
 //! `breach_minutes`, `first_breach_s`, `budget_consumed`) and
 //! `scaling.<tier>` (`actions`, `scale_outs`, `scale_ins`, `peak`, `final`).
+//! Added by the capacity check: `capacity_check` (see [`crate::capacity`]).
 //! Only in the summary of a run stopped before its end: `interrupted`,
 //! `interrupted_by`, `replications_requested`, `completed_replications`.
 //! Only `engine` may differ between two runs with the same seed.
@@ -21,6 +22,7 @@ use sim_engine::{Estimate, LatencyHistogram};
 
 use capsim_models::{ClientCounts, ReplicationResult, RequestCounts, RunDescription};
 
+use crate::capacity::CapacitySummary;
 use crate::sections::{self, CostSummary, ScalingSummary, SloSummary};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -67,6 +69,9 @@ pub struct Summary {
     /// With regions: the users of each region (every class together).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub regions: IndexMap<String, RegionSummary>,
+    /// The scenario's offered load per resource by the operational laws,
+    /// before any simulation.
+    pub capacity_check: CapacitySummary,
     pub engine: Engine,
 }
 
@@ -391,6 +396,7 @@ impl Summary {
             slos: sections::slos(info.run, results),
             scaling: sections::scaling(results),
             regions: regions_of(info.run, results),
+            capacity_check: CapacitySummary::new(&info.run.capacity),
             engine: Engine {
                 events,
                 wall_seconds: info.wall_seconds,

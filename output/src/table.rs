@@ -94,13 +94,13 @@ pub(crate) fn est_cells(e: &Estimate, scale: f64) -> (String, String) {
 }
 
 /// A grid of cells: the first column left-aligned, the rest right-aligned.
-struct Grid {
+pub(crate) struct Grid {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Grid {
-    fn new(header: &[&str]) -> Self {
+    pub(crate) fn new(header: &[&str]) -> Self {
         Grid {
             header: header.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
@@ -108,7 +108,7 @@ impl Grid {
     }
 
     /// One entity: a row of estimates and a row of half-widths beneath.
-    fn push_estimates(&mut self, label: &str, cells: &[(String, String)]) {
+    pub(crate) fn push_estimates(&mut self, label: &str, cells: &[(String, String)]) {
         let mut a = vec![format!("  {label}")];
         let mut b = vec![String::new()];
         for (v, ci) in cells {
@@ -121,7 +121,7 @@ impl Grid {
         }
     }
 
-    fn render(&self, out: &mut String) {
+    pub(crate) fn render(&self, out: &mut String) {
         let cols = self.header.len();
         let mut widths = vec![0usize; cols];
         for row in std::iter::once(&self.header).chain(&self.rows) {
@@ -160,7 +160,7 @@ fn seconds_label(s: f64) -> String {
 }
 
 /// A cell with no interval beneath it.
-fn plain(text: impl Into<String>) -> (String, String) {
+pub(crate) fn plain(text: impl Into<String>) -> (String, String) {
     (text.into(), String::new())
 }
 

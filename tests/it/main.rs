@@ -6,6 +6,7 @@ mod common;
 
 mod bad_input;
 mod calibrate;
+mod capacity;
 mod cli;
 mod compare;
 mod gates;

@@ -6,6 +6,7 @@
 mod common;
 
 mod autoscaling;
+mod capacity;
 mod cost;
 mod external;
 mod library;
