@@ -57,6 +57,16 @@ impl Serialize for Traffic {
     }
 }
 
+/// Where the operational laws put saturation, before any probe.
+#[derive(Clone, Debug, Serialize)]
+pub struct Saturation {
+    /// The resource whose utilisation bound at the peak reaches 100% first
+    /// (`pg primary cores`, `api`), against what it can reach (autoscaling
+    /// maximum).
+    pub resource: String,
+    pub multiplier: f64,
+}
+
 /// One probe: the scenario at one traffic multiplier, every replication.
 #[derive(Clone, Debug, Serialize)]
 pub struct Probe {
@@ -165,6 +175,8 @@ pub struct HeadroomReport {
     pub breaks_first: Vec<(String, u64)>,
     /// The busiest tier at `first_breach` (else at the largest probe).
     pub busiest_tier: Option<(String, Estimate)>,
+    /// The capacity check's saturation point, for comparison.
+    pub laws: Option<Saturation>,
     /// False if a probe held above one that breached: more traffic helped
     /// somewhere (autoscaling that reacts to load can do that), so the
     /// bracket assumes what the probes contradict.
@@ -187,6 +199,7 @@ impl HeadroomReport {
         base_rate_per_s: f64,
         latency_objectives: Vec<(String, f64)>,
         probes: Vec<Probe>,
+        laws: Option<Saturation>,
         reproduce: String,
     ) -> HeadroomReport {
         let objectives = probes
@@ -241,6 +254,7 @@ impl HeadroomReport {
             breaks_from,
             breaks_first,
             busiest_tier,
+            laws,
             monotone,
             reproduce,
         }
@@ -327,6 +341,14 @@ impl HeadroomReport {
                 "busiest tier there: {t} at {}% utilisation (± {})",
                 fmt_num(u.estimate * 100.0),
                 fmt_num(u.half_width() * 100.0)
+            );
+        }
+        if let Some(s) = &self.laws {
+            let _ = writeln!(
+                out,
+                "by the operational laws (no queueing, no autoscaling lag): {} reaches 100% of what it can reach at the peak at ×{}",
+                s.resource,
+                fmt_num(s.multiplier)
             );
         }
         if !self.monotone {

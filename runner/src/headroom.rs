@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use capsim_models::description::{LatencyObjective, shell_word};
+use capsim_models::laws::capacity_check;
 use capsim_models::{PlatformConfig, RunControl, SweepPlan};
-use capsim_output::headroom::{HeadroomReport, Probe, Traffic};
+use capsim_output::headroom::{HeadroomReport, Probe, Saturation, Traffic};
 use capsim_output::sweep::{PointRecord, SWEEP_SCHEMA_VERSION, point_record};
 use capsim_scenarios::{Override, Scenario, Source};
 
@@ -81,6 +82,8 @@ pub struct Headroom {
     /// Highest grid index tried.
     k_max: u64,
     identity: String,
+    /// What the operational laws say before any probe (no simulation).
+    laws: Option<Saturation>,
 }
 
 /// What the search did.
@@ -172,7 +175,7 @@ pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
             .as_bytes()
         )
     );
-    Ok(Headroom {
+    let mut headroom = Headroom {
         req,
         source,
         fixed,
@@ -182,7 +185,10 @@ pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
         per_unit,
         k_max,
         identity,
-    })
+        laws: None,
+    };
+    headroom.laws = headroom.saturation();
+    Ok(headroom)
 }
 
 /// Which traffic the search scales, checked against the scenario.
@@ -246,6 +252,33 @@ impl Headroom {
         &self.baseline.name
     }
 
+    /// The multiplier at which, by the operational laws, a resource's
+    /// utilisation bound at the peak reaches 100% of what it can reach:
+    /// the load is linear in the scaled traffic, so the check at ×1 and ×2
+    /// gives each resource's share of it.
+    fn saturation(&self) -> Option<Saturation> {
+        let at1 = capacity_check(&self.baseline.platform);
+        let (_, p2) = self.platform_at(2.0).ok()?;
+        let at2 = capacity_check(&p2);
+        at1.resources
+            .iter()
+            .zip(&at2.resources)
+            .filter_map(|(r1, r2)| {
+                let (u1, u2) = (
+                    r1.utilization_peak_reachable(),
+                    r2.utilization_peak_reachable(),
+                );
+                let part = u2 - u1;
+                (part > 1e-12 && u1.is_finite() && u2.is_finite())
+                    .then(|| (r1.label(), 1.0 + (1.0 - u1) / part))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(resource, multiplier)| Saturation {
+                resource,
+                multiplier: multiplier.max(0.0),
+            })
+    }
+
     /// The multiplier of grid index `k`.
     fn multiplier(&self, k: u64) -> f64 {
         k as f64 / self.per_unit as f64
@@ -263,15 +296,20 @@ impl Headroom {
 
     /// The platform of the probe at `k`.
     fn platform(&self, k: u64) -> Result<(Scenario, PlatformConfig), Error> {
+        self.platform_at(self.multiplier(k))
+    }
+
+    /// The scenario with its traffic at `m` times the written.
+    fn platform_at(&self, m: f64) -> Result<(Scenario, PlatformConfig), Error> {
         let mut overrides = self.fixed.clone();
-        let set = format!("{}={}", self.traffic.path(), self.value(k));
+        let set = format!("{}={}", self.traffic.path(), self.base * m);
         let mut ov = Override::parse(&set).map_err(Error::Input)?;
-        ov.raw = format!("from headroom ×{}", self.multiplier(k));
+        ov.raw = format!("from headroom ×{m}");
         overrides.push(ov);
         let s = self
             .source
             .load(&overrides)
-            .map_err(|e| Error::Input(format!("the probe at ×{}: {e}", self.multiplier(k))))?;
+            .map_err(|e| Error::Input(format!("the probe at ×{m}: {e}")))?;
         let p = s.platform.clone();
         Ok((s, p))
     }
@@ -392,7 +430,13 @@ impl Headroom {
         // breaches: up by doubling from ×1, or down by halving.
         let b1 = probe(one, &mut found)?;
         if b1 < reps {
-            let mut k = one;
+            // Saturation by the laws is where an open system's queues grow
+            // without bound: the first guess for an end that breaches.
+            let mut k = match &self.laws {
+                Some(s) if s.multiplier > 1.0 => ((s.multiplier * one as f64).ceil() as u64)
+                    .clamp(one + 1, self.k_max.max(one + 1)),
+                _ => one,
+            };
             loop {
                 let b = probe(k, &mut found)?;
                 if b == reps || k >= self.k_max {
@@ -550,6 +594,7 @@ impl Headroom {
                 .map(|o| (o.name, o.threshold_ms))
                 .collect(),
             probes,
+            self.laws.clone(),
             reproduce,
         )
     }
