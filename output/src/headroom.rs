@@ -232,7 +232,7 @@ impl HeadroomReport {
                     .collect()
             })
             .unwrap_or_default();
-        breaks_first.sort_by(|a, b| b.1.cmp(&a.1));
+        breaks_first.sort_by_key(|b| std::cmp::Reverse(b.1));
         let busiest_tier = at.and_then(|i| probes[i].busiest().cloned());
         HeadroomReport {
             schema_version: HEADROOM_SCHEMA_VERSION,

@@ -164,7 +164,7 @@ impl SensitivityReport {
             replications: report.replications,
             fraction,
             metric: report.metric.clone(),
-            baseline_metric_ms: base.figures.get(&metric).cloned().unwrap_or(nan.clone()),
+            baseline_metric_ms: base.figures.get(&metric).cloned().unwrap_or(nan),
             baseline_cost_usd: base.figures.get("cost_usd").cloned().unwrap_or(nan),
             by_cost: by_cost.into_iter().map(|e| e.input).collect(),
             inputs,

@@ -495,6 +495,51 @@ pub fn scaling_timeline(r: &capsim_models::ReplicationResult, limit: usize) -> S
     out
 }
 
+/// `header` and `rows` in columns two spaces apart: a column for which
+/// `left(i)` holds is left-aligned (names), the others right-aligned
+/// (figures); trailing spaces trimmed.
+pub fn aligned(header: &[String], rows: &[Vec<String>], left: impl Fn(usize) -> bool) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = " ".repeat(w - c.chars().count());
+            if left(i) {
+                s.push_str(c);
+                s.push_str(&pad);
+            } else {
+                s.push_str(&pad);
+                s.push_str(c);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header);
+    for r in rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+/// `header` and `rows` as a Markdown table.
+pub fn markdown(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n|", header.join(" | "));
+    out.push_str(&"---|".repeat(header.len()));
+    out.push('\n');
+    for r in rows {
+        out.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,49 +585,4 @@ mod tests {
         };
         assert_eq!(est_cells(&small, 1.0), ("1.11".into(), "±0.00049".into()));
     }
-}
-
-/// `header` and `rows` in columns two spaces apart: a column for which
-/// `left(i)` holds is left-aligned (names), the others right-aligned
-/// (figures); trailing spaces trimmed.
-pub fn aligned(header: &[String], rows: &[Vec<String>], left: impl Fn(usize) -> bool) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                s.push_str("  ");
-            }
-            let pad = " ".repeat(w - c.chars().count());
-            if left(i) {
-                s.push_str(c);
-                s.push_str(&pad);
-            } else {
-                s.push_str(&pad);
-                s.push_str(c);
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(header);
-    for r in rows {
-        out.push_str(&line(r));
-    }
-    out
-}
-
-/// `header` and `rows` as a Markdown table.
-pub fn markdown(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = format!("| {} |\n|", header.join(" | "));
-    out.push_str(&"---|".repeat(header.len()));
-    out.push('\n');
-    for r in rows {
-        out.push_str(&format!("| {} |\n", r.join(" | ")));
-    }
-    out
 }

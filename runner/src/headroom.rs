@@ -149,7 +149,8 @@ pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
     }
     let traffic = traffic(&req, &source, &baseline)?;
     let path = traffic.path();
-    let written = capsim_scenarios::sweep::values_at(&source.text, &fixed, &[path.clone()]);
+    let written =
+        capsim_scenarios::sweep::values_at(&source.text, &fixed, std::slice::from_ref(&path));
     let base = match written[0].as_str() {
         "" => 1.0,
         v => v.parse::<f64>().map_err(|_| {
