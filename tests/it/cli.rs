@@ -757,10 +757,11 @@ fn plots_are_valid_png_and_svg_and_the_report_embeds_them() {
     let printed = stdout(&o);
 
     for (stem, title, size) in [
+        // Three panels, and one per objective (two).
         (
             "timeline",
             "step-policy: traffic, capacity and latency",
-            (1400, 1050),
+            (1400, 1050 + 2 * 330),
         ),
         (
             "latency_cdf",
@@ -794,6 +795,15 @@ fn plots_are_valid_png_and_svg_and_the_report_embeds_them() {
             "{stem}.svg is {} bytes",
             svg.len()
         );
+        if stem == "timeline" {
+            // Each objective's panel says what it judges.
+            for caption in [
+                "objective availability: requests not answered, per 1m window",
+                "objective p95-under-1s: requests slower than 1s, per 1m window",
+            ] {
+                assert!(svg.contains(caption), "timeline.svg lacks {caption:?}");
+            }
+        }
         assert!(printed.contains(&format!("plots/{stem}.png")), "{printed}");
     }
     // Axis labels with units, and the objective's threshold in the legend.
