@@ -285,9 +285,10 @@ impl Headroom {
         k as f64 / self.per_unit as f64
     }
 
-    /// The traffic field's value at grid index `k`, as `--set` takes it.
-    fn value(&self, k: u64) -> String {
-        format!("{}", self.base * self.multiplier(k))
+    /// The traffic field's value at `m` times the written, as `--set`
+    /// takes it.
+    fn value_at(&self, m: f64) -> String {
+        format!("{}", self.base * m)
     }
 
     fn probe_path(dir: &Path, k: u64, per_unit: u64) -> PathBuf {
@@ -303,7 +304,7 @@ impl Headroom {
     /// The scenario with its traffic at `m` times the written.
     fn platform_at(&self, m: f64) -> Result<(Scenario, PlatformConfig), Error> {
         let mut overrides = self.fixed.clone();
-        let set = format!("{}={}", self.traffic.path(), self.base * m);
+        let set = format!("{}={}", self.traffic.path(), self.value_at(m));
         let mut ov = Override::parse(&set).map_err(Error::Input)?;
         ov.raw = format!("from headroom ×{m}");
         overrides.push(ov);
@@ -561,7 +562,7 @@ impl Headroom {
             metric: self.req.metric.clone(),
             params: vec![self.traffic.path()],
             latency_objectives: Vec::new(),
-            points: vec![vec![self.value(k)]],
+            points: vec![vec![self.value_at(self.multiplier(k))]],
         }
     }
 
