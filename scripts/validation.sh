@@ -15,9 +15,20 @@ bin=${CAPSIM_BIN:-$repo/target/debug/capsim}
 [[ -x "$bin" ]] || { echo "error: no capsim binary at $bin (cargo build, or set CAPSIM_BIN)" >&2; exit 2; }
 export CAPSIM_BIN=$(realpath "$bin")
 out=$repo/target/validation
-export CAPSIM_STACK_PG_PORT=${CAPSIM_STACK_PG_PORT:-55442}
-export CAPSIM_STACK_REDIS_PORT=${CAPSIM_STACK_REDIS_PORT:-56389}
-export CAPSIM_STACK_API_PORT=${CAPSIM_STACK_API_PORT:-58010}
+# Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range), so
+# no outgoing connection (a notebook kernel's, pip's) can hold one while the
+# experiment restarts the API; each is the first free port from its default.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+pick_port() {
+  local p=$1
+  while [ -n "$(ss -Hant "sport = :$p" 2>/dev/null)" ]; do p=$((p + 1)); done
+  ((p < ephemeral_low)) || { echo "error: no free port from $1 below $ephemeral_low" >&2; exit 1; }
+  echo "$p"
+}
+export CAPSIM_STACK_PG_PORT=${CAPSIM_STACK_PG_PORT:-$(pick_port 25442)}
+export CAPSIM_STACK_REDIS_PORT=${CAPSIM_STACK_REDIS_PORT:-$(pick_port 26389)}
+export CAPSIM_STACK_API_PORT=${CAPSIM_STACK_API_PORT:-$(pick_port 28010)}
+echo "validation: ports postgres $CAPSIM_STACK_PG_PORT, redis $CAPSIM_STACK_REDIS_PORT, api $CAPSIM_STACK_API_PORT"
 
 validation/install.sh
 rm -rf "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Start the validation stack (idempotent): a private PostgreSQL cluster (127.0.0.1:55432), Redis
-# (127.0.0.1:56379, no persistence), the seeded `items` table, the arq worker and the uvicorn API
-# (127.0.0.1:58000), then wait until /health answers. Components already running are left alone.
+# Start the validation stack (idempotent): a private PostgreSQL cluster (127.0.0.1:25432), Redis
+# (127.0.0.1:26379, no persistence), the seeded `items` table, the arq worker and the uvicorn API
+# (127.0.0.1:28000), then wait until /health answers. Components already running are left alone.
 # CPU placement (2 cores): API on CAPSIM_STACK_API_CPUS (1); Postgres, Redis, worker on
 # CAPSIM_STACK_AUX_CPUS (0), where the load generator also runs. Config: see env.sh.
 set -euo pipefail
@@ -89,7 +89,11 @@ for i in $(seq 300); do
     echo "start.sh: stack up (api :$CAPSIM_STACK_API_PORT pid $(cat "$RUN/api.pid"), workers=$CAPSIM_STACK_UVICORN_WORKERS, cpu_ms=$CAPSIM_STACK_CPU_MS, iters/ms=$CAPSIM_STACK_CPU_ITERS_PER_MS, pool=$CAPSIM_STACK_POOL_SIZE, spans=$CAPSIM_SPANS_DIR)"
     exit 0
   fi
-  if ! alive "$RUN/api.pid"; then echo "start.sh: API died:" >&2; tail -30 "$LOG/api.log" >&2; exit 1; fi
+  if ! alive "$RUN/api.pid"; then
+    echo "start.sh: API died:" >&2; tail -30 "$LOG/api.log" >&2
+    echo "start.sh: sockets on :$CAPSIM_STACK_API_PORT:" >&2; ss -Hanp "sport = :$CAPSIM_STACK_API_PORT" >&2 || true
+    exit 1
+  fi
   sleep 0.2
 done
 echo "start.sh: API not healthy after 60 s" >&2; tail -30 "$LOG/api.log" >&2; exit 1

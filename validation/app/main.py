@@ -27,8 +27,8 @@ from starlette.routing import Route
 from . import cpuwork
 from .telemetry import CLIENT, INTERNAL, PRODUCER, SERVER, Tracer
 
-DSN = os.environ.get("CAPSIM_STACK_DSN", "postgresql://capsim@127.0.0.1:55432/capsim")
-REDIS_PORT = int(os.environ.get("CAPSIM_STACK_REDIS_PORT", "56379"))
+DSN = os.environ.get("CAPSIM_STACK_DSN", "postgresql://capsim@127.0.0.1:25432/capsim")
+REDIS_PORT = int(os.environ.get("CAPSIM_STACK_REDIS_PORT", "26379"))
 CPU_MS = float(os.environ.get("CAPSIM_STACK_CPU_MS", "4"))
 POOL_SIZE = int(os.environ.get("CAPSIM_STACK_POOL_SIZE", "8"))
 CACHE_TTL = int(os.environ.get("CAPSIM_STACK_CACHE_TTL", "30"))

@@ -9,8 +9,8 @@ import os
 import asyncpg
 import redis.asyncio as aioredis
 
-DSN = os.environ.get("CAPSIM_STACK_DSN", "postgresql://capsim@127.0.0.1:55432/capsim")
-REDIS_PORT = int(os.environ.get("CAPSIM_STACK_REDIS_PORT", "56379"))
+DSN = os.environ.get("CAPSIM_STACK_DSN", "postgresql://capsim@127.0.0.1:25432/capsim")
+REDIS_PORT = int(os.environ.get("CAPSIM_STACK_REDIS_PORT", "26379"))
 N = int(os.environ.get("CAPSIM_STACK_ITEMS", "100000"))
 HOT = int(os.environ.get("CAPSIM_STACK_HOT", "1000"))
 

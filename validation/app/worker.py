@@ -13,8 +13,8 @@ from arq.connections import RedisSettings
 from . import cpuwork
 from .telemetry import CLIENT, CONSUMER, INTERNAL, Tracer, parse_traceparent
 
-DSN = os.environ.get("CAPSIM_STACK_DSN", "postgresql://capsim@127.0.0.1:55432/capsim")
-REDIS_PORT = int(os.environ.get("CAPSIM_STACK_REDIS_PORT", "56379"))
+DSN = os.environ.get("CAPSIM_STACK_DSN", "postgresql://capsim@127.0.0.1:25432/capsim")
+REDIS_PORT = int(os.environ.get("CAPSIM_STACK_REDIS_PORT", "26379"))
 JOB_CPU_MS = float(os.environ.get("CAPSIM_STACK_JOB_CPU_MS", "2"))
 MAX_JOBS = int(os.environ.get("CAPSIM_STACK_WORKER_JOBS", "4"))
 POLL_S = float(os.environ.get("CAPSIM_STACK_POLL_MS", "5")) / 1000.0

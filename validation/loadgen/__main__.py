@@ -268,7 +268,7 @@ async def run(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m loadgen", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('CAPSIM_STACK_API_PORT', '58000')}")
+    ap.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('CAPSIM_STACK_API_PORT', '28000')}")
     ap.add_argument("--rate", type=float, help="constant arrival rate (req/s); base rate of a spike")
     ap.add_argument("--profile", help="constant | step:T=R,T=R,... | spike:base=R,mult=M,at=T,len=L")
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of arrivals")
