@@ -199,9 +199,22 @@ pub enum Op {
     /// A fixed or random delay that uses no resource (e.g. a network hop).
     Delay {
         demand: Dist,
+        of: DelayOf,
     },
     /// The request is complete: leave the API instance, answer the client.
     End,
+}
+
+/// What an [`Op::Delay`] stands for (where the breakdown of a request's
+/// time puts it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelayOf {
+    /// A `delay` step of the route.
+    Route,
+    /// The users' trip to the region serving them, or back.
+    Users,
+    /// A network trip to reach a tier: its balancer, a hop to another region.
+    Tier(TierId),
 }
 
 /// Regions: where users are, where the tiers run, how far apart they are,

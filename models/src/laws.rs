@@ -669,7 +669,7 @@ fn charge(
             at(tier.id, Part::Main, v, v * runs * j.service.mean());
             0.0
         }
-        Op::Delay { demand } => demand.mean(),
+        Op::Delay { demand, .. } => demand.mean(),
         Op::Cdn { .. } | Op::Route { .. } | Op::Branch { .. } | Op::Jump { .. } | Op::End => 0.0,
     };
     if let Some(a) = api

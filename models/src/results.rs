@@ -102,6 +102,65 @@ pub struct ClassResult {
     /// With regions: measured attempts routed to each region (empty
     /// without regions).
     pub served_by: Vec<u64>,
+    /// Where the time of its answered requests went.
+    pub breakdown: Breakdown,
+}
+
+/// A part of a request's time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    /// Waiting for a server, core, worker or shard of the tier.
+    Queue = 0,
+    /// Waiting for a pooled database connection.
+    PoolWait = 1,
+    /// Being served (CPU, a query's CPU and I/O, a cache command, an edge
+    /// hit, an external call).
+    Service = 2,
+    /// Network trips: a round trip to a cache or database, a balancer, a
+    /// CDN miss's way to the origin, a hop to another region.
+    Network = 3,
+    /// Before the answered attempt began: earlier attempts and backoffs.
+    Retry = 4,
+    /// The route's own `delay` steps.
+    Delay = 5,
+}
+
+impl Part {
+    pub fn label(self) -> &'static str {
+        match self {
+            Part::Queue => "queue",
+            Part::PoolWait => "pool_wait",
+            Part::Service => "service",
+            Part::Network => "network",
+            Part::Retry => "retry",
+            Part::Delay => "delay",
+        }
+    }
+}
+
+/// A part at a tier (`None`: at no tier: retries, delay steps, and as
+/// network the users' trip to the region serving them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Component {
+    pub tier: Option<crate::tier::TierId>,
+    pub part: Part,
+}
+
+/// A class's latency split into components: the mean of each over its
+/// answered requests, and over the slowest 1% of them (the requests above
+/// p99). Each set of means adds up to the mean latency of its requests.
+#[derive(Clone, Debug, Default)]
+pub struct Breakdown {
+    /// Every component the class's route can spend time on, in route order
+    /// (retry and delay first).
+    pub components: Vec<Component>,
+    /// Answered requests counted (the measured period's).
+    pub requests: u64,
+    /// Per component: its mean over every answered request, ms (NaN when
+    /// none was answered).
+    pub mean_ms: Vec<f64>,
+    /// Per component: its mean over the slowest 1%, ms.
+    pub tail_mean_ms: Vec<f64>,
 }
 
 /// A tier's figures in a fixed order per tier kind, and what an output
@@ -125,6 +184,12 @@ pub struct TierResult {
     /// `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` (NaN where
     /// nothing finished) and `cost_usd`.
     pub series: Vec<(&'static str, Vec<f64>)>,
+    /// The time of each request's visit in the measured period, from
+    /// reaching the tier until going on (an API: from the balancer until
+    /// leaving the instance; a cache or database: the round trip
+    /// included). `None`: no route visits it (workers, a tier off every
+    /// route).
+    pub visits: Option<LatencyHistogram>,
 }
 
 impl TierResult {

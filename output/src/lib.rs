@@ -11,6 +11,7 @@
 //! figures, and a [`capsim_models::RunDescription`] of the run; never the
 //! scenario's configuration.
 
+pub mod breakdown;
 pub mod capacity;
 pub mod compare;
 pub mod csv_series;

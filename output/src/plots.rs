@@ -10,7 +10,9 @@
 //!   replications, as a CDF and as a tail (1 − CDF), on log axes;
 //! * `cost`: cost rate per tier stacked over time, and each tier's total over
 //!   the measured window with its 95% CI;
-//! * `utilization`: utilisation per tier over time.
+//! * `utilization`: utilisation per tier over time;
+//! * `breakdown`: where each class's time goes, on average and in its
+//!   slowest 1%, as bars of 100% stacked by part.
 //!
 //! Time series are the per-interval means over replications
 //! ([`crate::TimeSeries`], the same numbers as `timeseries.csv`).
@@ -93,6 +95,15 @@ pub fn plots(input: &PlotInput) -> Result<Vec<OutputFile>, String> {
         "utilization",
         (1400, 560),
         &Utilization { input },
+    )?;
+    let breakdown = crate::breakdown::BreakdownPlot {
+        summary: input.summary,
+    };
+    render(
+        &mut files,
+        "breakdown",
+        (1400, breakdown.height()),
+        &breakdown,
     )?;
     Ok(files)
 }

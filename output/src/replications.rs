@@ -50,6 +50,17 @@ pub fn flatten(summary: &Summary) -> Vec<(String, f64)> {
 }
 
 fn walk(path: &str, v: &Value, out: &mut Vec<(String, f64)>) {
+    if let Value::Array(items) = v {
+        // A list of records (a class's breakdown parts) names each by its
+        // text fields: `classes.browse.breakdown.pg.pool_wait.mean_ms`.
+        for item in items {
+            if let Value::Object(m) = item {
+                let name: Vec<&str> = m.values().filter_map(Value::as_str).collect();
+                walk(&format!("{path}.{}", name.join(".")), item, out);
+            }
+        }
+        return;
+    }
     let Value::Object(map) = v else {
         return;
     };

@@ -12,7 +12,7 @@ use crate::summary::Summary;
 use crate::table::{est_cells, fmt_num};
 
 /// The plots `report.md` embeds, as (file stem, caption).
-pub const PLOTS: [(&str, &str); 4] = [
+pub const PLOTS: [(&str, &str); 5] = [
     (
         "timeline",
         "Traffic, units in service and latency over time",
@@ -20,6 +20,7 @@ pub const PLOTS: [(&str, &str); 4] = [
     ("latency_cdf", "Latency distribution per class"),
     ("cost", "Cost per tier"),
     ("utilization", "Utilisation per tier"),
+    ("breakdown", "Where the time goes per class"),
 ];
 
 /// "x ± h" with the precision of the terminal table.
@@ -41,7 +42,7 @@ fn duration(seconds: f64) -> String {
 }
 
 /// Escapes the characters that would break a table cell.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
@@ -80,6 +81,7 @@ pub fn report_md(s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
     key_figures(&mut o, s);
     per_class(&mut o, s);
     per_tier(&mut o, s);
+    crate::breakdown::report_section(&mut o, s);
     scaling(&mut o, s, results);
     cost(&mut o, s);
     plots(&mut o);
@@ -242,9 +244,9 @@ fn per_tier(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "### Per tier\n");
     let _ = writeln!(
         o,
-        "| tier | kind | utilisation % | queue wait ms | queue length | throughput /s |"
+        "| tier | kind | utilisation % | queue wait ms | queue length | throughput /s | visit p50 ms | visit p99 ms |"
     );
-    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|");
+    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|");
     for (name, t) in &s.tiers {
         let get = |k: &str, scale: f64| {
             t.metrics
@@ -252,18 +254,31 @@ fn per_tier(o: &mut String, s: &Summary) {
                 .map(|e| est_scaled(e, scale))
                 .unwrap_or_else(|| "–".into())
         };
+        let visit = |q: fn(&crate::summary::Latency) -> &Estimate| {
+            t.latency_ms
+                .as_ref()
+                .map(|l| est(q(l)))
+                .unwrap_or_else(|| "–".into())
+        };
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(name),
             t.kind,
             get("utilization", 100.0),
             get("queue_wait_ms", 1.0),
             get("queue_length", 1.0),
             get("throughput_per_s", 1.0),
+            visit(|l| &l.p50),
+            visit(|l| &l.p99),
         );
     }
-    o.push('\n');
+    let _ = writeln!(
+        o,
+        "\nA visit runs from a request reaching the tier until it goes on (an API: \
+         from the balancer until it leaves the instance; a cache or database: the \
+         network round trip included).\n"
+    );
 }
 
 fn scaling(o: &mut String, s: &Summary, results: &[ReplicationResult]) {

@@ -12,6 +12,8 @@
 //! `breach_minutes`, `first_breach_s`, `budget_consumed`) and
 //! `scaling.<tier>` (`actions`, `scale_outs`, `scale_ins`, `peak`, `final`).
 //! Added by the capacity check: `capacity_check` (see [`crate::capacity`]).
+//! Added by the latency breakdown: `classes.<name>.breakdown` (see
+//! [`crate::breakdown`]) and `tiers.<name>.latency_ms` (per visit).
 //! Only in the summary of a run stopped before its end: `interrupted`,
 //! `interrupted_by`, `replications_requested`, `completed_replications`.
 //! Only `engine` may differ between two runs with the same seed.
@@ -22,6 +24,7 @@ use sim_engine::{Estimate, LatencyHistogram};
 
 use capsim_models::{ClientCounts, ReplicationResult, RequestCounts, RunDescription};
 
+use crate::breakdown::BreakdownPart;
 use crate::capacity::CapacitySummary;
 use crate::sections::{self, CostSummary, ScalingSummary, SloSummary};
 
@@ -152,6 +155,9 @@ pub struct Latency {
 pub struct ClassSummary {
     pub requests: Requests,
     pub latency_ms: Latency,
+    /// Where its answered requests' time went (see [`crate::breakdown`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub breakdown: Vec<BreakdownPart>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -161,6 +167,10 @@ pub struct TierSummary {
     /// `queue_wait_ms`, `queue_length`, then kind-specific ones).
     #[serde(flatten)]
     pub metrics: IndexMap<String, Estimate>,
+    /// The time of a request's visit (a tier the routes visit): from
+    /// reaching the tier until going on, network round trip included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Latency>,
     /// Per unit (API instance, cache shard, database node), when the kind has
     /// units.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
@@ -293,6 +303,7 @@ fn classes_of(results: &[ReplicationResult]) -> IndexMap<String, ClassSummary> {
             ClassSummary {
                 requests: requests_of(&counts),
                 latency_ms: latency_of(&hists),
+                breakdown: crate::breakdown::class_breakdown(results, i),
             },
         );
     }
@@ -322,6 +333,13 @@ fn tiers_of(results: &[ReplicationResult]) -> IndexMap<String, TierSummary> {
             TierSummary {
                 kind: t.kind.label().to_string(),
                 metrics,
+                latency_ms: t.visits.as_ref().map(|_| {
+                    let hists: Vec<LatencyHistogram> = results
+                        .iter()
+                        .map(|r| r.tiers[i].visits.clone().unwrap_or_default())
+                        .collect();
+                    latency_of(&hists)
+                }),
                 units: units_of(results, i),
             },
         );

@@ -165,8 +165,9 @@ pub(crate) fn plain(text: impl Into<String>) -> (String, String) {
 }
 
 /// Renders the summary as the terminal table: a header, then one grid per
-/// section (requests, latency, regions, tiers, autoscaling, cost, SLOs); the
-/// last four appear only when the run has something to show in them.
+/// section (requests, latency, regions, tiers, where the time goes,
+/// autoscaling, cost, SLOs); regions and the last four appear only when the
+/// run has something to show in them.
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
     header(&mut out, s);
@@ -179,6 +180,10 @@ pub fn render(s: &Summary) -> String {
         out.push('\n');
     }
     tiers(&mut out, s);
+    if s.classes.values().any(|c| !c.breakdown.is_empty()) {
+        out.push('\n');
+        crate::breakdown::table_lines(&mut out, s);
+    }
     if !s.scaling.is_empty() {
         out.push('\n');
         scaling(&mut out, s);
@@ -318,6 +323,7 @@ fn tiers(out: &mut String, s: &Summary) {
         "queue wait ms",
         "queue length",
         "throughput /s",
+        "visit p99 ms",
     ]);
     for (name, t) in &s.tiers {
         let get = |k: &str, scale: f64| {
@@ -331,6 +337,12 @@ fn tiers(out: &mut String, s: &Summary) {
         cells.push(get("queue_wait_ms", 1.0));
         cells.push(get("queue_length", 1.0));
         cells.push(get("throughput_per_s", 1.0));
+        cells.push(
+            t.latency_ms
+                .as_ref()
+                .map(|l| est_cells(&l.p99, 1.0))
+                .unwrap_or_default(),
+        );
         g.push_estimates(name, &cells);
     }
     g.render(out);

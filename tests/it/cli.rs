@@ -836,7 +836,7 @@ fn plots_are_valid_png_and_svg_and_the_report_embeds_them() {
         .filter_map(|l| l.strip_prefix("!["))
         .filter_map(|l| l.split("](").nth(1)?.strip_suffix(')'))
         .collect();
-    assert_eq!(embedded.len(), 4, "{embedded:?}");
+    assert_eq!(embedded.len(), 5, "{embedded:?}");
     for path in embedded {
         assert!(out.join(path).is_file(), "report embeds missing {path}");
     }

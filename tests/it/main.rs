@@ -5,6 +5,7 @@
 mod common;
 
 mod bad_input;
+mod breakdown;
 mod calibrate;
 mod capacity;
 mod cli;

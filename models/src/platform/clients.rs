@@ -59,6 +59,7 @@ impl<'c> Platform<'c> {
                 at: None,
                 key,
             });
+            self.breakdown.start(req);
             self.exec(req, ci, 0, key, ctx);
             return;
         }
@@ -127,6 +128,11 @@ impl<'c> Platform<'c> {
             key,
         });
         debug_assert_eq!(self.txns[txn].current, req);
+        self.breakdown.start(req);
+        if attempt_no > 0 {
+            self.breakdown
+                .retried(req, class as usize, ctx.now() - created);
+        }
         if let Some(timeout) = self.policy(class).timeout {
             let deadline = ctx.now() + timeout;
             let c = &mut self.classes[class as usize];
@@ -144,10 +150,18 @@ impl<'c> Platform<'c> {
         self.exec(req, class as usize, 0, key, ctx);
     }
 
-    pub(super) fn txn_succeeded(&mut self, txn: u32, attempt_no: u16, now: SimTime) {
+    /// Attempt `attempt_no` of `txn` finished: if the client still waits on
+    /// it, the transaction is answered. Its latency, if it counts in the
+    /// statistics (created in the measured period).
+    pub(super) fn txn_succeeded(
+        &mut self,
+        txn: u32,
+        attempt_no: u16,
+        now: SimTime,
+    ) -> Option<SimDuration> {
         let t = &mut self.txns[txn];
         if t.state != TxnState::Active || t.attempt_no != attempt_no {
-            return;
+            return None;
         }
         // An active transaction has no retry pending (only a backoff
         // does): it is done and can go.
@@ -155,6 +169,7 @@ impl<'c> Platform<'c> {
         let (class, created, measured) = (t.class, t.created, t.measured);
         self.txns.free(txn);
         self.answered(class, created, measured, now);
+        measured.then(|| now - created)
     }
 
     /// A client got its answer: counts, latency, objectives, traffic.

@@ -10,7 +10,7 @@
 //!
 //! Files: `clients` (arrivals, transactions, timeouts, retries), `route`
 //! (the route interpreter: the one place where a request moves between
-//! tiers), `jobs` (background jobs), `capacity` (autoscaling, units and
+//! tiers), `breakdown` (where a request's time goes), `jobs` (background jobs), `capacity` (autoscaling, units and
 //! their bills), `faults` (failure injection), `regions` (health checks and
 //! spillover), `report` (results). Each tier kind lives in [`crate::tier`].
 //!
@@ -33,6 +33,7 @@
 
 use std::collections::VecDeque;
 
+mod breakdown;
 mod capacity;
 mod clients;
 mod faults;
@@ -53,7 +54,7 @@ use crate::results::{ClassSeries, ClientCounts, FailureRecord, RequestCounts, Sc
 use crate::scaling::{Scaler, gcd, tick_of};
 use crate::series::Spec;
 use crate::slo::{Objective, SloTracker};
-use crate::tier::{ApiRef, BuildContext, Handle, Tiers, WorkersRef};
+use crate::tier::{ApiRef, BuildContext, Handle, TierId, Tiers, WorkersRef};
 
 #[derive(Clone, Copy, Debug)]
 // Eight bytes, so a queue entry is 24 (see sim_engine::queue).
@@ -279,6 +280,11 @@ pub struct Platform<'c> {
     /// With regions: whether each region takes new users (last health check).
     region_ok: Vec<bool>,
     routing_log: Vec<crate::results::RoutingEvent>,
+    /// Where requests' time goes.
+    breakdown: breakdown::Breakdowns,
+    /// Per tier a route visits: the time of each visit in the measured
+    /// period (`None`: no route visits it).
+    visits: Vec<Option<LatencyRecorder>>,
 }
 
 impl<'c> Platform<'c> {
@@ -372,6 +378,10 @@ impl<'c> Platform<'c> {
                 .map(|s| SloTracker::new(s, measured))
                 .collect(),
             class_slos,
+            breakdown: breakdown::Breakdowns::new(&cfg.classes, cfg.tiers.len()),
+            visits: (0..cfg.tiers.len() as TierId)
+                .map(|t| breakdown::visited(&cfg.classes, t).then(LatencyRecorder::new))
+                .collect(),
         }
     }
 
@@ -451,6 +461,16 @@ impl<'c> Platform<'c> {
 
     fn measuring(&self, now: SimTime) -> bool {
         self.measured.contains(now.as_nanos())
+    }
+
+    /// A request's visit to tier `tier` from `start` to `end`.
+    #[inline(always)]
+    fn visited(&mut self, tier: TierId, start: SimTime, end: SimTime) {
+        if self.measured.contains(start.as_nanos())
+            && let Some(r) = &mut self.visits[tier as usize]
+        {
+            r.record(end - start);
+        }
     }
 }
 

@@ -41,7 +41,8 @@ impl Platform<'_> {
             .classes
             .into_iter()
             .zip(&self.cfg.classes)
-            .map(|(state, cfg)| ClassResult {
+            .zip(self.breakdown.finish())
+            .map(|((state, cfg), breakdown)| ClassResult {
                 name: cfg.name.clone(),
                 counts: state.counts,
                 client: state.client,
@@ -50,6 +51,7 @@ impl Platform<'_> {
                 latency_series: latency_series(&state.latency_series),
                 region: cfg.region,
                 served_by: state.served_by,
+                breakdown,
             })
             .collect();
         let slos = self
@@ -138,6 +140,7 @@ impl Platform<'_> {
             metrics,
             units: report.units,
             series,
+            visits: self.visits[t as usize].as_ref().map(|r| r.finish()),
         }
     }
 }

@@ -6,6 +6,7 @@ use sim_engine::{Context, Dist, SimDuration, SimTime, sub_key};
 
 use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
 use crate::config::Op;
+use crate::results::Part;
 use crate::tier::api::Entry;
 use crate::tier::database::{Outcome, QueryDraws};
 use crate::tier::external::Answer;
@@ -64,31 +65,32 @@ impl Platform<'_> {
                     Step::Go(target as usize)
                 }
                 Op::RemoteDb { local, query, hop } => {
-                    self.remote_db(req, *local, *query, *hop, key, pc, ctx)
+                    self.remote_db(req, class, *local, *query, *hop, key, pc, ctx)
                 }
                 Op::Enqueue { tier, job } => {
                     self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
                     Step::Go(pc + 1)
                 }
                 Op::ApiEnter { tier } => self.api_enter(req, *tier, pc, ctx),
-                Op::Cpu { demand } => self.cpu(req, demand, key, pc, ctx),
+                Op::Cpu { demand } => self.cpu(req, class, demand, key, pc, ctx),
                 Op::Station { tier, demand } => {
-                    self.station(req, *tier, demand.as_ref(), key, pc, ctx)
+                    self.station(req, class, *tier, demand.as_ref(), key, pc, ctx)
                 }
-                Op::Cdn { tier } => self.cdn(*tier, key, pc, now, program.len() - 1),
-                Op::Call { tier } => self.call(req, *tier, key, pc, ctx),
+                Op::Cdn { tier } => self.cdn(req, class, *tier, key, pc, now, program.len() - 1),
+                Op::Call { tier } => self.call(req, class, *tier, key, pc, ctx),
                 Op::CacheGet { tier, on_hit } => {
-                    self.cache_get(*tier, *on_hit as usize, key, pc, now)
+                    self.cache_get(req, class, *tier, *on_hit as usize, key, pc, now)
                 }
-                Op::CacheSet { tier } => self.cache_set(*tier, key, pc, now),
+                Op::CacheSet { tier } => self.cache_set(req, class, *tier, key, pc, now),
                 Op::Db { tier, query } => {
                     let cfg = self.tiers.database[tier.index()].cfg;
                     let d = QueryDraws::new(cfg, *query, &mut draw(key, pc));
-                    self.query(req, *tier, &d, d.u1, pc + 1, ctx);
+                    self.query(req, class, *tier, &d, d.u1, pc + 1, ctx);
                     Step::Left
                 }
-                Op::Delay { demand } => {
+                Op::Delay { demand, of } => {
                     let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
+                    self.breakdown.delay(req, class, *of, d);
                     Step::Wait(now + d, None, pc + 1)
                 }
                 Op::End => {
@@ -143,9 +145,11 @@ impl Platform<'_> {
 
     /// A CPU burst on the attempt's API instance.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn cpu(
         &mut self,
         req: u32,
+        class: usize,
         demand: &Dist,
         key: u64,
         pc: usize,
@@ -156,16 +160,21 @@ impl Platform<'_> {
         let on = a.api.expect("validated: Cpu after ApiEnter");
         let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
         let api = &mut self.tiers.api[on.tier.index()];
-        let (_, end) = api.instances[on.unit as usize].cpu.submit(ctx.now(), d);
+        let now = ctx.now();
+        let (start, end) = api.instances[on.unit as usize].cpu.submit(now, d);
         a.park(Some(on.place()), pc + 1);
+        let parts = [(Part::Queue, start - now), (Part::Service, end - start)];
+        self.breakdown.spend(req, class, on.tier.id, parts);
         ctx.schedule_at(end, Event::Resume { req });
         Step::Left
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn station(
         &mut self,
         req: u32,
+        class: usize,
         tier: StationRef,
         demand: Option<&Dist>,
         key: u64,
@@ -175,8 +184,15 @@ impl Platform<'_> {
         let st = &mut self.tiers.station[tier.index()];
         let dist = demand.unwrap_or(&st.cfg.service);
         let d = SimDuration::from_secs_f64(dist.sample(&mut draw(key, pc)));
-        match st.arrive(ctx.now(), d) {
-            Some(end) => Step::Wait(end, Some((tier.id, 0, st.health.epoch)), pc + 1),
+        let now = ctx.now();
+        match st.arrive(now, d) {
+            Some((start, end)) => {
+                let place = Some((tier.id, 0, st.health.epoch));
+                let parts = [(Part::Queue, start - now), (Part::Service, end - start)];
+                self.breakdown.spend(req, class, tier.id, parts);
+                self.visited(tier.id, now, end);
+                Step::Wait(end, place, pc + 1)
+            }
             None => {
                 self.fail(req, Failure::Rejected, ctx);
                 Step::Left
@@ -186,9 +202,24 @@ impl Platform<'_> {
 
     /// The CDN edge: a hit ends the request there (at `end`, the program's
     /// last op), a miss goes on to the origin.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn cdn(&mut self, tier: CdnRef, key: u64, pc: usize, now: SimTime, end: usize) -> Step {
+    fn cdn(
+        &mut self,
+        req: u32,
+        class: usize,
+        tier: CdnRef,
+        key: u64,
+        pc: usize,
+        now: SimTime,
+        end: usize,
+    ) -> Step {
         let (until, hit) = self.tiers.cdn[tier.index()].visit(now, &mut draw(key, pc));
+        // A hit is served at the edge; a miss's latency is its way to the origin.
+        let part = if hit { Part::Service } else { Part::Network };
+        self.breakdown
+            .spend(req, class, tier.id, [(part, until - now)]);
+        self.visited(tier.id, now, until);
         Step::Wait(until, None, if hit { end } else { pc + 1 })
     }
 
@@ -198,6 +229,7 @@ impl Platform<'_> {
     fn call(
         &mut self,
         req: u32,
+        class: usize,
         tier: ExternalRef,
         key: u64,
         pc: usize,
@@ -212,9 +244,15 @@ impl Platform<'_> {
                 if price > 0.0 {
                     self.tiers.slots[tier.id as usize].bill.charge(now, price);
                 }
+                self.breakdown
+                    .spend(req, class, tier.id, [(Part::Service, at - now)]);
+                self.visited(tier.id, now, at);
                 return Step::Wait(at, place, pc + 1);
             }
-            Answer::Answered { at, error: true } => (at, Failure::Error),
+            Answer::Answered { at, error: true } => {
+                self.visited(tier.id, now, at);
+                (at, Failure::Error)
+            }
             Answer::Limited { at } => (at, Failure::Rejected),
             Answer::Down => {
                 self.fail(req, Failure::Error, ctx);
@@ -226,9 +264,12 @@ impl Platform<'_> {
         Step::Left
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn cache_get(
         &mut self,
+        req: u32,
+        class: usize,
         tier: CacheRef,
         on_hit: usize,
         key: u64,
@@ -242,27 +283,70 @@ impl Platform<'_> {
         let rtt = cache.cfg.rtt;
         let shard = cache.shard_of(key, tier.id);
         match cache.get(shard, now, service, u) {
-            Some((end, hit)) => {
+            Some((start, end, hit)) => {
                 let place = (tier.id, shard, cache.shards[shard as usize].epoch);
+                self.spent_on_cache(req, class, tier, now, start, end);
                 Step::Wait(end + rtt, Some(place), if hit { on_hit } else { pc + 1 })
             }
             // The shard is down: the application falls back to a miss.
-            None => Step::Wait(now + rtt, None, pc + 1),
+            None => {
+                self.breakdown
+                    .spend(req, class, tier.id, [(Part::Network, rtt)]);
+                self.visited(tier.id, now, now + rtt);
+                Step::Wait(now + rtt, None, pc + 1)
+            }
         }
     }
 
+    /// A cache command queued from `now`, was served from `start` to `end`,
+    /// and paid the round trip.
     #[inline(always)]
-    fn cache_set(&mut self, tier: CacheRef, key: u64, pc: usize, now: SimTime) -> Step {
+    fn spent_on_cache(
+        &mut self,
+        req: u32,
+        class: usize,
+        tier: CacheRef,
+        now: SimTime,
+        start: SimTime,
+        end: SimTime,
+    ) {
+        let rtt = self.tiers.cache[tier.index()].cfg.rtt;
+        let parts = [
+            (Part::Queue, start - now),
+            (Part::Service, end - start),
+            (Part::Network, rtt),
+        ];
+        self.breakdown.spend(req, class, tier.id, parts);
+        self.visited(tier.id, now, end + rtt);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn cache_set(
+        &mut self,
+        req: u32,
+        class: usize,
+        tier: CacheRef,
+        key: u64,
+        pc: usize,
+        now: SimTime,
+    ) -> Step {
         let cache = &mut self.tiers.cache[tier.index()];
         let service = SimDuration::from_secs_f64(cache.cfg.set_service.sample(&mut draw(key, pc)));
         let rtt = cache.cfg.rtt;
         let shard = cache.shard_of(key, tier.id);
         match cache.set(shard, now, service) {
-            Some(end) => {
+            Some((start, end)) => {
                 let place = (tier.id, shard, cache.shards[shard as usize].epoch);
+                self.spent_on_cache(req, class, tier, now, start, end);
                 Step::Wait(end + rtt, Some(place), pc + 1)
             }
-            None => Step::Wait(now + rtt, None, pc + 1),
+            None => {
+                self.breakdown
+                    .spend(req, class, tier.id, [(Part::Network, rtt)]);
+                self.visited(tier.id, now, now + rtt);
+                Step::Wait(now + rtt, None, pc + 1)
+            }
         }
     }
 
@@ -275,6 +359,7 @@ impl Platform<'_> {
     fn remote_db(
         &mut self,
         req: u32,
+        class: usize,
         local: DatabaseRef,
         query: u16,
         hop: SimDuration,
@@ -285,10 +370,12 @@ impl Platform<'_> {
         let db = &self.tiers.database[local.index()];
         let d = QueryDraws::new(db.cfg, query, &mut draw(key, pc));
         if d.write || d.u1 < db.cfg.read_primary_fraction || !db.has_replica_up() {
+            self.breakdown
+                .spend(req, class, local.id, [(Part::Network, hop)]);
             return Step::Wait(ctx.now() + hop, None, pc + 1);
         }
         // A replica-only tier routes every read to a replica.
-        self.query(req, local, &d, 1.0, pc + 3, ctx);
+        self.query(req, class, local, &d, 1.0, pc + 3, ctx);
         Step::Left
     }
 
@@ -330,16 +417,19 @@ impl Platform<'_> {
         let a = &mut self.attempts[req];
         a.stopped = true;
         let (txn, attempt_no, abandoned, class) = (a.txn, a.attempt_no, a.abandoned, a.class);
-        if txn == NO_TXN {
+        let counted = if txn == NO_TXN {
             let (created, measured) = (a.created, a.measured);
             self.answered(class, created, measured, now);
+            measured.then(|| now - created)
         } else if abandoned {
             if self.measuring(now) {
                 self.classes[class as usize].client.wasted += 1;
             }
+            None
         } else {
-            self.txn_succeeded(txn, attempt_no, now);
-        }
+            self.txn_succeeded(txn, attempt_no, now)
+        };
+        self.breakdown.end(req, class as usize, counted);
         self.maybe_free_attempt(req);
     }
 
@@ -348,6 +438,8 @@ impl Platform<'_> {
         self.release_api(req, ctx);
         let a = &mut self.attempts[req];
         a.stopped = true;
+        self.breakdown.end(req, a.class as usize, None);
+        let a = &self.attempts[req];
         let (txn, attempt_no, abandoned) = (a.txn, a.attempt_no, a.abandoned);
         if txn == NO_TXN {
             let (class, measured) = (a.class, a.measured);
@@ -373,6 +465,7 @@ impl Platform<'_> {
             return;
         }
         let leave = api.leave(on.unit, since, now);
+        self.visited(on.tier.id, since, now);
         if let Some(scaler) = &mut self.tiers.slots[on.tier.id as usize].scaler
             && scaler.wants_latency()
         {
@@ -386,6 +479,9 @@ impl Platform<'_> {
             a.queued_on = None;
             a.api = Some(on);
             let next_pc = a.pc as usize + 1;
+            let (class, queued) = (a.class as usize, now - a.api_since);
+            self.breakdown
+                .spend(next, class, on.tier.id, [(Part::Queue, queued)]);
             self.wait(next, now, None, next_pc, ctx);
         }
     }
@@ -393,9 +489,11 @@ impl Platform<'_> {
     /// Issues the query drawn in `d` on database `tier` (`u1` decides
     /// whether a read goes to the primary); the attempt continues at
     /// `next_pc` once it is answered and the answer is back.
+    #[allow(clippy::too_many_arguments)]
     fn query(
         &mut self,
         req: u32,
+        class: usize,
         tier: DatabaseRef,
         d: &QueryDraws,
         u1: f64,
@@ -406,8 +504,21 @@ impl Platform<'_> {
         let db = &mut self.tiers.database[tier.index()];
         let rtt = db.cfg.rtt;
         match db.query(d, u1, now) {
-            Outcome::Done { node, at } => {
+            Outcome::Done {
+                node,
+                at,
+                conn,
+                cpu,
+            } => {
                 let place = (tier.id, node, db.nodes[node as usize].epoch);
+                let parts = [
+                    (Part::PoolWait, conn - now),
+                    (Part::Queue, cpu - conn),
+                    (Part::Service, at - cpu),
+                    (Part::Network, rtt),
+                ];
+                self.breakdown.spend(req, class, tier.id, parts);
+                self.visited(tier.id, now, at + rtt);
                 if d.write {
                     self.replicate_remote(tier, at, d.apply);
                 }
@@ -415,6 +526,7 @@ impl Platform<'_> {
             }
             Outcome::Failed { node, at } => {
                 let place = node.map(|n| (tier.id, n, db.nodes[n as usize].epoch));
+                self.visited(tier.id, now, at + rtt);
                 self.attempts[req].pending_error = Some(Failure::Error);
                 self.wait(req, at + rtt, place, next_pc, ctx);
             }

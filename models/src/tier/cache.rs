@@ -273,8 +273,8 @@ impl<'c> CacheTier<'c> {
     }
 
     /// A GET at `now`; `u` is the request's uniform draw for this op. Returns
-    /// (when the shard answers, hit?) or `None` when the shard is down (the
-    /// application treats it as a miss).
+    /// (when the shard starts on it, when it answers, hit?) or `None` when
+    /// the shard is down (the application treats it as a miss).
     #[inline]
     pub fn get(
         &mut self,
@@ -282,7 +282,7 @@ impl<'c> CacheTier<'c> {
         now: SimTime,
         service: SimDuration,
         u: f64,
-    ) -> Option<(SimTime, bool)> {
+    ) -> Option<(SimTime, SimTime, bool)> {
         let measuring = self.measured.contains(now.as_nanos());
         if measuring {
             self.gets += 1;
@@ -301,14 +301,19 @@ impl<'c> CacheTier<'c> {
             }
             self.hits_series.add(now, 1.0);
         }
-        let (_, end) = self.shards[s as usize].unit.submit(now, service);
-        Some((end, hit))
+        let (start, end) = self.shards[s as usize].unit.submit(now, service);
+        Some((start, end, hit))
     }
 
-    /// A SET at `now`: fills the shard by one key. `None` when it is down
-    /// (the write is dropped).
+    /// A SET at `now`: fills the shard by one key. When the shard starts on
+    /// it and when it answers; `None` when it is down (the write is dropped).
     #[inline]
-    pub fn set(&mut self, s: u32, now: SimTime, service: SimDuration) -> Option<SimTime> {
+    pub fn set(
+        &mut self,
+        s: u32,
+        now: SimTime,
+        service: SimDuration,
+    ) -> Option<(SimTime, SimTime)> {
         if self.measured.contains(now.as_nanos()) {
             self.sets += 1;
         }
@@ -321,7 +326,7 @@ impl<'c> CacheTier<'c> {
         if shard.fill < keys {
             shard.fill += 1;
         }
-        Some(shard.unit.submit(now, service).1)
+        Some(shard.unit.submit(now, service))
     }
 
     fn metrics(&self, now: SimTime) -> Vec<Figure> {

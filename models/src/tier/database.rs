@@ -174,8 +174,14 @@ struct DbSample {
 
 /// Where a query goes and how it ends.
 pub(crate) enum Outcome {
-    /// Answered at this time (before the network round trip back).
-    Done { node: u32, at: SimTime },
+    /// Answered at `at` (before the network round trip back), having held
+    /// a connection from `conn` and started on a core at `cpu`.
+    Done {
+        node: u32,
+        at: SimTime,
+        conn: SimTime,
+        cpu: SimTime,
+    },
     /// Failed at this time: no connection within the timeout, or no node up.
     Failed { node: Option<u32>, at: SimTime },
 }
@@ -383,7 +389,7 @@ impl<'c> DbTier<'c> {
                 at: now + timeout,
             };
         }
-        let (_, cpu_end) = node.cores.submit(conn_at, cpu);
+        let (cpu_start, cpu_end) = node.cores.submit(conn_at, cpu);
         let end = cpu_end + io;
         let (start, _) = node.pool.submit(now, end - conn_at);
         debug_assert_eq!(start, conn_at);
@@ -394,7 +400,12 @@ impl<'c> DbTier<'c> {
         if write && n == 0 {
             self.replicate(end, end, apply);
         }
-        Outcome::Done { node: n, at: end }
+        Outcome::Done {
+            node: n,
+            at: end,
+            conn: conn_at,
+            cpu: cpu_start,
+        }
     }
 
     /// A write committed on the primary at `commit` reaches every replica that

@@ -68,10 +68,10 @@ impl<'c> StationTier<'c> {
         }
     }
 
-    /// A request arrives: `Some(end)` when it will leave, `None` when it is
-    /// rejected (station full or down).
+    /// A request arrives: `Some((start, end))` when its service starts and
+    /// when it leaves, `None` when it is rejected (station full or down).
     #[inline]
-    pub fn arrive(&mut self, now: SimTime, demand: SimDuration) -> Option<SimTime> {
+    pub fn arrive(&mut self, now: SimTime, demand: SimDuration) -> Option<(SimTime, SimTime)> {
         let measuring = self.measured.contains(now.as_nanos());
         if measuring {
             self.offered += 1;
@@ -85,7 +85,7 @@ impl<'c> StationTier<'c> {
             self.rejected_series.add(now, 1.0);
             return None;
         }
-        Some(self.unit.submit(now, demand).1)
+        Some(self.unit.submit(now, demand))
     }
 
     fn metrics(&self) -> Vec<Figure> {

@@ -23,6 +23,7 @@
 //!   and P(wait) 0.49998 [0.49989, 0.50006], coverage 96% and 97%; the M/M/10
 //!   p99 over seeds 100..115 pooled 6252 [6236, 6268] against 6250, 15/15.
 
+use capsim_models::results::Part;
 use capsim_models::theory::{MMc, MMcK, mg1_mean_wait, tandem_mean_sojourn};
 use capsim_models::{
     Arrivals, ClassConfig, ClientPolicy, Handle, Op, PlatformConfig, RateProfile,
@@ -376,6 +377,74 @@ fn tandem_jackson_network() {
         tier_estimate(&res, "a", "response_ms"),
         a.mean_sojourn() * 1e3,
     );
+
+    // Where the time goes: each station's queueing and service, as the
+    // class's breakdown measures them, are the M/M/1's and the M/M/2's.
+    let b = MMc::new(30.0, 20.0, 2);
+    let part = |tier: &str, part: Part| -> Estimate {
+        let xs: Vec<f64> = res
+            .iter()
+            .map(|r| {
+                let t = r.tiers.iter().position(|t| t.name == tier).unwrap() as u16;
+                let br = &r.classes[0].breakdown;
+                let k = br
+                    .components
+                    .iter()
+                    .position(|c| c.tier == Some(t) && c.part == part)
+                    .unwrap();
+                br.mean_ms[k]
+            })
+            .collect();
+        Estimate::from_samples(&xs)
+    };
+    assert_covers(
+        "tandem a mean queueing ms",
+        part("a", Part::Queue),
+        a.mean_wait() * 1e3,
+    );
+    assert_covers("tandem a mean service ms", part("a", Part::Service), 20.0);
+    assert_covers(
+        "tandem b mean queueing ms",
+        part("b", Part::Queue),
+        b.mean_wait() * 1e3,
+    );
+    assert_covers("tandem b mean service ms", part("b", Part::Service), 50.0);
+    // The parts add up to the latency, in every replication.
+    for r in &res {
+        let br = &r.classes[0].breakdown;
+        let sum: f64 = br.mean_ms.iter().sum();
+        let mean = r.classes[0].latency.mean_ms();
+        assert!(
+            (sum - mean).abs() <= 1e-9 * mean,
+            "parts {sum} ms, latency {mean} ms"
+        );
+        assert_eq!(br.requests, r.classes[0].counts.completed);
+    }
+
+    // Per-tier percentiles: a visit to an M/M/c station is its sojourn.
+    let visits = |tier: &str, q: f64| -> Estimate {
+        let xs: Vec<f64> = res
+            .iter()
+            .map(|r| {
+                r.tier(tier)
+                    .unwrap()
+                    .visits
+                    .as_ref()
+                    .unwrap()
+                    .quantile_ms(q)
+            })
+            .collect();
+        Estimate::from_samples(&xs)
+    };
+    for (name, station) in [("a", &a), ("b", &b)] {
+        for q in [0.5, 0.99] {
+            assert_covers(
+                &format!("tandem station {name} visit p{}", q * 100.0),
+                visits(name, q),
+                station.sojourn_quantile(q) * 1e3,
+            );
+        }
+    }
 }
 
 /// Runs `experiments` independent experiments of 10 replications and counts

@@ -88,6 +88,8 @@ fn check_all(files: &[OutputFile], scenario: &str) {
             "plots/cost.svg",
             "plots/utilization.png",
             "plots/utilization.svg",
+            "plots/breakdown.png",
+            "plots/breakdown.svg",
         ]
     );
     for f in files {

@@ -15,7 +15,7 @@
 //! so a program has no cycles and always reaches `End`.
 
 use capsim_models::{
-    ApiConfig, ApiRef, DatabaseRef, Op, StationRef, TierConfig, TierId, Typed, typed,
+    ApiConfig, ApiRef, DatabaseRef, DelayOf, Op, StationRef, TierConfig, TierId, Typed, typed,
 };
 use sim_engine::{Dist, SimDuration};
 
@@ -115,10 +115,10 @@ pub fn compile_regional(
         choices.push((r, c.here()));
         c.at = r;
         let way = half(geo.user_rtt[user as usize][r as usize]);
-        c.delay(way);
+        c.delay(way, DelayOf::Users);
         let mut inner = state;
         c.block(rest.clone(), path, &mut inner, 0);
-        c.delay(way);
+        c.delay(way, DelayOf::Users);
         jumps.push(c.ops.len());
         c.ops.push(Op::Jump { target: 0 });
     }
@@ -196,10 +196,11 @@ impl<'a> Compiler<'a> {
         self.ops.len() as u16
     }
 
-    fn delay(&mut self, d: SimDuration) {
+    /// A network trip of `d`.
+    fn delay(&mut self, d: SimDuration, of: DelayOf) {
         if !d.is_zero() {
             let demand = Dist::deterministic(d.as_secs_f64()).expect("non-negative");
-            self.ops.push(Op::Delay { demand });
+            self.ops.push(Op::Delay { demand, of });
         }
     }
 
@@ -211,7 +212,10 @@ impl<'a> Compiler<'a> {
             && self.tiers[tier as usize].region.is_some()
             && !self.tiers[tier as usize].name.contains('@')
         {
-            self.delay(geo.rtt[self.at as usize][geo.primary as usize]);
+            self.delay(
+                geo.rtt[self.at as usize][geo.primary as usize],
+                DelayOf::Tier(tier),
+            );
         }
     }
 
@@ -318,7 +322,10 @@ impl<'a> Compiler<'a> {
             "enqueue" => self.enqueue_step(value, &vpath, &mut table, path),
             "delay" => {
                 if let Some(d) = self.checks.take(dist_value(value, &vpath)) {
-                    self.ops.push(Op::Delay { demand: d });
+                    self.ops.push(Op::Delay {
+                        demand: d,
+                        of: DelayOf::Route,
+                    });
                 }
             }
             "branch" => self.branch(value, &vpath, state, depth),
@@ -684,7 +691,10 @@ impl<'a> Compiler<'a> {
             query,
         });
         let back = Dist::deterministic(hop.as_secs_f64()).expect("non-negative");
-        self.ops.push(Op::Delay { demand: back });
+        self.ops.push(Op::Delay {
+            demand: back,
+            of: DelayOf::Tier(primary.id),
+        });
     }
 
     fn enter_api(
@@ -704,7 +714,10 @@ impl<'a> Compiler<'a> {
         }
         if !api.balancer_latency.is_zero() {
             let d = Dist::deterministic(api.balancer_latency.as_secs_f64()).expect("non-negative");
-            self.ops.push(Op::Delay { demand: d });
+            self.ops.push(Op::Delay {
+                demand: d,
+                of: DelayOf::Tier(tier.id),
+            });
         }
         self.ops.push(Op::ApiEnter { tier });
         state.on_api = true;
