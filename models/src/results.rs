@@ -184,11 +184,14 @@ pub struct TierResult {
     /// `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` (NaN where
     /// nothing finished) and `cost_usd`.
     pub series: Vec<(&'static str, Vec<f64>)>,
-    /// The time of each request's visit in the measured period, from
-    /// reaching the tier until going on (an API: from the balancer until
-    /// leaving the instance; a cache or database: the round trip
-    /// included). `None`: no route visits it (workers, a tier off every
-    /// route).
+    /// The time of each request's visit that began in the measured period,
+    /// as the tier's latency series counts it: an API from the balancer
+    /// until leaving the instance, a station from joining to leaving, a
+    /// cache command or a database query from its arrival until answered
+    /// (the network round trip excluded; a query that found no connection
+    /// in time is not served), an external call until its answer, a CDN
+    /// edge until the hit is served or the miss goes on. `None`: no route
+    /// visits it (workers, a tier off every route).
     pub visits: Option<LatencyHistogram>,
 }
 

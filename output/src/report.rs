@@ -275,9 +275,11 @@ fn per_tier(o: &mut String, s: &Summary) {
     }
     let _ = writeln!(
         o,
-        "\nA visit runs from a request reaching the tier until it goes on (an API: \
-         from the balancer until it leaves the instance; a cache or database: the \
-         network round trip included).\n"
+        "\nA visit is a request's time at the tier, as its `latency_p99_ms` series \
+         counts it: an API from the balancer until the request leaves the instance \
+         (its calls included), a cache command or database query from its arrival \
+         until it is answered (the network round trip excluded: see where the time \
+         goes).\n"
     );
 }
 

@@ -167,8 +167,8 @@ pub struct TierSummary {
     /// `queue_wait_ms`, `queue_length`, then kind-specific ones).
     #[serde(flatten)]
     pub metrics: IndexMap<String, Estimate>,
-    /// The time of a request's visit (a tier the routes visit): from
-    /// reaching the tier until going on, network round trip included.
+    /// The time of a request's visit (a tier the routes visit), as the
+    /// tier's latency series counts it (see `capsim_models::results::TierResult::visits`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<Latency>,
     /// Per unit (API instance, cache shard, database node), when the kind has

@@ -137,13 +137,12 @@ fn a_run_says_where_each_class_spends_its_time() {
             "{tier}: {l}"
         );
     }
-    // A cache visit includes its round trip.
-    assert!(
-        s["tiers"]["redis"]["latency_ms"]["p50"]["estimate"]
-            .as_f64()
-            .unwrap()
-            >= 0.3
-    );
+    // A cache visit is the command at the shard: its 0.3 ms round trip is
+    // the breakdown's network part, not the tier's latency.
+    let redis_p50 = s["tiers"]["redis"]["latency_ms"]["p50"]["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!(redis_p50 < 0.1, "{redis_p50}");
 
     // The table names the largest parts; report.md has the section, every
     // part and the plot.

@@ -292,7 +292,6 @@ impl Platform<'_> {
             None => {
                 self.breakdown
                     .spend(req, class, tier.id, [(Part::Network, rtt)]);
-                self.visited(tier.id, now, now + rtt);
                 Step::Wait(now + rtt, None, pc + 1)
             }
         }
@@ -317,7 +316,7 @@ impl Platform<'_> {
             (Part::Network, rtt),
         ];
         self.breakdown.spend(req, class, tier.id, parts);
-        self.visited(tier.id, now, end + rtt);
+        self.visited(tier.id, now, end);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -344,7 +343,6 @@ impl Platform<'_> {
             None => {
                 self.breakdown
                     .spend(req, class, tier.id, [(Part::Network, rtt)]);
-                self.visited(tier.id, now, now + rtt);
                 Step::Wait(now + rtt, None, pc + 1)
             }
         }
@@ -518,7 +516,7 @@ impl Platform<'_> {
                     (Part::Network, rtt),
                 ];
                 self.breakdown.spend(req, class, tier.id, parts);
-                self.visited(tier.id, now, at + rtt);
+                self.visited(tier.id, now, at);
                 if d.write {
                     self.replicate_remote(tier, at, d.apply);
                 }
@@ -526,7 +524,6 @@ impl Platform<'_> {
             }
             Outcome::Failed { node, at } => {
                 let place = node.map(|n| (tier.id, n, db.nodes[n as usize].epoch));
-                self.visited(tier.id, now, at + rtt);
                 self.attempts[req].pending_error = Some(Failure::Error);
                 self.wait(req, at + rtt, place, next_pc, ctx);
             }
