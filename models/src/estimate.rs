@@ -42,8 +42,8 @@ const OUTPUT_BYTES: f64 = 48.0;
 /// Per running replication: event queue, request arena, units.
 const RUNNING_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
 /// A whole-run latency histogram (1 ns to 1 h at 3 significant figures):
-/// one per class, kept with the results, and about one per tier while a
-/// replication runs.
+/// one per class and one per tier a route visits, kept with the results,
+/// and about one more per tier while a replication runs.
 const HISTOGRAM_BYTES: f64 = 256.0 * 1024.0;
 /// Per latency series and interval while a replication runs, when the pilot
 /// cannot tell: the interval's range of log-linear buckets (about 150
@@ -59,7 +59,8 @@ const BIN_BYTES: f64 = 40.0;
 const UNIT_BYTES: f64 = 2560.0;
 const UNIT_KEPT_BYTES: f64 = 320.0;
 /// Per transaction, attempt or event pending (measured: an overloaded
-/// tandem holding 1.2, 2.4 and 12 M requests, two of these each).
+/// tandem holding 1.2, 2.4 and 12 M requests, two of these each), besides
+/// an attempt's row of the parts of its time (8 bytes a part).
 const LIVE_BYTES: f64 = 50.0;
 
 /// The cost of simulating a scenario.
@@ -306,7 +307,7 @@ pub fn estimate(runs: &[PlatformConfig], seed: u64, replications: u64, threads: 
     // windows keeps a summary per window.
     let kept = if runs.len() == 1 {
         intervals * values as f64 * 8.0
-            + classes * HISTOGRAM_BYTES
+            + (classes + tiers) * HISTOGRAM_BYTES
             + fleet_units(first) as f64 * UNIT_KEPT_BYTES
     } else {
         runs.len() as f64 * 4096.0
@@ -339,10 +340,10 @@ pub fn estimate(runs: &[PlatformConfig], seed: u64, replications: u64, threads: 
         None => LATENCY_BUCKET_BYTES,
     } + BIN_BYTES;
     let running = RUNNING_BYTES
-        + (classes + tiers) * HISTOGRAM_BYTES
+        + (classes + 2.0 * tiers) * HISTOGRAM_BYTES
         + intervals * (values as f64 * 8.0 + latency as f64 * per_latency_interval)
         + fleet_units(first) as f64 * UNIT_BYTES
-        + live * LIVE_BYTES;
+        + live * (LIVE_BYTES + 8.0 * crate::platform::breakdown_width(first) as f64);
     let output = if runs.len() == 1 {
         intervals * values as f64 * OUTPUT_BYTES
     } else {

@@ -284,6 +284,10 @@ impl Breakdowns {
         }
     }
 
+    pub(super) fn width(&self) -> usize {
+        self.width
+    }
+
     /// Makes room for attempt `req`'s row (zero, as every free row is).
     #[inline]
     pub(super) fn start(&mut self, req: u32) {

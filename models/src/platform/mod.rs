@@ -474,6 +474,11 @@ impl<'c> Platform<'c> {
     }
 }
 
+/// Parts in an attempt's row of where its time goes (the widest class's).
+pub fn breakdown_width(cfg: &PlatformConfig) -> usize {
+    breakdown::Breakdowns::new(&cfg.classes, cfg.tiers.len()).width()
+}
+
 fn class_state(
     cfg: &PlatformConfig,
     c: &crate::config::ClassConfig,
