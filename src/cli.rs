@@ -86,6 +86,12 @@ pub struct ScenarioArgs {
     /// simulation.interval; default 1m)
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
+
+    /// Of a scenario run in [windows], run window K (from 1) alone, as one
+    /// horizon: its traffic as the chain draws it, from the scenario's
+    /// starting fleet
+    #[arg(long, value_name = "K")]
+    pub window: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +299,10 @@ pub struct SensitivityArgs {
     /// Run only the K-th of N shares of the points; combine with `capsim merge`
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+
+    /// Of a scenario run in [windows], analyse window K (from 1) alone
+    #[arg(long, value_name = "K")]
+    pub window: Option<u32>,
 
     /// Master seed (overrides simulation.seed)
     #[arg(long, value_name = "N")]

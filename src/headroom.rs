@@ -26,6 +26,7 @@ pub fn headroom(args: HeadroomArgs) -> Result<(), Failure> {
         step: args.step,
         max: args.max,
         metric: args.metric.clone(),
+        window: args.input.window,
     })?;
     let talk = !args.quiet && !args.json;
     if talk {
@@ -34,6 +35,7 @@ pub fn headroom(args: HeadroomArgs) -> Result<(), Failure> {
             search.scenario_name(),
             search.replications()
         ));
+        crate::window_note(args.input.window);
     }
     let outcome = search.run(
         args.out.as_deref(),

@@ -75,11 +75,24 @@ impl cli::ScenarioArgs {
             self.replications,
             self.interval.as_deref(),
         )?;
-        Ok(capsim_runner::load(
-            &self.scenario,
-            self.variant.as_deref(),
-            overrides,
-        )?)
+        let (source, applied, scenario) =
+            capsim_runner::load(&self.scenario, self.variant.as_deref(), overrides)?;
+        let scenario = match self.window {
+            Some(_) => scenario
+                .one_window(self.window)
+                .map_err(capsim_runner::Error::Input)?,
+            None => scenario,
+        };
+        Ok((source, applied, scenario))
+    }
+}
+
+/// What `--window K` leaves out, said where it matters (after the first).
+pub(crate) fn window_note(window: Option<u32>) {
+    if let Some(k) = window.filter(|&k| k > 1) {
+        out::warn(&format!(
+            "note: window {k} runs alone, from the scenario's starting fleet; the chain reaches it with the fleet its windows.csv gives for window {k}: --set the tiers' counts to start there"
+        ));
     }
 }
 

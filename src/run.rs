@@ -20,6 +20,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )));
     }
     if !args.quiet {
+        crate::window_note(args.input.window);
         // Before the run: an overloaded tier explains a slow run and its queues.
         for w in crate::capacity(&scenario).warnings() {
             crate::out::warn(&format!("warning: {w}"));

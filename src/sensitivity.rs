@@ -22,12 +22,14 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
         inputs: args.inputs.clone(),
         fraction,
         metric: args.metric.clone(),
+        window: args.window,
     })?;
     let talk = !args.quiet && !args.json;
     if talk {
         for s in &skipped {
             crate::out::warn(&format!("not run: {} = {}: {}", s.input, s.value, s.why));
         }
+        crate::window_note(args.window);
     }
     let dir = &args.out;
     let pending = planned.prepare(dir, shard, threads, args.force)?;

@@ -49,6 +49,8 @@ pub struct HeadroomRequest {
     pub max: f64,
     /// The latency figure the report shows (`p99`, …).
     pub metric: String,
+    /// Of a scenario run in `[windows]`: the window searched (from 1).
+    pub window: Option<u32>,
 }
 
 impl Default for HeadroomRequest {
@@ -64,6 +66,7 @@ impl Default for HeadroomRequest {
             step: 0.1,
             max: 100.0,
             metric: "p99".into(),
+            window: None,
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct Headroom {
     /// Highest grid index tried.
     k_max: u64,
     identity: String,
+    /// The scenario's seed (a window's probes run on the window's own).
+    master_seed: u64,
     /// What the operational laws say before any probe (no simulation).
     laws: Option<Saturation>,
 }
@@ -129,12 +134,12 @@ pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
     }
     let fixed = crate::overrides(&req.sets, req.seed, req.replications, None)?;
     let (source, fixed, baseline) = crate::load(&req.scenario, req.variant.as_deref(), fixed)?;
-    if baseline.windows.is_some() {
-        return Err(bad(format!(
-            "{}: headroom runs one horizon; this scenario runs in [windows]: search one window with --set windows.count=1 (and windows.start for the window you mean)",
-            source.name
-        )));
-    }
+    // A window draws its own seed from the scenario's; reports and the
+    // commands they print name the scenario's.
+    let master_seed = baseline.seed;
+    let baseline = baseline
+        .one_window(req.window)
+        .map_err(|m| bad(format!("headroom searches one horizon: {m}")))?;
     if baseline.platform.slos.is_empty() {
         return Err(bad(format!(
             "{}: headroom looks for the traffic at which an objective breaks, and the scenario has none: add [[slos]] (see docs/cost-and-slos.md)",
@@ -186,6 +191,7 @@ pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
         per_unit,
         k_max,
         identity,
+        master_seed,
         laws: None,
     };
     headroom.laws = headroom.saturation();
@@ -311,7 +317,9 @@ impl Headroom {
         let s = self
             .source
             .load(&overrides)
-            .map_err(|e| Error::Input(format!("the probe at ×{m}: {e}")))?;
+            .map_err(|e| Error::Input(format!("the probe at ×{m}: {e}")))?
+            .one_window(self.req.window)
+            .map_err(Error::Input)?;
         let p = s.platform.clone();
         Ok((s, p))
     }
@@ -581,9 +589,12 @@ impl Headroom {
         for s in &self.req.sets {
             reproduce.push_str(&format!(" --set {}", shell_word(s)));
         }
+        if let Some(k) = self.req.window {
+            reproduce.push_str(&format!(" --window {k}"));
+        }
         HeadroomReport::new(
             &self.baseline.name,
-            self.baseline.seed,
+            self.master_seed,
             self.baseline.replications,
             self.traffic.clone(),
             self.base,

@@ -34,6 +34,8 @@ pub struct SensitivityRequest {
     pub fraction: f64,
     /// The latency figure ranked (`p99`, …).
     pub metric: String,
+    /// Of a scenario run in `[windows]`: the window analysed (from 1).
+    pub window: Option<u32>,
 }
 
 /// A side of an input that is not run, and why.
@@ -58,12 +60,10 @@ pub fn plan(req: &SensitivityRequest) -> Result<(Planned, Vec<Skipped>), Error> 
         .map_err(|m| Error::Input(format!("--metric: {m}")))?;
     let fixed = crate::overrides(&req.sets, req.seed, req.replications, None)?;
     let (source, fixed, baseline) = crate::load(&req.scenario, None, fixed)?;
-    if baseline.windows.is_some() {
-        return Err(Error::Input(format!(
-            "{}: sensitivity runs one horizon; this scenario runs in [windows]: analyse one window with --set windows.count=1",
-            source.name
-        )));
-    }
+    let windowed = baseline.windows.is_some();
+    let baseline = baseline
+        .one_window(req.window)
+        .map_err(|m| Error::Input(format!("sensitivity analyses one horizon: {m}")))?;
     if baseline.replications < 2 {
         return Err(Error::Input(format!(
             "{}: sensitivity needs at least 2 replications per point for its paired intervals (it has {}); use --replications",
@@ -71,7 +71,11 @@ pub fn plan(req: &SensitivityRequest) -> Result<(Planned, Vec<Skipped>), Error> 
         )));
     }
     let inputs = if req.inputs.is_empty() {
+        // One window's inputs: the chain's own fields do not apply.
         numeric_inputs(&source.text, &fixed)
+            .into_iter()
+            .filter(|p| !(windowed && p.starts_with("windows.")))
+            .collect()
     } else {
         req.inputs.clone()
     };
@@ -100,20 +104,25 @@ pub fn plan(req: &SensitivityRequest) -> Result<(Planned, Vec<Skipped>), Error> 
             ov.raw = format!("from sensitivity: {set}");
             let mut overrides = fixed.clone();
             overrides.push(ov);
-            match source.load(&overrides) {
+            let one = source
+                .load(&overrides)
+                .map_err(|e| {
+                    e.diagnostics
+                        .first()
+                        .map_or_else(|| e.to_string(), |d| d.message.clone())
+                })
+                .and_then(|s| s.one_window(req.window));
+            match one {
                 Ok(s) => {
                     let mut row = base.clone();
                     row[i] = moved.text;
                     points.push(row);
                     platforms.push(s.platform);
                 }
-                Err(e) => skipped.push(Skipped {
+                Err(why) => skipped.push(Skipped {
                     input: path.clone(),
                     value: moved.text,
-                    why: e
-                        .diagnostics
-                        .first()
-                        .map_or_else(|| e.to_string(), |d| d.message.clone()),
+                    why,
                 }),
             }
         }

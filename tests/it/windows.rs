@@ -132,3 +132,112 @@ service = { dist = "exponential", mean = "10ms" }
     assert!(e.contains("traffic.csv line 3"), "{e}");
     assert!(e.contains("classes.web.profile.file"), "{e}");
 }
+
+/// `--window K` runs one window of a chain alone, as one horizon: the first
+/// one gives exactly the chain's first window (its seed, traffic and
+/// fleet); headroom and sensitivity take it, and refuse a chain without it.
+#[test]
+fn one_window_runs_alone_and_the_first_is_the_chains_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("chain");
+    let o = capsim(&[
+        "run",
+        "ten-x-growth",
+        "--set",
+        "windows.count=2",
+        "--replications",
+        "2",
+        "--quiet",
+        "--out",
+        chain.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w = read_json(&chain.join("windows.json"));
+    let o = capsim(&[
+        "run",
+        "ten-x-growth",
+        "--window",
+        "1",
+        "--replications",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (q, alone) in [
+        ("mean", &s["latency_ms"]["mean"]),
+        ("p99", &s["latency_ms"]["p99"]),
+    ] {
+        assert_eq!(&w["windows"][0]["latency_ms"][q], alone, "{q}");
+    }
+    assert_eq!(
+        w["windows"][0]["throughput_per_s"], s["throughput_per_s"],
+        "throughput"
+    );
+
+    // A later window says what it leaves out.
+    let o = capsim(&[
+        "run",
+        "ten-x-growth",
+        "--window",
+        "3",
+        "--replications",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: window 3 runs alone, from the scenario's starting fleet"),
+        "{}",
+        stderr(&o)
+    );
+
+    let refused = |args: &[&str], needle: &str| {
+        let o = capsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    };
+    let out = dir.path().join("h");
+    let out = out.to_str().unwrap();
+    refused(
+        &["headroom", "ten-x-growth", "--out", out],
+        "ten-x-growth runs in [windows] (26 windows of 6m every 1w): choose one with --window K (1 to 26)",
+    );
+    refused(
+        &["sensitivity", "ten-x-growth", "--out", out],
+        "choose one with --window K (1 to 26)",
+    );
+    refused(
+        &["headroom", "ten-x-growth", "--window", "27", "--out", out],
+        "--window 27: ten-x-growth runs 26 windows, numbered 1 to 26",
+    );
+    refused(
+        &["run", "tandem", "--window", "1"],
+        "--window: tandem has no [windows]: it runs one horizon",
+    );
+    assert!(!dir.path().join("h").join("report.md").exists());
+
+    // Headroom of the first week: its probes run on the window's traffic,
+    // and the commands it prints name the scenario's seed and the window.
+    let o = capsim(&[
+        "headroom",
+        "ten-x-growth",
+        "--window",
+        "1",
+        "--replications",
+        "2",
+        "--step",
+        "0.5",
+        "--max",
+        "4",
+        "--out",
+        out,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("seed 26"), "{text}");
+    assert!(
+        text.contains("--window 1 --set workload.multiplier="),
+        "{text}"
+    );
+}

@@ -77,6 +77,47 @@ impl Scenario {
             }
         }
     }
+
+    /// Window `window` (from 1) of a scenario run in `[windows]`, as a
+    /// scenario of one horizon: the window's traffic (its seed, as the chain
+    /// draws it) and platform, caches warm after the first window as in the
+    /// chain. It starts from the scenario's fleet, where the chain's later
+    /// windows start from the fleet the one before ended with. `None` keeps
+    /// a scenario without windows as it is; a windowed one needs a window.
+    pub fn one_window(mut self, window: Option<u32>) -> Result<Scenario, String> {
+        let Some(plan) = self.windows else {
+            return match window {
+                Some(_) => Err(format!(
+                    "--window: {} has no [windows]: it runs one horizon",
+                    self.name
+                )),
+                None => Ok(self),
+            };
+        };
+        let n = plan.count;
+        let k = match window {
+            Some(k) if (1..=n).contains(&k) => k - 1,
+            Some(k) => {
+                return Err(format!(
+                    "--window {k}: {} runs {n} windows, numbered 1 to {n}",
+                    self.name
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "{} runs in [windows] ({n} windows of {} every {}): choose one with --window K (1 to {n})",
+                    self.name, self.platform.horizon, plan.every
+                ));
+            }
+        };
+        let at = plan.start_of(k);
+        let units = vec![None; self.platform.tiers.len()];
+        self.platform = capsim_models::windows::window_config(&self.platform, at, &units, k == 0);
+        self.seed = capsim_models::windows::window_seed(self.seed, k);
+        self.start_s += at.as_secs_f64() as i64;
+        self.windows = None;
+        Ok(self)
+    }
 }
 
 /// A named set of `--set` overrides (`[variants.NAME]`).
