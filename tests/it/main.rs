@@ -17,4 +17,5 @@ mod limits;
 mod regions;
 mod sensitivity;
 mod sweep;
+mod sweep_windows;
 mod windows;

@@ -26,8 +26,9 @@ use std::time::Instant;
 use capsim_models::description::LatencyObjective;
 use capsim_models::{PlatformConfig, RunControl, SweepPlan};
 use capsim_output::sweep::{SWEEP_SCHEMA_VERSION, SweepReport};
-use capsim_scenarios::Override;
+use capsim_scenarios::error::{Diagnostic, Origin, ScenarioError};
 use capsim_scenarios::sweep::{self as spec, Sample, SweepSpec};
+use capsim_scenarios::{Override, Source};
 
 pub use merge::merge;
 
@@ -175,6 +176,9 @@ pub fn plan(s: &SweepSpec) -> Result<Planned, Error> {
     let source = capsim_scenarios::resolve(&s.scenario)?;
     let fixed = crate::overrides(&s.sets, s.seed, s.replications, None)?;
     let baseline = source.load(&fixed)?;
+    if baseline.windows.is_some() {
+        return Err(windowed(&source));
+    }
     if baseline.replications < 2 {
         return Err(Error::Input(format!(
             "{}: a sweep needs at least 2 replications per point for its confidence intervals (it has {}); use --replications",
@@ -406,4 +410,30 @@ mod tests {
             .sum();
         assert_eq!(all, 10);
     }
+}
+
+/// A sweep runs one horizon per point; a scenario in `[windows]` runs a
+/// chain of them, which the sweep's files have no place for. Refused rather
+/// than run as one horizon, which would answer a different question.
+fn windowed(source: &Source) -> Error {
+    let field = capsim_scenarios::error::FieldPath::parse("windows").expect("a field path");
+    let origin = capsim_scenarios::doc::SourceDoc::parse(&source.text)
+        .ok()
+        .and_then(|d| d.locate(&field))
+        .map_or(Origin::Unknown, |(line, column)| Origin::File {
+            line,
+            column,
+        });
+    Error::Scenario(ScenarioError {
+        source: source.name.clone(),
+        diagnostics: vec![Diagnostic {
+            origin,
+            field,
+            message:
+                "a sweep runs each point as one horizon, and this scenario runs in [windows]: \
+                      sweep a copy without the [windows] section (one window's horizon), or use \
+                      `capsim headroom`/`capsim sensitivity` with --window K, which take one window"
+                    .into(),
+        }],
+    })
 }
