@@ -387,31 +387,6 @@ impl Pending {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_parse_and_stay_in_range() {
-        assert_eq!(Shard::parse("2/4").ok(), Some(Shard { k: 2, of: 4 }));
-        assert_eq!(Shard::parse("1/1").ok(), Some(Shard { k: 1, of: 1 }));
-        for bad in ["0/4", "5/4", "1/0", "2", "a/b", "-1/3"] {
-            assert!(matches!(Shard::parse(bad), Err(Error::Input(_))), "{bad}");
-        }
-    }
-
-    #[test]
-    fn shards_deal_points_round_robin() {
-        let s = |k, of| Shard { k, of };
-        assert!(s(1, 3).runs(0) && s(2, 3).runs(4) && s(3, 3).runs(2));
-        assert!(!s(1, 3).runs(1));
-        let all: usize = (1..=4)
-            .map(|k| (0..10).filter(|&i| s(k, 4).runs(i)).count())
-            .sum();
-        assert_eq!(all, 10);
-    }
-}
-
 /// A sweep runs one horizon per point; a scenario in `[windows]` runs a
 /// chain of them, which the sweep's files have no place for. Refused rather
 /// than run as one horizon, which would answer a different question.
@@ -436,4 +411,29 @@ fn windowed(source: &Source) -> Error {
                     .into(),
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_stay_in_range() {
+        assert_eq!(Shard::parse("2/4").ok(), Some(Shard { k: 2, of: 4 }));
+        assert_eq!(Shard::parse("1/1").ok(), Some(Shard { k: 1, of: 1 }));
+        for bad in ["0/4", "5/4", "1/0", "2", "a/b", "-1/3"] {
+            assert!(matches!(Shard::parse(bad), Err(Error::Input(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_deal_points_round_robin() {
+        let s = |k, of| Shard { k, of };
+        assert!(s(1, 3).runs(0) && s(2, 3).runs(4) && s(3, 3).runs(2));
+        assert!(!s(1, 3).runs(1));
+        let all: usize = (1..=4)
+            .map(|k| (0..10).filter(|&i| s(k, 4).runs(i)).count())
+            .sum();
+        assert_eq!(all, 10);
+    }
 }
