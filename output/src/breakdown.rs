@@ -38,13 +38,18 @@ pub struct BreakdownPart {
 impl BreakdownPart {
     /// How a reader names it: `api queue`, `users' network`, `retries`.
     pub fn label(&self) -> String {
-        match (&self.tier, self.part) {
-            (Some(t), p) => format!("{t} {}", p.replace('_', " ")),
-            (None, "network") => "users' network".into(),
-            (None, "retry") => "retries".into(),
-            (None, "delay") => "delay steps".into(),
-            (None, p) => p.into(),
-        }
+        part_label(self.tier.as_deref(), self.part)
+    }
+}
+
+/// How a reader names a part at a tier (or at none).
+pub fn part_label(tier: Option<&str>, part: &str) -> String {
+    match (tier, part) {
+        (Some(t), p) => format!("{t} {}", p.replace('_', " ")),
+        (None, "network") => "users' network".into(),
+        (None, "retry") => "retries".into(),
+        (None, "delay") => "delay steps".into(),
+        (None, p) => p.into(),
     }
 }
 

@@ -82,6 +82,10 @@ pub struct Probe {
     pub cost_usd: Estimate,
     /// Each tier's utilisation (tiers that have one), scenario order.
     pub utilization: Vec<(String, Estimate)>,
+    /// Per end-to-end latency objective: where the time of the slowest 1%
+    /// of its classes' requests went, as shares (0 to 1) of it, largest
+    /// first.
+    pub slowest: Vec<(String, Vec<(String, Estimate)>)>,
 }
 
 impl Probe {
@@ -108,6 +112,21 @@ impl Probe {
             .filter_map(|f| f.strip_prefix("util:"))
             .map(|t| (t.to_string(), est(&format!("util:{t}"))))
             .collect();
+        let mut slowest: Vec<(String, Vec<(String, Estimate)>)> = Vec::new();
+        for f in &r.figures {
+            let Some((obj, part)) = f.strip_prefix("tail:").and_then(|t| t.split_once(':')) else {
+                continue;
+            };
+            let e = est(f);
+            match slowest.iter_mut().find(|(o, _)| o == obj) {
+                Some((_, parts)) => parts.push((part.to_string(), e)),
+                None => slowest.push((obj.to_string(), vec![(part.to_string(), e)])),
+            }
+        }
+        for (_, parts) in &mut slowest {
+            parts.retain(|(_, e)| e.estimate.is_finite() && e.estimate > 0.0);
+            parts.sort_by(|a, b| b.1.estimate.total_cmp(&a.1.estimate));
+        }
         Probe {
             multiplier,
             replications: r.replications.len() as u64,
@@ -122,7 +141,22 @@ impl Probe {
             error_rate: est("error_rate"),
             cost_usd: est("cost_usd"),
             utilization,
+            slowest,
         }
+    }
+
+    /// Where the slowest 1% of `objective`'s requests spent their time:
+    /// the three largest parts, `host queue 67%, …`.
+    pub fn slowest_parts(&self, objective: &str) -> Option<String> {
+        let (_, parts) = self.slowest.iter().find(|(o, _)| o == objective)?;
+        (!parts.is_empty()).then(|| {
+            parts
+                .iter()
+                .take(3)
+                .map(|(l, e)| format!("{l} {:.0}%", 100.0 * e.estimate))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 
     /// The tier with the highest mean utilisation.
@@ -343,6 +377,9 @@ impl HeadroomReport {
                 fmt_num(u.half_width() * 100.0)
             );
         }
+        if let Some(w) = self.breaks_first_in() {
+            let _ = writeln!(out, "{w}");
+        }
         if let Some(s) = &self.laws {
             let _ = writeln!(
                 out,
@@ -361,6 +398,25 @@ impl HeadroomReport {
             let _ = writeln!(out, "  reproduce: {}", self.run_command(f));
         }
         out
+    }
+
+    /// For a latency objective that breaks first, where its slowest
+    /// requests' time went at the first breaching probe.
+    fn breaks_first_in(&self) -> Option<String> {
+        let f = self.first_breach?;
+        let p = self.probes.iter().find(|p| p.multiplier == f)?;
+        let lines: Vec<String> = self
+            .breaks_first
+            .iter()
+            .filter_map(|(o, _)| {
+                p.slowest_parts(o).map(|parts| {
+                    format!(
+                        "where the slowest 1% of {o}'s requests spend their time there: {parts}"
+                    )
+                })
+            })
+            .collect();
+        (!lines.is_empty()).then(|| lines.join("\n"))
     }
 
     fn rows(&self) -> (Vec<String>, Vec<Vec<String>>) {

@@ -547,6 +547,7 @@ impl Headroom {
             |_, results| {
                 let mut rec = point_record(&plan, identity, 0, &results);
                 add_utilisations(&mut rec, &results);
+                add_tails(&mut rec, &results, &platform.slos);
                 rec
             },
         )?;
@@ -634,6 +635,70 @@ fn add_utilisations(rec: &mut PointRecord, results: &[capsim_models::Replication
         rec.figures.push(format!("util:{}", t.name));
         for (row, r) in rec.replications.iter_mut().zip(results) {
             row.push(r.tiers[i].metric("utilization").filter(|x| x.is_finite()));
+        }
+    }
+}
+
+/// For each end-to-end latency objective, where the time of its slowest
+/// requests went, per replication (`tail:OBJECTIVE:PART`): the parts of the
+/// slowest 1% of each of its classes, weighted by the class's answered
+/// requests, as shares of their sum. "What breaks first" then says which
+/// tier's queue or service a latency breach comes from.
+fn add_tails(
+    rec: &mut PointRecord,
+    results: &[capsim_models::ReplicationResult],
+    slos: &[capsim_models::slo::SloConfig],
+) {
+    use std::collections::BTreeMap;
+    let Some(first) = results.first() else {
+        return;
+    };
+    for slo in slos {
+        if !matches!(slo.objective, capsim_models::slo::Objective::Latency { .. }) {
+            continue;
+        }
+        let classes: Vec<usize> = if slo.classes.is_empty() {
+            (0..first.classes.len()).collect()
+        } else {
+            slo.classes.iter().map(|&c| c as usize).collect()
+        };
+        let label = |t: Option<capsim_models::TierId>, part: capsim_models::results::Part| {
+            capsim_output::breakdown::part_label(
+                t.map(|t| first.tiers[t as usize].name.as_str()),
+                part.label(),
+            )
+        };
+        let per_rep: Vec<BTreeMap<String, f64>> = results
+            .iter()
+            .map(|r| {
+                let mut parts = BTreeMap::new();
+                for &c in &classes {
+                    let class = &r.classes[c];
+                    let n = class.latency.count() as f64;
+                    let b = &class.breakdown;
+                    for (k, comp) in b.components.iter().enumerate() {
+                        let ms = b.tail_mean_ms.get(k).copied().unwrap_or(f64::NAN);
+                        if ms.is_finite() && n > 0.0 {
+                            *parts.entry(label(comp.tier, comp.part)).or_insert(0.0) += ms * n;
+                        }
+                    }
+                }
+                let total: f64 = parts.values().sum();
+                parts
+                    .into_iter()
+                    .map(|(k, v)| (k, if total > 0.0 { v / total } else { f64::NAN }))
+                    .collect()
+            })
+            .collect();
+        let mut labels: Vec<&String> = per_rep.iter().flat_map(|m| m.keys()).collect();
+        labels.sort();
+        labels.dedup();
+        let labels: Vec<String> = labels.into_iter().cloned().collect();
+        for l in labels {
+            rec.figures.push(format!("tail:{}:{l}", slo.name));
+            for (row, m) in rec.replications.iter_mut().zip(&per_rep) {
+                row.push(Some(m.get(&l).copied().unwrap_or(0.0)).filter(|x| x.is_finite()));
+            }
         }
     }
 }

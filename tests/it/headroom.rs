@@ -103,8 +103,38 @@ fn headroom_brackets_the_erlang_c_answer() {
     ] {
         assert!(out.join(f).is_file(), "{f}");
     }
+    // Where the slowest requests' time went: at the pool, in shares that
+    // add up to one; long services below saturation (exponential service,
+    // light queueing at 60% utilisation), queueing far above it.
+    for p in probes {
+        let parts = &p["slowest"][0];
+        assert_eq!(parts[0], "p99-under-500ms");
+        let parts = parts[1].as_array().unwrap();
+        let total: f64 = parts
+            .iter()
+            .map(|x| x[1]["estimate"].as_f64().unwrap())
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9, "{parts:?}");
+        let share = |name: &str| {
+            parts
+                .iter()
+                .find(|x| x[0] == name)
+                .map_or(0.0, |x| x[1]["estimate"].as_f64().unwrap())
+        };
+        let m = p["multiplier"].as_f64().unwrap();
+        if m <= 1.0 {
+            assert!(share("pool service") > 0.8, "×{m}: {parts:?}");
+        }
+        if m >= 2.0 {
+            assert!(share("pool queue") > 0.9, "×{m}: {parts:?}");
+        }
+    }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains(&format!("holds up to ×{held}")), "{md}");
+    assert!(
+        md.contains("where the slowest 1% of p99-under-500ms's requests spend their time there: pool service"),
+        "{md}"
+    );
     let csv = std::fs::read_to_string(out.join("headroom.csv")).unwrap();
     assert_eq!(csv.lines().count(), probes.len() + 1);
 }
