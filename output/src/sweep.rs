@@ -246,7 +246,13 @@ impl Diff {
             .filter(|(a, b)| !a.is_nan() && !b.is_nan())
             .collect();
         let d: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
-        let paired = Estimate::from_samples(&d);
+        let mut paired = Estimate::from_samples(&d);
+        // Differences that cancel leave rounding noise (-4.5e-14), not an
+        // effect: no mean can be resolved below the terms' own rounding.
+        let scale = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        if paired.estimate.abs() <= scale * 1e-12 {
+            paired.estimate = 0.0;
+        }
         let a: Vec<f64> = pairs.iter().map(|p| p.0).collect();
         let b: Vec<f64> = pairs.iter().map(|p| p.1).collect();
         Diff {
@@ -901,6 +907,12 @@ mod tests {
         assert!((d.estimate - 10.0).abs() < 1e-9);
         assert!(d.half_width() < 3.0, "{d:?}");
         assert!(d.unpaired_half_width() > 100.0, "{d:?}");
+        // Differences that cancel are zero, not rounding noise.
+        let d = Diff::of(
+            &[0.1 + 0.2, 0.3, 0.7, 0.7 - 0.4],
+            &[0.3, 0.1 + 0.2, 0.7 - 0.4, 0.7],
+        );
+        assert_eq!(d.estimate, 0.0, "{d:?}");
     }
 
     #[test]
