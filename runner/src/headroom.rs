@@ -437,22 +437,29 @@ impl Headroom {
             Ok(b)
         };
         // An end where every replication holds, and one where every one
-        // breaches: up by doubling from ×1, or down by halving.
+        // breaches: up from ×1 (by the laws' saturation, then growing), or
+        // down by halving.
         let b1 = probe(one, &mut found)?;
         if b1 < reps {
             // Saturation by the laws is where an open system's queues grow
-            // without bound: the first guess for an end that breaches.
-            let mut k = match &self.laws {
-                Some(s) if s.multiplier > 1.0 => ((s.multiplier * one as f64).ceil() as u64)
-                    .clamp(one + 1, self.k_max.max(one + 1)),
-                _ => one,
+            // without bound: the first guess for an end that breaches. Past
+            // it, grow by half: the laws are pessimistic only by what they
+            // leave out (a replica that takes reads, a fleet that scales),
+            // and a probe far past saturation costs the most.
+            let (mut k, grow) = match &self.laws {
+                Some(s) if s.multiplier > 1.0 => (
+                    ((s.multiplier * one as f64).ceil() as u64)
+                        .clamp(one + 1, self.k_max.max(one + 1)),
+                    1.5,
+                ),
+                _ => (one, 2.0),
             };
             loop {
                 let b = probe(k, &mut found)?;
                 if b == reps || k >= self.k_max {
                     break;
                 }
-                k = (k * 2).min(self.k_max);
+                k = ((k as f64 * grow).ceil() as u64).max(k + 1).min(self.k_max);
             }
         }
         if b1 > 0 {
