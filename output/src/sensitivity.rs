@@ -77,6 +77,119 @@ pub struct SensitivityReport {
     pub inputs: Vec<Effect>,
     /// The same inputs' order by effect on cost.
     pub by_cost: Vec<String>,
+    /// Per objective (`[[slos]]`, scenario order): the inputs by their
+    /// effect on its error budget used.
+    pub objectives: Vec<ObjectiveEffect>,
+}
+
+/// How the inputs move one objective: its error budget used over the
+/// measured period (bad events / the bad events it allows; 1 = all of it),
+/// a continuous figure for how near it is to breaching, whichever kind of
+/// objective it is and whichever classes it names.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveEffect {
+    pub objective: String,
+    pub baseline_budget_used: Estimate,
+    /// Inputs that moved it, by decreasing effect (the larger side's,
+    /// scaled to the asked fraction as for the latency figure).
+    pub ranked: Vec<ObjectiveInput>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveInput {
+    pub input: String,
+    pub value: String,
+    /// The side with the larger effect: the input's relative change and the
+    /// paired difference of the budget used (fraction of the budget).
+    pub change: f64,
+    pub budget_used: Diff,
+    /// Whether that side's paired interval excludes zero.
+    pub significant: bool,
+}
+
+impl ObjectiveEffect {
+    fn of(name: &str, fraction: f64, inputs: &[Effect], report: &SweepReport) -> ObjectiveEffect {
+        let key = format!("slo:{name}:budget_used");
+        let diff = |side: &Side| {
+            report
+                .points
+                .iter()
+                .find(|p| p.index == side.point)
+                .and_then(|p| p.vs_baseline.get(&key))
+                .cloned()
+        };
+        let mut ranked: Vec<(f64, ObjectiveInput)> = inputs
+            .iter()
+            .filter_map(|e| {
+                e.down
+                    .iter()
+                    .chain(e.up.iter())
+                    .filter_map(|s| {
+                        let d = diff(s)?;
+                        let scaled = (d.estimate * fraction / s.change).abs();
+                        scaled.is_finite().then_some((scaled, s, d))
+                    })
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .filter(|(scaled, _, _)| *scaled > 0.0)
+                    .map(|(scaled, s, d)| {
+                        let significant = d.ci95[0] > 0.0 || d.ci95[1] < 0.0;
+                        (
+                            scaled,
+                            ObjectiveInput {
+                                input: e.input.clone(),
+                                value: e.value.clone(),
+                                change: s.change,
+                                budget_used: d,
+                                significant,
+                            },
+                        )
+                    })
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let base = report.points[0]
+            .figures
+            .get(&key)
+            .cloned()
+            .unwrap_or(Estimate {
+                estimate: f64::NAN,
+                ci95: [f64::NAN; 2],
+            });
+        ObjectiveEffect {
+            objective: name.to_string(),
+            baseline_budget_used: base,
+            ranked: ranked.into_iter().map(|(_, i)| i).collect(),
+        }
+    }
+
+    /// The answer for this objective, in a line.
+    fn line(&self) -> String {
+        let base = &self.baseline_budget_used;
+        let head = format!(
+            "most influential on objective {} (error budget used {}% ± {}):",
+            self.objective,
+            fmt_num(100.0 * base.estimate),
+            fmt_num(100.0 * base.half_width())
+        );
+        match self.ranked.first() {
+            None => format!("{head} no input moves it"),
+            Some(top) => format!(
+                "{head} {} ({}): {} moves it by {} points [{}, {}], to {}%{}",
+                top.input,
+                top.value,
+                pct(top.change),
+                signed(100.0 * top.budget_used.estimate),
+                fmt_num(100.0 * top.budget_used.ci95[0]),
+                fmt_num(100.0 * top.budget_used.ci95[1]),
+                fmt_num(100.0 * (base.estimate + top.budget_used.estimate)),
+                if top.significant {
+                    ""
+                } else {
+                    " (within the noise: no input moves it beyond)"
+                }
+            ),
+        }
+    }
 }
 
 /// A value text as a number (durations in ns), to tell a side's direction.
@@ -154,6 +267,12 @@ impl SensitivityReport {
                 y.is_nan().cmp(&x.is_nan()).reverse().then(y.total_cmp(&x))
             }
         };
+        let objectives = base
+            .figures
+            .keys()
+            .filter_map(|f| f.strip_prefix("slo:")?.strip_suffix(":budget_used"))
+            .map(|name| ObjectiveEffect::of(name, fraction, &inputs, report))
+            .collect();
         let mut by_cost = inputs.clone();
         by_cost.sort_by(order(|e| e.swing_usd));
         inputs.sort_by(order(|e| e.swing_ms));
@@ -167,6 +286,7 @@ impl SensitivityReport {
             baseline_metric_ms: base.figures.get(&metric).cloned().unwrap_or(nan),
             baseline_cost_usd: base.figures.get("cost_usd").cloned().unwrap_or(nan),
             by_cost: by_cost.into_iter().map(|e| e.input).collect(),
+            objectives,
             inputs,
         }
     }
@@ -216,6 +336,9 @@ impl SensitivityReport {
             1..=5 => writeln!(out, "; not: {}", quiet.join(", ")),
             n => writeln!(out, "; {n} do not"),
         };
+        for o in &self.objectives {
+            let _ = writeln!(out, "{}", o.line());
+        }
         if let Some(c) = self.by_cost.first() {
             let e = self
                 .inputs

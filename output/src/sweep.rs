@@ -26,7 +26,7 @@ use capsim_models::{ReplicationResult, SweepPlan};
 
 use crate::table::fmt_num;
 
-pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+pub const SWEEP_SCHEMA_VERSION: u32 = 2;
 
 /// FNV-1a, 64 bits: a stable fingerprint of sweep files (not a security
 /// hash).
@@ -161,6 +161,7 @@ pub fn point_record(
     for s in slos {
         figures.push(format!("slo:{}:breach_minutes", s.name));
         figures.push(format!("slo:{}:breached", s.name));
+        figures.push(format!("slo:{}:budget_used", s.name));
     }
     let scaled: Vec<(usize, u32)> = tiers
         .iter()
@@ -203,6 +204,7 @@ pub fn point_record(
             for s in &r.slos {
                 row.push(Some(s.breach_minutes));
                 row.push(Some(if s.met() { 0.0 } else { 1.0 }));
+                row.push(finite(s.budget_consumed));
             }
             for &(i, initial) in &scaled {
                 let peak = r

@@ -96,7 +96,25 @@ pub fn plan(req: &SensitivityRequest) -> Result<(Planned, Vec<Skipped>), Error> 
                 source.name
             )));
         }
-        let sides = perturb(&base[i], req.fraction)
+        // A whole number in the file is a count only where the field takes
+        // nothing else (servers, workers): `rate_per_s = 2` is a rate, and
+        // moving it by one would be ±50%.
+        let text = match base[i].trim().parse::<i64>() {
+            Ok(n) => {
+                let mut ov = Override::parse(&format!("{path}={n}.5"))
+                    .map_err(|m| Error::Input(format!("--input {path}: {m}")))?;
+                ov.raw = format!("from sensitivity: {path}={n}.5");
+                let mut overrides = fixed.clone();
+                overrides.push(ov);
+                if source.load(&overrides).is_ok() {
+                    format!("{n}.0")
+                } else {
+                    base[i].clone()
+                }
+            }
+            Err(_) => base[i].clone(),
+        };
+        let sides = perturb(&text, req.fraction)
             .map_err(|m| Error::Input(format!("--input {path}: {m}")))?;
         for moved in sides.into_iter().flatten() {
             let set = format!("{path}={}", moved.text);

@@ -98,6 +98,92 @@ fn the_dominant_input_is_ranked_first() {
     }
 }
 
+/// Two classes on two stations: `search` at ρ = 0.8 dominates the p99 of
+/// all requests; the objective is on `checkout` alone, an M/M/1 at ρ = 0.3
+/// whose sojourn time is exponential with rate μ − λ = 4.67/s: 2.4% of its
+/// requests take over 800 ms, about half of a p95 objective's budget.
+const TWO_CLASSES: &str = r#"
+[scenario]
+name = "two-classes"
+[simulation]
+duration = "40m"
+warmup = "5m"
+replications = 5
+seed = 5
+[classes.search]
+rate_per_s = 8
+route = ["hot"]
+[classes.checkout]
+rate_per_s = 2
+route = ["small"]
+[tiers.hot]
+kind = "station"
+servers = 1
+service = { dist = "exponential", mean = "100ms" }
+[tiers.small]
+kind = "station"
+servers = 1
+service = { dist = "exponential", mean = "150ms" }
+[[slos]]
+name = "checkout-p95"
+class = "checkout"
+percentile = 95
+latency = "800ms"
+window = "40m"
+"#;
+
+#[test]
+fn an_objective_on_one_class_ranks_the_inputs_that_move_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two-classes.toml");
+    std::fs::write(&file, TWO_CLASSES).unwrap();
+    let out = dir.path().join("s");
+    let o = capsim(&[
+        "sensitivity",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = ok(&o);
+    let r = read_json(&out.join("sensitivity.json"));
+    // The p99 of every request is search's: hot's service time or
+    // search's rate leads.
+    let first = r["inputs"][0]["input"].as_str().unwrap();
+    assert!(
+        ["tiers.hot.service.mean", "classes.search.rate_per_s"].contains(&first),
+        "{first}"
+    );
+    // The objective is checkout's: small's service time leads (it moves
+    // both checkout's utilisation and its time per request), and nothing
+    // of search's moves it beyond noise.
+    let o = &r["objectives"][0];
+    assert_eq!(o["objective"], "checkout-p95");
+    let budget = o["baseline_budget_used"]["estimate"].as_f64().unwrap();
+    let exact = (-(1.0 / 0.15 - 2.0) * 0.8f64).exp() / 0.05;
+    assert!(
+        (budget - exact).abs() < 0.25 * exact,
+        "budget used {budget}, M/M/1 says {exact}"
+    );
+    let ranked = o["ranked"].as_array().unwrap();
+    assert_eq!(ranked[0]["input"], "tiers.small.service.mean", "{ranked:?}");
+    assert_eq!(ranked[0]["significant"], true);
+    for i in ranked {
+        let name = i["input"].as_str().unwrap();
+        if name.contains("hot") || name.contains("search") {
+            assert_eq!(i["significant"], false, "{i}");
+        }
+    }
+    assert!(
+        text.contains("most influential on objective checkout-p95 (error budget used"),
+        "{text}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("most influential on objective checkout-p95"),
+        "{md}"
+    );
+}
+
 #[test]
 fn shards_merge_into_the_same_files_and_a_rerun_resumes() {
     let dir = tempfile::tempdir().unwrap();
