@@ -326,6 +326,12 @@ impl HeadroomReport {
                     "an objective breaches already at {}, the smallest multiplier tried (--step)",
                     x(f)
                 );
+                if f <= 0.5 {
+                    let _ = writeln!(
+                        out,
+                        "  at that little traffic it is not a matter of capacity: a fixed part of the requests' time (a network trip, a service time, a delay) breaks it at any load"
+                    );
+                }
             }
             (Some(h), Some(f)) => {
                 let upper = match self.breaks_from {
@@ -560,7 +566,7 @@ impl HeadroomReport {
         );
         let _ = writeln!(
             out,
-            "The search doubles (or halves) the multiplier from ×1 until every replication breaches (or none does), then bisects on a grid of {} twice: for the last multiplier where no replication breaches and the first where all do. Between the two, whether an objective holds depends on the replication: that is the uncertainty of a finite run, not a point to read off. See docs/explain.md.",
+            "The search grows the multiplier from ×1 (doubling toward where the operational laws put saturation, by half past it) until every replication breaches, or halves it until none does, then bisects on a grid of {} twice: for the last multiplier where no replication breaches and the first where all do. Between the two, whether an objective holds depends on the replication: that is the uncertainty of a finite run, not a point to read off. See docs/explain.md.",
             self.step
         );
         out

@@ -442,24 +442,26 @@ impl Headroom {
         let b1 = probe(one, &mut found)?;
         if b1 < reps {
             // Saturation by the laws is where an open system's queues grow
-            // without bound: the first guess for an end that breaches. Past
-            // it, grow by half: the laws are pessimistic only by what they
-            // leave out (a replica that takes reads, a fleet that scales),
-            // and a probe far past saturation costs the most.
-            let (mut k, grow) = match &self.laws {
-                Some(s) if s.multiplier > 1.0 => (
-                    ((s.multiplier * one as f64).ceil() as u64)
-                        .clamp(one + 1, self.k_max.max(one + 1)),
-                    1.5,
-                ),
-                _ => (one, 2.0),
-            };
-            loop {
-                let b = probe(k, &mut found)?;
-                if b == reps || k >= self.k_max {
+            // without bound: the probes double toward it (a limit the laws
+            // do not see, a connection pool, can break far below it, and a
+            // probe far past saturation costs the most), then grow by half
+            // past it (the laws are pessimistic only by what they leave
+            // out: a replica that takes reads, a fleet that scales).
+            let hint = self.laws.as_ref().filter(|s| s.multiplier > 1.0).map(|s| {
+                ((s.multiplier * one as f64).ceil() as u64).clamp(one + 1, self.k_max.max(one + 1))
+            });
+            let mut k = one;
+            while k < self.k_max {
+                k = match hint {
+                    Some(h) if k < h => (k * 2).min(h),
+                    Some(_) => (k as f64 * 1.5).ceil() as u64,
+                    None => k * 2,
+                }
+                .max(k + 1)
+                .min(self.k_max);
+                if probe(k, &mut found)? == reps {
                     break;
                 }
-                k = ((k as f64 * grow).ceil() as u64).max(k + 1).min(self.k_max);
             }
         }
         if b1 > 0 {
