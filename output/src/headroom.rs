@@ -86,6 +86,11 @@ pub struct Probe {
     /// of its classes' requests went, as shares (0 to 1) of it, largest
     /// first.
     pub slowest: Vec<(String, Vec<(String, Estimate)>)>,
+    /// Per tier that rejects or fails requests: how many it did, per
+    /// replication (scenario order).
+    pub errors_at: Vec<(String, Estimate)>,
+    /// Requests whose client gave up waiting, per replication.
+    pub timed_out: Estimate,
 }
 
 impl Probe {
@@ -142,7 +147,38 @@ impl Probe {
             cost_usd: est("cost_usd"),
             utilization,
             slowest,
+            errors_at: r
+                .figures
+                .iter()
+                .filter_map(|f| f.strip_prefix("errs:"))
+                .map(|t| (t.to_string(), est(&format!("errs:{t}"))))
+                .collect(),
+            timed_out: est("timed_out"),
         }
+    }
+
+    /// Where the errors came from: each tier's rejected and failed
+    /// requests and the client timeouts, largest first, `api 1,234 (96%)`.
+    pub fn error_sources(&self) -> Option<String> {
+        let mut v: Vec<(String, f64)> = self
+            .errors_at
+            .iter()
+            .map(|(t, e)| (t.clone(), e.estimate))
+            .chain(std::iter::once((
+                "client timeouts".to_string(),
+                self.timed_out.estimate,
+            )))
+            .filter(|(_, n)| n.is_finite() && *n > 0.0)
+            .collect();
+        let total: f64 = v.iter().map(|(_, n)| n).sum();
+        (total > 0.0).then(|| {
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            v.iter()
+                .take(3)
+                .map(|(t, n)| format!("{t} {} ({:.0}%)", fmt_num(*n), 100.0 * n / total))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 
     /// Where the slowest 1% of `objective`'s requests spent their time:
@@ -196,6 +232,9 @@ pub struct HeadroomReport {
     pub base_rate_per_s: f64,
     /// End-to-end latency objectives: name and threshold (ms), for the plot.
     pub latency_objectives: Vec<(String, f64)>,
+    /// Error-rate and availability objectives, whose breach the report
+    /// explains by where errors came from.
+    pub error_objectives: Vec<String>,
     /// By increasing multiplier.
     pub probes: Vec<Probe>,
     /// The largest multiplier up to which every probe held in every
@@ -232,6 +271,7 @@ impl HeadroomReport {
         metric: &str,
         base_rate_per_s: f64,
         latency_objectives: Vec<(String, f64)>,
+        error_objectives: Vec<String>,
         probes: Vec<Probe>,
         laws: Option<Saturation>,
         reproduce: String,
@@ -282,6 +322,7 @@ impl HeadroomReport {
             objectives,
             base_rate_per_s,
             latency_objectives,
+            error_objectives,
             probes,
             holds_up_to,
             first_breach,
@@ -415,6 +456,11 @@ impl HeadroomReport {
             .breaks_first
             .iter()
             .filter_map(|(o, _)| {
+                if self.error_objectives.contains(o) {
+                    return p.error_sources().map(|e| {
+                        format!("where {o}'s errors come from there, requests per replication: {e}")
+                    });
+                }
                 p.slowest_parts(o).map(|parts| {
                     format!(
                         "where the slowest 1% of {o}'s requests spend their time there: {parts}"

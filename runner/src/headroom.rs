@@ -616,6 +616,19 @@ impl Headroom {
                 .into_iter()
                 .map(|o| (o.name, o.threshold_ms))
                 .collect(),
+            self.baseline
+                .platform
+                .slos
+                .iter()
+                .filter(|s| {
+                    matches!(
+                        s.objective,
+                        capsim_models::slo::Objective::ErrorRate { .. }
+                            | capsim_models::slo::Objective::Availability { .. }
+                    )
+                })
+                .map(|s| s.name.clone())
+                .collect(),
             probes,
             self.laws.clone(),
             reproduce,
@@ -644,6 +657,19 @@ fn add_utilisations(rec: &mut PointRecord, results: &[capsim_models::Replication
         rec.figures.push(format!("util:{}", t.name));
         for (row, r) in rec.replications.iter_mut().zip(results) {
             row.push(r.tiers[i].metric("utilization").filter(|x| x.is_finite()));
+        }
+    }
+    // Where errors come from (`errs:TIER`, requests a tier rejected or
+    // failed, per replication): for an error-rate or availability breach.
+    for (i, t) in first.tiers.iter().enumerate() {
+        if t.metric("rejected").is_none() && t.metric("errors").is_none() {
+            continue;
+        }
+        rec.figures.push(format!("errs:{}", t.name));
+        for (row, r) in rec.replications.iter_mut().zip(results) {
+            let tier = &r.tiers[i];
+            let n = tier.metric("rejected").unwrap_or(0.0) + tier.metric("errors").unwrap_or(0.0);
+            row.push(Some(n).filter(|x| x.is_finite()));
         }
     }
 }

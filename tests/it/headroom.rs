@@ -284,3 +284,66 @@ fn bad_requests_are_refused_before_anything_runs() {
         assert!(!out.exists(), "{args:?} wrote {o}");
     }
 }
+
+/// M/M/1/10 (service 100 ms, room for 10), 5 req/s (ρ = 0.5 at ×1), and an
+/// error-rate objective of 1% over the measured hour: an arrival finding
+/// the station full is rejected, with probability (1 − ρ)ρ^K / (1 − ρ^(K+1)).
+const MM1K: &str = r#"
+[scenario]
+name = "mm1k-errors"
+[simulation]
+duration = "65m"
+warmup = "5m"
+replications = 6
+seed = 17
+[classes.jobs]
+rate_per_s = 5
+route = ["box"]
+[tiers.box]
+kind = "station"
+servers = 1
+capacity = 10
+service = { dist = "exponential", mean = "100ms" }
+[[slos]]
+name = "errors-under-1pct"
+error_rate = 0.01
+window = "65m"
+"#;
+
+#[test]
+fn an_error_rate_breach_is_bracketed_and_traced_to_the_tier_that_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mm1k.toml");
+    std::fs::write(&file, MM1K).unwrap();
+    let o = capsim(&["headroom", file.to_str().unwrap(), "--json"]);
+    let r: Value = serde_json::from_str(&ok(&o)).unwrap();
+    // The ρ at which the blocking probability is 1%, by bisection.
+    let blocking = |rho: f64| (1.0 - rho) * rho.powi(10) / (1.0 - rho.powi(11));
+    let (mut lo, mut hi) = (0.3, 0.99);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if blocking(mid) < 0.01 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    let exact = lo / 0.5;
+    let held = r["holds_up_to"].as_f64().unwrap();
+    let broke = r["breaks_from"].as_f64().unwrap();
+    assert!(
+        held <= exact && exact <= broke,
+        "M/M/1/K says ×{exact:.3}; the search holds to ×{held} and breaks from ×{broke}"
+    );
+    assert_eq!(r["breaks_first"][0][0], "errors-under-1pct");
+    assert_eq!(r["error_objectives"][0], "errors-under-1pct");
+    let text = capsim(&["headroom", file.to_str().unwrap()]);
+    let text = ok(&text);
+    assert!(
+        text.contains(
+            "where errors-under-1pct's errors come from there, requests per replication: box "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("(100%)"), "{text}");
+}
