@@ -170,13 +170,14 @@ pub fn prepare(req: HeadroomRequest) -> Result<Headroom, Error> {
         "{:016x}",
         fnv64(
             format!(
-                "{}\n{:?}\n{:?}\n{}\n{}\n{path}\n{per_unit}\n{}",
+                "{}\n{:?}\n{:?}\n{}\n{}\n{path}\n{per_unit}\n{}\n{:?}\n{SWEEP_SCHEMA_VERSION}",
                 source.text,
                 req.variant,
                 req.sets,
                 baseline.seed,
                 baseline.replications,
-                req.metric
+                req.metric,
+                req.window
             )
             .as_bytes()
         )
@@ -519,7 +520,7 @@ impl Headroom {
         let r = PointRecord::from_json(&bytes).map_err(|m| bad(&m))?;
         if r.plan != self.identity {
             return Err(bad(
-                "it belongs to another headroom search (its scenario, overrides, seed, replications, traffic or step differ): use another --out",
+                "it belongs to another headroom search (its scenario, overrides, seed, replications, traffic, step, window or capsim's point format differ): use another --out",
             ));
         }
         if !r.checksum_matches() {

@@ -240,4 +240,22 @@ fn one_window_runs_alone_and_the_first_is_the_chains_first() {
         text.contains("--window 1 --set workload.multiplier="),
         "{text}"
     );
+    // Another window's search never reuses these probes.
+    refused(
+        &[
+            "headroom",
+            "ten-x-growth",
+            "--window",
+            "2",
+            "--replications",
+            "2",
+            "--step",
+            "0.5",
+            "--max",
+            "4",
+            "--out",
+            out,
+        ],
+        "it belongs to another headroom search",
+    );
 }
