@@ -247,7 +247,18 @@ impl Diff {
             .map(|(&a, &b)| (a, b))
             .filter(|(a, b)| !a.is_nan() && !b.is_nan())
             .collect();
-        let d: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
+        // A pair that differs only in the last bits of its terms (a cost
+        // summed in another order, 0.1 + 0.2 against 0.3) is equal.
+        let d: Vec<f64> = pairs
+            .iter()
+            .map(|&(a, b)| {
+                if (a - b).abs() <= a.abs().max(b.abs()) * 1e-12 {
+                    0.0
+                } else {
+                    a - b
+                }
+            })
+            .collect();
         let mut paired = Estimate::from_samples(&d);
         // Differences that cancel leave rounding noise (-4.5e-14), not an
         // effect: no mean can be resolved below the terms' own rounding.
@@ -915,6 +926,9 @@ mod tests {
             &[0.3, 0.1 + 0.2, 0.7 - 0.4, 0.7],
         );
         assert_eq!(d.estimate, 0.0, "{d:?}");
+        // Pairs equal but for rounding are equal: no interval either.
+        let d = Diff::of(&[0.1 + 0.2, 0.1 + 0.2], &[0.3, 0.3]);
+        assert_eq!((d.estimate, d.ci95), (0.0, [0.0, 0.0]), "{d:?}");
     }
 
     #[test]
