@@ -48,6 +48,7 @@ fn mmc(c: &mut Criterion) {
             arrivals: Arrivals {
                 rate_per_s: 9.0,
                 profile: RateProfile::Constant,
+                closed: None,
             },
             client: ClientPolicy::default(),
             response_bytes: 0.0,

@@ -307,6 +307,44 @@ enum Part {
 /// The check of `cfg`: pure, and cheap next to a run (a pass over each
 /// class's program, the profile at its corners and on a grid).
 pub fn capacity_check(cfg: &PlatformConfig) -> CapacityCheck {
+    load(cfg, demands(cfg))
+}
+
+/// For each closed class, the most its users can ask at a multiplier of 1,
+/// by the asymptotic bounds of a closed network (Denning and Buzen): a
+/// request takes at least its demand `D` (the sum over the resources it
+/// occupies one at a time), so N users thinking `Z` between requests ask at
+/// most `N / (Z + D)`; and no resource serves more than its reachable
+/// servers over the class's demand there. It ignores the other classes'
+/// load (a bound, not an estimate). `None` for an open class, and for a
+/// closed class with no think time and no demand anywhere (then nothing
+/// bounds it).
+pub fn closed_rate_bounds(cfg: &PlatformConfig) -> Vec<Option<f64>> {
+    let slots = demands(cfg);
+    cfg.classes
+        .iter()
+        .enumerate()
+        .map(|(c, class)| {
+            let pop = class.arrivals.closed.as_ref()?;
+            let d: f64 = slots
+                .iter()
+                .filter(|s| s.resource.measure == Measure::Busy && !s.resource.lower_bound)
+                .map(|s| s.per_class[c].1)
+                .sum();
+            let capacity = slots
+                .iter()
+                .filter(|s| s.per_class[c].1 > 0.0)
+                .map(|s| s.resource.reachable() / s.per_class[c].1)
+                .fold(f64::INFINITY, f64::min);
+            let asked = pop.users / (pop.think.mean() + d);
+            let x = asked.min(capacity);
+            x.is_finite().then_some(x)
+        })
+        .collect()
+}
+
+/// Every resource with each class's visits and demand there.
+fn demands(cfg: &PlatformConfig) -> Vec<Slot> {
     let mut slots: Vec<Slot> = Vec::new();
     let mut index: HashMap<(u16, Part), usize> = HashMap::new();
     declare(cfg, &mut slots, &mut index);
@@ -334,7 +372,7 @@ pub fn capacity_check(cfg: &PlatformConfig) -> CapacityCheck {
             }
         }
     }
-    load(cfg, slots)
+    slots
 }
 
 /// The check of a chain of windows (`cfg` being the scenario's platform,

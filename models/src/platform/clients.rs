@@ -31,6 +31,62 @@ impl<'c> Platform<'c> {
                 return;
             }
         }
+        self.admit(class, ctx);
+    }
+
+    /// A think time of closed class `class`, from its arrivals stream.
+    pub(super) fn think(&mut self, class: usize) -> SimDuration {
+        let pop = self.cfg.classes[class].arrivals.closed.as_ref();
+        let think = pop.map_or(0.0, |p| p.think.sample(&mut self.classes[class].arrivals));
+        SimDuration::from_secs_f64(think)
+    }
+
+    /// A user of a closed class is done thinking: it asks, unless the
+    /// population has shrunk below the users there are (then it leaves).
+    pub(super) fn user_asks(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        let ci = class as usize;
+        let a = &self.cfg.classes[ci].arrivals;
+        if let Some(pop) = &a.closed
+            && a.profile != RateProfile::Constant
+            && self.classes[ci].users > pop.at(a.profile.multiplier(ctx.now().since_start()))
+        {
+            self.classes[ci].users -= 1;
+            return;
+        }
+        self.admit(class, ctx);
+    }
+
+    /// A closed class's population follows its profile: the users it
+    /// lacks join, each starting with a think time. (Users beyond it leave
+    /// when they next would ask.)
+    pub(super) fn population(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        let ci = class as usize;
+        let a = &self.cfg.classes[ci].arrivals;
+        let Some(pop) = &a.closed else { return };
+        let target = pop.at(a.profile.multiplier(ctx.now().since_start()));
+        while self.classes[ci].users < target {
+            self.classes[ci].users += 1;
+            let think = self.think(ci);
+            ctx.schedule_in(think, Event::User { class });
+        }
+        ctx.schedule_in(super::POPULATION_STEP, Event::Population { class });
+    }
+
+    /// The client of a closed class is done with its request: it thinks,
+    /// then asks again.
+    #[inline]
+    fn next_request(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        if self.cfg.classes[class as usize].arrivals.closed.is_some() {
+            let think = self.think(class as usize);
+            ctx.schedule_in(think, Event::User { class });
+        }
+    }
+
+    /// A request of `class` arrives: its transaction (or, without a client
+    /// policy, its one attempt) starts.
+    fn admit(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let ci = class as usize;
         let measured = self.measuring(now);
         let c = &mut self.classes[ci];
         let key = c.demands.next_u64();
@@ -157,8 +213,9 @@ impl<'c> Platform<'c> {
         &mut self,
         txn: u32,
         attempt_no: u16,
-        now: SimTime,
+        ctx: &mut Context<'_, Event>,
     ) -> Option<SimDuration> {
+        let now = ctx.now();
         let t = &mut self.txns[txn];
         if t.state != TxnState::Active || t.attempt_no != attempt_no {
             return None;
@@ -168,12 +225,20 @@ impl<'c> Platform<'c> {
         debug_assert_eq!(t.pending, 0);
         let (class, created, measured) = (t.class, t.created, t.measured);
         self.txns.free(txn);
-        self.answered(class, created, measured, now);
+        self.answered(class, created, measured, ctx);
         measured.then(|| now - created)
     }
 
     /// A client got its answer: counts, latency, objectives, traffic.
-    pub(super) fn answered(&mut self, class: u16, created: SimTime, measured: bool, now: SimTime) {
+    pub(super) fn answered(
+        &mut self,
+        class: u16,
+        created: SimTime,
+        measured: bool,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let now = ctx.now();
+        self.next_request(class, ctx);
         let latency = now - created;
         let c = &mut self.classes[class as usize];
         if measured {
@@ -208,7 +273,15 @@ impl<'c> Platform<'c> {
     }
 
     /// A client gave up for good (failed or rejected).
-    pub(super) fn gave_up(&mut self, class: u16, measured: bool, why: Failure, now: SimTime) {
+    pub(super) fn gave_up(
+        &mut self,
+        class: u16,
+        measured: bool,
+        why: Failure,
+        ctx: &mut Context<'_, Event>,
+    ) {
+        let now = ctx.now();
+        self.next_request(class, ctx);
         let c = &mut self.classes[class as usize];
         if measured {
             match why {
@@ -243,15 +316,15 @@ impl<'c> Platform<'c> {
         if policy.retry_on_error && t.attempt_no < policy.retries {
             self.schedule_retry(txn, ctx);
         } else {
-            self.end_txn_failed(txn, why, ctx.now());
+            self.end_txn_failed(txn, why, ctx);
         }
     }
 
-    fn end_txn_failed(&mut self, txn: u32, why: Failure, now: SimTime) {
+    fn end_txn_failed(&mut self, txn: u32, why: Failure, ctx: &mut Context<'_, Event>) {
         let t = &mut self.txns[txn];
         t.state = TxnState::Done;
         let (class, measured) = (t.class, t.measured);
-        self.gave_up(class, measured, why, now);
+        self.gave_up(class, measured, why, ctx);
         self.maybe_free_txn(txn);
     }
 
@@ -299,7 +372,7 @@ impl<'c> Platform<'c> {
         if attempt_no < self.policy(class).retries {
             self.schedule_retry(txn, ctx);
         } else {
-            self.end_txn_failed(txn, Failure::Error, now);
+            self.end_txn_failed(txn, Failure::Error, ctx);
         }
     }
 

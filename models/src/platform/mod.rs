@@ -47,7 +47,7 @@ use sim_engine::{
     StreamRng, Streams, exp1, sub_key,
 };
 
-use crate::config::{FailureTiming, Op, PlatformConfig};
+use crate::config::{FailureTiming, Op, PlatformConfig, RateProfile};
 use crate::cost::CostMeter;
 use crate::fcfs::Measured;
 use crate::results::{ClassSeries, ClientCounts, FailureRecord, RequestCounts, ScalingEvent};
@@ -61,6 +61,11 @@ use crate::tier::{ApiRef, BuildContext, Handle, TierId, Tiers, WorkersRef};
 pub enum Event {
     /// The next candidate arrival of a class (thinned to its rate profile).
     Arrival { class: u16 },
+    /// A user of a closed class has thought: it asks (or, if the
+    /// population has shrunk, leaves).
+    User { class: u16 },
+    /// A closed class's population follows its profile: users join.
+    Population { class: u16 },
     /// An attempt's pending step finished: continue its program.
     Resume { req: u32 },
     /// A client's patience for attempt `attempt` of a transaction ran out.
@@ -232,6 +237,8 @@ struct ClassState {
     latency_series: IntervalLatency,
     /// With regions: measured attempts routed to each region.
     served_by: Vec<u64>,
+    /// A closed class's users: thinking or waiting for an answer.
+    users: u32,
 }
 
 struct FailureState {
@@ -245,6 +252,10 @@ struct FailureState {
 fn draw(key: u64, pc: usize) -> KeyedRng {
     KeyedRng::new(sub_key(key, pc as u64))
 }
+
+/// How often a closed class's population follows its profile: users join
+/// within a second of the profile asking for them.
+const POPULATION_STEP: SimDuration = SimDuration::from_secs(1);
 
 /// Until the autoscalers' tick is known, and for caches whose working set
 /// grows when nothing else ticks: one minute.
@@ -410,8 +421,26 @@ impl<'c> Platform<'c> {
             events.push((self.warmup_end, Event::WarmupEnd));
         }
         for i in 0..self.classes.len() {
-            let gap = self.envelope_gap(i);
-            events.push((SimTime::at(gap), Event::Arrival { class: i as u16 }));
+            let class = i as u16;
+            let arrivals = &self.cfg.classes[i].arrivals;
+            match &arrivals.closed {
+                None => {
+                    let gap = self.envelope_gap(i);
+                    events.push((SimTime::at(gap), Event::Arrival { class }));
+                }
+                Some(pop) => {
+                    // Every user starts by thinking.
+                    let n = pop.at(arrivals.profile.multiplier(SimDuration::ZERO));
+                    self.classes[i].users = n;
+                    for _ in 0..n {
+                        let think = self.think(i);
+                        events.push((SimTime::at(think), Event::User { class }));
+                    }
+                    if arrivals.profile != RateProfile::Constant {
+                        events.push((SimTime::at(POPULATION_STEP), Event::Population { class }));
+                    }
+                }
+            }
         }
         for (fi, f) in self.cfg.failures.iter().enumerate() {
             for k in 0..self.failures[fi].units.len() {
@@ -500,6 +529,7 @@ fn class_state(
         series: ClassSeries::new(interval, cfg.horizon),
         latency_series: IntervalLatency::new(interval, cfg.horizon),
         served_by: vec![0; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
+        users: 0,
     }
 }
 
@@ -555,6 +585,8 @@ impl Model for Platform<'_> {
     fn handle(&mut self, event: Event, ctx: &mut Context<'_, Event>) {
         match event {
             Event::Arrival { class } => self.arrival(class, ctx),
+            Event::User { class } => self.user_asks(class, ctx),
+            Event::Population { class } => self.population(class, ctx),
             Event::Resume { req } => self.resume(req, ctx),
             Event::TimeoutCheck { class } => self.timeout_check(class, ctx),
             Event::Retry { txn } => self.retry(txn, ctx),

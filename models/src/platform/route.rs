@@ -417,7 +417,7 @@ impl Platform<'_> {
         let (txn, attempt_no, abandoned, class) = (a.txn, a.attempt_no, a.abandoned, a.class);
         let counted = if txn == NO_TXN {
             let (created, measured) = (a.created, a.measured);
-            self.answered(class, created, measured, now);
+            self.answered(class, created, measured, ctx);
             measured.then(|| now - created)
         } else if abandoned {
             if self.measuring(now) {
@@ -425,7 +425,7 @@ impl Platform<'_> {
             }
             None
         } else {
-            self.txn_succeeded(txn, attempt_no, now)
+            self.txn_succeeded(txn, attempt_no, ctx)
         };
         self.breakdown.end(req, class as usize, counted);
         self.maybe_free_attempt(req);
@@ -441,7 +441,7 @@ impl Platform<'_> {
         let (txn, attempt_no, abandoned) = (a.txn, a.attempt_no, a.abandoned);
         if txn == NO_TXN {
             let (class, measured) = (a.class, a.measured);
-            self.gave_up(class, measured, why, ctx.now());
+            self.gave_up(class, measured, why, ctx);
         } else if !abandoned {
             self.txn_failed(txn, attempt_no, why, ctx);
         }

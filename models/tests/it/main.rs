@@ -2,4 +2,5 @@
 //! topic; a new topic is a new module here.
 
 mod budget;
+mod closed;
 mod queueing_theory;

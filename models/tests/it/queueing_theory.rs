@@ -77,6 +77,7 @@ pub(crate) fn network(
             arrivals: Arrivals {
                 rate_per_s,
                 profile: RateProfile::Constant,
+                closed: None,
             },
             client: ClientPolicy::default(),
             response_bytes: 0.0,
@@ -91,7 +92,7 @@ pub(crate) fn network(
     }
 }
 
-fn run(cfg: &PlatformConfig, seed: u64) -> Vec<ReplicationResult> {
+pub(crate) fn run(cfg: &PlatformConfig, seed: u64) -> Vec<ReplicationResult> {
     run_replications(cfg, seed, REPLICATIONS, 0, &RunControl::default())
         .unwrap()
         .into_iter()
@@ -116,7 +117,7 @@ fn latency_estimate(
 }
 
 #[track_caller]
-fn assert_covers(what: &str, est: Estimate, exact: f64) {
+pub(crate) fn assert_covers(what: &str, est: Estimate, exact: f64) {
     eprintln!(
         "{what}: exact {exact:.6}, simulated {:.6} [{:.6}, {:.6}] (±{:.2}%)",
         est.estimate,

@@ -3,8 +3,9 @@
 //! retries, backoff) and its route compiled against the tiers; with regions,
 //! one copy per region of its users.
 
-use capsim_models::{Arrivals, ClassConfig, ClientPolicy, RateProfile};
+use capsim_models::{Arrivals, ClassConfig, ClientPolicy, Population, RateProfile};
 use indexmap::IndexMap;
+use sim_engine::Dist;
 
 use super::profile::{self, ProfileContext};
 use super::regions::Geo;
@@ -51,7 +52,14 @@ pub fn build_classes(
     for (name, mut class) in raw {
         let path = cp.key(&name);
         check_name("class", &name, &path, c);
-        let rate = class_rate(&class, &path, uses_shares, scope, &mut share_total, c);
+        // A closed class's "rate" is its users: what its multipliers and
+        // profile scale (a replayed trace's absolute values are users).
+        let think = closed_class(&mut class, &path, c);
+        let rate = match (&think, class.users) {
+            (Some(_), Some(n)) => Some(n as f64),
+            (Some(_), None) => None,
+            (None, _) => class_rate(&class, &path, uses_shares, scope, &mut share_total, c),
+        };
         let wp = scope.root.key("workload");
         let profile_raw = class
             .profile
@@ -109,7 +117,12 @@ pub fn build_classes(
             ))
             .unwrap_or(1.0);
         let scaled = rate.map(|r| r * multiplier);
-        check_peak(&path, scaled, &profile, &profile_raw, scope, c);
+        let closed = think.map(|think| (scaled, think));
+        if closed.is_none() {
+            check_peak(&path, scaled, &profile, &profile_raw, scope, c);
+        } else {
+            check_users(&path, scaled, &profile, scope, c);
+        }
         let Some((rate_per_s, profile, program, response_bytes)) = scaled
             .zip(profile)
             .zip(program)
@@ -118,12 +131,24 @@ pub fn build_classes(
         else {
             continue;
         };
+        let population = match closed {
+            Some((Some(users), Some(think))) => Some(Population { users, think }),
+            Some(_) => continue,
+            None => None,
+        };
         let class = ClassConfig {
             response_bytes,
             name,
             arrivals: Arrivals {
-                rate_per_s,
+                // A closed class's bound is set once the platform is
+                // whole (it needs every tier's demand).
+                rate_per_s: if population.is_some() {
+                    0.0
+                } else {
+                    rate_per_s
+                },
                 profile,
+                closed: population,
             },
             client,
             program,
@@ -250,6 +275,75 @@ fn class_rate(
             c.push(path.clone(), "give the class an arrival rate: `rate_per_s`, or a `share` of `workload.rate_per_s`");
             None
         }
+    }
+}
+
+/// A closed class's think time, if the class is closed (`users` or
+/// `think` given; `None` inside when broken); checks that it gives no rate.
+fn closed_class(class: &mut RawClass, path: &FieldPath, c: &mut Checks) -> Option<Option<Dist>> {
+    if class.users.is_none() && class.think.is_none() {
+        return None;
+    }
+    let mut ok = true;
+    for (field, given) in [
+        ("rate_per_s", class.rate_per_s.is_some()),
+        ("share", class.share.is_some()),
+    ] {
+        if given {
+            c.push(
+                path.key(field),
+                format!("a closed class (with `users`) has no `{field}`: its users' answers and think times set its rate"),
+            );
+            ok = false;
+        }
+    }
+    match class.users {
+        None => {
+            c.push(
+                path.key("think"),
+                "a think time makes a closed class: give its `users` too (or drop `think` for an open class with `rate_per_s`)",
+            );
+            ok = false;
+        }
+        Some(0) => {
+            c.push(path.key("users"), "a closed class needs at least 1 user");
+            ok = false;
+        }
+        Some(_) => {}
+    }
+    let think = match class.think.take() {
+        None => {
+            c.push(
+                path.key("think"),
+                "a closed class needs its users' think time, e.g. think = { dist = \"exponential\", mean = \"5s\" } (`{ dist = \"deterministic\", value = \"0s\" }` for none)",
+            );
+            None
+        }
+        Some(t) => c.take(values::build_dist(t, &path.key("think"))),
+    };
+    Some(think.filter(|_| ok))
+}
+
+/// A closed class's peak users within [`limits::USERS`].
+fn check_users(
+    path: &FieldPath,
+    users: Option<f64>,
+    profile: &Option<RateProfile>,
+    scope: &Scope<'_>,
+    c: &mut Checks,
+) {
+    let (Some(n), Some(p)) = (users, profile) else {
+        return;
+    };
+    let peak = n * p.envelope(scope.calendar.horizon);
+    if peak > limits::USERS {
+        c.push(
+            path.key("users"),
+            format!(
+                "the class peaks at {peak:.0} users; at most {} per class",
+                limits::USERS
+            ),
+        );
     }
 }
 
@@ -389,6 +483,11 @@ impl Regional<'_> {
                     arrivals: Arrivals {
                         rate_per_s: regional_rate,
                         profile,
+                        // A region's users: its share of the class's.
+                        closed: self.class.arrivals.closed.as_ref().map(|p| Population {
+                            users: p.users * g.shares[r] * g.multipliers[r],
+                            think: p.think.clone(),
+                        }),
                     },
                     client: self.class.client.clone(),
                     program,

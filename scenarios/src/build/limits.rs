@@ -33,6 +33,9 @@ pub const ENTRIES: usize = 1_000;
 /// Arrivals per second of the workload or one class, and a class's peak
 /// (its rate times its profile's largest multiplier in the run).
 pub const RATE_PER_S: f64 = 10_000_000.0;
+/// Users of a closed class, at its peak (its users times its profile's
+/// largest multiplier in the run): each holds at most one request.
+pub const USERS: f64 = 1_000_000.0;
 /// A rate profile's multipliers (steps, spike, ramp, growth factor,
 /// calendar values, a replay's scale).
 pub const MULTIPLIER: f64 = 1e6;

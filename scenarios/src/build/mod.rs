@@ -277,19 +277,24 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         return Err(c.0);
     }
     let name = scenario.name;
+    let mut platform = PlatformConfig {
+        name: name.clone(),
+        horizon: *horizon,
+        warmup: *sim.warmup,
+        series_interval: *sim.interval,
+        classes,
+        tiers: tier_configs,
+        failures,
+        slos,
+        traffic: prices.traffic,
+        regions,
+    };
+    closed_rates(&mut platform, &root, &mut c);
+    if !c.is_empty() {
+        return Err(c.0);
+    }
     Ok(Scenario {
-        platform: PlatformConfig {
-            name: name.clone(),
-            horizon: *horizon,
-            warmup: *sim.warmup,
-            series_interval: *sim.interval,
-            classes,
-            tiers: tier_configs,
-            failures,
-            slos,
-            traffic: prices.traffic,
-            regions,
-        },
+        platform,
         name,
         description: scenario.description,
         seed: sim.seed,
@@ -298,6 +303,26 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         windows,
         variants,
     })
+}
+
+/// Gives each closed class the most its users can ask (what the capacity
+/// check and the cost estimate assume), or an error where nothing bounds
+/// it: no think time and a route that takes no time would ask without end.
+fn closed_rates(platform: &mut PlatformConfig, root: &FieldPath, c: &mut Checks) {
+    let bounds = capsim_models::laws::closed_rate_bounds(platform);
+    for (class, bound) in platform.classes.iter_mut().zip(bounds) {
+        match bound {
+            Some(x) => class.arrivals.rate_per_s = x,
+            None if class.arrivals.closed.is_some() => {
+                let name = class.name.split('@').next().unwrap_or(&class.name);
+                c.push(
+                    root.key("classes").key(name).key("think"),
+                    "with no think time and a route that takes no time, this class's users would ask without end: give them a think time above 0",
+                );
+            }
+            None => {}
+        }
+    }
 }
 
 /// `[variants.*]`: named override sets, checked for shape only (they are

@@ -296,6 +296,15 @@ pub struct RawWorkload {
 pub struct RawClass {
     pub rate_per_s: Option<f64>,
     pub share: Option<f64>,
+    /// A closed class (instead of `rate_per_s` or `share`): this many
+    /// users, each asking again a `think` time after its answer; a profile
+    /// multiplies the users.
+    pub users: Option<u64>,
+    /// A closed class's think time between an answer and the next request:
+    /// a distribution table tagged by `dist`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
+    pub think: Option<toml::Table>,
     /// Multiplies this class's arrival rate (default 1), after its share
     /// and profile.
     pub multiplier: Option<f64>,
