@@ -46,6 +46,24 @@ pub struct CapacityCheck {
     /// The resource with the highest utilisation at the peak, against the
     /// capacity it can reach (`None`: no resource is offered anything).
     pub bottleneck: Option<usize>,
+    /// The closed classes' bounds, which stand for their rates above.
+    pub closed: Vec<ClosedBound>,
+}
+
+/// The most a closed class's users can ask, and what sets it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClosedBound {
+    pub class: String,
+    pub users: f64,
+    /// Mean think time, seconds.
+    pub think_s: f64,
+    /// Demand per request at the resources it holds one at a time, seconds.
+    pub demand_s: f64,
+    /// Requests per second: `min(users / (think + demand), capacity)`.
+    pub rate_per_s: f64,
+    /// The resource whose reachable capacity sets the bound, if one does
+    /// (else the users' own pace does).
+    pub limited_by: Option<String>,
 }
 
 /// What a resource's capacity is counted in.
@@ -243,6 +261,30 @@ impl CapacityCheck {
             .collect()
     }
 
+    /// One line per closed class: the bound its rate above stands for.
+    pub fn closed_notes(&self) -> Vec<String> {
+        self.closed
+            .iter()
+            .map(|b| {
+                let why = match &b.limited_by {
+                    Some(r) => format!("{r} serves no more"),
+                    None => format!(
+                        "{} / ({} s thinking + {} s of demand)",
+                        num(b.users),
+                        num(b.think_s),
+                        num(b.demand_s)
+                    ),
+                };
+                format!(
+                    "{} is closed: its {} users ask at most {} req/s ({why}); its loads above are upper bounds",
+                    b.class,
+                    num(b.users),
+                    num(b.rate_per_s)
+                )
+            })
+            .collect()
+    }
+
     /// One line per overloaded resource, with the numbers that lead there.
     pub fn warnings(&self) -> Vec<String> {
         self.overloaded()
@@ -307,7 +349,12 @@ enum Part {
 /// The check of `cfg`: pure, and cheap next to a run (a pass over each
 /// class's program, the profile at its corners and on a grid).
 pub fn capacity_check(cfg: &PlatformConfig) -> CapacityCheck {
-    load(cfg, demands(cfg))
+    let slots = demands(cfg);
+    let closed = bounds(cfg, &slots).into_iter().flatten().collect();
+    CapacityCheck {
+        closed,
+        ..load(cfg, slots)
+    }
 }
 
 /// For each closed class, the most its users can ask at a multiplier of 1,
@@ -320,25 +367,47 @@ pub fn capacity_check(cfg: &PlatformConfig) -> CapacityCheck {
 /// closed class with no think time and no demand anywhere (then nothing
 /// bounds it).
 pub fn closed_rate_bounds(cfg: &PlatformConfig) -> Vec<Option<f64>> {
-    let slots = demands(cfg);
+    bounds(cfg, &demands(cfg))
+        .into_iter()
+        .map(|b| b.map(|b| b.rate_per_s).filter(|x| x.is_finite()))
+        .collect()
+}
+
+fn bounds(cfg: &PlatformConfig, slots: &[Slot]) -> Vec<Option<ClosedBound>> {
     cfg.classes
         .iter()
         .enumerate()
         .map(|(c, class)| {
             let pop = class.arrivals.closed.as_ref()?;
-            let d: f64 = slots
+            let demand_s: f64 = slots
                 .iter()
                 .filter(|s| s.resource.measure == Measure::Busy && !s.resource.lower_bound)
                 .map(|s| s.per_class[c].1)
                 .sum();
+            let think_s = pop.think.mean();
+            let asked = pop.users / (think_s + demand_s);
             let capacity = slots
                 .iter()
                 .filter(|s| s.per_class[c].1 > 0.0)
-                .map(|s| s.resource.reachable() / s.per_class[c].1)
-                .fold(f64::INFINITY, f64::min);
-            let asked = pop.users / (pop.think.mean() + d);
-            let x = asked.min(capacity);
-            x.is_finite().then_some(x)
+                .map(|s| {
+                    (
+                        s.resource.reachable() / s.per_class[c].1,
+                        s.resource.label(),
+                    )
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let (rate_per_s, limited_by) = match capacity {
+                Some((x, label)) if x < asked => (x, Some(label)),
+                _ => (asked, None),
+            };
+            Some(ClosedBound {
+                class: class.name.clone(),
+                users: pop.users,
+                think_s,
+                demand_s,
+                rate_per_s,
+                limited_by,
+            })
         })
         .collect()
 }
@@ -898,6 +967,7 @@ fn load(cfg: &PlatformConfig, slots: Vec<Slot>) -> CapacityCheck {
             .sum()
     };
     CapacityCheck {
+        closed: Vec::new(),
         phase_rate_per_s: (0..phases.len())
             .map(|i| rate(&|c| in_phase[c][i]))
             .collect(),

@@ -32,6 +32,21 @@ pub struct CapacitySummary {
     /// One per autoscaled resource offered more than its starting capacity
     /// at the peak (but less than its maximum): the units it must reach.
     pub scaling_needed: Vec<String>,
+    /// Per closed class (absent without one): the bound on its rate that
+    /// the loads above assume.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub closed_classes: IndexMap<String, ClosedSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClosedSummary {
+    pub users: f64,
+    pub think_s: f64,
+    pub demand_s: f64,
+    /// `min(users / (think_s + demand_s), capacity)`, requests per second.
+    pub max_rate_per_s: f64,
+    /// The resource whose capacity sets it, or null (the users' pace).
+    pub limited_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -161,6 +176,20 @@ impl CapacitySummary {
             resources,
             warnings: c.warnings(),
             scaling_needed: c.notes(),
+            closed_classes: c
+                .closed
+                .iter()
+                .map(|b| {
+                    let s = ClosedSummary {
+                        users: b.users,
+                        think_s: b.think_s,
+                        demand_s: b.demand_s,
+                        max_rate_per_s: b.rate_per_s,
+                        limited_by: b.limited_by.clone(),
+                    };
+                    (b.class.clone(), s)
+                })
+                .collect(),
         }
     }
 }
@@ -257,7 +286,7 @@ pub fn render(c: &CapacityCheck) -> String {
             num(m)
         );
     }
-    for n in c.notes() {
+    for n in c.closed_notes().into_iter().chain(c.notes()) {
         let _ = writeln!(out, "note: {n}");
     }
     for w in c.warnings() {

@@ -612,7 +612,19 @@ impl Headroom {
             self.req.step,
             self.req.max,
             &self.req.metric,
-            self.baseline.platform.mean_rate_per_s(),
+            // A closed class's rate is a bound, not what it offers: no
+            // offered load to state then.
+            if self
+                .baseline
+                .platform
+                .classes
+                .iter()
+                .any(|c| c.arrivals.closed.is_some())
+            {
+                0.0
+            } else {
+                self.baseline.platform.mean_rate_per_s()
+            },
             LatencyObjective::of(&self.baseline.platform.slos)
                 .into_iter()
                 .map(|o| (o.name, o.threshold_ms))

@@ -9,6 +9,7 @@ mod breakdown;
 mod calibrate;
 mod capacity;
 mod cli;
+mod closed;
 mod compare;
 mod gates;
 mod guards;
