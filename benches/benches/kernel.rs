@@ -49,6 +49,7 @@ fn mmc(c: &mut Criterion) {
                 rate_per_s: 9.0,
                 profile: RateProfile::Constant,
                 closed: None,
+                process: Default::default(),
             },
             client: ClientPolicy::default(),
             response_bytes: 0.0,

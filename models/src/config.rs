@@ -94,6 +94,45 @@ pub struct Arrivals {
     /// For a closed class, multiplies its users over time.
     pub profile: RateProfile,
     pub closed: Option<Population>,
+    /// How an open class's requests are spaced (a closed class's users set
+    /// their own pace).
+    pub process: Process,
+}
+
+/// An open class's arrival process, at mean rate `rate_per_s`.
+#[derive(Clone, Debug, Default)]
+pub enum Process {
+    /// Poisson (thinned to the profile).
+    #[default]
+    Poisson,
+    /// A renewal process: independent gaps of this law (seconds, mean
+    /// `1 / rate_per_s`). A profile cannot thin it (the result would not be
+    /// a renewal process), so the profile is constant.
+    Renewal(Dist),
+    /// Batches of several requests at one instant, at Poisson epochs of
+    /// rate `rate_per_s / E[size]` (thinned to the profile): sizes with
+    /// their cumulative probabilities, ascending.
+    Batch(Vec<(u32, f64)>),
+}
+
+impl Process {
+    /// Mean batch size (1 but for batches).
+    pub fn mean_size(&self) -> f64 {
+        match self {
+            Process::Batch(sizes) => {
+                let mut prev = 0.0;
+                sizes
+                    .iter()
+                    .map(|&(n, cum)| {
+                        let p = cum - prev;
+                        prev = cum;
+                        n as f64 * p
+                    })
+                    .sum()
+            }
+            _ => 1.0,
+        }
+    }
 }
 
 /// A closed class: a population of users, each of whom waits for the

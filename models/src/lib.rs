@@ -28,7 +28,7 @@ pub use config::{
     ApiConfig, ApiRef, Arrivals, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
     ClassConfig, ClassId, ClientPolicy, DatabaseConfig, DatabaseRef, DelayOf, ExternalConfig,
     ExternalRef, FailureAction, FailureConfig, FailureTiming, Handle, JobConfig, Kind, Op,
-    PlatformConfig, Population, QueryConfig, QueueConfig, RateProfile, ReadRouting, Ref,
+    PlatformConfig, Population, Process, QueryConfig, QueueConfig, RateProfile, ReadRouting, Ref,
     RegionConfig, RegionsConfig, StationConfig, StationRef, TierConfig, TierId, TierKind, Typed,
     Vocabulary, WorkerMode, WorkersConfig, WorkersRef, handles, typed,
 };

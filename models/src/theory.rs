@@ -228,13 +228,13 @@ pub fn mva(stations: &[(f64, u32)], think_s: f64, n: u32) -> Mva {
             .map(|s| (1..=m).map(|j| j as f64 / rate(s, j) * p[s][j - 1]).sum())
             .collect();
         let x = m as f64 / (think_s + r.iter().sum::<f64>());
-        for s in 0..k {
+        for (s, ps) in p.iter_mut().enumerate() {
             let mut next = vec![0.0; m + 1];
             for j in 1..=m {
-                next[j] = x / rate(s, j) * p[s][j - 1];
+                next[j] = x / rate(s, j) * ps[j - 1];
             }
             next[0] = (1.0 - next[1..].iter().sum::<f64>()).max(0.0);
-            p[s] = next;
+            *ps = next;
         }
         out = Mva {
             throughput: x,
@@ -245,6 +245,33 @@ pub fn mva(stations: &[(f64, u32)], think_s: f64, n: u32) -> Mva {
         };
     }
     out
+}
+
+/// GI/M/1 (renewal arrivals, one exponential server of rate `mu`): σ, the
+/// root in (0, 1) of `σ = A*(μ(1 − σ))` with `lst` the Laplace–Stieltjes
+/// transform of the interarrival law; an arrival finds the server busy with
+/// probability σ, and its time in system is exponential of rate μ(1 − σ).
+/// By fixed-point iteration from 0, which rises to the smallest root when
+/// ρ < 1.
+pub fn gi_m1_sigma(lst: impl Fn(f64) -> f64, mu: f64) -> f64 {
+    let mut sigma = 0.0f64;
+    for _ in 0..100_000 {
+        let next = lst(mu * (1.0 - sigma));
+        if (next - sigma).abs() < 1e-15 {
+            return next;
+        }
+        sigma = next;
+    }
+    sigma
+}
+
+/// M^X/M/1: batches at Poisson epochs of rate `batch_rate`, sizes with mean
+/// `e_x` and second moment `e_x2`, one exponential server of rate `mu`. The
+/// mean number in system, `L = ρ (E[X²]/E[X] + 1) / (2 (1 − ρ))` with
+/// `ρ = batch_rate·E[X]/μ`; a request's mean time in system is `L / (batch_rate·E[X])`.
+pub fn mx_m1_mean_in_system(batch_rate: f64, e_x: f64, e_x2: f64, mu: f64) -> f64 {
+    let rho = batch_rate * e_x / mu;
+    rho * (e_x2 / e_x + 1.0) / (2.0 * (1.0 - rho))
 }
 
 /// A fixed-window rate limit of `limit` calls per window, offered Poisson
@@ -272,6 +299,22 @@ mod tests {
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * b.abs()
+    }
+
+    #[test]
+    fn gi_m1_and_batches_reduce_to_mm1() {
+        // Poisson arrivals: A*(s) = λ/(λ+s), so σ = ρ.
+        let (l, mu) = (0.7, 1.0);
+        assert!(close(gi_m1_sigma(|s| l / (l + s), mu), 0.7, 1e-9));
+        // D/M/1 at ρ = 0.5: σ = e^(−2(1−σ)), σ ≈ 0.20319 (tables).
+        let sigma = gi_m1_sigma(|s| (-2.0 * s).exp(), 1.0);
+        assert!(close(sigma, 0.203188, 1e-5), "{sigma}");
+        // Batches of one: L = ρ/(1−ρ).
+        assert!(close(
+            mx_m1_mean_in_system(0.7, 1.0, 1.0, 1.0),
+            0.7 / 0.3,
+            1e-12
+        ));
     }
 
     #[test]

@@ -92,7 +92,9 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time` in lane `lane` (lanes are numbered from
     /// 0 and made on first use), which must be empty: its previous event has
     /// been popped. Delivered in the same order as [`EventQueue::push`].
-    #[inline]
+    /// Always inlined: it is on every arrival, and outlined it costs about
+    /// 1.4% of the full-stack benchmark's instructions.
+    #[inline(always)]
     pub fn push_lane(&mut self, lane: usize, time: SimTime, event: E) {
         let k = self.key(time);
         if lane >= self.lanes.len() {

@@ -4,7 +4,7 @@
 use sim_engine::{Context, SimDuration, SimTime, exp1, sub_key};
 
 use super::{Attempt, Deadline, Event, Failure, NO_TXN, Platform, Txn, TxnState, draw};
-use crate::config::{ClientPolicy, RateProfile};
+use crate::config::{ClientPolicy, Process, RateProfile};
 use crate::cost::bytes_to_gb;
 use crate::slo::Objective;
 
@@ -18,20 +18,61 @@ impl<'c> Platform<'c> {
     pub(super) fn arrival(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
         let ci = class as usize;
+        if !self.classes[ci].poisson {
+            self.other_arrival(class, ctx);
+            return;
+        }
         let gap = self.envelope_gap(ci);
         // Each class's arrivals are one event ahead: a lane of their own
         // keeps them out of the heap (same order of events).
         ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
-        // Thinning: keep the candidate with probability rate(t) / envelope.
+        if !self.thinned_out(ci, now) {
+            self.admit(class, ctx);
+        }
+    }
+
+    /// Thinning: drops the candidate with probability 1 − rate(t) / envelope.
+    #[inline(always)]
+    fn thinned_out(&mut self, ci: usize, now: SimTime) -> bool {
         let profile = &self.cfg.classes[ci].arrivals.profile;
         if *profile != RateProfile::Constant {
             let m = profile.multiplier(now.since_start());
             let c = &mut self.classes[ci];
-            if c.arrivals.uniform() * c.envelope_multiplier >= m {
-                return;
-            }
+            return c.arrivals.uniform() * c.envelope_multiplier >= m;
         }
-        self.admit(class, ctx);
+        false
+    }
+
+    /// A renewal or batch class's arrival, apart from the Poisson path
+    /// (which it would slow down).
+    #[inline(never)]
+    fn other_arrival(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let ci = class as usize;
+        match &self.cfg.classes[ci].arrivals.process {
+            Process::Renewal(gaps) => {
+                let gap = SimDuration::from_secs_f64(gaps.sample(&mut self.classes[ci].arrivals));
+                ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
+                // Unthinned: a renewal class's profile is constant.
+                self.admit(class, ctx);
+            }
+            Process::Batch(sizes) => {
+                let gap = self.envelope_gap(ci);
+                ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
+                if self.thinned_out(ci, now) {
+                    return;
+                }
+                let u = self.classes[ci].arrivals.uniform();
+                let n = sizes
+                    .iter()
+                    .find(|&&(_, cum)| u < cum)
+                    .map_or(sizes[sizes.len() - 1].0, |&(n, _)| n);
+                for _ in 0..n {
+                    self.admit(class, ctx);
+                }
+            }
+            Process::Poisson => unreachable!("the Poisson path is `arrival`"),
+        }
     }
 
     /// A think time of closed class `class`, from its arrivals stream.
@@ -74,16 +115,17 @@ impl<'c> Platform<'c> {
 
     /// The client of a closed class is done with its request: it thinks,
     /// then asks again.
-    #[inline]
+    #[inline(always)]
     fn next_request(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
-        if self.cfg.classes[class as usize].arrivals.closed.is_some() {
+        if self.classes[class as usize].closed {
             let think = self.think(class as usize);
             ctx.schedule_in(think, Event::User { class });
         }
     }
 
     /// A request of `class` arrives: its transaction (or, without a client
-    /// policy, its one attempt) starts.
+    /// policy, its one attempt) starts. Inlined: it is the arrival's body.
+    #[inline(always)]
     fn admit(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
         let ci = class as usize;

@@ -239,6 +239,10 @@ struct ClassState {
     served_by: Vec<u64>,
     /// A closed class's users: thinking or waiting for an answer.
     users: u32,
+    /// The class is closed (its answers schedule its next requests).
+    closed: bool,
+    /// The class is open and Poisson: the fast path of arrivals.
+    poisson: bool,
 }
 
 struct FailureState {
@@ -425,7 +429,12 @@ impl<'c> Platform<'c> {
             let arrivals = &self.cfg.classes[i].arrivals;
             match &arrivals.closed {
                 None => {
-                    let gap = self.envelope_gap(i);
+                    let gap = match &arrivals.process {
+                        crate::config::Process::Renewal(gaps) => {
+                            SimDuration::from_secs_f64(gaps.sample(&mut self.classes[i].arrivals))
+                        }
+                        _ => self.envelope_gap(i),
+                    };
                     events.push((SimTime::at(gap), Event::Arrival { class }));
                 }
                 Some(pop) => {
@@ -518,7 +527,8 @@ fn class_state(
     ClassState {
         arrivals: streams.stream(&format!("arrivals/{}", c.name)),
         demands: streams.stream(&format!("demands/{}", c.name)),
-        envelope_gap_s: 1.0 / (c.arrivals.rate_per_s * m),
+        // Candidates are batch epochs: E[size] requests each.
+        envelope_gap_s: c.arrivals.process.mean_size() / (c.arrivals.rate_per_s * m),
         envelope_multiplier: m,
         deadlines: VecDeque::new(),
         check_pending: false,
@@ -530,6 +540,8 @@ fn class_state(
         latency_series: IntervalLatency::new(interval, cfg.horizon),
         served_by: vec![0; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
         users: 0,
+        closed: c.arrivals.closed.is_some(),
+        poisson: matches!(c.arrivals.process, crate::config::Process::Poisson),
     }
 }
 

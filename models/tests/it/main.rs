@@ -1,6 +1,7 @@
 //! The models against known answers, in one test binary with a module per
 //! topic; a new topic is a new module here.
 
+mod arrivals;
 mod budget;
 mod closed;
 mod queueing_theory;

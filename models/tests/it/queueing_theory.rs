@@ -78,6 +78,7 @@ pub(crate) fn network(
                 rate_per_s,
                 profile: RateProfile::Constant,
                 closed: None,
+                process: Default::default(),
             },
             client: ClientPolicy::default(),
             response_bytes: 0.0,
@@ -100,7 +101,7 @@ pub(crate) fn run(cfg: &PlatformConfig, seed: u64) -> Vec<ReplicationResult> {
         .collect()
 }
 
-fn tier_estimate(results: &[ReplicationResult], tier: &str, metric: &str) -> Estimate {
+pub(crate) fn tier_estimate(results: &[ReplicationResult], tier: &str, metric: &str) -> Estimate {
     let xs: Vec<f64> = results
         .iter()
         .map(|r| r.tier(tier).unwrap().metric(metric).unwrap())

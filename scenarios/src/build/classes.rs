@@ -3,7 +3,7 @@
 //! retries, backoff) and its route compiled against the tiers; with regions,
 //! one copy per region of its users.
 
-use capsim_models::{Arrivals, ClassConfig, ClientPolicy, Population, RateProfile};
+use capsim_models::{Arrivals, ClassConfig, ClientPolicy, Population, Process, RateProfile};
 use indexmap::IndexMap;
 use sim_engine::Dist;
 
@@ -55,10 +55,14 @@ pub fn build_classes(
         // A closed class's "rate" is its users: what its multipliers and
         // profile scale (a replayed trace's absolute values are users).
         let think = closed_class(&mut class, &path, c);
-        let rate = match (&think, class.users) {
-            (Some(_), Some(n)) => Some(n as f64),
-            (Some(_), None) => None,
-            (None, _) => class_rate(&class, &path, uses_shares, scope, &mut share_total, c),
+        let process = arrival_process(&mut class, &path, think.is_some(), c);
+        let rate = match (&think, class.users, &process) {
+            (Some(_), Some(n), _) => Some(n as f64),
+            (Some(_), None, _) => None,
+            (None, _, Some(Process::Renewal(gaps))) => Some(1.0 / gaps.mean()),
+            // A broken process has said why.
+            (None, _, None) => None,
+            (None, _, _) => class_rate(&class, &path, uses_shares, scope, &mut share_total, c),
         };
         let wp = scope.root.key("workload");
         let profile_raw = class
@@ -136,6 +140,21 @@ pub fn build_classes(
             Some(_) => continue,
             None => None,
         };
+        let Some(process) = process else { continue };
+        let process = match process {
+            // The gaps shrink as the rate grows.
+            Process::Renewal(gaps) => {
+                if profile != RateProfile::Constant {
+                    c.push(
+                        path.key("arrivals").key("process"),
+                        "a renewal process cannot follow a rate profile (thinning it would not leave a renewal process): give this class `profile = { kind = \"constant\" }`, or use process = \"poisson\" or \"batch\"",
+                    );
+                    continue;
+                }
+                Process::Renewal(gaps.scaled(1.0 / multiplier))
+            }
+            p => p,
+        };
         let class = ClassConfig {
             response_bytes,
             name,
@@ -149,6 +168,7 @@ pub fn build_classes(
                 },
                 profile,
                 closed: population,
+                process,
             },
             client,
             program,
@@ -324,6 +344,150 @@ fn closed_class(class: &mut RawClass, path: &FieldPath, c: &mut Checks) -> Optio
     Some(think.filter(|_| ok))
 }
 
+/// The class's arrival process (`None` if broken); Poisson without an
+/// `arrivals` table, and for a closed class (which may not have one).
+fn arrival_process(
+    class: &mut RawClass,
+    path: &FieldPath,
+    closed: bool,
+    c: &mut Checks,
+) -> Option<Process> {
+    let Some(raw) = class.arrivals.take() else {
+        return Some(Process::Poisson);
+    };
+    let ap = path.key("arrivals");
+    if closed {
+        c.push(
+            ap.clone(),
+            "a closed class's users set its pace (their think time): it has no arrival process",
+        );
+        return None;
+    }
+    let stray = |field: &str, given: bool, c: &mut Checks| {
+        if given {
+            c.push(
+                ap.key(field),
+                format!(
+                    "`{field}` belongs to another process than \"{}\"",
+                    raw.process
+                ),
+            );
+        }
+    };
+    match raw.process.as_str() {
+        "poisson" => {
+            stray("interarrival", raw.interarrival.is_some(), c);
+            stray("sizes", raw.sizes.is_some(), c);
+            Some(Process::Poisson)
+        }
+        "renewal" => {
+            stray("sizes", raw.sizes.is_some(), c);
+            for (field, given) in [
+                ("rate_per_s", class.rate_per_s.is_some()),
+                ("share", class.share.is_some()),
+            ] {
+                if given {
+                    c.push(
+                        path.key(field),
+                        format!("a renewal class's rate is 1 / the mean of its `arrivals.interarrival`: it has no `{field}`"),
+                    );
+                    return None;
+                }
+            }
+            let Some(t) = raw.interarrival else {
+                c.push(
+                    ap.clone(),
+                    "a renewal process needs `interarrival`, the law of the gaps between requests, e.g. { dist = \"erlang\", k = 4, mean = \"20ms\" }",
+                );
+                return None;
+            };
+            let gaps = c.take(values::build_dist(t, &ap.key("interarrival")))?;
+            let rate = 1.0 / gaps.mean();
+            if rate > limits::RATE_PER_S {
+                c.push(
+                    ap.key("interarrival"),
+                    format!(
+                        "at most {} requests per second (a mean gap of {:e} s is {rate:.0})",
+                        limits::RATE_PER_S,
+                        gaps.mean()
+                    ),
+                );
+                return None;
+            }
+            Some(Process::Renewal(gaps))
+        }
+        "batch" => {
+            stray("interarrival", raw.interarrival.is_some(), c);
+            let Some(sizes) = raw.sizes else {
+                c.push(
+                    ap.clone(),
+                    "a batch process needs `sizes`, e.g. [{ n = 1, p = 0.7 }, { n = 20, p = 0.3 }]",
+                );
+                return None;
+            };
+            let sp = ap.key("sizes");
+            if sizes.is_empty() {
+                c.push(sp.clone(), "give at least one size");
+                return None;
+            }
+            c.take(limits::list(&sizes, limits::ENTRIES, &sp))?;
+            let mut ok = true;
+            let mut by_n: Vec<(u32, f64)> = Vec::with_capacity(sizes.len());
+            for (i, s) in sizes.iter().enumerate() {
+                if s.n == 0 || s.n > limits::BATCH {
+                    c.push(
+                        sp.index(i).key("n"),
+                        format!(
+                            "a batch holds 1 to {} requests (got {})",
+                            limits::BATCH,
+                            s.n
+                        ),
+                    );
+                    ok = false;
+                }
+                if !(s.p.is_finite() && s.p > 0.0 && s.p <= 1.0) {
+                    c.push(
+                        sp.index(i).key("p"),
+                        format!("a probability above 0 and at most 1 (got {})", s.p),
+                    );
+                    ok = false;
+                }
+                by_n.push((s.n, s.p));
+            }
+            let total: f64 = by_n.iter().map(|s| s.1).sum();
+            if ok && (total - 1.0).abs() > 1e-9 {
+                c.push(
+                    sp.clone(),
+                    format!("the sizes' probabilities must sum to 1 (they sum to {total})"),
+                );
+                ok = false;
+            }
+            if !ok {
+                return None;
+            }
+            by_n.sort_by_key(|s| s.0);
+            let mut cum = 0.0;
+            let mut table: Vec<(u32, f64)> = by_n
+                .into_iter()
+                .map(|(n, p)| {
+                    cum += p;
+                    (n, cum)
+                })
+                .collect();
+            // The last size catches every uniform draw, rounding aside.
+            table.last_mut().expect("one size at least").1 = 1.0;
+            Some(Process::Batch(table))
+        }
+        other => {
+            c.push(
+                ap.key("process"),
+                format!("unknown arrival process \"{other}\": one of \"poisson\", \"renewal\", \"batch\""),
+            );
+            None
+        }
+    }
+}
+
 /// A closed class's peak users within [`limits::USERS`].
 fn check_users(
     path: &FieldPath,
@@ -469,6 +633,20 @@ impl Regional<'_> {
                     ),
                 );
             }
+            let share = g.shares[r] * g.multipliers[r];
+            let process = match &self.class.arrivals.process {
+                Process::Renewal(gaps) if share > 0.0 && share.is_finite() => {
+                    if profile != RateProfile::Constant {
+                        c.push(
+                            self.path.key("arrivals").key("process"),
+                            format!("a renewal process cannot follow {region}'s rate profile (thinning it would not leave a renewal process): use process = \"poisson\" or \"batch\""),
+                        );
+                    }
+                    // Each region's users: their share of the rate.
+                    Process::Renewal(gaps.scaled(1.0 / share))
+                }
+                p => p.clone(),
+            };
             match route::compile_regional(
                 self.route.clone(),
                 &self.path.key("route"),
@@ -488,6 +666,7 @@ impl Regional<'_> {
                             users: p.users * g.shares[r] * g.multipliers[r],
                             think: p.think.clone(),
                         }),
+                        process,
                     },
                     client: self.class.client.clone(),
                     program,

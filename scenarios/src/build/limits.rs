@@ -36,6 +36,8 @@ pub const RATE_PER_S: f64 = 10_000_000.0;
 /// Users of a closed class, at its peak (its users times its profile's
 /// largest multiplier in the run): each holds at most one request.
 pub const USERS: f64 = 1_000_000.0;
+/// Requests in one batch of a batch arrival process.
+pub const BATCH: u32 = 100_000;
 /// A rate profile's multipliers (steps, spike, ramp, growth factor,
 /// calendar values, a replay's scale).
 pub const MULTIPLIER: f64 = 1e6;

@@ -305,6 +305,8 @@ pub struct RawClass {
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub think: Option<toml::Table>,
+    /// An open class's arrival process (Poisson when absent).
+    pub arrivals: Option<RawArrivals>,
     /// Multiplies this class's arrival rate (default 1), after its share
     /// and profile.
     pub multiplier: Option<f64>,
@@ -321,6 +323,30 @@ pub struct RawClass {
     /// Steps: tier names or step tables.
     #[schemars(schema_with = "crate::raw::schema::route")]
     pub route: Vec<toml::Value>,
+}
+
+/// `arrivals = { process = ... }` of a class.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrivals {
+    /// `"poisson"` (the default), `"renewal"` or `"batch"`.
+    pub process: String,
+    /// Renewal: the law of the gaps between requests (its mean sets the
+    /// class's rate), a distribution table tagged by `dist`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
+    pub interarrival: Option<toml::Table>,
+    /// Batch: the sizes of a batch and their probabilities.
+    pub sizes: Option<Vec<RawBatchSize>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBatchSize {
+    /// Requests in the batch (at least 1).
+    pub n: u32,
+    /// Its probability (the sizes' probabilities sum to 1).
+    pub p: f64,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
