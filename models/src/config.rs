@@ -113,9 +113,27 @@ pub enum Process {
     /// rate `rate_per_s / E[size]` (thinned to the profile): sizes with
     /// their cumulative probabilities, ascending.
     Batch(Vec<(u32, f64)>),
+    /// A two-state Markov-modulated Poisson process (on/off bursts):
+    /// Poisson at `rates[i]` (per second, at a multiplier of 1) while in
+    /// state i, which lasts an exponential time of mean `means_s[i]`; times
+    /// the profile (thinned). `rate_per_s` is its time average.
+    Mmpp { rates: [f64; 2], means_s: [f64; 2] },
 }
 
 impl Process {
+    /// The highest rate over the mean one (1 but for an MMPP): how far
+    /// above `rate_per_s` the thinning envelope must reach.
+    pub fn peak_over_mean(&self) -> f64 {
+        match self {
+            Process::Mmpp { rates, means_s } => {
+                let mean =
+                    (rates[0] * means_s[0] + rates[1] * means_s[1]) / (means_s[0] + means_s[1]);
+                rates[0].max(rates[1]) / mean
+            }
+            _ => 1.0,
+        }
+    }
+
     /// Mean batch size (1 but for batches).
     pub fn mean_size(&self) -> f64 {
         match self {

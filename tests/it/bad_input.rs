@@ -71,10 +71,12 @@ const CASES: &[Case] = &[
     case("think without users", BF, "share = 0.4", "share = 0.4\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.think", "give its `users` too"]),
     case("closed class beyond the users limit", BF, "share = 0.4", "users = 2000000\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.users", "at most 1000000"]),
     // Arrival processes.
-    at(case("unknown arrival process", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"bursty\" }", &["classes.static.arrivals.process", "unknown arrival process \"bursty\""]), Line::Of("arrivals = {")),
+    at(case("unknown arrival process", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"bursty\" }", &["classes.static.arrivals.process", "unknown arrival process \"bursty\": one of"]), Line::Of("arrivals = {")),
     at(case("batch sizes that do not sum to 1", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"batch\", sizes = [{ n = 1, p = 0.5 }, { n = 9, p = 0.4 }] }", &["classes.static.arrivals.sizes", "sum to 1"]), Line::Of("arrivals = {")),
-    case("renewal with a share", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"renewal\", interarrival = { dist = \"erlang\", k = 4, mean = \"5ms\" } }", &["classes.static.share", "1 / the mean of its `arrivals.interarrival`"]),
+    case("renewal with a share", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"renewal\", interarrival = { dist = \"erlang\", k = 4, mean = \"5ms\" } }", &["classes.static.share", "a renewal class's rate is 1 / the mean of its `interarrival`"]),
     at(case("batch of zero", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"batch\", sizes = [{ n = 0, p = 1.0 }] }", &["classes.static.arrivals.sizes[0].n", "a batch holds 1 to 100000 requests"]), Line::Of("arrivals = {")),
+    at(case("an MMPP with one state", BF, "share = 0.4", "arrivals = { process = \"mmpp\", states = [{ rate_per_s = 300, mean = \"10s\" }] }", &["classes.static.arrivals.states", "exactly 2 states"]), Line::Of("arrivals = {")),
+    case("an MMPP with a share", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"mmpp\", states = [{ rate_per_s = 300, mean = \"10s\" }, { rate_per_s = 0, mean = \"1m\" }] }", &["classes.static.share", "an MMPP class's rate is the time average"]),
     // Unknown keys: a typo is never ignored.
     case("unknown top-level table", BF, "[simulation]", "[simulaton]", &["unknown field `simulaton`"]),
     case("unknown simulation key", BF, "warmup = \"10m\"", "warmpu = \"10m\"", &["simulation.warmpu", "unknown field"]),

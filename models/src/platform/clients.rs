@@ -71,6 +71,27 @@ impl<'c> Platform<'c> {
                     self.admit(class, ctx);
                 }
             }
+            Process::Mmpp { rates, means_s } => {
+                let gap = self.envelope_gap(ci);
+                ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
+                if self.thinned_out(ci, now) {
+                    return;
+                }
+                // The state at this candidate: its changes up to now, each
+                // lasting an exponential time of its state's mean.
+                let c = &mut self.classes[ci];
+                while c.burst.1 <= now {
+                    c.burst.0 ^= 1;
+                    let rest = exp1(&mut c.arrivals) * means_s[c.burst.0];
+                    c.burst.1 = c.burst.1 + SimDuration::from_secs_f64(rest);
+                }
+                // Candidates come at the higher rate: keep this state's share.
+                let keep = rates[c.burst.0] / rates[0].max(rates[1]);
+                if keep < 1.0 && c.arrivals.uniform() >= keep {
+                    return;
+                }
+                self.admit(class, ctx);
+            }
             Process::Poisson => unreachable!("the Poisson path is `arrival`"),
         }
     }

@@ -243,6 +243,8 @@ struct ClassState {
     closed: bool,
     /// The class is open and Poisson: the fast path of arrivals.
     poisson: bool,
+    /// An MMPP class's state (0 or 1) and when it next changes.
+    burst: (usize, SimTime),
 }
 
 struct FailureState {
@@ -429,6 +431,15 @@ impl<'c> Platform<'c> {
             let arrivals = &self.cfg.classes[i].arrivals;
             match &arrivals.closed {
                 None => {
+                    if let crate::config::Process::Mmpp { means_s, .. } = &arrivals.process {
+                        // Stationary from the start: a state with the odds of
+                        // its share of time, its (memoryless) rest from 0.
+                        let c = &mut self.classes[i];
+                        let on = c.arrivals.uniform() * (means_s[0] + means_s[1]) >= means_s[0];
+                        let state = usize::from(on);
+                        let rest = exp1(&mut c.arrivals) * means_s[state];
+                        c.burst = (state, SimTime::at(SimDuration::from_secs_f64(rest)));
+                    }
                     let gap = match &arrivals.process {
                         crate::config::Process::Renewal(gaps) => {
                             SimDuration::from_secs_f64(gaps.sample(&mut self.classes[i].arrivals))
@@ -528,7 +539,9 @@ fn class_state(
         arrivals: streams.stream(&format!("arrivals/{}", c.name)),
         demands: streams.stream(&format!("demands/{}", c.name)),
         // Candidates are batch epochs: E[size] requests each.
-        envelope_gap_s: c.arrivals.process.mean_size() / (c.arrivals.rate_per_s * m),
+        // An MMPP's candidates come at its higher rate.
+        envelope_gap_s: c.arrivals.process.mean_size()
+            / (c.arrivals.rate_per_s * c.arrivals.process.peak_over_mean() * m),
         envelope_multiplier: m,
         deadlines: VecDeque::new(),
         check_pending: false,
@@ -542,6 +555,7 @@ fn class_state(
         users: 0,
         closed: c.arrivals.closed.is_some(),
         poisson: matches!(c.arrivals.process, crate::config::Process::Poisson),
+        burst: (0, SimTime::ZERO),
     }
 }
 

@@ -60,6 +60,9 @@ pub fn build_classes(
             (Some(_), Some(n), _) => Some(n as f64),
             (Some(_), None, _) => None,
             (None, _, Some(Process::Renewal(gaps))) => Some(1.0 / gaps.mean()),
+            (None, _, Some(Process::Mmpp { rates, means_s })) => {
+                Some((rates[0] * means_s[0] + rates[1] * means_s[1]) / (means_s[0] + means_s[1]))
+            }
             // A broken process has said why.
             (None, _, None) => None,
             (None, _, _) => class_rate(&class, &path, uses_shares, scope, &mut share_total, c),
@@ -153,6 +156,10 @@ pub fn build_classes(
                 }
                 Process::Renewal(gaps.scaled(1.0 / multiplier))
             }
+            Process::Mmpp { rates, means_s } => Process::Mmpp {
+                rates: rates.map(|r| r * multiplier),
+                means_s,
+            },
             p => p,
         };
         let class = ClassConfig {
@@ -378,21 +385,20 @@ fn arrival_process(
         "poisson" => {
             stray("interarrival", raw.interarrival.is_some(), c);
             stray("sizes", raw.sizes.is_some(), c);
+            stray("states", raw.states.is_some(), c);
             Some(Process::Poisson)
         }
         "renewal" => {
             stray("sizes", raw.sizes.is_some(), c);
-            for (field, given) in [
-                ("rate_per_s", class.rate_per_s.is_some()),
-                ("share", class.share.is_some()),
-            ] {
-                if given {
-                    c.push(
-                        path.key(field),
-                        format!("a renewal class's rate is 1 / the mean of its `arrivals.interarrival`: it has no `{field}`"),
-                    );
-                    return None;
-                }
+            stray("states", raw.states.is_some(), c);
+            if own_rate(
+                class,
+                path,
+                "a renewal",
+                "1 / the mean of its `interarrival`",
+                c,
+            ) {
+                return None;
             }
             let Some(t) = raw.interarrival else {
                 c.push(
@@ -418,6 +424,7 @@ fn arrival_process(
         }
         "batch" => {
             stray("interarrival", raw.interarrival.is_some(), c);
+            stray("states", raw.states.is_some(), c);
             let Some(sizes) = raw.sizes else {
                 c.push(
                     ap.clone(),
@@ -478,14 +485,90 @@ fn arrival_process(
             table.last_mut().expect("one size at least").1 = 1.0;
             Some(Process::Batch(table))
         }
+        "mmpp" => {
+            stray("interarrival", raw.interarrival.is_some(), c);
+            stray("sizes", raw.sizes.is_some(), c);
+            if own_rate(
+                class,
+                path,
+                "an MMPP",
+                "the time average of its states' rates",
+                c,
+            ) {
+                return None;
+            }
+            let sp = ap.key("states");
+            let Some(states) = raw.states else {
+                c.push(
+                    ap.clone(),
+                    "an MMPP needs its two `states`, e.g. [{ rate_per_s = 300, mean = \"30s\" }, { rate_per_s = 20, mean = \"2m\" }]",
+                );
+                return None;
+            };
+            if states.len() != 2 {
+                c.push(
+                    sp,
+                    format!("an MMPP here has exactly 2 states (got {})", states.len()),
+                );
+                return None;
+            }
+            let mut ok = true;
+            for (i, st) in states.iter().enumerate() {
+                if !(st.rate_per_s.is_finite()
+                    && (0.0..=limits::RATE_PER_S).contains(&st.rate_per_s))
+                {
+                    c.push(
+                        sp.index(i).key("rate_per_s"),
+                        format!(
+                            "a rate from 0 to {} requests per second (got {})",
+                            limits::RATE_PER_S,
+                            st.rate_per_s
+                        ),
+                    );
+                    ok = false;
+                }
+                if st.mean.is_zero() {
+                    c.push(
+                        sp.index(i).key("mean"),
+                        "a state lasts a mean time above zero",
+                    );
+                    ok = false;
+                }
+            }
+            if ok && states.iter().all(|st| st.rate_per_s == 0.0) {
+                c.push(sp, "at least one state must have a rate above 0");
+                ok = false;
+            }
+            ok.then(|| Process::Mmpp {
+                rates: [states[0].rate_per_s, states[1].rate_per_s],
+                means_s: [states[0].mean.as_secs_f64(), states[1].mean.as_secs_f64()],
+            })
+        }
         other => {
             c.push(
                 ap.key("process"),
-                format!("unknown arrival process \"{other}\": one of \"poisson\", \"renewal\", \"batch\""),
+                format!("unknown arrival process \"{other}\": one of \"poisson\", \"renewal\", \"batch\", \"mmpp\""),
             );
             None
         }
     }
+}
+
+/// Whether a class whose process sets its rate gives one too (said).
+fn own_rate(class: &RawClass, path: &FieldPath, process: &str, why: &str, c: &mut Checks) -> bool {
+    for (field, given) in [
+        ("rate_per_s", class.rate_per_s.is_some()),
+        ("share", class.share.is_some()),
+    ] {
+        if given {
+            c.push(
+                path.key(field),
+                format!("{process} class's rate is {why}: it has no `{field}`"),
+            );
+            return true;
+        }
+    }
+    false
 }
 
 /// A closed class's peak users within [`limits::USERS`].
@@ -645,6 +728,10 @@ impl Regional<'_> {
                     // Each region's users: their share of the rate.
                     Process::Renewal(gaps.scaled(1.0 / share))
                 }
+                Process::Mmpp { rates, means_s } => Process::Mmpp {
+                    rates: rates.map(|x| x * share),
+                    means_s: *means_s,
+                },
                 p => p.clone(),
             };
             match route::compile_regional(

@@ -338,6 +338,17 @@ pub struct RawArrivals {
     pub interarrival: Option<toml::Table>,
     /// Batch: the sizes of a batch and their probabilities.
     pub sizes: Option<Vec<RawBatchSize>>,
+    /// MMPP: its two states, each a Poisson rate and a mean time in it.
+    pub states: Option<Vec<RawMmppState>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMmppState {
+    /// Requests per second while in this state (0 for an off state).
+    pub rate_per_s: f64,
+    /// Mean time in this state (exponential).
+    pub mean: Duration,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
