@@ -83,7 +83,7 @@ impl<'c> Platform<'c> {
                 while c.burst.1 <= now {
                     c.burst.0 ^= 1;
                     let rest = exp1(&mut c.arrivals) * means_s[c.burst.0];
-                    c.burst.1 = c.burst.1 + SimDuration::from_secs_f64(rest);
+                    c.burst.1 += SimDuration::from_secs_f64(rest);
                 }
                 // Candidates come at the higher rate: keep this state's share.
                 let keep = rates[c.burst.0] / rates[0].max(rates[1]);
