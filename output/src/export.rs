@@ -123,6 +123,7 @@ pub fn windows_formats<'a>() -> Formats<'a, WindowsReport> {
     vec![
         format(|r| one("windows.json", r.to_json())),
         format(|r| one("windows.csv", r.to_csv())),
+        format(|r| one("report.md", r.markdown().into_bytes())),
         format(crate::windows_plots::plots),
     ]
 }

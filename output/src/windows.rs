@@ -4,7 +4,8 @@
 //! change of a tier's capacity, with the window and time it happened in.
 //!
 //! Files: `windows.csv` (a row per window), `windows.json` (the same, the
-//! scaling events and the plan), `plots/windows.{png,svg}`.
+//! scaling events and the plan), `report.md` (what breaks first and when,
+//! and the table), `plots/windows.{png,svg}`.
 //!
 //! A window here is one slice of the long horizon, simulated as a run of
 //! its own; it is neither an objective's evaluation window (`slo.window`)
@@ -257,6 +258,100 @@ impl WindowsReport {
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = serde_json::to_vec_pretty(self).expect("a report always serialises");
         out.push(b'\n');
+        out
+    }
+
+    /// `report.md`: what breaks first over the long horizon and when, the
+    /// busiest tier there, when capacity first grew, the table of windows
+    /// and the plot.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let r = self.replications;
+        let _ = writeln!(
+            out,
+            "# {}: {} windows of {} every {}\n",
+            self.scenario,
+            self.windows.len(),
+            SimDuration::from_secs_f64(self.window_s),
+            SimDuration::from_secs_f64(self.every_s)
+        );
+        if let Some(i) = &self.interruption {
+            let _ = writeln!(
+                out,
+                "**Interrupted** ({}): these figures cover the windows and replications that finished.\n",
+                i.interrupted_by
+            );
+        }
+        let _ = writeln!(out, "## What breaks first\n");
+        let busiest = |w: &WindowSummary| {
+            w.metrics
+                .iter()
+                .filter_map(|(t, m)| m.get("utilization").map(|u| (t, u)))
+                .max_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate))
+                .map(|(t, u)| {
+                    format!(
+                        "the busiest tier is {t} at {:.1}% utilisation (± {:.1})",
+                        100.0 * u.estimate,
+                        100.0 * u.half_width()
+                    )
+                })
+        };
+        match self.windows.iter().find(|w| w.replications_breaching > 0) {
+            Some(w) => {
+                let names: Vec<String> = w
+                    .breach_minutes
+                    .iter()
+                    .filter(|(_, e)| e.estimate > 0.0)
+                    .map(|(n, e)| {
+                        format!(
+                            "{n} ({:.1} ± {:.1} breach minutes)",
+                            e.estimate,
+                            e.half_width()
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "Window {} (starting {}, {:.0} requests/s offered) is the first where an objective breaches, in {}/{r} replications: {}.",
+                    w.window,
+                    w.start_utc,
+                    w.offered_per_s,
+                    w.replications_breaching,
+                    names.join(", ")
+                );
+                if let Some(b) = busiest(w) {
+                    let _ = writeln!(out, "There {b}.");
+                }
+            }
+            None if self.windows.iter().any(|w| !w.breach_minutes.is_empty()) => {
+                let _ = writeln!(
+                    out,
+                    "Every objective holds in every window, in all {r} replications."
+                );
+                if let Some(b) = self.windows.last().and_then(busiest) {
+                    let _ = writeln!(out, "In the last window {b}.");
+                }
+            }
+            None => {
+                let _ = writeln!(out, "The scenario has no objectives.");
+            }
+        }
+        if !self.first_growth.is_empty() {
+            let _ = writeln!(out);
+            for (tier, k) in &self.first_growth {
+                let _ = writeln!(
+                    out,
+                    "- {tier} first grew beyond the scenario's capacity in window {k} (starting {}).",
+                    self.windows[*k as usize].start_utc
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n## Windows\n\nEach window is simulated as a run of its own; ± is the 95% CI half-width over replications.\n\n```text\n{}```\n",
+            self.table(20)
+        );
+        let _ = writeln!(out, "![windows](plots/windows.png)");
         out
     }
 

@@ -40,6 +40,14 @@ fn a_windowed_run_writes_a_row_per_window_and_its_plot() {
     ] {
         assert!(lines[0].split(',').any(|c| c == col), "column {col}");
     }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## What breaks first"), "{report}");
+    assert!(
+        report.contains("Every objective holds in every window, in all 2 replications.")
+            && report.contains("In the last window the busiest tier is"),
+        "four weeks of growth hold: {report}"
+    );
+    assert!(report.contains("![windows](plots/windows.png)"), "{report}");
     let json = read_json(&out.join("windows.json"));
     let windows = json["windows"].as_array().unwrap();
     assert_eq!(windows.len(), 4);
