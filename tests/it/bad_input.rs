@@ -65,7 +65,7 @@ const CASES: &[Case] = &[
     at(case("syntax: duplicate key", BF, "seed = 1127", "seed = 1127\nseed = 1128", &["TOML syntax error", "duplicate key"]), Line::Of("seed = 1128")),
     case("syntax: unclosed table header", BF, "[tiers.redis]", "[tiers.redis", &["TOML syntax error"]),
     // Closed classes.
-    case("closed class with a share too", BF, "share = 0.4", "share = 0.4\nusers = 50\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.share", "a closed class (with `users`) has no `share`"]),
+    case("closed class with a share too", BF, "share = 0.4", "share = 0.4\nusers = 50\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.share", "a closed class's rate is set by its users' answers and think times: it has no `share`"]),
     at(case("closed class without think", BF, "share = 0.4", "users = 50", &["classes.static.think", "needs its users' think time"]), Line::Of("[classes.static]")),
     case("closed class with 0 users", BF, "share = 0.4", "users = 0\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.users", "at least 1 user"]),
     case("think without users", BF, "share = 0.4", "share = 0.4\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.think", "give its `users` too"]),

@@ -311,19 +311,13 @@ fn closed_class(class: &mut RawClass, path: &FieldPath, c: &mut Checks) -> Optio
     if class.users.is_none() && class.think.is_none() {
         return None;
     }
-    let mut ok = true;
-    for (field, given) in [
-        ("rate_per_s", class.rate_per_s.is_some()),
-        ("share", class.share.is_some()),
-    ] {
-        if given {
-            c.push(
-                path.key(field),
-                format!("a closed class (with `users`) has no `{field}`: its users' answers and think times set its rate"),
-            );
-            ok = false;
-        }
-    }
+    let mut ok = !own_rate(
+        class,
+        path,
+        "a closed",
+        "set by its users' answers and think times",
+        c,
+    );
     match class.users {
         None => {
             c.push(
