@@ -124,13 +124,22 @@ impl Process {
     /// The highest rate over the mean one (1 but for an MMPP): how far
     /// above `rate_per_s` the thinning envelope must reach.
     pub fn peak_over_mean(&self) -> f64 {
-        match self {
-            Process::Mmpp { rates, means_s } => {
-                let mean =
-                    (rates[0] * means_s[0] + rates[1] * means_s[1]) / (means_s[0] + means_s[1]);
-                rates[0].max(rates[1]) / mean
-            }
+        match (self, self.own_rate()) {
+            (Process::Mmpp { rates, .. }, Some(mean)) => rates[0].max(rates[1]) / mean,
             _ => 1.0,
+        }
+    }
+
+    /// The mean rate a process sets by itself (requests per second): a
+    /// renewal process's 1 / mean gap, an MMPP's time average; `None` for
+    /// those that take the class's `rate_per_s`.
+    pub fn own_rate(&self) -> Option<f64> {
+        match self {
+            Process::Renewal(gaps) => Some(1.0 / gaps.mean()),
+            Process::Mmpp { rates, means_s } => {
+                Some((rates[0] * means_s[0] + rates[1] * means_s[1]) / (means_s[0] + means_s[1]))
+            }
+            Process::Poisson | Process::Batch(_) => None,
         }
     }
 

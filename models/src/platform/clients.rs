@@ -49,19 +49,21 @@ impl<'c> Platform<'c> {
     fn other_arrival(&mut self, class: u16, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
         let ci = class as usize;
-        match &self.cfg.classes[ci].arrivals.process {
-            Process::Renewal(gaps) => {
-                let gap = SimDuration::from_secs_f64(gaps.sample(&mut self.classes[ci].arrivals));
-                ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
-                // Unthinned: a renewal class's profile is constant.
-                self.admit(class, ctx);
-            }
+        let process = &self.cfg.classes[ci].arrivals.process;
+        if let Process::Renewal(gaps) = process {
+            let gap = SimDuration::from_secs_f64(gaps.sample(&mut self.classes[ci].arrivals));
+            ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
+            // Unthinned: a renewal class's profile is constant.
+            self.admit(class, ctx);
+            return;
+        }
+        let gap = self.envelope_gap(ci);
+        ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
+        if self.thinned_out(ci, now) {
+            return;
+        }
+        match process {
             Process::Batch(sizes) => {
-                let gap = self.envelope_gap(ci);
-                ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
-                if self.thinned_out(ci, now) {
-                    return;
-                }
                 let u = self.classes[ci].arrivals.uniform();
                 let n = sizes
                     .iter()
@@ -72,11 +74,6 @@ impl<'c> Platform<'c> {
                 }
             }
             Process::Mmpp { rates, means_s } => {
-                let gap = self.envelope_gap(ci);
-                ctx.schedule_lane_in(ci, gap, Event::Arrival { class });
-                if self.thinned_out(ci, now) {
-                    return;
-                }
                 // The state at this candidate: its changes up to now, each
                 // lasting an exponential time of its state's mean.
                 let c = &mut self.classes[ci];
@@ -87,12 +84,13 @@ impl<'c> Platform<'c> {
                 }
                 // Candidates come at the higher rate: keep this state's share.
                 let keep = rates[c.burst.0] / rates[0].max(rates[1]);
-                if keep < 1.0 && c.arrivals.uniform() >= keep {
-                    return;
+                if keep >= 1.0 || c.arrivals.uniform() < keep {
+                    self.admit(class, ctx);
                 }
-                self.admit(class, ctx);
             }
-            Process::Poisson => unreachable!("the Poisson path is `arrival`"),
+            Process::Poisson | Process::Renewal(_) => {
+                unreachable!("Poisson arrivals take `arrival`'s path, renewal ones return above")
+            }
         }
     }
 

@@ -47,7 +47,7 @@ use sim_engine::{
     StreamRng, Streams, exp1, sub_key,
 };
 
-use crate::config::{FailureTiming, Op, PlatformConfig, RateProfile};
+use crate::config::{FailureTiming, Op, PlatformConfig, Process, RateProfile};
 use crate::cost::CostMeter;
 use crate::fcfs::Measured;
 use crate::results::{ClassSeries, ClientCounts, FailureRecord, RequestCounts, ScalingEvent};
@@ -431,7 +431,7 @@ impl<'c> Platform<'c> {
             let arrivals = &self.cfg.classes[i].arrivals;
             match &arrivals.closed {
                 None => {
-                    if let crate::config::Process::Mmpp { means_s, .. } = &arrivals.process {
+                    if let Process::Mmpp { means_s, .. } = &arrivals.process {
                         // Stationary from the start: a state with the odds of
                         // its share of time, its (memoryless) rest from 0.
                         let c = &mut self.classes[i];
@@ -441,7 +441,7 @@ impl<'c> Platform<'c> {
                         c.burst = (state, SimTime::at(SimDuration::from_secs_f64(rest)));
                     }
                     let gap = match &arrivals.process {
-                        crate::config::Process::Renewal(gaps) => {
+                        Process::Renewal(gaps) => {
                             SimDuration::from_secs_f64(gaps.sample(&mut self.classes[i].arrivals))
                         }
                         _ => self.envelope_gap(i),
@@ -554,7 +554,7 @@ fn class_state(
         served_by: vec![0; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
         users: 0,
         closed: c.arrivals.closed.is_some(),
-        poisson: matches!(c.arrivals.process, crate::config::Process::Poisson),
+        poisson: matches!(c.arrivals.process, Process::Poisson),
         burst: (0, SimTime::ZERO),
     }
 }

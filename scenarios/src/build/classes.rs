@@ -59,13 +59,11 @@ pub fn build_classes(
         let rate = match (&think, class.users, &process) {
             (Some(_), Some(n), _) => Some(n as f64),
             (Some(_), None, _) => None,
-            (None, _, Some(Process::Renewal(gaps))) => Some(1.0 / gaps.mean()),
-            (None, _, Some(Process::Mmpp { rates, means_s })) => {
-                Some((rates[0] * means_s[0] + rates[1] * means_s[1]) / (means_s[0] + means_s[1]))
-            }
             // A broken process has said why.
             (None, _, None) => None,
-            (None, _, _) => class_rate(&class, &path, uses_shares, scope, &mut share_total, c),
+            (None, _, Some(p)) => p
+                .own_rate()
+                .or_else(|| class_rate(&class, &path, uses_shares, scope, &mut share_total, c)),
         };
         let wp = scope.root.key("workload");
         let profile_raw = class
