@@ -26,11 +26,11 @@ fn mmc(c: &mut Criterion) {
     // executes): 1.05M customers in expectation.
     let tiers = vec![TierConfig {
         name: "servers".into(),
-        kind: TierKind::Station(StationConfig {
-            servers: 10,
-            service: Dist::exponential(1.0).unwrap(),
-            capacity: None,
-        }),
+        kind: TierKind::Station(StationConfig::plain(
+            10,
+            Dist::exponential(1.0).unwrap(),
+            None,
+        )),
         scaling: None,
         billing: None,
         region: None,
@@ -54,6 +54,7 @@ fn mmc(c: &mut Criterion) {
             client: ClientPolicy::default(),
             response_bytes: 0.0,
             region: None,
+            priority: 0,
             program: vec![
                 Op::Station {
                     tier: servers,

@@ -78,6 +78,8 @@ pub struct ClassConfig {
     pub response_bytes: f64,
     /// The region its users are in (with regions).
     pub region: Option<u16>,
+    /// At a station with priorities, a higher priority is served first.
+    pub priority: u8,
 }
 
 /// How a class's requests arrive: an open class's are non-homogeneous

@@ -554,56 +554,80 @@ impl FcfsUnit {
             Servers::Many { busy, .. } => busy.iter().map(ahead).sum(),
         }
     }
+}
+
+/// What a unit reports over the measured period, from its statistics and
+/// series (an FCFS unit must be settled first).
+pub trait Figures {
+    fn stats(&self) -> &FcfsStats;
+    fn series(&self) -> Option<&UnitSeries>;
+    fn servers(&self) -> u32;
+    fn measured(&self) -> Measured;
 
     /// Time-average number of busy servers over the measured period, divided by servers.
-    pub fn utilization(&self) -> f64 {
-        self.stats().busy_ns as f64 / (self.servers as f64 * self.measured.len_ns() as f64)
+    fn utilization(&self) -> f64 {
+        self.stats().busy_ns as f64 / (self.servers() as f64 * self.measured().len_ns() as f64)
     }
 
     /// Time-average number waiting over the measured period.
-    pub fn mean_waiting(&self) -> f64 {
-        self.stats().waiting_ns as f64 / self.measured.len_ns() as f64
+    fn mean_waiting(&self) -> f64 {
+        self.stats().waiting_ns as f64 / self.measured().len_ns() as f64
     }
 
     /// Mean wait of jobs arriving in the measured period, ms (NaN if none).
-    pub fn mean_wait_ms(&self) -> f64 {
+    fn mean_wait_ms(&self) -> f64 {
         let s = self.stats();
         ratio(s.wait_ns as f64 / 1e6, s.arrivals)
     }
 
     /// Fraction of jobs arriving in the measured period that waited.
-    pub fn wait_probability(&self) -> f64 {
+    fn wait_probability(&self) -> f64 {
         let s = self.stats();
         ratio(s.waited as f64, s.arrivals)
     }
 
     /// Mean time in the unit of jobs arriving in the measured period, ms.
-    pub fn mean_sojourn_ms(&self) -> f64 {
+    fn mean_sojourn_ms(&self) -> f64 {
         let s = self.stats();
         ratio(s.sojourn_ns as f64 / 1e6, s.arrivals)
     }
 
     /// Busy servers per interval, as a fraction of servers (each interval's
     /// length from `lengths`, in ns).
-    pub fn utilization_series(&self, lengths: &[f64]) -> Option<Vec<f64>> {
+    fn utilization_series(&self, lengths: &[f64]) -> Option<Vec<f64>> {
         self.series().map(|s| {
             s.busy
                 .values()
                 .iter()
                 .zip(lengths)
-                .map(|(b, len)| b / (len * self.servers as f64))
+                .map(|(b, len)| b / (len * self.servers() as f64))
                 .collect()
         })
     }
 }
 
+impl Figures for FcfsUnit {
+    fn stats(&self) -> &FcfsStats {
+        FcfsUnit::stats(self)
+    }
+    fn series(&self) -> Option<&UnitSeries> {
+        FcfsUnit::series(self)
+    }
+    fn servers(&self) -> u32 {
+        FcfsUnit::servers(self)
+    }
+    fn measured(&self) -> Measured {
+        self.measured
+    }
+}
+
 /// The series of a unit built `with_series`.
 /// A unit's sojourn times per interval, if it counts its jobs.
-pub fn latency_of(u: &FcfsUnit) -> Option<&IntervalLatency> {
+pub fn latency_of<F: Figures + ?Sized>(u: &F) -> Option<&IntervalLatency> {
     u.series()?.jobs.as_ref().map(|j| &j.latency)
 }
 
-pub fn series_of(u: &FcfsUnit) -> &UnitSeries {
+pub fn series_of<F: Figures + ?Sized>(u: &F) -> &UnitSeries {
     u.series().expect("unit built with series")
 }
 

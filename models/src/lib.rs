@@ -10,6 +10,7 @@ pub mod config;
 pub mod cost;
 pub mod description;
 pub mod estimate;
+pub mod event_unit;
 pub mod fcfs;
 mod ids;
 pub mod laws;
@@ -34,6 +35,7 @@ pub use config::{
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use description::{ObjectiveDescription, RegionDescription, RunDescription, SweepPlan};
+pub use event_unit::Discipline;
 pub use results::{
     ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ListPrice, ReplicationResult,
     RequestCounts, RoutingEvent, ScaledUnits, ScalingEvent, Serving, ServingCount, TierResult,

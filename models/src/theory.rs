@@ -423,3 +423,84 @@ mod tests {
         assert!((fixed_window_accepted(110.0, 1000) - 110.0).abs() < 1e-9);
     }
 }
+
+/// Non-preemptive priorities at one server, Poisson arrivals (Cobham, 1954):
+/// the mean wait in queue of each class. `classes` are `(λ_k, E[S_k], E[S_k²])`
+/// from the highest priority down; with `W0 = Σ λ_i E[S_i²] / 2` and
+/// `σ_k = Σ_{i ≤ k} λ_i E[S_i]`, class k waits `W0 / ((1 − σ_{k−1})(1 − σ_k))`.
+pub fn cobham_waits(classes: &[(f64, f64, f64)]) -> Vec<f64> {
+    let w0: f64 = classes.iter().map(|&(l, _, s2)| l * s2 / 2.0).sum();
+    let mut sigma = 0.0;
+    classes
+        .iter()
+        .map(|&(l, s, _)| {
+            let before = sigma;
+            sigma += l * s;
+            w0 / ((1.0 - before) * (1.0 - sigma))
+        })
+        .collect()
+}
+
+/// Erlang-A (M/M/c+M): Poisson arrivals of rate `lambda`, `c` exponential
+/// servers of rate `mu`, and callers who leave the queue after an
+/// exponential patience of rate `theta`.
+#[derive(Clone, Copy, Debug)]
+pub struct ErlangA {
+    /// Share of callers who leave before service.
+    pub abandon: f64,
+    /// Mean wait in queue over all callers (served or not), seconds.
+    pub mean_wait: f64,
+    /// Share of callers who wait at all.
+    pub prob_wait: f64,
+}
+
+/// The birth–death chain of Erlang-A, truncated where its terms vanish:
+/// `abandon = θ E[(N − c)⁺] / λ` and `mean_wait = E[(N − c)⁺] / λ` (Little).
+pub fn erlang_a(lambda: f64, mu: f64, c: u32, theta: f64) -> ErlangA {
+    // Unnormalised π_n in log space: π_{n+1}/π_n = λ / death(n + 1).
+    let death = |n: u32| f64::from(n.min(c)) * mu + f64::from(n.saturating_sub(c)) * theta;
+    let mut log_p = vec![0.0f64];
+    let mut n = 0u32;
+    loop {
+        n += 1;
+        let next = log_p[log_p.len() - 1] + lambda.ln() - death(n).ln();
+        log_p.push(next);
+        if n > c && next < log_p.iter().cloned().fold(f64::MIN, f64::max) - 50.0 {
+            break;
+        }
+    }
+    let top = log_p.iter().cloned().fold(f64::MIN, f64::max);
+    let p: Vec<f64> = log_p.iter().map(|l| (l - top).exp()).collect();
+    let total: f64 = p.iter().sum();
+    let queue: f64 = p
+        .iter()
+        .enumerate()
+        .map(|(n, pn)| pn * (n as f64 - f64::from(c)).max(0.0))
+        .sum::<f64>()
+        / total;
+    // PASTA: an arrival waits when it finds all servers busy.
+    let busy: f64 = p.iter().skip(c as usize).sum::<f64>() / total;
+    ErlangA {
+        abandon: theta * queue / lambda,
+        mean_wait: queue / lambda,
+        prob_wait: busy,
+    }
+}
+
+/// M/M/1+D: one exponential server of rate `mu`, Poisson arrivals of rate
+/// `lambda`, and a job that has waited `d` seconds without starting leaves.
+/// Served FCFS, a job leaves exactly when the work ahead of it on arrival
+/// (of the jobs that will be served) exceeds `d`; that work has an atom
+/// `π0` at 0, density `λ π0 e^{−(μ−λ)x}` below `d` and `f(d) e^{−μ(x−d)}`
+/// above, so the share of jobs that leave is `π0 (λ/μ) e^{−(μ−λ)d}`.
+pub fn mm1_deadline_loss(lambda: f64, mu: f64, d: f64) -> f64 {
+    let gap = mu - lambda;
+    let tail = (-gap * d).exp();
+    let below = if gap.abs() < 1e-12 {
+        lambda * d
+    } else {
+        lambda / gap * (1.0 - tail)
+    };
+    let pi0 = 1.0 / (1.0 + below + lambda / mu * tail);
+    pi0 * lambda / mu * tail
+}

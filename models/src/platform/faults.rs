@@ -81,9 +81,16 @@ impl Platform<'_> {
         if crash.terminated {
             self.bill_terminated(tier, unit, now);
         }
+        // The unit dropped these steps: no event will resume them.
+        for &id in &crash.dropped {
+            self.attempts[id].pending_event = false;
+        }
         match self.tiers.slots[tier as usize].handle {
             Handle::Workers(w) if crash.jobs => self.fail_jobs_on(w, unit, ctx),
             _ => self.fail_attempts_on((tier, unit, crash.epoch), crash.queued, ctx),
+        }
+        for id in crash.dropped {
+            self.maybe_free_attempt(id);
         }
     }
 

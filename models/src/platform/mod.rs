@@ -94,6 +94,9 @@ pub enum Event {
     Scheduled { tier: u16, action: u16 },
     /// Routing re-reads the regions' health.
     HealthCheck,
+    /// An event-driven unit of a tier (see `crate::event_unit`) changes on
+    /// its own: a job ends or gives up.
+    Unit { tier: u16, unit: u32 },
 }
 
 /// Why an attempt failed.
@@ -626,6 +629,7 @@ impl Model for Platform<'_> {
             Event::DrainTimeout { tier, unit } => self.drain_timeout(tier, unit, ctx),
             Event::Scheduled { tier, action } => self.scheduled(tier, action, ctx),
             Event::HealthCheck => self.health_check(ctx),
+            Event::Unit { tier, unit } => self.unit_due(tier, unit, ctx),
         }
     }
 }

@@ -6,10 +6,12 @@ use sim_engine::{Context, Dist, SimDuration, SimTime, sub_key};
 
 use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
 use crate::config::Op;
+use crate::event_unit::Outcome as Departure;
 use crate::results::Part;
 use crate::tier::api::Entry;
 use crate::tier::database::{Outcome, QueryDraws};
 use crate::tier::external::Answer;
+use crate::tier::station::StationUnit;
 use crate::tier::{ApiRef, CacheRef, CdnRef, DatabaseRef, ExternalRef, StationRef};
 
 /// What a step did with the attempt.
@@ -182,6 +184,9 @@ impl Platform<'_> {
         ctx: &mut Context<'_, Event>,
     ) -> Step {
         let st = &mut self.tiers.station[tier.index()];
+        if let StationUnit::Event(_) = st.unit {
+            return self.station_join(req, class, tier, demand, key, pc, ctx);
+        }
         let dist = demand.unwrap_or(&st.cfg.service);
         let d = SimDuration::from_secs_f64(dist.sample(&mut draw(key, pc)));
         let now = ctx.now();
@@ -196,6 +201,97 @@ impl Platform<'_> {
             None => {
                 self.fail(req, Failure::Rejected, ctx);
                 Step::Left
+            }
+        }
+    }
+
+    /// A request joins an event-driven station (processor sharing,
+    /// priorities, a deadline or callers' patience): it waits there until the
+    /// station's event says it left.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn station_join(
+        &mut self,
+        req: u32,
+        class: usize,
+        tier: StationRef,
+        demand: Option<&Dist>,
+        key: u64,
+        pc: usize,
+        ctx: &mut Context<'_, Event>,
+    ) -> Step {
+        let st = &mut self.tiers.station[tier.index()];
+        let mut rng = draw(key, pc);
+        let d = demand.unwrap_or(&st.cfg.service).sample(&mut rng);
+        let patience = st.cfg.patience.as_ref().map(|p| p.sample(&mut rng));
+        let rank = u8::MAX - self.cfg.classes[class].priority;
+        let now = ctx.now();
+        let joined = st.join(
+            now,
+            req,
+            SimDuration::from_secs_f64(d),
+            rank,
+            patience.map(SimDuration::from_secs_f64),
+        );
+        if !joined {
+            self.fail(req, Failure::Rejected, ctx);
+            return Step::Left;
+        }
+        let place = Some((tier.id, 0, st.health.epoch));
+        self.attempts[req].park(place, pc + 1);
+        self.arm_station(tier, ctx);
+        Step::Left
+    }
+
+    fn arm_station(&mut self, tier: StationRef, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        if let Some(at) = self.tiers.station[tier.index()].event_unit().arm(now) {
+            ctx.schedule_at(
+                at,
+                Event::Unit {
+                    tier: tier.id,
+                    unit: 0,
+                },
+            );
+        }
+    }
+
+    /// An event-driven station's next change: the requests that left it go
+    /// on (served) or fail (dropped at the deadline, or their callers gave up).
+    pub(super) fn unit_due(&mut self, tier: u16, _unit: u32, ctx: &mut Context<'_, Event>) {
+        match self.tiers.slots[tier as usize].handle {
+            crate::tier::Handle::Station(s) => self.station_due(s, ctx),
+            _ => unreachable!("only stations are event-driven"),
+        }
+    }
+
+    fn station_due(&mut self, tier: StationRef, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let mut left = Vec::new();
+        self.tiers.station[tier.index()].advance(now, &mut left);
+        self.arm_station(tier, ctx);
+        for (req, outcome) in left {
+            match outcome {
+                Departure::Done { arrival, start } => {
+                    let a = &self.attempts[req];
+                    if !a.stopped {
+                        let class = a.class as usize;
+                        let parts = [(Part::Queue, start - arrival), (Part::Service, now - start)];
+                        self.breakdown.spend(req, class, tier.id, parts);
+                        self.visited(tier.id, arrival, now);
+                    }
+                    self.resume(req, ctx);
+                }
+                Departure::Expired | Departure::Abandoned => {
+                    let a = &mut self.attempts[req];
+                    a.pending_event = false;
+                    a.at = None;
+                    if a.stopped {
+                        self.maybe_free_attempt(req);
+                    } else {
+                        self.fail(req, Failure::Rejected, ctx);
+                    }
+                }
             }
         }
     }

@@ -23,7 +23,7 @@ use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
     BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
-use crate::fcfs::{FcfsUnit, Measured, ratio};
+use crate::fcfs::{FcfsUnit, Figures, Measured, ratio};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
@@ -640,6 +640,7 @@ impl TierModel for ApiTier {
         Some(Crash {
             epoch,
             queued,
+            dropped: Vec::new(),
             terminated,
             jobs: false,
         })

@@ -17,7 +17,7 @@ use sim_engine::{Dist, IntervalAverages, IntervalCounts, SimDuration, SimTime, T
 
 use super::life::{Life, Lifetime};
 use super::{BuildContext, Crash, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary};
-use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
+use crate::fcfs::{FcfsUnit, Figures, Measured, latency_of, ratio, series_of};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, merged_latency, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
@@ -435,6 +435,7 @@ impl TierModel for CacheTier<'_> {
         Some(Crash {
             epoch,
             queued: Vec::new(),
+            dropped: Vec::new(),
             terminated: false,
             jobs: false,
         })

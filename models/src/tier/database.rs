@@ -22,7 +22,7 @@ use super::{
     Vocabulary,
 };
 use crate::cost::Billing;
-use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio, series_of};
+use crate::fcfs::{FcfsUnit, Figures, Measured, latency_of, ratio, series_of};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, merged_latency, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
@@ -638,6 +638,7 @@ impl TierModel for DbTier<'_> {
         Some(Crash {
             epoch,
             queued: Vec::new(),
+            dropped: Vec::new(),
             terminated: false,
             jobs: false,
         })

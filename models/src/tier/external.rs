@@ -217,6 +217,7 @@ impl TierModel for ExternalTier<'_> {
         Some(Crash {
             epoch,
             queued: Vec::new(),
+            dropped: Vec::new(),
             terminated: false,
             jobs: false,
         })

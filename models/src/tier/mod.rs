@@ -433,6 +433,9 @@ pub(crate) struct Crash {
     pub epoch: u32,
     /// Attempts that were waiting at the unit (an API instance's backlog).
     pub queued: Vec<u32>,
+    /// Attempts whose pending step the unit held and dropped: no event will
+    /// resume them (an event-driven unit's jobs).
+    pub dropped: Vec<u32>,
     /// A draining unit had nothing left to drain and terminated.
     pub terminated: bool,
     /// The jobs running on it fail (a worker): no attempt runs there.

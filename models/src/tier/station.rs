@@ -6,7 +6,8 @@ use sim_engine::{Dist, IntervalCounts, SimDuration, SimTime};
 
 use super::life::Lifetime;
 use super::{BuildContext, Crash, Health, Noun, TierModel, TierReport, Vocabulary};
-use crate::fcfs::{FcfsUnit, Measured, latency_of, ratio};
+use crate::event_unit::{Discipline, EventUnit, Outcome};
+use crate::fcfs::{FcfsUnit, Figures, Measured, latency_of, ratio};
 use crate::series::{Spec, divide};
 use crate::tier::report::{Figure, Serving, ServingCount, Unit};
 
@@ -20,9 +21,9 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
     priced_otherwise: None,
 };
 
-/// FCFS queue with `servers` identical servers. With `capacity = Some(K)` at
-/// most K requests are in the station (waiting plus in service); an arrival
-/// finding it full is rejected.
+/// A queue with `servers` identical servers, FCFS unless `discipline` says
+/// otherwise. With `capacity = Some(K)` at most K requests are in the station
+/// (waiting plus in service); an arrival finding it full is rejected.
 #[derive(Clone, Debug)]
 pub struct StationConfig {
     /// At least 1.
@@ -31,6 +32,38 @@ pub struct StationConfig {
     pub service: Dist,
     /// `K ≥ servers` when set.
     pub capacity: Option<u32>,
+    pub discipline: Discipline,
+    /// The server drops a request that has waited this long without starting.
+    pub deadline: Option<SimDuration>,
+    /// How long a caller waits for service to start before giving up
+    /// (seconds): each request draws its own.
+    pub patience: Option<Dist>,
+}
+
+impl StationConfig {
+    /// FCFS with nothing leaving the queue unserved: the unit computes each
+    /// job's end on arrival.
+    pub fn plain(servers: u32, service: Dist, capacity: Option<u32>) -> Self {
+        StationConfig {
+            servers,
+            service,
+            capacity,
+            discipline: Discipline::Fcfs,
+            deadline: None,
+            patience: None,
+        }
+    }
+
+    /// Its requests' ends are known only by events (see [`EventUnit`]).
+    pub fn event_driven(&self) -> bool {
+        self.discipline != Discipline::Fcfs || self.deadline.is_some() || self.patience.is_some()
+    }
+}
+
+/// The station's queue: computed on arrival, or driven by events.
+pub(crate) enum StationUnit {
+    Fcfs(FcfsUnit),
+    Event(EventUnit),
 }
 
 impl super::ConfigUnits for StationConfig {
@@ -41,7 +74,7 @@ impl super::ConfigUnits for StationConfig {
 
 pub(crate) struct StationTier<'c> {
     pub cfg: &'c StationConfig,
-    pub unit: FcfsUnit,
+    pub unit: StationUnit,
     capacity: usize,
     measured: Measured,
     pub health: Health,
@@ -55,9 +88,21 @@ impl<'c> StationTier<'c> {
     pub fn new(cfg: &'c StationConfig, ctx: &BuildContext) -> Self {
         StationTier {
             cfg,
-            unit: FcfsUnit::new(cfg.servers, ctx.measured)
-                .tracking(ctx.voidable || cfg.capacity.is_some())
-                .with_series(ctx.spec.interval, ctx.spec.horizon, true),
+            unit: if cfg.event_driven() {
+                StationUnit::Event(
+                    EventUnit::new(cfg.servers, cfg.discipline, ctx.measured).with_series(
+                        ctx.spec.interval,
+                        ctx.spec.horizon,
+                        true,
+                    ),
+                )
+            } else {
+                StationUnit::Fcfs(
+                    FcfsUnit::new(cfg.servers, ctx.measured)
+                        .tracking(ctx.voidable || cfg.capacity.is_some())
+                        .with_series(ctx.spec.interval, ctx.spec.horizon, true),
+                )
+            },
             capacity: cfg.capacity.map_or(usize::MAX, |k| k as usize),
             measured: ctx.measured,
             health: Health::default(),
@@ -68,30 +113,89 @@ impl<'c> StationTier<'c> {
         }
     }
 
-    /// A request arrives: `Some((start, end))` when its service starts and
-    /// when it leaves, `None` when it is rejected (station full or down).
+    /// Counts an arrival; whether the station turns it away (full or down).
     #[inline]
-    pub fn arrive(&mut self, now: SimTime, demand: SimDuration) -> Option<(SimTime, SimTime)> {
+    fn refuses(&mut self, now: SimTime) -> bool {
         let measuring = self.measured.contains(now.as_nanos());
         if measuring {
             self.offered += 1;
         }
-        if !self.health.is_up()
-            || (self.capacity != usize::MAX && self.unit.in_system(now) >= self.capacity)
-        {
+        let full = self.capacity != usize::MAX
+            && match &mut self.unit {
+                StationUnit::Fcfs(u) => u.in_system(now),
+                StationUnit::Event(u) => u.in_system(),
+            } >= self.capacity;
+        if !self.health.is_up() || full {
             if measuring {
                 self.rejected += 1;
             }
             self.rejected_series.add(now, 1.0);
+            return true;
+        }
+        false
+    }
+
+    /// A request arrives at an FCFS station: `Some((start, end))` when its
+    /// service starts and when it leaves, `None` when it is rejected (station
+    /// full or down).
+    #[inline]
+    pub fn arrive(&mut self, now: SimTime, demand: SimDuration) -> Option<(SimTime, SimTime)> {
+        if self.refuses(now) {
             return None;
         }
-        Some(self.unit.submit(now, demand))
+        match &mut self.unit {
+            StationUnit::Fcfs(u) => Some(u.submit(now, demand)),
+            StationUnit::Event(_) => unreachable!("an event-driven station takes `join`"),
+        }
+    }
+
+    /// Request `req` joins an event-driven station (its priority `rank`, 0
+    /// first; `patience` drawn if the station has one): false when it is
+    /// rejected. Its end comes from [`StationTier::advance`].
+    pub fn join(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        demand: SimDuration,
+        rank: u8,
+        patience: Option<SimDuration>,
+    ) -> bool {
+        if self.refuses(now) {
+            return false;
+        }
+        let gives_up = match (self.cfg.deadline, patience) {
+            (Some(d), Some(p)) if p < d => Some((now + p, false)),
+            (Some(d), _) => Some((now + d, true)),
+            (None, Some(p)) => Some((now + p, false)),
+            (None, None) => None,
+        };
+        self.event_unit().arrive(now, req, demand, rank, gives_up);
+        true
+    }
+
+    pub fn event_unit(&mut self) -> &mut EventUnit {
+        match &mut self.unit {
+            StationUnit::Event(u) => u,
+            StationUnit::Fcfs(_) => unreachable!("an FCFS station has no events"),
+        }
+    }
+
+    /// The requests that left at `now` (see [`EventUnit::advance`]).
+    pub fn advance(&mut self, now: SimTime, left: &mut Vec<(u32, Outcome)>) {
+        self.event_unit().advance(now, left);
+    }
+
+    fn figures(&self) -> &dyn Figures {
+        match &self.unit {
+            StationUnit::Fcfs(u) => u,
+            StationUnit::Event(u) => u,
+        }
     }
 
     fn metrics(&self) -> Vec<Figure> {
-        let u = &self.unit;
+        let u = self.figures();
         let secs = self.measured.len_ns() as f64 / 1e9;
-        vec![
+        let mut figures = vec![
             Figure::new("utilization", Unit::Fraction, u.utilization()),
             Figure::new("queue_wait_ms", Unit::Milliseconds, u.mean_wait_ms()),
             Figure::new("queue_length", Unit::Average, u.mean_waiting()),
@@ -110,12 +214,27 @@ impl<'c> StationTier<'c> {
                 Unit::Fraction,
                 ratio(self.rejected as f64, self.offered),
             ),
-        ]
+        ];
+        if let StationUnit::Event(e) = &self.unit
+            && (self.cfg.deadline.is_some() || self.cfg.patience.is_some())
+        {
+            let arrived = u.stats().arrivals;
+            figures.extend([
+                Figure::new("expired", Unit::Count, e.expired() as f64),
+                Figure::new("abandoned", Unit::Count, e.abandoned() as f64),
+                Figure::new(
+                    "unserved_ratio",
+                    Unit::Fraction,
+                    ratio((e.expired() + e.abandoned()) as f64, arrived),
+                ),
+            ]);
+        }
+        figures
     }
 
     fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
-        let u = self.unit.series().expect("stations keep series");
+        let u = self.figures().series().expect("stations keep series");
         let rejected = self.rejected_series.values().to_vec();
         let arrivals: Vec<f64> = u
             .arrivals()
@@ -129,7 +248,7 @@ impl<'c> StationTier<'c> {
             ("errors", rejected),
             (
                 "utilization",
-                self.unit.utilization_series(&lengths).expect("series"),
+                self.figures().utilization_series(&lengths).expect("series"),
             ),
             ("queue_length", divide(u.waiting.values(), &lengths)),
         ]
@@ -143,10 +262,17 @@ impl TierModel for StationTier<'_> {
 
     fn crash(&mut self, _unit: u32, now: SimTime) -> Option<Crash> {
         let epoch = self.health.fail()?;
-        self.unit.crash(now);
+        let dropped = match &mut self.unit {
+            StationUnit::Fcfs(u) => {
+                u.crash(now);
+                Vec::new()
+            }
+            StationUnit::Event(u) => u.crash(now),
+        };
         Some(Crash {
             epoch,
             queued: Vec::new(),
+            dropped,
             terminated: false,
             jobs: false,
         })
@@ -164,11 +290,14 @@ impl TierModel for StationTier<'_> {
         Lifetime::running(SimTime::ZERO)
     }
 
-    fn report(&mut self, _now: SimTime) -> TierReport {
-        self.unit.settle();
+    fn report(&mut self, now: SimTime) -> TierReport {
+        match &mut self.unit {
+            StationUnit::Fcfs(u) => u.settle(),
+            StationUnit::Event(u) => u.settle(now),
+        }
         TierReport {
             series: self.series(),
-            latency: latency_of(&self.unit).cloned(),
+            latency: latency_of(self.figures()).cloned(),
             metrics: self.metrics(),
             units: Vec::new(),
             serving: Some(Serving {

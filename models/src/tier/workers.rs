@@ -458,6 +458,7 @@ impl TierModel for WorkersTier<'_> {
         Some(Crash {
             epoch: 0,
             queued: Vec::new(),
+            dropped: Vec::new(),
             terminated,
             jobs: true,
         })

@@ -4,4 +4,5 @@
 mod arrivals;
 mod budget;
 mod closed;
+mod disciplines;
 mod queueing_theory;

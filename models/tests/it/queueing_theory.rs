@@ -41,11 +41,7 @@ pub(crate) fn station(
 ) -> TierConfig {
     TierConfig {
         name: name.into(),
-        kind: TierKind::Station(StationConfig {
-            servers,
-            service,
-            capacity,
-        }),
+        kind: TierKind::Station(StationConfig::plain(servers, service, capacity)),
         scaling: None,
         billing: None,
         region: None,
@@ -83,6 +79,7 @@ pub(crate) fn network(
             client: ClientPolicy::default(),
             response_bytes: 0.0,
             region: None,
+            priority: 0,
             program,
         }],
         tiers,

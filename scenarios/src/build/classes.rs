@@ -178,6 +178,7 @@ pub fn build_classes(
             client,
             program,
             region: None,
+            priority: class.priority.unwrap_or(0),
         };
         match (scope.expanded, scope.geo, route_raw) {
             (Some(expanded), Some(g), Some(route)) => {
@@ -750,6 +751,7 @@ impl Regional<'_> {
                     client: self.class.client.clone(),
                     program,
                     region: Some(r as u16),
+                    priority: self.class.priority,
                 }),
                 Err(ps) => c.0.extend(ps),
             }

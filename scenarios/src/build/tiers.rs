@@ -1,8 +1,9 @@
 //! Tier tables → validated tier configurations, with the documented defaults.
 
 use capsim_models::{
-    ApiConfig, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig, JobConfig,
-    QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode, WorkersConfig,
+    ApiConfig, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig, Discipline,
+    JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode,
+    WorkersConfig,
 };
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
@@ -95,11 +96,50 @@ fn station(table: toml::Table, path: &FieldPath) -> Result<StationConfig, Vec<Pr
         );
     }
     let service = c.take(build_dist(raw.service, &path.key("service")));
-    match (servers, service) {
-        (Some(servers), Some(service)) if c.is_empty() => Ok(StationConfig {
+    let discipline = match raw.discipline.as_deref() {
+        None | Some("fcfs") => Some(Discipline::Fcfs),
+        Some("priority") => Some(Discipline::Priority),
+        Some("ps") => Some(Discipline::Shared { limit: raw.limit }),
+        Some(other) => {
+            c.push(
+                path.key("discipline"),
+                format!(
+                    "unknown discipline `{other}`: use \"fcfs\", \"priority\" or \"ps\" (processor sharing)"
+                ),
+            );
+            None
+        }
+    };
+    if let Some(l) = raw.limit {
+        if raw.discipline.as_deref() != Some("ps") {
+            c.push(
+                path.key("limit"),
+                "`limit` caps how many requests share the servers under processor sharing: give `discipline = \"ps\"`, or drop `limit` (`capacity` caps the station)",
+            );
+        } else {
+            c.take(units(l, limits::CAPACITY, &path.key("limit")));
+        }
+    }
+    if let Some(d) = raw.deadline
+        && d.get().is_zero()
+    {
+        c.push(
+            path.key("deadline"),
+            "a deadline of 0 would drop every request that has to wait: give a positive duration, or none",
+        );
+    }
+    let patience = match raw.patience {
+        Some(t) => c.take(build_dist(t, &path.key("patience"))),
+        None => None,
+    };
+    match (servers, service, discipline) {
+        (Some(servers), Some(service), Some(discipline)) if c.is_empty() => Ok(StationConfig {
             servers,
             service,
             capacity: raw.capacity,
+            discipline,
+            deadline: raw.deadline.map(|d| d.get()),
+            patience,
         }),
         _ => Err(c.0),
     }

@@ -320,6 +320,9 @@ pub struct RawClass {
     pub backoff: Option<RawBackoff>,
     /// Bytes of a response (a size such as "20KB"), for traffic cost.
     pub response_size: Option<String>,
+    /// At stations with `discipline = "priority"`: higher is served first
+    /// (0 to 255, default 0).
+    pub priority: Option<u8>,
     /// Steps: tier names or step tables.
     #[schemars(schema_with = "crate::raw::schema::route")]
     pub route: Vec<toml::Value>,
@@ -530,6 +533,20 @@ pub struct RawStation {
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub service: toml::Table,
     pub capacity: Option<u32>,
+    /// `"fcfs"` (the default), `"priority"` (by class, non-preemptive) or
+    /// `"ps"` (processor sharing).
+    pub discipline: Option<String>,
+    /// With `"ps"`: at most this many requests share the servers, the others
+    /// wait (FCFS).
+    pub limit: Option<u32>,
+    /// The station drops a request that has waited this long without
+    /// starting (a duration such as "2s").
+    pub deadline: Option<Duration>,
+    /// Callers give up a request that has not started after a patience drawn
+    /// from this distribution (seconds), a table tagged by `dist`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::raw::schema::dist")]
+    pub patience: Option<toml::Table>,
 }
 
 /// `kind = "api"`.
