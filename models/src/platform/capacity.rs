@@ -114,6 +114,7 @@ impl Platform<'_> {
             return;
         };
         self.bill_terminated(tier, unit, now);
+        self.unpark(&drained.dropped);
         match handle {
             Handle::Workers(w) if drained.jobs => self.fail_jobs_on(w, unit, ctx),
             _ => self.fail_attempts_on((tier, unit, drained.epoch), drained.queued, ctx),

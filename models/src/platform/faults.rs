@@ -81,15 +81,19 @@ impl Platform<'_> {
         if crash.terminated {
             self.bill_terminated(tier, unit, now);
         }
-        // The unit dropped these steps: no event will resume them.
-        for &id in &crash.dropped {
-            self.attempts[id].pending_event = false;
-        }
+        self.unpark(&crash.dropped);
         match self.tiers.slots[tier as usize].handle {
             Handle::Workers(w) if crash.jobs => self.fail_jobs_on(w, unit, ctx),
             _ => self.fail_attempts_on((tier, unit, crash.epoch), crash.queued, ctx),
         }
-        for id in crash.dropped {
+    }
+
+    /// The unit the attempts `dropped` were parked at dropped their steps: no
+    /// event will resume them. Those already stopped are freed; the others
+    /// are when they fail.
+    pub(super) fn unpark(&mut self, dropped: &[u32]) {
+        for &id in dropped {
+            self.attempts[id].pending_event = false;
             self.maybe_free_attempt(id);
         }
     }

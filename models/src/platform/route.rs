@@ -8,7 +8,7 @@ use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
 use crate::config::Op;
 use crate::event_unit::Outcome as Departure;
 use crate::results::Part;
-use crate::tier::api::Entry;
+use crate::tier::api::{Cpu, Entry};
 use crate::tier::database::{Outcome, QueryDraws};
 use crate::tier::external::Answer;
 use crate::tier::station::StationUnit;
@@ -163,7 +163,18 @@ impl Platform<'_> {
         let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
         let api = &mut self.tiers.api[on.tier.index()];
         let now = ctx.now();
-        let (start, end) = api.instances[on.unit as usize].cpu.submit(now, d);
+        let (start, end) = match &mut api.instances[on.unit as usize].cpu {
+            Cpu::Fcfs(u) => u.submit(now, d),
+            Cpu::Shared(u) => {
+                u.arrive(now, req, d, 0, None);
+                a.park(Some(on.place()), pc + 1);
+                if let Some(at) = u.arm(now) {
+                    let (tier, unit) = (on.tier.id, on.unit);
+                    ctx.schedule_at(at, Event::Unit { tier, unit });
+                }
+                return Step::Left;
+            }
+        };
         a.park(Some(on.place()), pc + 1);
         let parts = [(Part::Queue, start - now), (Part::Service, end - start)];
         self.breakdown.spend(req, class, on.tier.id, parts);
@@ -258,10 +269,38 @@ impl Platform<'_> {
 
     /// An event-driven station's next change: the requests that left it go
     /// on (served) or fail (dropped at the deadline, or their callers gave up).
-    pub(super) fn unit_due(&mut self, tier: u16, _unit: u32, ctx: &mut Context<'_, Event>) {
+    pub(super) fn unit_due(&mut self, tier: u16, unit: u32, ctx: &mut Context<'_, Event>) {
         match self.tiers.slots[tier as usize].handle {
             crate::tier::Handle::Station(s) => self.station_due(s, ctx),
-            _ => unreachable!("only stations are event-driven"),
+            crate::tier::Handle::Api(a) => self.cpu_due(a, unit, ctx),
+            _ => unreachable!("only stations and API CPUs are event-driven"),
+        }
+    }
+
+    /// Bursts on instance `unit`'s shared CPU ended: their requests go on.
+    fn cpu_due(&mut self, tier: ApiRef, unit: u32, ctx: &mut Context<'_, Event>) {
+        let now = ctx.now();
+        let mut done = Vec::new();
+        let cpu = &mut self.tiers.api[tier.index()].instances[unit as usize].cpu;
+        cpu.advance(now, &mut done);
+        if let Cpu::Shared(u) = cpu
+            && let Some(at) = u.arm(now)
+        {
+            ctx.schedule_at(
+                at,
+                Event::Unit {
+                    tier: tier.id,
+                    unit,
+                },
+            );
+        }
+        for (req, arrival, start) in done {
+            let a = &self.attempts[req];
+            if !a.stopped {
+                let parts = [(Part::Queue, start - arrival), (Part::Service, now - start)];
+                self.breakdown.spend(req, a.class as usize, tier.id, parts);
+            }
+            self.resume(req, ctx);
         }
     }
 

@@ -23,6 +23,7 @@ use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
     BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
+use crate::event_unit::{Discipline, EventUnit, Outcome};
 use crate::fcfs::{FcfsUnit, Figures, Measured, ratio};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, sum};
@@ -84,6 +85,10 @@ pub struct ApiConfig {
     pub balancer: Balancer,
     /// Latency the balancer adds to each request (0 for none).
     pub balancer_latency: SimDuration,
+    /// How CPU bursts share the cores: FCFS (a burst holds a core until it
+    /// is done) or processor sharing (every burst in progress gets an equal
+    /// share, as time slices or an event loop interleaving requests give).
+    pub cpu: Discipline,
 }
 
 impl super::ConfigUnits for ApiConfig {
@@ -107,7 +112,7 @@ pub(crate) struct Instance {
     pub active: u32,
     /// Requests waiting for admission, with the time they arrived.
     pub backlog: VecDeque<(u32, SimTime)>,
-    pub cpu: FcfsUnit,
+    pub cpu: Cpu,
     down_count: u32,
     /// CPU busy time at the last metrics tick.
     busy_mark: u128,
@@ -123,6 +128,63 @@ impl Instance {
     /// Takes new requests.
     fn routable(&self) -> bool {
         self.up && self.life.in_service()
+    }
+}
+
+/// An instance's cores: FCFS bursts computed on arrival, or shared ones
+/// driven by events.
+pub(crate) enum Cpu {
+    Fcfs(FcfsUnit),
+    Shared(EventUnit),
+}
+
+impl Cpu {
+    fn figures(&self) -> &dyn Figures {
+        match self {
+            Cpu::Fcfs(u) => u,
+            Cpu::Shared(u) => u,
+        }
+    }
+
+    fn busy_until(&mut self, now: SimTime) -> u128 {
+        match self {
+            Cpu::Fcfs(u) => u.busy_until(now),
+            Cpu::Shared(u) => u.busy_until(now),
+        }
+    }
+
+    /// The instance went away: its bursts are void. Returns the requests
+    /// whose burst a shared CPU held.
+    fn crash(&mut self, now: SimTime, track: bool) -> Vec<u32> {
+        match self {
+            Cpu::Fcfs(u) => {
+                if track {
+                    u.crash(now);
+                }
+                Vec::new()
+            }
+            Cpu::Shared(u) => u.crash(now),
+        }
+    }
+
+    fn settle(&mut self, now: SimTime) {
+        match self {
+            Cpu::Fcfs(u) => u.settle(),
+            Cpu::Shared(u) => u.settle(now),
+        }
+    }
+
+    /// A shared CPU's bursts that ended at `now`, as `(request, arrival, start)`.
+    pub fn advance(&mut self, now: SimTime, done: &mut Vec<(u32, SimTime, SimTime)>) {
+        let Cpu::Shared(u) = self else {
+            unreachable!("an FCFS CPU has no events")
+        };
+        let mut left = Vec::new();
+        u.advance(now, &mut left);
+        done.extend(left.into_iter().map(|(req, o)| match o {
+            Outcome::Done { arrival, start } => (req, arrival, start),
+            _ => unreachable!("bursts do not give up"),
+        }));
     }
 }
 
@@ -163,6 +225,7 @@ pub(crate) struct ApiTier {
     pub instances: Vec<Instance>,
     cores: u32,
     cpu_servers: u32,
+    cpu: Discipline,
     track: bool,
     admit_limit: u32,
     backlog_limit: u32,
@@ -218,6 +281,7 @@ impl ApiTier {
             instances: Vec::new(),
             cores: cfg.cores,
             cpu_servers,
+            cpu: cfg.cpu,
             track,
             admit_limit,
             backlog_limit: cfg.backlog,
@@ -266,9 +330,20 @@ impl ApiTier {
             life,
             active: 0,
             backlog: VecDeque::new(),
-            cpu: FcfsUnit::new(self.cpu_servers, self.measured)
-                .tracking(self.track)
-                .with_series(self.spec.interval, self.spec.horizon, false),
+            cpu: match self.cpu {
+                Discipline::Fcfs => Cpu::Fcfs(
+                    FcfsUnit::new(self.cpu_servers, self.measured)
+                        .tracking(self.track)
+                        .with_series(self.spec.interval, self.spec.horizon, false),
+                ),
+                d => Cpu::Shared(
+                    EventUnit::new(self.cpu_servers, d, self.measured).with_series(
+                        self.spec.interval,
+                        self.spec.horizon,
+                        false,
+                    ),
+                ),
+            },
             down_count: 0,
             busy_mark: 0,
         }
@@ -451,31 +526,30 @@ impl ApiTier {
         }
     }
 
-    /// Empties instance `i` (its work fails): returns its backlog.
-    fn evict(&mut self, i: u32, now: SimTime) -> Vec<u32> {
+    /// Empties instance `i` (its work fails): returns its backlog and the
+    /// requests whose CPU burst it dropped.
+    fn evict(&mut self, i: u32, now: SimTime) -> (Vec<u32>, Vec<u32>) {
         let inst = &mut self.instances[i as usize];
         inst.epoch += 1;
-        if self.track {
-            inst.cpu.crash(now);
-        }
+        let dropped = inst.cpu.crash(now, self.track);
         let waiting: Vec<u32> = inst.backlog.drain(..).map(|(r, _)| r).collect();
         let active = inst.active;
         inst.active = 0;
         self.set_backlog(now, -(waiting.len() as i32));
         self.set_active(now, -(active as i32));
-        waiting
+        (waiting, dropped)
     }
 
     /// The drain timeout of instance `i` passed: if it is still draining, what
     /// remains fails (its backlog is returned; admitted requests are found by
     /// instance) and it terminates. `None` if it had already terminated.
-    fn end_drain(&mut self, i: u32, now: SimTime) -> Option<Vec<u32>> {
+    fn end_drain(&mut self, i: u32, now: SimTime) -> Option<(Vec<u32>, Vec<u32>)> {
         if self.instances[i as usize].life.life != Life::Draining {
             return None;
         }
-        let waiting = self.evict(i, now);
+        let evicted = self.evict(i, now);
         self.instances[i as usize].life.terminate(now);
-        Some(waiting)
+        Some(evicted)
     }
 
     /// The metrics of the tick that ends at `now` (the last one ended at
@@ -514,19 +588,23 @@ impl ApiTier {
         let busy: f64 = self
             .instances
             .iter()
-            .map(|i| i.cpu.stats().busy_ns as f64)
+            .map(|i| i.cpu.figures().stats().busy_ns as f64)
             .sum();
         let cpu_wait_ns: f64 = self
             .instances
             .iter()
-            .map(|i| i.cpu.stats().wait_ns as f64)
+            .map(|i| i.cpu.figures().stats().wait_ns as f64)
             .sum();
-        let bursts: u64 = self.instances.iter().map(|i| i.cpu.stats().arrivals).sum();
+        let bursts: u64 = self
+            .instances
+            .iter()
+            .map(|i| i.cpu.figures().stats().arrivals)
+            .sum();
         let utils: Vec<f64> = self
             .instances
             .iter()
-            .filter(|i| i.cpu.stats().arrivals > 0)
-            .map(|i| i.cpu.utilization())
+            .filter(|i| i.cpu.figures().stats().arrivals > 0)
+            .map(|i| i.cpu.figures().utilization())
             .collect();
         let capacity = self.capacity_ns(now);
         use Unit::*;
@@ -581,9 +659,17 @@ impl ApiTier {
             .map(|(k, i)| UnitResult {
                 name: format!("instance-{k}"),
                 metrics: vec![
-                    Figure::new("utilization", Unit::Fraction, i.cpu.utilization()),
-                    Figure::new("cpu_wait_ms", Unit::Milliseconds, i.cpu.mean_wait_ms()),
-                    Figure::new("bursts", Unit::Count, i.cpu.stats().arrivals as f64),
+                    Figure::new("utilization", Unit::Fraction, i.cpu.figures().utilization()),
+                    Figure::new(
+                        "cpu_wait_ms",
+                        Unit::Milliseconds,
+                        i.cpu.figures().mean_wait_ms(),
+                    ),
+                    Figure::new(
+                        "bursts",
+                        Unit::Count,
+                        i.cpu.figures().stats().arrivals as f64,
+                    ),
                     Figure::new("launched_s", Unit::Seconds, i.life.launched.as_secs_f64()),
                 ],
             })
@@ -598,7 +684,7 @@ impl ApiTier {
         let busy = sum(
             self.instances
                 .iter()
-                .map(|i| i.cpu.series().expect("series").busy.values()),
+                .map(|i| i.cpu.figures().series().expect("series").busy.values()),
             n,
         );
         let up = self.up_series.finish(end);
@@ -632,7 +718,7 @@ impl TierModel for ApiTier {
             return None;
         }
         let epoch = inst.epoch;
-        let queued = self.evict(i, now);
+        let (queued, dropped) = self.evict(i, now);
         self.instances[i as usize].up = false;
         self.record_up(now);
         // A draining instance has nothing left to drain.
@@ -640,7 +726,7 @@ impl TierModel for ApiTier {
         Some(Crash {
             epoch,
             queued,
-            dropped: Vec::new(),
+            dropped,
             terminated,
             jobs: false,
         })
@@ -684,7 +770,7 @@ impl TierModel for ApiTier {
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {
-        self.instances.iter_mut().for_each(|i| i.cpu.settle());
+        self.instances.iter_mut().for_each(|i| i.cpu.settle(now));
         TierReport {
             series: self.series(),
             latency: Some(self.latency_series.clone()),
@@ -758,9 +844,10 @@ impl Elastic for ApiTier {
 
     fn drain_timeout(&mut self, i: u32, now: SimTime) -> Option<Drained> {
         let epoch = self.instances[i as usize].epoch;
-        self.end_drain(i, now).map(|queued| Drained {
+        self.end_drain(i, now).map(|(queued, dropped)| Drained {
             epoch,
             queued,
+            dropped,
             jobs: false,
         })
     }

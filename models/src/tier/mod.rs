@@ -447,6 +447,8 @@ pub(crate) struct Drained {
     pub epoch: u32,
     /// Attempts waiting at the unit, which fail (with those running there).
     pub queued: Vec<u32>,
+    /// As [`Crash::dropped`].
+    pub dropped: Vec<u32>,
     /// The jobs running on it fail instead (a worker).
     pub jobs: bool,
 }

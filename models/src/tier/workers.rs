@@ -570,6 +570,7 @@ impl Elastic for WorkersTier<'_> {
 
     fn drain_timeout(&mut self, w: u32, now: SimTime) -> Option<Drained> {
         self.end_drain(w, now).then(|| Drained {
+            dropped: Vec::new(),
             epoch: 0,
             queued: Vec::new(),
             jobs: true,

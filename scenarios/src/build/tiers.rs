@@ -218,11 +218,31 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
     if let Some(b) = raw.backlog {
         c.take(at_most(b, limits::CONNECTIONS, &path.key("backlog")));
     }
+    let cpu_discipline = match raw.discipline.as_deref() {
+        None => Some(Discipline::Fcfs),
+        Some(d) => c
+            .take(choice(d, &["fcfs", "ps"], &path.key("discipline")))
+            .map(|d| {
+                if d == "ps" {
+                    Discipline::Shared { limit: None }
+                } else {
+                    Discipline::Fcfs
+                }
+            }),
+    };
     if let Some(cpu) = raw.cpu {
         // Validated here; the route compiler reads it again for its default.
         c.take(build_dist(cpu, &path.key("cpu")));
     }
-    match (instances, cores, workers, mode, balancer, max_connections) {
+    match (
+        instances,
+        cores,
+        workers,
+        mode,
+        balancer,
+        max_connections,
+        cpu_discipline,
+    ) {
         (
             Some(instances),
             Some(cores),
@@ -230,7 +250,9 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
             Some(mode),
             Some(balancer),
             Some(max_connections),
+            Some(cpu),
         ) if c.is_empty() => Ok(ApiConfig {
+            cpu,
             instances,
             cores,
             workers,

@@ -562,6 +562,9 @@ pub struct RawApi {
     pub backlog: Option<u32>,
     pub balancer: Option<String>,
     pub balancer_latency: Option<Duration>,
+    /// How an instance's CPU bursts share its cores: `"fcfs"` (the default)
+    /// or `"ps"` (processor sharing).
+    pub discipline: Option<String>,
     /// Default CPU burst of `{ api = ... }` steps that give none.
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::dist")]

@@ -10,14 +10,10 @@ use crate::common::*;
 
 // ---- conservation -------------------------------------------------------
 
-#[test]
-fn requests_are_conserved_under_every_kind_of_trouble() {
-    // Timeouts and retries, a backlog small enough to reject, a database pool
-    // small enough to time out, crashes of an instance and a cache shard, and
-    // a failing background job: every outcome happens, and per class and
-    // replication arrived = completed + failed + rejected + in flight.
-    let s = scenario(
-        r#"
+/// Timeouts and retries, a backlog small enough to reject, a database pool
+/// small enough to time out, crashes of an instance and a cache shard, and
+/// a failing background job.
+const TROUBLE: &str = r#"
 [scenario]
 name = "trouble"
 [simulation]
@@ -86,9 +82,28 @@ unit = 1
 action = "crash"
 at = "4m"
 duration = "20s"
-"#,
-    );
-    let res = run(&s);
+"#;
+
+#[test]
+fn requests_are_conserved_under_every_kind_of_trouble() {
+    // Timeouts and retries, a backlog small enough to reject, a database pool
+    // small enough to time out, crashes of an instance and a cache shard, and
+    // a failing background job: every outcome happens, and per class and
+    // replication arrived = completed + failed + rejected + in flight.
+    conserved_in_trouble(&scenario(TROUBLE));
+}
+
+#[test]
+fn requests_are_conserved_when_the_api_shares_its_cores() {
+    // The same trouble with processor sharing on the API's cores: the crash
+    // drops the bursts in progress, and their requests fail.
+    let text = TROUBLE.replace("backlog = 40\n", "backlog = 40\ndiscipline = \"ps\"\n");
+    assert_ne!(text, TROUBLE);
+    conserved_in_trouble(&scenario(&text));
+}
+
+fn conserved_in_trouble(s: &capsim_scenarios::Scenario) {
+    let res = run(s);
     let mut totals = capsim_models::RequestCounts::default();
     let mut client = capsim_models::ClientCounts::default();
     for r in &res {
@@ -245,6 +260,48 @@ fn random_balancing_splits_into_independent_mmc_queues() {
     assert!(
         l.ci95[1] < r.ci95[0],
         "least connections {l:?} beats random {r:?}"
+    );
+}
+
+#[test]
+fn an_api_sharing_its_cores_is_m_g_c_ps() {
+    // Two event loops sharing bursts of mean 10 ms with SCV 9.5 at ρ 0.7:
+    // processor sharing is insensitive, so the time at the API is M/M/2's
+    // (the same mean service), where FCFS bursts would wait far longer.
+    let s = scenario(
+        r#"
+[scenario]
+name = "ps-api"
+[simulation]
+duration = "3100s"
+warmup = "100s"
+replications = 10
+seed = 3
+[classes.calls]
+rate_per_s = 140
+route = [ { api = "web", cpu = { dist = "hyperexponential", branches = [ { p = 0.95, mean = "5.263157894736842ms" }, { p = 0.05, mean = "100ms" } ] } } ]
+[tiers.web]
+kind = "api"
+instances = 1
+cores = 2
+mode = "async"
+workers = 2
+max_connections = 100000
+backlog = 0
+discipline = "ps"
+"#,
+    );
+    let res = run(&s);
+    let exact = 1e3 * MMc::new(140.0, 100.0, 2).mean_sojourn();
+    assert_covers(
+        "M/H2/2-PS at the API, E[T] ms",
+        est(&res, |r| r.classes[0].latency.mean_ms()),
+        exact,
+    );
+    assert_covers(
+        "utilisation",
+        est(&res, |r| metric(r, "web", "utilization")),
+        0.7,
     );
 }
 
