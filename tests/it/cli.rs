@@ -670,18 +670,21 @@ fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
     let mut lines = lat.lines();
     assert_eq!(
         lines.next(),
-        Some("scenario,seed,class,percentile,latency_ms")
+        Some("scenario,seed,scope,name,percentile,latency_ms")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    // p1..p99, p99.5, p99.9, p99.95, p99.99 for the class and for all.
-    assert_eq!(rows.len(), 2 * 103);
+    // p1..p99, p99.5, p99.9, p99.95, p99.99 for the class, for all and for
+    // the tier.
+    assert_eq!(rows.len(), 3 * 103);
     let api: Vec<f64> = rows
         .iter()
-        .filter(|r| r[2] == "api")
-        .map(|r| r[4].parse().unwrap())
+        .filter(|r| r[2..4] == ["class", "api"])
+        .map(|r| r[5].parse().unwrap())
         .collect();
+    assert_eq!(api.len(), 103);
     assert!(api.windows(2).all(|w| w[0] <= w[1]), "nondecreasing");
-    assert_eq!(rows.last().unwrap()[2..4], ["all", "99.99"]);
+    assert_eq!(rows[2 * 103 - 1][2..5], ["all", "all", "99.99"]);
+    assert_eq!(rows.last().unwrap()[2..5], ["tier", "app", "99.99"]);
 }
 
 #[test]
