@@ -1,5 +1,5 @@
 //! `timeseries.csv` and `latency.csv`: the run over time, and each class's
-//! latency distribution, for plots, notebooks and spreadsheets.
+//! and tier's latency distribution, for plots, notebooks and spreadsheets.
 //!
 //! `timeseries.csv` has one row per interval per tier, per class, per region
 //! of users (with regions) and for all classes together (`scope` = `tier`,
