@@ -1,5 +1,5 @@
 //! `timeseries.csv` and `latency.csv`: the run over time, and each class's
-//! latency distribution, for plots, notebooks and spreadsheets.
+//! and tier's latency distribution, for plots, notebooks and spreadsheets.
 //!
 //! `timeseries.csv` has one row per interval per tier, per class, per region
 //! of users (with regions) and for all classes together (`scope` = `tier`,
@@ -24,9 +24,12 @@
 //! | `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` | tiers: time at the tier (API: balancer to leaving the instance; cache, station: command or visit; database: query incl. connection wait; workers: enqueue to done); classes and all: end to end |
 //! | `cost_usd_per_h` | tiers: the tier's cost rate; all: every tier plus traffic |
 //!
-//! `latency.csv` has, per class and for all classes (`class` = `all`), the
-//! latency distribution pooled over replications' measured windows: the
-//! percentiles 1 to 99, then 99.5, 99.9, 99.95 and 99.99.
+//! `latency.csv` has the percentiles 1 to 99, then 99.5, 99.9, 99.95 and
+//! 99.99, pooled over the replications' measured windows, of each class's
+//! end-to-end latency (`scope` = `class`), all classes' together (`all`),
+//! then each tier's visit time (`tier`, the histogram behind `summary.json`'s
+//! `tiers.<name>.latency_ms`; tiers no route visits have none). Pooled, so no
+//! CI: `summary.json` has the percentiles with their CIs.
 
 use std::fmt::Write;
 
@@ -37,7 +40,7 @@ use sim_engine::LatencyHistogram;
 
 pub const TIMESERIES_HEADER: &str = "scenario,seed,time_s,scope,name,kind,arrivals_per_s,completed_per_s,errors_per_s,units,utilization_pct,queue_length,latency_p50_ms,latency_p95_ms,latency_p99_ms,cost_usd_per_h";
 
-pub const LATENCY_HEADER: &str = "scenario,seed,class,percentile,latency_ms";
+pub const LATENCY_HEADER: &str = "scenario,seed,scope,name,percentile,latency_ms";
 
 /// The percentiles of `latency.csv`.
 pub fn latency_percentiles() -> Vec<f64> {
@@ -459,11 +462,12 @@ pub fn latency_csv(scenario: &str, seed: u64, results: &[ReplicationResult]) -> 
     let scenario = csv_field(scenario);
     let (classes, all) = pooled_latency(results);
     let quantiles: Vec<f64> = percentiles.iter().map(|p| p / 100.0).collect();
-    let write_class = |out: &mut String, name: &str, h: &LatencyHistogram| {
+    let write_rows = |out: &mut String, scope: Scope, name: &str, h: &LatencyHistogram| {
         for (&p, v) in percentiles.iter().zip(h.quantiles_ms(&quantiles)) {
             let _ = writeln!(
                 out,
-                "{scenario},{seed},{},{},{}",
+                "{scenario},{seed},{},{},{},{}",
+                scope.label(),
                 csv_field(name),
                 num(p),
                 num(v)
@@ -471,9 +475,12 @@ pub fn latency_csv(scenario: &str, seed: u64, results: &[ReplicationResult]) -> 
         }
     };
     for (name, h) in &classes {
-        write_class(&mut out, name, h);
+        write_rows(&mut out, Scope::Class, name, h);
     }
-    write_class(&mut out, "all", &all);
+    write_rows(&mut out, Scope::All, "all", &all);
+    for (name, h) in &pooled_visits(results) {
+        write_rows(&mut out, Scope::Tier, name, h);
+    }
     out.into_bytes()
 }
 
@@ -497,6 +504,25 @@ pub fn pooled_latency(
         })
         .collect();
     (classes, all)
+}
+
+/// Each visited tier's visit times ([`TierResult::visits`]) pooled over the
+/// replications' measured windows, in scenario order; tiers no route visits
+/// are left out, as `summary.json` leaves out their `latency_ms`.
+pub fn pooled_visits(results: &[ReplicationResult]) -> Vec<(String, LatencyHistogram)> {
+    layout(results)
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, tier)| tier.visits.is_some())
+        .map(|(t, tier)| {
+            let mut pooled = LatencyHistogram::new();
+            for h in results.iter().filter_map(|r| r.tiers[t].visits.as_ref()) {
+                pooled.merge(h);
+            }
+            (tier.name.clone(), pooled)
+        })
+        .collect()
 }
 
 #[cfg(test)]

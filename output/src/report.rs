@@ -404,7 +404,7 @@ fn plots(o: &mut String) {
     let _ = writeln!(
         o,
         "Data: `summary.json` (every figure with its CI), `timeseries.csv` (per interval), \
-         `latency.csv` (per-class percentiles), `events.csv` (scaling actions, failures, \
+         `latency.csv` (per-class and per-tier percentiles), `events.csv` (scaling actions, failures, \
          breaching windows), `replications.csv` (every figure per replication, for \
          `capsim compare`); see docs/outputs.md."
     );

@@ -670,18 +670,179 @@ fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
     let mut lines = lat.lines();
     assert_eq!(
         lines.next(),
-        Some("scenario,seed,class,percentile,latency_ms")
+        Some("scenario,seed,scope,name,percentile,latency_ms")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    // p1..p99, p99.5, p99.9, p99.95, p99.99 for the class and for all.
-    assert_eq!(rows.len(), 2 * 103);
+    // p1..p99, p99.5, p99.9, p99.95, p99.99 for the class, for all and for
+    // the tier.
+    assert_eq!(rows.len(), 3 * 103);
     let api: Vec<f64> = rows
         .iter()
-        .filter(|r| r[2] == "api")
-        .map(|r| r[4].parse().unwrap())
+        .filter(|r| r[2..4] == ["class", "api"])
+        .map(|r| r[5].parse().unwrap())
         .collect();
+    assert_eq!(api.len(), 103);
     assert!(api.windows(2).all(|w| w[0] <= w[1]), "nondecreasing");
-    assert_eq!(rows.last().unwrap()[2..4], ["all", "99.99"]);
+    assert_eq!(rows[2 * 103 - 1][2..5], ["all", "all", "99.99"]);
+    assert_eq!(rows.last().unwrap()[2..5], ["tier", "app", "99.99"]);
+}
+
+/// `latency.csv` as rows of (scope, name, percentile, latency_ms).
+fn latency_rows(dir: &Path) -> Vec<(String, String, f64, f64)> {
+    let text = std::fs::read_to_string(dir.join("latency.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scenario,seed,scope,name,percentile,latency_ms")
+    );
+    lines
+        .map(|l| {
+            let r: Vec<&str> = l.split(',').collect();
+            assert_eq!(r.len(), 6, "{l}");
+            let f = |s: &str| s.parse::<f64>().unwrap_or_else(|_| panic!("{l}"));
+            (r[2].to_string(), r[3].to_string(), f(r[4]), f(r[5]))
+        })
+        .collect()
+}
+
+#[test]
+fn latency_csv_has_each_visited_tiers_percentiles_next_to_summary_jsons() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let o = capsim(&[
+        "run",
+        "tandem",
+        "--quiet",
+        "--replications",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = latency_rows(&out);
+
+    // Classes, all, then the tiers in scenario order, 103 rows each.
+    let mut blocks: Vec<(&str, &str)> = Vec::new();
+    for (scope, name, _, _) in &rows {
+        if blocks.last() != Some(&(scope.as_str(), name.as_str())) {
+            blocks.push((scope, name));
+        }
+    }
+    assert_eq!(
+        blocks,
+        [
+            ("class", "requests"),
+            ("all", "all"),
+            ("tier", "frontend"),
+            ("tier", "backend")
+        ]
+    );
+    assert_eq!(rows.len(), 4 * 103);
+
+    let j = read_json(&out.join("summary.json"));
+    for tier in ["frontend", "backend"] {
+        let at = |p: f64| -> f64 {
+            rows.iter()
+                .find(|r| r.0 == "tier" && r.1 == tier && r.2 == p)
+                .unwrap()
+                .3
+        };
+        let mine: Vec<f64> = rows.iter().filter(|r| r.1 == tier).map(|r| r.3).collect();
+        assert!(mine.windows(2).all(|w| w[0] <= w[1]), "{tier}: {mine:?}");
+        // Pooled over replications against summary.json's mean of the
+        // replications' own percentiles: the same histograms, so the pooled
+        // figure lies inside the CI (or within 1% of it, HDR's rounding).
+        for (p, key) in [(50.0, "p50"), (99.0, "p99")] {
+            let e = &j["tiers"][tier]["latency_ms"][key];
+            let (lo, hi) = (
+                e["ci95"][0].as_f64().unwrap(),
+                e["ci95"][1].as_f64().unwrap(),
+            );
+            let slack = 0.01 * e["estimate"].as_f64().unwrap();
+            let v = at(p);
+            assert!(
+                lo - slack <= v && v <= hi + slack,
+                "{tier} {key}: latency.csv {v} against summary.json {e}"
+            );
+        }
+    }
+    // The front end is an M/M/1 (λ = 30/s, μ = 50/s): its sojourn time is
+    // exponential with rate μ − λ, median ln 2 / 20 s = 34.66 ms.
+    let p50 = rows
+        .iter()
+        .find(|r| r.1 == "frontend" && r.2 == 50.0)
+        .unwrap()
+        .3;
+    let median = std::f64::consts::LN_2 / 20.0 * 1e3;
+    assert!(
+        (p50 / median - 1.0).abs() < 0.05,
+        "frontend p50 {p50} ms against {median} ms"
+    );
+}
+
+#[test]
+fn latency_csv_has_no_rows_for_a_tier_no_route_visits() {
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let o = capsim(&[
+        "run",
+        "arq",
+        "--quiet",
+        "--replications",
+        "2",
+        "--set",
+        "simulation.duration=1h",
+        "--set",
+        "simulation.warmup=5m",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = latency_rows(&out);
+    let mut tiers: Vec<String> = rows
+        .iter()
+        .filter(|r| r.0 == "tier")
+        .map(|r| r.1.clone())
+        .collect();
+    tiers.dedup();
+    // The tiers summary.json gives a latency: the workers' jobs are not a
+    // route's visit.
+    let j = read_json(&out.join("summary.json"));
+    let visited: Vec<String> = j["tiers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, t)| t.get("latency_ms").is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert_eq!(tiers, visited);
+    assert_eq!(tiers, ["app", "redis", "pg"]);
+    // Pooling the replications' histograms puts each percentile between
+    // the replications' own (replications.csv, what summary.json averages),
+    // to the CSV's six significant digits.
+    let per_replication = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+    for tier in &tiers {
+        for (p, key) in [(50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p999")] {
+            let figure = format!("tiers.{tier}.latency_ms.{key}");
+            let own: Vec<f64> = per_replication
+                .lines()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .filter(|r| r[3] == figure)
+                .map(|r| r[4].parse().unwrap())
+                .collect();
+            assert_eq!(own.len(), 2, "{figure}");
+            let (lo, hi) = (own[0].min(own[1]), own[0].max(own[1]));
+            let csv = rows
+                .iter()
+                .find(|r| r.0 == "tier" && &r.1 == tier && r.2 == p)
+                .unwrap()
+                .3;
+            assert!(
+                lo * (1.0 - 5e-6) <= csv && csv <= hi * (1.0 + 5e-6),
+                "{figure}: latency.csv {csv}, replications {own:?}"
+            );
+        }
+    }
 }
 
 #[test]
