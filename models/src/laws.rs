@@ -577,12 +577,15 @@ fn successors(cfg: &PlatformConfig, program: &[Op], pc: usize) -> Vec<(usize, f6
             cumulative,
             targets,
         } => {
+            // The last cumulative is infinite (the compiler's guard against
+            // rounding); the probabilities sum to 1.
             let mut before = 0.0;
             targets
                 .iter()
                 .zip(cumulative)
                 .map(|(&t, &c)| {
-                    let p = c - before;
+                    let c = c.min(1.0);
+                    let p = (c - before).max(0.0);
                     before = c;
                     (t as usize, p)
                 })

@@ -172,6 +172,44 @@ jobs.mail = { queue = "default", service = { dist = "deterministic", value = "1s
 }
 
 #[test]
+fn a_branch_whose_last_alternative_does_work_is_offered_its_probability_not_infinity() {
+    // The compiled branch ends its cumulative probabilities with infinity
+    // (a guard against rounding); read as a probability it gave the last
+    // alternative infinite visits, so every route whose last alternative
+    // used a tier was reported infinitely overloaded, and a closed class
+    // asked at most 0 req/s.
+    let route = r#"route = [{ branch = [
+  { p = 0.75, route = [{ api = "web", cpu = { dist = "exponential", mean = "10ms" } }] },
+  { p = 0.25, route = [{ api = "web", cpu = { dist = "exponential", mean = "40ms" } }] },
+] }]"#;
+    let tiers = r#"
+[tiers.web]
+kind = "api"
+instances = 1
+cores = 2
+"#;
+    let head = "[scenario]\nname = \"branchy\"\n[simulation]\nduration = \"1h\"\n";
+    // 0.75 × 10 ms + 0.25 × 40 ms = 17.5 ms per request.
+    let open = scenario(&format!(
+        "{head}[classes.shop]\nrate_per_s = 100\n{route}\n{tiers}"
+    ));
+    let c = capacity_check(&open.platform);
+    assert_close("open", resource(&c, "web cores").offered_mean, 1.75);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    let closed = scenario(&format!(
+        "{head}[classes.shop]\nusers = 50\nthink = {{ dist = \"deterministic\", value = \"5s\" }}\n{route}\n{tiers}"
+    ));
+    let c = capacity_check(&closed.platform);
+    let rate = 50.0 / (5.0 + 0.0175);
+    assert_close("closed bound", c.closed[0].rate_per_s, rate);
+    assert_close(
+        "closed",
+        resource(&c, "web cores").offered_mean,
+        rate * 0.0175,
+    );
+}
+
+#[test]
 fn a_program_that_jumps_backwards_is_solved_as_a_markov_chain() {
     // Routes compile to forward jumps; a loop (here: repeat the station with
     // probability 1/2) must still give the geometric number of visits, 2.
