@@ -14,6 +14,7 @@ use crate::common::{capsim, stderr};
 const BLACK_FRIDAY: &str = include_str!("../../scenarios/library/black-friday.toml");
 const GEO: &str = include_str!("../../scenarios/library/geo-expansion.toml");
 const TEN_X: &str = include_str!("../../scenarios/library/ten-x-growth.toml");
+const TANDEM: &str = include_str!("../../scenarios/library/tandem.toml");
 
 /// Where the message must point.
 #[derive(Clone, Copy)]
@@ -65,6 +66,14 @@ const CASES: &[Case] = &[
     at(case("syntax: duplicate key", BF, "seed = 1127", "seed = 1127\nseed = 1128", &["TOML syntax error", "duplicate key"]), Line::Of("seed = 1128")),
     case("syntax: unclosed table header", BF, "[tiers.redis]", "[tiers.redis", &["TOML syntax error"]),
     // Closed classes.
+    at(case("an unknown station discipline", TANDEM, "servers = 1\n", "servers = 1\ndiscipline = \"lifo\"\n", &["tiers.frontend.discipline", "unknown discipline `lifo`", "\"ps\""]), Line::Of("discipline = \"lifo\"")),
+    at(case("a processor-sharing limit below zero", TANDEM, "servers = 1\n", "servers = 1\ndiscipline = \"ps\"\nlimit = -2\n", &["tiers.frontend.limit"]), Line::Of("limit = -2")),
+    at(case("a processor-sharing limit of 0", TANDEM, "servers = 1\n", "servers = 1\ndiscipline = \"ps\"\nlimit = 0\n", &["tiers.frontend.limit", "at least 1"]), Line::Of("limit = 0")),
+    at(case("a limit without processor sharing", TANDEM, "servers = 1\n", "servers = 1\nlimit = 4\n", &["tiers.frontend.limit", "give `discipline = \"ps\"`"]), Line::Of("limit = 4")),
+    at(case("a zero queue deadline", TANDEM, "servers = 1\n", "servers = 1\ndeadline = \"0s\"\n", &["tiers.frontend.deadline", "positive duration"]), Line::Of("deadline = ")),
+    at(case("a patience that is not a distribution", TANDEM, "servers = 1\n", "servers = 1\npatience = { dist = \"exponential\" }\n", &["tiers.frontend.patience"]), Line::Of("patience = ")),
+    at(case("a class priority past 255", TANDEM, "rate_per_s = 30.0\n", "rate_per_s = 30.0\npriority = 300\n", &["classes.requests.priority"]), Line::Of("priority = 300")),
+    at(case("an API discipline a CPU cannot have", BF, "balancer = \"least_connections\"\n", "balancer = \"least_connections\"\ndiscipline = \"priority\"\n", &["tiers.api.discipline", "priority"]), Line::Of("discipline = \"priority\"")),
     case("closed class with a share too", BF, "share = 0.4", "share = 0.4\nusers = 50\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.share", "a closed class's rate is set by its users' answers and think times: it has no `share`"]),
     at(case("closed class without think", BF, "share = 0.4", "users = 50", &["classes.static.think", "needs its users' think time"]), Line::Of("[classes.static]")),
     case("closed class with 0 users", BF, "share = 0.4", "users = 0\nthink = { dist = \"exponential\", mean = \"5s\" }", &["classes.static.users", "at least 1 user"]),
