@@ -95,6 +95,9 @@ pub struct Resource {
     /// holding this one (admission slots, connections): offered is a lower
     /// bound.
     pub lower_bound: bool,
+    /// Requests leave its queue unserved after a deadline or their callers'
+    /// patience: past capacity the queue stays bounded and the excess fails.
+    pub sheds: bool,
     pub offered_mean: f64,
     pub offered_peak: f64,
     /// When the offered load peaks (the first time).
@@ -289,8 +292,13 @@ impl CapacityCheck {
     pub fn warnings(&self) -> Vec<String> {
         self.overloaded()
             .map(|r| {
+                let shed = if r.sheds {
+                    " (its deadline or its callers' patience keeps the queue bounded: the excess leaves unserved)"
+                } else {
+                    ""
+                };
                 format!(
-                    "{} is offered {:.0}% of its capacity at the peak ({}): {}",
+                    "{} is offered {:.0}% of its capacity at the peak ({}): {}{shed}",
                     r.label(),
                     r.utilization_peak_reachable() * 100.0,
                     r.peak_at,
@@ -474,6 +482,8 @@ fn declare(cfg: &PlatformConfig, slots: &mut Vec<Slot>, index: &mut HashMap<(u16
                     servers_max: max.zip(per_unit).map(|(m, u)| m * u),
                     per_unit: max.and(per_unit),
                     lower_bound: matches!(part, Part::Held | Part::ReplicaConns),
+                    sheds: matches!(&t.kind, TierKind::Station(s)
+                        if s.deadline.is_some() || s.patience.is_some()),
                     offered_mean: 0.0,
                     offered_peak: 0.0,
                     peak_at: SimDuration::ZERO,

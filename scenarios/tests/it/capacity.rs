@@ -83,6 +83,29 @@ fn on_a_tandem_and_an_mmc_the_bound_is_lambda_es_over_c_and_the_simulation_agree
 }
 
 #[test]
+fn an_overloaded_queue_that_sheds_says_its_queue_stays_bounded() {
+    // Offered 125% of the pool: plain, the warning is the usual one; with
+    // callers' patience or a deadline it says the excess leaves unserved.
+    let over = NETWORK.replace("mean = \"800ms\"", "mean = \"1.5625s\"");
+    let plain = capacity_check(&scenario(&over).platform).warnings();
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(plain[0].starts_with("pool is offered 125%") && !plain[0].contains("unserved"));
+    for shed in [
+        "patience = { dist = \"exponential\", mean = \"2s\" }",
+        "deadline = \"3s\"",
+    ] {
+        let text = over.replace("servers = 3\n", &format!("servers = 3\n{shed}\n"));
+        let w = capacity_check(&scenario(&text).platform).warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("the excess leaves unserved"),
+            "{shed}: {}",
+            w[0]
+        );
+    }
+}
+
+#[test]
 fn visits_and_demands_follow_branches_hit_ratios_read_routing_and_retries() {
     let s = scenario(
         r#"
