@@ -83,6 +83,11 @@ impl cli::ScenarioArgs {
                 .map_err(capsim_runner::Error::Input)?,
             None => scenario,
         };
+        if scenario.replications == 1 {
+            out::warn(
+                "note: 1 replication: the figures carry no confidence interval (ci95 is null in summary.json, ± is blank); give 2 or more for one",
+            );
+        }
         Ok((source, applied, scenario))
     }
 }

@@ -248,10 +248,18 @@ fn variant_overrides(v: &build::Variant) -> Vec<Override> {
 }
 
 /// Finds a scenario by file path or by bundled name. An existing file wins; a
-/// name that is neither gets a message listing the bundled scenarios.
+/// directory never does (a `./greenstack` folder does not hide the bundled
+/// `greenstack`); a name that is neither gets a message listing the bundled
+/// scenarios.
 pub fn resolve(name_or_path: &str) -> Result<Source, ScenarioError> {
     let path = Path::new(name_or_path);
-    if path.exists() {
+    if path.is_dir() && library::find(name_or_path).is_none() {
+        return Err(ScenarioError::io(
+            name_or_path,
+            "is a directory: give a scenario file (TOML) or a bundled scenario's name".to_string(),
+        ));
+    }
+    if path.exists() && !path.is_dir() {
         return Ok(Source {
             name: name_or_path.to_string(),
             text: read_text(path)?,

@@ -52,6 +52,32 @@ fn run_bundled_scenario_prints_a_table() {
 }
 
 #[test]
+fn a_folder_named_like_a_bundled_scenario_does_not_hide_it() {
+    // `capsim run tandem` from a directory that holds a `tandem/` folder
+    // (an earlier run's --out, say) runs the bundled scenario; a folder that
+    // is no bundled name is refused as a directory.
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("tandem")).unwrap();
+    std::fs::create_dir(dir.path().join("results")).unwrap();
+    let run = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_capsim"))
+            .current_dir(dir.path())
+            .args(["validate", name])
+            .output()
+            .unwrap()
+    };
+    let o = run("tandem");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run("results");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("results: is a directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn summary_json_has_the_stable_keys() {
     let dir = tempdir();
     let out = dir.path().join("results");
@@ -367,13 +393,38 @@ fn unknown_scenario_and_usage_errors_exit_2() {
     let o = capsim(&["run"]);
     assert_eq!(o.status.code(), Some(2), "clap usage error");
 
-    let o = capsim(&["run", "mmc-reference", "--replications", "1"]);
+    let o = capsim(&["run", "mmc-reference", "--replications", "0"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("at least 2 replications"),
+        stderr(&o).contains("at least 1 replication"),
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn one_replication_runs_and_says_it_has_no_confidence_interval() {
+    let dir = tempdir();
+    let out = dir.path().join("one");
+    let o = capsim(&[
+        "run",
+        "tandem",
+        "--replications",
+        "1",
+        "--set",
+        "simulation.duration=20m",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 replication: the figures carry no confidence interval"),
+        "{}",
+        stderr(&o)
+    );
+    let s = read_json(&out.join("summary.json"));
+    assert!(s["latency_ms"]["p99"]["estimate"].is_number());
+    assert!(s["latency_ms"]["p99"]["ci95"][0].is_null());
 }
 
 #[test]

@@ -23,13 +23,10 @@ pub fn check(sim: &RawSimulation, sp: &FieldPath, c: &mut Checks) -> i64 {
             ),
         );
     }
-    if sim.replications < 2 {
+    if sim.replications < 1 {
         c.push(
             sp.key("replications"),
-            format!(
-                "at least 2 replications are needed for a confidence interval (got {})",
-                sim.replications
-            ),
+            format!("at least 1 replication (got {})", sim.replications),
         );
     } else if sim.replications > MAX_REPLICATIONS {
         c.push(
