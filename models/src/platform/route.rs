@@ -11,7 +11,6 @@ use crate::results::Part;
 use crate::tier::api::{Cpu, Entry};
 use crate::tier::database::{Outcome, QueryDraws};
 use crate::tier::external::Answer;
-use crate::tier::station::StationUnit;
 use crate::tier::{ApiRef, CacheRef, CdnRef, DatabaseRef, ExternalRef, StationRef};
 
 /// What a step did with the attempt.
@@ -195,7 +194,7 @@ impl Platform<'_> {
         ctx: &mut Context<'_, Event>,
     ) -> Step {
         let st = &mut self.tiers.station[tier.index()];
-        if let StationUnit::Event(_) = st.unit {
+        if st.events.is_some() {
             return self.station_join(req, class, tier, demand, key, pc, ctx);
         }
         let dist = demand.unwrap_or(&st.cfg.service);

@@ -60,11 +60,6 @@ impl StationConfig {
     }
 }
 
-/// The station's queue: computed on arrival, or driven by events.
-pub(crate) enum StationUnit {
-    Fcfs(FcfsUnit),
-    Event(EventUnit),
-}
 
 impl super::ConfigUnits for StationConfig {
     fn failure_units(&self) -> Range<u32> {
@@ -74,7 +69,11 @@ impl super::ConfigUnits for StationConfig {
 
 pub(crate) struct StationTier<'c> {
     pub cfg: &'c StationConfig,
-    pub unit: StationUnit,
+    /// The FCFS queue, computed on arrival (unused when `events` is set).
+    pub unit: FcfsUnit,
+    /// The queue of a station driven by events (see [`EventUnit`]). Kept
+    /// apart so that the FCFS path reads `unit` directly.
+    pub events: Option<Box<EventUnit>>,
     capacity: usize,
     measured: Measured,
     pub health: Health,
@@ -88,21 +87,18 @@ impl<'c> StationTier<'c> {
     pub fn new(cfg: &'c StationConfig, ctx: &BuildContext) -> Self {
         StationTier {
             cfg,
-            unit: if cfg.event_driven() {
-                StationUnit::Event(
+            unit: FcfsUnit::new(cfg.servers, ctx.measured)
+                .tracking(ctx.voidable || cfg.capacity.is_some())
+                .with_series(ctx.spec.interval, ctx.spec.horizon, true),
+            events: cfg.event_driven().then(|| {
+                Box::new(
                     EventUnit::new(cfg.servers, cfg.discipline, ctx.measured).with_series(
                         ctx.spec.interval,
                         ctx.spec.horizon,
                         true,
                     ),
                 )
-            } else {
-                StationUnit::Fcfs(
-                    FcfsUnit::new(cfg.servers, ctx.measured)
-                        .tracking(ctx.voidable || cfg.capacity.is_some())
-                        .with_series(ctx.spec.interval, ctx.spec.horizon, true),
-                )
-            },
+            }),
             capacity: cfg.capacity.map_or(usize::MAX, |k| k as usize),
             measured: ctx.measured,
             health: Health::default(),
@@ -114,16 +110,16 @@ impl<'c> StationTier<'c> {
     }
 
     /// Counts an arrival; whether the station turns it away (full or down).
-    #[inline]
+    #[inline(always)]
     fn refuses(&mut self, now: SimTime) -> bool {
         let measuring = self.measured.contains(now.as_nanos());
         if measuring {
             self.offered += 1;
         }
         let full = self.capacity != usize::MAX
-            && match &mut self.unit {
-                StationUnit::Fcfs(u) => u.in_system(now),
-                StationUnit::Event(u) => u.in_system(),
+            && match &self.events {
+                None => self.unit.in_system(now),
+                Some(e) => e.in_system(),
             } >= self.capacity;
         if !self.health.is_up() || full {
             if measuring {
@@ -138,15 +134,13 @@ impl<'c> StationTier<'c> {
     /// A request arrives at an FCFS station: `Some((start, end))` when its
     /// service starts and when it leaves, `None` when it is rejected (station
     /// full or down).
-    #[inline]
+    #[inline(always)]
     pub fn arrive(&mut self, now: SimTime, demand: SimDuration) -> Option<(SimTime, SimTime)> {
         if self.refuses(now) {
             return None;
         }
-        match &mut self.unit {
-            StationUnit::Fcfs(u) => Some(u.submit(now, demand)),
-            StationUnit::Event(_) => unreachable!("an event-driven station takes `join`"),
-        }
+        debug_assert!(self.events.is_none(), "an event-driven station takes `join`");
+        Some(self.unit.submit(now, demand))
     }
 
     /// Request `req` joins an event-driven station (its priority `rank`, 0
@@ -174,10 +168,9 @@ impl<'c> StationTier<'c> {
     }
 
     pub fn event_unit(&mut self) -> &mut EventUnit {
-        match &mut self.unit {
-            StationUnit::Event(u) => u,
-            StationUnit::Fcfs(_) => unreachable!("an FCFS station has no events"),
-        }
+        self.events
+            .as_deref_mut()
+            .expect("an FCFS station has no events")
     }
 
     /// The requests that left at `now` (see [`EventUnit::advance`]).
@@ -186,9 +179,9 @@ impl<'c> StationTier<'c> {
     }
 
     fn figures(&self) -> &dyn Figures {
-        match &self.unit {
-            StationUnit::Fcfs(u) => u,
-            StationUnit::Event(u) => u,
+        match &self.events {
+            None => &self.unit,
+            Some(e) => e.as_ref(),
         }
     }
 
@@ -215,7 +208,7 @@ impl<'c> StationTier<'c> {
                 ratio(self.rejected as f64, self.offered),
             ),
         ];
-        if let StationUnit::Event(e) = &self.unit
+        if let Some(e) = &self.events
             && (self.cfg.deadline.is_some() || self.cfg.patience.is_some())
         {
             let arrived = u.stats().arrivals;
@@ -262,12 +255,12 @@ impl TierModel for StationTier<'_> {
 
     fn crash(&mut self, _unit: u32, now: SimTime) -> Option<Crash> {
         let epoch = self.health.fail()?;
-        let dropped = match &mut self.unit {
-            StationUnit::Fcfs(u) => {
-                u.crash(now);
+        let dropped = match &mut self.events {
+            None => {
+                self.unit.crash(now);
                 Vec::new()
             }
-            StationUnit::Event(u) => u.crash(now),
+            Some(e) => e.crash(now),
         };
         Some(Crash {
             epoch,
@@ -291,9 +284,9 @@ impl TierModel for StationTier<'_> {
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {
-        match &mut self.unit {
-            StationUnit::Fcfs(u) => u.settle(),
-            StationUnit::Event(u) => u.settle(now),
+        match &mut self.events {
+            None => self.unit.settle(),
+            Some(e) => e.settle(now),
         }
         TierReport {
             series: self.series(),
