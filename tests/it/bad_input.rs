@@ -85,6 +85,7 @@ const CASES: &[Case] = &[
     case("renewal with a share", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"renewal\", interarrival = { dist = \"erlang\", k = 4, mean = \"5ms\" } }", &["classes.static.share", "a renewal class's rate is 1 / the mean of its `interarrival`"]),
     at(case("batch of zero", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"batch\", sizes = [{ n = 0, p = 1.0 }] }", &["classes.static.arrivals.sizes[0].n", "a batch holds 1 to 100000 requests"]), Line::Of("arrivals = {")),
     at(case("an MMPP with one state", BF, "share = 0.4", "arrivals = { process = \"mmpp\", states = [{ rate_per_s = 300, mean = \"10s\" }] }", &["classes.static.arrivals.states", "exactly 2 states"]), Line::Of("arrivals = {")),
+    at(case("an MMPP silent in both states", BF, "share = 0.4", "arrivals = { process = \"mmpp\", states = [{ rate_per_s = 0, mean = \"10s\" }, { rate_per_s = 0, mean = \"1m\" }] }", &["classes.static.arrivals.states", "at least one state must have a rate above 0"]), Line::Of("arrivals = {")),
     case("an MMPP with a share", BF, "share = 0.4", "share = 0.4\narrivals = { process = \"mmpp\", states = [{ rate_per_s = 300, mean = \"10s\" }, { rate_per_s = 0, mean = \"1m\" }] }", &["classes.static.share", "an MMPP class's rate is the time average"]),
     // Unknown keys: a typo is never ignored.
     case("unknown top-level table", BF, "[simulation]", "[simulaton]", &["unknown field `simulaton`"]),
