@@ -123,7 +123,7 @@ const CASES: &[Case] = &[
     case("negative duration", BF, "duration = \"3h\"", "duration = \"-3h\"", &["simulation.duration"]),
     case("warm-up past the end", BF, "warmup = \"10m\"", "warmup = \"4h\"", &["simulation.warmup"]),
     at(case("zero interval", BF, "seed = 1127", "seed = 1127\ninterval = \"0s\"", &["simulation.interval"]), Line::Of("interval =")),
-    case("one replication", BF, "replications = 3", "replications = 1", &["simulation.replications", "at least 2"]),
+    case("no replications", BF, "replications = 3", "replications = 0", &["simulation.replications", "at least 1 replication"]),
     case("zero instances", BF, "instances = 2", "instances = 0", &["tiers.api.instances"]),
     case("zero pool", BF, "pool = { size = 25", "pool = { size = 0", &["tiers.pg.pool.size"]),
     case("negative price", BF, "instance_type = \"c5.large\"\ncores", "price_per_hour = -0.1\ncores", &["tiers.api.price_per_hour"]),
@@ -435,7 +435,7 @@ fn bad_arguments_exit_2_naming_the_argument() {
         (own(&["run", "mmc-reference", "--bogus"]), &["--bogus"]),
         (own(&["validate", latin1]), &["latin1.toml", "UTF-8"]),
         (own(&["validate", empty]), &["empty.toml", "scenario"]),
-        (own(&["validate", folder]), &["cannot read"]),
+        (own(&["validate", folder]), &["is a directory"]),
         (
             sweep(&["--param", "tiers.servers.servers=10,11", "--shard", "5/4"]),
             &["--shard 5/4"],
