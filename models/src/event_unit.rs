@@ -94,6 +94,25 @@ impl Ord for Serving {
 /// floating-point rounding order.
 const VSHIFT: u32 = 16;
 
+/// `a / b`, in 64 bits when both fit (the usual case: a 128-bit division is
+/// a library call, and these run at every change of a shared unit).
+#[inline]
+fn div(a: u128, b: u128) -> u128 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => (a / b) as u128,
+        _ => a / b,
+    }
+}
+
+/// `⌈a / b⌉`, as [`div`].
+#[inline]
+fn div_ceil(a: u128, b: u128) -> u128 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => a.div_ceil(b) as u128,
+        _ => a.div_ceil(b),
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EventUnit {
     servers: u32,
@@ -204,7 +223,7 @@ impl EventUnit {
         self.busy_total += ((now - last) * busy) as u128;
         if self.shared() && n > 0 {
             // Each job gets busy / n of a server.
-            self.virtual_now += (((now - last) as u128 * busy as u128) << VSHIFT) / n as u128;
+            self.virtual_now += div(((now - last) as u128 * busy as u128) << VSHIFT, n as u128);
         }
         let w = self.measured;
         let span = w.overlap(last, now) as u128;
@@ -288,7 +307,7 @@ impl EventUnit {
         let busy = self.busy_servers() as u128;
         let left = head.key.saturating_sub(self.virtual_now);
         // Virtual time grows by busy / n per ns (in 2^-16 ns units).
-        let ns = (left * n).div_ceil(busy << VSHIFT);
+        let ns = div_ceil(left * n, busy << VSHIFT);
         Some(
             self.last
                 .saturating_add(u64::try_from(ns).unwrap_or(u64::MAX)),

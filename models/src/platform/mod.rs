@@ -302,6 +302,8 @@ pub struct Platform<'c> {
     routing_log: Vec<crate::results::RoutingEvent>,
     /// Where requests' time goes.
     breakdown: breakdown::Breakdowns,
+    /// Scratch: the jobs an event-driven unit let go at its event.
+    departed: Vec<(u32, crate::event_unit::Outcome)>,
     /// Per tier a route visits: the time of each visit in the measured
     /// period (`None`: no route visits it).
     visits: Vec<Option<LatencyRecorder>>,
@@ -399,6 +401,7 @@ impl<'c> Platform<'c> {
                 .collect(),
             class_slos,
             breakdown: breakdown::Breakdowns::new(&cfg.classes, cfg.tiers.len()),
+            departed: Vec::new(),
             visits: (0..cfg.tiers.len() as TierId)
                 .map(|t| breakdown::visited(&cfg.classes, t).then(LatencyRecorder::new))
                 .collect(),

@@ -279,7 +279,7 @@ impl Platform<'_> {
     /// Bursts on instance `unit`'s shared CPU ended: their requests go on.
     fn cpu_due(&mut self, tier: ApiRef, unit: u32, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
-        let mut done = Vec::new();
+        let mut done = std::mem::take(&mut self.departed);
         let cpu = &mut self.tiers.api[tier.index()].instances[unit as usize].cpu;
         cpu.advance(now, &mut done);
         if let Cpu::Shared(u) = cpu
@@ -293,7 +293,10 @@ impl Platform<'_> {
                 },
             );
         }
-        for (req, arrival, start) in done {
+        for &(req, outcome) in &done {
+            let Departure::Done { arrival, start } = outcome else {
+                unreachable!("bursts do not give up")
+            };
             let a = &self.attempts[req];
             if !a.stopped {
                 let parts = [(Part::Queue, start - arrival), (Part::Service, now - start)];
@@ -301,14 +304,16 @@ impl Platform<'_> {
             }
             self.resume(req, ctx);
         }
+        done.clear();
+        self.departed = done;
     }
 
     fn station_due(&mut self, tier: StationRef, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
-        let mut left = Vec::new();
+        let mut left = std::mem::take(&mut self.departed);
         self.tiers.station[tier.index()].advance(now, &mut left);
         self.arm_station(tier, ctx);
-        for (req, outcome) in left {
+        for &(req, outcome) in &left {
             match outcome {
                 Departure::Done { arrival, start } => {
                     let a = &self.attempts[req];
@@ -332,6 +337,8 @@ impl Platform<'_> {
                 }
             }
         }
+        left.clear();
+        self.departed = left;
     }
 
     /// The CDN edge: a hit ends the request there (at `end`, the program's

@@ -174,17 +174,12 @@ impl Cpu {
         }
     }
 
-    /// A shared CPU's bursts that ended at `now`, as `(request, arrival, start)`.
-    pub fn advance(&mut self, now: SimTime, done: &mut Vec<(u32, SimTime, SimTime)>) {
+    /// A shared CPU's bursts that ended at `now` (bursts never give up).
+    pub fn advance(&mut self, now: SimTime, done: &mut Vec<(u32, Outcome)>) {
         let Cpu::Shared(u) = self else {
             unreachable!("an FCFS CPU has no events")
         };
-        let mut left = Vec::new();
-        u.advance(now, &mut left);
-        done.extend(left.into_iter().map(|(req, o)| match o {
-            Outcome::Done { arrival, start } => (req, arrival, start),
-            _ => unreachable!("bursts do not give up"),
-        }));
+        u.advance(now, done);
     }
 }
 

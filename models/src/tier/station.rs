@@ -60,7 +60,6 @@ impl StationConfig {
     }
 }
 
-
 impl super::ConfigUnits for StationConfig {
     fn failure_units(&self) -> Range<u32> {
         0..1
@@ -139,7 +138,10 @@ impl<'c> StationTier<'c> {
         if self.refuses(now) {
             return None;
         }
-        debug_assert!(self.events.is_none(), "an event-driven station takes `join`");
+        debug_assert!(
+            self.events.is_none(),
+            "an event-driven station takes `join`"
+        );
         Some(self.unit.submit(now, demand))
     }
 
