@@ -63,6 +63,31 @@ impl Override {
                         format!("`{walked}` has {len} entries, so [{i}] does not exist")
                     })?
                 }
+                // A list of named tables (scaling policies, objectives,
+                // scheduled actions) is also addressed by an entry's name.
+                (Segment::Key(k), Value::Array(a)) => {
+                    let names: Vec<String> = a.iter().filter_map(name_of).collect();
+                    let found = a
+                        .iter_mut()
+                        .find(|e| name_of(e).as_deref() == Some(k.as_str()));
+                    match found {
+                        Some(e) => {
+                            walked = walked.key(k);
+                            e
+                        }
+                        None if names.is_empty() => {
+                            return Err(format!(
+                                "`{walked}` is a list whose entries have no `name`: address one by its position, [0] for the first"
+                            ));
+                        }
+                        None => {
+                            return Err(format!(
+                                "`{walked}` has no entry named `{k}` (named: {})",
+                                names.join(", ")
+                            ));
+                        }
+                    }
+                }
                 (seg, other) => {
                     return Err(format!(
                         "`{walked}` is {}, so it has no field {}",
@@ -95,6 +120,11 @@ impl Override {
             )),
         }
     }
+}
+
+/// The `name` of a list entry that is a table with one.
+fn name_of(v: &Value) -> Option<String> {
+    v.as_table()?.get("name")?.as_str().map(str::to_string)
 }
 
 fn seg_name(seg: &Segment) -> String {
@@ -132,6 +162,29 @@ mod tests {
 
     fn table(s: &str) -> Table {
         toml::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn named_entries_of_a_list_are_addressed_by_name() {
+        let mut t =
+            table("[[p]]\nname = \"up\"\nabove = 0.7\n[[p]]\nname = \"down\"\nbelow = 0.3\n");
+        Override::parse("p.down.below=0.2")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap();
+        assert_eq!(t["p"][1]["below"], Value::Float(0.2));
+        assert_eq!(t["p"][0]["above"], Value::Float(0.7));
+        let e = Override::parse("p.sideways.below=0.2")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap_err();
+        assert_eq!(e, "`p` has no entry named `sideways` (named: up, down)");
+        let mut t = table("[[q]]\nx = 1\n");
+        let e = Override::parse("q.a.x=2")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap_err();
+        assert!(e.contains("entries have no `name`"), "{e}");
     }
 
     #[test]
