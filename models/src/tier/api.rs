@@ -41,7 +41,13 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         least: 1,
         boot: SimDuration::from_secs(60),
         warmup: SimDuration::from_secs(30),
-        metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
+        metrics: &[
+            "cpu",
+            "request_rate",
+            "latency_pNN",
+            "queue_depth",
+            "memory",
+        ],
     }),
     own_bill: true,
     priced_otherwise: None,
@@ -89,6 +95,31 @@ pub struct ApiConfig {
     /// is done) or processor sharing (every burst in progress gets an equal
     /// share, as time slices or an event loop interleaving requests give).
     pub cpu: Discipline,
+    /// Memory per instance and what uses it (`None`: not modelled).
+    pub memory: Option<ApiMemory>,
+}
+
+/// An instance's memory: a fixed base (runtime, code, caches) plus an
+/// amount per admitted request. An arrival that would take the instance past
+/// its capacity is refused (rejected), as a load-shedding server does; the
+/// OOM killer is not modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiMemory {
+    /// Bytes per instance.
+    pub capacity: u64,
+    /// Bytes in use on an instance with no request.
+    pub base: u64,
+    /// Bytes each admitted request holds until it leaves.
+    pub per_request: u64,
+}
+
+impl ApiMemory {
+    /// Most requests an instance can hold.
+    pub fn max_requests(&self) -> u64 {
+        (self.capacity - self.base)
+            .checked_div(self.per_request)
+            .unwrap_or(u64::MAX)
+    }
 }
 
 impl super::ConfigUnits for ApiConfig {
@@ -219,6 +250,8 @@ struct ApiSample {
     /// ∫ backlog dt (request·ns), and the tick's length in ns.
     pub backlog_area: f64,
     pub length: f64,
+    /// ∫ memory in use dt (byte·ns) over in-service instances.
+    pub memory_area: f64,
 }
 
 pub(crate) struct ApiTier {
@@ -264,6 +297,22 @@ pub(crate) struct ApiTier {
     errors_series: IntervalCounts,
     backlog_series: IntervalAverages,
     up_series: IntervalAverages,
+    memory: Option<MemoryState>,
+}
+
+/// Memory in use over the in-service instances, for the figures, series and
+/// the `memory` scaling metric.
+struct MemoryState {
+    cfg: ApiMemory,
+    /// Admission stops at this many requests on an instance.
+    max_requests: u32,
+    /// Requests admitted on routable instances.
+    served_active: u32,
+    rejected: u64,
+    used_tw: TimeWeighted,
+    used_int: Integral,
+    used_mark: f64,
+    used_series: IntervalAverages,
 }
 
 impl ApiTier {
@@ -313,6 +362,19 @@ impl ApiTier {
             errors_series: spec.counts(),
             backlog_series: spec.averages(0.0),
             up_series: spec.averages(cfg.instances as f64),
+            memory: cfg.memory.map(|m| {
+                let used = m.base as f64 * cfg.instances as f64;
+                MemoryState {
+                    cfg: m,
+                    max_requests: m.max_requests().min(u32::MAX as u64) as u32,
+                    served_active: 0,
+                    rejected: 0,
+                    used_tw: TimeWeighted::new(SimTime::ZERO, used),
+                    used_int: Integral::new(used),
+                    used_mark: 0.0,
+                    used_series: spec.averages(used),
+                }
+            }),
         };
         for _ in 0..cfg.instances {
             let unit = tier.new_instance(Lifetime::running(SimTime::ZERO));
@@ -373,6 +435,33 @@ impl ApiTier {
         let up = self.up_count() as f64;
         self.up_tw.set(now, up);
         self.up_series.set(now, up);
+        if let Some(m) = &mut self.memory {
+            m.served_active = self
+                .up_list
+                .iter()
+                .map(|&i| self.instances[i as usize].active)
+                .sum();
+        }
+        self.record_memory(now);
+    }
+
+    /// Memory in use changed (requests or instances in service).
+    fn record_memory(&mut self, now: SimTime) {
+        let up = self.up_list.len() as f64;
+        if let Some(m) = &mut self.memory {
+            let used = m.cfg.base as f64 * up + m.cfg.per_request as f64 * m.served_active as f64;
+            m.used_tw.set(now, used);
+            m.used_int.set(now, used);
+            m.used_series.set(now, used);
+        }
+    }
+
+    /// Requests admitted on a routable instance changed by `delta`.
+    fn served_delta(&mut self, now: SimTime, delta: i32) {
+        if let Some(m) = &mut self.memory {
+            m.served_active = (m.served_active as i32 + delta) as u32;
+            self.record_memory(now);
+        }
     }
 
     /// Picks a routable instance by the balancing policy.
@@ -472,6 +561,16 @@ impl ApiTier {
         let limit = self.admit_limit;
         let backlog_limit = self.backlog_limit;
         let inst = &mut self.instances[i as usize];
+        if inst.active < limit
+            && let Some(m) = &mut self.memory
+            && inst.active >= m.max_requests
+        {
+            // A worker is free but its memory is not.
+            if measuring {
+                m.rejected += 1;
+            }
+            return self.reject(now, measuring);
+        }
         if inst.active < limit {
             inst.active += 1;
             self.loads[i as usize] += 1;
@@ -479,6 +578,7 @@ impl ApiTier {
                 self.admitted += 1;
             }
             self.set_active(now, 1);
+            self.served_delta(now, 1);
             Entry::Admitted(i)
         } else if (inst.backlog.len() as u32) < backlog_limit {
             inst.backlog.push_back((req, now));
@@ -515,11 +615,15 @@ impl ApiTier {
             };
         }
         inst.active -= 1;
+        let served = inst.routable();
         let done_draining = inst.life.life == Life::Draining && inst.load() == 0;
         if done_draining {
             inst.life.terminate(now);
         }
         self.set_active(now, -1);
+        if served {
+            self.served_delta(now, -1);
+        }
         Leave {
             next: None,
             terminated: done_draining,
@@ -535,8 +639,12 @@ impl ApiTier {
         let waiting: Vec<u32> = inst.backlog.drain(..).map(|(r, _)| r).collect();
         let active = inst.active;
         inst.active = 0;
+        let served = inst.routable();
         self.set_backlog(now, -(waiting.len() as i32));
         self.set_active(now, -(active as i32));
+        if served {
+            self.served_delta(now, -(active as i32));
+        }
         (waiting, dropped)
     }
 
@@ -575,6 +683,11 @@ impl ApiTier {
         let area = self.backlog_int.at(now);
         s.backlog_area = area - self.backlog_mark;
         self.backlog_mark = area;
+        if let Some(m) = &mut self.memory {
+            let area = m.used_int.at(now);
+            s.memory_area = area - m.used_mark;
+            m.used_mark = area;
+        }
         s
     }
 
@@ -608,7 +721,7 @@ impl ApiTier {
             .collect();
         let capacity = self.capacity_ns(now);
         use Unit::*;
-        vec![
+        let mut figures = vec![
             // Pool CPU utilisation: busy core-time over the core-time of
             // instances in service (a crashed instance counts as idle while
             // it is down only if it is in service; see docs/models.md).
@@ -649,7 +762,25 @@ impl ApiTier {
             Figure::new("offered", Count, self.offered as f64),
             Figure::new("rejected", Count, self.rejected as f64),
             Figure::new("errors", Count, self.errors as f64),
-        ]
+        ];
+        if let Some(m) = &self.memory {
+            let capacity = m.cfg.capacity as f64 * self.up_tw.mean(now);
+            figures.extend([
+                // Memory in use over the memory of instances in service,
+                // time-averaged like `utilization`.
+                Figure::new(
+                    "memory_utilization",
+                    Fraction,
+                    if capacity > 0.0 {
+                        m.used_tw.mean(now) / capacity
+                    } else {
+                        f64::NAN
+                    },
+                ),
+                Figure::new("rejected_memory", Count, m.rejected as f64),
+            ]);
+        }
+        figures
     }
 
     fn unit_results(&self) -> Vec<UnitResult> {
@@ -693,14 +824,23 @@ impl ApiTier {
             .zip(&up)
             .map(|(l, u)| l * u * self.cores as f64)
             .collect();
-        vec![
+        let memory = self.memory.as_mut().map(|m| {
+            let capacity: Vec<f64> = up.iter().map(|u| u * m.cfg.capacity as f64).collect();
+            // Both are time-averages over the interval.
+            divide(&m.used_series.finish(end), &capacity)
+        });
+        let mut series = vec![
             ("arrivals", self.offered_series.values().to_vec()),
             ("completed", self.departures_series.values().to_vec()),
             ("errors", self.errors_series.values().to_vec()),
             ("utilization", divide(&busy, &capacity)),
             ("queue_length", self.backlog_series.finish(end)),
             (INSTANCE.many, up),
-        ]
+        ];
+        if let Some(m) = memory {
+            series.push(("memory_utilization", m));
+        }
+        series
     }
 }
 
@@ -755,6 +895,9 @@ impl TierModel for ApiTier {
         self.backlog_tw.reset(now);
         self.active_tw.reset(now);
         self.up_tw.reset(now);
+        if let Some(m) = &mut self.memory {
+            m.used_tw.reset(now);
+        }
     }
 
     fn billed_units(&self) -> u32 {
@@ -860,6 +1003,12 @@ impl Elastic for ApiTier {
                 Metric::Cpu => (s.busy, s.capacity),
                 Metric::RequestRate => (s.requests, s.instance_seconds),
                 Metric::QueueDepth => (s.backlog_area, s.length),
+                Metric::Memory => (
+                    s.memory_area,
+                    s.instance_seconds
+                        * 1e9
+                        * self.memory.as_ref().map_or(0.0, |m| m.cfg.capacity as f64),
+                ),
                 // From the policy's own histogram.
                 _ => (0.0, 0.0),
             })

@@ -1,9 +1,9 @@
 //! Tier tables → validated tier configurations, with the documented defaults.
 
 use capsim_models::{
-    ApiConfig, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig, Discipline,
-    JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode,
-    WorkersConfig,
+    ApiConfig, ApiMemory, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig,
+    Discipline, JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind,
+    WorkerMode, WorkersConfig,
 };
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
@@ -230,6 +230,7 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
                 }
             }),
     };
+    let memory = api_memory(&raw, path, hw, &mut c);
     if let Some(cpu) = raw.cpu {
         // Validated here; the route compiler reads it again for its default.
         c.take(build_dist(cpu, &path.key("cpu")));
@@ -263,8 +264,89 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
             balancer_latency: raw
                 .balancer_latency
                 .map_or(SimDuration::ZERO, Duration::get),
+            memory,
         }),
         _ => Err(c.0),
+    }
+}
+
+/// A size that may be zero ("0MB", "0").
+fn size_or_zero(s: &str, path: &FieldPath) -> Result<u64, Problem> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err((path.clone(), format!("\"{s}\": a size cannot be negative")));
+    }
+    let zero = t
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|n| n == 0.0);
+    if zero { Ok(0) } else { parse_size(s, path) }
+}
+
+/// An API tier's memory model, when `memory_base` or `memory_per_request`
+/// is given.
+fn api_memory(raw: &RawApi, path: &FieldPath, hw: &Hardware, c: &mut Checks) -> Option<ApiMemory> {
+    if raw.memory_base.is_none() && raw.memory_per_request.is_none() {
+        if raw.memory.is_some() {
+            c.push(
+                path.key("memory"),
+                "memory is modelled from what uses it: give `memory_base` (per instance) and/or `memory_per_request` too",
+            );
+        }
+        return None;
+    }
+    let capacity = match &raw.memory {
+        Some(m) => c.take(parse_size(m, &path.key("memory")))?,
+        None => match hw.memory_bytes {
+            Some(b) => b,
+            None => {
+                c.push(
+                    path.key("memory"),
+                    "give `memory` per instance, or an `instance_type` whose memory the catalogue knows",
+                );
+                return None;
+            }
+        },
+    };
+    let size = |v: &Option<String>, key: &str, c: &mut Checks| match v {
+        Some(s) => c.take(size_or_zero(s, &path.key(key))),
+        None => Some(0),
+    };
+    let base = size(&raw.memory_base, "memory_base", c);
+    let per_request = size(&raw.memory_per_request, "memory_per_request", c);
+    let (base, per_request) = (base?, per_request?);
+    if base.saturating_add(per_request) > capacity {
+        c.push(
+            path.key(if raw.memory_base.is_some() {
+                "memory_base"
+            } else {
+                "memory_per_request"
+            }),
+            format!(
+                "an instance has {} of memory: its base ({}) plus one request ({}) must fit",
+                show_size(capacity),
+                show_size(base),
+                show_size(per_request)
+            ),
+        );
+        return None;
+    }
+    Some(ApiMemory {
+        capacity,
+        base,
+        per_request,
+    })
+}
+
+/// Bytes for a message: "512 MiB", "2.5 GiB".
+fn show_size(b: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let mib = b as f64 / MIB;
+    if mib >= 1024.0 {
+        format!("{} GiB", mib / 1024.0)
+    } else {
+        format!("{mib} MiB")
     }
 }
 

@@ -569,6 +569,14 @@ pub struct RawApi {
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub cpu: Option<toml::Table>,
+    /// Memory per instance (a size, e.g. "8GB"); defaults to the memory of
+    /// the tier's `instance_type`. Modelled when `memory_base` or
+    /// `memory_per_request` is given.
+    pub memory: Option<String>,
+    /// Memory an instance uses with no request (a size, e.g. "300MB").
+    pub memory_base: Option<String>,
+    /// Memory each admitted request holds until it leaves (a size, e.g. "2MB").
+    pub memory_per_request: Option<String>,
 }
 
 /// `kind = "cache"`.

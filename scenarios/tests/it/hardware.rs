@@ -1,0 +1,145 @@
+//! Hardware realism of API instances: memory against known occupancies.
+
+use capsim_models::ReplicationResult;
+
+use crate::common::*;
+
+/// Erlang's loss formula B(c, a), by its recursion.
+fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (k as f64 + a * b))
+}
+
+fn mmc_memory(workers: u32, per_request: &str) -> Vec<ReplicationResult> {
+    run(&scenario(&format!(
+        r#"
+[scenario]
+name = "memory"
+[simulation]
+duration = "20m"
+warmup = "1m"
+replications = 8
+seed = 33
+[classes.api]
+rate_per_s = 280
+route = [ {{ api = "web", cpu = {{ dist = "exponential", mean = "10ms" }} }} ]
+[tiers.web]
+kind = "api"
+instances = 1
+cores = 4
+workers = {workers}
+backlog = 1000
+memory = "1GB"
+memory_base = "300MB"
+memory_per_request = "{per_request}"
+"#
+    )))
+}
+
+#[test]
+fn memory_utilization_is_base_plus_littles_law_occupancy_over_capacity() {
+    // M/M/4 with 4 sync workers: the requests admitted are those in
+    // service, λ·E[S] = 280 × 0.010 = 2.8 on average (Little), and none is
+    // refused for memory (300 MB + 14 × 50 MB fit in 1 GB).
+    let results = mmc_memory(4, "50MB");
+    let exact = (300.0 + 50.0 * 2.8) / 1024.0;
+    assert_covers(
+        "memory_utilization",
+        est(&results, |r| metric(r, "web", "memory_utilization")),
+        exact,
+    );
+    for r in &results {
+        assert_eq!(metric(r, "web", "rejected_memory"), 0.0);
+        // The per-interval series averages to the same figure.
+        let s = tier_series(r, "web", "memory_utilization");
+        assert!(s.iter().all(|x| (0.29..0.7).contains(x)), "{s:?}");
+    }
+}
+
+#[test]
+fn memory_refuses_what_does_not_fit_as_an_erlang_loss_system() {
+    // 8 workers but memory for (1024 − 300) / 181 = 4 requests: an arrival
+    // finding 4 admitted is refused, so the instance is M/M/4/4 and the
+    // refused share is Erlang B(4, 2.8); admitted requests average
+    // 2.8 × (1 − B).
+    let results = mmc_memory(8, "181MB");
+    let b = erlang_b(4, 2.8);
+    assert_covers(
+        "refused share",
+        est(&results, |r| {
+            metric(r, "web", "rejected_memory") / metric(r, "web", "offered")
+        }),
+        b,
+    );
+    assert_covers(
+        "memory_utilization",
+        est(&results, |r| metric(r, "web", "memory_utilization")),
+        (300.0 + 181.0 * 2.8 * (1.0 - b)) / 1024.0,
+    );
+    for r in &results {
+        // Memory refusals are rejections.
+        assert_eq!(
+            metric(r, "web", "rejected"),
+            metric(r, "web", "rejected_memory")
+        );
+    }
+}
+
+#[test]
+fn target_tracking_on_memory_scales_out() {
+    // 16 sync workers on 16 cores, 100 ms per request at 60 req/s: 6
+    // requests admitted on average, 124 MB + 6 × 60 MB = 484 MB of 1 GB
+    // (0.47) on one instance. Target 0.3: ceil(1 × 0.47 / 0.3) = 2 at the
+    // first evaluation (15 s); with two instances each holds 3, (124 + 180)
+    // / 1024 = 0.297, within the tolerance: no further change.
+    let s = scenario(
+        r#"
+[scenario]
+name = "memory-hpa"
+[simulation]
+duration = "10m"
+replications = 3
+seed = 34
+[classes.api]
+rate_per_s = 60
+route = [ { api = "web", cpu = { dist = "exponential", mean = "100ms" } } ]
+[tiers.web]
+kind = "api"
+instances = 1
+cores = 16
+workers = 16
+memory = "1GB"
+memory_base = "124MB"
+memory_per_request = "60MB"
+[tiers.web.scaling]
+min = 1
+max = 4
+boot = "0s"
+warmup = "0s"
+[[tiers.web.scaling.policies]]
+type = "target"
+metric = "memory"
+target = 0.3
+"#,
+    );
+    let results = run(&s);
+    for r in &results {
+        let acts: Vec<(f64, u32, u32)> = r
+            .scaling
+            .iter()
+            .map(|e| (e.at.as_secs_f64(), e.from, e.to))
+            .collect();
+        assert_eq!(acts, vec![(15.0, 1, 2)], "{:?}", r.scaling);
+        assert!(
+            r.scaling[0].reason.contains("memory"),
+            "{}",
+            r.scaling[0].reason
+        );
+    }
+    assert_covers(
+        "memory_utilization with two instances",
+        est(&results, |r| metric(r, "web", "memory_utilization")),
+        // Time-averages of memory in use (484 MB on one instance for 15 s,
+        // 2 × 124 + 360 MB on two after) over time-averaged capacity.
+        (15.0 * 484.0 + 585.0 * 608.0) / (1024.0 * (15.0 + 585.0 * 2.0)),
+    );
+}
