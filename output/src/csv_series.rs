@@ -24,6 +24,7 @@
 //! | `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` | tiers: time at the tier (API: balancer to leaving the instance; cache, station: command or visit; database: query incl. connection wait; workers: enqueue to done); classes and all: end to end |
 //! | `cost_usd_per_h` | tiers: the tier's cost rate; all: every tier plus traffic |
 //! | `memory_pct` | only when an API tier models memory: memory in use / memory in service |
+//! | `cpu_credit_balance` | only when an API tier models CPU credits: mean balance per instance in service |
 //!
 //! `latency.csv` has the percentiles 1 to 99, then 99.5, 99.9, 99.95 and
 //! 99.99, pooled over the replications' measured windows, of each class's
@@ -43,7 +44,10 @@ pub const TIMESERIES_HEADER: &str = "scenario,seed,time_s,scope,name,kind,arriva
 
 /// Columns after `cost_usd_per_h`, present only when a tier of the run has
 /// the figure: (column, the tier series it shows, scale).
-pub const OPTIONAL_COLUMNS: &[(&str, &str, f64)] = &[("memory_pct", "memory_utilization", 100.0)];
+pub const OPTIONAL_COLUMNS: &[(&str, &str, f64)] = &[
+    ("memory_pct", "memory_utilization", 100.0),
+    ("cpu_credit_balance", "cpu_credit_balance", 1.0),
+];
 
 pub const LATENCY_HEADER: &str = "scenario,seed,scope,name,percentile,latency_ms";
 

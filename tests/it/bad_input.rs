@@ -225,6 +225,11 @@ const CASES: &[Case] = &[
     at(case("memory: a base larger than the instance", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nmemory_base = \"5GB\"", &["tiers.api.memory_base", "must fit"]), Line::Of("memory_base")),
     at(case("memory: a size with nothing using it", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nmemory = \"4GB\"", &["tiers.api.memory", "memory_per_request"]), Line::Of("memory =")),
     at(case("memory: a memory policy without the model", BF, "metric = \"cpu\"\ntarget = 0.70", "metric = \"memory\"\ntarget = 0.70", &["tiers.api.scaling.policies[0].metric", "memory_per_request"]), Line::Of("metric = \"memory\"")),
+    // CPU credits.
+    at(case("credits: an unknown mode", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits = \"turbo\"", &["tiers.api.credits", "turbo"]), Line::Of("credits =")),
+    at(case("credits: a type that does not burst", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits = \"standard\"", &["tiers.api.credits", "burstable"]), Line::Of("credits =")),
+    at(case("credits: more initial credits than a day's earnings", BF, "instance_type = \"c5.large\"", "instance_type = \"t3.small\"\ncredits = \"standard\"\ncredits_initial = 1000", &["tiers.api.credits_initial", "0 to 576"]), Line::Of("credits_initial")),
+    at(case("credits: initial credits without a mode", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits_initial = 10", &["tiers.api.credits_initial", "needs `credits"]), Line::Of("credits_initial")),
     // Numbers TOML cannot hold still name their field.
     case("number: a seed past TOML's integers", BF, "seed = 1127", "seed = 18446744073709551615", &["simulation.seed", "too large"]),
     case("number: a rate past the largest float", BF, "rate_per_s = 1000", "rate_per_s = 1e400", &["workload.rate_per_s", "too large"]),

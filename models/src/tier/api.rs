@@ -97,6 +97,30 @@ pub struct ApiConfig {
     pub cpu: Discipline,
     /// Memory per instance and what uses it (`None`: not modelled).
     pub memory: Option<ApiMemory>,
+    /// CPU credits of a burstable instance type (`None`: not modelled).
+    pub credits: Option<ApiCredits>,
+}
+
+/// CPU credits of a burstable (T) instance: one credit is one vCPU busy for
+/// one minute. Balances are updated at each metrics tick from the busy time
+/// since the last one; see docs/models.md for what that approximates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ApiCredits {
+    /// Unlimited mode: never throttled, a negative balance is surplus,
+    /// billed. Standard mode: an instance with no credits is throttled to
+    /// its baseline.
+    pub unlimited: bool,
+    /// Baseline utilisation per vCPU (a fraction): credits earned per
+    /// vCPU-minute.
+    pub baseline: f64,
+    /// vCPUs of the instance type (what it earns on; `cores` may differ).
+    pub vcpus: u32,
+    /// Credits at launch.
+    pub initial: f64,
+    /// Most credits an instance holds.
+    pub max: f64,
+    /// USD per surplus credit.
+    pub surplus_price: f64,
 }
 
 /// An instance's memory: a fixed base (runtime, code, caches) plus an
@@ -147,6 +171,16 @@ pub(crate) struct Instance {
     down_count: u32,
     /// CPU busy time at the last metrics tick.
     busy_mark: u128,
+    /// Each burst's demand is multiplied by this: 1 / `share`.
+    pub slowdown: f64,
+    /// CPU credit balance (negative: surplus, unlimited mode only).
+    credits: f64,
+    /// CPU busy time at the last credit update.
+    credit_mark: u128,
+    /// The share of a core a busy core gets until the next credit update (1
+    /// unless throttled), and what it got over the tick before.
+    share: f64,
+    was_share: f64,
 }
 
 impl Instance {
@@ -298,6 +332,20 @@ pub(crate) struct ApiTier {
     backlog_series: IntervalAverages,
     up_series: IntervalAverages,
     memory: Option<MemoryState>,
+    credits: Option<CreditState>,
+}
+
+/// The tier's side of CPU credits: when balances were last updated and what
+/// the figures need.
+struct CreditState {
+    cfg: ApiCredits,
+    last: SimTime,
+    /// Instance-ns throttled, and credits spent by instances in service in
+    /// ticks that ended in the measured window.
+    throttled_ns: f64,
+    spent: f64,
+    /// Mean balance over instances in service.
+    balance_series: IntervalAverages,
 }
 
 /// Memory in use over the in-service instances, for the figures, series and
@@ -362,6 +410,13 @@ impl ApiTier {
             errors_series: spec.counts(),
             backlog_series: spec.averages(0.0),
             up_series: spec.averages(cfg.instances as f64),
+            credits: cfg.credits.map(|c| CreditState {
+                cfg: c,
+                last: SimTime::ZERO,
+                throttled_ns: 0.0,
+                spent: 0.0,
+                balance_series: spec.averages(c.initial),
+            }),
             memory: cfg.memory.map(|m| {
                 let used = m.base as f64 * cfg.instances as f64;
                 MemoryState {
@@ -408,7 +463,76 @@ impl ApiTier {
             },
             down_count: 0,
             busy_mark: 0,
+            slowdown: 1.0,
+            credits: self.credits.as_ref().map_or(0.0, |c| c.cfg.initial),
+            credit_mark: 0,
+            share: 1.0,
+            was_share: 1.0,
         }
+    }
+
+    /// Updates every running instance's CPU credits with its busy time since
+    /// the last update, and throttles (standard mode) those left without.
+    fn update_credits(&mut self, now: SimTime) {
+        let Some(cs) = &mut self.credits else {
+            return;
+        };
+        let from = cs.last;
+        cs.last = now;
+        let cfg = cs.cfg;
+        // Minutes since the last update.
+        let tick = now.saturating_since(from).as_nanos() as f64 / 60e9;
+        let overlap = |a: SimTime, b: SimTime| {
+            let lo = a.as_nanos().max(self.measured.from);
+            let hi = b.as_nanos().min(self.measured.to);
+            hi.saturating_sub(lo) as f64
+        };
+        let (mut sum, mut n) = (0.0, 0u32);
+        for inst in &mut self.instances {
+            let busy = inst.cpu.busy_until(now);
+            let used_min = (busy - inst.credit_mark) as f64 / 60e9;
+            inst.credit_mark = busy;
+            inst.was_share = inst.share;
+            if !inst.up || inst.life.life == Life::Terminated {
+                continue;
+            }
+            let start = from.max(inst.life.launched);
+            let minutes = now.saturating_since(start).as_nanos() as f64 / 60e9;
+            // A throttled burst's busy time was stretched by 1 / share.
+            if inst.share < 1.0 {
+                cs.throttled_ns += overlap(start, now);
+            }
+            let spent = used_min * inst.share;
+            if inst.life.in_service() && minutes > 0.0 {
+                // The share of the tick inside the measured window.
+                cs.spent += spent * overlap(start, now) / (minutes * 60e9);
+            }
+            let earn = cfg.baseline * cfg.vcpus as f64;
+            inst.credits = (inst.credits + earn * minutes - spent).min(cfg.max);
+            if !cfg.unlimited && tick > 0.0 {
+                // Over the next tick (as long as this one) a busy core may
+                // spend what it has and earns, and no less than the
+                // baseline: the speed is lowered gradually as credits run
+                // out, not switched off for a whole tick.
+                inst.credits = inst.credits.max(0.0);
+                let cores = self.cores as f64;
+                let floor = (earn / cores).min(1.0);
+                inst.share = ((inst.credits + earn * tick) / (cores * tick)).clamp(floor, 1.0);
+                inst.slowdown = 1.0 / inst.share;
+            }
+            if inst.routable() {
+                sum += inst.credits;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            cs.balance_series.set(now, sum / n as f64);
+        }
+    }
+
+    /// CPU credits are modelled: balances need a tick.
+    pub fn has_credits(&self) -> bool {
+        self.credits.is_some()
     }
 
     fn up_count(&self) -> u32 {
@@ -672,7 +796,8 @@ impl ApiTier {
             if inst.up && inst.life.in_service() {
                 let from = prev.max(inst.life.since);
                 let served = now.saturating_since(from).as_nanos() as f64;
-                s.busy += (busy - inst.busy_mark) as f64;
+                // Throttled busy time was stretched; CPU used is the share.
+                s.busy += (busy - inst.busy_mark) as f64 * inst.was_share;
                 s.capacity += served * self.cores as f64;
                 s.instance_seconds += served / 1e9;
             }
@@ -763,6 +888,25 @@ impl ApiTier {
             Figure::new("rejected", Count, self.rejected as f64),
             Figure::new("errors", Count, self.errors as f64),
         ];
+        if let Some(c) = &self.credits {
+            let surplus: f64 = self.instances.iter().map(|i| (-i.credits).max(0.0)).sum();
+            figures.extend([
+                // CPU time actually used (throttled bursts at the baseline's
+                // share) over core-time in service, per tick.
+                Figure::new(
+                    "cpu_used",
+                    Fraction,
+                    if capacity > 0.0 {
+                        c.spent * 60e9 / capacity
+                    } else {
+                        f64::NAN
+                    },
+                ),
+                Figure::new("throttled_s", Seconds, c.throttled_ns / 1e9),
+                Figure::new("surplus_credits", Count, surplus),
+                Figure::new("surplus_credits_usd", Usd, surplus * c.cfg.surplus_price),
+            ]);
+        }
         if let Some(m) = &self.memory {
             let capacity = m.cfg.capacity as f64 * self.up_tw.mean(now);
             figures.extend([
@@ -840,6 +984,9 @@ impl ApiTier {
         if let Some(m) = memory {
             series.push(("memory_utilization", m));
         }
+        if let Some(c) = &mut self.credits {
+            series.push(("cpu_credit_balance", c.balance_series.finish(end)));
+        }
         series
     }
 }
@@ -912,7 +1059,15 @@ impl TierModel for ApiTier {
         Some(self)
     }
 
+    fn on_tick(&mut self, now: SimTime) {
+        self.update_credits(now);
+    }
+
     fn report(&mut self, now: SimTime) -> TierReport {
+        // Balances to the end of the run, for the surplus.
+        if self.credits.as_ref().is_some_and(|c| c.last < now) {
+            self.update_credits(now);
+        }
         self.instances.iter_mut().for_each(|i| i.cpu.settle(now));
         TierReport {
             series: self.series(),

@@ -1,9 +1,9 @@
 //! Tier tables → validated tier configurations, with the documented defaults.
 
 use capsim_models::{
-    ApiConfig, ApiMemory, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig,
-    Discipline, JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind,
-    WorkerMode, WorkersConfig,
+    ApiConfig, ApiCredits, ApiMemory, Balancer, CacheConfig, CacheSizing, CdnConfig,
+    DatabaseConfig, Discipline, JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig,
+    TierKind, WorkerMode, WorkersConfig,
 };
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
@@ -52,6 +52,9 @@ pub struct Hardware {
     pub replica_vcpus: Option<u32>,
     /// Memory of a node, bytes.
     pub memory_bytes: Option<u64>,
+    /// Burstable types: baseline CPU per vCPU (a fraction), and the price of
+    /// a surplus credit (USD per vCPU-minute).
+    pub burstable: Option<(f64, f64)>,
     /// Whether the tier has a scaling table (replicas may start at zero and
     /// still be described).
     pub scales: bool,
@@ -231,6 +234,7 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
             }),
     };
     let memory = api_memory(&raw, path, hw, &mut c);
+    let credits = cores.and_then(|cores| api_credits(&raw, cores, path, hw, &mut c));
     if let Some(cpu) = raw.cpu {
         // Validated here; the route compiler reads it again for its default.
         c.take(build_dist(cpu, &path.key("cpu")));
@@ -265,9 +269,61 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
                 .balancer_latency
                 .map_or(SimDuration::ZERO, Duration::get),
             memory,
+            credits,
         }),
         _ => Err(c.0),
     }
+}
+
+/// An API tier's CPU credits, when `credits` is given.
+fn api_credits(
+    raw: &RawApi,
+    cores: u32,
+    path: &FieldPath,
+    hw: &Hardware,
+    c: &mut Checks,
+) -> Option<ApiCredits> {
+    let Some(mode) = &raw.credits else {
+        if raw.credits_initial.is_some() {
+            c.push(
+                path.key("credits_initial"),
+                "`credits_initial` needs `credits = \"standard\"` or `\"unlimited\"`",
+            );
+        }
+        return None;
+    };
+    let unlimited = c.take(choice(
+        mode,
+        &["standard", "unlimited"],
+        &path.key("credits"),
+    ))? == "unlimited";
+    let Some((baseline, surplus_price)) = hw.burstable else {
+        c.push(
+            path.key("credits"),
+            "CPU credits apply to burstable instance types (t3.micro … t3.2xlarge): give such an `instance_type`, or drop `credits`",
+        );
+        return None;
+    };
+    // Earned on the type's vCPUs (`cores` may model fewer); at most 24 hours
+    // of earnings.
+    let vcpus = hw.vcpus.unwrap_or(cores);
+    let max = baseline * vcpus as f64 * 60.0 * 24.0;
+    let initial = raw.credits_initial.unwrap_or(0.0);
+    if !(0.0..=max).contains(&initial) {
+        c.push(
+            path.key("credits_initial"),
+            format!("an instance holds 0 to {max} credits (24 hours of earnings); got {initial}"),
+        );
+        return None;
+    }
+    Some(ApiCredits {
+        unlimited,
+        baseline,
+        vcpus,
+        initial,
+        max,
+        surplus_price,
+    })
 }
 
 /// A size that may be zero ("0MB", "0").

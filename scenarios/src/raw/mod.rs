@@ -577,6 +577,14 @@ pub struct RawApi {
     pub memory_base: Option<String>,
     /// Memory each admitted request holds until it leaves (a size, e.g. "2MB").
     pub memory_per_request: Option<String>,
+    /// CPU credits of a burstable (T) `instance_type`: `"standard"` (an
+    /// instance out of credits is throttled to its baseline) or
+    /// `"unlimited"` (never throttled; surplus credits are billed). Not
+    /// modelled when absent.
+    pub credits: Option<String>,
+    /// Credits each instance has at launch (default 0: T3 instances get no
+    /// launch credits).
+    pub credits_initial: Option<f64>,
 }
 
 /// `kind = "cache"`.

@@ -143,3 +143,118 @@ target = 0.3
         (15.0 * 484.0 + 585.0 * 608.0) / (1024.0 * (15.0 + 585.0 * 2.0)),
     );
 }
+
+fn t3_small(credits: &str) -> Vec<ReplicationResult> {
+    run(&scenario(&format!(
+        r#"
+[scenario]
+name = "credits"
+[simulation]
+duration = "80m"
+replications = 4
+seed = 35
+[classes.api]
+rate_per_s = 100
+route = [ {{ api = "web", cpu = {{ dist = "exponential", mean = "10ms" }} }} ]
+[tiers.web]
+kind = "api"
+instances = 1
+instance_type = "t3.small"
+credits = "{credits}"
+credits_initial = 30
+"#
+    )))
+}
+
+// A t3.small (2 vCPUs, baseline 20%) at 100 req/s × 10 ms = one core busy,
+// 50% CPU: it spends 60 credits an hour and earns 0.2 × 2 × 60 = 24, a net
+// 36 an hour, so 30 initial credits last 30 / 36 h = 50 min.
+const EXHAUSTED_MIN: f64 = 30.0 / 36.0 * 60.0;
+
+#[test]
+fn a_standard_t3_small_at_half_cpu_runs_out_of_credits_when_the_arithmetic_says_and_is_throttled() {
+    let results = t3_small("standard");
+    for r in &results {
+        let balance = tier_series(r, "web", "cpu_credit_balance");
+        // One-minute intervals; the balance is updated on one-minute ticks.
+        for k in [10usize, 25, 40] {
+            let exact = 30.0 - 36.0 / 60.0 * k as f64;
+            assert!(
+                (balance[k] - exact).abs() < 0.5,
+                "minute {k}: {}",
+                balance[k]
+            );
+        }
+        // The last credits go within a tick or two of 50 min: a throttled
+        // core saturates once the share it may spend falls to 0.5.
+        let first_zero = balance.iter().position(|&b| b == 0.0).unwrap() as f64;
+        assert!(
+            (EXHAUSTED_MIN..=EXHAUSTED_MIN + 2.0).contains(&first_zero),
+            "out of credits at {first_zero} min"
+        );
+        assert!(balance[first_zero as usize..].iter().all(|&b| b < 0.01));
+        // Throttled from the first tick where a minute at full speed would
+        // spend more than the balance and the minute's earnings (1.6
+        // credits left) to the end.
+        let throttled = metric(r, "web", "throttled_s");
+        let from = (EXHAUSTED_MIN - 1.6 / 0.6).ceil();
+        assert!(
+            ((80.0 - from) * 60.0 - throttled).abs() <= 60.0,
+            "throttled {throttled} s"
+        );
+        // Throttled, 50% of demand at a 20% baseline: the cores are
+        // saturated and the backlog fills.
+        let util = tier_series(r, "web", "utilization");
+        let queue = tier_series(r, "web", "queue_length");
+        assert!(
+            util[70..80].iter().all(|&u| u > 0.99),
+            "{:?}",
+            &util[70..80]
+        );
+        assert!(
+            queue[20..40].iter().all(|&q| q < 1.0),
+            "{:?}",
+            &queue[20..40]
+        );
+        assert!(
+            queue[70..80].iter().all(|&q| q > 50.0),
+            "{:?}",
+            &queue[70..80]
+        );
+    }
+    // CPU actually used: the credits spent, which end at zero: the initial
+    // 30 plus 80 min × 0.4 earned, over 80 × 2 core-minutes. It is 50% of
+    // the cores until the credits run out, the 20% baseline after:
+    // (50 × 0.5 + 30 × 0.2) / 80, the same 0.3875.
+    for r in &results {
+        let used = metric(r, "web", "cpu_used");
+        assert!((used - (30.0 + 80.0 * 0.4) / 160.0).abs() < 1e-9, "{used}");
+    }
+    assert!(((EXHAUSTED_MIN * 0.5 + (80.0 - EXHAUSTED_MIN) * 0.2) / 80.0 - 0.3875).abs() < 1e-12);
+}
+
+#[test]
+fn an_unlimited_t3_small_is_never_throttled_and_pays_for_its_surplus_credits() {
+    let results = t3_small("unlimited");
+    // After 80 min: 30 − 36 × 80 / 60 = −18 credits, at $0.05 per vCPU-hour.
+    assert_covers(
+        "surplus_credits",
+        est(&results, |r| metric(r, "web", "surplus_credits")),
+        18.0,
+    );
+    assert_covers(
+        "surplus_credits_usd",
+        est(&results, |r| metric(r, "web", "surplus_credits_usd")),
+        18.0 * 0.05 / 60.0,
+    );
+    for r in &results {
+        assert_eq!(metric(r, "web", "throttled_s"), 0.0);
+        let queue = tier_series(r, "web", "queue_length");
+        assert!(queue.iter().all(|&q| q < 1.0), "{queue:?}");
+    }
+    assert_covers(
+        "cpu_used",
+        est(&results, |r| metric(r, "web", "cpu_used")),
+        0.5,
+    );
+}
