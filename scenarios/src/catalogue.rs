@@ -42,6 +42,10 @@ pub struct InstanceType {
     pub memory_gib: f64,
     /// On-demand list price, USD per hour.
     pub price_per_hour: f64,
+    /// EC2 types: hardware threads per physical core (2 with
+    /// hyperthreading, 1 on Graviton); each is a vCPU.
+    #[serde(default)]
+    pub threads_per_core: Option<u32>,
     /// Burstable (T) types: the baseline CPU utilisation per vCPU, percent.
     #[serde(default)]
     pub baseline_pct: Option<f64>,
@@ -153,6 +157,13 @@ mod tests {
             }
         }
         assert_eq!(c.get("t3.small").unwrap().baseline_pct, Some(20.0));
+        for (name, t) in &c.instances {
+            let threads = t.threads_per_core;
+            match t.service {
+                Service::Ec2 => assert!(matches!(threads, Some(1 | 2)), "{name}"),
+                _ => assert!(threads.is_none(), "{name}"),
+            }
+        }
         assert!((0.0..1.0).contains(&c.discounts.reserved));
         assert!((0.0..1.0).contains(&c.discounts.spot));
     }

@@ -230,6 +230,7 @@ const CASES: &[Case] = &[
     at(case("credits: a type that does not burst", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits = \"standard\"", &["tiers.api.credits", "burstable"]), Line::Of("credits =")),
     at(case("credits: more initial credits than a day's earnings", BF, "instance_type = \"c5.large\"", "instance_type = \"t3.small\"\ncredits = \"standard\"\ncredits_initial = 1000", &["tiers.api.credits_initial", "0 to 576"]), Line::Of("credits_initial")),
     at(case("credits: initial credits without a mode", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits_initial = 10", &["tiers.api.credits_initial", "needs `credits"]), Line::Of("credits_initial")),
+    at(case("vcpu_speed of zero", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nvcpu_speed = 0", &["tiers.api.vcpu_speed", "above 0"]), Line::Of("vcpu_speed")),
     // Numbers TOML cannot hold still name their field.
     case("number: a seed past TOML's integers", BF, "seed = 1127", "seed = 18446744073709551615", &["simulation.seed", "too large"]),
     case("number: a rate past the largest float", BF, "rate_per_s = 1000", "rate_per_s = 1e400", &["workload.rate_per_s", "too large"]),

@@ -99,6 +99,9 @@ pub struct ApiConfig {
     pub memory: Option<ApiMemory>,
     /// CPU credits of a burstable instance type (`None`: not modelled).
     pub credits: Option<ApiCredits>,
+    /// Speed of one core against the one CPU demands were measured on: a
+    /// burst of demand d takes d / `vcpu_speed`.
+    pub vcpu_speed: f64,
 }
 
 /// CPU credits of a burstable (T) instance: one credit is one vCPU busy for
@@ -171,7 +174,7 @@ pub(crate) struct Instance {
     down_count: u32,
     /// CPU busy time at the last metrics tick.
     busy_mark: u128,
-    /// Each burst's demand is multiplied by this: 1 / `share`.
+    /// Each burst's demand is multiplied by this: 1 / (`share` × vCPU speed).
     pub slowdown: f64,
     /// CPU credit balance (negative: surplus, unlimited mode only).
     credits: f64,
@@ -333,6 +336,7 @@ pub(crate) struct ApiTier {
     up_series: IntervalAverages,
     memory: Option<MemoryState>,
     credits: Option<CreditState>,
+    vcpu_speed: f64,
 }
 
 /// The tier's side of CPU credits: when balances were last updated and what
@@ -410,6 +414,7 @@ impl ApiTier {
             errors_series: spec.counts(),
             backlog_series: spec.averages(0.0),
             up_series: spec.averages(cfg.instances as f64),
+            vcpu_speed: cfg.vcpu_speed,
             credits: cfg.credits.map(|c| CreditState {
                 cfg: c,
                 last: SimTime::ZERO,
@@ -463,7 +468,7 @@ impl ApiTier {
             },
             down_count: 0,
             busy_mark: 0,
-            slowdown: 1.0,
+            slowdown: 1.0 / self.vcpu_speed,
             credits: self.credits.as_ref().map_or(0.0, |c| c.cfg.initial),
             credit_mark: 0,
             share: 1.0,
@@ -518,7 +523,7 @@ impl ApiTier {
                 let cores = self.cores as f64;
                 let floor = (earn / cores).min(1.0);
                 inst.share = ((inst.credits + earn * tick) / (cores * tick)).clamp(floor, 1.0);
-                inst.slowdown = 1.0 / inst.share;
+                inst.slowdown = 1.0 / (inst.share * self.vcpu_speed);
             }
             if inst.routable() {
                 sum += inst.credits;

@@ -235,6 +235,15 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
     };
     let memory = api_memory(&raw, path, hw, &mut c);
     let credits = cores.and_then(|cores| api_credits(&raw, cores, path, hw, &mut c));
+    let vcpu_speed = raw.vcpu_speed.unwrap_or(1.0);
+    if !(vcpu_speed > 0.0 && vcpu_speed <= 100.0) {
+        c.push(
+            path.key("vcpu_speed"),
+            format!(
+                "a core's speed against the one demands were measured on is above 0 and at most 100 (1 = the same), got {vcpu_speed}"
+            ),
+        );
+    }
     if let Some(cpu) = raw.cpu {
         // Validated here; the route compiler reads it again for its default.
         c.take(build_dist(cpu, &path.key("cpu")));
@@ -270,6 +279,7 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
                 .map_or(SimDuration::ZERO, Duration::get),
             memory,
             credits,
+            vcpu_speed,
         }),
         _ => Err(c.0),
     }

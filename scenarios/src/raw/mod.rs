@@ -585,6 +585,9 @@ pub struct RawApi {
     /// Credits each instance has at launch (default 0: T3 instances get no
     /// launch credits).
     pub credits_initial: Option<f64>,
+    /// Speed of one core (vCPU) against the one the `cpu` demands were
+    /// measured on (default 1): a burst takes demand / `vcpu_speed`.
+    pub vcpu_speed: Option<f64>,
 }
 
 /// `kind = "cache"`.

@@ -1,4 +1,6 @@
-//! Hardware realism of API instances: memory against known occupancies.
+//! Hardware realism of API instances, against known answers: memory
+//! (Little's law, Erlang B, target tracking), CPU credits (their
+//! arithmetic) and the speed of a vCPU (M/M/c).
 
 use capsim_models::ReplicationResult;
 
@@ -256,5 +258,52 @@ fn an_unlimited_t3_small_is_never_throttled_and_pays_for_its_surplus_credits() {
         "cpu_used",
         est(&results, |r| metric(r, "web", "cpu_used")),
         0.5,
+    );
+}
+
+#[test]
+fn a_vcpu_at_half_speed_doubles_every_burst() {
+    // 10 ms bursts measured on a core twice as fast: 20 ms here. At 140
+    // req/s on 4 cores the pool is M/M/4 with utilisation 140 × 0.020 / 4
+    // = 0.7, and the mean burst is 20 ms.
+    let s = scenario(
+        r#"
+[scenario]
+name = "speed"
+[simulation]
+duration = "20m"
+warmup = "1m"
+replications = 6
+seed = 36
+[classes.api]
+rate_per_s = 140
+route = [ { api = "web", cpu = { dist = "exponential", mean = "10ms" } } ]
+[tiers.web]
+kind = "api"
+instances = 1
+cores = 4
+workers = 4
+backlog = 1000
+vcpu_speed = 0.5
+"#,
+    );
+    // The capacity check counts the slower bursts too.
+    let check = capsim_models::laws::capacity_check(&s.platform);
+    let cores = check
+        .resources
+        .iter()
+        .find(|r| r.label() == "web cores")
+        .unwrap();
+    assert!((cores.utilization_mean() - 0.7).abs() < 1e-9);
+    let results = run(&s);
+    assert_covers(
+        "utilization",
+        est(&results, |r| metric(r, "web", "utilization")),
+        0.7,
+    );
+    assert_covers(
+        "in_service",
+        est(&results, |r| metric(r, "web", "in_service")),
+        140.0 * 0.020,
     );
 }
