@@ -19,10 +19,10 @@ pub use crate::ids::{ClassId, TierId};
 pub use crate::profile::{Calendar, RateProfile};
 use crate::slo::SloConfig;
 pub use crate::tier::{
-    ApiConfig, ApiRef, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
-    DatabaseConfig, DatabaseRef, ExternalConfig, ExternalRef, Handle, JobConfig, Kind, QueryConfig,
-    QueueConfig, ReadRouting, Ref, StationConfig, StationRef, TierConfig, TierKind, Typed,
-    Vocabulary, WorkerMode, WorkersConfig, WorkersRef, handles, typed,
+    ApiConfig, ApiCredits, ApiMemory, ApiRef, Balancer, CacheConfig, CacheRef, CacheSizing,
+    CdnConfig, CdnRef, DatabaseConfig, DatabaseRef, ExternalConfig, ExternalRef, Handle, JobConfig,
+    Kind, QueryConfig, QueueConfig, ReadRouting, Ref, StationConfig, StationRef, TierConfig,
+    TierKind, Typed, Vocabulary, WorkerMode, WorkersConfig, WorkersRef, handles, typed,
 };
 
 #[derive(Clone, Debug)]

@@ -731,7 +731,8 @@ fn charge(
             config_of!(cfg, tier, External).latency.mean()
         }
         Op::Cpu { demand } => {
-            let d = demand.mean();
+            // A burst runs at the tier's vCPU speed (credits aside).
+            let d = demand.mean() / api.map_or(1.0, |a| config_of!(cfg, a, Api).vcpu_speed);
             if let Some(a) = api {
                 at(a.id, Part::Main, v, v * d);
             }

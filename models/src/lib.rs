@@ -26,12 +26,13 @@ pub mod tier;
 pub mod windows;
 
 pub use config::{
-    ApiConfig, ApiRef, Arrivals, Balancer, CacheConfig, CacheRef, CacheSizing, CdnConfig, CdnRef,
-    ClassConfig, ClassId, ClientPolicy, DatabaseConfig, DatabaseRef, DelayOf, ExternalConfig,
-    ExternalRef, FailureAction, FailureConfig, FailureTiming, Handle, JobConfig, Kind, Op,
-    PlatformConfig, Population, Process, QueryConfig, QueueConfig, RateProfile, ReadRouting, Ref,
-    RegionConfig, RegionsConfig, StationConfig, StationRef, TierConfig, TierId, TierKind, Typed,
-    Vocabulary, WorkerMode, WorkersConfig, WorkersRef, handles, typed,
+    ApiConfig, ApiCredits, ApiMemory, ApiRef, Arrivals, Balancer, CacheConfig, CacheRef,
+    CacheSizing, CdnConfig, CdnRef, ClassConfig, ClassId, ClientPolicy, DatabaseConfig,
+    DatabaseRef, DelayOf, ExternalConfig, ExternalRef, FailureAction, FailureConfig, FailureTiming,
+    Handle, JobConfig, Kind, Op, PlatformConfig, Population, Process, QueryConfig, QueueConfig,
+    RateProfile, ReadRouting, Ref, RegionConfig, RegionsConfig, StationConfig, StationRef,
+    TierConfig, TierId, TierKind, Typed, Vocabulary, WorkerMode, WorkersConfig, WorkersRef,
+    handles, typed,
 };
 pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
 pub use description::{ObjectiveDescription, RegionDescription, RunDescription, SweepPlan};

@@ -23,6 +23,8 @@
 //! | `queue_length` | tiers: work waiting, time-averaged |
 //! | `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` | tiers: time at the tier (API: balancer to leaving the instance; cache, station: command or visit; database: query incl. connection wait; workers: enqueue to done); classes and all: end to end |
 //! | `cost_usd_per_h` | tiers: the tier's cost rate; all: every tier plus traffic |
+//! | `memory_pct` | only when an API tier models memory: memory in use / memory in service |
+//! | `cpu_credit_balance` | only when an API tier models CPU credits: mean balance per instance in service |
 //!
 //! `latency.csv` has the percentiles 1 to 99, then 99.5, 99.9, 99.95 and
 //! 99.99, pooled over the replications' measured windows, of each class's
@@ -39,6 +41,13 @@ use capsim_models::{
 use sim_engine::LatencyHistogram;
 
 pub const TIMESERIES_HEADER: &str = "scenario,seed,time_s,scope,name,kind,arrivals_per_s,completed_per_s,errors_per_s,units,utilization_pct,queue_length,latency_p50_ms,latency_p95_ms,latency_p99_ms,cost_usd_per_h";
+
+/// Columns after `cost_usd_per_h`, present only when a tier of the run has
+/// the figure: (column, the tier series it shows, scale).
+pub const OPTIONAL_COLUMNS: &[(&str, &str, f64)] = &[
+    ("memory_pct", "memory_utilization", 100.0),
+    ("cpu_credit_balance", "cpu_credit_balance", 1.0),
+];
 
 pub const LATENCY_HEADER: &str = "scenario,seed,scope,name,percentile,latency_ms";
 
@@ -158,6 +167,9 @@ pub struct TimeSeries {
     pub len: usize,
     /// Tiers in scenario order, then classes, then regions, then `all`.
     pub rows: Vec<SeriesRow>,
+    /// The optional columns the rows carry after the fixed ones, in
+    /// [`OPTIONAL_COLUMNS`] order.
+    pub optional: Vec<&'static str>,
 }
 
 impl TimeSeries {
@@ -195,6 +207,11 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
         .as_nanos()
         .div_ceil(run.series_interval.as_nanos()) as usize;
     let (tiers, classes) = layout(results);
+    let optional: Vec<(&'static str, &'static str, f64)> = OPTIONAL_COLUMNS
+        .iter()
+        .copied()
+        .filter(|(_, series, _)| tiers.iter().any(|t| named(&t.series, series).is_some()))
+        .collect();
     let means = Means {
         results,
         len,
@@ -202,7 +219,12 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
     };
     let mut rows: Vec<SeriesRow> = Vec::new();
     for (t, tier) in tiers.iter().enumerate() {
-        rows.push(means.tier_row(t, tier));
+        let mut row = means.tier_row(t, tier);
+        for (_, series, scale) in &optional {
+            let s = means.mean(&|r: &ReplicationResult| named(&r.tiers[t].series, series));
+            row.columns.push(s.iter().map(|x| x * scale).collect());
+        }
+        rows.push(row);
     }
     for (c, class) in classes.iter().enumerate() {
         rows.push(means.class_row(c, class));
@@ -214,11 +236,16 @@ pub fn time_series(run: &RunDescription, results: &[ReplicationResult]) -> TimeS
     }
     let all = means.all_row(&rows, tiers.len());
     rows.push(all);
+    for row in &mut rows[tiers.len()..] {
+        row.columns
+            .extend(optional.iter().map(|_| vec![f64::NAN; len]));
+    }
     TimeSeries {
         interval_s: interval,
         horizon_s: run.horizon.as_secs_f64(),
         len,
         rows,
+        optional: optional.iter().map(|(c, _, _)| *c).collect(),
     }
 }
 
@@ -422,6 +449,10 @@ fn sum_column<'a>(
 pub fn timeseries_csv(ts: &TimeSeries, scenario: &str, seed: u64) -> Vec<u8> {
     let mut out = String::with_capacity(ts.len * ts.rows.len() * 120 + 256);
     out.push_str(TIMESERIES_HEADER);
+    for c in &ts.optional {
+        out.push(',');
+        out.push_str(c);
+    }
     out.push('\n');
     let scenario = csv_field(scenario);
     for i in 0..ts.len {

@@ -42,6 +42,13 @@ pub struct InstanceType {
     pub memory_gib: f64,
     /// On-demand list price, USD per hour.
     pub price_per_hour: f64,
+    /// EC2 types: hardware threads per physical core (2 with
+    /// hyperthreading, 1 on Graviton); each is a vCPU.
+    #[serde(default)]
+    pub threads_per_core: Option<u32>,
+    /// Burstable (T) types: the baseline CPU utilisation per vCPU, percent.
+    #[serde(default)]
+    pub baseline_pct: Option<f64>,
     /// Where and when the price was read.
     pub source: String,
 }
@@ -80,6 +87,15 @@ pub struct LoadBalancer {
     pub source: String,
 }
 
+/// CPU credits of burstable types.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burstable {
+    /// Price of surplus credits in unlimited mode, USD per vCPU-hour.
+    pub surplus_per_vcpu_hour: f64,
+    pub source: String,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Catalogue {
@@ -87,6 +103,7 @@ pub struct Catalogue {
     pub discounts: Discounts,
     pub traffic: Traffic,
     pub load_balancer: LoadBalancer,
+    pub burstable: Burstable,
     pub instances: IndexMap<String, InstanceType>,
 }
 
@@ -133,6 +150,19 @@ mod tests {
                 Service::Rds => name.starts_with("db."),
             };
             assert!(prefix_ok, "{name} has the prefix of its service");
+        }
+        for (name, t) in &c.instances {
+            if let Some(b) = t.baseline_pct {
+                assert!(b > 0.0 && b < 100.0 && name.starts_with("t3."), "{name}");
+            }
+        }
+        assert_eq!(c.get("t3.small").unwrap().baseline_pct, Some(20.0));
+        for (name, t) in &c.instances {
+            let threads = t.threads_per_core;
+            match t.service {
+                Service::Ec2 => assert!(matches!(threads, Some(1 | 2)), "{name}"),
+                _ => assert!(threads.is_none(), "{name}"),
+            }
         }
         assert!((0.0..1.0).contains(&c.discounts.reserved));
         assert!((0.0..1.0).contains(&c.discounts.spot));

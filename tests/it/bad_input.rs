@@ -229,6 +229,18 @@ const CASES: &[Case] = &[
     case("limit: a spike's peak rate", BF, "multiplier = 8 }", "multiplier = 100000 }", &["workload.profile", "peaks at"]),
     case("limit: erlang phases", BF, "edge_latency = { dist = \"lognormal\", mean = \"25ms\", p99 = \"120ms\" }", "edge_latency = { dist = \"erlang\", k = 4294967295, mean = \"20ms\" }", &["tiers.edge.edge_latency.k", "at most 1000"]),
     at(case("limit: failures every nanosecond", BF, "[variants.unprepared]", "[[failures]]\ntier = \"api\"\nmtbf = \"1ns\"\nmttr = \"1ns\"\n\n[variants.unprepared]", &["failures[0].mtbf", "at least 1s"]), Line::Of("mtbf = ")),
+    // API memory.
+    at(case("memory: a negative amount per request", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nmemory_per_request = \"-2MB\"", &["tiers.api.memory_per_request", "cannot be negative"]), Line::Of("memory_per_request")),
+    at(case("memory: an unparseable base", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nmemory_base = \"lots\"", &["tiers.api.memory_base", "unknown size unit"]), Line::Of("memory_base")),
+    at(case("memory: a base larger than the instance", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nmemory_base = \"5GB\"", &["tiers.api.memory_base", "must fit"]), Line::Of("memory_base")),
+    at(case("memory: a size with nothing using it", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nmemory = \"4GB\"", &["tiers.api.memory", "memory_per_request"]), Line::Of("memory =")),
+    at(case("memory: a memory policy without the model", BF, "metric = \"cpu\"\ntarget = 0.70", "metric = \"memory\"\ntarget = 0.70", &["tiers.api.scaling.policies[0].metric", "memory_per_request"]), Line::Of("metric = \"memory\"")),
+    // CPU credits.
+    at(case("credits: an unknown mode", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits = \"turbo\"", &["tiers.api.credits", "turbo"]), Line::Of("credits =")),
+    at(case("credits: a type that does not burst", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits = \"standard\"", &["tiers.api.credits", "burstable"]), Line::Of("credits =")),
+    at(case("credits: more initial credits than a day's earnings", BF, "instance_type = \"c5.large\"", "instance_type = \"t3.small\"\ncredits = \"standard\"\ncredits_initial = 1000", &["tiers.api.credits_initial", "0 to 576"]), Line::Of("credits_initial")),
+    at(case("credits: initial credits without a mode", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\ncredits_initial = 10", &["tiers.api.credits_initial", "needs `credits"]), Line::Of("credits_initial")),
+    at(case("vcpu_speed of zero", BF, "balancer = \"least_connections\"", "balancer = \"least_connections\"\nvcpu_speed = 0", &["tiers.api.vcpu_speed", "above 0"]), Line::Of("vcpu_speed")),
     // Numbers TOML cannot hold still name their field.
     case("number: a seed past TOML's integers", BF, "seed = 1127", "seed = 18446744073709551615", &["simulation.seed", "too large"]),
     case("number: a rate past the largest float", BF, "rate_per_s = 1000", "rate_per_s = 1e400", &["workload.rate_per_s", "too large"]),

@@ -267,7 +267,8 @@ fn draw(key: u64, pc: usize) -> KeyedRng {
 const POPULATION_STEP: SimDuration = SimDuration::from_secs(1);
 
 /// Until the autoscalers' tick is known, and for caches whose working set
-/// grows when nothing else ticks: one minute.
+/// grows and burstable API instances' credits when nothing else ticks: one
+/// minute.
 const DEFAULT_TICK_NS: u64 = 60_000_000_000;
 
 /// One replication's model state.
@@ -567,8 +568,9 @@ fn class_state(
 
 /// Gives every tier with a scaling table its autoscaler (scheduled actions
 /// alone need one too), all sampling on one tick: the gcd of their policies'
-/// periods. Caches whose hit ratio follows a growing working set update on
-/// it too (every minute if nothing else asks). Returns the tick.
+/// periods. Caches whose hit ratio follows a growing working set, and
+/// burstable API instances' CPU credits, update on it too (every minute if
+/// nothing else asks). Returns the tick.
 fn start_capacity(cfg: &PlatformConfig, tiers: &mut Tiers) -> Option<SimDuration> {
     let mut tick = cfg
         .tiers
@@ -576,7 +578,9 @@ fn start_capacity(cfg: &PlatformConfig, tiers: &mut Tiers) -> Option<SimDuration
         .filter_map(|t| t.scaling.as_ref().and_then(tick_of))
         .map(|d| d.as_nanos())
         .reduce(gcd);
-    if tick.is_none() && tiers.cache.iter().any(|c| c.grows()) {
+    if tick.is_none()
+        && (tiers.cache.iter().any(|c| c.grows()) || tiers.api.iter().any(|a| a.has_credits()))
+    {
         tick = Some(DEFAULT_TICK_NS);
     }
     let every = SimDuration::from_nanos(tick.unwrap_or(DEFAULT_TICK_NS));

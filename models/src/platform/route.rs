@@ -162,7 +162,13 @@ impl Platform<'_> {
         let d = SimDuration::from_secs_f64(demand.sample(&mut draw(key, pc)));
         let api = &mut self.tiers.api[on.tier.index()];
         let now = ctx.now();
-        let (start, end) = match &mut api.instances[on.unit as usize].cpu {
+        let inst = &mut api.instances[on.unit as usize];
+        let d = if inst.slowdown == 1.0 {
+            d
+        } else {
+            SimDuration::from_secs_f64(d.as_secs_f64() * inst.slowdown)
+        };
+        let (start, end) = match &mut inst.cpu {
             Cpu::Fcfs(u) => u.submit(now, d),
             Cpu::Shared(u) => {
                 u.arrive(now, req, d, 0, None);

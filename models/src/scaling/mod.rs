@@ -39,6 +39,8 @@ pub enum Metric {
     ReadWriteRatio,
     /// Cache: working set / memory of in-service shards.
     DatasetToMemory,
+    /// API: memory in use / memory of in-service instances (a fraction).
+    Memory,
 }
 
 impl Metric {
@@ -52,6 +54,7 @@ impl Metric {
             Metric::PoolUtilization => "pool_utilization".into(),
             Metric::ReadWriteRatio => "read_write_ratio".into(),
             Metric::DatasetToMemory => "dataset_to_memory".into(),
+            Metric::Memory => "memory".into(),
         }
     }
 }

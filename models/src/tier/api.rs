@@ -41,7 +41,13 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         least: 1,
         boot: SimDuration::from_secs(60),
         warmup: SimDuration::from_secs(30),
-        metrics: &["cpu", "request_rate", "latency_pNN", "queue_depth"],
+        metrics: &[
+            "cpu",
+            "request_rate",
+            "latency_pNN",
+            "queue_depth",
+            "memory",
+        ],
     }),
     own_bill: true,
     priced_otherwise: None,
@@ -89,6 +95,58 @@ pub struct ApiConfig {
     /// is done) or processor sharing (every burst in progress gets an equal
     /// share, as time slices or an event loop interleaving requests give).
     pub cpu: Discipline,
+    /// Memory per instance and what uses it (`None`: not modelled).
+    pub memory: Option<ApiMemory>,
+    /// CPU credits of a burstable instance type (`None`: not modelled).
+    pub credits: Option<ApiCredits>,
+    /// Speed of one core against the one CPU demands were measured on: a
+    /// burst of demand d takes d / `vcpu_speed`.
+    pub vcpu_speed: f64,
+}
+
+/// CPU credits of a burstable (T) instance: one credit is one vCPU busy for
+/// one minute. Balances are updated at each metrics tick from the busy time
+/// since the last one; see docs/models.md for what that approximates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ApiCredits {
+    /// Unlimited mode: never throttled, a negative balance is surplus,
+    /// billed. Standard mode: an instance with no credits is throttled to
+    /// its baseline.
+    pub unlimited: bool,
+    /// Baseline utilisation per vCPU (a fraction): credits earned per
+    /// vCPU-minute.
+    pub baseline: f64,
+    /// vCPUs of the instance type (what it earns on; `cores` may differ).
+    pub vcpus: u32,
+    /// Credits at launch.
+    pub initial: f64,
+    /// Most credits an instance holds.
+    pub max: f64,
+    /// USD per surplus credit.
+    pub surplus_price: f64,
+}
+
+/// An instance's memory: a fixed base (runtime, code, caches) plus an
+/// amount per admitted request. An arrival that would take the instance past
+/// its capacity is refused (rejected), as a load-shedding server does; the
+/// OOM killer is not modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiMemory {
+    /// Bytes per instance.
+    pub capacity: u64,
+    /// Bytes in use on an instance with no request.
+    pub base: u64,
+    /// Bytes each admitted request holds until it leaves.
+    pub per_request: u64,
+}
+
+impl ApiMemory {
+    /// Most requests an instance can hold.
+    pub fn max_requests(&self) -> u64 {
+        (self.capacity - self.base)
+            .checked_div(self.per_request)
+            .unwrap_or(u64::MAX)
+    }
 }
 
 impl super::ConfigUnits for ApiConfig {
@@ -116,6 +174,16 @@ pub(crate) struct Instance {
     down_count: u32,
     /// CPU busy time at the last metrics tick.
     busy_mark: u128,
+    /// Each burst's demand is multiplied by this: 1 / (`share` × vCPU speed).
+    pub slowdown: f64,
+    /// CPU credit balance (negative: surplus, unlimited mode only).
+    credits: f64,
+    /// CPU busy time at the last credit update.
+    credit_mark: u128,
+    /// The share of a core a busy core gets until the next credit update (1
+    /// unless throttled), and what it got over the tick before.
+    share: f64,
+    was_share: f64,
 }
 
 impl Instance {
@@ -214,6 +282,8 @@ struct ApiSample {
     /// ∫ backlog dt (request·ns), and the tick's length in ns.
     pub backlog_area: f64,
     pub length: f64,
+    /// ∫ memory in use dt (byte·ns) over in-service instances.
+    pub memory_area: f64,
 }
 
 pub(crate) struct ApiTier {
@@ -259,6 +329,37 @@ pub(crate) struct ApiTier {
     errors_series: IntervalCounts,
     backlog_series: IntervalAverages,
     up_series: IntervalAverages,
+    memory: Option<MemoryState>,
+    credits: Option<CreditState>,
+    vcpu_speed: f64,
+}
+
+/// The tier's side of CPU credits: when balances were last updated and what
+/// the figures need.
+struct CreditState {
+    cfg: ApiCredits,
+    last: SimTime,
+    /// Instance-ns throttled, and credits spent by instances in service in
+    /// ticks that ended in the measured window.
+    throttled_ns: f64,
+    spent: f64,
+    /// Mean balance over instances in service.
+    balance_series: IntervalAverages,
+}
+
+/// Memory in use over the in-service instances, for the figures, series and
+/// the `memory` scaling metric.
+struct MemoryState {
+    cfg: ApiMemory,
+    /// Admission stops at this many requests on an instance.
+    max_requests: u32,
+    /// Requests admitted on routable instances.
+    served_active: u32,
+    rejected: u64,
+    used_tw: TimeWeighted,
+    used_int: Integral,
+    used_mark: f64,
+    used_series: IntervalAverages,
 }
 
 impl ApiTier {
@@ -308,6 +409,27 @@ impl ApiTier {
             errors_series: spec.counts(),
             backlog_series: spec.averages(0.0),
             up_series: spec.averages(cfg.instances as f64),
+            vcpu_speed: cfg.vcpu_speed,
+            credits: cfg.credits.map(|c| CreditState {
+                cfg: c,
+                last: SimTime::ZERO,
+                throttled_ns: 0.0,
+                spent: 0.0,
+                balance_series: spec.averages(c.initial),
+            }),
+            memory: cfg.memory.map(|m| {
+                let used = m.base as f64 * cfg.instances as f64;
+                MemoryState {
+                    cfg: m,
+                    max_requests: m.max_requests().min(u32::MAX as u64) as u32,
+                    served_active: 0,
+                    rejected: 0,
+                    used_tw: TimeWeighted::new(SimTime::ZERO, used),
+                    used_int: Integral::new(used),
+                    used_mark: 0.0,
+                    used_series: spec.averages(used),
+                }
+            }),
         };
         for _ in 0..cfg.instances {
             let unit = tier.new_instance(Lifetime::running(SimTime::ZERO));
@@ -341,7 +463,76 @@ impl ApiTier {
             },
             down_count: 0,
             busy_mark: 0,
+            slowdown: 1.0 / self.vcpu_speed,
+            credits: self.credits.as_ref().map_or(0.0, |c| c.cfg.initial),
+            credit_mark: 0,
+            share: 1.0,
+            was_share: 1.0,
         }
+    }
+
+    /// Updates every running instance's CPU credits with its busy time since
+    /// the last update, and throttles (standard mode) those left without.
+    fn update_credits(&mut self, now: SimTime) {
+        let Some(cs) = &mut self.credits else {
+            return;
+        };
+        let from = cs.last;
+        cs.last = now;
+        let cfg = cs.cfg;
+        // Minutes since the last update.
+        let tick = now.saturating_since(from).as_nanos() as f64 / 60e9;
+        let overlap = |a: SimTime, b: SimTime| {
+            let lo = a.as_nanos().max(self.measured.from);
+            let hi = b.as_nanos().min(self.measured.to);
+            hi.saturating_sub(lo) as f64
+        };
+        let (mut sum, mut n) = (0.0, 0u32);
+        for inst in &mut self.instances {
+            let busy = inst.cpu.busy_until(now);
+            let used_min = (busy - inst.credit_mark) as f64 / 60e9;
+            inst.credit_mark = busy;
+            inst.was_share = inst.share;
+            if !inst.up || inst.life.life == Life::Terminated {
+                continue;
+            }
+            let start = from.max(inst.life.launched);
+            let minutes = now.saturating_since(start).as_nanos() as f64 / 60e9;
+            // A throttled burst's busy time was stretched by 1 / share.
+            if inst.share < 1.0 {
+                cs.throttled_ns += overlap(start, now);
+            }
+            let spent = used_min * inst.share;
+            if inst.life.in_service() && minutes > 0.0 {
+                // The share of the tick inside the measured window.
+                cs.spent += spent * overlap(start, now) / (minutes * 60e9);
+            }
+            let earn = cfg.baseline * cfg.vcpus as f64;
+            inst.credits = (inst.credits + earn * minutes - spent).min(cfg.max);
+            if !cfg.unlimited && tick > 0.0 {
+                // Over the next tick (as long as this one) a busy core may
+                // spend what it has and earns, and no less than the
+                // baseline: the speed is lowered gradually as credits run
+                // out, not switched off for a whole tick.
+                inst.credits = inst.credits.max(0.0);
+                let cores = self.cores as f64;
+                let floor = (earn / cores).min(1.0);
+                inst.share = ((inst.credits + earn * tick) / (cores * tick)).clamp(floor, 1.0);
+                inst.slowdown = 1.0 / (inst.share * self.vcpu_speed);
+            }
+            if inst.routable() {
+                sum += inst.credits;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            cs.balance_series.set(now, sum / n as f64);
+        }
+    }
+
+    /// CPU credits are modelled: balances need a tick.
+    pub fn has_credits(&self) -> bool {
+        self.credits.is_some()
     }
 
     fn up_count(&self) -> u32 {
@@ -368,6 +559,33 @@ impl ApiTier {
         let up = self.up_count() as f64;
         self.up_tw.set(now, up);
         self.up_series.set(now, up);
+        if let Some(m) = &mut self.memory {
+            m.served_active = self
+                .up_list
+                .iter()
+                .map(|&i| self.instances[i as usize].active)
+                .sum();
+        }
+        self.record_memory(now);
+    }
+
+    /// Memory in use changed (requests or instances in service).
+    fn record_memory(&mut self, now: SimTime) {
+        let up = self.up_list.len() as f64;
+        if let Some(m) = &mut self.memory {
+            let used = m.cfg.base as f64 * up + m.cfg.per_request as f64 * m.served_active as f64;
+            m.used_tw.set(now, used);
+            m.used_int.set(now, used);
+            m.used_series.set(now, used);
+        }
+    }
+
+    /// Requests admitted on a routable instance changed by `delta`.
+    fn served_delta(&mut self, now: SimTime, delta: i32) {
+        if let Some(m) = &mut self.memory {
+            m.served_active = (m.served_active as i32 + delta) as u32;
+            self.record_memory(now);
+        }
     }
 
     /// Picks a routable instance by the balancing policy.
@@ -467,6 +685,16 @@ impl ApiTier {
         let limit = self.admit_limit;
         let backlog_limit = self.backlog_limit;
         let inst = &mut self.instances[i as usize];
+        if inst.active < limit
+            && let Some(m) = &mut self.memory
+            && inst.active >= m.max_requests
+        {
+            // A worker is free but its memory is not.
+            if measuring {
+                m.rejected += 1;
+            }
+            return self.reject(now, measuring);
+        }
         if inst.active < limit {
             inst.active += 1;
             self.loads[i as usize] += 1;
@@ -474,6 +702,7 @@ impl ApiTier {
                 self.admitted += 1;
             }
             self.set_active(now, 1);
+            self.served_delta(now, 1);
             Entry::Admitted(i)
         } else if (inst.backlog.len() as u32) < backlog_limit {
             inst.backlog.push_back((req, now));
@@ -510,11 +739,15 @@ impl ApiTier {
             };
         }
         inst.active -= 1;
+        let served = inst.routable();
         let done_draining = inst.life.life == Life::Draining && inst.load() == 0;
         if done_draining {
             inst.life.terminate(now);
         }
         self.set_active(now, -1);
+        if served {
+            self.served_delta(now, -1);
+        }
         Leave {
             next: None,
             terminated: done_draining,
@@ -530,8 +763,12 @@ impl ApiTier {
         let waiting: Vec<u32> = inst.backlog.drain(..).map(|(r, _)| r).collect();
         let active = inst.active;
         inst.active = 0;
+        let served = inst.routable();
         self.set_backlog(now, -(waiting.len() as i32));
         self.set_active(now, -(active as i32));
+        if served {
+            self.served_delta(now, -(active as i32));
+        }
         (waiting, dropped)
     }
 
@@ -559,7 +796,8 @@ impl ApiTier {
             if inst.up && inst.life.in_service() {
                 let from = prev.max(inst.life.since);
                 let served = now.saturating_since(from).as_nanos() as f64;
-                s.busy += (busy - inst.busy_mark) as f64;
+                // Throttled busy time was stretched; CPU used is the share.
+                s.busy += (busy - inst.busy_mark) as f64 * inst.was_share;
                 s.capacity += served * self.cores as f64;
                 s.instance_seconds += served / 1e9;
             }
@@ -570,6 +808,11 @@ impl ApiTier {
         let area = self.backlog_int.at(now);
         s.backlog_area = area - self.backlog_mark;
         self.backlog_mark = area;
+        if let Some(m) = &mut self.memory {
+            let area = m.used_int.at(now);
+            s.memory_area = area - m.used_mark;
+            m.used_mark = area;
+        }
         s
     }
 
@@ -603,7 +846,7 @@ impl ApiTier {
             .collect();
         let capacity = self.capacity_ns(now);
         use Unit::*;
-        vec![
+        let mut figures = vec![
             // Pool CPU utilisation: busy core-time over the core-time of
             // instances in service (a crashed instance counts as idle while
             // it is down only if it is in service; see docs/models.md).
@@ -644,7 +887,44 @@ impl ApiTier {
             Figure::new("offered", Count, self.offered as f64),
             Figure::new("rejected", Count, self.rejected as f64),
             Figure::new("errors", Count, self.errors as f64),
-        ]
+        ];
+        if let Some(c) = &self.credits {
+            let surplus: f64 = self.instances.iter().map(|i| (-i.credits).max(0.0)).sum();
+            figures.extend([
+                // CPU time actually used (throttled bursts at the baseline's
+                // share) over core-time in service, per tick.
+                Figure::new(
+                    "cpu_used",
+                    Fraction,
+                    if capacity > 0.0 {
+                        c.spent * 60e9 / capacity
+                    } else {
+                        f64::NAN
+                    },
+                ),
+                Figure::new("throttled_s", Seconds, c.throttled_ns / 1e9),
+                Figure::new("surplus_credits", Count, surplus),
+                Figure::new("surplus_credits_usd", Usd, surplus * c.cfg.surplus_price),
+            ]);
+        }
+        if let Some(m) = &self.memory {
+            let capacity = m.cfg.capacity as f64 * self.up_tw.mean(now);
+            figures.extend([
+                // Memory in use over the memory of instances in service,
+                // time-averaged like `utilization`.
+                Figure::new(
+                    "memory_utilization",
+                    Fraction,
+                    if capacity > 0.0 {
+                        m.used_tw.mean(now) / capacity
+                    } else {
+                        f64::NAN
+                    },
+                ),
+                Figure::new("rejected_memory", Count, m.rejected as f64),
+            ]);
+        }
+        figures
     }
 
     fn unit_results(&self) -> Vec<UnitResult> {
@@ -688,14 +968,26 @@ impl ApiTier {
             .zip(&up)
             .map(|(l, u)| l * u * self.cores as f64)
             .collect();
-        vec![
+        let memory = self.memory.as_mut().map(|m| {
+            let capacity: Vec<f64> = up.iter().map(|u| u * m.cfg.capacity as f64).collect();
+            // Both are time-averages over the interval.
+            divide(&m.used_series.finish(end), &capacity)
+        });
+        let mut series = vec![
             ("arrivals", self.offered_series.values().to_vec()),
             ("completed", self.departures_series.values().to_vec()),
             ("errors", self.errors_series.values().to_vec()),
             ("utilization", divide(&busy, &capacity)),
             ("queue_length", self.backlog_series.finish(end)),
             (INSTANCE.many, up),
-        ]
+        ];
+        if let Some(m) = memory {
+            series.push(("memory_utilization", m));
+        }
+        if let Some(c) = &mut self.credits {
+            series.push(("cpu_credit_balance", c.balance_series.finish(end)));
+        }
+        series
     }
 }
 
@@ -750,6 +1042,9 @@ impl TierModel for ApiTier {
         self.backlog_tw.reset(now);
         self.active_tw.reset(now);
         self.up_tw.reset(now);
+        if let Some(m) = &mut self.memory {
+            m.used_tw.reset(now);
+        }
     }
 
     fn billed_units(&self) -> u32 {
@@ -764,7 +1059,15 @@ impl TierModel for ApiTier {
         Some(self)
     }
 
+    fn on_tick(&mut self, now: SimTime) {
+        self.update_credits(now);
+    }
+
     fn report(&mut self, now: SimTime) -> TierReport {
+        // Balances to the end of the run, for the surplus.
+        if self.credits.as_ref().is_some_and(|c| c.last < now) {
+            self.update_credits(now);
+        }
         self.instances.iter_mut().for_each(|i| i.cpu.settle(now));
         TierReport {
             series: self.series(),
@@ -855,6 +1158,12 @@ impl Elastic for ApiTier {
                 Metric::Cpu => (s.busy, s.capacity),
                 Metric::RequestRate => (s.requests, s.instance_seconds),
                 Metric::QueueDepth => (s.backlog_area, s.length),
+                Metric::Memory => (
+                    s.memory_area,
+                    s.instance_seconds
+                        * 1e9
+                        * self.memory.as_ref().map_or(0.0, |m| m.cfg.capacity as f64),
+                ),
                 // From the policy's own histogram.
                 _ => (0.0, 0.0),
             })

@@ -39,7 +39,7 @@ use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
 use crate::series::Spec;
 use report::{Figure, ListPrice, Serving, UnitResult};
 
-pub use api::{ApiConfig, Balancer, WorkerMode};
+pub use api::{ApiConfig, ApiCredits, ApiMemory, Balancer, WorkerMode};
 pub use cache::{CacheConfig, CacheSizing};
 pub use cdn::CdnConfig;
 pub use database::{DatabaseConfig, QueryConfig, ReadRouting};

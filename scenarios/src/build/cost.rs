@@ -114,6 +114,9 @@ pub fn tier_billing(
     hw.vcpus = itype.map(|t| t.vcpus);
     hw.replica_vcpus = rtype.map(|t| t.vcpus);
     hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
+    hw.burstable = itype
+        .and_then(|t| t.baseline_pct)
+        .map(|b| (b / 100.0, cat.burstable.surplus_per_vcpu_hour / 60.0));
     let (list, replica_list) = list_prices(common, itype, rtype, path, c);
     let granularity = granularity(common, service, path, c);
     let mix = match &common.purchase {

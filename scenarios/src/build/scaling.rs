@@ -30,6 +30,7 @@ fn metric(
         "pool_utilization" => Some(Metric::PoolUtilization),
         "read_write_ratio" => Some(Metric::ReadWriteRatio),
         "dataset_to_memory" => Some(Metric::DatasetToMemory),
+        "memory" => Some(Metric::Memory),
         other => match other.strip_prefix("latency_p").map(str::parse::<f64>) {
             Some(Ok(p)) if p > 0.0 && p < 100.0 => Some(Metric::Latency {
                 quantile: p / 100.0,
@@ -76,7 +77,7 @@ fn level(v: &toml::Value, m: Metric, path: &FieldPath) -> Result<f64, Problem> {
         )),
         // Utilisations are fractions: 70 meant as 70 % would never be reached.
         (toml::Value::Integer(_) | toml::Value::Float(_), false)
-            if matches!(m, Metric::Cpu | Metric::PoolUtilization)
+            if matches!(m, Metric::Cpu | Metric::PoolUtilization | Metric::Memory)
                 && !v
                     .as_float()
                     .or(v.as_integer().map(|i| i as f64))
@@ -396,6 +397,15 @@ fn scheduled_actions(
 }
 
 fn check_metric_needs(m: Metric, kind: &TierKind, path: &FieldPath, c: &mut Checks) {
+    if m == Metric::Memory
+        && let TierKind::Api(api) = kind
+        && api.memory.is_none()
+    {
+        c.push(
+            path.clone(),
+            "the memory metric needs the tier's memory model: give `memory_base` and/or `memory_per_request`",
+        );
+    }
     if m == Metric::DatasetToMemory
         && let TierKind::Cache(cache) = kind
         && cache.sizing.is_none()

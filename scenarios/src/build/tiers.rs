@@ -1,9 +1,9 @@
 //! Tier tables → validated tier configurations, with the documented defaults.
 
 use capsim_models::{
-    ApiConfig, Balancer, CacheConfig, CacheSizing, CdnConfig, DatabaseConfig, Discipline,
-    JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig, TierKind, WorkerMode,
-    WorkersConfig,
+    ApiConfig, ApiCredits, ApiMemory, Balancer, CacheConfig, CacheSizing, CdnConfig,
+    DatabaseConfig, Discipline, JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig,
+    TierKind, WorkerMode, WorkersConfig,
 };
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
@@ -52,6 +52,9 @@ pub struct Hardware {
     pub replica_vcpus: Option<u32>,
     /// Memory of a node, bytes.
     pub memory_bytes: Option<u64>,
+    /// Burstable types: baseline CPU per vCPU (a fraction), and the price of
+    /// a surplus credit (USD per vCPU-minute).
+    pub burstable: Option<(f64, f64)>,
     /// Whether the tier has a scaling table (replicas may start at zero and
     /// still be described).
     pub scales: bool,
@@ -230,6 +233,17 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
                 }
             }),
     };
+    let memory = api_memory(&raw, path, hw, &mut c);
+    let credits = cores.and_then(|cores| api_credits(&raw, cores, path, hw, &mut c));
+    let vcpu_speed = raw.vcpu_speed.unwrap_or(1.0);
+    if !(vcpu_speed > 0.0 && vcpu_speed <= 100.0) {
+        c.push(
+            path.key("vcpu_speed"),
+            format!(
+                "a core's speed against the one demands were measured on is above 0 and at most 100 (1 = the same), got {vcpu_speed}"
+            ),
+        );
+    }
     if let Some(cpu) = raw.cpu {
         // Validated here; the route compiler reads it again for its default.
         c.take(build_dist(cpu, &path.key("cpu")));
@@ -263,8 +277,142 @@ fn api(table: toml::Table, path: &FieldPath, hw: &Hardware) -> Result<ApiConfig,
             balancer_latency: raw
                 .balancer_latency
                 .map_or(SimDuration::ZERO, Duration::get),
+            memory,
+            credits,
+            vcpu_speed,
         }),
         _ => Err(c.0),
+    }
+}
+
+/// An API tier's CPU credits, when `credits` is given.
+fn api_credits(
+    raw: &RawApi,
+    cores: u32,
+    path: &FieldPath,
+    hw: &Hardware,
+    c: &mut Checks,
+) -> Option<ApiCredits> {
+    let Some(mode) = &raw.credits else {
+        if raw.credits_initial.is_some() {
+            c.push(
+                path.key("credits_initial"),
+                "`credits_initial` needs `credits = \"standard\"` or `\"unlimited\"`",
+            );
+        }
+        return None;
+    };
+    let unlimited = c.take(choice(
+        mode,
+        &["standard", "unlimited"],
+        &path.key("credits"),
+    ))? == "unlimited";
+    let Some((baseline, surplus_price)) = hw.burstable else {
+        c.push(
+            path.key("credits"),
+            "CPU credits apply to burstable instance types (t3.micro … t3.2xlarge): give such an `instance_type`, or drop `credits`",
+        );
+        return None;
+    };
+    // Earned on the type's vCPUs (`cores` may model fewer); at most 24 hours
+    // of earnings.
+    let vcpus = hw.vcpus.unwrap_or(cores);
+    let max = baseline * vcpus as f64 * 60.0 * 24.0;
+    let initial = raw.credits_initial.unwrap_or(0.0);
+    if !(0.0..=max).contains(&initial) {
+        c.push(
+            path.key("credits_initial"),
+            format!("an instance holds 0 to {max} credits (24 hours of earnings); got {initial}"),
+        );
+        return None;
+    }
+    Some(ApiCredits {
+        unlimited,
+        baseline,
+        vcpus,
+        initial,
+        max,
+        surplus_price,
+    })
+}
+
+/// A size that may be zero ("0MB", "0").
+fn size_or_zero(s: &str, path: &FieldPath) -> Result<u64, Problem> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err((path.clone(), format!("\"{s}\": a size cannot be negative")));
+    }
+    let zero = t
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|n| n == 0.0);
+    if zero { Ok(0) } else { parse_size(s, path) }
+}
+
+/// An API tier's memory model, when `memory_base` or `memory_per_request`
+/// is given.
+fn api_memory(raw: &RawApi, path: &FieldPath, hw: &Hardware, c: &mut Checks) -> Option<ApiMemory> {
+    if raw.memory_base.is_none() && raw.memory_per_request.is_none() {
+        if raw.memory.is_some() {
+            c.push(
+                path.key("memory"),
+                "memory is modelled from what uses it: give `memory_base` (per instance) and/or `memory_per_request` too",
+            );
+        }
+        return None;
+    }
+    let capacity = match &raw.memory {
+        Some(m) => c.take(parse_size(m, &path.key("memory")))?,
+        None => match hw.memory_bytes {
+            Some(b) => b,
+            None => {
+                c.push(
+                    path.key("memory"),
+                    "give `memory` per instance, or an `instance_type` whose memory the catalogue knows",
+                );
+                return None;
+            }
+        },
+    };
+    let size = |v: &Option<String>, key: &str, c: &mut Checks| match v {
+        Some(s) => c.take(size_or_zero(s, &path.key(key))),
+        None => Some(0),
+    };
+    let base = size(&raw.memory_base, "memory_base", c);
+    let per_request = size(&raw.memory_per_request, "memory_per_request", c);
+    let (base, per_request) = (base?, per_request?);
+    if base.saturating_add(per_request) > capacity {
+        c.push(
+            path.key(if raw.memory_base.is_some() {
+                "memory_base"
+            } else {
+                "memory_per_request"
+            }),
+            format!(
+                "an instance has {} of memory: its base ({}) plus one request ({}) must fit",
+                show_size(capacity),
+                show_size(base),
+                show_size(per_request)
+            ),
+        );
+        return None;
+    }
+    Some(ApiMemory {
+        capacity,
+        base,
+        per_request,
+    })
+}
+
+/// Bytes for a message: "512 MiB", "2.5 GiB".
+fn show_size(b: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let mib = b as f64 / MIB;
+    if mib >= 1024.0 {
+        format!("{} GiB", mib / 1024.0)
+    } else {
+        format!("{mib} MiB")
     }
 }
 

@@ -569,6 +569,25 @@ pub struct RawApi {
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub cpu: Option<toml::Table>,
+    /// Memory per instance (a size, e.g. "8GB"); defaults to the memory of
+    /// the tier's `instance_type`. Modelled when `memory_base` or
+    /// `memory_per_request` is given.
+    pub memory: Option<String>,
+    /// Memory an instance uses with no request (a size, e.g. "300MB").
+    pub memory_base: Option<String>,
+    /// Memory each admitted request holds until it leaves (a size, e.g. "2MB").
+    pub memory_per_request: Option<String>,
+    /// CPU credits of a burstable (T) `instance_type`: `"standard"` (an
+    /// instance out of credits is throttled to its baseline) or
+    /// `"unlimited"` (never throttled; surplus credits are billed). Not
+    /// modelled when absent.
+    pub credits: Option<String>,
+    /// Credits each instance has at launch (default 0: T3 instances get no
+    /// launch credits).
+    pub credits_initial: Option<f64>,
+    /// Speed of one core (vCPU) against the one the `cpu` demands were
+    /// measured on (default 1): a burst takes demand / `vcpu_speed`.
+    pub vcpu_speed: Option<f64>,
 }
 
 /// `kind = "cache"`.

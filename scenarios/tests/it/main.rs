@@ -9,6 +9,7 @@ mod autoscaling;
 mod capacity;
 mod cost;
 mod external;
+mod hardware;
 mod library;
 mod multiplier;
 mod perturb;
