@@ -293,6 +293,9 @@ pub(crate) struct ApiTier {
     cpu: Discipline,
     track: bool,
     admit_limit: u32,
+    /// Requests an instance's memory holds (`u32::MAX` without a memory
+    /// model): kept here so that admission tests one number.
+    memory_cap: u32,
     backlog_limit: u32,
     balancer: Balancer,
     rr_next: u32,
@@ -351,8 +354,6 @@ struct CreditState {
 /// the `memory` scaling metric.
 struct MemoryState {
     cfg: ApiMemory,
-    /// Admission stops at this many requests on an instance.
-    max_requests: u32,
     /// Requests admitted on routable instances.
     served_active: u32,
     rejected: u64,
@@ -410,6 +411,9 @@ impl ApiTier {
             backlog_series: spec.averages(0.0),
             up_series: spec.averages(cfg.instances as f64),
             vcpu_speed: cfg.vcpu_speed,
+            memory_cap: cfg
+                .memory
+                .map_or(u32::MAX, |m| m.max_requests().min(u32::MAX as u64) as u32),
             credits: cfg.credits.map(|c| CreditState {
                 cfg: c,
                 last: SimTime::ZERO,
@@ -421,7 +425,6 @@ impl ApiTier {
                 let used = m.base as f64 * cfg.instances as f64;
                 MemoryState {
                     cfg: m,
-                    max_requests: m.max_requests().min(u32::MAX as u64) as u32,
                     served_active: 0,
                     rejected: 0,
                     used_tw: TimeWeighted::new(SimTime::ZERO, used),
@@ -671,6 +674,15 @@ impl ApiTier {
         self.backlog_total as f64 >= max_backlog * self.backlog_limit as f64 * up
     }
 
+    /// A worker is free but its instance's memory is not.
+    #[cold]
+    fn reject_for_memory(&mut self, now: SimTime, measuring: bool) -> Entry {
+        if measuring && let Some(m) = &mut self.memory {
+            m.rejected += 1;
+        }
+        self.reject(now, measuring)
+    }
+
     /// A request arrives at the balancer.
     pub fn enter(&mut self, req: u32, now: SimTime) -> Entry {
         let measuring = self.measuring(now);
@@ -685,24 +697,19 @@ impl ApiTier {
         let limit = self.admit_limit;
         let backlog_limit = self.backlog_limit;
         let inst = &mut self.instances[i as usize];
-        if inst.active < limit
-            && let Some(m) = &mut self.memory
-            && inst.active >= m.max_requests
-        {
-            // A worker is free but its memory is not.
-            if measuring {
-                m.rejected += 1;
-            }
-            return self.reject(now, measuring);
-        }
         if inst.active < limit {
+            if inst.active >= self.memory_cap {
+                return self.reject_for_memory(now, measuring);
+            }
             inst.active += 1;
             self.loads[i as usize] += 1;
             if measuring {
                 self.admitted += 1;
             }
             self.set_active(now, 1);
-            self.served_delta(now, 1);
+            if self.memory.is_some() {
+                self.served_delta(now, 1);
+            }
             Entry::Admitted(i)
         } else if (inst.backlog.len() as u32) < backlog_limit {
             inst.backlog.push_back((req, now));
@@ -739,7 +746,8 @@ impl ApiTier {
             };
         }
         inst.active -= 1;
-        let served = inst.routable();
+        // Only a memory model asks whether the instance is in service.
+        let served = self.memory.is_some() && inst.routable();
         let done_draining = inst.life.life == Life::Draining && inst.load() == 0;
         if done_draining {
             inst.life.terminate(now);
