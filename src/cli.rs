@@ -187,6 +187,11 @@ pub struct SweepArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub overrides: Vec<String>,
 
+    /// Start every point (and the baseline) from the scenario's
+    /// [variants.NAME], as `run --variant`; --set applies after it
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,

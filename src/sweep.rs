@@ -17,6 +17,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), Failure> {
         scenario: args.scenario.clone(),
         params: args.params.clone(),
         sets: args.overrides.clone(),
+        variant: args.variant.clone(),
         seed: args.seed,
         replications: args.replications,
         metric: args.metric.clone(),

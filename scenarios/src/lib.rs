@@ -162,6 +162,15 @@ impl Source {
     /// any given on the command line. Messages about a field one of them
     /// wrote name the variant.
     pub fn variant(&self, name: &str) -> Result<Vec<Override>, ScenarioError> {
+        Ok(variant_overrides(&self.find_variant(name)?))
+    }
+
+    /// Variant `name`'s `set` entries as written (`PATH=VALUE`).
+    pub fn variant_sets(&self, name: &str) -> Result<Vec<String>, ScenarioError> {
+        Ok(self.find_variant(name)?.set)
+    }
+
+    fn find_variant(&self, name: &str) -> Result<build::Variant, ScenarioError> {
         // The scenario as written validates its variants (file:line:field).
         let scenario = self.load(&[])?;
         let Some(v) = scenario.variants.iter().find(|v| v.name == name) else {
@@ -178,7 +187,7 @@ impl Source {
                 },
             ));
         };
-        Ok(variant_overrides(v))
+        Ok(v.clone())
     }
 
     /// Loads `scenario` (this source as written) with each of its variants

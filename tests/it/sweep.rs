@@ -177,6 +177,50 @@ fn a_grid_sweep_writes_its_files_and_names_the_cheapest_point_meeting_the_object
 }
 
 #[test]
+fn a_variant_is_the_same_sweep_as_its_settings_typed_out() {
+    // recete's flash-sale variant is one --set; the sweep from the variant and
+    // the sweep with that --set write the same files.
+    let dir = tempfile::tempdir().unwrap();
+    let common = [
+        "--param",
+        "tiers.api.discipline=fcfs,ps",
+        "--set",
+        "simulation.duration=16m",
+        "--set",
+        "simulation.warmup=1m",
+        "--replications",
+        "2",
+        "--quiet",
+    ];
+    let (a, b) = (dir.path().join("variant"), dir.path().join("typed"));
+    let mut args = vec!["sweep", "recete", "--variant", "flash-sale", "--out"];
+    args.push(a.to_str().unwrap());
+    args.extend(common);
+    ok(&capsim(&args));
+    let spike = "workload.profile={ kind = \"spike\", start = \"15m\", rise = \"5m\", plateau = \"5m\", decay = \"5m\", multiplier = 20 }";
+    let mut args = vec!["sweep", "recete", "--set", spike, "--out"];
+    args.push(b.to_str().unwrap());
+    args.extend(common);
+    ok(&capsim(&args));
+    assert_same_tree(&a, &b);
+    let o = capsim(&[
+        "sweep",
+        "recete",
+        "--variant",
+        "nope",
+        "--param",
+        "tiers.api.instances=2,3",
+        "--out",
+        dir.path().join("c").to_str().unwrap(),
+    ]);
+    let err = input_error(&o);
+    assert!(
+        err.contains("--variant nope: no such variant (it has: current, flash-sale)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn threads_shards_and_resumes_all_give_the_same_files() {
     let tmp = tempfile::tempdir().unwrap();
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));

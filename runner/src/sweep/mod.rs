@@ -44,6 +44,9 @@ pub struct SweepRequest {
     pub params: Vec<String>,
     /// Fixed overrides, `PATH=VALUE`.
     pub sets: Vec<String>,
+    /// A variant of the scenario whose settings every point starts from
+    /// (before `sets`).
+    pub variant: Option<String>,
     pub seed: Option<u64>,
     pub replications: Option<u64>,
     /// The latency figure verdicts use (`p99`, …).
@@ -112,6 +115,12 @@ pub fn spec(req: &SweepRequest) -> Result<SweepSpec, Error> {
         }
         given.push(param.path.clone());
         s.add_param(param);
+    }
+    if let Some(v) = &req.variant {
+        // The variant's settings first, as `run --variant` applies them.
+        let mut sets = capsim_scenarios::resolve(&s.scenario)?.variant_sets(v)?;
+        sets.append(&mut s.sets);
+        s.sets = sets;
     }
     s.sets.extend(req.sets.iter().cloned());
     if req.seed.is_some() {
