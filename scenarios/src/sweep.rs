@@ -338,6 +338,10 @@ pub fn values_at(text: &str, overrides: &[Override], paths: &[String]) -> Vec<St
                 let next = match (seg, cur) {
                     (Segment::Key(k), toml::Value::Table(t)) => t.get(k.as_str()),
                     (Segment::Index(i), toml::Value::Array(a)) => a.get(*i),
+                    // A named entry of a list, as `--set` finds it.
+                    (Segment::Key(k), toml::Value::Array(a)) => a
+                        .iter()
+                        .find(|e| e.get("name").and_then(toml::Value::as_str) == Some(k.as_str())),
                     _ => None,
                 };
                 match next {
