@@ -282,11 +282,11 @@ impl Platform<'_> {
     fn cpu_due(&mut self, tier: ApiRef, unit: u32, ctx: &mut Context<'_, Event>) {
         let now = ctx.now();
         let mut done = std::mem::take(&mut self.departed);
-        let cpu = &mut self.tiers.api[tier.index()].instances[unit as usize].cpu;
-        cpu.advance(now, &mut done);
-        if let Cpu::Shared(u) = cpu
-            && let Some(at) = u.arm(now)
-        {
+        let Cpu::Shared(u) = &mut self.tiers.api[tier.index()].instances[unit as usize].cpu else {
+            unreachable!("an FCFS CPU has no events")
+        };
+        u.advance(now, &mut done);
+        if let Some(at) = u.arm(now) {
             ctx.schedule_at(
                 at,
                 Event::Unit {
@@ -328,12 +328,11 @@ impl Platform<'_> {
                     self.resume(req, ctx);
                 }
                 Departure::Expired | Departure::Abandoned => {
-                    let a = &mut self.attempts[req];
-                    a.pending_event = false;
-                    a.at = None;
-                    if a.stopped {
-                        self.maybe_free_attempt(req);
-                    } else {
+                    // No event resumes it: free it if stopped, else it fails.
+                    let stopped = self.attempts[req].stopped;
+                    self.attempts[req].at = None;
+                    self.unpark(&[req]);
+                    if !stopped {
                         self.fail(req, Failure::Rejected, ctx);
                     }
                 }

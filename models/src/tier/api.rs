@@ -23,7 +23,7 @@ use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
     BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
 };
-use crate::event_unit::{Discipline, EventUnit, Outcome};
+use crate::event_unit::{Discipline, EventUnit};
 use crate::fcfs::{FcfsUnit, Figures, Measured, ratio};
 use crate::scaling::{Metric, Termination};
 use crate::series::{Spec, divide, sum};
@@ -240,14 +240,6 @@ impl Cpu {
             Cpu::Fcfs(u) => u.settle(),
             Cpu::Shared(u) => u.settle(now),
         }
-    }
-
-    /// A shared CPU's bursts that ended at `now` (bursts never give up).
-    pub fn advance(&mut self, now: SimTime, done: &mut Vec<(u32, Outcome)>) {
-        let Cpu::Shared(u) = self else {
-            unreachable!("an FCFS CPU has no events")
-        };
-        u.advance(now, done);
     }
 }
 
@@ -707,9 +699,7 @@ impl ApiTier {
                 self.admitted += 1;
             }
             self.set_active(now, 1);
-            if self.memory.is_some() {
-                self.served_delta(now, 1);
-            }
+            self.served_delta(now, 1);
             Entry::Admitted(i)
         } else if (inst.backlog.len() as u32) < backlog_limit {
             inst.backlog.push_back((req, now));

@@ -86,9 +86,14 @@ impl<'c> StationTier<'c> {
     pub fn new(cfg: &'c StationConfig, ctx: &BuildContext) -> Self {
         StationTier {
             cfg,
-            unit: FcfsUnit::new(cfg.servers, ctx.measured)
-                .tracking(ctx.voidable || cfg.capacity.is_some())
-                .with_series(ctx.spec.interval, ctx.spec.horizon, true),
+            unit: if cfg.event_driven() {
+                // Unused: no series to keep.
+                FcfsUnit::new(cfg.servers, ctx.measured)
+            } else {
+                FcfsUnit::new(cfg.servers, ctx.measured)
+                    .tracking(ctx.voidable || cfg.capacity.is_some())
+                    .with_series(ctx.spec.interval, ctx.spec.horizon, true)
+            },
             events: cfg.event_driven().then(|| {
                 Box::new(
                     EventUnit::new(cfg.servers, cfg.discipline, ctx.measured).with_series(
