@@ -48,8 +48,10 @@ pub enum Command {
     /// List or print the bundled scenarios
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
-    /// Print the instance catalogue (prices, vCPUs, memory, sources)
-    Catalogue,
+    /// Print a price catalogue (prices, vCPUs, memory, billing, sources and
+    /// dates): the default aws-us-east-1, a bundled one by name, or a
+    /// catalogue file, which is checked first; --list lists the bundled ones
+    Catalogue(CatalogueArgs),
     /// Make a commented scenario from OpenTelemetry spans (OTLP JSON lines,
     /// the Collector's file exporter format); see docs/calibrate.md
     Calibrate(CalibrateArgs),
@@ -57,6 +59,17 @@ pub enum Command {
     /// (e.g. `capsim schema > capsim.schema.json`, then `#:schema
     /// ./capsim.schema.json` atop a scenario with Taplo / Even Better TOML)
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogueArgs {
+    /// A bundled catalogue's name (see --list) or the path of a catalogue
+    /// file (default: aws-us-east-1)
+    pub catalogue: Option<String>,
+
+    /// List the bundled catalogues: provider, region, types, dates
+    #[arg(long, conflicts_with = "catalogue")]
+    pub list: bool,
 }
 
 /// Which scenario, and what to change in it: shared by `run` and `validate`.

@@ -101,6 +101,59 @@ pub(crate) fn window_note(window: Option<u32>) {
     }
 }
 
+/// `capsim catalogue`: print one catalogue's text, or list the bundled.
+fn catalogue(args: cli::CatalogueArgs) -> Result<(), Failure> {
+    use capsim_scenarios::catalogue::{self as cat, Catalogue};
+    if args.list {
+        let mut text = String::new();
+        for (name, _) in cat::BUNDLED {
+            let c = Catalogue::bundled_named(name).expect("bundled");
+            let mut dates: Vec<&str> = c.instances.values().map(|t| t.date.as_str()).collect();
+            dates.sort_unstable();
+            dates.dedup();
+            let services: Vec<&str> = [
+                cat::Service::Compute,
+                cat::Service::Database,
+                cat::Service::Cache,
+            ]
+            .into_iter()
+            .filter(|s| !c.names_of(*s).is_empty())
+            .map(|s| c.service_label(s))
+            .collect();
+            let _ = writeln!(
+                text,
+                "{name:16}  {} {} ({}), {} types: {}; prices dated {}{}",
+                c.meta.provider,
+                c.meta.region,
+                c.meta.currency,
+                c.instances.len(),
+                services.join(", "),
+                dates.join(", "),
+                if *name == cat::DEFAULT {
+                    "  [default]"
+                } else {
+                    ""
+                }
+            );
+        }
+        return out::print(text);
+    }
+    let name = args.catalogue.as_deref().unwrap_or(cat::DEFAULT);
+    if cat::is_path(name) {
+        let path = std::path::Path::new(name);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Input(format!("cannot read the catalogue file {name}: {e}")))?;
+        Catalogue::parse(&text, name).map_err(Failure::Input)?;
+        return out::print(text);
+    }
+    match cat::BUNDLED.iter().find(|(n, _)| *n == name) {
+        Some((_, text)) => out::print(*text),
+        None => Err(Failure::Input(
+            cat::choose(name, None).err().unwrap_or_default(),
+        )),
+    }
+}
+
 fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
     match cmd {
         ScenariosCommand::List => {
@@ -227,7 +280,7 @@ fn main() -> ExitCode {
             text.push('\n');
             out::print(text)
         }
-        Command::Catalogue => out::print(capsim_scenarios::catalogue::AWS_US_EAST_1),
+        Command::Catalogue(args) => catalogue(args),
     };
     report(result)
 }

@@ -6,7 +6,7 @@ use sim_engine::SimDuration;
 
 use super::tiers::{Checks, Hardware};
 use super::values::{article, choice};
-use crate::catalogue::{Catalogue, InstanceType, Service};
+use crate::catalogue::{BillingUnit, Catalogue, InstanceType, Priced, Service};
 use crate::error::FieldPath;
 use crate::raw::{RawCost, RawPurchase, RawTierCommon};
 
@@ -14,23 +14,21 @@ use crate::raw::{RawCost, RawPurchase, RawTierCommon};
 /// costs by traffic).
 pub fn service_of(kind: &str) -> Option<Service> {
     match kind {
-        "api" | "workers" | "station" => Some(Service::Ec2),
-        "cache" => Some(Service::Elasticache),
-        "database" => Some(Service::Rds),
+        "api" | "workers" | "station" => Some(Service::Compute),
+        "cache" => Some(Service::Cache),
+        "database" => Some(Service::Database),
         _ => None,
     }
 }
 
-/// Billing granularity by service, as AWS documents it.
-pub fn default_granularity(service: Service) -> Granularity {
-    match service {
-        Service::Ec2 => Granularity::PerSecond {
-            minimum: SimDuration::from_secs(60),
+/// Billing granularity by service, as the catalogue gives it (a service
+/// the catalogue sells no types of: per second, 60-second minimum).
+pub fn default_granularity(cat: &Catalogue, service: Service) -> Granularity {
+    match cat.service(service) {
+        Some(s) if s.billing == BillingUnit::PerHour => Granularity::PerHour,
+        s => Granularity::PerSecond {
+            minimum: SimDuration::from_secs(s.and_then(|s| s.minimum_s).unwrap_or(60)),
         },
-        Service::Rds => Granularity::PerSecond {
-            minimum: SimDuration::from_secs(600),
-        },
-        Service::Elasticache => Granularity::PerHour,
     }
 }
 
@@ -49,8 +47,8 @@ fn lookup<'c>(
                 path.clone(),
                 format!(
                     "\"{name}\" is an {} instance type; {what} takes {} types: {}",
-                    t.service.label(),
-                    service.label(),
+                    cat.service_label(t.service),
+                    cat.service_label(service),
                     cat.names_of(service).join(", ")
                 ),
             );
@@ -62,7 +60,7 @@ fn lookup<'c>(
                 format!(
                     "no instance type \"{name}\" in the catalogue ({}); {} types: {} (or give `price_per_hour`)",
                     cat.meta.name,
-                    service.label(),
+                    cat.service_label(service),
                     cat.names_of(service).join(", ")
                 ),
             );
@@ -116,9 +114,9 @@ pub fn tier_billing(
     hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
     hw.burstable = itype
         .and_then(|t| t.baseline_pct)
-        .map(|b| (b / 100.0, cat.burstable.surplus_per_vcpu_hour / 60.0));
+        .map(|b| (b / 100.0, cat.surplus_per_vcpu_hour() / 60.0));
     let (list, replica_list) = list_prices(common, itype, rtype, path, c);
-    let granularity = granularity(common, service, path, c);
+    let granularity = granularity(common, cat, service, path, c);
     let mix = match &common.purchase {
         Some(p) => purchase_mix(p, &path.key("purchase"), cat, c),
         None => Some(PurchaseMix::default()),
@@ -253,19 +251,20 @@ fn list_prices(
 /// (`None`: reported).
 fn granularity(
     common: &RawTierCommon,
+    cat: &Catalogue,
     service: Service,
     path: &FieldPath,
     c: &mut Checks,
 ) -> Option<Granularity> {
     let granularity = match common.billing.as_deref() {
-        None => Some(default_granularity(service)),
+        None => Some(default_granularity(cat, service)),
         Some(b) => c
             .take(choice(b, &["per_second", "per_hour"], &path.key("billing")))
             .map(|b| {
                 if b == "per_hour" {
                     Granularity::PerHour
                 } else {
-                    match default_granularity(service) {
+                    match default_granularity(cat, service) {
                         g @ Granularity::PerSecond { .. } => g,
                         Granularity::PerHour => Granularity::PerSecond {
                             minimum: SimDuration::from_secs(60),
@@ -332,7 +331,10 @@ fn purchase_mix(
         Some(_) => share(p.on_demand, "on_demand"),
         None => 1.0 - reserved - spot,
     };
-    let mut discount = |x: Option<f64>, default: f64, key: &str| -> f64 {
+    // A catalogue without a default discount needs the scenario's when
+    // that share is bought.
+    let catalogue = cat.meta.name.as_str();
+    let mut discount = |x: Option<f64>, default: Option<f64>, bought: bool, key: &str| -> f64 {
         match x {
             Some(v) if v.is_finite() && (0.0..1.0).contains(&v) => v,
             Some(v) => {
@@ -342,15 +344,29 @@ fn purchase_mix(
                 );
                 0.0
             }
-            None => default,
+            None => default.unwrap_or_else(|| {
+                if bought {
+                    c.push(
+                        path.key(key),
+                        format!("the catalogue {catalogue} has no default `{key}`: give it here"),
+                    );
+                }
+                0.0
+            }),
         }
     };
     let reserved_discount = discount(
         p.reserved_discount,
-        cat.discounts.reserved,
+        cat.discounts.reserved.as_ref().map(|d| d.price),
+        reserved > 0.0,
         "reserved_discount",
     );
-    let spot_discount = discount(p.spot_discount, cat.discounts.spot, "spot_discount");
+    let spot_discount = discount(
+        p.spot_discount,
+        cat.discounts.spot.as_ref().map(|d| d.price),
+        spot > 0.0,
+        "spot_discount",
+    );
     let total = on_demand + reserved + spot;
     if c.0.len() == before && (on_demand < -1e-9 || (total - 1.0).abs() > 1e-6) {
         c.push(
@@ -382,34 +398,47 @@ pub fn scenario_prices(
     cat: &Catalogue,
     c: &mut Checks,
 ) -> ScenarioPrices {
-    let usd = |given: Option<f64>, default: f64, key: &str, c: &mut Checks| match given {
-        Some(x) if x.is_finite() && x >= 0.0 => x,
-        Some(x) => {
-            c.push(
-                costp.key(key),
-                format!("a price in USD, at least 0 (got {x})"),
-            );
-            default
+    // A price the catalogue lacks must be given.
+    let usd = |given: Option<f64>, default: Option<&Priced>, key: &str, c: &mut Checks| {
+        let default = default.map(|p| p.price);
+        match given {
+            Some(x) if x.is_finite() && x >= 0.0 => x,
+            Some(x) => {
+                c.push(
+                    costp.key(key),
+                    format!("a price in USD, at least 0 (got {x})"),
+                );
+                default.unwrap_or(0.0)
+            }
+            None => default.unwrap_or_else(|| {
+                c.push(
+                    costp.key(key),
+                    format!(
+                        "the catalogue {} has no price for `{key}`: give it in [cost]",
+                        cat.meta.name
+                    ),
+                );
+                0.0
+            }),
         }
-        None => default,
     };
     let traffic = TrafficPrices {
         cdn_per_gb: usd(
             raw.and_then(|r| r.cdn_per_gb),
-            cat.traffic.cdn_per_gb,
+            cat.traffic.cdn_per_gb.as_ref(),
             "cdn_per_gb",
             c,
         ),
         egress_per_gb: usd(
             raw.and_then(|r| r.egress_per_gb),
-            cat.traffic.egress_per_gb,
+            cat.traffic.egress_per_gb.as_ref(),
             "egress_per_gb",
             c,
         ),
     };
     let load_balancer_per_hour = usd(
         raw.and_then(|r| r.load_balancer_per_hour),
-        cat.load_balancer.per_hour,
+        cat.load_balancer.as_ref(),
         "load_balancer_per_hour",
         c,
     );

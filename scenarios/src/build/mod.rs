@@ -38,7 +38,7 @@ use capsim_models::windows::WindowPlan;
 use indexmap::IndexMap;
 use std::path::Path;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{self, Catalogue};
 use crate::error::FieldPath;
 use crate::raw::{RawScenario, RawVariant};
 use tiers::Checks;
@@ -184,8 +184,19 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     let start_s = simulation::check(&sim, &root.key("simulation"), &mut c);
     let horizon = sim.duration;
 
-    // [cost]: scenario-wide prices, defaulting to the catalogue's.
-    let cat = Catalogue::bundled();
+    // [cost]: the catalogue, then scenario-wide prices defaulting to its.
+    // Without its catalogue nothing can be priced: stop at its problem.
+    let chosen = match raw_cost.as_ref().and_then(|r| r.catalogue.as_deref()) {
+        None => catalogue::Chosen::Bundled(Catalogue::bundled()),
+        Some(name) => match catalogue::choose(name, dir) {
+            Ok(chosen) => chosen,
+            Err(message) => {
+                c.push(root.key("cost").key("catalogue"), message);
+                return Err(c.0);
+            }
+        },
+    };
+    let cat = chosen.get();
     let prices = cost::scenario_prices(raw_cost.as_ref(), &root.key("cost"), cat, &mut c);
 
     // [geo], [regions.*]: checked against the tiers' names and kinds.

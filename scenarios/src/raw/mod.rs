@@ -408,6 +408,10 @@ pub struct RawSlo {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCost {
+    /// The price catalogue: a bundled one's name (`capsim catalogue
+    /// --list`; default "aws-us-east-1") or the path of a catalogue file,
+    /// relative to the scenario file.
+    pub catalogue: Option<String>,
     pub cdn_per_gb: Option<f64>,
     pub egress_per_gb: Option<f64>,
     pub load_balancer_per_hour: Option<f64>,
