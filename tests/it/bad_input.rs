@@ -247,6 +247,14 @@ const CASES: &[Case] = &[
     // Duration messages name the mistake.
     case("duration: a spaced unknown unit", BF, "duration = \"3h\"", "duration = \"5 fortnights\"", &["simulation.duration", "unknown unit \"fortnights\""]),
     case("duration: an exponent", BF, "duration = \"3h\"", "duration = \"1e30s\"", &["simulation.duration", "exponent"]),
+    // The price catalogue.
+    at(case("catalogue: an unknown bundled name", BF, "[tiers.redis]", "[cost]\ncatalogue = \"gcp-us-centrall\"\n\n[tiers.redis]", &["cost.catalogue", "no bundled catalogue \"gcp-us-centrall\"", "gcp-us-central1"]), Line::Of("catalogue =")),
+    at(case("catalogue: not a string", BF, "[tiers.redis]", "[cost]\ncatalogue = 5\n\n[tiers.redis]", &["cost.catalogue", "invalid type"]), Line::Of("catalogue =")),
+    at(case("catalogue: a file that is not there", BF, "[tiers.redis]", "[cost]\ncatalogue = \"missing-prices.toml\"\n\n[tiers.redis]", &["cost.catalogue", "cannot read the catalogue file", "missing-prices.toml"]), Line::Of("catalogue =")),
+    at(case("catalogue: a file with a misspelt field", BF, "[tiers.redis]", "[cost]\ncatalogue = \"broken-prices.toml\"\n\n[tiers.redis]", &["cost.catalogue", "broken-prices.toml:16:1: unknown field `vcpu`"]), Line::Of("catalogue =")),
+    at(case("catalogue: a file with a price of 0", BF, "[tiers.redis]", "[cost]\ncatalogue = \"free-prices.toml\"\n\n[tiers.redis]", &["cost.catalogue", "free-prices.toml:18:18: field `instances.vm.price_per_hour`: a list price is above 0"]), Line::Of("catalogue =")),
+    at(case("catalogue: a type the chosen catalogue does not sell", BF, "[tiers.redis]", "[cost]\ncatalogue = \"gcp-us-central1\"\n\n[tiers.redis]", &["tiers.api.instance_type", "no instance type \"c5.large\" in the catalogue (gcp-us-central1)", "n2-standard-2"]), Line::Of("instance_type = \"c5.large\"")),
+    at(case("catalogue: a price the chosen catalogue lacks", BF, "[tiers.redis]", "[cost]\ncatalogue = \"azure-eastus\"\n\n[tiers.redis]", &["cost.load_balancer_per_hour", "the catalogue azure-eastus has no price"]), Line::Of("[cost]")),
 ];
 
 /// Traces the cases above read, beside the scenario file.
@@ -259,6 +267,17 @@ fn write_traces(dir: &Path) {
     w("backwards.csv", b"time,multiplier\n0,1\n60,2\n30,3\n");
     w("bad-header.csv", b"time,visitors\n0,100\n");
     w("binary.csv", &[0xff, 0xfe, 0x00, 0x41, 0x0a]);
+    let prices = "[meta]\nname = \"x\"\nprovider = \"p\"\nregion = \"r\"\ncurrency = \"USD\"\n\n\
+        [services.compute]\nname = \"VM\"\nbilling = \"per_second\"\nminimum_s = 60\nsource = \"rate card\"\ndate = \"2026-07\"\n\n\
+        [instances.vm]\nservice = \"compute\"\nvcpus = 2\nmemory_gib = 8\nprice_per_hour = 0.1\nsource = \"rate card\"\ndate = \"2026-07\"\n";
+    w(
+        "broken-prices.toml",
+        prices.replace("vcpus", "vcpu").as_bytes(),
+    );
+    w(
+        "free-prices.toml",
+        prices.replace("= 0.1", "= 0").as_bytes(),
+    );
 }
 
 fn line_of(text: &str, byte: usize) -> usize {

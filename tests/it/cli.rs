@@ -665,6 +665,61 @@ fn catalogue_lists_prices_with_their_source() {
 }
 
 #[test]
+fn catalogue_lists_the_bundled_ones_and_prints_one_by_name_or_file() {
+    let o = capsim(&["catalogue", "--list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "aws-us-east-1",
+        "gcp-us-central1",
+        "azure-eastus",
+        "[default]",
+        "Compute Engine",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    let o = capsim(&["catalogue", "gcp-us-central1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("[instances.\"n2-standard-2\"]"));
+    let o = capsim(&["catalogue", "azure-west"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no bundled catalogue \"azure-west\""));
+    // `--set` reaches the key: black-friday's c5.large is no GCP type.
+    let o = capsim(&[
+        "validate",
+        "black-friday",
+        "--set",
+        "cost.catalogue=gcp-us-central1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("tiers.api.instance_type")
+            && err.contains("no instance type \"c5.large\" in the catalogue (gcp-us-central1)"),
+        "{err}"
+    );
+    // A file is checked, then printed as it is.
+    let dir = tempdir();
+    let text = capsim_scenarios::catalogue::AWS_US_EAST_1.replace("[meta]", "# mine\n[meta]");
+    let p = write(dir.path(), "mine.toml", &text);
+    let o = capsim(&["catalogue", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), text);
+    let p = write(
+        dir.path(),
+        "bad.toml",
+        &text.replace("price_per_hour = 0.0104", "price_per_hour = -1"),
+    );
+    let o = capsim(&["catalogue", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.toml:") && err.contains("instances.t3.micro.price_per_hour"),
+        "{err}"
+    );
+}
+
+#[test]
 fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
     let dir = tempdir();
     let out = dir.path().join("r");

@@ -58,10 +58,12 @@ fn lookup<'c>(
             c.push(
                 path.clone(),
                 format!(
-                    "no instance type \"{name}\" in the catalogue ({}); {} types: {} (or give `price_per_hour`)",
+                    "no instance type \"{name}\" in the catalogue ({}); {} (or give `price_per_hour`)",
                     cat.meta.name,
-                    cat.service_label(service),
-                    cat.names_of(service).join(", ")
+                    match cat.names_of(service) {
+                        names if names.is_empty() => "it sells no types of this kind".to_string(),
+                        names => format!("{} types: {}", cat.service_label(service), names.join(", ")),
+                    }
                 ),
             );
             None

@@ -233,3 +233,188 @@ fn scenario_prices_override_the_catalogue() {
     let r = &run(&s)[0];
     assert_usd("web", tier_cost(r, "web"), (3.0 * 0.1 + 0.03) * 1.5);
 }
+
+/// A catalogue of one's own, in the bundled catalogues' format: made-up
+/// types whose bill is computed by hand below.
+const OWN_PRICES: &str = r#"
+[meta]
+name = "own"
+provider = "on-prem"
+region = "lab"
+currency = "USD"
+
+[services.compute]
+name = "VMs"
+billing = "per_second"
+minimum_s = 60
+source = "our rate card"
+date = "2026-11"
+
+[services.database]
+name = "Postgres"
+billing = "per_second"
+minimum_s = 600
+source = "our rate card"
+date = "2026-11"
+
+[services.cache]
+name = "Redis"
+billing = "per_hour"
+source = "our rate card"
+date = "2026-11"
+
+[traffic.cdn_per_gb]
+price = 0.05
+source = "our CDN contract"
+date = "2026-11"
+
+[traffic.egress_per_gb]
+price = 0.1
+source = "our transit contract"
+date = "2026-11"
+
+[load_balancer]
+price = 0.03
+source = "our rate card"
+date = "2026-11"
+
+[instances."vm.big"]
+service = "compute"
+vcpus = 4
+memory_gib = 16
+price_per_hour = 0.5
+source = "our rate card"
+date = "2026-11"
+
+[instances."vm.small"]
+service = "compute"
+vcpus = 2
+memory_gib = 16
+price_per_hour = 0.2
+source = "our rate card"
+date = "2026-11"
+
+[instances."kv.one"]
+service = "cache"
+vcpus = 2
+memory_gib = 13
+price_per_hour = 0.3
+source = "our rate card"
+date = "2026-11"
+
+[instances."pg.big"]
+service = "database"
+vcpus = 4
+memory_gib = 32
+price_per_hour = 0.8
+source = "our rate card"
+date = "2026-11"
+
+[instances."pg.small"]
+service = "database"
+vcpus = 2
+memory_gib = 16
+price_per_hour = 0.4
+source = "our rate card"
+date = "2026-11"
+"#;
+
+/// A scenario directory of its own under the system's temporary directory.
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("capsim-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_fleet_priced_with_a_catalogue_file_costs_what_the_file_says() {
+    let dir = scratch_dir("own-catalogue");
+    std::fs::write(dir.join("prices.toml"), OWN_PRICES).unwrap();
+    let text = FIXED_FLEET
+        .replace("\"m5.xlarge\"", "\"vm.big\"")
+        .replace("\"r5.large\"", "\"vm.small\"")
+        .replace("\"cache.r5.large\"", "\"kv.one\"")
+        .replace("\"db.r5.xlarge\"", "\"pg.big\"")
+        .replace("\"db.r5.large\"", "\"pg.small\"")
+        + "[cost]\ncatalogue = \"prices.toml\"\n";
+    let s = capsim_scenarios::load_str_in("fleet.toml", &text, Some(&dir), &[]).unwrap();
+    match &s.platform.tiers[0].kind {
+        capsim_models::TierKind::Api(a) => assert_eq!(a.cores, 4),
+        other => panic!("{other:?}"),
+    }
+    let results = run(&s);
+    let h = 1.5;
+    let web = 3.0 * 0.5 * h + 0.03 * h; // 3 × vm.big + the load balancer
+    let jobs = 2.0 * 0.2 * (0.5 + 0.5 * (1.0 - 0.4)) * h;
+    let redis = 2.0 * 0.3 * h;
+    let pg = (0.8 + 0.4) * h;
+    let old = 0.05 * h;
+    let gb = 1024.0 * 1024.0 * 1024.0;
+    for r in &results {
+        assert_usd("web", tier_cost(r, "web"), web);
+        assert_usd("jobs", tier_cost(r, "jobs"), jobs);
+        assert_usd("redis", tier_cost(r, "redis"), redis);
+        assert_usd("pg", tier_cost(r, "pg"), pg);
+        assert_usd("old", tier_cost(r, "old"), old);
+        let egress = answered_in_window(r, "page", 30) * 100.0 * 1024.0 / gb * 0.1;
+        let cdn = answered_in_window(r, "asset", 30) * 1024.0 * 1024.0 / gb * 0.05;
+        assert!((r.traffic.egress_usd - egress).abs() < 1e-9 * egress);
+        assert!((r.traffic.cdn_usd - cdn).abs() < 1e-9 * cdn);
+        assert!(egress > 0.5 && cdn > 3.0, "{egress} {cdn}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bundled_catalogue_is_chosen_by_name_and_bills_with_its_own_granularity() {
+    // GCP: n2-standard-4 at the catalogue's price, Cloud SQL per second.
+    let text = FIXED_FLEET
+        .replace("\"m5.xlarge\"", "\"n2-standard-4\"")
+        .replace("\"r5.large\"", "\"n2d-standard-2\"")
+        .replace("instance_type = \"cache.r5.large\"", "price_per_hour = 0.3")
+        .replace("\"db.r5.xlarge\"", "\"db-custom-4-16384\"")
+        .replace("\"db.r5.large\"", "\"db-custom-2-8192\"")
+        + "[cost]\ncatalogue = \"gcp-us-central1\"\n";
+    let s = scenario(&text);
+    let results = run(&s);
+    let h = 1.5;
+    let web = 3.0 * 0.194236 * h + 0.025 * h;
+    let pg = (4.0 * 0.0413 + 16.0 * 0.007 + 2.0 * 0.0413 + 8.0 * 0.007) * h;
+    for r in &results {
+        assert_usd("web", tier_cost(r, "web"), web);
+        assert!(
+            (tier_cost(r, "pg") - pg).abs() < 1e-6,
+            "{}",
+            tier_cost(r, "pg")
+        );
+    }
+    // Azure: no load balancer, CDN or egress price in the catalogue, so
+    // the scenario must give them.
+    let text = FIXED_FLEET
+        .replace("\"m5.xlarge\"", "\"Standard_D4s_v5\"")
+        .replace("instance_type = \"r5.large\"", "price_per_hour = 0.1")
+        .replace("instance_type = \"cache.r5.large\"", "price_per_hour = 0.3")
+        .replace(
+            "instance_type = \"db.r5.xlarge\"\nreplica_instance_type = \"db.r5.large\"",
+            "price_per_hour = 0.5\nprimary = { cores = 4 }",
+        )
+        + "[cost]\ncatalogue = \"azure-eastus\"\n";
+    let err = capsim_scenarios::load_str("fleet", &text, &[])
+        .unwrap_err()
+        .to_string();
+    for key in ["load_balancer_per_hour", "cdn_per_gb", "egress_per_gb"] {
+        assert!(
+            err.contains(&format!(
+                "field `cost.{key}`: the catalogue azure-eastus has no price"
+            )),
+            "{err}"
+        );
+    }
+    let s = scenario(
+        &(text + "load_balancer_per_hour = 0.025\ncdn_per_gb = 0.08\negress_per_gb = 0.087\n"),
+    );
+    let results = run(&s);
+    for r in &results {
+        assert_usd("web", tier_cost(r, "web"), 3.0 * 0.192 * 1.5 + 0.025 * 1.5);
+    }
+}
