@@ -227,8 +227,20 @@ impl Catalogue {
                 crate::error::Origin::File { line, column } => format!("{origin}:{line}:{column}"),
                 _ => origin.to_string(),
             };
+            // An unknown key has no field path of its own: name the table
+            // it was written in.
+            let table = e.span().and_then(|s| {
+                text[..s.start]
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| l.starts_with('['))
+            });
             if d.field.is_empty() {
-                format!("{at}: {}", d.message)
+                match table {
+                    Some(t) => format!("{at}: in {t}: {}", d.message),
+                    None => format!("{at}: {}", d.message),
+                }
             } else {
                 format!("{at}: field `{}`: {}", d.field, d.message)
             }
