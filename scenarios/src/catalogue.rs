@@ -594,6 +594,23 @@ mod tests {
     }
 
     #[test]
+    fn the_example_catalogue_in_the_docs_is_valid() {
+        let docs = include_str!("../../docs/cost-and-slos.md");
+        let example = docs
+            .split("```toml\n")
+            .filter_map(|b| b.split("```").next())
+            .find(|b| b.starts_with("[meta]"))
+            .expect("docs/cost-and-slos.md shows a catalogue file");
+        let c = Catalogue::parse(example, "docs").unwrap();
+        assert_eq!(c.get("vm.big").unwrap().price_per_hour, 0.5);
+        let e = Catalogue::parse(&example.replace("\nvcpus", "\nvcpu"), "prices.toml").unwrap_err();
+        assert!(
+            docs.contains(&e[..e.find(", expected").unwrap()].replace(": in", ":\nin")),
+            "the docs quote the error: {e}"
+        );
+    }
+
+    #[test]
     fn a_broken_catalogue_is_reported_at_its_line_and_field() {
         let good = "[meta]\nname = \"x\"\nprovider = \"p\"\nregion = \"r\"\ncurrency = \"USD\"\n\n\
             [services.compute]\nname = \"VM\"\nbilling = \"per_second\"\nminimum_s = 60\nsource = \"https://example.com/p\"\ndate = \"2026-07\"\n\n\
