@@ -5,7 +5,9 @@
 # run of every benchmark, every Jupyter notebook in notebooks/ executed
 # headless, and the real-stack tests (scripts/validation.sh: PostgreSQL and
 # Redis from Debian packages, the validation app in validation/.venv, the
-# short form of the predicted-vs-measured experiment; root for apt-get).
+# short form of the predicted-vs-measured experiment; root for apt-get), and
+# the scale-out files in deploy/ (scripts/deploy-tests.sh: linters, and a
+# sharded sweep on a one-node Slurm cluster from Debian packages).
 # The notebooks need python3 >= 3.11 with venv; their Python packages are
 # pinned in notebooks/requirements.txt and installed into .venv/. They and
 # the experiment run against the capsim binary the tests just built and ran end to end
@@ -37,5 +39,8 @@ CAPSIM_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/capsim" ./scripts/notebooks.s
 
 step "real stack (validation/: PostgreSQL, Redis, a uvicorn API and an arq worker installed and started here, stopped after; smoke test and the short predicted-vs-measured experiment)"
 CAPSIM_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/capsim" ./scripts/validation.sh
+
+step "deploy/ (the workflow, Kubernetes manifests, Dockerfile and Slurm scripts by their linters, pinned in deploy/.venv; a sharded sweep on a one-node Slurm cluster installed and started here, stopped after, merged and compared byte for byte with an unsharded one)"
+CAPSIM_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/capsim" ./scripts/deploy-tests.sh
 
 printf '\nAll tests passed.\n'
