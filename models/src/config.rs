@@ -290,6 +290,11 @@ pub enum Op {
     Jump {
         target: u16,
     },
+    /// `bytes` cross from the request's region to another (billed at the
+    /// cross-region price); compiled only where a route leaves its region.
+    Transfer {
+        bytes: f64,
+    },
     /// A fixed or random delay that uses no resource (e.g. a network hop).
     Delay {
         demand: Dist,

@@ -791,7 +791,12 @@ fn charge(
             0.0
         }
         Op::Delay { demand, .. } => demand.mean(),
-        Op::Cdn { .. } | Op::Route { .. } | Op::Branch { .. } | Op::Jump { .. } | Op::End => 0.0,
+        Op::Cdn { .. }
+        | Op::Route { .. }
+        | Op::Branch { .. }
+        | Op::Jump { .. }
+        | Op::Transfer { .. }
+        | Op::End => 0.0,
     };
     if let Some(a) = api
         && stay > 0.0

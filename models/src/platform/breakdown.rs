@@ -71,6 +71,7 @@ fn parts_of(op: &Op, mut add: impl FnMut(Option<TierId>, Part)) {
         | Op::Route { .. }
         | Op::Cpu { .. }
         | Op::Enqueue { .. }
+        | Op::Transfer { .. }
         | Op::End => {}
     }
 }

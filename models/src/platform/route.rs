@@ -68,6 +68,10 @@ impl Platform<'_> {
                 Op::RemoteDb { local, query, hop } => {
                     self.remote_db(req, class, *local, *query, *hop, key, pc, ctx)
                 }
+                Op::Transfer { bytes } => {
+                    self.cross_region(now, *bytes);
+                    Step::Go(pc + 1)
+                }
                 Op::Enqueue { tier, job } => {
                     self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
                     Step::Go(pc + 1)
@@ -512,7 +516,11 @@ impl Platform<'_> {
         if d.write || d.u1 < db.cfg.read_primary_fraction || !db.has_replica_up() {
             self.breakdown
                 .spend(req, class, local.id, [(Part::Network, hop)]);
-            return Step::Wait(ctx.now() + hop, None, pc + 1);
+            // The query goes to the primary's region and its answer comes back.
+            let bytes = self.cfg.tiers[local.id as usize].transfer.round_trip();
+            let now = ctx.now();
+            self.cross_region(now, bytes);
+            return Step::Wait(now + hop, None, pc + 1);
         }
         // A replica-only tier routes every read to a replica.
         self.query(req, class, local, &d, 1.0, pc + 3, ctx);
@@ -673,11 +681,18 @@ impl Platform<'_> {
     }
 
     /// A write committed on `tier`'s primary at `commit` travels to the
-    /// replica sets of the other regions.
+    /// replica sets of the other regions: its bytes cross once per replica
+    /// that receives it (each streams from the primary).
     fn replicate_remote(&mut self, tier: DatabaseRef, commit: SimTime, apply: SimDuration) {
         for k in 0..self.tiers.database[tier.index()].remote.len() {
             let (remote, one_way) = self.tiers.database[tier.index()].remote[k];
-            self.tiers.database[remote.index()].replicate(commit, commit + one_way, apply);
+            let replicas = &mut self.tiers.database[remote.index()];
+            let reached = replicas.receiving_replicas();
+            replicas.replicate(commit, commit + one_way, apply);
+            let bytes = self.cfg.tiers[tier.id as usize].transfer.replication_bytes;
+            if reached > 0 && bytes > 0.0 {
+                self.cross_region(commit, bytes * reached as f64);
+            }
         }
     }
 

@@ -148,7 +148,7 @@ pub fn tier_billing(
         replica_price_per_hour: replica_list,
         granularity,
         mix,
-        fixed_per_hour: if kind == "api" {
+        load_balancer_per_hour: if kind == "api" {
             load_balancer_per_hour
         } else {
             0.0
@@ -404,6 +404,12 @@ pub fn scenario_prices(
             raw.and_then(|r| r.egress_per_gb),
             cat.traffic.egress_per_gb,
             "egress_per_gb",
+            c,
+        ),
+        cross_region_per_gb: usd(
+            raw.and_then(|r| r.cross_region_per_gb),
+            cat.traffic.cross_region_per_gb,
+            "cross_region_per_gb",
             c,
         ),
     };

@@ -204,18 +204,36 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// With regions, in a region without the primary: whether `tier` is not
+    /// regional (it runs in the primary region), so reaching it crosses.
+    fn leaves_region(&self, tier: TierId) -> bool {
+        self.geo.is_some_and(|geo| {
+            self.at != geo.primary
+                && self.tiers[tier as usize].region.is_some()
+                && !self.tiers[tier as usize].name.contains('@')
+        })
+    }
+
     /// With regions, in a region without the primary: a step on a tier that
-    /// is not regional (it runs in the primary region) pays the round trip.
+    /// is not regional (it runs in the primary region) pays the round trip,
+    /// and its request and answer cross regions.
     fn cross_to_primary(&mut self, tier: TierId) {
         if let Some(geo) = self.geo
-            && self.at != geo.primary
-            && self.tiers[tier as usize].region.is_some()
-            && !self.tiers[tier as usize].name.contains('@')
+            && self.leaves_region(tier)
         {
+            let bytes = self.tiers[tier as usize].transfer.round_trip();
+            self.transfer(bytes);
             self.delay(
                 geo.rtt[self.at as usize][geo.primary as usize],
                 DelayOf::Tier(tier),
             );
+        }
+    }
+
+    /// Bytes crossing regions (none: no op).
+    fn transfer(&mut self, bytes: f64) {
+        if bytes > 0.0 {
+            self.ops.push(Op::Transfer { bytes });
         }
     }
 
@@ -607,6 +625,10 @@ impl<'a> Compiler<'a> {
         let Some(job) = self.named_type(given, ("job", "jobs"), &names, t.id, path) else {
             return;
         };
+        // Enqueuing waits for nothing, but the job's message crosses.
+        if self.leaves_region(t.id) {
+            self.transfer(self.tiers[t.id as usize].transfer.request_bytes);
+        }
         self.ops.push(Op::Enqueue { tier: t, job });
     }
 

@@ -410,6 +410,7 @@ pub struct RawSlo {
 pub struct RawCost {
     pub cdn_per_gb: Option<f64>,
     pub egress_per_gb: Option<f64>,
+    pub cross_region_per_gb: Option<f64>,
     pub load_balancer_per_hour: Option<f64>,
 }
 
@@ -547,6 +548,11 @@ pub struct RawStation {
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub patience: Option<toml::Table>,
+    /// Bytes of a request to the tier (a size such as "1KB"), billed where
+    /// it crosses regions.
+    pub request_size: Option<String>,
+    /// Bytes of its answer (a size), billed where it crosses regions.
+    pub response_size: Option<String>,
 }
 
 /// `kind = "api"`.
@@ -614,6 +620,11 @@ pub struct RawCache {
     pub keys: Option<u64>,
     pub object_size: Option<String>,
     pub start: Option<String>,
+    /// Bytes of a request to the tier (a size such as "1KB"), billed where
+    /// it crosses regions.
+    pub request_size: Option<String>,
+    /// Bytes of its answer (a size), billed where it crosses regions.
+    pub response_size: Option<String>,
 }
 
 /// `kind = "database"`.
@@ -633,6 +644,14 @@ pub struct RawDatabase {
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub apply_time: Option<toml::Table>,
     pub queries: IndexMap<String, RawQuery>,
+    /// Bytes of a request to the tier (a size such as "1KB"), billed where
+    /// it crosses regions.
+    pub request_size: Option<String>,
+    /// Bytes of its answer (a size), billed where it crosses regions.
+    pub response_size: Option<String>,
+    /// Bytes a committed write ships to each replica (a size), billed where
+    /// the replica is in another region.
+    pub replication_size: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -669,6 +688,8 @@ pub struct RawWorkers {
     pub concurrency: u32,
     pub queues: IndexMap<String, RawQueue>,
     pub jobs: IndexMap<String, RawJob>,
+    /// Bytes of a job's message (a size), billed where it crosses regions.
+    pub job_size: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
