@@ -454,7 +454,10 @@ fn key_figure(path: &str) -> bool {
         ["classes" | "regions", _, "requests", k] => REQUESTS.contains(k),
         // A tier's cost is in the cost section.
         ["tiers", _, k] => *k != "cost_usd",
-        ["cost_usd", "total" | "per_hour" | "peak_per_hour" | "per_million_requests"] => true,
+        [
+            "cost_usd",
+            "total" | "per_hour" | "peak_per_hour" | "per_million_requests",
+        ] => true,
         ["cost_usd", "tiers", _, "total"] | ["cost_usd", "traffic", _] => true,
         ["cost_usd", "load_balancer", "total"] => true,
         ["slos", _, "breached" | "breach_minutes" | "budget_consumed"] => true,

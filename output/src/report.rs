@@ -391,11 +391,7 @@ fn cost(o: &mut String, s: &Summary) {
                 share(r.usd.estimate)
             );
         }
-        let _ = writeln!(
-            o,
-            "| **total** | | | | | | **{}** | 100 |\n",
-            est(&c.total)
-        );
+        let _ = writeln!(o, "| **total** | | | | | | **{}** | 100 |\n", est(&c.total));
         for b in &blends {
             let _ = writeln!(o, "* {}", cell(b));
         }
