@@ -290,9 +290,21 @@ pub enum Op {
     Jump {
         target: u16,
     },
-    /// `bytes` cross from the request's region to another (billed at the
-    /// cross-region price); compiled only where a route leaves its region.
-    Transfer {
+    /// In a region without the primary, before a step on `tier`, which is
+    /// not regional: the round trip `rtt` to the primary's region, and the
+    /// step's request and answer, `bytes`, crossing regions (billed at the
+    /// cross-region price). One op, as the delay it replaces, so that the
+    /// draws of the ops after it (keyed by their position) stay the same.
+    CrossToPrimary {
+        tier: TierId,
+        rtt: SimDuration,
+        bytes: f64,
+    },
+    /// [`Op::Enqueue`] from a region without the primary on workers that
+    /// are not regional: the job's message, `bytes`, crosses regions.
+    EnqueueRemote {
+        tier: WorkersRef,
+        job: u16,
         bytes: f64,
     },
     /// A fixed or random delay that uses no resource (e.g. a network hop).

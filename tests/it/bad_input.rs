@@ -205,8 +205,8 @@ const CASES: &[Case] = &[
     case("slo names a missing region", GEO, "region = \"us-east\"", "region = \"us-west\"", &["slos[2].region", "us-west"]),
     case("regions without geo", GEO, "[geo]\nprimary = \"us-east\"", "[geox]\nprimary = \"us-east\"", &["geox"]),
     // Sizes of what crosses regions, and its price.
-    at(case("a request size in an unknown unit", GEO, "[tiers.pg]\nkind = \"database\"", "[tiers.pg]\nkind = \"database\"\nrequest_size = \"1 parsec\"", &["tiers.pg.request_size", "unknown size unit"]), Line::Of("request_size")),
-    at(case("a replication size without a unit", GEO, "[tiers.pg]\nkind = \"database\"", "[tiers.pg]\nkind = \"database\"\nreplication_size = \"2048\"", &["tiers.pg.replication_size", "has no unit"]), Line::Of("replication_size")),
+    case("a request size in an unknown unit", GEO, "request_size = \"1KB\"", "request_size = \"1 parsec\"", &["tiers.pg.request_size", "unknown size unit"]),
+    case("a replication size without a unit", GEO, "replication_size = \"2KB\"", "replication_size = \"2048\"", &["tiers.pg.replication_size", "has no unit"]),
     at(case("a response size that is not a size string", GEO, "[tiers.redis]\nkind = \"cache\"", "[tiers.redis]\nkind = \"cache\"\nresponse_size = 4096", &["tiers.redis.response_size"]), Line::Of("response_size = 4096")),
     at(case("a job size on a database", GEO, "[tiers.pg]\nkind = \"database\"", "[tiers.pg]\nkind = \"database\"\njob_size = \"1KB\"", &["tiers.pg.job_size"]), Line::Of("job_size")),
     at(case("a request size on an API tier", GEO, "[tiers.api]\nkind = \"api\"", "[tiers.api]\nkind = \"api\"\nrequest_size = \"1KB\"", &["tiers.api.request_size"]), Line::Of("request_size")),

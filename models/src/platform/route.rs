@@ -5,7 +5,7 @@
 use sim_engine::{Context, Dist, SimDuration, SimTime, sub_key};
 
 use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
-use crate::config::Op;
+use crate::config::{DelayOf, Op};
 use crate::event_unit::Outcome as Departure;
 use crate::results::Part;
 use crate::tier::api::{Cpu, Entry};
@@ -68,8 +68,14 @@ impl Platform<'_> {
                 Op::RemoteDb { local, query, hop } => {
                     self.remote_db(req, class, *local, *query, *hop, key, pc, ctx)
                 }
-                Op::Transfer { bytes } => {
+                Op::CrossToPrimary { tier, rtt, bytes } => {
                     self.cross_region(now, *bytes);
+                    self.breakdown.delay(req, class, DelayOf::Tier(*tier), *rtt);
+                    Step::Wait(now + *rtt, None, pc + 1)
+                }
+                Op::EnqueueRemote { tier, job, bytes } => {
+                    self.cross_region(now, *bytes);
+                    self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
                     Step::Go(pc + 1)
                 }
                 Op::Enqueue { tier, job } => {

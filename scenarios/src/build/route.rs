@@ -221,19 +221,11 @@ impl<'a> Compiler<'a> {
         if let Some(geo) = self.geo
             && self.leaves_region(tier)
         {
+            let rtt = geo.rtt[self.at as usize][geo.primary as usize];
             let bytes = self.tiers[tier as usize].transfer.round_trip();
-            self.transfer(bytes);
-            self.delay(
-                geo.rtt[self.at as usize][geo.primary as usize],
-                DelayOf::Tier(tier),
-            );
-        }
-    }
-
-    /// Bytes crossing regions (none: no op).
-    fn transfer(&mut self, bytes: f64) {
-        if bytes > 0.0 {
-            self.ops.push(Op::Transfer { bytes });
+            if !rtt.is_zero() || bytes > 0.0 {
+                self.ops.push(Op::CrossToPrimary { tier, rtt, bytes });
+            }
         }
     }
 
@@ -626,10 +618,12 @@ impl<'a> Compiler<'a> {
             return;
         };
         // Enqueuing waits for nothing, but the job's message crosses.
-        if self.leaves_region(t.id) {
-            self.transfer(self.tiers[t.id as usize].transfer.request_bytes);
+        let bytes = self.tiers[t.id as usize].transfer.request_bytes;
+        if self.leaves_region(t.id) && bytes > 0.0 {
+            self.ops.push(Op::EnqueueRemote { tier: t, job, bytes });
+        } else {
+            self.ops.push(Op::Enqueue { tier: t, job });
         }
-        self.ops.push(Op::Enqueue { tier: t, job });
     }
 
     /// The index of the query (or job) type a step names among `names`, the
