@@ -276,10 +276,13 @@ pub enum Op {
         tier: DatabaseRef,
         query: u16,
     },
-    /// Put a job on a worker tier's queue and continue immediately.
+    /// Put a job on a worker tier's queue and continue immediately; from a
+    /// region without the primary on workers that are not regional, the
+    /// job's message, `bytes`, crosses regions (0: it does not).
     Enqueue {
         tier: WorkersRef,
         job: u16,
+        bytes: f64,
     },
     /// Jump to `targets[i]` with probability `p_i`; `cumulative` holds the
     /// running sums (last entry 1).
@@ -298,13 +301,6 @@ pub enum Op {
     CrossToPrimary {
         tier: TierId,
         rtt: SimDuration,
-        bytes: f64,
-    },
-    /// [`Op::Enqueue`] from a region without the primary on workers that
-    /// are not regional: the job's message, `bytes`, crosses regions.
-    EnqueueRemote {
-        tier: WorkersRef,
-        job: u16,
         bytes: f64,
     },
     /// A fixed or random delay that uses no resource (e.g. a network hop).

@@ -72,7 +72,6 @@ fn parts_of(op: &Op, mut add: impl FnMut(Option<TierId>, Part)) {
         | Op::Route { .. }
         | Op::Cpu { .. }
         | Op::Enqueue { .. }
-        | Op::EnqueueRemote { .. }
         | Op::End => {}
     }
 }

@@ -42,7 +42,9 @@ impl Platform<'_> {
     }
 
     /// `bytes` leave one region for another at `now`: counted, and billed
-    /// at the cross-region price.
+    /// at the cross-region price. Out of line: it is never called with one
+    /// region, and its callers are hot.
+    #[inline(never)]
     pub(super) fn cross_region(&mut self, now: SimTime, bytes: f64) {
         let meter = &mut self.traffic[TRAFFIC_CROSS_REGION];
         if meter.measures(now) {

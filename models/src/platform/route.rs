@@ -73,12 +73,10 @@ impl Platform<'_> {
                     self.breakdown.delay(req, class, DelayOf::Tier(*tier), *rtt);
                     Step::Wait(now + *rtt, None, pc + 1)
                 }
-                Op::EnqueueRemote { tier, job, bytes } => {
-                    self.cross_region(now, *bytes);
-                    self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
-                    Step::Go(pc + 1)
-                }
-                Op::Enqueue { tier, job } => {
+                Op::Enqueue { tier, job, bytes } => {
+                    if *bytes > 0.0 {
+                        self.cross_region(now, *bytes);
+                    }
                     self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
                     Step::Go(pc + 1)
                 }
@@ -524,9 +522,8 @@ impl Platform<'_> {
                 .spend(req, class, local.id, [(Part::Network, hop)]);
             // The query goes to the primary's region and its answer comes back.
             let bytes = self.cfg.tiers[local.id as usize].transfer.round_trip();
-            let now = ctx.now();
-            self.cross_region(now, bytes);
-            return Step::Wait(now + hop, None, pc + 1);
+            self.cross_region(ctx.now(), bytes);
+            return Step::Wait(ctx.now() + hop, None, pc + 1);
         }
         // A replica-only tier routes every read to a replica.
         self.query(req, class, local, &d, 1.0, pc + 3, ctx);

@@ -76,7 +76,9 @@ fn half(d: SimDuration) -> SimDuration {
 /// In a region without the primary, a query to a regional database is a
 /// [`Op::RemoteDb`] (local read, or the trip to the primary); a step on a
 /// tier that is not regional (it runs in the primary region) pays the round
-/// trip to the primary region first.
+/// trip to the primary region first ([`Op::CrossToPrimary`]), and an
+/// enqueue there bills its job's message ([`Op::Enqueue`]'s `bytes`); both
+/// as cross-region traffic.
 pub fn compile_regional(
     mut route: Vec<toml::Value>,
     path: &FieldPath,
@@ -618,12 +620,16 @@ impl<'a> Compiler<'a> {
             return;
         };
         // Enqueuing waits for nothing, but the job's message crosses.
-        let bytes = self.tiers[t.id as usize].transfer.request_bytes;
-        if self.leaves_region(t.id) && bytes > 0.0 {
-            self.ops.push(Op::EnqueueRemote { tier: t, job, bytes });
+        let bytes = if self.leaves_region(t.id) {
+            self.tiers[t.id as usize].transfer.request_bytes
         } else {
-            self.ops.push(Op::Enqueue { tier: t, job });
-        }
+            0.0
+        };
+        self.ops.push(Op::Enqueue {
+            tier: t,
+            job,
+            bytes,
+        });
     }
 
     /// The index of the query (or job) type a step names among `names`, the
