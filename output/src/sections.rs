@@ -345,7 +345,7 @@ pub fn cost_rows(c: &CostSummary) -> (Vec<CostRow>, Vec<String>) {
                 hours: None,
                 rate: None,
                 top_ups: None,
-                usd: t.total.clone(),
+                usd: t.total,
             });
         }
         for (line, l) in &t.lines {
@@ -359,11 +359,11 @@ pub fn cost_rows(c: &CostSummary) -> (Vec<CostRow>, Vec<String>) {
                     Some(_) => format!("{} (blended)", l.priced_as),
                     None => l.priced_as.clone(),
                 },
-                units: Some(l.mean_units.clone()),
+                units: Some(l.mean_units),
                 hours: Some(hours),
                 rate: Some(l.price_per_unit_hour),
-                top_ups: Some(l.top_ups.clone()),
-                usd: l.total.clone(),
+                top_ups: Some(l.top_ups),
+                usd: l.total,
             });
         }
     }
@@ -376,7 +376,7 @@ pub fn cost_rows(c: &CostSummary) -> (Vec<CostRow>, Vec<String>) {
             hours: Some(lb.hours),
             rate: Some(lb.price_per_hour),
             top_ups: None,
-            usd: lb.total.clone(),
+            usd: lb.total,
         });
     }
     let traffic = [
@@ -401,7 +401,7 @@ pub fn cost_rows(c: &CostSummary) -> (Vec<CostRow>, Vec<String>) {
                 hours: None,
                 rate: None,
                 top_ups: None,
-                usd: e.clone(),
+                usd: *e,
             });
         }
     }
