@@ -28,7 +28,10 @@ pub struct CostSummary {
     pub per_million_requests: Estimate,
     pub tiers: IndexMap<String, TierCost>,
     pub load_balancer: LoadBalancerSummary,
+    /// USD per kind of traffic.
     pub traffic: TrafficSummary,
+    /// What `traffic.cross_region` is made of.
+    pub cross_region_transfer: TransferSummary,
     pub series: CostSeries,
 }
 
@@ -86,10 +89,16 @@ pub struct TrafficSummary {
     pub egress: Estimate,
     /// Bytes crossing regions, billed per GB.
     pub cross_region: Estimate,
-    /// GB (2^30 bytes) that crossed regions.
-    pub cross_region_gb: Estimate,
-    /// USD per GB crossing regions.
-    pub cross_region_per_gb: f64,
+}
+
+/// Bytes that crossed regions: `gb × price_per_gb` is
+/// `traffic.cross_region`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransferSummary {
+    /// GB (2^30 bytes).
+    pub gb: Estimate,
+    /// USD per GB.
+    pub price_per_gb: f64,
 }
 
 /// USD per interval over the whole run (warm-up included), the mean over
@@ -289,8 +298,10 @@ pub fn cost(
             cdn: estimate_of(results, |r| r.traffic.cdn_usd),
             egress: estimate_of(results, |r| r.traffic.egress_usd),
             cross_region: estimate_of(results, |r| r.traffic.cross_region_usd),
-            cross_region_gb: estimate_of(results, |r| r.traffic.cross_region_gb),
-            cross_region_per_gb: results
+        },
+        cross_region_transfer: TransferSummary {
+            gb: estimate_of(results, |r| r.traffic.cross_region_gb),
+            price_per_gb: results
                 .first()
                 .map_or(0.0, |r| r.traffic.cross_region_per_gb),
         },
@@ -387,8 +398,8 @@ pub fn cost_rows(c: &CostSummary) -> (Vec<CostRow>, Vec<String>) {
             &c.traffic.cross_region,
             format!(
                 "{} GB × ${}/GB",
-                crate::table::fmt_num(c.traffic.cross_region_gb.estimate),
-                fmt_price(c.traffic.cross_region_per_gb)
+                crate::table::fmt_num(c.cross_region_transfer.gb.estimate),
+                fmt_price(c.cross_region_transfer.price_per_gb)
             ),
         ),
     ];
