@@ -34,6 +34,7 @@ fn mmc(c: &mut Criterion) {
         scaling: None,
         billing: None,
         region: None,
+        transfer: Default::default(),
     }];
     let Handle::Station(servers) = handles(&tiers)[0] else {
         unreachable!("tier 0 is a station")

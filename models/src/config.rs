@@ -276,10 +276,13 @@ pub enum Op {
         tier: DatabaseRef,
         query: u16,
     },
-    /// Put a job on a worker tier's queue and continue immediately.
+    /// Put a job on a worker tier's queue and continue immediately; from a
+    /// region without the primary on workers that are not regional, the
+    /// job's message, `bytes`, crosses regions (0: it does not).
     Enqueue {
         tier: WorkersRef,
         job: u16,
+        bytes: f64,
     },
     /// Jump to `targets[i]` with probability `p_i`; `cumulative` holds the
     /// running sums (last entry 1).
@@ -289,6 +292,16 @@ pub enum Op {
     },
     Jump {
         target: u16,
+    },
+    /// In a region without the primary, before a step on `tier`, which is
+    /// not regional: the round trip `rtt` to the primary's region, and the
+    /// step's request and answer, `bytes`, crossing regions (billed at the
+    /// cross-region price). One op, as the delay it replaces, so that the
+    /// draws of the ops after it (keyed by their position) stay the same.
+    CrossToPrimary {
+        tier: TierId,
+        rtt: SimDuration,
+        bytes: f64,
     },
     /// A fixed or random delay that uses no resource (e.g. a network hop).
     Delay {

@@ -12,7 +12,9 @@
 //! Units still running at the end of the run are billed up to the end (the
 //! bill continues beyond it). Cost counts in the measured period: accrual
 //! inside it, and top-ups (minimums, partial hours) at a termination inside
-//! it.
+//! it. A meter keeps, per line of the bill (a tier's units; a database's
+//! primary and replicas), the unit-hours and top-ups that make it up, so
+//! that a reported line multiplies out: unit-hours × rate + top-ups.
 
 use sim_engine::{IntervalCounts, SimDuration, SimTime};
 
@@ -69,8 +71,9 @@ pub struct Billing {
     pub replica_price_per_hour: Option<f64>,
     pub granularity: Granularity,
     pub mix: PurchaseMix,
-    /// A fixed hourly charge for the tier as a whole (a load balancer).
-    pub fixed_per_hour: f64,
+    /// The hourly charge of the load balancer in front of the tier (an API
+    /// tier's), billed on the bill's load-balancer line, not the tier's.
+    pub load_balancer_per_hour: f64,
 }
 
 impl Billing {
@@ -91,12 +94,43 @@ pub struct TrafficPrices {
     pub cdn_per_gb: f64,
     /// Bytes the origin sends to the internet directly (no CDN step).
     pub egress_per_gb: f64,
+    /// Bytes sent from one region to another (with regions).
+    pub cross_region_per_gb: f64,
+}
+
+/// Bytes a tier exchanges per visit, billed where they cross regions.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TransferSizes {
+    /// A request to the tier: a query, a cache command, a job message.
+    pub request_bytes: f64,
+    /// Its answer.
+    pub response_bytes: f64,
+    /// A database: what a committed write ships to each replica.
+    pub replication_bytes: f64,
+}
+
+impl TransferSizes {
+    /// A request and its answer.
+    pub fn round_trip(&self) -> f64 {
+        self.request_bytes + self.response_bytes
+    }
 }
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 pub fn bytes_to_gb(bytes: f64) -> f64 {
     bytes / GB
+}
+
+/// What one line of a tier's bill is made of, in the measured period.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LineTally {
+    /// Units × hours accrued.
+    pub unit_hours: f64,
+    /// USD of the accrual (unit-hours × the line's rate).
+    pub accrued_usd: f64,
+    /// USD of billing minimums and partial hours topped up at terminations.
+    pub top_up_usd: f64,
 }
 
 /// Adds up the cost of one tier's units (or a traffic line) in the measured
@@ -108,6 +142,9 @@ pub struct CostMeter {
     pub total_usd: f64,
     /// USD per interval of the time series.
     pub series: IntervalCounts,
+    /// Per line of units ([`CostMeter::bill_unit`]'s `line`): 0 the units
+    /// (a database's primary), 1 a database's replicas.
+    pub lines: [LineTally; 2],
 }
 
 impl CostMeter {
@@ -116,7 +153,13 @@ impl CostMeter {
             measured,
             total_usd: 0.0,
             series: IntervalCounts::new(interval, horizon),
+            lines: [LineTally::default(); 2],
         }
+    }
+
+    /// Whether `at` is in the measured period.
+    pub fn measures(&self, at: SimTime) -> bool {
+        self.measured.contains(at.as_nanos())
     }
 
     /// Accrues `rate_per_hour` over `[from, to)`.
@@ -138,18 +181,26 @@ impl CostMeter {
         self.series.add(at, usd);
     }
 
-    /// Bills a unit that ran over `[launched, ended)`; `terminated` says
-    /// whether it stopped then (rather than the run ending). Accrual for the
-    /// whole life, plus the granularity's top-up at termination.
+    /// Bills a unit of line `line` that ran over `[launched, ended)`;
+    /// `terminated` says whether it stopped then (rather than the run
+    /// ending). Accrual for the whole life, plus the granularity's top-up at
+    /// termination.
     pub fn bill_unit(
         &mut self,
-        launched: SimTime,
-        ended: SimTime,
+        line: usize,
+        (launched, ended): (SimTime, SimTime),
         terminated: bool,
         rate_per_hour: f64,
         granularity: Granularity,
     ) {
+        let before = self.total_usd;
         self.accrue(launched, ended, rate_per_hour);
+        let tally = &mut self.lines[line];
+        tally.accrued_usd += self.total_usd - before;
+        if ended > launched {
+            let overlap = self.measured.overlap(launched.as_nanos(), ended.as_nanos());
+            tally.unit_hours += overlap as f64 / 3.6e12;
+        }
         if !terminated {
             return;
         }
@@ -160,7 +211,11 @@ impl CostMeter {
         };
         let top_up = (billed - life).max(0.0);
         if top_up > 0.0 {
-            self.charge(ended, rate_per_hour * top_up / 3600.0);
+            let usd = rate_per_hour * top_up / 3600.0;
+            if self.measures(ended) {
+                self.lines[line].top_up_usd += usd;
+            }
+            self.charge(ended, usd);
         }
     }
 }
@@ -186,8 +241,8 @@ mod tests {
         let mut m = meter();
         for _ in 0..3 {
             m.bill_unit(
-                t(0),
-                t(7_200),
+                0,
+                (t(0), t(7_200)),
                 false,
                 0.192,
                 Granularity::PerSecond {
@@ -208,8 +263,8 @@ mod tests {
         let mut m = meter();
         // 30 s of a $0.192/h instance billed per second with a 60 s minimum.
         m.bill_unit(
-            t(100),
-            t(130),
+            0,
+            (t(100), t(130)),
             true,
             0.192,
             Granularity::PerSecond {
@@ -223,8 +278,13 @@ mod tests {
         );
         // 61 minutes billed per hour: two hours.
         let mut m = meter();
-        m.bill_unit(t(0), t(3_660), true, 1.0, Granularity::PerHour);
+        m.bill_unit(0, (t(0), t(3_660)), true, 1.0, Granularity::PerHour);
         assert!((m.total_usd - 2.0).abs() < 1e-9, "{}", m.total_usd);
+        // The line: 61 minutes accrued plus 59 minutes topped up.
+        let l = m.lines[0];
+        assert!((l.unit_hours - 61.0 / 60.0).abs() < 1e-12);
+        assert!((l.top_up_usd - 59.0 / 60.0).abs() < 1e-9);
+        assert!((l.unit_hours * 1.0 + l.top_up_usd - m.total_usd).abs() < 1e-9);
     }
 
     #[test]
@@ -246,8 +306,10 @@ mod tests {
             SimDuration::from_secs(3_600),
             SimDuration::from_secs(7_200),
         );
-        m.bill_unit(t(0), t(7_200), false, 1.0, Granularity::PerHour);
+        m.bill_unit(1, (t(0), t(7_200)), false, 1.0, Granularity::PerHour);
         assert!((m.total_usd - 1.0).abs() < 1e-9);
+        assert!((m.lines[1].unit_hours - 1.0).abs() < 1e-12);
+        assert_eq!(m.lines[0], LineTally::default());
         assert_eq!(m.series.values().len(), 2);
     }
 }

@@ -781,7 +781,7 @@ fn charge(
             }
             (1.0 - remote) * (cpu + io + d.rtt.as_secs_f64()) + remote * hop.as_secs_f64()
         }
-        Op::Enqueue { tier, job } => {
+        Op::Enqueue { tier, job, .. } => {
             let j = &config_of!(cfg, tier, Workers).jobs[*job as usize];
             // Runs per job: the first, then a retry after each failed run
             // while retries are left.
@@ -791,6 +791,7 @@ fn charge(
             0.0
         }
         Op::Delay { demand, .. } => demand.mean(),
+        Op::CrossToPrimary { rtt, .. } => rtt.as_secs_f64(),
         Op::Cdn { .. } | Op::Route { .. } | Op::Branch { .. } | Op::Jump { .. } | Op::End => 0.0,
     };
     if let Some(a) = api

@@ -34,13 +34,13 @@ pub use config::{
     TierConfig, TierId, TierKind, Typed, Vocabulary, WorkerMode, WorkersConfig, WorkersRef,
     handles, typed,
 };
-pub use cost::{Billing, Granularity, PurchaseMix, TrafficPrices};
+pub use cost::{Billing, Granularity, LineTally, PurchaseMix, TrafficPrices, TransferSizes};
 pub use description::{ObjectiveDescription, RegionDescription, RunDescription, SweepPlan};
 pub use event_unit::Discipline;
 pub use results::{
-    ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ListPrice, ReplicationResult,
-    RequestCounts, RoutingEvent, ScaledUnits, ScalingEvent, Serving, ServingCount, TierResult,
-    TrafficCost, Unit, UnitResult, figure,
+    BillLine, ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ListPrice,
+    LoadBalancerCost, ReplicationResult, RequestCounts, RoutingEvent, ScaledUnits, ScalingEvent,
+    Serving, ServingCount, TierBill, TierResult, TrafficCost, Unit, UnitResult, figure,
 };
 pub use run::{RunControl, run_points, run_replications, simulate, simulate_reporting};
 pub use scaling::{

@@ -176,6 +176,8 @@ pub struct TierResult {
     pub scaling: Option<ScaledUnits>,
     /// `None`: unpriced (not part of the bill).
     pub list_price: Option<ListPrice>,
+    /// What its bill of units is made of (`None`: no price per unit-hour).
+    pub bill: Option<TierBill>,
     pub metrics: Vec<Figure>,
     pub units: Vec<UnitResult>,
     /// Per-interval figures over the whole horizon, in a fixed order per kind:
@@ -233,6 +235,7 @@ pub struct ReplicationResult {
     /// One per objective, in the scenario's order.
     pub slos: Vec<crate::slo::SloResult>,
     pub traffic: TrafficCost,
+    pub load_balancers: LoadBalancerCost,
     /// End-to-end latency percentiles per interval over all classes (as
     /// [`ClassResult::latency_series`]).
     pub latency_series: Vec<(&'static str, Vec<f64>)>,
@@ -286,14 +289,33 @@ impl ReplicationResult {
         self.classes.iter().find(|c| c.name == name)
     }
 
-    /// Total cost in the measured period: every tier plus traffic, USD.
+    /// Total cost in the measured period: every tier, the load balancers
+    /// and traffic, USD.
     pub fn cost_usd(&self) -> f64 {
         self.tiers
             .iter()
             .filter_map(|t| t.metric("cost_usd"))
             .sum::<f64>()
+            + self.load_balancers.usd
             + self.traffic.cdn_usd
             + self.traffic.egress_usd
+            + self.traffic.cross_region_usd
+    }
+
+    /// The whole bill per interval of the run (warm-up included), USD:
+    /// every tier, the load balancers and traffic.
+    pub fn cost_series(&self) -> Vec<f64> {
+        let mut total = self.traffic.series.clone();
+        let tiers = self.tiers.iter().filter_map(|t| t.series("cost_usd"));
+        for s in tiers.chain([self.load_balancers.series.as_slice()]) {
+            if total.len() < s.len() {
+                total.resize(s.len(), 0.0);
+            }
+            for (a, b) in total.iter_mut().zip(s) {
+                *a += b;
+            }
+        }
+        total
     }
 }
 
@@ -308,13 +330,61 @@ pub struct ScalingEvent {
     pub reason: String,
 }
 
-/// The bill of one replication beyond the tiers' own (`cost_usd` in each
-/// tier's metrics and series).
+/// The traffic bill of one replication (the tiers' own is `cost_usd` in
+/// each tier's metrics and series).
 #[derive(Clone, Debug, Default)]
 pub struct TrafficCost {
-    /// USD in the measured period: CDN delivery, and origin egress.
+    /// USD in the measured period: CDN delivery, origin egress, and bytes
+    /// crossing regions.
     pub cdn_usd: f64,
     pub egress_usd: f64,
-    /// USD per interval, both lines together.
+    pub cross_region_usd: f64,
+    /// GB (2^30 bytes) that crossed regions in the measured period.
+    pub cross_region_gb: f64,
+    /// The price they were billed at, USD per GB.
+    pub cross_region_per_gb: f64,
+    /// USD per interval, every line together.
     pub series: Vec<f64>,
+}
+
+/// The load balancers in front of the priced API tiers: one per tier,
+/// billed by the hour from the start of the run to its end.
+#[derive(Clone, Debug, Default)]
+pub struct LoadBalancerCost {
+    pub balancers: u32,
+    /// USD per balancer-hour.
+    pub per_hour: f64,
+    /// USD in the measured period (balancers × measured hours × per_hour).
+    pub usd: f64,
+    /// USD per interval.
+    pub series: Vec<f64>,
+}
+
+/// What a tier's bill of units is made of: one line per kind of unit (a
+/// tier's units; a database's primary and replicas), each multiplying out
+/// as `unit_hours × rate_per_hour + top_up_usd = usd`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TierBill {
+    /// The purchase mix its rates blend.
+    pub mix: crate::cost::PurchaseMix,
+    pub lines: Vec<BillLine>,
+}
+
+/// One line of a tier's bill, in the measured period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BillLine {
+    /// `units`, or a database's `primary` and `replicas`.
+    pub name: &'static str,
+    /// The instance type, marked when its price is overridden, or "custom".
+    pub label: String,
+    /// List price, USD per unit-hour.
+    pub list_per_hour: f64,
+    /// The rate billed: the list price blended by the purchase mix.
+    pub rate_per_hour: f64,
+    /// Units × hours accrued.
+    pub unit_hours: f64,
+    /// USD of billing minimums and partial hours topped up at terminations.
+    pub top_up_usd: f64,
+    /// USD: unit-hours × rate + top-ups.
+    pub usd: f64,
 }

@@ -454,8 +454,12 @@ fn key_figure(path: &str) -> bool {
         ["classes" | "regions", _, "requests", k] => REQUESTS.contains(k),
         // A tier's cost is in the cost section.
         ["tiers", _, k] => *k != "cost_usd",
-        ["cost_usd", "total" | "per_hour" | "per_million_requests"] => true,
+        [
+            "cost_usd",
+            "total" | "per_hour" | "peak_per_hour" | "per_million_requests",
+        ] => true,
         ["cost_usd", "tiers", _, "total"] | ["cost_usd", "traffic", _] => true,
+        ["cost_usd", "load_balancer", "total"] => true,
         ["slos", _, "breached" | "breach_minutes" | "budget_consumed"] => true,
         ["scaling", _, "peak" | "actions"] => true,
         _ => false,
@@ -496,6 +500,7 @@ fn label(path: &str) -> Label {
         ["tiers", t, rest @ ..] => ("tiers", s(t), rest.join(".")),
         ["cost_usd", "tiers", t, rest @ ..] => ("cost (USD)", s(t), rest.join(".")),
         ["cost_usd", "traffic", k] => ("cost (USD)", s("traffic"), s(k)),
+        ["cost_usd", "load_balancer", k] => ("cost (USD)", s("load balancers"), s(k)),
         ["cost_usd", rest @ ..] => ("cost (USD)", s("all tiers"), rest.join(".")),
         ["slos", o, rest @ ..] => ("objectives", s(o), rest.join(".")),
         ["scaling", t, rest @ ..] => ("scaling", s(t), rest.join(".")),

@@ -22,7 +22,7 @@
 //! | `utilization_pct` | tiers: busy capacity / capacity in service |
 //! | `queue_length` | tiers: work waiting, time-averaged |
 //! | `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` | tiers: time at the tier (API: balancer to leaving the instance; cache, station: command or visit; database: query incl. connection wait; workers: enqueue to done); classes and all: end to end |
-//! | `cost_usd_per_h` | tiers: the tier's cost rate; all: every tier plus traffic |
+//! | `cost_usd_per_h` | tiers: the tier's cost rate; all: every tier, the load balancers and traffic |
 //! | `memory_pct` | only when an API tier models memory: memory in use / memory in service |
 //! | `cpu_credit_balance` | only when an API tier models CPU credits: mean balance per instance in service |
 //!
@@ -386,13 +386,18 @@ impl Means<'_> {
         }
     }
 
-    /// The whole bill per interval as USD per hour: traffic plus every
-    /// tier's cost (empty cells count 0).
+    /// The whole bill per interval as USD per hour: traffic, the load
+    /// balancers and every tier's cost (empty cells count 0).
     fn total_cost(&self, tiers: usize) -> Vec<f64> {
         let traffic = self.mean(&|r: &ReplicationResult| Some(r.traffic.series.as_slice()));
+        let lb = self.mean(&|r: &ReplicationResult| Some(r.load_balancers.series.as_slice()));
         let mut total: Vec<f64> = traffic
             .iter()
-            .map(|x| if x.is_finite() { *x } else { 0.0 })
+            .zip(&lb)
+            .map(|(x, y)| {
+                let f = |v: &f64| if v.is_finite() { *v } else { 0.0 };
+                f(x) + f(y)
+            })
             .collect();
         for t in 0..tiers {
             let tier = self.mean(&|r: &ReplicationResult| named(&r.tiers[t].series, "cost_usd"));

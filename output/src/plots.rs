@@ -1235,8 +1235,9 @@ impl Bar {
 
 impl CostPlot<'_> {
     /// The cost rate's layers (USD per hour per interval), bottom first:
-    /// priced tiers in scenario order, then traffic (whatever of the total
-    /// the tiers do not account for) if there is any.
+    /// priced tiers in scenario order, the load balancers, then traffic
+    /// (whatever of the total the others do not account for) if there is
+    /// any.
     fn layers(&self) -> Vec<(String, Vec<f64>)> {
         let ts = self.input.series;
         let s = self.input.summary;
@@ -1252,6 +1253,18 @@ impl CostPlot<'_> {
                 layers.push((row.name.clone(), v.collect()));
             }
         }
+        // The load balancers' series is USD per interval: per hour, as the
+        // rows'.
+        let per_h = 3600.0 / s.cost_usd.series.interval_seconds.max(f64::MIN_POSITIVE);
+        let lb: Vec<f64> = (0..ts.len)
+            .map(|i| {
+                let usd = s.cost_usd.series.load_balancer.get(i).copied();
+                finite_or_zero(usd.unwrap_or(0.0) * per_h)
+            })
+            .collect();
+        if lb.iter().any(|x| *x > 1e-12) {
+            layers.push(("load balancers".into(), lb));
+        }
         let total = ts.all().col(Col::CostUsdPerH);
         let traffic: Vec<f64> = (0..ts.len)
             .map(|i| {
@@ -1260,7 +1273,7 @@ impl CostPlot<'_> {
             })
             .collect();
         if traffic.iter().any(|x| *x > 1e-12) {
-            layers.push(("traffic (CDN, egress)".into(), traffic));
+            layers.push(("traffic (CDN, egress, cross-region)".into(), traffic));
         }
         layers
     }
@@ -1315,8 +1328,8 @@ impl CostPlot<'_> {
         legend.draw(&side)
     }
 
-    /// The totals' bars: each priced tier, each kind of traffic with a cost,
-    /// and the total last.
+    /// The totals' bars: each priced tier, the load balancers, each kind of
+    /// traffic with a cost, and the total last.
     fn bars(&self) -> Vec<Bar> {
         let cost = &self.input.summary.cost_usd;
         let mut bars: Vec<Bar> = cost
@@ -1330,8 +1343,10 @@ impl CostPlot<'_> {
             })
             .collect();
         for (label, e) in [
+            ("load balancers", &cost.load_balancer.total),
             ("CDN traffic", &cost.traffic.cdn),
             ("egress traffic", &cost.traffic.egress),
+            ("cross-region traffic", &cost.traffic.cross_region),
         ] {
             if e.estimate > 0.0 {
                 bars.push(Bar {

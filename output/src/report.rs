@@ -202,7 +202,8 @@ fn key_figures(o: &mut String, s: &Summary) {
         ("latency p99 (ms)", est(&l.p99)),
         ("latency p99.9 (ms)", est(&l.p999)),
         ("cost (USD)", est(&c.total)),
-        ("cost per hour (USD)", est(&c.per_hour)),
+        ("cost per hour, mean (USD)", est(&c.per_hour)),
+        ("cost per hour, peak interval (USD)", est(&c.peak_per_hour)),
         (
             "cost per million completed requests (USD)",
             est(&c.per_million_requests),
@@ -366,29 +367,41 @@ fn cost(o: &mut String, s: &Summary) {
         };
         let _ = writeln!(
             o,
-            "| item | priced as | USD per unit-hour | USD | share % |"
+            "Each line multiplies out: mean units × hours × USD per unit-hour + top-ups \
+             (billing minimums and partial hours of units that terminated) = USD.\n"
         );
-        let _ = writeln!(o, "|---|---|---:|---:|---:|");
-        for (name, t) in &priced {
+        let _ = writeln!(
+            o,
+            "| item | priced as | mean units | hours | USD per unit-hour | top-ups (USD) | USD | share % |"
+        );
+        let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|");
+        let (rows, blends) = crate::sections::cost_rows(c);
+        let opt = |x: Option<&Estimate>| x.map(est).unwrap_or_default();
+        for r in &rows {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} |",
-                cell(name),
-                cell(&t.priced_as),
-                fmt_num(t.list_price_per_hour),
-                est(&t.total),
-                share(t.total.estimate)
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&r.item),
+                cell(&r.priced_as),
+                opt(r.units.as_ref()),
+                r.hours.map(fmt_num).unwrap_or_default(),
+                r.rate.map(crate::sections::fmt_price).unwrap_or_default(),
+                opt(r.top_ups.as_ref()),
+                est(&r.usd),
+                share(r.usd.estimate)
             );
         }
-        for (label, e) in [
-            ("CDN traffic", &c.traffic.cdn),
-            ("egress traffic", &c.traffic.egress),
-        ] {
-            if e.estimate > 0.0 {
-                let _ = writeln!(o, "| {label} | | | {} | {} |", est(e), share(e.estimate));
-            }
+        let _ = writeln!(o, "| **total** | | | | | | **{}** | 100 |\n", est(&c.total));
+        for b in &blends {
+            let _ = writeln!(o, "* {}", cell(b));
         }
-        let _ = writeln!(o, "| **total** | | | **{}** | 100 |", est(&c.total));
+        let _ = writeln!(
+            o,
+            "{}Cost per hour: mean {}, peak {} (the costliest interval of the measured window).",
+            if blends.is_empty() { "" } else { "\n" },
+            est(&c.per_hour),
+            est(&c.peak_per_hour)
+        );
         o.push('\n');
     }
 }

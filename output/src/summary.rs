@@ -14,6 +14,10 @@
 //! Added by the capacity check: `capacity_check` (see [`crate::capacity`]).
 //! Added by the latency breakdown: `classes.<name>.breakdown` (see
 //! [`crate::breakdown`]) and `tiers.<name>.latency_ms` (per visit).
+//! Added by the cost lines: `cost_usd.peak_per_hour`,
+//! `cost_usd.tiers.<name>.purchase` and `.lines`, `cost_usd.load_balancer`,
+//! `cost_usd.traffic.cross_region`, `cost_usd.cross_region_transfer` and
+//! `cost_usd.series.load_balancer` (see [`crate::sections`]).
 //! Only in the summary of a run stopped before its end: `interrupted`,
 //! `interrupted_by`, `replications_requested`, `completed_replications`.
 //! Only `engine` may differ between two runs with the same seed.

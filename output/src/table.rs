@@ -379,15 +379,19 @@ fn scaling(out: &mut String, s: &Summary) {
     g.render(out);
 }
 
-/// Cost per priced tier and traffic kind with its share, the total, and the
-/// cost per hour and per million requests.
+/// The bill, line by line so that each multiplies out (mean units × hours
+/// × USD per unit-hour + top-ups = USD), with its share; the total; the
+/// mean and peak cost per hour and the cost per million requests.
 fn cost(out: &mut String, s: &Summary) {
     let c = &s.cost_usd;
     let mut g = Grid::new(&[
         "cost (USD, measured window)",
         "priced as",
-        "$/unit-h",
-        "USD",
+        "units",
+        "× h",
+        "× $/unit-h",
+        "+ top-ups",
+        "= USD",
         "share %",
     ]);
     let total = c.total.estimate;
@@ -398,46 +402,49 @@ fn cost(out: &mut String, s: &Summary) {
             "–".into()
         }
     };
-    for (name, t) in &c.tiers {
-        if t.priced_as == "unpriced" {
-            continue;
-        }
+    let (rows, blends) = crate::sections::cost_rows(c);
+    let opt = |x: Option<f64>, f: fn(f64) -> String| plain(x.map(f).unwrap_or_default());
+    for r in &rows {
         g.push_estimates(
-            name,
+            &r.item,
             &[
-                plain(t.priced_as.clone()),
-                plain(fmt_num(t.list_price_per_hour)),
-                est_cells(&t.total, 1.0),
-                plain(share(t.total.estimate)),
+                plain(r.priced_as.clone()),
+                r.units
+                    .as_ref()
+                    .map_or_else(|| plain(""), |e| est_cells(e, 1.0)),
+                opt(r.hours, fmt_num),
+                opt(r.rate, crate::sections::fmt_price),
+                r.top_ups
+                    .as_ref()
+                    .map_or_else(|| plain(""), |e| est_cells(e, 1.0)),
+                est_cells(&r.usd, 1.0),
+                plain(share(r.usd.estimate)),
             ],
         );
     }
-    for (label, e) in [
-        ("CDN traffic", &c.traffic.cdn),
-        ("egress traffic", &c.traffic.egress),
-    ] {
-        if e.estimate > 0.0 {
-            g.push_estimates(
-                label,
-                &[
-                    plain(""),
-                    plain(""),
-                    est_cells(e, 1.0),
-                    plain(share(e.estimate)),
-                ],
-            );
-        }
-    }
+    let blank = || plain("");
     g.push_estimates(
         "total",
-        &[plain(""), plain(""), est_cells(&c.total, 1.0), plain("")],
+        &[
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            est_cells(&c.total, 1.0),
+            blank(),
+        ],
     );
     g.render(out);
+    for b in &blends {
+        let _ = writeln!(out, "  {b}");
+    }
     let (ph, ph_ci) = est_cells(&c.per_hour, 1.0);
+    let (pk, pk_ci) = est_cells(&c.peak_per_hour, 1.0);
     let (pm, pm_ci) = est_cells(&c.per_million_requests, 1.0);
     let _ = writeln!(
         out,
-        "  USD per hour {ph} {ph_ci} · USD per million completed requests {pm} {pm_ci}"
+        "  USD per hour: mean {ph} {ph_ci}, peak {pk} {pk_ci} · USD per million completed requests {pm} {pm_ci}"
     );
 }
 

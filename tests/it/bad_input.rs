@@ -204,6 +204,13 @@ const CASES: &[Case] = &[
     at(case("failure names a missing region", GEO, "[[slos]]\npercentile = 95", "[[failures]]\nregion = \"mars\"\nat = \"1h\"\n\n[[slos]]\npercentile = 95", &["failures[0].region", "mars"]), Line::Of("region = \"mars\"")),
     case("slo names a missing region", GEO, "region = \"us-east\"", "region = \"us-west\"", &["slos[2].region", "us-west"]),
     case("regions without geo", GEO, "[geo]\nprimary = \"us-east\"", "[geox]\nprimary = \"us-east\"", &["geox"]),
+    // Sizes of what crosses regions, and its price.
+    case("a request size in an unknown unit", GEO, "request_size = \"1KB\"", "request_size = \"1 parsec\"", &["tiers.pg.request_size", "unknown size unit"]),
+    case("a replication size without a unit", GEO, "replication_size = \"2KB\"", "replication_size = \"2048\"", &["tiers.pg.replication_size", "has no unit"]),
+    at(case("a response size that is not a size string", GEO, "[tiers.redis]\nkind = \"cache\"", "[tiers.redis]\nkind = \"cache\"\nresponse_size = 4096", &["tiers.redis.response_size"]), Line::Of("response_size = 4096")),
+    at(case("a job size on a database", GEO, "[tiers.pg]\nkind = \"database\"", "[tiers.pg]\nkind = \"database\"\njob_size = \"1KB\"", &["tiers.pg.job_size"]), Line::Of("job_size")),
+    at(case("a request size on an API tier", GEO, "[tiers.api]\nkind = \"api\"", "[tiers.api]\nkind = \"api\"\nrequest_size = \"1KB\"", &["tiers.api.request_size"]), Line::Of("request_size")),
+    at(case("a negative cross-region price", GEO, "[tiers.edge]", "[cost]\ncross_region_per_gb = -0.02\n\n[tiers.edge]", &["cost.cross_region_per_gb", "at least 0"]), Line::Of("cross_region_per_gb")),
     // Traces.
     case("trace file missing", BF, "profile = { kind = \"spike\", start = \"1h\", rise = \"30m\", plateau = \"1h\", decay = \"30m\", multiplier = 8 }", "profile = { kind = \"replay\", file = \"no-such-trace.csv\" }", &["workload.profile.file", "no-such-trace.csv"]),
     case("trace: a bad value names its line", BF, "profile = { kind = \"spike\", start = \"1h\", rise = \"30m\", plateau = \"1h\", decay = \"30m\", multiplier = 8 }", "profile = { kind = \"replay\", file = \"bad-value.csv\" }", &["workload.profile.file", "bad-value.csv line 4", "n/a"]),

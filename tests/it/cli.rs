@@ -760,13 +760,16 @@ fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
     assert!(tier.iter().all(|r| r[4] == "app" && r[5] == "api"));
     let f = |r: &Vec<&str>, i: usize| r[i].parse::<f64>().unwrap();
     // Before the peak: 200 req/s on 3 instances at 44% CPU, costing 3 ×
-    // $0.0208 + the balancer's $0.0225 an hour.
+    // $0.0208 an hour; the balancer's $0.0225 is in the `all` row with
+    // the traffic, not in the tier's.
     let first = tier[0];
     assert_eq!(f(first, 2), 0.0);
     assert!((f(first, 6) - 200.0).abs() < 5.0, "{first:?}");
     assert_eq!(f(first, 9), 3.0);
     assert!((f(first, 10) - 44.5).abs() < 2.0, "{first:?}");
-    assert!((f(first, 15) - (3.0 * 0.0208 + 0.0225)).abs() < 1e-9);
+    assert!((f(first, 15) - 3.0 * 0.0208).abs() < 1e-9);
+    let all = rows.iter().find(|r| r[3] == "all").unwrap();
+    assert!(f(all, 15) - f(first, 15) > 0.0225, "{all:?}");
     // During the peak the fleet grows and p95 rises.
     let peak = tier.iter().find(|r| r[2] == "4200").unwrap();
     assert!(f(peak, 9) > 3.0 && f(peak, 6) > 500.0, "{peak:?}");

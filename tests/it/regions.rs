@@ -38,6 +38,20 @@ fn geo_expansion_reports_its_users_by_region() {
     assert!(p50("browse@ap-south") < 40.0);
     assert!(p50("order@ap-south") > 220.0, "writes cross to us-east");
     assert!(s["tiers"]["pg@ap-south"]["units"].get("primary").is_none());
+    // Bytes crossing regions are billed: GB × $/GB, and in the table.
+    let c = &s["cost_usd"];
+    let usd = c["traffic"]["cross_region"]["estimate"].as_f64().unwrap();
+    let gb = c["cross_region_transfer"]["gb"]["estimate"]
+        .as_f64()
+        .unwrap();
+    let price = c["cross_region_transfer"]["price_per_gb"].as_f64().unwrap();
+    assert!(gb > 0.1 && (usd - gb * price).abs() < 1e-9 * usd, "{c}");
+    assert!(table.contains("cross-region traffic"), "{table}");
+    // The replica sets of the other regions are priced as replicas.
+    let lines = c["tiers"]["pg@ap-south"]["lines"].as_object().unwrap();
+    assert_eq!(lines.keys().collect::<Vec<_>>(), ["replicas"]);
+    assert_eq!(lines["replicas"]["priced_as"], "db.r5.large");
+    assert_eq!(c["load_balancer"]["balancers"], 3);
     assert_eq!(s["slos"]["p95-under-200ms-ap-south"]["region"], "ap-south");
     let series = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     assert!(

@@ -61,6 +61,7 @@ fn parts_of(op: &Op, mut add: impl FnMut(Option<TierId>, Part)) {
         }
         Op::Db { tier: t, .. } => tier(t.id, &[PoolWait, Queue, Service, Network]),
         Op::RemoteDb { local, .. } => tier(local.id, &[PoolWait, Queue, Service, Network]),
+        Op::CrossToPrimary { tier: t, .. } => tier(*t, &[Network]),
         Op::Delay { of, .. } => match *of {
             DelayOf::Tier(t) => tier(t, &[Network]),
             DelayOf::Route => add(None, Delay),

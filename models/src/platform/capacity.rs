@@ -159,13 +159,14 @@ impl Platform<'_> {
         if let Some(b) = slot.billing {
             let rate = model.unit_rate(unit, b);
             let launched = model.lifetime(unit).launched;
+            let line = model.bill_line(unit);
             slot.bill
-                .bill_unit(launched, now, true, rate, b.granularity);
+                .bill_unit(line, (launched, now), true, rate, b.granularity);
         }
     }
 
     /// At the end of the run: bills every unit still running up to `end`, and
-    /// each tier's fixed charges.
+    /// the load balancers (for the whole run: they run from its start).
     pub(super) fn bill_remaining(&mut self, end: SimTime) {
         for t in 0..self.tiers.len() as TierId {
             let (slot, model) = self.tiers.split(t);
@@ -176,12 +177,18 @@ impl Platform<'_> {
                 let life = model.lifetime(unit);
                 if life.ended.is_none() {
                     let rate = model.unit_rate(unit, b);
+                    let line = model.bill_line(unit);
                     slot.bill
-                        .bill_unit(life.launched, end, false, rate, b.granularity);
+                        .bill_unit(line, (life.launched, end), false, rate, b.granularity);
                 }
             }
-            if b.fixed_per_hour > 0.0 {
-                slot.bill.accrue(SimTime::ZERO, end, b.fixed_per_hour);
+            if b.load_balancer_per_hour > 0.0 {
+                self.load_balancers.count += 1;
+                self.load_balancers.per_hour = b.load_balancer_per_hour;
+                let lb = &mut self.load_balancers.bill;
+                let before = lb.total_usd;
+                lb.accrue(SimTime::ZERO, end, b.load_balancer_per_hour);
+                lb.lines[0].accrued_usd += lb.total_usd - before;
             }
         }
     }

@@ -130,6 +130,18 @@ impl OnApi {
 /// retries: the attempt answers its class directly, with no transaction.
 const NO_TXN: u32 = u32::MAX;
 
+/// The traffic meter of bytes crossing regions (after CDN and egress).
+const TRAFFIC_CROSS_REGION: usize = 2;
+
+/// The load balancers of the priced API tiers: one each, billed by the hour
+/// for the whole run on a line of their own.
+struct LoadBalancers {
+    count: u32,
+    /// USD per balancer-hour.
+    per_hour: f64,
+    bill: CostMeter,
+}
+
 struct Attempt {
     /// Its transaction, or [`NO_TXN`].
     txn: u32,
@@ -291,8 +303,13 @@ pub struct Platform<'c> {
     /// With regions: end-to-end latency of each region's users, per interval.
     region_latency: Vec<IntervalLatency>,
     scaling_log: Vec<ScalingEvent>,
-    /// Traffic: CDN bytes, and bytes sent from the origin directly.
-    traffic: [CostMeter; 2],
+    /// Traffic: CDN bytes, bytes sent from the origin directly, and bytes
+    /// crossing regions ([`TRAFFIC_CROSS_REGION`]).
+    traffic: [CostMeter; 3],
+    /// Bytes that crossed regions in the measured period.
+    cross_region_bytes: f64,
+    /// The load balancers in front of priced API tiers.
+    load_balancers: LoadBalancers,
     /// Per class: whether its route passes a CDN.
     has_cdn: Vec<bool>,
     slos: Vec<SloTracker>,
@@ -393,7 +410,13 @@ impl<'c> Platform<'c> {
                 .map(|_| IntervalLatency::new(interval, cfg.horizon))
                 .collect(),
             scaling_log: Vec::new(),
-            traffic: [bill(), bill()],
+            traffic: [bill(), bill(), bill()],
+            cross_region_bytes: 0.0,
+            load_balancers: LoadBalancers {
+                count: 0,
+                per_hour: 0.0,
+                bill: bill(),
+            },
             has_cdn,
             slos: cfg
                 .slos

@@ -1,9 +1,10 @@
 //! Regions: routing reads each region's health (at health checks) and
-//! saturation (per request).
+//! saturation (per request); bytes that cross regions are billed.
 
-use sim_engine::Context;
+use sim_engine::{Context, SimTime};
 
-use super::{Event, Platform};
+use super::{Event, Platform, TRAFFIC_CROSS_REGION};
+use crate::cost::bytes_to_gb;
 use crate::results::RoutingEvent;
 
 impl Platform<'_> {
@@ -38,5 +39,20 @@ impl Platform<'_> {
             && rc.entry_tiers[r as usize]
                 .iter()
                 .all(|t| !self.tiers.api[t.index()].saturated(rc.failover_backlog))
+    }
+
+    /// `bytes` leave one region for another at `now`: counted, and billed
+    /// at the cross-region price. Out of line: it is never called with one
+    /// region, and its callers are hot.
+    #[inline(never)]
+    pub(super) fn cross_region(&mut self, now: SimTime, bytes: f64) {
+        let meter = &mut self.traffic[TRAFFIC_CROSS_REGION];
+        if meter.measures(now) {
+            self.cross_region_bytes += bytes;
+        }
+        let price = self.cfg.traffic.cross_region_per_gb;
+        if price > 0.0 {
+            meter.charge(now, bytes_to_gb(bytes) * price);
+        }
     }
 }

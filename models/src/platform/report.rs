@@ -3,11 +3,13 @@
 use sim_engine::SimTime;
 
 use super::{NO_TXN, Platform, TxnState};
+use crate::cost::bytes_to_gb;
 use crate::results::{
-    ClassResult, Figure, ListPrice, ReplicationResult, ScaledUnits, TierResult, TrafficCost, Unit,
+    BillLine, ClassResult, Figure, ListPrice, LoadBalancerCost, ReplicationResult, ScaledUnits,
+    TierBill, TierResult, TrafficCost, Unit,
 };
 use crate::series::{LATENCY_SERIES, Spec, latency_series, merged_latency};
-use crate::tier::TierId;
+use crate::tier::{TierId, TierKind};
 
 impl Platform<'_> {
     pub(super) fn warmup_end(&mut self, now: SimTime) {
@@ -60,17 +62,28 @@ impl Platform<'_> {
             .zip(&self.cfg.slos)
             .map(|(t, c)| t.finish(&c.name))
             .collect();
-        let [cdn, egress] = self.traffic;
+        let [cdn, egress, cross] = self.traffic;
         let traffic = TrafficCost {
             cdn_usd: cdn.total_usd,
             egress_usd: egress.total_usd,
+            cross_region_usd: cross.total_usd,
+            cross_region_gb: bytes_to_gb(self.cross_region_bytes),
+            cross_region_per_gb: self.cfg.traffic.cross_region_per_gb,
             series: cdn
                 .series
                 .values()
                 .iter()
                 .zip(egress.series.values())
-                .map(|(a, b)| a + b)
+                .zip(cross.series.values())
+                .map(|((a, b), c)| a + b + c)
                 .collect(),
+        };
+        let lb = self.load_balancers;
+        let load_balancers = LoadBalancerCost {
+            balancers: lb.count,
+            per_hour: lb.per_hour,
+            usd: lb.bill.total_usd,
+            series: lb.bill.series.values().to_vec(),
         };
         ReplicationResult {
             replication,
@@ -82,6 +95,7 @@ impl Platform<'_> {
             scaling: self.scaling_log,
             slos,
             traffic,
+            load_balancers,
             latency_series: all_latency,
             region_latency_series: self.region_latency.iter().map(latency_series).collect(),
             routing: self.routing_log,
@@ -125,7 +139,39 @@ impl Platform<'_> {
             }),
             _ => None,
         };
+        let bill = slot.billing.map(|b| {
+            let line = |name, label: &str, list: f64, rate: f64, i: usize| {
+                let t = slot.bill.lines[i];
+                BillLine {
+                    name,
+                    label: label.to_string(),
+                    list_per_hour: list,
+                    rate_per_hour: rate,
+                    unit_hours: t.unit_hours,
+                    top_up_usd: t.top_up_usd,
+                    usd: t.accrued_usd + t.top_up_usd,
+                }
+            };
+            let lines = match kind {
+                TierKind::Database(d) => {
+                    let replica_label = b.replica_label.as_deref().unwrap_or(&b.label);
+                    let list = b.replica_price_per_hour.unwrap_or(b.price_per_hour);
+                    let replicas = line("replicas", replica_label, list, b.replica_rate(), 1);
+                    if d.local_primary {
+                        vec![
+                            line("primary", &b.label, b.price_per_hour, b.rate(), 0),
+                            replicas,
+                        ]
+                    } else {
+                        vec![replicas]
+                    }
+                }
+                _ => vec![line("units", &b.label, b.price_per_hour, b.rate(), 0)],
+            };
+            TierBill { mix: b.mix, lines }
+        });
         TierResult {
+            bill,
             name: slot.name.to_string(),
             kind: kind.kind(),
             serving: report.serving,

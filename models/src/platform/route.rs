@@ -5,7 +5,7 @@
 use sim_engine::{Context, Dist, SimDuration, SimTime, sub_key};
 
 use super::{Event, Failure, NO_TXN, OnApi, Place, Platform, draw};
-use crate::config::Op;
+use crate::config::{DelayOf, Op};
 use crate::event_unit::Outcome as Departure;
 use crate::results::Part;
 use crate::tier::api::{Cpu, Entry};
@@ -68,7 +68,15 @@ impl Platform<'_> {
                 Op::RemoteDb { local, query, hop } => {
                     self.remote_db(req, class, *local, *query, *hop, key, pc, ctx)
                 }
-                Op::Enqueue { tier, job } => {
+                Op::CrossToPrimary { tier, rtt, bytes } => {
+                    self.cross_region(now, *bytes);
+                    self.breakdown.delay(req, class, DelayOf::Tier(*tier), *rtt);
+                    Step::Wait(now + *rtt, None, pc + 1)
+                }
+                Op::Enqueue { tier, job, bytes } => {
+                    if *bytes > 0.0 {
+                        self.cross_region(now, *bytes);
+                    }
                     self.enqueue_job(*tier, *job, sub_key(key, pc as u64), ctx);
                     Step::Go(pc + 1)
                 }
@@ -512,6 +520,9 @@ impl Platform<'_> {
         if d.write || d.u1 < db.cfg.read_primary_fraction || !db.has_replica_up() {
             self.breakdown
                 .spend(req, class, local.id, [(Part::Network, hop)]);
+            // The query goes to the primary's region and its answer comes back.
+            let bytes = self.cfg.tiers[local.id as usize].transfer.round_trip();
+            self.cross_region(ctx.now(), bytes);
             return Step::Wait(ctx.now() + hop, None, pc + 1);
         }
         // A replica-only tier routes every read to a replica.
@@ -651,6 +662,8 @@ impl Platform<'_> {
                 cpu,
             } => {
                 let place = (tier.id, node, db.nodes[node as usize].epoch);
+                // With one region no write goes further: one test, no call.
+                let remote = d.write && !db.remote.is_empty();
                 let parts = [
                     (Part::PoolWait, conn - now),
                     (Part::Queue, cpu - conn),
@@ -659,7 +672,7 @@ impl Platform<'_> {
                 ];
                 self.breakdown.spend(req, class, tier.id, parts);
                 self.visited(tier.id, now, at);
-                if d.write {
+                if remote {
                     self.replicate_remote(tier, at, d.apply);
                 }
                 self.wait(req, at + rtt, Some(place), next_pc, ctx);
@@ -673,11 +686,20 @@ impl Platform<'_> {
     }
 
     /// A write committed on `tier`'s primary at `commit` travels to the
-    /// replica sets of the other regions.
+    /// replica sets of the other regions: its bytes cross once per replica
+    /// that receives it (each streams from the primary). Out of line, so
+    /// that queries in a run with one region do not pay for its body.
+    #[inline(never)]
     fn replicate_remote(&mut self, tier: DatabaseRef, commit: SimTime, apply: SimDuration) {
         for k in 0..self.tiers.database[tier.index()].remote.len() {
             let (remote, one_way) = self.tiers.database[tier.index()].remote[k];
-            self.tiers.database[remote.index()].replicate(commit, commit + one_way, apply);
+            let replicas = &mut self.tiers.database[remote.index()];
+            let reached = replicas.receiving_replicas();
+            replicas.replicate(commit, commit + one_way, apply);
+            let bytes = self.cfg.tiers[tier.id as usize].transfer.replication_bytes;
+            if reached > 0 && bytes > 0.0 {
+                self.cross_region(commit, bytes * reached as f64);
+            }
         }
     }
 

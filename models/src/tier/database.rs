@@ -435,6 +435,16 @@ impl<'c> DbTier<'c> {
         }
     }
 
+    /// The replicas a write reaches now (as [`DbTier::replicate`] counts
+    /// them): up and not terminated.
+    pub fn receiving_replicas(&self) -> usize {
+        self.nodes
+            .iter()
+            .skip(1)
+            .filter(|n| n.up && n.life.life != Life::Terminated)
+            .count()
+    }
+
     /// A replica is up and in service.
     pub fn has_replica_up(&self) -> bool {
         !self.up_replicas.is_empty()
@@ -685,6 +695,10 @@ impl TierModel for DbTier<'_> {
         } else {
             billing.rate()
         }
+    }
+
+    fn bill_line(&self, unit: u32) -> usize {
+        usize::from(unit > 0)
     }
 
     fn elastic(&mut self) -> Option<&mut dyn Elastic> {

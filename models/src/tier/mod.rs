@@ -33,7 +33,7 @@ use std::ops::Range;
 
 use sim_engine::{IntervalLatency, SimDuration, SimTime, Streams};
 
-use crate::cost::{Billing, CostMeter};
+use crate::cost::{Billing, CostMeter, TransferSizes};
 use crate::fcfs::Measured;
 use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
 use crate::series::Spec;
@@ -272,6 +272,9 @@ pub struct TierConfig {
     pub billing: Option<Billing>,
     /// The region it runs in (with regions; `None` for a global tier).
     pub region: Option<u16>,
+    /// Bytes of its requests, answers and replication, billed where they
+    /// cross regions.
+    pub transfer: TransferSizes,
 }
 
 /// What a kind's configuration says about its units; each kind's module
@@ -495,6 +498,11 @@ pub(crate) trait TierModel {
     /// its primary).
     fn unit_rate(&self, _unit: u32, billing: &Billing) -> f64 {
         billing.rate()
+    }
+    /// The line of the bill unit `unit` is billed on: 0, or 1 for a
+    /// database's replicas (priced apart from its primary).
+    fn bill_line(&self, _unit: u32) -> usize {
+        0
     }
     /// Its list price when it is not billed per unit-hour (a price per
     /// call); `None` takes the tier's billing.

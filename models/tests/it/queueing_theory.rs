@@ -45,6 +45,7 @@ pub(crate) fn station(
         scaling: None,
         billing: None,
         region: None,
+        transfer: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The exporters on real runs, in one test binary with a module per topic;
 //! a new topic is a new module here.
 
+mod cost;
 mod plots;
 mod sweep;

@@ -148,7 +148,7 @@ pub fn tier_billing(
         replica_price_per_hour: replica_list,
         granularity,
         mix,
-        fixed_per_hour: if kind == "api" {
+        load_balancer_per_hour: if kind == "api" {
             load_balancer_per_hour
         } else {
             0.0
@@ -398,6 +398,7 @@ pub fn scenario_prices(
     raw: Option<&RawCost>,
     costp: &FieldPath,
     cat: &Catalogue,
+    multi_region: bool,
     c: &mut Checks,
 ) -> ScenarioPrices {
     // A price the catalogue lacks must be given.
@@ -437,6 +438,20 @@ pub fn scenario_prices(
             "egress_per_gb",
             c,
         ),
+        // Only regions exchange traffic: one region needs no such price.
+        cross_region_per_gb: match (raw.and_then(|r| r.cross_region_per_gb), multi_region) {
+            (None, false) => cat
+                .traffic
+                .cross_region_per_gb
+                .as_ref()
+                .map_or(0.0, |p| p.price),
+            (given, _) => usd(
+                given,
+                cat.traffic.cross_region_per_gb.as_ref(),
+                "cross_region_per_gb",
+                c,
+            ),
+        },
     };
     let load_balancer_per_hour = usd(
         raw.and_then(|r| r.load_balancer_per_hour),

@@ -197,13 +197,19 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         },
     };
     let cat = chosen.get();
-    let prices = cost::scenario_prices(raw_cost.as_ref(), &root.key("cost"), cat, &mut c);
-
-    // [geo], [regions.*]: checked against the tiers' names and kinds.
-    let names = tier_set::TierNames::of(&raw_tiers, &root.key("tiers"), &mut c);
     // Regions written but invalid have their own messages: fields naming a
     // region are then not checked against them.
     let regions_written = raw_geo.is_some() || !raw_regions.is_empty();
+    let prices = cost::scenario_prices(
+        raw_cost.as_ref(),
+        &root.key("cost"),
+        cat,
+        regions_written,
+        &mut c,
+    );
+
+    // [geo], [regions.*]: checked against the tiers' names and kinds.
+    let names = tier_set::TierNames::of(&raw_tiers, &root.key("tiers"), &mut c);
     let geo = regions::parse(raw_geo, raw_regions, &root, &names.all, &names.api, &mut c);
 
     // [tiers.*], then a copy of each regional tier per region.

@@ -76,7 +76,9 @@ fn half(d: SimDuration) -> SimDuration {
 /// In a region without the primary, a query to a regional database is a
 /// [`Op::RemoteDb`] (local read, or the trip to the primary); a step on a
 /// tier that is not regional (it runs in the primary region) pays the round
-/// trip to the primary region first.
+/// trip to the primary region first ([`Op::CrossToPrimary`]), and an
+/// enqueue there bills its job's message ([`Op::Enqueue`]'s `bytes`); both
+/// as cross-region traffic.
 pub fn compile_regional(
     mut route: Vec<toml::Value>,
     path: &FieldPath,
@@ -204,18 +206,28 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// With regions, in a region without the primary: whether `tier` is not
+    /// regional (it runs in the primary region), so reaching it crosses.
+    fn leaves_region(&self, tier: TierId) -> bool {
+        self.geo.is_some_and(|geo| {
+            self.at != geo.primary
+                && self.tiers[tier as usize].region.is_some()
+                && !self.tiers[tier as usize].name.contains('@')
+        })
+    }
+
     /// With regions, in a region without the primary: a step on a tier that
-    /// is not regional (it runs in the primary region) pays the round trip.
+    /// is not regional (it runs in the primary region) pays the round trip,
+    /// and its request and answer cross regions.
     fn cross_to_primary(&mut self, tier: TierId) {
         if let Some(geo) = self.geo
-            && self.at != geo.primary
-            && self.tiers[tier as usize].region.is_some()
-            && !self.tiers[tier as usize].name.contains('@')
+            && self.leaves_region(tier)
         {
-            self.delay(
-                geo.rtt[self.at as usize][geo.primary as usize],
-                DelayOf::Tier(tier),
-            );
+            let rtt = geo.rtt[self.at as usize][geo.primary as usize];
+            let bytes = self.tiers[tier as usize].transfer.round_trip();
+            if !rtt.is_zero() || bytes > 0.0 {
+                self.ops.push(Op::CrossToPrimary { tier, rtt, bytes });
+            }
         }
     }
 
@@ -607,7 +619,17 @@ impl<'a> Compiler<'a> {
         let Some(job) = self.named_type(given, ("job", "jobs"), &names, t.id, path) else {
             return;
         };
-        self.ops.push(Op::Enqueue { tier: t, job });
+        // Enqueuing waits for nothing, but the job's message crosses.
+        let bytes = if self.leaves_region(t.id) {
+            self.tiers[t.id as usize].transfer.request_bytes
+        } else {
+            0.0
+        };
+        self.ops.push(Op::Enqueue {
+            tier: t,
+            job,
+            bytes,
+        });
     }
 
     /// The index of the query (or job) type a step names among `names`, the

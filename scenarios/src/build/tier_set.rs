@@ -89,7 +89,7 @@ impl TierBuilder<'_> {
             self.load_balancer_per_hour,
             &mut cc,
         );
-        let kind = match tiers::build_tier(&kind_name, rest, path, &hw) {
+        let (kind, transfer) = match tiers::build_tier(&kind_name, rest, path, &hw) {
             Ok(k) => k,
             Err(mut ps) => {
                 ps.extend(cc.0);
@@ -111,6 +111,7 @@ impl TierBuilder<'_> {
             scaling,
             billing,
             region: None,
+            transfer,
         };
         Ok((tier, cpu))
     }

@@ -3,7 +3,7 @@
 use capsim_models::{
     ApiConfig, ApiCredits, ApiMemory, Balancer, CacheConfig, CacheSizing, CdnConfig,
     DatabaseConfig, Discipline, JobConfig, QueryConfig, QueueConfig, ReadRouting, StationConfig,
-    TierKind, WorkerMode, WorkersConfig,
+    TierKind, TransferSizes, WorkerMode, WorkersConfig,
 };
 use indexmap::IndexMap;
 use sim_engine::{Dist, SimDuration};
@@ -67,8 +67,9 @@ pub fn build_tier(
     rest: toml::Table,
     path: &FieldPath,
     hw: &Hardware,
-) -> Result<TierKind, Vec<Problem>> {
-    match kind {
+) -> Result<(TierKind, TransferSizes), Vec<Problem>> {
+    let transfer = transfer_sizes(kind, &rest, path);
+    let built = match kind {
         "station" => station(rest, path).map(TierKind::Station),
         "api" => api(rest, path, hw).map(TierKind::Api),
         "cache" => cache(rest, path, hw).map(TierKind::Cache),
@@ -77,7 +78,78 @@ pub fn build_tier(
         "cdn" => cdn(rest, path).map(TierKind::Cdn),
         "external" => super::external::external(rest, path).map(TierKind::External),
         _ => unreachable!("split_tag checked the kind"),
+    };
+    match (built, transfer) {
+        (Ok(k), Ok(t)) => Ok((k, t)),
+        (Err(mut a), Err(b)) => {
+            a.extend(b);
+            Err(a)
+        }
+        (Err(a), Ok(_)) | (Ok(_), Err(a)) => Err(a),
     }
+}
+
+/// Assumed sizes (the keys' defaults), bytes: a request to a station or a
+/// database query (a statement and its parameters, with the protocol's
+/// framing), its answer (a few rows), a cache command (its key), a write's
+/// WAL records shipped to a replica, a job's message.
+pub const DEFAULT_REQUEST_BYTES: u64 = 1024;
+pub const DEFAULT_RESPONSE_BYTES: u64 = 4 * 1024;
+pub const DEFAULT_CACHE_COMMAND_BYTES: u64 = 100;
+pub const DEFAULT_REPLICATION_BYTES: u64 = 2 * 1024;
+pub const DEFAULT_JOB_BYTES: u64 = 1024;
+/// A cache's `object_size` default (its answer's size unless given).
+const DEFAULT_OBJECT_BYTES: u64 = 1024;
+
+/// The bytes a tier exchanges per visit, billed where they cross regions:
+/// `request_size`, `response_size` (stations, caches, databases),
+/// `replication_size` (databases), `job_size` (workers). A key that is not
+/// a string is reported by the kind's own decoding.
+fn transfer_sizes(
+    kind: &str,
+    table: &toml::Table,
+    path: &FieldPath,
+) -> Result<TransferSizes, Vec<Problem>> {
+    let mut c = Checks::default();
+    let mut size = |key: &str, default: u64| -> f64 {
+        match table.get(key).and_then(|v| v.as_str()) {
+            Some(s) => c.take(parse_size(s, &path.key(key))).unwrap_or(0) as f64,
+            None => default as f64,
+        }
+    };
+    let sizes = match kind {
+        "station" => TransferSizes {
+            request_bytes: size("request_size", DEFAULT_REQUEST_BYTES),
+            response_bytes: size("response_size", DEFAULT_RESPONSE_BYTES),
+            replication_bytes: 0.0,
+        },
+        "cache" => {
+            let object = table
+                .get("object_size")
+                .and_then(|v| v.as_str())
+                .and_then(|s| parse_size(s, path).ok())
+                .unwrap_or(DEFAULT_OBJECT_BYTES);
+            TransferSizes {
+                request_bytes: size("request_size", DEFAULT_CACHE_COMMAND_BYTES),
+                response_bytes: size("response_size", object),
+                replication_bytes: 0.0,
+            }
+        }
+        "database" => TransferSizes {
+            request_bytes: size("request_size", DEFAULT_REQUEST_BYTES),
+            response_bytes: size("response_size", DEFAULT_RESPONSE_BYTES),
+            replication_bytes: size("replication_size", DEFAULT_REPLICATION_BYTES),
+        },
+        "workers" => TransferSizes {
+            request_bytes: size("job_size", DEFAULT_JOB_BYTES),
+            response_bytes: 0.0,
+            replication_bytes: 0.0,
+        },
+        // API tiers are regional, CDN edges are near the users and external
+        // APIs are outside the regions: nothing of theirs crosses.
+        _ => TransferSizes::default(),
+    };
+    if c.is_empty() { Ok(sizes) } else { Err(c.0) }
 }
 
 fn station(table: toml::Table, path: &FieldPath) -> Result<StationConfig, Vec<Problem>> {

@@ -414,6 +414,7 @@ pub struct RawCost {
     pub catalogue: Option<String>,
     pub cdn_per_gb: Option<f64>,
     pub egress_per_gb: Option<f64>,
+    pub cross_region_per_gb: Option<f64>,
     pub load_balancer_per_hour: Option<f64>,
 }
 
@@ -551,6 +552,11 @@ pub struct RawStation {
     #[serde(default)]
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub patience: Option<toml::Table>,
+    /// Bytes of a request to the tier (a size such as "1KB"), billed where
+    /// it crosses regions.
+    pub request_size: Option<String>,
+    /// Bytes of its answer (a size), billed where it crosses regions.
+    pub response_size: Option<String>,
 }
 
 /// `kind = "api"`.
@@ -618,6 +624,11 @@ pub struct RawCache {
     pub keys: Option<u64>,
     pub object_size: Option<String>,
     pub start: Option<String>,
+    /// Bytes of a request to the tier (a size such as "1KB"), billed where
+    /// it crosses regions.
+    pub request_size: Option<String>,
+    /// Bytes of its answer (a size), billed where it crosses regions.
+    pub response_size: Option<String>,
 }
 
 /// `kind = "database"`.
@@ -637,6 +648,14 @@ pub struct RawDatabase {
     #[schemars(schema_with = "crate::raw::schema::dist")]
     pub apply_time: Option<toml::Table>,
     pub queries: IndexMap<String, RawQuery>,
+    /// Bytes of a request to the tier (a size such as "1KB"), billed where
+    /// it crosses regions.
+    pub request_size: Option<String>,
+    /// Bytes of its answer (a size), billed where it crosses regions.
+    pub response_size: Option<String>,
+    /// Bytes a committed write ships to each replica (a size), billed where
+    /// the replica is in another region.
+    pub replication_size: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -673,6 +692,8 @@ pub struct RawWorkers {
     pub concurrency: u32,
     pub queues: IndexMap<String, RawQueue>,
     pub jobs: IndexMap<String, RawJob>,
+    /// Bytes of a job's message (a size), billed where it crosses regions.
+    pub job_size: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

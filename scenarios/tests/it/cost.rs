@@ -1,7 +1,8 @@
 //! The bill: fixed fleets against hand-computed figures, billing minimums
-//! and partial hours, the purchase mix, traffic per GB, and the cost series.
+//! and partial hours, the purchase mix, traffic per GB, the load balancers'
+//! line, lines that multiply out, and the cost series.
 
-use capsim_models::ReplicationResult;
+use capsim_models::{BillLine, ReplicationResult};
 
 use crate::common::*;
 
@@ -15,6 +16,39 @@ fn assert_usd(what: &str, got: f64, expected: f64) {
         (got - expected).abs() < 1e-9,
         "{what}: {got} USD, expected {expected}"
     );
+}
+
+/// Line `name` of a tier's bill.
+fn line<'a>(r: &'a ReplicationResult, tier: &str, name: &str) -> &'a BillLine {
+    let bill = r.tier(tier).unwrap().bill.as_ref().expect("a priced tier");
+    bill.lines
+        .iter()
+        .find(|l| l.name == name)
+        .unwrap_or_else(|| panic!("{tier} has no line {name}"))
+}
+
+/// Every line of every priced tier multiplies out, and the lines add up to
+/// the tier's cost.
+#[track_caller]
+fn assert_lines_multiply_out(r: &ReplicationResult) {
+    for t in &r.tiers {
+        let Some(bill) = &t.bill else { continue };
+        for l in &bill.lines {
+            let product = l.unit_hours * l.rate_per_hour + l.top_up_usd;
+            assert!(
+                (product - l.usd).abs() < 1e-9,
+                "{} {}: {} × {} + {} = {product}, billed {}",
+                t.name,
+                l.name,
+                l.unit_hours,
+                l.rate_per_hour,
+                l.top_up_usd,
+                l.usd
+            );
+        }
+        let lines: f64 = bill.lines.iter().map(|l| l.usd).sum();
+        assert_usd(&t.name, lines, t.metric("cost_usd").unwrap());
+    }
 }
 
 /// Answers (completions) of a class inside the measured window.
@@ -86,13 +120,35 @@ fn a_fixed_fleet_costs_exactly_what_the_catalogue_says() {
     let results = run(&s);
     // The measured window is 1.5 h (2 h minus 30 min of warm-up).
     let h = 1.5;
-    let web = 3.0 * 0.192 * h + 0.0225 * h; // 3 × m5.xlarge + the ALB
+    let web = 3.0 * 0.192 * h; // 3 × m5.xlarge
+    let lb = 0.0225 * h; // the ALB in front of web, on its own line
     let jobs = 2.0 * 0.126 * (0.5 + 0.5 * (1.0 - 0.4)) * h; // half reserved at 40% off
     let redis = 2.0 * 0.216 * h; // ElastiCache node-hours
     let pg = (0.50 + 0.25) * h; // db.r5.xlarge primary, db.r5.large replica
     let old = 0.05 * h; // a custom price
     for r in &results {
         assert_usd("web", tier_cost(r, "web"), web);
+        assert_usd("load balancer", r.load_balancers.usd, lb);
+        assert_eq!(r.load_balancers.balancers, 1);
+        assert_eq!(r.load_balancers.per_hour, 0.0225);
+        // The lines: unit-hours × the rate each is billed at.
+        let l = line(r, "web", "units");
+        assert_usd("web unit-hours", l.unit_hours, 3.0 * h);
+        assert_eq!((l.list_per_hour, l.rate_per_hour), (0.192, 0.192));
+        let l = line(r, "jobs", "units");
+        assert_usd("jobs unit-hours", l.unit_hours, 2.0 * h);
+        assert_eq!(l.list_per_hour, 0.126);
+        assert_usd("jobs blended rate", l.rate_per_hour, 0.126 * 0.8);
+        let (p, rep) = (line(r, "pg", "primary"), line(r, "pg", "replicas"));
+        assert_eq!(
+            (p.label.as_str(), rep.label.as_str()),
+            ("db.r5.xlarge", "db.r5.large")
+        );
+        assert_usd("pg primary", p.usd, 1.0 * 0.50 * h);
+        assert_usd("pg replicas", rep.usd, 1.0 * 0.25 * h);
+        assert_usd("pg replica unit-hours", rep.unit_hours, h);
+        assert_eq!(rep.rate_per_hour, 0.25);
+        assert_lines_multiply_out(r);
         assert_usd("jobs", tier_cost(r, "jobs"), jobs);
         assert_usd("redis", tier_cost(r, "redis"), redis);
         assert_usd("pg", tier_cost(r, "pg"), pg);
@@ -112,8 +168,10 @@ fn a_fixed_fleet_costs_exactly_what_the_catalogue_says() {
         assert_usd(
             "total",
             r.cost_usd(),
-            web + jobs + redis + pg + old + egress + cdn,
+            web + lb + jobs + redis + pg + old + egress + cdn,
         );
+        assert_eq!(r.traffic.cross_region_usd, 0.0);
+        assert_eq!(r.traffic.cross_region_gb, 0.0);
     }
 }
 
@@ -131,11 +189,17 @@ fn the_cost_series_adds_up_to_the_bill_and_covers_the_warmup_too() {
                 t.name
             );
         }
-        // One minute of the web tier: 3 × 0.192 / 60 + 0.0225 / 60.
+        // One minute of the web tier: 3 × 0.192 / 60; of its balancer
+        // 0.0225 / 60.
         let web = r.tier("web").unwrap().series("cost_usd").unwrap();
-        assert!((web[0] - (3.0 * 0.192 + 0.0225) / 60.0).abs() < 1e-12);
+        assert!((web[0] - 3.0 * 0.192 / 60.0).abs() < 1e-12);
+        let lb = &r.load_balancers.series;
+        assert!((lb[0] - 0.0225 / 60.0).abs() < 1e-12);
+        assert!((lb[30..].iter().sum::<f64>() - r.load_balancers.usd).abs() < 1e-9);
         let traffic: f64 = r.traffic.series[30..].iter().sum();
         assert!((traffic - r.traffic.cdn_usd - r.traffic.egress_usd).abs() < 1e-9);
+        let whole: f64 = r.cost_series()[30..].iter().sum();
+        assert!((whole - r.cost_usd()).abs() < 1e-9);
     }
 }
 
@@ -201,6 +265,28 @@ scaling = { min = 1, max = 2, schedule = [ { at = "5m", desired = 2 }, { at = "5
         assert_usd("pg", tier_cost(r, "pg"), 0.25 + 0.25 * 600.0 / 3600.0);
         assert_usd("redis", tier_cost(r, "redis"), 0.216 + 0.216);
         assert_usd("jobs", tier_cost(r, "jobs"), 0.1 + 0.1);
+        // The top-ups are parts of the lines of their own, so that
+        // unit-hours × rate + top-ups is the line.
+        let web = line(r, "web", "units");
+        assert_usd("web unit-hours", web.unit_hours, 2.0 + 30.0 / 3600.0);
+        assert_usd("web top-up", web.top_up_usd, 0.096 * 30.0 / 3600.0);
+        let pg = line(r, "pg", "replicas");
+        assert_usd("pg replica unit-hours", pg.unit_hours, 5.0 / 60.0);
+        assert_usd("pg replica top-up", pg.top_up_usd, 0.25 * 5.0 / 60.0);
+        assert_usd(
+            "pg primary top-up",
+            line(r, "pg", "primary").top_up_usd,
+            0.0,
+        );
+        let redis = line(r, "redis", "units");
+        assert_usd("redis top-up", redis.top_up_usd, 0.216 * 0.5);
+        let jobs = line(r, "jobs", "units");
+        assert_usd(
+            "jobs top-up",
+            jobs.top_up_usd,
+            0.1 * (3600.0 - 30.0) / 3600.0,
+        );
+        assert_lines_multiply_out(r);
         // The web top-up lands in the minute the unit terminated (10:30):
         // 2 instances' minute, plus the 30 s the third accrued, plus 30 s more.
         let web = r.tier("web").unwrap().series("cost_usd").unwrap();
@@ -226,12 +312,13 @@ fn scenario_prices_override_the_catalogue() {
     let s = scenario(&text);
     let b = s.platform.tiers[0].billing.as_ref().unwrap();
     assert_eq!(b.price_per_hour, 0.1);
-    assert_eq!(b.fixed_per_hour, 0.03);
+    assert_eq!(b.load_balancer_per_hour, 0.03);
     assert_eq!(b.label, "m5.xlarge (price overridden)");
     assert_eq!(s.platform.traffic.cdn_per_gb, 0.02);
     assert_eq!(s.platform.traffic.egress_per_gb, 0.05);
     let r = &run(&s)[0];
-    assert_usd("web", tier_cost(r, "web"), (3.0 * 0.1 + 0.03) * 1.5);
+    assert_usd("web", tier_cost(r, "web"), 3.0 * 0.1 * 1.5);
+    assert_usd("load balancer", r.load_balancers.usd, 0.03 * 1.5);
 }
 
 /// A catalogue of one's own, in the bundled catalogues' format: made-up
@@ -344,7 +431,8 @@ fn a_fleet_priced_with_a_catalogue_file_costs_what_the_file_says() {
     }
     let results = run(&s);
     let h = 1.5;
-    let web = 3.0 * 0.5 * h + 0.03 * h; // 3 × vm.big + the load balancer
+    let web = 3.0 * 0.5 * h; // 3 × vm.big
+    let lb = 0.03 * h; // the file's load balancer, a line of its own
     let jobs = 2.0 * 0.2 * (0.5 + 0.5 * (1.0 - 0.4)) * h;
     let redis = 2.0 * 0.3 * h;
     let pg = (0.8 + 0.4) * h;
@@ -352,6 +440,7 @@ fn a_fleet_priced_with_a_catalogue_file_costs_what_the_file_says() {
     let gb = 1024.0 * 1024.0 * 1024.0;
     for r in &results {
         assert_usd("web", tier_cost(r, "web"), web);
+        assert_usd("load balancer", r.load_balancers.usd, lb);
         assert_usd("jobs", tier_cost(r, "jobs"), jobs);
         assert_usd("redis", tier_cost(r, "redis"), redis);
         assert_usd("pg", tier_cost(r, "pg"), pg);
@@ -378,10 +467,12 @@ fn a_bundled_catalogue_is_chosen_by_name_and_bills_with_its_own_granularity() {
     let s = scenario(&text);
     let results = run(&s);
     let h = 1.5;
-    let web = 3.0 * 0.194236 * h + 0.025 * h;
+    let web = 3.0 * 0.194236 * h;
+    let lb = 0.025 * h; // a forwarding rule
     let pg = (4.0 * 0.0413 + 16.0 * 0.007 + 2.0 * 0.0413 + 8.0 * 0.007) * h;
     for r in &results {
         assert_usd("web", tier_cost(r, "web"), web);
+        assert_usd("load balancer", r.load_balancers.usd, lb);
         assert!(
             (tier_cost(r, "pg") - pg).abs() < 1e-6,
             "{}",
@@ -415,6 +506,7 @@ fn a_bundled_catalogue_is_chosen_by_name_and_bills_with_its_own_granularity() {
     );
     let results = run(&s);
     for r in &results {
-        assert_usd("web", tier_cost(r, "web"), 3.0 * 0.192 * 1.5 + 0.025 * 1.5);
+        assert_usd("web", tier_cost(r, "web"), 3.0 * 0.192 * 1.5);
+        assert_usd("load balancer", r.load_balancers.usd, 0.025 * 1.5);
     }
 }

@@ -126,6 +126,138 @@ fn a_remote_replica_lags_by_the_one_way_trip_plus_its_apply() {
     assert!((remote.estimate - 41.0).abs() < 0.05, "{remote:?}");
 }
 
+/// Two regions (a holds the primary) with every kind of crossing: b's
+/// writes go to the primary, b's reads visit a global station, b's writes
+/// enqueue on global workers, and every write replicates to b's replica.
+const CROSSINGS: &str = r#"
+[scenario]
+name = "crossings"
+
+[simulation]
+duration = "20m"
+warmup = "2m"
+replications = 4
+seed = 11
+
+[cost]
+cross_region_per_gb = 0.05
+
+[classes.read]
+rate_per_s = 8
+route = [{ api = "api" }, { db = "pg", query = "read" }, "audit"]
+
+[classes.write]
+rate_per_s = 4
+route = [{ api = "api" }, { db = "pg", query = "write" }, { enqueue = "jobs", job = "mail" }]
+
+[geo]
+primary = "a"
+regional = ["api", "pg"]
+rtt.a = { b = "80ms" }
+
+[regions.a]
+share = 0.5
+user_rtt = "20ms"
+
+[regions.b]
+share = 0.5
+user_rtt = "20ms"
+
+[tiers.api]
+kind = "api"
+instances = 2
+cores = 2
+mode = "async"
+cpu = { dist = "deterministic", value = "1ms" }
+
+[tiers.pg]
+kind = "database"
+replicas = 1
+primary = { cores = 4 }
+replica = { cores = 4 }
+request_size = "1KB"
+response_size = "3KB"
+replication_size = "2KB"
+queries.read = { kind = "read", cpu = { dist = "deterministic", value = "2ms" } }
+queries.write = { kind = "write", cpu = { dist = "deterministic", value = "2ms" } }
+
+[tiers.audit]
+kind = "station"
+servers = 4
+service = { dist = "deterministic", value = "1ms" }
+request_size = "512B"
+response_size = "512B"
+
+[tiers.jobs]
+kind = "workers"
+workers = 2
+job_size = "1KB"
+queues = { default = {} }
+jobs = { mail = { queue = "default", service = { dist = "deterministic", value = "5ms" } } }
+"#;
+
+#[test]
+fn bytes_crossing_regions_are_billed_per_gb() {
+    let s = scenario(CROSSINGS);
+    assert_eq!(s.platform.traffic.cross_region_per_gb, 0.05);
+    let results = run(&s);
+    let gb = 1024.0 * 1024.0 * 1024.0;
+    let kb = 1024.0;
+    // Per crossing: a write of b to the primary and back (1 + 3 KB) and its
+    // job's message (1 KB); a read of b at the global station (0.5 + 0.5
+    // KB); every write's WAL to b's replica (2 KB).
+    let per_write_b = 4.0 * kb + kb + 2.0 * kb;
+    let (per_read_b, per_write_a) = (kb, 2.0 * kb);
+    for r in &results {
+        // Exact but for the requests crossing the window's edges: requests
+        // cross 11 to 24 ms after they arrive, so count arrivals.
+        let arrived = |c: &str| r.class(c).unwrap().counts.arrived as f64;
+        let bytes = arrived("write@b") * per_write_b
+            + arrived("read@b") * per_read_b
+            + arrived("write@a") * per_write_a;
+        let got = r.traffic.cross_region_gb * gb;
+        assert!(
+            (got - bytes).abs() <= 3.0 * per_write_b,
+            "{got} bytes crossed, expected {bytes}"
+        );
+        assert!(
+            (r.traffic.cross_region_usd - r.traffic.cross_region_gb * 0.05).abs() < 1e-12,
+            "billed at the price per GB"
+        );
+        let whole: f64 = r.cost_series()[2..].iter().sum();
+        assert!((whole - r.cost_usd()).abs() < 1e-12, "in the cost series");
+    }
+    // Against the rates: 2 writes/s and 4 reads/s in each region for the
+    // 18 measured minutes, inside the 95% interval over replications.
+    let expected = 18.0 * 60.0 * (2.0 * per_write_b + 4.0 * per_read_b + 2.0 * per_write_a) / gb;
+    let e = est(&results, |r| r.traffic.cross_region_gb);
+    assert!(
+        e.ci95[0] <= expected && expected <= e.ci95[1],
+        "{e:?} GB, expected {expected}"
+    );
+    let usd = est(&results, |r| r.traffic.cross_region_usd);
+    assert!(usd.ci95[0] <= expected * 0.05 && expected * 0.05 <= usd.ci95[1]);
+}
+
+#[test]
+fn a_single_region_run_moves_no_bytes_between_regions() {
+    let text = CROSSINGS.replace(
+        "[regions.b]\nshare = 0.5",
+        "[regions.b]\nserves = false\nshare = 0.5",
+    );
+    assert_ne!(text, CROSSINGS);
+    let s = scenario(&text);
+    let names: Vec<&str> = s.platform.tiers.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["api@a", "pg@a", "audit", "jobs"]);
+    // b's users are served in a (their trip there is the internet's, not
+    // a transfer between regions), and the WAL has no replica in b to go to.
+    let results = run(&s);
+    for r in &results {
+        assert_eq!(r.traffic.cross_region_gb, 0.0);
+        assert_eq!(r.traffic.cross_region_usd, 0.0);
+    }
+}
+
 #[test]
 fn users_fail_over_to_the_next_region_while_theirs_is_down() {
     // b is down from 10m05s for 5 minutes; health checks every 5 s see it at

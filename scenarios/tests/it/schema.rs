@@ -129,3 +129,86 @@ fn every_field_in_the_schema_is_documented() {
         missing.join("\n")
     );
 }
+
+/// The sizes of what crosses regions and its price: accepted where the
+/// loader takes them, rejected where it does not, and reachable by `--set`.
+#[test]
+fn transfer_sizes_are_in_the_schema_and_settable() {
+    let v = validator();
+    let base = library::find("geo-expansion").unwrap().text;
+    let pg = "[tiers.pg]\nkind = \"database\"";
+    let with = |extra: &str| base.replacen(pg, &format!("{pg}\n{extra}"), 1);
+    let good = base
+        .replacen("request_size = \"1KB\"", "request_size = \"2KB\"", 1)
+        .replacen("response_size = \"4KB\"", "response_size = \"8KB\"", 1)
+        .replacen(
+            "replication_size = \"2KB\"",
+            "replication_size = \"3KB\"",
+            1,
+        )
+        .replacen("job_size = \"1KB\"", "job_size = \"512B\"", 1)
+        .replacen(
+            "[tiers.edge]",
+            "[cost]\ncross_region_per_gb = 0.01\n\n[tiers.edge]",
+            1,
+        );
+    for given in [
+        "\"2KB\"",
+        "\"8KB\"",
+        "\"3KB\"",
+        "\"512B\"",
+        "cross_region_per_gb",
+    ] {
+        assert!(good.contains(given), "{given}");
+    }
+    assert!(v.is_valid(&as_json(&good)));
+    let s = capsim_scenarios::load_str("x", &good, &[]).unwrap();
+    assert_eq!(s.platform.traffic.cross_region_per_gb, 0.01);
+    let pg_a = s
+        .platform
+        .tiers
+        .iter()
+        .find(|t| t.name == "pg@us-east")
+        .unwrap();
+    assert_eq!(pg_a.transfer.request_bytes, 2048.0);
+    assert_eq!(pg_a.transfer.response_bytes, 8192.0);
+    assert_eq!(pg_a.transfer.replication_bytes, 3072.0);
+    let workers = s
+        .platform
+        .tiers
+        .iter()
+        .find(|t| t.name == "workers")
+        .unwrap();
+    assert_eq!(workers.transfer.request_bytes, 512.0);
+    // A key on a kind that does not take it: both refuse it.
+    for bad in [
+        with("job_size = \"1KB\""),
+        base.replacen(
+            "[tiers.api]\nkind = \"api\"",
+            "[tiers.api]\nkind = \"api\"\nrequest_size = \"1KB\"",
+            1,
+        ),
+    ] {
+        assert!(capsim_scenarios::load_str("x", &bad, &[]).is_err());
+        assert!(!v.is_valid(&as_json(&bad)));
+    }
+    // `--set` reaches them like any field.
+    let sets: Vec<capsim_scenarios::Override> = [
+        "tiers.pg.replication_size=16KB",
+        "tiers.redis.response_size=20KB",
+        "cost.cross_region_per_gb=0.03",
+    ]
+    .iter()
+    .map(|o| capsim_scenarios::Override::parse(o).unwrap())
+    .collect();
+    let s = capsim_scenarios::load_str("x", base, &sets).unwrap();
+    assert_eq!(s.platform.traffic.cross_region_per_gb, 0.03);
+    for t in &s.platform.tiers {
+        if t.name.starts_with("pg@") {
+            assert_eq!(t.transfer.replication_bytes, 16.0 * 1024.0, "{}", t.name);
+        }
+        if t.name.starts_with("redis@") {
+            assert_eq!(t.transfer.response_bytes, 20.0 * 1024.0, "{}", t.name);
+        }
+    }
+}
