@@ -6,11 +6,15 @@
 #   scripts/python.sh             # build, install, test
 #   scripts/python.sh --install   # build and install only (scripts/notebooks.sh uses this)
 #
-# The wheel: target/wheels/capsim-*.whl, built by maturin with the `wheel`
-# profile (the release profile's optimisation without its fat LTO, which
-# would add minutes; results are the same bit for bit); cargo makes it a
-# no-op when nothing changed. A user's `pip install ./python` builds with the
-# release profile instead.
+# The wheel: target/wheels/capsim-*.whl, built by maturin with the test
+# profile's settings (opt-level 3 for the workspace, 2 for dependencies, and
+# its overrides), so that it reuses everything `cargo test` compiled and adds
+# only the module itself. maturin cannot be given `--profile test` (cargo
+# would compile the module as a test harness), so it gets the dev profile
+# with [profile.test]'s settings laid over it, read from Cargo.toml: the same
+# settings make the same artifacts, since cargo does not tell profiles apart
+# by name. Results are those of any other profile, bit for bit. A user's
+# `pip install ./python` builds with the release profile instead.
 #
 # The environment: .venv/, created with $PYTHON (default python3, 3.11 or
 # newer) when missing, with notebooks/requirements.txt (pandas, the
@@ -19,7 +23,7 @@
 # stamp in .venv/), and the wheel installed whenever it changes.
 #
 # The capsim command the tests compare with: $CAPSIM_BIN if set, else
-# target/wheel/capsim, built here from the same sources and profile.
+# target/debug/capsim, built here (`cargo build --profile test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -51,10 +55,28 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
+# [profile.test] as --config overrides of the dev profile, which it inherits.
+mapfile -t as_test < <("$venv/bin/python" - <<'PY'
+import json
+import tomllib
+
+with open("Cargo.toml", "rb") as f:
+    test = tomllib.load(f)["profile"]["test"]
+for key, value in test.items():
+    if key == "package":
+        for package, settings in value.items():
+            for k, v in settings.items():
+                print(f'--config=profile.dev.package."{package}".{k}={json.dumps(v)}')
+    elif key != "inherits":
+        print(f"--config=profile.dev.{key}={json.dumps(value)}")
+PY
+)
 wheels=${CARGO_TARGET_DIR:-$repo/target}/wheels
 rm -f "$wheels"/capsim-*.whl
-"$venv/bin/maturin" build --quiet --profile wheel --manifest-path python/Cargo.toml \
-  --interpreter "$venv/bin/python" --out "$wheels"
+# A fixed date in the wheel's files, so that the same module makes the same
+# wheel and an unchanged one is not installed again.
+SOURCE_DATE_EPOCH=315532800 "$venv/bin/maturin" build --quiet --locked --profile dev "${as_test[@]}" --strip \
+  --manifest-path python/Cargo.toml --interpreter "$venv/bin/python" --out "$wheels"
 wheel=$(echo "$wheels"/capsim-*.whl)
 [[ -f "$wheel" ]] || { echo "error: maturin made no wheel in $wheels" >&2; exit 3; }
 wheel_stamp=$venv/.capsim-wheel.sha256
@@ -68,8 +90,8 @@ fi
 $install_only && exit 0
 
 if [[ -z "${CAPSIM_BIN:-}" ]]; then
-  cargo build --quiet --locked --profile wheel --bin capsim
-  export CAPSIM_BIN=${CARGO_TARGET_DIR:-$repo/target}/wheel/capsim
+  cargo build --quiet --locked --profile test --bin capsim
+  export CAPSIM_BIN=${CARGO_TARGET_DIR:-$repo/target}/debug/capsim
 fi
 [[ -f "$CAPSIM_BIN" && -x "$CAPSIM_BIN" ]] || { echo "error: CAPSIM_BIN=$CAPSIM_BIN is not an executable file" >&2; exit 2; }
 CAPSIM_BIN=$(realpath "$CAPSIM_BIN")
@@ -77,5 +99,5 @@ export CAPSIM_BIN
 
 # Run from outside python/, so that `import capsim` is the installed wheel
 # and not the source directory.
-cd "$repo/target"
+cd "$wheels"
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -q "$repo/python/tests"
