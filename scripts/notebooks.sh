@@ -4,49 +4,24 @@
 #   scripts/notebooks.sh                      # all notebooks
 #   scripts/notebooks.sh notebooks/foo.ipynb  # some of them
 #
-# The capsim binary: $CAPSIM_BIN if set, else target/release/capsim, built
-# here with `cargo build --release --locked` if CAPSIM_BIN is unset (a no-op
-# when it is up to date). The Python environment: .venv/, created with
-# $PYTHON (default python3, 3.11 or newer) when missing, and re-installed from
-# notebooks/requirements.txt whenever that file changes (a hash stamp in
-# .venv/). Executed copies, with their outputs, go to target/notebooks/, and
-# the runs they make to target/notebooks/data/; the notebooks in notebooks/
-# are never modified, and must be committed with their outputs cleared.
+# The notebooks `import capsim`, the Python package: scripts/python.sh
+# --install builds its wheel (a no-op for cargo when nothing changed) and
+# installs it into .venv/, with the pinned notebooks/requirements.txt (that
+# script creates .venv/ with $PYTHON, default python3, 3.11 or newer, and
+# re-installs the requirements whenever they change). Executed copies, with
+# their outputs, go to target/notebooks/; the notebooks in notebooks/ are
+# never modified, and must be committed with their outputs cleared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-
-if [[ -z "${CAPSIM_BIN:-}" ]]; then
-  cargo build --release --locked --quiet --bin capsim
-  export CAPSIM_BIN="$repo/target/release/capsim"
-fi
-[[ -f "$CAPSIM_BIN" && -x "$CAPSIM_BIN" ]] || { echo "error: CAPSIM_BIN=$CAPSIM_BIN is not an executable file" >&2; exit 2; }
-CAPSIM_BIN=$(realpath "$CAPSIM_BIN")  # the notebooks run in notebooks/
-
-python=${PYTHON:-python3}
 venv=$repo/.venv
-requirements=notebooks/requirements.txt
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-  echo "error: the notebooks need Python 3.11 or newer ($python is $("$python" --version 2>&1 || echo missing))" >&2
-  exit 2
-fi
-if ! "$venv/bin/python" -c '' 2>/dev/null; then
-  echo "creating $venv"
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-fi
-stamp=$venv/.notebooks-requirements.sha256
-want=$( { sha256sum "$requirements"; "$venv/bin/python" --version; } | sha256sum | cut -d' ' -f1)
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  echo "installing $requirements into $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-  echo "$want" > "$stamp"
-fi
+
+./scripts/python.sh --install
 
 if (($#)); then notebooks=("$@"); else notebooks=(notebooks/*.ipynb); fi
 out=target/notebooks
 rm -rf "$out"
-mkdir -p "$out/data"
+mkdir -p "$out"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -56,7 +31,6 @@ trap 'rm -rf "$scratch"' EXIT
 # inline backend, itself Agg, to embed their figures).
 export MPLBACKEND=Agg MPLCONFIGDIR=$scratch/matplotlib IPYTHONDIR=$scratch/ipython
 export JUPYTER_PATH=$venv/share/jupyter JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
-export CAPSIM_NB_OUT=$repo/$out/data
 
 "$venv/bin/python" - "$out" "$scratch" "${notebooks[@]}" <<'PY'
 """Execute each notebook with nbclient into OUT; exit 1 if any failed."""

@@ -18,7 +18,6 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use capsim_runner::budget;
 use capsim_scenarios::{Override, ScenarioError, library};
 use cli::{Cli, Command, ScenariosCommand};
 
@@ -192,46 +191,15 @@ fn scenarios(cmd: ScenariosCommand) -> Result<(), Failure> {
 fn validate(args: cli::ValidateArgs) -> Result<(), Failure> {
     let threads = capsim_runner::threads(args.threads)?;
     let (source, overrides, s) = args.input.load()?;
-    if overrides.is_empty() {
-        source.check_variants(&s)?;
-    }
-    let windows = match &s.windows {
-        Some(plan) => format!(" in {} windows", plan.count),
-        None => String::new(),
-    };
-    let mut text = format!(
-        "{}: valid ({} classes, {} tiers, {} × {} simulated{windows})\n",
-        s.name,
-        s.platform.classes.len(),
-        s.platform.tiers.len(),
-        s.replications,
-        s.platform.horizon
-    );
-    text.push_str(&capsim_output::capacity::render(&capacity(&s)));
-    let e = budget::of(&s, threads, 1);
-    let _ = writeln!(text, "{}", budget::describe(&e, threads));
-    match budget::check(&s, &e, threads) {
-        Err(capsim_runner::Error::OverBudget(o)) => {
-            let _ = writeln!(
-                text,
-                "`capsim run` would refuse it: {}\n{}",
-                o.reason(),
-                o.remedy()
-            );
-        }
-        Err(other) => return Err(other.into()),
-        Ok(()) => {}
-    }
-    out::print(text)
+    out::print(capsim_runner::validate::report(
+        &source, &overrides, &s, threads,
+    )?)
 }
 
 /// The scenario's capacity check: over the long horizon for a chain of
 /// windows.
 pub fn capacity(s: &capsim_scenarios::Scenario) -> capsim_models::laws::CapacityCheck {
-    match &s.windows {
-        Some(plan) => capsim_models::laws::capacity_check_windows(&s.platform, plan),
-        None => capsim_models::laws::capacity_check(&s.platform),
-    }
+    capsim_runner::validate::capacity(s)
 }
 
 /// Parse errors, `--help` and `--version`, as clap prints them; help and

@@ -23,6 +23,7 @@ mod outcome;
 pub mod run;
 pub mod sensitivity;
 pub mod sweep;
+pub mod validate;
 mod windows;
 
 pub use capsim_models::RunControl;

@@ -18,6 +18,7 @@
 //! unsharded and the merged case, so they are byte-identical.
 
 pub mod files;
+mod memory;
 mod merge;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ use capsim_scenarios::error::{Diagnostic, Origin, ScenarioError};
 use capsim_scenarios::sweep::{self as spec, Sample, SweepSpec};
 use capsim_scenarios::{Override, Source};
 
+pub use memory::MemorySweep;
 pub use merge::merge;
 
 use crate::Error;
@@ -179,10 +181,15 @@ impl Planned {
 /// Plans `s` and builds every point before running any, so that a bad
 /// value fails in seconds, not after hours of simulation.
 pub fn plan(s: &SweepSpec) -> Result<Planned, Error> {
+    plan_source(s, capsim_scenarios::resolve(&s.scenario)?)
+}
+
+/// [`plan`] of a scenario given by its text rather than found by
+/// `s.scenario` (the Python package's scenarios given as a dict).
+pub fn plan_source(s: &SweepSpec, source: Source) -> Result<Planned, Error> {
     let metric = s.metric.clone().unwrap_or_else(|| "p99".into());
     capsim_output::sweep::metric_key(&metric)
         .map_err(|m| Error::Input(format!("--metric: {m}")))?;
-    let source = capsim_scenarios::resolve(&s.scenario)?;
     let fixed = crate::overrides(&s.sets, s.seed, s.replications, None)?;
     let baseline = source.load(&fixed)?;
     if baseline.windows.is_some() {
