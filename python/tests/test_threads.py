@@ -43,7 +43,12 @@ def test_other_python_threads_run_during_a_run():
     assert during > 0
 
 
+# A shell without job control starts background commands with SIGINT
+# ignored, and Python then keeps it ignored (as CI's background runs do):
+# the child takes Python's usual handler, as an interactive session has.
 CHILD = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import capsim
 print("running", flush=True)
 capsim.run("mmc-reference", replications=2, set={"simulation.duration": "3650d", "simulation.interval": "1d"},
@@ -62,7 +67,17 @@ def test_ctrl_c_stops_a_run_and_raises_keyboard_interrupt():
         time.sleep(1.0)  # into the run (a signal before it would interrupt the import instead)
         child.send_signal(signal.SIGINT)
         # A bound only so that a broken interrupt fails instead of hanging.
-        out, err = child.communicate(timeout=120)
+        try:
+            out, err = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            # Say whether a second Ctrl-C would have stopped it.
+            child.send_signal(signal.SIGINT)
+            try:
+                out, err = child.communicate(timeout=10)
+                second = f"a second SIGINT stopped it: {err[-2000:]}"
+            except subprocess.TimeoutExpired:
+                second = "a second SIGINT did not stop it either"
+            raise AssertionError(f"the run went on 120 s after SIGINT; {second}") from None
     finally:
         child.kill()
     assert "finished" not in out

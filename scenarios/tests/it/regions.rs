@@ -523,3 +523,28 @@ fn bad_geography_is_reported_by_field() {
         "{err}"
     );
 }
+
+#[test]
+fn regions_need_a_cross_region_price_only_when_the_catalogue_lacks_one() {
+    // gcp-us-central1 has no inter-region price: two regions must give it.
+    let geo = format!("{TWO}[cost]\ncatalogue = \"gcp-us-central1\"\n");
+    let err = load_str("two", &geo, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "field `cost.cross_region_per_gb`: the catalogue gcp-us-central1 has no price"
+        ),
+        "{err}"
+    );
+    let given = scenario(&format!("{geo}cross_region_per_gb = 0.02\n"));
+    assert_eq!(given.platform.traffic.cross_region_per_gb, 0.02);
+    // One region exchanges nothing: the missing price is not asked for.
+    let single = TWO.split("[geo]").next().unwrap().to_string()
+        + TWO
+            .split("[tiers.api]")
+            .nth(1)
+            .map(|t| format!("[tiers.api]{t}"))
+            .unwrap()
+            .as_str()
+        + "[cost]\ncatalogue = \"gcp-us-central1\"\n";
+    scenario(&single);
+}
