@@ -3,39 +3,15 @@
 //! fleet that steps up is the bigger fleet's rate; the terminal table and
 //! report.md show the same lines.
 
-use capsim_models::{ReplicationResult, RunControl, RunDescription, run_replications};
-use capsim_output::{RunInfo, Summary};
-use capsim_scenarios::load_str;
+use capsim_models::ReplicationResult;
+use capsim_output::Summary;
+
+use crate::common::run_summarized;
 use sim_engine::Estimate;
 
 fn summarize(text: &str) -> (Summary, Vec<ReplicationResult>) {
-    let s = load_str("cost test", text, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let results: Vec<ReplicationResult> = run_replications(
-        &s.platform,
-        s.seed,
-        s.replications,
-        0,
-        &RunControl::default(),
-    )
-    .unwrap()
-    .into_iter()
-    .map(Option::unwrap)
-    .collect();
-    let run = RunDescription::new(&s.platform);
-    let summary = Summary::new(
-        &RunInfo {
-            run: &run,
-            scenario: &s.name,
-            description: &s.description,
-            seed: s.seed,
-            simulated_seconds: s.platform.horizon.as_secs_f64(),
-            warmup_seconds: s.platform.warmup.as_secs_f64(),
-            wall_seconds: 0.0,
-            threads: 1,
-        },
-        &results,
-    );
-    (summary, results)
+    let ran = run_summarized("cost test", text, &[]);
+    (ran.summary, ran.results)
 }
 
 #[track_caller]

@@ -2,42 +2,20 @@
 //! real content, SVGs carry their text, and runs without prices, objectives
 //! or scaling tiers still get every plot.
 
-use capsim_models::{ReplicationResult, RunControl, RunDescription, run_replications};
 use capsim_output::plots::{PlotInput, plots};
-use capsim_output::{OutputFile, RunInfo, Summary, time_series};
-use capsim_scenarios::{Override, library, load_str};
+use capsim_output::{OutputFile, time_series};
+use capsim_scenarios::{Override, library};
 
 fn render(source: &str, text: &str, overrides: &[&str]) -> Vec<OutputFile> {
     let overrides: Vec<Override> = overrides
         .iter()
         .map(|o| Override::parse(o).unwrap())
         .collect();
-    let s = load_str(source, text, &overrides).unwrap_or_else(|e| panic!("{e}"));
-    let results: Vec<ReplicationResult> = run_replications(
-        &s.platform,
-        s.seed,
-        s.replications,
-        0,
-        &RunControl::default(),
-    )
-    .unwrap()
-    .into_iter()
-    .map(Option::unwrap)
-    .collect();
-    let run = RunDescription::new(&s.platform);
-    let summary = Summary::new(
-        &RunInfo {
-            run: &run,
-            scenario: &s.name,
-            description: &s.description,
-            seed: s.seed,
-            simulated_seconds: s.platform.horizon.as_secs_f64(),
-            warmup_seconds: s.platform.warmup.as_secs_f64(),
-            wall_seconds: 0.0,
-            threads: 1,
-        },
-        &results,
-    );
+    let crate::common::Ran {
+        run,
+        summary,
+        results,
+    } = crate::common::run_summarized(source, text, &overrides);
     let series = time_series(&run, &results);
     plots(&PlotInput {
         run: &run,
