@@ -307,6 +307,29 @@ class Sweep:
         return f"<capsim.Sweep {s['scenario']!r}: {len(s['points'])} points × {s['replications']} replications>"
 
 
+def _input(
+    scenario: ScenarioLike,
+    set: Mapping[str, SetValue] | None,
+    variant: str | None,
+    seed: int | None,
+    replications: int | None,
+    interval: str | None,
+    window: int | None,
+) -> _capsim.Input:
+    """What selects and changes a scenario, for the native run and validate."""
+    name, as_json = _scenario(scenario)
+    return {
+        "scenario": name,
+        "scenario_json": as_json,
+        "sets": _sets(set),
+        "variant": variant,
+        "seed": seed,
+        "replications": replications,
+        "interval": interval,
+        "window": window,
+    }
+
+
 def run(
     scenario: ScenarioLike,
     *,
@@ -341,9 +364,8 @@ def run(
     KeyboardInterrupt on Ctrl-C. A tier offered more than its capacity is a
     CapacityWarning.
     """
-    name, as_json = _scenario(scenario)
     native = _capsim.run(
-        name, as_json, _sets(set), variant, seed, replications, interval, window, _threads(threads), force
+        _input(scenario, set, variant, seed, replications, interval, window), _threads(threads), force
     )
     for w in native.warnings:
         warnings.warn(w, CapacityWarning, stacklevel=2)
@@ -430,9 +452,8 @@ def validate(
     """Checks a scenario without running it and returns what ``capsim
     validate`` prints: its size, the capacity check and the estimated cost of
     running it. Raises ScenarioError if it is not valid."""
-    name, as_json = _scenario(scenario)
     return _capsim.validate(
-        name, as_json, _sets(set), variant, seed, replications, interval, window, _threads(threads)
+        _input(scenario, set, variant, seed, replications, interval, window), _threads(threads)
     )
 
 

@@ -1,6 +1,7 @@
 """Type stub of the native module; capsim/__init__.py is the API."""
 
 from os import PathLike
+from typing import TypedDict
 
 __version__: str
 
@@ -39,29 +40,20 @@ class NativeSweep:
     @property
     def threads(self) -> int: ...
 
-def run(
-    scenario: str | None,
-    scenario_json: str | None,
-    sets: list[tuple[str, str, bool]],
-    variant: str | None,
-    seed: int | None,
-    replications: int | None,
-    interval: str | None,
-    window: int | None,
-    threads: int,
-    force: bool,
-) -> NativeRun: ...
-def validate(
-    scenario: str | None,
-    scenario_json: str | None,
-    sets: list[tuple[str, str, bool]],
-    variant: str | None,
-    seed: int | None,
-    replications: int | None,
-    interval: str | None,
-    window: int | None,
-    threads: int,
-) -> str: ...
+class Input(TypedDict):
+    """What selects and changes a scenario (see ``capsim.run``)."""
+
+    scenario: str | None
+    scenario_json: str | None
+    sets: list[tuple[str, str, bool]]
+    variant: str | None
+    seed: int | None
+    replications: int | None
+    interval: str | None
+    window: int | None
+
+def run(input: Input, threads: int, force: bool) -> NativeRun: ...
+def validate(input: Input, threads: int) -> str: ...
 def sweep(
     scenario: str | None,
     scenario_json: str | None,

@@ -54,7 +54,9 @@ fn dict_source(json: &str) -> Result<Source, Error> {
 }
 
 /// What selects and changes a scenario, as `capsim run` and `validate`
-/// take it.
+/// take it: a dict with these keys from the Python layer.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
 struct Input {
     scenario: Option<String>,
     scenario_json: Option<String>,
@@ -100,33 +102,9 @@ impl Input {
 
 /// Runs a scenario; see `capsim.run`.
 #[pyfunction]
-#[pyo3(signature = (scenario, scenario_json, sets, variant, seed, replications, interval, window, threads, force))]
-#[allow(clippy::too_many_arguments)]
-fn run(
-    py: Python<'_>,
-    scenario: Option<String>,
-    scenario_json: Option<String>,
-    sets: Vec<SetEntry>,
-    variant: Option<String>,
-    seed: Option<u64>,
-    replications: Option<u64>,
-    interval: Option<String>,
-    window: Option<u32>,
-    threads: usize,
-    force: bool,
-) -> PyResult<NativeRun> {
+fn run(py: Python<'_>, input: Input, threads: usize, force: bool) -> PyResult<NativeRun> {
     let fail = |e| errors::runner(py, e);
     let threads = capsim_runner::threads(threads).map_err(fail)?;
-    let input = Input {
-        scenario,
-        scenario_json,
-        sets,
-        variant,
-        seed,
-        replications,
-        interval,
-        window,
-    };
     let (_, _, scenario) = input.load().map_err(fail)?;
     let warnings = capsim_runner::validate::capacity(&scenario).warnings();
     let opts = RunOptions {
@@ -148,32 +126,9 @@ fn run(
 
 /// Checks a scenario without running it; see `capsim.validate`.
 #[pyfunction]
-#[pyo3(signature = (scenario, scenario_json, sets, variant, seed, replications, interval, window, threads))]
-#[allow(clippy::too_many_arguments)]
-fn validate(
-    py: Python<'_>,
-    scenario: Option<String>,
-    scenario_json: Option<String>,
-    sets: Vec<SetEntry>,
-    variant: Option<String>,
-    seed: Option<u64>,
-    replications: Option<u64>,
-    interval: Option<String>,
-    window: Option<u32>,
-    threads: usize,
-) -> PyResult<String> {
+fn validate(py: Python<'_>, input: Input, threads: usize) -> PyResult<String> {
     let fail = |e| errors::runner(py, e);
     let threads = capsim_runner::threads(threads).map_err(fail)?;
-    let input = Input {
-        scenario,
-        scenario_json,
-        sets,
-        variant,
-        seed,
-        replications,
-        interval,
-        window,
-    };
     let (source, overrides, s) = input.load().map_err(fail)?;
     capsim_runner::validate::report(&source, &overrides, &s, threads).map_err(fail)
 }

@@ -13,10 +13,15 @@ STUB = Path(capsim.__file__).with_name("_capsim.pyi")
 
 
 def stub_names() -> dict[str, set[str]]:
-    """Top-level names of the stub, and each class's members."""
+    """Top-level names of the stub, and each class's members; TypedDicts
+    describe the dicts the Python layer passes in and exist only here."""
     tree = ast.parse(STUB.read_text())
     names: dict[str, set[str]] = {"": set()}
     for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(
+            isinstance(b, ast.Name) and b.id == "TypedDict" for b in node.bases
+        ):
+            continue
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             names[""].add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
