@@ -694,8 +694,7 @@ impl Platform<'_> {
         for k in 0..self.tiers.database[tier.index()].remote.len() {
             let (remote, one_way) = self.tiers.database[tier.index()].remote[k];
             let replicas = &mut self.tiers.database[remote.index()];
-            let reached = replicas.receiving_replicas();
-            replicas.replicate(commit, commit + one_way, apply);
+            let reached = replicas.replicate(commit, commit + one_way, apply);
             let bytes = self.cfg.tiers[tier.id as usize].transfer.replication_bytes;
             if reached > 0 && bytes > 0.0 {
                 self.cross_region(commit, bytes * reached as f64);

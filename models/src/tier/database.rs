@@ -411,9 +411,10 @@ impl<'c> DbTier<'c> {
     /// A write committed on the primary at `commit` reaches every replica that
     /// is up at `arrival` (later than the commit for a replica set in another
     /// region); each applies writes one at a time in commit order. The lag
-    /// counts from the commit.
-    pub fn replicate(&mut self, commit: SimTime, arrival: SimTime, apply: SimDuration) {
+    /// counts from the commit. Returns how many replicas it reaches.
+    pub fn replicate(&mut self, commit: SimTime, arrival: SimTime, apply: SimDuration) -> usize {
         let window = self.measured;
+        let mut reached = 0;
         let travel = arrival.as_nanos() - commit.as_nanos();
         let commit = commit.as_nanos();
         let apply = apply.as_nanos();
@@ -432,17 +433,9 @@ impl<'c> DbTier<'c> {
                 node.lag
                     .record(SimDuration::from_nanos(node.apply_free - commit));
             }
+            reached += 1;
         }
-    }
-
-    /// The replicas a write reaches now (as [`DbTier::replicate`] counts
-    /// them): up and not terminated.
-    pub fn receiving_replicas(&self) -> usize {
-        self.nodes
-            .iter()
-            .skip(1)
-            .filter(|n| n.up && n.life.life != Life::Terminated)
-            .count()
+        reached
     }
 
     /// A replica is up and in service.
