@@ -23,22 +23,13 @@ bin=${CAPSIM_BIN:-$repo/target/debug/capsim}
 [[ -x "$bin" ]] || { echo "error: no capsim binary at $bin (cargo build, or set CAPSIM_BIN)" >&2; exit 2; }
 bin=$(realpath "$bin")
 out=$repo/target/deploy-tests
-python=${PYTHON:-python3}
 
 # --- validators ---------------------------------------------------------------
 venv=$repo/deploy/.venv
 requirements=deploy/requirements-lint.txt
-if ! "$venv/bin/python" -c '' 2>/dev/null; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-fi
-stamp=$venv/.requirements.sha256
-want=$({ sha256sum "$requirements"; "$venv/bin/python" --version; } | sha256sum | cut -d' ' -f1)
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  echo "installing $requirements into $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-  echo "$want" >"$stamp"
-fi
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+ensure_venv "$venv" "$requirements"
 PATH=$venv/bin:$PATH
 
 echo "jactionlint $(jactionlint --version | head -1): deploy/github/capsim-sweep.yml (with shellcheck $(shellcheck --version | sed -n 's/^version: //p'))"
@@ -64,8 +55,8 @@ print(f"deploy/kubernetes: {n} shards in completions and both Jobs' SHARDS")
 PY
 echo "$(hadolint --version): deploy/Dockerfile (linted; not built: no container engine here)"
 hadolint deploy/Dockerfile
-echo "shellcheck: deploy/slurm/*, scripts/deploy-tests.sh"
-shellcheck deploy/slurm/* scripts/deploy-tests.sh
+echo "shellcheck: deploy/slurm/*, scripts/deploy-tests.sh, scripts/venv.sh"
+shellcheck -x deploy/slurm/* scripts/deploy-tests.sh scripts/venv.sh
 
 # --- Slurm ----------------------------------------------------------------------
 export DEBIAN_FRONTEND=noninteractive

@@ -42,18 +42,9 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   echo "error: the Python package needs Python 3.11 or newer ($python is $("$python" --version 2>&1 || echo missing))" >&2
   exit 2
 fi
-if ! "$venv/bin/python" -c '' 2>/dev/null; then
-  echo "creating $venv"
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-fi
-stamp=$venv/.requirements.sha256
-want=$( { sha256sum "${requirements[@]}"; "$venv/bin/python" --version; } | sha256sum | cut -d' ' -f1)
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  echo "installing ${requirements[*]} into $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${requirements[@]/#/-r}"
-  echo "$want" > "$stamp"
-fi
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+ensure_venv "$venv" "${requirements[@]}"
 
 # [profile.test] as --config overrides of the dev profile, which it inherits.
 mapfile -t as_test < <("$venv/bin/python" - <<'PY'
