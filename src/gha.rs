@@ -149,6 +149,34 @@ pub fn run_check(outcome: &Outcome, json: bool) -> Result<(), Failure> {
         }
     }
     md.push('\n');
+    let judged = outcome.expectations();
+    if !judged.is_empty() {
+        use capsim_output::claims::{Verdict, expected_text, found_text};
+        md.push_str("| the seed says | figure | expected | capsim finds | verdict |\n|---|---|--:|--:|---|\n");
+        for j in judged {
+            let _ = writeln!(
+                md,
+                "| {} | `{}` | {} | {} | {} |",
+                cell(&j.claim),
+                cell(&j.metric),
+                cell(&expected_text(&j.expected)),
+                cell(&found_text(&j.found)),
+                match j.verdict {
+                    Verdict::Agrees => "✅ agrees".to_string(),
+                    Verdict::Disagrees => "❌ disagrees".to_string(),
+                    other => other.label().to_string(),
+                }
+            );
+        }
+        md.push('\n');
+        for c in capsim_output::claims::contradicted(judged) {
+            commands.push_str(&command(
+                Level::Error,
+                "capsim: the run contradicts an expectation",
+                &c,
+            ));
+        }
+    }
     publish(&commands, &md, json)
 }
 

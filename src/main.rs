@@ -26,6 +26,12 @@ use cli::{Cli, Command, ScenariosCommand};
 pub enum Failure {
     /// `run --check` found a breached objective: exit 1 (outputs are written).
     SloBreached(Vec<String>),
+    /// `run --check` found results that contradict the scenario's
+    /// expectations (and maybe breached objectives): exit 1.
+    Contradicted {
+        breached: Vec<String>,
+        contradicted: Vec<String>,
+    },
     /// Bad input or usage: exit 2.
     Input(String),
     /// The run itself failed (I/O, threads, a plot): exit 3.
@@ -262,6 +268,21 @@ fn report(result: Result<(), Failure>) -> ExitCode {
                 "check failed: objective breached: {}",
                 names.join(", ")
             ));
+            ExitCode::from(EXIT_SLO)
+        }
+        Err(Failure::Contradicted {
+            breached,
+            contradicted,
+        }) => {
+            if !breached.is_empty() {
+                out::warn(&format!(
+                    "check failed: objective breached: {}",
+                    breached.join(", ")
+                ));
+            }
+            for c in contradicted {
+                out::warn(&format!("check failed: the run contradicts {c}"));
+            }
             ExitCode::from(EXIT_SLO)
         }
         Err(Failure::Input(msg)) => {

@@ -13,9 +13,9 @@ use crate::cli::RunArgs;
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let threads = capsim_runner::threads(args.threads)?;
     let (_, _, scenario) = args.input.load()?;
-    if args.check && scenario.platform.slos.is_empty() {
+    if args.check && scenario.platform.slos.is_empty() && scenario.expectations.is_empty() {
         return Err(Failure::Input(format!(
-            "--check gates on objectives, but {} defines none: add [[slos]] (see docs/scenario-format.md)",
+            "--check gates on objectives and expectations, but {} defines neither: add [[slos]] or [[expectations]] (see docs/scenario-format.md)",
             args.input.scenario
         )));
     }
@@ -68,11 +68,24 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(e) = outcome.interruption() {
         return Err(e.into());
     }
+    // A metric the results lack is a mistake in the scenario, found only
+    // now: the files are written, the exit code says bad input.
+    let problems = capsim_output::claims::problems(outcome.expectations());
+    if !problems.is_empty() {
+        return Err(Failure::Input(problems.join("\n")));
+    }
     if args.check {
         if crate::gha::active() {
             crate::gha::run_check(&outcome, args.json)?;
         }
         let breached = outcome.breached();
+        let contradicted = capsim_output::claims::contradicted(outcome.expectations());
+        if !contradicted.is_empty() {
+            return Err(Failure::Contradicted {
+                breached,
+                contradicted,
+            });
+        }
         if !breached.is_empty() {
             return Err(Failure::SloBreached(breached));
         }

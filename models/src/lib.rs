@@ -6,6 +6,7 @@
 //!        └──────────────────────────────► description (what outputs need of the config)
 //! ```
 
+pub mod claims;
 pub mod config;
 pub mod cost;
 pub mod description;
@@ -25,6 +26,7 @@ pub mod theory;
 pub mod tier;
 pub mod windows;
 
+pub use claims::{Assumption, Bound, Expectation};
 pub use config::{
     ApiConfig, ApiCredits, ApiMemory, ApiRef, Arrivals, Balancer, CacheConfig, CacheRef,
     CacheSizing, CdnConfig, CdnRef, ClassConfig, ClassId, ClientPolicy, DatabaseConfig,

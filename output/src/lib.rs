@@ -13,6 +13,7 @@
 
 pub mod breakdown;
 pub mod capacity;
+pub mod claims;
 pub mod compare;
 pub mod csv_series;
 pub mod events;

@@ -77,6 +77,7 @@ pub fn report_md(s: &Summary, results: &[ReplicationResult]) -> Vec<u8> {
     }
 
     verdict(&mut o, s);
+    crate::claims::report_section(&mut o, &s.expectations, &s.assumptions);
     crate::capacity::report_section(&mut o, &s.capacity_check);
     key_figures(&mut o, s);
     per_class(&mut o, s);

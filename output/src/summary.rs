@@ -18,6 +18,8 @@
 //! `cost_usd.tiers.<name>.purchase` and `.lines`, `cost_usd.load_balancer`,
 //! `cost_usd.traffic.cross_region`, `cost_usd.cross_region_transfer` and
 //! `cost_usd.series.load_balancer` (see [`crate::sections`]).
+//! Added by the case studies: `expectations` and `assumptions` (see
+//! [`crate::claims`]), only when the scenario declares them.
 //! Only in the summary of a run stopped before its end: `interrupted`,
 //! `interrupted_by`, `replications_requested`, `completed_replications`.
 //! Only `engine` may differ between two runs with the same seed.
@@ -30,6 +32,7 @@ use capsim_models::{ClientCounts, ReplicationResult, RequestCounts, RunDescripti
 
 use crate::breakdown::BreakdownPart;
 use crate::capacity::CapacitySummary;
+use crate::claims::{AssumptionRow, Judged};
 use crate::sections::{self, CostSummary, ScalingSummary, SloSummary};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -79,6 +82,13 @@ pub struct Summary {
     /// The scenario's offered load per resource by the operational laws,
     /// before any simulation.
     pub capacity_check: CapacitySummary,
+    /// The source document's expectations, each judged on this run (only
+    /// when the scenario declares some; see [`crate::claims`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<Judged>,
+    /// Inputs the source document does not give, with their values here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<AssumptionRow>,
     pub engine: Engine,
 }
 
@@ -419,6 +429,8 @@ impl Summary {
             scaling: sections::scaling(results),
             regions: regions_of(info.run, results),
             capacity_check: CapacitySummary::new(&info.run.capacity),
+            expectations: Vec::new(),
+            assumptions: Vec::new(),
             engine: Engine {
                 events,
                 wall_seconds: info.wall_seconds,
@@ -431,6 +443,21 @@ impl Summary {
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
         }
+    }
+
+    /// Judges the scenario's expectations on these figures (for a run of
+    /// `variant`) and records its assumptions.
+    pub fn judge(
+        &mut self,
+        expectations: &[capsim_models::Expectation],
+        assumptions: &[capsim_models::Assumption],
+        variant: Option<&str>,
+    ) {
+        if !expectations.is_empty() {
+            let results = serde_json::to_value(&*self).expect("a summary always serialises");
+            self.expectations = crate::claims::judge(&results, expectations, variant);
+        }
+        self.assumptions = assumptions.iter().map(AssumptionRow::from).collect();
     }
 
     /// `summary.json`: pretty-printed, keys in a fixed order, newline-terminated.

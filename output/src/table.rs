@@ -197,6 +197,10 @@ pub fn render(s: &Summary) -> String {
         out.push('\n');
         slos(&mut out, s);
     }
+    if !s.expectations.is_empty() {
+        out.push('\n');
+        crate::claims::table_section(&mut out, &s.expectations);
+    }
     out
 }
 

@@ -87,6 +87,12 @@ pub struct WindowsReport {
     /// Per tier: the first window in which its capacity went above the
     /// scenario's (replication 0).
     pub first_growth: IndexMap<String, u32>,
+    /// The source document's expectations, judged on these windows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<crate::claims::Judged>,
+    /// Inputs the source document does not give.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<crate::claims::AssumptionRow>,
 }
 
 /// Metrics kept per tier in the window report, when the tier has them.
@@ -252,7 +258,27 @@ impl WindowsReport {
             windows,
             triggers,
             first_growth,
+            expectations: Vec::new(),
+            assumptions: Vec::new(),
         }
+    }
+
+    /// Judges the scenario's expectations on these windows (for a run of
+    /// `variant`) and records its assumptions.
+    pub fn judge(
+        &mut self,
+        expectations: &[capsim_models::Expectation],
+        assumptions: &[capsim_models::Assumption],
+        variant: Option<&str>,
+    ) {
+        if !expectations.is_empty() {
+            let results = serde_json::to_value(&*self).expect("a report always serialises");
+            self.expectations = crate::claims::judge(&results, expectations, variant);
+        }
+        self.assumptions = assumptions
+            .iter()
+            .map(crate::claims::AssumptionRow::from)
+            .collect();
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -282,6 +308,7 @@ impl WindowsReport {
                 i.interrupted_by
             );
         }
+        crate::claims::report_section(&mut out, &self.expectations, &self.assumptions);
         let _ = writeln!(out, "## What breaks first\n");
         let busiest = |w: &WindowSummary| {
             w.metrics
@@ -475,6 +502,10 @@ impl WindowsReport {
         }
         if !self.triggers.is_empty() && max_triggers > 0 {
             self.trigger_lines(max_triggers, &mut out);
+        }
+        if !self.expectations.is_empty() {
+            out.push('\n');
+            crate::claims::table_section(&mut out, &self.expectations);
         }
         out
     }

@@ -81,12 +81,7 @@ impl Input {
         let (source, applied, scenario) = match (self.scenario, self.scenario_json) {
             (_, Some(json)) => {
                 let source = dict_source(&json)?;
-                let mut all = match &self.variant {
-                    Some(v) => source.variant(v)?,
-                    None => Vec::new(),
-                };
-                all.extend(overrides);
-                let scenario = source.load(&all)?;
+                let (all, scenario) = source.load_variant(self.variant.as_deref(), overrides)?;
                 (source, all, scenario)
             }
             (Some(name), None) => capsim_runner::load(&name, self.variant.as_deref(), overrides)?,

@@ -99,12 +99,7 @@ pub fn load(
     overrides: Vec<Override>,
 ) -> Result<(Source, Vec<Override>, Scenario), Error> {
     let source = capsim_scenarios::resolve(scenario)?;
-    let mut all = match variant {
-        Some(v) => source.variant(v)?,
-        None => Vec::new(),
-    };
-    all.extend(overrides);
-    let scenario = source.load(&all)?;
+    let (all, scenario) = source.load_variant(variant, overrides)?;
     Ok((source, all, scenario))
 }
 

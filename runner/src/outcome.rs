@@ -107,6 +107,14 @@ impl Outcome {
         }
     }
 
+    /// The scenario's expectations as judged on this run.
+    pub fn expectations(&self) -> &[capsim_output::claims::Judged] {
+        match &self.results {
+            Results::Run { summary, .. } => &summary.expectations,
+            Results::Windows(report) => &report.expectations,
+        }
+    }
+
     /// The objectives breached, each with how many replications (or windows)
     /// breached it.
     pub fn breached(&self) -> Vec<String> {

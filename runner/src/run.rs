@@ -76,6 +76,11 @@ fn replications(
         },
         &results,
     );
+    summary.judge(
+        &scenario.expectations,
+        &scenario.assumptions,
+        scenario.variant.as_deref(),
+    );
     if let Some(reason) = stopped {
         summary.interruption = Some(SummaryInterruption::new(
             reason.key(),

@@ -62,6 +62,11 @@ pub(crate) fn execute(
         scenario.start_s,
         &runs,
     );
+    report.judge(
+        &scenario.expectations,
+        &scenario.assumptions,
+        scenario.variant.as_deref(),
+    );
     let stopped = interrupted.then(|| StopReason::of(control));
     if let Some(reason) = stopped {
         let mut covered = SummaryInterruption::new(reason.key(), scenario.replications, completed);

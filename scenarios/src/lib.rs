@@ -109,12 +109,14 @@ pub fn load_str_in(
             message,
         }
     };
+    // The assumptions show the inputs' values as this run has them.
+    let written = table.contains_key("assumptions").then(|| table.clone());
     let raw: raw::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table))
         .map_err(|e| {
             let (path, message) = build::serde_problem(&FieldPath::root(), e);
             fail(vec![locate(path, message)])
         })?;
-    build::build(raw, dir).map_err(|problems| {
+    let sort_fail = |problems: Vec<build::Problem>| {
         let mut diagnostics: Vec<Diagnostic> = problems
             .into_iter()
             .map(|(path, message)| locate(path, message))
@@ -126,7 +128,48 @@ pub fn load_str_in(
             Origin::Unknown => (2, 0, 0),
         });
         fail(diagnostics)
-    })
+    };
+    let mut scenario = build::build(raw, dir).map_err(sort_fail)?;
+    let mut problems = Vec::new();
+    if let Some(written) = &written {
+        // An input the scenario has but a variant or `--set` took away is
+        // not in this run; one the file itself lacks is a mistake.
+        let as_written: Option<toml::Table> = toml::from_str(text).ok();
+        for (i, a) in scenario.assumptions.iter_mut().enumerate() {
+            let path = FieldPath::parse(&a.input).expect("checked when built");
+            match overrides::lookup(written, &path) {
+                Ok(v) => a.value = value_text(v),
+                Err(_)
+                    if as_written
+                        .as_ref()
+                        .is_some_and(|t| overrides::lookup(t, &path).is_ok()) =>
+                {
+                    a.value = "(not in this run)".to_string();
+                }
+                Err(m) => problems.push((
+                    FieldPath::root().key("assumptions").index(i).key("input"),
+                    m,
+                )),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(sort_fail(problems));
+    }
+    for (i, e) in scenario.expectations.iter_mut().enumerate() {
+        let field = FieldPath::root().key("expectations").index(i).key("metric");
+        e.located = fail(vec![locate(field, String::new())]).to_string();
+    }
+    Ok(scenario)
+}
+
+/// A value as a scenario file writes it, on one line.
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        // An inline table or list as TOML writes it inline.
+        other => other.to_string(),
+    }
 }
 
 /// Reads and loads a scenario file.
@@ -156,6 +199,24 @@ impl Source {
     /// Loads this scenario with `overrides` applied.
     pub fn load(&self, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
         load_str_in(&self.name, &self.text, self.dir.as_deref(), overrides)
+    }
+
+    /// Loads this scenario with its `variant` applied, then `overrides`.
+    /// Returns every override applied (the variant's first) and the
+    /// scenario, which knows its variant.
+    pub fn load_variant(
+        &self,
+        variant: Option<&str>,
+        overrides: Vec<Override>,
+    ) -> Result<(Vec<Override>, Scenario), ScenarioError> {
+        let mut all = match variant {
+            Some(v) => self.variant(v)?,
+            None => Vec::new(),
+        };
+        all.extend(overrides);
+        let mut scenario = self.load(&all)?;
+        scenario.variant = variant.map(str::to_string);
+        Ok((all, scenario))
     }
 
     /// The overrides of the scenario's `[variants.NAME]`, to apply before

@@ -122,6 +122,40 @@ impl Override {
     }
 }
 
+/// The value at `path` in `root`, addressed as [`Override::apply`] does
+/// (a list of named tables also by an entry's name); an error says where
+/// the path leaves the document.
+pub fn lookup<'a>(root: &'a Table, path: &FieldPath) -> Result<&'a Value, String> {
+    let mut walked = FieldPath::root();
+    let mut cur: Option<&Value> = None;
+    for seg in &path.0 {
+        let next = match (seg, cur) {
+            (Segment::Key(k), None) => root.get(k),
+            (Segment::Key(k), Some(Value::Table(t))) => t.get(k),
+            (Segment::Index(i), Some(Value::Array(a))) => a.get(*i),
+            (Segment::Key(k), Some(Value::Array(a))) => {
+                a.iter().find(|e| name_of(e).as_deref() == Some(k.as_str()))
+            }
+            (seg, Some(other)) => {
+                return Err(format!(
+                    "`{walked}` is {}, so it has no field {}",
+                    describe(other),
+                    seg_name(seg)
+                ));
+            }
+            (Segment::Index(_), None) => None,
+        };
+        walked = match seg {
+            Segment::Key(k) => walked.key(k),
+            Segment::Index(i) => walked.index(*i),
+        };
+        cur = Some(next.ok_or_else(|| {
+            format!("`{walked}` is not in the scenario (a default value is no assumption)")
+        })?);
+    }
+    cur.ok_or_else(|| "an empty path".to_string())
+}
+
 /// The `name` of a list entry that is a table with one.
 fn name_of(v: &Value) -> Option<String> {
     v.as_table()?.get("name")?.as_str().map(str::to_string)

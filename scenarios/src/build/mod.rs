@@ -14,8 +14,11 @@
 //!   [[failures]]              failures.rs      targets, action, timing
 //!   [[slos]]                  slo.rs
 //!   [windows] [variants.*]    windows.rs, here
+//!   [[expectations]]          claims.rs        what the source expects,
+//!   [[assumptions]]                            what it does not give
 //! ```
 
+pub mod claims;
 pub mod classes;
 pub mod cost;
 pub mod external;
@@ -33,8 +36,8 @@ pub mod values;
 pub mod windows;
 pub mod workload;
 
-use capsim_models::PlatformConfig;
 use capsim_models::windows::WindowPlan;
+use capsim_models::{Assumption, Expectation, PlatformConfig};
 use indexmap::IndexMap;
 use std::path::Path;
 
@@ -58,6 +61,12 @@ pub struct Scenario {
     pub windows: Option<WindowPlan>,
     /// Named override sets, in file order.
     pub variants: Vec<Variant>,
+    /// The variant this scenario was loaded with (see [`crate::Source::load_variant`]).
+    pub variant: Option<String>,
+    /// What the source document expects of the results.
+    pub expectations: Vec<Expectation>,
+    /// Inputs the source document does not give, with their values here.
+    pub assumptions: Vec<Assumption>,
 }
 
 impl Scenario {
@@ -170,6 +179,8 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         variants: raw_variants,
         geo: raw_geo,
         regions: raw_regions,
+        expectations: raw_expectations,
+        assumptions: raw_assumptions,
     } = raw;
     let mut c = Checks::default();
     let root = FieldPath::root();
@@ -289,6 +300,7 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
     // [windows], [variants.*]
     let windows = windows::plan_run(raw_windows.as_ref(), &root, start_s, *horizon, &mut c);
     let variants = build_variants(raw_variants, &root.key("variants"), &mut c);
+    claims::check_assumptions(&raw_assumptions, &root.key("assumptions"), &mut c);
 
     if !c.is_empty() {
         return Err(c.0);
@@ -307,10 +319,30 @@ pub fn build(raw: RawScenario, dir: Option<&Path>) -> Result<Scenario, Vec<Probl
         regions,
     };
     closed_rates(&mut platform, &root, &mut c);
+    let variant_names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
+    let expectations = claims::build_expectations(
+        raw_expectations,
+        &root.key("expectations"),
+        &platform,
+        windows.is_some(),
+        &variant_names,
+        &mut c,
+    );
     if !c.is_empty() {
         return Err(c.0);
     }
+    let assumptions = raw_assumptions
+        .into_iter()
+        .map(|a| Assumption {
+            input: a.input,
+            value: String::new(),
+            why: a.why,
+        })
+        .collect();
     Ok(Scenario {
+        variant: None,
+        expectations,
+        assumptions,
         platform,
         name,
         description: scenario.description,

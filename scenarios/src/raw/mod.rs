@@ -168,6 +168,50 @@ pub struct RawScenario {
     /// Where users are and the tiers run.
     #[serde(default)]
     pub regions: IndexMap<String, RawRegion>,
+    /// What the scenario's source document expects of the results, judged
+    /// after the run (the report's "the seed says / capsim finds" table).
+    #[serde(default)]
+    pub expectations: Vec<RawExpectation>,
+    /// Inputs the source document does not give, each with its reason.
+    #[serde(default)]
+    pub assumptions: Vec<RawAssumption>,
+}
+
+/// `[[expectations]]`: a figure the source document expects, as a bound on
+/// one result of the run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectation {
+    /// What the document says, in its words or close to them.
+    pub claim: String,
+    /// Where it says it: the document and section.
+    pub source: String,
+    /// The result that stands for the claim: a dotted path into
+    /// `summary.json` (`windows.json` for a run in `[windows]`), e.g.
+    /// `latency_ms.p95` or `scaling.api.peak`; a list entry by its index.
+    pub metric: String,
+    /// The result is at least this (inclusive).
+    pub at_least: Option<f64>,
+    /// The result is at most this (inclusive).
+    pub at_most: Option<f64>,
+    /// The result is this yes/no (an objective's `met`).
+    pub is: Option<bool>,
+    /// Judged only in these runs: variant names, `"base"` for the scenario
+    /// without a variant (default: every run).
+    #[serde(default)]
+    pub runs: Vec<String>,
+    /// How the result reads the claim, where that is not plain.
+    pub note: Option<String>,
+}
+
+/// `[[assumptions]]`: an input the source document does not give.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssumption {
+    /// The input's field path, as `--set` writes it (`workload.rate_per_s`).
+    pub input: String,
+    /// Why this value.
+    pub why: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
