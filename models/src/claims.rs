@@ -33,6 +33,8 @@ pub enum Bound {
         at_least: Option<f64>,
         at_most: Option<f64>,
     },
+    /// The result's confidence interval contains the value.
+    Equals(f64),
     /// A yes/no result (an objective's `met`).
     Is(bool),
 }

@@ -60,6 +60,8 @@ pub struct Expected {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_most: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub equals: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is: Option<bool>,
 }
 
@@ -145,11 +147,19 @@ pub fn judge(results: &Value, expectations: &[Expectation], variant: Option<&str
                     Bound::Range { at_least, at_most } => Expected {
                         at_least,
                         at_most,
+                        equals: None,
+                        is: None,
+                    },
+                    Bound::Equals(x) => Expected {
+                        at_least: None,
+                        at_most: None,
+                        equals: Some(x),
                         is: None,
                     },
                     Bound::Is(b) => Expected {
                         at_least: None,
                         at_most: None,
+                        equals: None,
                         is: Some(b),
                     },
                 },
@@ -237,12 +247,12 @@ fn judge_one(results: &Value, path: &[String], bound: Bound) -> (Option<Found>, 
             (Some(Found::Yes(*b)), verdict, format!("{metric} is {b}"))
         }
         (Bound::Is(_), _) => bad(format!(
-            "`{metric}` is not a yes/no result: bound it with at_least/at_most"
+            "`{metric}` is not a yes/no result: bound it with at_least/at_most or equals"
         )),
-        (Bound::Range { .. }, Value::Bool(_)) => bad(format!(
+        (_, Value::Bool(_)) => bad(format!(
             "`{metric}` is a yes/no result: judge it with is = true or false"
         )),
-        (Bound::Range { at_least, at_most }, v) => {
+        (bound, v) => {
             let (found, e) = if let Some(n) = v.as_f64() {
                 (
                     Found::Number(n),
@@ -270,7 +280,11 @@ fn judge_one(results: &Value, path: &[String], bound: Bound) -> (Option<Found>, 
                 };
                 return bad(format!("`{metric}` is {what}"));
             };
-            let (verdict, why) = range_verdict(e, at_least, at_most);
+            let (verdict, why) = match bound {
+                Bound::Range { at_least, at_most } => range_verdict(e, at_least, at_most),
+                Bound::Equals(x) => equals_verdict(e, x),
+                Bound::Is(_) => unreachable!("a yes/no bound took the arms above"),
+            };
             (Some(found), verdict, why)
         }
     }
@@ -322,8 +336,39 @@ fn bound_num(x: f64) -> String {
     }
 }
 
+/// The verdict of an estimate against a value its interval should contain
+/// (the test of a simulation against theory, or of a model against an
+/// observation).
+fn equals_verdict(e: Estimate, x: f64) -> (Verdict, String) {
+    if e.estimate.is_nan() {
+        return (Verdict::NoData, "nothing was measured".to_string());
+    }
+    let no_ci = e.ci95[0].is_nan() || e.ci95[1].is_nan();
+    let (lo, hi) = if no_ci {
+        (e.estimate, e.estimate)
+    } else {
+        (e.ci95[0], e.ci95[1])
+    };
+    let what = if no_ci {
+        format!("{} (one replication: no interval)", fmt_num(e.estimate))
+    } else {
+        format!("95% CI [{}, {}]", fmt_num(lo), fmt_num(hi))
+    };
+    if lo <= x && x <= hi {
+        (Verdict::Agrees, format!("{what} contains {}", fmt_num(x)))
+    } else {
+        (
+            Verdict::Disagrees,
+            format!("{what} does not contain {}", fmt_num(x)),
+        )
+    }
+}
+
 /// The bound as people read it.
 pub fn expected_text(x: &Expected) -> String {
+    if let Some(v) = x.equals {
+        return format!("{} (in the CI)", fmt_num(v));
+    }
     match (x.at_least, x.at_most, x.is) {
         (_, _, Some(b)) => format!("{b}"),
         (Some(a), Some(b), None) if a == b => format!("= {}", bound_num(a)),
@@ -511,6 +556,21 @@ mod tests {
             at_most: Some(10.0),
         };
         assert_eq!(verdict("scaling.api.peak", between).0, Verdict::Agrees);
+    }
+
+    #[test]
+    fn an_exact_value_agrees_when_the_interval_contains_it() {
+        assert_eq!(
+            verdict("latency_ms.p95", Bound::Equals(185.0)).0,
+            Verdict::Agrees
+        );
+        let (v, why) = verdict("latency_ms.p95", Bound::Equals(201.0));
+        assert_eq!(v, Verdict::Disagrees);
+        assert!(why.contains("does not contain 201"), "{why}");
+        assert_eq!(
+            verdict("slos.a.met", Bound::Equals(1.0)).0,
+            Verdict::BadMetric
+        );
     }
 
     #[test]

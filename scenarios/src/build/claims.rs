@@ -59,23 +59,28 @@ pub fn build_expectations(
                 c.push(p.key(key), "must not be empty");
             }
         }
-        let bound = match (e.at_least, e.at_most, e.is) {
-            (None, None, Some(b)) => Some(Bound::Is(b)),
-            (_, _, Some(_)) => {
-                c.push(
-                    p.key("is"),
-                    "`is` judges a yes/no result: give it alone, without at_least/at_most",
-                );
+        let bound = match (e.at_least, e.at_most, e.equals, e.is) {
+            (None, None, None, Some(b)) => Some(Bound::Is(b)),
+            (None, None, Some(x), None) if x.is_finite() => Some(Bound::Equals(x)),
+            (None, None, Some(_), None) => {
+                c.push(p.key("equals"), "must be a finite number");
                 None
             }
-            (None, None, None) => {
+            (None, None, None, None) => {
                 c.push(
                     p.clone(),
-                    "give the bound the result must meet: at_least, at_most (or both), or is = true/false",
+                    "give the bound the result must meet: at_least, at_most (or both), equals, or is = true/false",
                 );
                 None
             }
-            (lo, hi, None) => range(lo, hi, &p, c),
+            (lo, hi, None, None) => range(lo, hi, &p, c),
+            (_, _, eq, _) => {
+                c.push(
+                    p.key(if eq.is_some() { "equals" } else { "is" }),
+                    "give one kind of bound: at_least/at_most, equals, or is",
+                );
+                None
+            }
         };
         let metric: Vec<String> = e.metric.split('.').map(str::to_string).collect();
         check_metric(&metric, &p.key("metric"), platform, windowed, c);

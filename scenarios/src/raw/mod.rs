@@ -194,6 +194,9 @@ pub struct RawExpectation {
     pub at_least: Option<f64>,
     /// The result is at most this (inclusive).
     pub at_most: Option<f64>,
+    /// The result's 95% confidence interval contains this value (an exact
+    /// value from theory, or a figure observed on the real system).
+    pub equals: Option<f64>,
     /// The result is this yes/no (an objective's `met`).
     pub is: Option<bool>,
     /// Judged only in these runs: variant names, `"base"` for the scenario
