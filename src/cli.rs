@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
     long_about = "Discrete-event capacity simulator for web platforms.\n\n\
         Describe a stack and its traffic in a scenario file (TOML), run replications, and get \
         latency percentiles with confidence intervals.\n\n\
-        Exit codes: 0 success, 1 an objective was breached (with `run --check`) or no point \
+        Exit codes: 0 success, 1 an objective was breached or an expectation contradicted (with `run --check`) or no point \
         meets every objective (with `sweep --check`), 2 bad input \
         or usage, or over the event or memory budget (CAPSIM_MAX_EVENTS, CAPSIM_MAX_MEMORY_GIB; \
         a run stopped by it keeps what finished), 3 the run failed (e.g. an output file or stdout not writable), 130 \
@@ -131,7 +131,8 @@ pub struct RunArgs {
     pub json: bool,
 
     /// Exit with code 1 if any objective ([[slos]]) was breached in any
-    /// replication, 0 if all held: a CI gate for policy changes
+    /// replication or the run contradicts an expectation
+    /// ([[expectations]]), 0 if all held: a CI gate for policy changes
     #[arg(long)]
     pub check: bool,
 

@@ -262,6 +262,21 @@ const CASES: &[Case] = &[
     at(case("catalogue: a file with a price of 0", BF, "[tiers.redis]", "[cost]\ncatalogue = \"free-prices.toml\"\n\n[tiers.redis]", &["cost.catalogue", "free-prices.toml:18:18: field `instances.vm.price_per_hour`: a list price is above 0"]), Line::Of("catalogue =")),
     at(case("catalogue: a type the chosen catalogue does not sell", BF, "[tiers.redis]", "[cost]\ncatalogue = \"gcp-us-central1\"\n\n[tiers.redis]", &["tiers.api.instance_type", "no instance type \"c5.large\" in the catalogue (gcp-us-central1)", "n2-standard-2"]), Line::Of("instance_type = \"c5.large\"")),
     at(case("catalogue: a price the chosen catalogue lacks", BF, "[tiers.redis]", "[cost]\ncatalogue = \"azure-eastus\"\n\n[tiers.redis]", &["cost.load_balancer_per_hour", "the catalogue azure-eastus has no price"]), Line::Of("[cost]")),
+    // Expectations and assumptions (the tandem declares four expectations).
+    at(case("expectation: no bound", TANDEM, "equals = 50\n", "", &["expectations[0]", "give the bound"]), Line::Of("[[expectations]]")),
+    case("expectation: two kinds of bound", TANDEM, "equals = 50\n", "equals = 50\nat_most = 60\n", &["expectations[0].equals", "one kind of bound"]),
+    at(case("expectation: bounds that cannot both hold", TANDEM, "equals = 50\n", "at_least = 60\nat_most = 50\n", &["expectations[0].at_most", "below at_least"]), Line::Of("at_most = 50")),
+    case("expectation: not a finite number", TANDEM, "equals = 50\n", "equals = nan\n", &["expectations[0].equals", "finite"]),
+    case("expectation: a result summary.json does not have", TANDEM, "metric = \"tiers.frontend.latency_ms.mean\"", "metric = \"latencies.mean\"", &["expectations[0].metric", "`latencies` is not a result in summary.json", "latency_ms"]),
+    case("expectation: a tier the scenario does not have", TANDEM, "metric = \"tiers.frontend.latency_ms.mean\"", "metric = \"tiers.front.latency_ms.mean\"", &["expectations[0].metric", "`tiers.front`", "frontend, backend"]),
+    case("expectation: an empty key in the path", TANDEM, "metric = \"tiers.frontend.latency_ms.mean\"", "metric = \"tiers..mean\"", &["expectations[0].metric", "dotted path"]),
+    at(case("expectation: a run the scenario does not have", TANDEM, "equals = 50\n", "equals = 50\nruns = [\"peak\"]\n", &["expectations[0].runs[0]", "no variant `peak`", "base"]), Line::Of("runs = ")),
+    case("expectation: an empty claim", TANDEM, "claim = \"front end mean response 50 ms\"", "claim = \" \"", &["expectations[0].claim", "must not be empty"]),
+    at(case("expectation: an unknown key", TANDEM, "equals = 50\n", "equals = 50\nwithin = 3\n", &["expectations[0]", "unknown field `within`"]), Line::Of("within = ")),
+    at(case("expectation: no source", TANDEM, "source = \"M/M/1 at ρ = 0.6\"\nmetric = \"tiers.frontend.latency_ms.mean\"", "metric = \"tiers.frontend.latency_ms.mean\"", &["expectations[0].source", "missing: this field is required"]), Line::Of("[[expectations]]")),
+    at(case("assumption: an input the file does not have", TANDEM, "[[expectations]]", "[[assumptions]]\ninput = \"tiers.frontend.capacity\"\nwhy = \"room\"\n\n[[expectations]]", &["assumptions[0].input", "`tiers.frontend.capacity` is not in the scenario"]), Line::Of("input =")),
+    at(case("assumption: not a field path", TANDEM, "[[expectations]]", "[[assumptions]]\ninput = \"tiers..servers\"\nwhy = \"room\"\n\n[[expectations]]", &["assumptions[0].input", "not a field path"]), Line::Of("input =")),
+    at(case("assumption: no reason", TANDEM, "[[expectations]]", "[[assumptions]]\ninput = \"tiers.frontend.servers\"\nwhy = \"\"\n\n[[expectations]]", &["assumptions[0].why", "say why"]), Line::Of("why =")),
 ];
 
 /// Traces the cases above read, beside the scenario file.

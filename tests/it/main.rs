@@ -11,6 +11,7 @@ mod capacity;
 mod cli;
 mod closed;
 mod compare;
+mod expectations;
 mod gates;
 mod guards;
 mod headroom;
