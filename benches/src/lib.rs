@@ -8,6 +8,9 @@
 
 use std::collections::VecDeque;
 
+pub mod hand;
+pub use hand::hand_mmc;
+
 use sim_engine::{
     Context, LatencyHistogram, Model, SimDuration, SimTime, Simulation, StreamRng, Streams,
     TimeWeighted, exp1,
