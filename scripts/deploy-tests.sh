@@ -55,8 +55,8 @@ print(f"deploy/kubernetes: {n} shards in completions and both Jobs' SHARDS")
 PY
 echo "$(hadolint --version): deploy/Dockerfile (linted; not built: no container engine here)"
 hadolint deploy/Dockerfile
-echo "shellcheck: deploy/slurm/*, scripts/deploy-tests.sh, scripts/venv.sh"
-shellcheck -x deploy/slurm/* scripts/deploy-tests.sh scripts/venv.sh
+echo "shellcheck: deploy/slurm/*, scripts/deploy-tests.sh, scripts/venv.sh, benches/*.sh"
+shellcheck -x deploy/slurm/* scripts/deploy-tests.sh scripts/venv.sh benches/*.sh
 
 # --- Slurm ----------------------------------------------------------------------
 export DEBIAN_FRONTEND=noninteractive
