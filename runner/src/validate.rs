@@ -42,6 +42,16 @@ pub fn report(
         s.platform.horizon
     );
     text.push_str(&capsim_output::capacity::render(&capacity(s)));
+    if !s.expectations.is_empty() || !s.assumptions.is_empty() {
+        let _ = writeln!(
+            text,
+            "declares {} expectation{} of its source (judged after a run: report.md, --check) and {} assumed input{}",
+            s.expectations.len(),
+            if s.expectations.len() == 1 { "" } else { "s" },
+            s.assumptions.len(),
+            if s.assumptions.len() == 1 { "" } else { "s" },
+        );
+    }
     let e = budget::of(s, threads, 1);
     let _ = writeln!(text, "{}", budget::describe(&e, threads));
     match budget::check(s, &e, threads) {

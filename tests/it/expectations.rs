@@ -245,3 +245,12 @@ fn check_needs_objectives_or_expectations() {
     );
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn validate_counts_what_a_scenario_declares() {
+    let text = ok(&capsim(&["validate", "tandem"]));
+    assert!(
+        text.contains("declares 4 expectations of its source (judged after a run: report.md, --check) and 0 assumed inputs"),
+        "{text}"
+    );
+}
