@@ -8,6 +8,7 @@ mod bad_input;
 mod breakdown;
 mod calibrate;
 mod capacity;
+mod case_studies;
 mod cli;
 mod closed;
 mod compare;
