@@ -218,9 +218,32 @@ class Run:
 
     @property
     def met(self) -> bool:
-        """True when no objective was breached (``capsim run --check`` would
-        exit 0)."""
+        """True when no objective was breached."""
         return not self.breached
+
+    @property
+    def expectations(self) -> list[dict[str, Any]]:
+        """The scenario's ``[[expectations]]`` judged on this run:
+        summary.json's ``expectations`` (claim, source, metric, expected,
+        found, verdict, why), empty when it declares none."""
+        return self.summary.get("expectations", [])
+
+    @property
+    def contradicted(self) -> list[dict[str, Any]]:
+        """The expectations this run disagrees with."""
+        return [e for e in self.expectations if e["verdict"] == "disagrees"]
+
+    @property
+    def assumptions(self) -> list[dict[str, Any]]:
+        """The scenario's ``[[assumptions]]``: input, its value in this run,
+        why."""
+        return self.summary.get("assumptions", [])
+
+    @property
+    def check(self) -> bool:
+        """What ``capsim run --check`` decides: True (exit 0) when no
+        objective was breached and no expectation contradicted."""
+        return self.met and not self.contradicted
 
     @property
     def text(self) -> str:

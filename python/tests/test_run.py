@@ -148,3 +148,27 @@ def test_file_names_a_missing_file():
     with pytest.raises(ValueError, match="timeseries.csv"):
         r.file("windows.csv")
     assert r.files[0] == "summary.json"
+
+
+def test_expectations_and_the_check_are_the_clis(cli, tmp_path):
+    # The tandem judges its M/M/1 front end's closed forms; one expectation
+    # more that no M/M/1 at ρ = 0.6 can meet makes the check fail.
+    r = capsim.run("tandem", threads=2)
+    assert [e["verdict"] for e in r.expectations] == ["agrees"] * 4
+    assert r.check and r.met and not r.contradicted and r.assumptions == []
+
+    text = capsim.show("tandem") + (
+        '\n[[expectations]]\nclaim = "front end within 40 ms on average"\n'
+        'source = "a hopeful design doc"\nmetric = "tiers.frontend.latency_ms.mean"\nat_most = 40\n'
+        '\n[[assumptions]]\ninput = "tiers.backend.capacity"\nwhy = "room for 50"\n'
+    )
+    path = tmp_path / "tandem.toml"
+    path.write_text(text)
+    r = capsim.run(str(path), threads=2)
+    assert not r.check and r.met
+    assert [e["metric"] for e in r.contradicted] == ["tiers.frontend.latency_ms.mean"]
+    assert r.assumptions == [{"input": "tiers.backend.capacity", "value": "50", "why": "room for 50"}]
+    out = tmp_path / "cli"
+    proc = cli("run", path, "--threads", 2, "--quiet", "--check", "--out", out, ok=(1,))
+    assert "the run contradicts expectation" in proc.stderr
+    assert without_timing(r.summary) == without_timing(json.loads((out / "summary.json").read_text()))
