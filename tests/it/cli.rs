@@ -743,14 +743,14 @@ fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
         Some(
             "scenario,seed,time_s,scope,name,kind,arrivals_per_s,completed_per_s,errors_per_s,\
              units,utilization_pct,queue_length,latency_p50_ms,latency_p95_ms,latency_p99_ms,\
-             cost_usd_per_h"
+             cost_usd_per_h,cpu_credit_balance"
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     // 120 one-minute intervals × (1 tier + 1 class + all).
     assert_eq!(rows.len(), 120 * 3);
     for r in &rows {
-        assert_eq!(r.len(), 16, "{r:?}");
+        assert_eq!(r.len(), 17, "{r:?}");
         assert_eq!((r[0], r[1]), ("step-policy", "4"));
         for cell in &r[6..] {
             assert!(cell.is_empty() || cell.parse::<f64>().is_ok(), "{r:?}");
@@ -768,12 +768,25 @@ fn timeseries_and_latency_csv_have_fixed_columns_and_a_row_per_interval() {
     assert_eq!(f(first, 9), 3.0);
     assert!((f(first, 10) - 44.5).abs() < 2.0, "{first:?}");
     assert!((f(first, 15) - 3.0 * 0.0208).abs() < 1e-9);
+    // CPU credits (unlimited mode, none at launch): a t3.small limited to
+    // one core earns 0.4 of it, so at 44.5% each instance runs 0.045
+    // credits a minute into surplus: about -1.35 after 30 minutes.
+    assert_eq!(f(first, 16), 0.0);
+    let half_hour = tier.iter().find(|r| r[2] == "1800").unwrap();
+    let busy: Vec<f64> = tier[..30].iter().map(|r| f(r, 10) / 100.0).collect();
+    let expected = -(busy.iter().sum::<f64>() / 30.0 - 0.4) * 30.0;
+    assert!(
+        (f(half_hour, 16) - expected).abs() < 0.1,
+        "{half_hour:?} {expected}"
+    );
     let all = rows.iter().find(|r| r[3] == "all").unwrap();
     assert!(f(all, 15) - f(first, 15) > 0.0225, "{all:?}");
     // During the peak the fleet grows and p95 rises.
     let peak = tier.iter().find(|r| r[2] == "4200").unwrap();
     assert!(f(peak, 9) > 3.0 && f(peak, 6) > 500.0, "{peak:?}");
     assert!(f(peak, 13) > f(first, 13));
+    // ... and at 80% CPU the surplus grows faster.
+    assert!(f(peak, 16) < f(half_hour, 16), "{peak:?}");
 
     let lat = std::fs::read_to_string(out.join("latency.csv")).unwrap();
     let mut lines = lat.lines();
