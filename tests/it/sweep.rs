@@ -216,7 +216,9 @@ fn a_variant_is_the_same_sweep_as_its_settings_typed_out() {
     ]);
     let err = input_error(&o);
     assert!(
-        err.contains("--variant nope: no such variant (it has: current, flash-sale, cpu-bound-jobs)"),
+        err.contains(
+            "--variant nope: no such variant (it has: current, flash-sale, cpu-bound-jobs)"
+        ),
         "{err}"
     );
 }

@@ -63,7 +63,7 @@ const EXPECTED_TIERS: &[(&str, &[&str])] = &[
     ("product-launch", &["api", "redis", "pg"]),
     ("greenstack", &["host", "pg", "redis", "parser", "cdn"]),
     ("fastapi-stage2", &["api", "redis", "supabase", "celery"]),
-    ("recete", &["api", "workers", "redis", "pg"]),
+    ("recete", &["api", "redis", "pg", "workers"]),
     ("mercenary", &["api", "redis", "pg", "celery"]),
     ("arq", &["app", "redis", "pg", "jobs"]),
 ];
