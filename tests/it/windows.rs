@@ -67,7 +67,8 @@ fn variants_apply_before_set_and_bad_ones_are_named() {
     let o = capsim(&["run", "black-friday", "--variant", "prepared"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("--variant prepared: no such variant (it has: unprepared)"),
+        stderr(&o)
+            .contains("--variant prepared: no such variant (it has: unprepared, cpu-bound-jobs)"),
         "{}",
         stderr(&o)
     );

@@ -63,22 +63,22 @@ const EXPECTED_TIERS: &[(&str, &[&str])] = &[
     ("product-launch", &["api", "redis", "pg"]),
     ("greenstack", &["host", "pg", "redis", "parser", "cdn"]),
     ("fastapi-stage2", &["api", "redis", "supabase", "celery"]),
-    ("recete", &["api", "workers", "redis", "pg"]),
+    ("recete", &["api", "redis", "pg", "workers"]),
     ("mercenary", &["api", "redis", "pg", "celery"]),
     ("arq", &["app", "redis", "pg", "jobs"]),
 ];
 
-/// The launch and Black Friday with shorter quiet periods and plateaus.
+/// The launch with a shorter quiet period and plateau, Black Friday with a
+/// shorter plateau and ebb.
 const SHORT_LAUNCH: &[&str] = &[
     "simulation.duration=80m",
     "workload.profile.start=20m",
     "workload.profile.plateau=30m",
 ];
 const SHORT_FRIDAY: &[&str] = &[
-    "simulation.duration=80m",
-    "workload.profile.start=20m",
-    "workload.profile.plateau=20m",
-    "tiers.pg.scaling.schedule[0].at=5m",
+    "simulation.duration=70m",
+    "workload.profile.plateau=10m",
+    "workload.profile.decay=10m",
 ];
 
 fn sane(name: &str, s: &Scenario, results: &[ReplicationResult]) {
@@ -330,13 +330,7 @@ fn black_friday_with_remedies_meets_its_objectives_and_without_does_not() {
     let src = capsim_scenarios::resolve("black-friday").unwrap();
     let mut ov = src.variant("unprepared").unwrap();
     ov.push(Override::parse("simulation.replications=2").unwrap());
-    // Its pre-warming schedule is gone, so not the override of its time.
-    ov.extend(
-        SHORT_FRIDAY
-            .iter()
-            .filter(|s| !s.contains("schedule"))
-            .map(|s| Override::parse(s).unwrap()),
-    );
+    ov.extend(SHORT_FRIDAY.iter().map(|s| Override::parse(s).unwrap()));
     let u = src.load(&ov).unwrap();
     let results = run(&u);
     sane("black-friday", &u, &results);
