@@ -66,6 +66,7 @@ const EXPECTED_TIERS: &[(&str, &[&str])] = &[
     ("recete", &["api", "workers", "redis", "pg"]),
     ("mercenary", &["api", "redis", "pg", "celery"]),
     ("arq", &["app", "redis", "pg", "jobs"]),
+    ("retry-storm", &["api"]),
 ];
 
 /// The launch and Black Friday with shorter quiet periods and plateaus.
