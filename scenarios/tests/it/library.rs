@@ -291,7 +291,7 @@ fn retry_storm_stays_collapsed_after_the_spike_unless_admission_is_limited() {
         let goodput = r.totals().completed as f64 / measured;
         assert!(goodput < 100.0, "collapsed: goodput {goodput}/s of 1000");
         let c = r.client_totals();
-        assert!(c.wasted > 1_000_000, "abandoned work served: {c:?}");
+        assert!(c.wasted > 500_000, "abandoned work served: {c:?}");
         assert!(c.retries > c.wasted, "the clients retry: {c:?}");
     }
     let src = capsim_scenarios::resolve("retry-storm").unwrap();
