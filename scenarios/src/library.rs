@@ -57,6 +57,10 @@ const LIBRARY: &[Bundled] = &[
         name: "arq",
         text: include_str!("../library/arq.toml"),
     },
+    Bundled {
+        name: "retry-storm",
+        text: include_str!("../library/retry-storm.toml"),
+    },
 ];
 
 pub fn all() -> &'static [Bundled] {

@@ -66,6 +66,7 @@ const EXPECTED_TIERS: &[(&str, &[&str])] = &[
     ("recete", &["api", "redis", "pg", "workers"]),
     ("mercenary", &["api", "redis", "pg", "celery"]),
     ("arq", &["app", "redis", "pg", "jobs"]),
+    ("retry-storm", &["api"]),
 ];
 
 /// The launch with a shorter quiet period and plateau, Black Friday with a
@@ -241,11 +242,13 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
 
 #[test]
 fn product_launch_keeps_p99_under_800ms_but_sheds_load_while_scaling() {
-    // The seed: "P99 latency < 800ms, zero downtime". capsim agrees on the
-    // p99 (the rate limiter's rejections are not answers, so they do not
-    // count in latency) and disagrees on "zero downtime": while the
-    // fleet grows 4 -> 12 the admission limit rejects requests, and the
-    // error-rate objective breaches.
+    // The seed: "P99 latency < 800ms, zero downtime", "scaled API servers
+    // from 4 to 12". capsim agrees on the p99 (the rate limiter's
+    // rejections are not answers, so they do not count in latency) and
+    // disagrees on "zero downtime": while the fleet grows the admission
+    // limit rejects requests, and the error-rate objective breaches. Under
+    // the seed's maximum of 20 the CPU rule does not stop at 12: the 10x
+    // plateau would run at 83% there, above its 70%.
     // Shortened: 20 minutes before the launch, 30 at its plateau.
     let s = load("product-launch", SHORT_LAUNCH);
     let results = run(&s);
@@ -261,7 +264,7 @@ fn product_launch_keeps_p99_under_800ms_but_sheds_load_while_scaling() {
             .map(|e| e.to)
             .max()
             .unwrap();
-        assert_eq!(peak, 12, "the fleet reaches the case study's 12");
+        assert_eq!(peak, 15, "the fleet passes the case study's 12");
         let t = r.totals();
         assert!(t.rejected > 0, "rate limiting sheds load during the ramp");
         let error = s.platform.slos.iter().position(|o| o.name == "error-rate");
@@ -269,6 +272,48 @@ fn product_launch_keeps_p99_under_800ms_but_sheds_load_while_scaling() {
             !r.slos[error.unwrap()].met(),
             "the 0.1% error objective breaches"
         );
+    }
+}
+
+#[test]
+fn retry_storm_stays_collapsed_after_the_spike_unless_admission_is_limited() {
+    // One minute at 2x pushes the CPU queue past the clients' 1 s timeout;
+    // with 3 retries the fleet then serves abandoned attempts at 100% CPU
+    // long after the spike (measured from 8m, the spike ends at 6m10s). An
+    // admission limit that keeps the queue under the timeout recovers at
+    // once, with no wasted work. Shortened: measured 8m-16m.
+    let short = ["simulation.duration=16m"];
+    let storm = load("retry-storm", &short);
+    let results = run(&storm);
+    sane("retry-storm", &storm, &results);
+    let measured = 8.0 * 60.0;
+    for r in &results {
+        let goodput = r.totals().completed as f64 / measured;
+        assert!(goodput < 100.0, "collapsed: goodput {goodput}/s of 1000");
+        let c = r.client_totals();
+        assert!(c.wasted > 500_000, "abandoned work served: {c:?}");
+        assert!(c.retries > c.wasted, "the clients retry: {c:?}");
+    }
+    let src = capsim_scenarios::resolve("retry-storm").unwrap();
+    let mut ov = src.variant("admission-limit").unwrap();
+    ov.extend(
+        ["simulation.replications=2", short[0]]
+            .iter()
+            .map(|s| Override::parse(s).unwrap()),
+    );
+    let limited = src.load(&ov).unwrap();
+    let results = run(&limited);
+    sane("retry-storm", &limited, &results);
+    for r in &results {
+        let goodput = r.totals().completed as f64 / measured;
+        assert!(
+            (goodput - 1000.0).abs() < 20.0,
+            "recovered: goodput {goodput}/s"
+        );
+        let t = r.totals();
+        assert_eq!(t.failed + t.rejected, 0, "{t:?}");
+        assert_eq!(r.client_totals().wasted, 0);
+        assert!(r.slos.iter().all(|o| o.met()), "every objective met");
     }
 }
 
