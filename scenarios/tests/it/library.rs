@@ -351,21 +351,25 @@ fn black_friday_with_remedies_meets_its_objectives_and_without_does_not() {
 #[test]
 fn ten_x_growth_scales_the_api_redis_and_replicas_as_traffic_grows() {
     // The seed: API 2 -> 5 -> 10, read replicas, a Redis cluster. The first
-    // 17 weekly windows: Redis gains shards from week 3, the API its third
-    // instance in week 9 and its fifth by week 17.
-    let s = load("ten-x-growth", &["windows.count=18"]);
+    // 9 windows (weeks 1 to 17, every other week): Redis gains a shard and
+    // the database a replica in week 3, the API its third instance in week 9
+    // and its fifth in week 17.
+    let s = load("ten-x-growth", &["windows.count=9"]);
     let runs = run_windowed(&s);
     let tier = |n: &str| s.platform.tier_id(n).unwrap() as usize;
     for windows in &runs {
-        assert_eq!(windows.len(), 18);
+        assert_eq!(windows.len(), 9);
         for w in windows {
             assert!(w.counts.is_conserved());
             assert!(w.cost_usd > 0.0);
         }
         let units = |k: usize, t: &str| windows[k].tiers[tier(t)].units.unwrap();
         assert_eq!(units(0, "api").start, 2);
-        assert!(units(17, "api").end >= 5, "{:?}", units(17, "api"));
-        assert!(units(17, "redis").end >= 3, "{:?}", units(17, "redis"));
+        assert_eq!(units(3, "api").end, 2, "{:?}", units(3, "api"));
+        assert!(units(8, "api").end >= 5, "{:?}", units(8, "api"));
+        assert!(units(1, "redis").end >= 2, "{:?}", units(1, "redis"));
+        assert!(units(8, "redis").end >= 3, "{:?}", units(8, "redis"));
+        assert!(units(8, "pg").end >= 2, "{:?}", units(8, "pg"));
         // Growth is monotone: the offered load rises every week.
         for k in 1..windows.len() {
             assert!(windows[k].offered_per_s > windows[k - 1].offered_per_s);
