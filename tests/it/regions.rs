@@ -52,7 +52,10 @@ fn geo_expansion_reports_its_users_by_region() {
     assert_eq!(lines.keys().collect::<Vec<_>>(), ["replicas"]);
     assert_eq!(lines["replicas"]["priced_as"], "db.r5.large");
     assert_eq!(c["load_balancer"]["balancers"], 3);
-    assert_eq!(s["slos"]["p95-under-200ms-ap-south"]["region"], "ap-south");
+    assert_eq!(
+        s["slos"]["p95-under-200ms-browse-ap-south"]["region"],
+        "ap-south"
+    );
     let series = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     assert!(
         series

@@ -217,11 +217,14 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
         assert!(common::metric(r, "pg@ap-south", "replication_lag_ms") >= 95.0);
     }
     // An outage of eu-central: its users go to us-east (the next nearest)
-    // from the next health check on, and come back after.
+    // from the next health check on, and come back after. A region's
+    // failure crashes the units its tiers start with: eu-central's API
+    // starts at the 3 instances it scales to, as in `--variant eu-outage`.
     let out = load(
         "geo-expansion",
         &[
             "simulation.duration=40m",
+            "regions.eu-central.tiers.api.instances=3",
             r#"failures=[{ region = "eu-central", at = "1215s", duration = "10m" }]"#,
         ],
     );
@@ -233,9 +236,10 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
             "served by us-east: {away}"
         );
         assert_eq!(c.served_by[2], 0, "ap-south is farther than us-east");
-        // Lost: what arrived in the 15 s before the check saw the outage.
+        // Lost: what arrived in the 15 s before the check saw the outage
+        // (European browse: about 1,500 requests/s at 13:20 UTC).
         let lost = c.counts.failed + c.counts.rejected;
-        assert!(lost > 0 && lost < 15 * 200, "{lost}");
+        assert!(lost > 0 && lost < 15 * 2000, "{lost}");
     }
 }
 
