@@ -116,7 +116,9 @@ fn variants_move_users_between_regions() {
     let away = s["regions"]["eu-central"]["served_by"]["us-east"]["estimate"]
         .as_f64()
         .unwrap();
-    assert!((away - 1.0 / 3.0).abs() < 0.02, "{away}");
+    // Down for a third of the measured time, then more: eu-central comes
+    // back with a cold cache and its full backlog spills users to us-east.
+    assert!(away > 1.0 / 3.0 && away < 0.6, "{away}");
     // The health checks' verdicts are events: dead 15 s after the crash,
     // alive at the first check after the recovery.
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();

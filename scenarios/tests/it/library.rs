@@ -231,15 +231,28 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
     for r in run(&out) {
         let c = r.class("browse@eu-central").unwrap();
         let away = c.served_by[0] as f64 / c.served_by.iter().sum::<u64>() as f64;
+        // A third of the measured time down, then more: eu-central comes
+        // back with a cold Redis, every read goes to its one replica, the
+        // pools fill, the API's backlog with them, and new users spill over
+        // to us-east until the cache warms.
         assert!(
-            (away - 10.0 / 30.0).abs() < 0.02,
+            away > 10.0 / 30.0 && away < 0.6,
             "served by us-east: {away}"
         );
-        assert_eq!(c.served_by[2], 0, "ap-south is farther than us-east");
-        // Lost: what arrived in the 15 s before the check saw the outage
-        // (European browse: about 1,500 requests/s at 13:20 UTC).
-        let lost = c.counts.failed + c.counts.rejected;
-        assert!(lost > 0 && lost < 15 * 2000, "{lost}");
+        // ap-south is farther than us-east: it gets European users only
+        // while us-east's backlog is full too (its API scales 4 -> 6).
+        let far = c.served_by[2] as f64 / c.served_by.iter().sum::<u64>() as f64;
+        assert!(far < 0.01, "served by ap-south: {far}");
+        // Rejected: what arrived in the 15 s before the check saw the
+        // outage (European browse: about 1,500 requests/s at 13:20 UTC).
+        assert!(
+            c.counts.rejected > 0 && c.counts.rejected < 15 * 2000,
+            "{}",
+            c.counts.rejected
+        );
+        // Failed: reads that waited 5 s for a connection on the cold
+        // region's replica.
+        assert!(c.counts.failed > 0, "{:?}", c.counts);
     }
 }
 
