@@ -175,7 +175,7 @@ const CASES: &[Case] = &[
     case("duration overflow: windows spanning 260 years", TEN_X, "every = ", "every = \"520w\" #", &["windows.every", "100 years"]),
     case("integer overflow: the most negative change", BF, "change = 1\n", "change = -9223372036854775808\n", &["tiers.pg.scaling.policies[0].change"]),
     case("missing table", BF, "[scenario]\nname = \"black-friday\"", "[scenari]\nname = \"black-friday\"", &["scenari"]),
-    at(case("missing required field", TEN_X, "count = 26", "# count = 26", &["windows.count", "required"]), Line::Of("[windows]")),
+    at(case("missing required field", TEN_X, "count = 13", "# count = 13", &["windows.count", "required"]), Line::Of("[windows]")),
     case("duration overflow: fits nanoseconds but not a run", BF, "duration = \"85m\"", "duration = \"100000w\"", &["simulation.duration"]),
     case("profile time overflows", BF, "start = \"30m\", rise", "start = \"9999999999d\", rise", &["workload.profile.start"]),
     // The start instant and calendar profiles.

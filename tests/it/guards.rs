@@ -274,7 +274,7 @@ fn an_interrupted_run_marks_its_summary_and_report() {
 fn an_interrupted_windowed_run_marks_its_windows_json() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    // 26 windows of well under a second each per replication, one thread.
+    // 13 windows of about a second each per replication, one thread.
     let o = interrupted(&[
         "run",
         "ten-x-growth",
@@ -296,7 +296,7 @@ fn an_interrupted_windowed_run_marks_its_windows_json() {
     assert_eq!(w["interrupted"], Value::Bool(true), "{w}");
     assert_eq!(w["interrupted_by"], "cancelled");
     assert_eq!(w["replications_requested"], 20);
-    assert_eq!(w["windows_requested"], 26);
+    assert_eq!(w["windows_requested"], 13);
     let n = w["replications"].as_u64().unwrap();
     assert_eq!(
         w["completed_replications"].as_array().unwrap().len() as u64,
@@ -304,7 +304,7 @@ fn an_interrupted_windowed_run_marks_its_windows_json() {
     );
     let windows = w["windows"].as_array().unwrap().len();
     assert!(
-        n < 20 || windows < 26,
+        n < 20 || windows < 13,
         "{n} replications of {windows} windows: not interrupted"
     );
     let written = files(&out);

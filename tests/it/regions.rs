@@ -52,7 +52,10 @@ fn geo_expansion_reports_its_users_by_region() {
     assert_eq!(lines.keys().collect::<Vec<_>>(), ["replicas"]);
     assert_eq!(lines["replicas"]["priced_as"], "db.r5.large");
     assert_eq!(c["load_balancer"]["balancers"], 3);
-    assert_eq!(s["slos"]["p95-under-200ms-ap-south"]["region"], "ap-south");
+    assert_eq!(
+        s["slos"]["p95-under-200ms-browse-ap-south"]["region"],
+        "ap-south"
+    );
     let series = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     assert!(
         series
@@ -113,7 +116,9 @@ fn variants_move_users_between_regions() {
     let away = s["regions"]["eu-central"]["served_by"]["us-east"]["estimate"]
         .as_f64()
         .unwrap();
-    assert!((away - 1.0 / 3.0).abs() < 0.02, "{away}");
+    // Down for a third of the measured time, then more: eu-central comes
+    // back with a cold cache and its full backlog spills users to us-east.
+    assert!(away > 1.0 / 3.0 && away < 0.6, "{away}");
     // The health checks' verdicts are events: dead 15 s after the crash,
     // alive at the first check after the recovery.
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
