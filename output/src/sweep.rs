@@ -524,14 +524,22 @@ impl SweepReport {
                 h.push(format!("vs_baseline_{f}{s}"));
             }
         }
-        if let Some(p) = self.points.first() {
-            for f in p.figures.keys() {
-                for s in ["", "_lo", "_hi"] {
-                    h.push(format!("{f}{s}"));
-                }
+        for f in self.figure_keys() {
+            for s in ["", "_lo", "_hi"] {
+                h.push(format!("{f}{s}"));
             }
         }
         h
+    }
+
+    /// Every point's figures, in the order they first appear: points can
+    /// differ (a region that does not serve has no tiers to report).
+    fn figure_keys(&self) -> Vec<&str> {
+        let mut keys: indexmap::IndexSet<&str> = indexmap::IndexSet::new();
+        for p in &self.points {
+            keys.extend(p.figures.keys().map(String::as_str));
+        }
+        keys.into_iter().collect()
     }
 
     fn row(&self, p: &PointSummary) -> Vec<String> {
@@ -556,8 +564,11 @@ impl SweepReport {
                 None => row.extend([String::new(), String::new(), String::new()]),
             }
         }
-        for e in p.figures.values() {
-            row.extend([num(e.estimate), num(e.ci95[0]), num(e.ci95[1])]);
+        for f in self.figure_keys() {
+            match p.figures.get(f) {
+                Some(e) => row.extend([num(e.estimate), num(e.ci95[0]), num(e.ci95[1])]),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
         }
         row
     }
@@ -904,6 +915,29 @@ mod tests {
         assert_eq!(firsts, ["0", "4", "2", "3"]);
         // Missing points are an error, not a silent gap.
         assert!(SweepReport::new(&plan, &recs[..4]).is_err());
+    }
+
+    #[test]
+    fn points_with_figures_others_lack_keep_every_csv_row_as_long_as_the_header() {
+        // A point where a region serves nothing has no figures of its tiers
+        // (`--param regions.X.serves=true,false`): sweep.csv once panicked.
+        let plan = plan(2);
+        let base = record(&plan, 0, [1.0; 3], [100.0; 3], [0.0; 3]);
+        let mut more = record(&plan, 1, [2.0; 3], [90.0; 3], [0.0; 3]);
+        more.figures.push("util:api@ap-south".into());
+        for r in &mut more.replications {
+            r.push(Some(0.5));
+        }
+        let r = SweepReport::new(&plan, &[base, more]).unwrap();
+        let csv = String::from_utf8(r.sweep_csv()).unwrap();
+        let widths: Vec<usize> = csv.lines().map(|l| l.split(',').count()).collect();
+        assert_eq!(widths.len(), 3);
+        assert!(widths.iter().all(|&w| w == widths[0]), "{csv}");
+        assert!(
+            csv.lines().next().unwrap().contains("util:api@ap-south"),
+            "{csv}"
+        );
+        assert!(csv.lines().nth(1).unwrap().ends_with(",,,"), "{csv}");
     }
 
     #[test]
