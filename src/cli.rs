@@ -228,7 +228,7 @@ pub struct SweepArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     capsim headroom step-policy --out headroom-out\n  \
-    capsim headroom black-friday --class checkout --step 0.25\n  \
+    capsim headroom black-friday --class order --step 0.25\n  \
     capsim headroom geo-expansion --region ap-south --replications 5\n\n\
     Every probe runs the scenario with its traffic times m, with the same seed and \
     replications (common random numbers). The answer is a bracket: the largest m where \
