@@ -115,6 +115,27 @@ impl From<&Assumption> for AssumptionRow {
     }
 }
 
+/// The expectations judged on `results` (a results file serialised to JSON,
+/// for a run of `variant`) and the assumptions' rows: what `summary.json`
+/// and `windows.json` carry.
+pub fn claims_of<T: Serialize>(
+    results: &T,
+    expectations: &[Expectation],
+    assumptions: &[Assumption],
+    variant: Option<&str>,
+) -> (Vec<Judged>, Vec<AssumptionRow>) {
+    let judged = if expectations.is_empty() {
+        Vec::new()
+    } else {
+        let json = serde_json::to_value(results).expect("a results file always serialises");
+        judge(&json, expectations, variant)
+    };
+    (
+        judged,
+        assumptions.iter().map(AssumptionRow::from).collect(),
+    )
+}
+
 /// Judges `expectations` against `results` (the results file's JSON) for a
 /// run of `variant`.
 pub fn judge(results: &Value, expectations: &[Expectation], variant: Option<&str>) -> Vec<Judged> {
@@ -301,17 +322,29 @@ fn judge_one(results: &Value, path: &[String], bound: Bound) -> (Option<Found>, 
     }
 }
 
+/// The interval a verdict reads: the 95% CI, or the estimate alone with
+/// one replication; `None` when nothing was measured.
+fn interval(e: &Estimate) -> Option<(f64, f64, bool)> {
+    if e.estimate.is_nan() {
+        return None;
+    }
+    let no_ci = e.ci95[0].is_nan() || e.ci95[1].is_nan();
+    Some(if no_ci {
+        (e.estimate, e.estimate, true)
+    } else {
+        (e.ci95[0], e.ci95[1], false)
+    })
+}
+
+fn nothing_measured() -> (Verdict, String) {
+    (Verdict::NoData, "nothing was measured".to_string())
+}
+
 /// The verdict of an estimate against inclusive bounds. Without an interval
 /// (one replication) the estimate alone decides, and the reason says so.
 fn range_verdict(e: Estimate, at_least: Option<f64>, at_most: Option<f64>) -> (Verdict, String) {
-    if e.estimate.is_nan() {
-        return (Verdict::NoData, "nothing was measured".to_string());
-    }
-    let no_ci = e.ci95[0].is_nan() || e.ci95[1].is_nan();
-    let (lo, hi) = if no_ci {
-        (e.estimate, e.estimate)
-    } else {
-        (e.ci95[0], e.ci95[1])
+    let Some((lo, hi, no_ci)) = interval(&e) else {
+        return nothing_measured();
     };
     let meets = at_least.is_none_or(|a| lo >= a) && at_most.is_none_or(|b| hi <= b);
     let misses = at_least.is_some_and(|a| hi < a) || at_most.is_some_and(|b| lo > b);
@@ -351,14 +384,8 @@ fn bound_num(x: f64) -> String {
 /// (the test of a simulation against theory, or of a model against an
 /// observation).
 fn equals_verdict(e: Estimate, x: f64) -> (Verdict, String) {
-    if e.estimate.is_nan() {
-        return (Verdict::NoData, "nothing was measured".to_string());
-    }
-    let no_ci = e.ci95[0].is_nan() || e.ci95[1].is_nan();
-    let (lo, hi) = if no_ci {
-        (e.estimate, e.estimate)
-    } else {
-        (e.ci95[0], e.ci95[1])
+    let Some((lo, hi, no_ci)) = interval(&e) else {
+        return nothing_measured();
     };
     let what = if no_ci {
         format!("{} (one replication: no interval)", fmt_num(e.estimate))

@@ -453,14 +453,10 @@ impl Summary {
         assumptions: &[capsim_models::Assumption],
         variant: Option<&str>,
     ) {
-        if !expectations.is_empty() {
-            let results = serde_json::to_value(&*self).expect("a summary always serialises");
-            self.expectations = crate::claims::judge(&results, expectations, variant);
-        }
-        self.assumptions = assumptions.iter().map(AssumptionRow::from).collect();
+        (self.expectations, self.assumptions) =
+            crate::claims::claims_of(&*self, expectations, assumptions, variant);
     }
 
-    /// `summary.json`: pretty-printed, keys in a fixed order, newline-terminated.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = serde_json::to_vec_pretty(self).expect("a summary always serialises");
         out.push(b'\n');

@@ -263,7 +263,7 @@ impl WindowsReport {
         }
     }
 
-    /// Judges the scenario's expectations on these windows (for a run of
+    /// Judges the scenario's expectations on these figures (for a run of
     /// `variant`) and records its assumptions.
     pub fn judge(
         &mut self,
@@ -271,14 +271,8 @@ impl WindowsReport {
         assumptions: &[capsim_models::Assumption],
         variant: Option<&str>,
     ) {
-        if !expectations.is_empty() {
-            let results = serde_json::to_value(&*self).expect("a report always serialises");
-            self.expectations = crate::claims::judge(&results, expectations, variant);
-        }
-        self.assumptions = assumptions
-            .iter()
-            .map(crate::claims::AssumptionRow::from)
-            .collect();
+        (self.expectations, self.assumptions) =
+            crate::claims::claims_of(&*self, expectations, assumptions, variant);
     }
 
     pub fn to_json(&self) -> Vec<u8> {

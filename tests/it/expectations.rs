@@ -35,6 +35,16 @@ fn run(file: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     capsim(&args)
 }
 
+/// Each assumption's value in the run.
+fn assumed(summary: &Value) -> Vec<String> {
+    summary["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["value"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn verdicts(summary: &Value) -> Vec<String> {
     summary["expectations"]
         .as_array()
@@ -195,13 +205,7 @@ set = ["classes.requests.rate_per_s=35", "tiers.backend={ kind = \"station\", se
     assert_eq!(busy["verdict"], "other_variant");
     assert_eq!(busy["found"], Value::Null);
     assert_eq!(busy["runs"][0], "busy");
-    let values: Vec<&str> = summary["assumptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["value"].as_str().unwrap())
-        .collect();
-    assert_eq!(values, ["30.0", "50"]);
+    assert_eq!(assumed(&summary), ["30.0", "50"]);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
         report.contains("other run: judged in a run of `--variant busy`"),
@@ -217,14 +221,8 @@ set = ["classes.requests.rate_per_s=35", "tiers.backend={ kind = \"station\", se
     ok(&run(&file, &out, &["--quiet", "--variant", "busy"]));
     let summary = read_json(&out.join("summary.json"));
     assert_eq!(summary["expectations"][4]["verdict"], "agrees");
-    let values: Vec<&str> = summary["assumptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["value"].as_str().unwrap())
-        .collect();
     // The variant set the rate and took the back end's capacity away.
-    assert_eq!(values, ["35", "(not in this run)"]);
+    assert_eq!(assumed(&summary), ["35", "(not in this run)"]);
 }
 
 #[test]
