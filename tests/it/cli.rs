@@ -562,11 +562,7 @@ fn check_exits_1_on_a_breach_and_0_when_objectives_hold() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
-
-    // A check needs objectives.
-    let o = capsim(&[&["run", "mmc-reference", "--check"][..], &QUICK[..]].concat());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("[[slos]]"), "{}", stderr(&o));
+    // A check needs objectives or expectations: expectations.rs tests that.
 }
 
 #[test]
