@@ -45,14 +45,20 @@ const RUNNING_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
 /// one per class and one per tier a route visits, kept with the results,
 /// and about one more per tier while a replication runs.
 const HISTOGRAM_BYTES: f64 = 256.0 * 1024.0;
-/// Per latency series and interval while a replication runs, when the pilot
-/// cannot tell: the interval's range of log-linear buckets (about 150
+/// Per latency series and open interval while a replication runs, when the
+/// pilot cannot tell: the interval's range of log-linear buckets (about 150
 /// `u32`s, mmc-reference at 1 s intervals). The pilot measures it when its
 /// intervals are the run's: it grows with the values an interval holds.
 const LATENCY_BUCKET_BYTES: f64 = 600.0;
-/// Per interval of a latency series, besides its buckets: the range's
+/// Per open interval of a latency series, besides its buckets: the range's
 /// header.
 const BIN_BYTES: f64 = 40.0;
+/// Per closed interval of a latency series: its count and three quantiles.
+const CLOSED_BYTES: f64 = 32.0;
+/// A replication closes the intervals it has passed at least once a
+/// simulated minute (its progress step): the intervals open at once span
+/// about that, and one more either side.
+const OPEN_SPAN: SimDuration = SimDuration::from_secs(60);
 /// Per unit of a tier (an instance, a worker, a node) while a replication
 /// runs (its state, queues and counters), and in the results it keeps
 /// (measured: 10,000 API instances, 2 and 10 replications).
@@ -339,9 +345,15 @@ pub fn estimate(runs: &[PlatformConfig], seed: u64, replications: u64, threads: 
         Some(b) => b.max(LATENCY_BUCKET_BYTES),
         None => LATENCY_BUCKET_BYTES,
     } + BIN_BYTES;
+    let open = (OPEN_SPAN
+        .as_nanos()
+        .div_ceil(first.series_interval.as_nanos().max(1)) as f64
+        + 2.0)
+        .min(intervals);
     let running = RUNNING_BYTES
         + (classes + 2.0 * tiers) * HISTOGRAM_BYTES
-        + intervals * (values as f64 * 8.0 + latency as f64 * per_latency_interval)
+        + intervals * (values as f64 * 8.0 + latency as f64 * CLOSED_BYTES)
+        + open * latency as f64 * per_latency_interval
         + fleet_units(first) as f64 * UNIT_BYTES
         + live * (LIVE_BYTES + 8.0 * crate::platform::breakdown_width(first) as f64);
     let output = if runs.len() == 1 {

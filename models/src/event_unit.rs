@@ -23,7 +23,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use sim_engine::{SimDuration, SimTime};
+use sim_engine::{IntervalLatency, SimDuration, SimTime};
 
 use crate::fcfs::{FcfsStats, Figures, Measured, UnitSeries};
 
@@ -439,6 +439,11 @@ impl EventUnit {
         self.give_ups.clear();
         self.virtual_now = 0;
         lost
+    }
+
+    /// The sojourn times per interval, if kept (recorded as jobs leave).
+    pub fn latency_mut(&mut self) -> Option<&mut IntervalLatency> {
+        self.series.as_mut()?.jobs.as_mut().map(|j| &mut j.latency)
     }
 
     /// Brings the figures to the end of the run.

@@ -228,6 +228,12 @@ impl FcfsUnit {
         self.series.as_ref()
     }
 
+    /// The sojourn times per interval, if kept. Unlike [`Self::series`], it
+    /// needs no settling: they are recorded as jobs arrive.
+    pub fn latency_mut(&mut self) -> Option<&mut IntervalLatency> {
+        self.series.as_mut()?.jobs.as_mut().map(|j| &mut j.latency)
+    }
+
     fn assert_settled(&self) {
         assert!(
             self.run.jobs == 0,

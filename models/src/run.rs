@@ -214,6 +214,7 @@ pub(crate) fn simulate_in_steps(
         while reached < step_end {
             let before = sim.events_processed();
             reached = pace.run(&mut sim, reached, step_end);
+            sim.model_mut().close_intervals(reached);
             let events = sim.events_processed();
             // Memory is read (a file in /proc) once a chunk at most.
             let look = events - looked >= CHECK_EVERY;

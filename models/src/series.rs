@@ -1,7 +1,9 @@
 //! Fixed-interval time series: one value per interval over the whole horizon,
 //! warm-up included (plots show the warm-up; statistics do not).
 
-use sim_engine::{IntervalAverages, IntervalCounts, IntervalLatency, SimDuration};
+use sim_engine::{
+    INTERVAL_QUANTILES, IntervalAverages, IntervalCounts, IntervalLatency, SimDuration,
+};
 
 /// The intervals of a run.
 #[derive(Clone, Copy, Debug)]
@@ -37,12 +39,12 @@ impl Spec {
     }
 }
 
-/// Element-wise `a / b` (NaN where b is 0).
 /// The percentiles every latency series reports, with their series names.
+/// They are the quantiles a closed interval keeps.
 pub const LATENCY_SERIES: [(&str, f64); 3] = [
-    ("latency_p50_ms", 0.50),
-    ("latency_p95_ms", 0.95),
-    ("latency_p99_ms", 0.99),
+    ("latency_p50_ms", INTERVAL_QUANTILES[0]),
+    ("latency_p95_ms", INTERVAL_QUANTILES[1]),
+    ("latency_p99_ms", INTERVAL_QUANTILES[2]),
 ];
 
 /// p50, p95 and p99 per interval, in ms (NaN where none finished).
@@ -53,17 +55,7 @@ pub fn latency_series(l: &IntervalLatency) -> Vec<(&'static str, Vec<f64>)> {
         .collect()
 }
 
-/// The latencies of several units merged (a tier's shards or nodes).
-pub fn merged_latency<'a>(
-    mut units: impl Iterator<Item = &'a IntervalLatency>,
-) -> Option<IntervalLatency> {
-    let mut all = units.next()?.clone();
-    for u in units {
-        all.merge(u);
-    }
-    Some(all)
-}
-
+/// Element-wise `a / b` (NaN where b is 0).
 pub fn divide(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter()
         .zip(b)

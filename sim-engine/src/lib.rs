@@ -26,7 +26,8 @@ pub use rng::{KeyedRng, StreamRng, Streams, exp1, sub_key};
 pub use runner::{RunnerError, run_indexed, run_indexed_cancellable, run_nested};
 pub use sim::{Context, Model, Simulation};
 pub use stats::{
-    CompactHistogram, Counter, Estimate, Integral, IntervalAverages, IntervalCounts, IntervalIndex,
-    IntervalLatency, LatencyHistogram, LatencyRecorder, TimeWeighted, Welford, mser5_truncation,
+    CompactHistogram, Counter, Estimate, INTERVAL_QUANTILES, Integral, IntervalAverages,
+    IntervalCounts, IntervalIndex, IntervalLatency, LatencyHistogram, LatencyRecorder,
+    TimeWeighted, Welford, mser5_truncation,
 };
 pub use time::{DurationError, SimDuration, SimTime, clamped_conversions, parse_duration};

@@ -486,9 +486,10 @@ fn validate_stays_bounded_for_a_thousandfold_spike() {
 
 #[test]
 fn a_run_over_its_memory_budget_keeps_the_replications_that_finished() {
-    // One-second intervals over 30 h: each replication holds about 200 MiB
-    // while it runs and keeps its series after, so a 300 MiB budget is
-    // passed after the first replication and before the tenth.
+    // One-second intervals over 30 h: each replication keeps about 19 MiB
+    // of series after it ends (108,000 intervals), so a 100 MiB budget is
+    // passed after the first replication and before the tenth (the fifth
+    // here).
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
@@ -506,7 +507,7 @@ fn a_run_over_its_memory_budget_keeps_the_replications_that_finished() {
             "--out",
             out.to_str().unwrap(),
         ])
-        .env("CAPSIM_MAX_MEMORY_GIB", "0.3")
+        .env("CAPSIM_MAX_MEMORY_GIB", "0.1")
         .output()
         .unwrap();
     let err = exit(&o, 2);

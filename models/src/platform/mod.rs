@@ -302,6 +302,11 @@ pub struct Platform<'c> {
     last_tick: SimTime,
     /// With regions: end-to-end latency of each region's users, per interval.
     region_latency: Vec<IntervalLatency>,
+    /// Every class's answered requests, per interval: the classes' closed
+    /// intervals added up (bucket counts add exactly).
+    all_latency: IntervalLatency,
+    /// Latency series intervals before this one are closed.
+    closed_intervals: usize,
     scaling_log: Vec<ScalingEvent>,
     /// Traffic: CDN bytes, bytes sent from the origin directly, and bytes
     /// crossing regions ([`TRAFFIC_CROSS_REGION`]).
@@ -409,6 +414,8 @@ impl<'c> Platform<'c> {
             region_latency: (0..regions)
                 .map(|_| IntervalLatency::new(interval, cfg.horizon))
                 .collect(),
+            all_latency: IntervalLatency::new(interval, cfg.horizon),
+            closed_intervals: 0,
             scaling_log: Vec::new(),
             traffic: [bill(), bill(), bill()],
             cross_region_bytes: 0.0,
@@ -448,6 +455,33 @@ impl<'c> Platform<'c> {
             .map(|c| c.latency_series.footprint())
             .fold((0, 0), |(b, n), (b2, n2)| (b + b2, n + n2));
         (n > 0).then(|| bytes as f64 / n as f64)
+    }
+
+    /// Closes the intervals of the latency series that end at or before
+    /// `reached` (the run has handled every event before it): nothing can be
+    /// recorded there any more, so each keeps its quantiles and frees its
+    /// buckets. What the series hold is then bounded by the intervals still
+    /// open, not by the horizon.
+    pub fn close_intervals(&mut self, reached: SimTime) {
+        let upto = (reached.as_nanos() / self.cfg.series_interval.as_nanos()) as usize;
+        if upto > self.closed_intervals {
+            self.close_intervals_before(upto);
+        }
+    }
+
+    pub(super) fn close_intervals_before(&mut self, upto: usize) {
+        for c in &mut self.classes {
+            c.latency_series
+                .close_adding_to(&mut self.all_latency, upto);
+        }
+        self.all_latency.close(upto);
+        for r in &mut self.region_latency {
+            r.close(upto);
+        }
+        for t in 0..self.tiers.len() as TierId {
+            self.tiers.model(t).close_intervals(upto);
+        }
+        self.closed_intervals = upto;
     }
 
     /// The events that start a run.

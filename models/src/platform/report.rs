@@ -8,7 +8,7 @@ use crate::results::{
     BillLine, ClassResult, Figure, ListPrice, LoadBalancerCost, ReplicationResult, ScaledUnits,
     TierBill, TierResult, TrafficCost, Unit,
 };
-use crate::series::{LATENCY_SERIES, Spec, latency_series, merged_latency};
+use crate::series::{LATENCY_SERIES, Spec, latency_series};
 use crate::tier::{TierId, TierKind};
 
 impl Platform<'_> {
@@ -31,14 +31,11 @@ impl Platform<'_> {
                 self.classes[a.class as usize].counts.in_flight += 1;
             }
         }
+        self.close_intervals_before(usize::MAX);
         let tiers = (0..self.tiers.len() as TierId)
             .map(|t| self.tier_result(t, now))
             .collect();
-        // Every class's answered requests, per interval: the classes' series
-        // merged (bucket counts add exactly).
-        let all_latency = merged_latency(self.classes.iter().map(|c| &c.latency_series))
-            .map(|all| latency_series(&all))
-            .expect("at least one class");
+        let all_latency = latency_series(&self.all_latency);
         let classes: Vec<ClassResult> = self
             .classes
             .into_iter()

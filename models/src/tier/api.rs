@@ -1061,6 +1061,10 @@ impl TierModel for ApiTier {
         self.update_credits(now);
     }
 
+    fn close_intervals(&mut self, upto: usize) {
+        self.latency_series.close(upto);
+    }
+
     fn report(&mut self, now: SimTime) -> TierReport {
         // Balances to the end of the run, for the surplus.
         if self.credits.as_ref().is_some_and(|c| c.last < now) {

@@ -13,13 +13,15 @@
 
 use std::ops::Range;
 
-use sim_engine::{Dist, IntervalAverages, IntervalCounts, SimDuration, SimTime, TimeWeighted};
+use sim_engine::{
+    Dist, IntervalAverages, IntervalCounts, IntervalLatency, SimDuration, SimTime, TimeWeighted,
+};
 
 use super::life::{Life, Lifetime};
 use super::{BuildContext, Crash, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary};
-use crate::fcfs::{FcfsUnit, Figures, Measured, latency_of, ratio, series_of};
+use crate::fcfs::{FcfsUnit, Figures, Measured, ratio, series_of};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, merged_latency, sum};
+use crate::series::{Spec, divide, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What a cache scales and serves with.
@@ -163,6 +165,8 @@ pub(crate) struct CacheTier<'c> {
     /// Shards in service (in the ring) over time.
     ring_tw: TimeWeighted,
     ring_series: IntervalAverages,
+    /// Every shard's sojourn times, their closed intervals added up.
+    latency: IntervalLatency,
 }
 
 impl<'c> CacheTier<'c> {
@@ -184,6 +188,7 @@ impl<'c> CacheTier<'c> {
             errors: 0,
             down_misses: 0,
             spec,
+            latency: IntervalLatency::new(spec.interval, spec.horizon),
             gets_series: spec.counts(),
             hits_series: spec.counts(),
             sets_series: spec.counts(),
@@ -484,11 +489,20 @@ impl TierModel for CacheTier<'_> {
         Some(self)
     }
 
+    fn close_intervals(&mut self, upto: usize) {
+        for s in &mut self.shards {
+            if let Some(l) = s.unit.latency_mut() {
+                l.drain_into(&mut self.latency, upto);
+            }
+        }
+        self.latency.close(upto);
+    }
+
     fn report(&mut self, now: SimTime) -> TierReport {
         self.shards.iter_mut().for_each(|s| s.unit.settle());
         TierReport {
             series: self.series(),
-            latency: merged_latency(self.shards.iter().filter_map(|s| latency_of(&s.unit))),
+            latency: (!self.shards.is_empty()).then(|| self.latency.clone()),
             metrics: self.metrics(now),
             units: self.unit_results(),
             serving: Some(Serving::series(SHARD)),

@@ -13,7 +13,8 @@
 use std::ops::Range;
 
 use sim_engine::{
-    Dist, IntervalAverages, IntervalCounts, KeyedRng, LatencyRecorder, SimDuration, SimTime,
+    Dist, IntervalAverages, IntervalCounts, IntervalLatency, KeyedRng, LatencyRecorder,
+    SimDuration, SimTime,
 };
 
 use super::life::{Life, Lifetime, scale_in_choice};
@@ -22,9 +23,9 @@ use super::{
     Vocabulary,
 };
 use crate::cost::Billing;
-use crate::fcfs::{FcfsUnit, Figures, Measured, latency_of, ratio, series_of};
+use crate::fcfs::{FcfsUnit, Figures, Measured, ratio, series_of};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, merged_latency, sum};
+use crate::series::{Spec, divide, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What serves a database: its nodes, the primary and the replicas.
@@ -222,6 +223,8 @@ pub(crate) struct DbTier<'c> {
     serving_cores_series: IntervalAverages,
     replicas_series: IntervalAverages,
     nodes_series: IntervalAverages,
+    /// Every node's pool sojourn times, their closed intervals added up.
+    latency: IntervalLatency,
 }
 
 impl<'c> DbTier<'c> {
@@ -242,6 +245,7 @@ impl<'c> DbTier<'c> {
             errors: 0,
             pool_wait_ns: 0,
             spec,
+            latency: IntervalLatency::new(spec.interval, spec.horizon),
             pool_size: cfg.pool_size,
             replica_cores: cfg.replica_cores,
             track_pool: fails || least_busy,
@@ -698,6 +702,15 @@ impl TierModel for DbTier<'_> {
         Some(self)
     }
 
+    fn close_intervals(&mut self, upto: usize) {
+        for n in &mut self.nodes {
+            if let Some(l) = n.pool.latency_mut() {
+                l.drain_into(&mut self.latency, upto);
+            }
+        }
+        self.latency.close(upto);
+    }
+
     fn report(&mut self, _now: SimTime) -> TierReport {
         for n in &mut self.nodes {
             n.pool.settle();
@@ -705,7 +718,7 @@ impl TierModel for DbTier<'_> {
         }
         TierReport {
             series: self.series(),
-            latency: merged_latency(self.nodes.iter().filter_map(|n| latency_of(&n.pool))),
+            latency: (!self.nodes.is_empty()).then(|| self.latency.clone()),
             metrics: self.metrics(),
             units: self.unit_results(),
             serving: Some(Serving::series(NODE)),

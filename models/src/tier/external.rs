@@ -244,6 +244,10 @@ impl TierModel for ExternalTier<'_> {
         })
     }
 
+    fn close_intervals(&mut self, upto: usize) {
+        self.latency_series.close(upto);
+    }
+
     fn report(&mut self, _now: SimTime) -> TierReport {
         let calls = self.calls_series.values();
         let ok = self.ok_series.values();

@@ -513,6 +513,10 @@ pub(crate) trait TierModel {
     fn elastic(&mut self) -> Option<&mut dyn Elastic> {
         None
     }
+    /// Closes its latency series' intervals before `upto` (see
+    /// `Platform::close_intervals`); every interval before the end of the
+    /// run is closed before [`TierModel::report`].
+    fn close_intervals(&mut self, _upto: usize) {}
     /// Its figures at `now`, the end of the run.
     fn report(&mut self, now: SimTime) -> TierReport;
 }

@@ -290,6 +290,16 @@ impl TierModel for StationTier<'_> {
         Lifetime::running(SimTime::ZERO)
     }
 
+    fn close_intervals(&mut self, upto: usize) {
+        let latency = match &mut self.events {
+            None => self.unit.latency_mut(),
+            Some(e) => e.latency_mut(),
+        };
+        if let Some(l) = latency {
+            l.close(upto);
+        }
+    }
+
     fn report(&mut self, now: SimTime) -> TierReport {
         match &mut self.events {
             None => self.unit.settle(),

@@ -497,6 +497,10 @@ impl TierModel for WorkersTier<'_> {
         Some(self)
     }
 
+    fn close_intervals(&mut self, upto: usize) {
+        self.latency_series.close(upto);
+    }
+
     fn report(&mut self, now: SimTime) -> TierReport {
         TierReport {
             series: self.series(),
