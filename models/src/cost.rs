@@ -122,6 +122,11 @@ pub fn bytes_to_gb(bytes: f64) -> f64 {
     bytes / GB
 }
 
+/// The line of a tier's bill for the surplus CPU credits its burstable
+/// instances spend in unlimited mode (lines 0 and 1: units, a database's
+/// replicas).
+pub const SURPLUS_LINE: usize = 2;
+
 /// What one line of a tier's bill is made of, in the measured period.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LineTally {
@@ -143,8 +148,8 @@ pub struct CostMeter {
     /// USD per interval of the time series.
     pub series: IntervalCounts,
     /// Per line of units ([`CostMeter::bill_unit`]'s `line`): 0 the units
-    /// (a database's primary), 1 a database's replicas.
-    pub lines: [LineTally; 2],
+    /// (a database's primary), 1 a database's replicas; [`SURPLUS_LINE`].
+    pub lines: [LineTally; 3],
 }
 
 impl CostMeter {
@@ -153,7 +158,7 @@ impl CostMeter {
             measured,
             total_usd: 0.0,
             series: IntervalCounts::new(interval, horizon),
-            lines: [LineTally::default(); 2],
+            lines: [LineTally::default(); 3],
         }
     }
 
@@ -171,6 +176,26 @@ impl CostMeter {
         let per_ns = rate_per_hour / 3.6e12;
         self.total_usd += per_ns * self.measured.overlap(a, b) as f64;
         self.series.add_span(a, b, per_ns);
+    }
+
+    /// Bills `usd` of usage (`unit_hours` of it) spent evenly over
+    /// `[from, to)` on line `line`: the measured window gets its share.
+    pub fn bill_usage(
+        &mut self,
+        line: usize,
+        (from, to): (SimTime, SimTime),
+        usd: f64,
+        unit_hours: f64,
+    ) {
+        let (a, b) = (from.as_nanos(), to.as_nanos());
+        if b <= a {
+            return;
+        }
+        let share = self.measured.overlap(a, b) as f64 / (b - a) as f64;
+        self.total_usd += usd * share;
+        self.lines[line].accrued_usd += usd * share;
+        self.lines[line].unit_hours += unit_hours * share;
+        self.series.add_span(a, b, usd / (b - a) as f64);
     }
 
     /// A one-off charge at `at` (a billing minimum, a partial hour, traffic).

@@ -367,8 +367,9 @@ pub fn cost_rows(c: &CostSummary) -> (Vec<CostRow>, Vec<String>) {
                     format!("{name} {line}")
                 },
                 priced_as: match blended {
-                    Some(_) => format!("{} (blended)", l.priced_as),
-                    None => l.priced_as.clone(),
+                    // Surplus credits are billed at their flat rate.
+                    Some(_) if line != "surplus_credits" => format!("{} (blended)", l.priced_as),
+                    _ => l.priced_as.clone(),
                 },
                 units: Some(l.mean_units),
                 hours: Some(hours),

@@ -11,6 +11,7 @@
 use sim_engine::{Context, SimTime};
 
 use super::{Event, Platform};
+use crate::cost::SURPLUS_LINE;
 use crate::results::ScalingEvent;
 use crate::scaling::Metric;
 use crate::tier::{Handle, TierId};
@@ -27,6 +28,10 @@ impl Platform<'_> {
         for t in 0..self.tiers.len() as TierId {
             let (slot, model) = self.tiers.split(t);
             model.on_tick(now);
+            if let Some(s) = model.take_surplus() {
+                slot.bill
+                    .bill_usage(SURPLUS_LINE, (s.from, s.to), s.usd, s.vcpu_hours);
+            }
             let (Some(scaler), Some(cfg), Some(elastic)) =
                 (&mut slot.scaler, slot.scaling, model.elastic())
             else {

@@ -3,7 +3,7 @@
 use sim_engine::SimTime;
 
 use super::{NO_TXN, Platform, TxnState};
-use crate::cost::bytes_to_gb;
+use crate::cost::{SURPLUS_LINE, bytes_to_gb};
 use crate::results::{
     BillLine, ClassResult, Figure, ListPrice, LoadBalancerCost, ReplicationResult, ScaledUnits,
     TierBill, TierResult, TrafficCost, Unit,
@@ -106,6 +106,10 @@ impl Platform<'_> {
         let kind = &self.cfg.tiers[t as usize].kind;
         let (slot, model) = self.tiers.split(t);
         let report = model.report(now);
+        if let Some(s) = model.take_surplus() {
+            slot.bill
+                .bill_usage(SURPLUS_LINE, (s.from, s.to), s.usd, s.vcpu_hours);
+        }
         let own_price = model.list_price();
         let mut series = report.series;
         match &report.latency {
@@ -162,6 +166,22 @@ impl Platform<'_> {
                     } else {
                         vec![replicas]
                     }
+                }
+                TierKind::Api(a) => {
+                    let mut lines = vec![line("units", &b.label, b.price_per_hour, b.rate(), 0)];
+                    // Unlimited mode bills surplus credits at their own
+                    // flat rate per vCPU-hour, whatever the purchase mix.
+                    if let Some(c) = a.credits.filter(|c| c.unlimited) {
+                        let per_vcpu_hour = c.surplus_price * 60.0;
+                        lines.push(line(
+                            "surplus_credits",
+                            &format!("{} surplus vCPU-hours", b.label),
+                            per_vcpu_hour,
+                            per_vcpu_hour,
+                            SURPLUS_LINE,
+                        ));
+                    }
+                    lines
                 }
                 _ => vec![line("units", &b.label, b.price_per_hour, b.rate(), 0)],
             };

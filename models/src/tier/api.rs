@@ -21,7 +21,8 @@ use sim_engine::{
 
 use super::life::{Life, Lifetime, scale_in_choice};
 use super::{
-    BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary,
+    BuildContext, Crash, Drained, Elastic, Noun, ScalingFacts, Surplus, TierModel, TierReport,
+    Vocabulary,
 };
 use crate::event_unit::{Discipline, EventUnit};
 use crate::fcfs::{FcfsUnit, Figures, Measured, ratio};
@@ -340,6 +341,13 @@ struct CreditState {
     spent: f64,
     /// Mean balance over instances in service.
     balance_series: IntervalAverages,
+    /// Unlimited mode: the change of surplus (credits owed: the negative
+    /// part of each balance) since `owed_from`, not yet billed, and over
+    /// the measured window (each tick's change weighted by its share of
+    /// the window, as the bill weighs it).
+    owed: f64,
+    owed_from: Option<SimTime>,
+    surplus_measured: f64,
 }
 
 /// Memory in use over the in-service instances, for the figures, series and
@@ -412,6 +420,9 @@ impl ApiTier {
                 throttled_ns: 0.0,
                 spent: 0.0,
                 balance_series: spec.averages(c.initial),
+                owed: 0.0,
+                owed_from: None,
+                surplus_measured: 0.0,
             }),
             memory: cfg.memory.map(|m| {
                 let used = m.base as f64 * cfg.instances as f64;
@@ -483,6 +494,7 @@ impl ApiTier {
             hi.saturating_sub(lo) as f64
         };
         let (mut sum, mut n) = (0.0, 0u32);
+        let mut owed = 0.0;
         for inst in &mut self.instances {
             let busy = inst.cpu.busy_until(now);
             let used_min = (busy - inst.credit_mark) as f64 / 60e9;
@@ -503,7 +515,12 @@ impl ApiTier {
                 cs.spent += spent * overlap(start, now) / (minutes * 60e9);
             }
             let earn = cfg.baseline * cfg.vcpus as f64;
+            let owed_before = (-inst.credits).max(0.0);
             inst.credits = (inst.credits + earn * minutes - spent).min(cfg.max);
+            if cfg.unlimited {
+                // Surplus spent (or paid back by earnings) over this tick.
+                owed += (-inst.credits).max(0.0) - owed_before;
+            }
             if !cfg.unlimited && tick > 0.0 {
                 // Over the next tick (as long as this one) a busy core may
                 // spend what it has and earns, and no less than the
@@ -522,6 +539,11 @@ impl ApiTier {
         }
         if n > 0 {
             cs.balance_series.set(now, sum / n as f64);
+        }
+        if owed != 0.0 && now > from {
+            cs.owed += owed;
+            cs.owed_from.get_or_insert(from);
+            cs.surplus_measured += owed * overlap(from, now) / (now - from).as_nanos() as f64;
         }
     }
 
@@ -887,7 +909,7 @@ impl ApiTier {
             Figure::new("errors", Count, self.errors as f64),
         ];
         if let Some(c) = &self.credits {
-            let surplus: f64 = self.instances.iter().map(|i| (-i.credits).max(0.0)).sum();
+            let surplus = c.surplus_measured;
             figures.extend([
                 // CPU time actually used (throttled bursts at the baseline's
                 // share) over core-time in service, per tick.
@@ -1063,6 +1085,19 @@ impl TierModel for ApiTier {
 
     fn close_intervals(&mut self, upto: usize) {
         self.latency_series.close(upto);
+    }
+
+    fn take_surplus(&mut self) -> Option<Surplus> {
+        let cs = self.credits.as_mut()?;
+        let from = cs.owed_from.take()?;
+        let credits = std::mem::take(&mut cs.owed);
+        Some(Surplus {
+            from,
+            to: cs.last,
+            usd: credits * cs.cfg.surplus_price,
+            // A credit is a vCPU-minute.
+            vcpu_hours: credits / 60.0,
+        })
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {

@@ -471,6 +471,15 @@ pub(crate) struct TierReport {
     pub serving: Option<Serving>,
 }
 
+/// Surplus CPU credits spent over `[from, to)`, to be billed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Surplus {
+    pub from: SimTime,
+    pub to: SimTime,
+    pub usd: f64,
+    pub vcpu_hours: f64,
+}
+
 /// What the platform asks of every tier, whatever its kind. The route
 /// interpreter does not go through it: it reaches each kind's own methods
 /// through typed handles.
@@ -511,6 +520,12 @@ pub(crate) trait TierModel {
     }
     /// The tier's capacity, if the kind scales.
     fn elastic(&mut self) -> Option<&mut dyn Elastic> {
+        None
+    }
+    /// Usage billed apart from unit-hours since the last call: surplus CPU
+    /// credits spent over `[from, to)` (USD, vCPU-hours). Taken after every
+    /// tick and after [`TierModel::report`].
+    fn take_surplus(&mut self) -> Option<Surplus> {
         None
     }
     /// Closes its latency series' intervals before `upto` (see

@@ -147,12 +147,18 @@ target = 0.3
 }
 
 fn t3_small(credits: &str) -> Vec<ReplicationResult> {
+    t3_small_after(credits, "0s")
+}
+
+/// As [`t3_small`], measured after a warm-up of `warmup`.
+fn t3_small_after(credits: &str, warmup: &str) -> Vec<ReplicationResult> {
     run(&scenario(&format!(
         r#"
 [scenario]
 name = "credits"
 [simulation]
 duration = "80m"
+warmup = "{warmup}"
 replications = 4
 seed = 35
 [classes.api]
@@ -258,6 +264,40 @@ fn an_unlimited_t3_small_is_never_throttled_and_pays_for_its_surplus_credits() {
         "cpu_used",
         est(&results, |r| metric(r, "web", "cpu_used")),
         0.5,
+    );
+    // The surplus is a line of the tier's bill: vCPU-hours × $0.05, added
+    // to the instance-hours in `cost_usd`.
+    for r in &results {
+        let bill = r.tiers[0].bill.as_ref().expect("priced");
+        let [units, surplus] = &bill.lines[..] else {
+            panic!("two lines: {:?}", bill.lines)
+        };
+        assert_eq!(surplus.name, "surplus_credits");
+        assert!((surplus.usd - surplus.unit_hours * 0.05).abs() < 1e-12);
+        assert!((surplus.usd - metric(r, "web", "surplus_credits_usd")).abs() < 1e-12);
+        assert!((surplus.unit_hours * 60.0 - metric(r, "web", "surplus_credits")).abs() < 1e-9);
+        assert!((metric(r, "web", "cost_usd") - units.usd - surplus.usd).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn surplus_credits_are_billed_for_the_measured_window_only() {
+    // Measured from 60 min: the balance is 30 − 36 = −6 credits then and
+    // −18 at 80 min, so the measured window spent 12 surplus credits (the
+    // warm-up's 6 are its own).
+    let results = t3_small_after("unlimited", "60m");
+    assert_covers(
+        "surplus_credits",
+        est(&results, |r| metric(r, "web", "surplus_credits")),
+        12.0,
+    );
+    // With a 40-minute warm-up the balance is still 6 at its end: every
+    // surplus credit is the measured window's.
+    let results = t3_small_after("unlimited", "40m");
+    assert_covers(
+        "surplus_credits",
+        est(&results, |r| metric(r, "web", "surplus_credits")),
+        18.0,
     );
 }
 
