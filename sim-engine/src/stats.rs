@@ -979,17 +979,6 @@ impl IntervalLatency {
         }
     }
 
-    /// Adds another series of the same intervals (another unit of a tier).
-    /// Neither may have closed an interval.
-    pub fn merge(&mut self, other: &IntervalLatency) {
-        assert_eq!(self.len, other.len, "same intervals");
-        assert!(
-            self.open_from == 0 && other.open_from == 0,
-            "nothing closed"
-        );
-        self.add_open(other, other.open.len());
-    }
-
     /// Adds `other`'s open intervals before `upto` into this series.
     fn add_open(&mut self, other: &IntervalLatency, upto: usize) {
         assert_eq!(self.len, other.len, "same intervals");
@@ -1044,10 +1033,28 @@ impl IntervalLatency {
         self.close(upto);
     }
 
+    /// Closes the intervals before `upto` of this sum of `units` (a tier's
+    /// nodes or shards), after moving theirs in.
+    pub fn close_draining<'a>(
+        &mut self,
+        units: impl Iterator<Item = &'a mut IntervalLatency>,
+        upto: usize,
+    ) {
+        for u in units {
+            u.drain_into(self, upto);
+        }
+        self.close(upto);
+    }
+
+    /// The first interval still open: those before it are closed.
+    pub fn first_open(&self) -> usize {
+        self.open_from
+    }
+
     /// Moves the intervals before `upto` into `into` (a tier's sum of its
     /// units) and frees them here: this series then keeps no figures of its
     /// own for them.
-    pub fn drain_into(&mut self, into: &mut IntervalLatency, upto: usize) {
+    fn drain_into(&mut self, into: &mut IntervalLatency, upto: usize) {
         let upto = upto.min(self.len);
         if upto <= self.open_from {
             return;
@@ -1493,7 +1500,7 @@ mod tests {
         b.record(SimTime::at(SimDuration::from_millis(2500)), us(40_000));
         // At or after the horizon: ignored.
         b.record(SimTime::at(SimDuration::from_secs(3)), us(1));
-        a.merge(&b);
+        a.add_open(&b, usize::MAX);
         assert_eq!(a.counts(), vec![1000, 0, 1]);
         let p50 = a.quantile_ms(0.5);
         let p99 = a.quantile_ms(0.99);
@@ -1520,10 +1527,7 @@ mod tests {
         while t < 50_000_000_000 {
             if t >= next_close {
                 let upto = (next_close / 1_000_000_000) as usize;
-                for u in &mut closing {
-                    u.drain_into(&mut sum, upto);
-                }
-                sum.close(upto);
+                sum.close_draining(closing.iter_mut(), upto);
                 next_close += 7_000_000_000;
             }
             let u = (rng.next_u64() % 3) as usize;
@@ -1535,14 +1539,13 @@ mod tests {
             closing[u].record(at, latency);
             t += 1 + rng.next_u64() % 20_000_000;
         }
-        for u in &mut closing {
-            u.drain_into(&mut sum, usize::MAX);
+        sum.close_draining(closing.iter_mut(), usize::MAX);
+        for u in &closing {
             assert!(u.open.is_empty() && u.footprint() == (0, 0));
         }
-        sum.close(usize::MAX);
         let mut merged = units[0].clone();
-        merged.merge(&units[1]);
-        merged.merge(&units[2]);
+        merged.add_open(&units[1], usize::MAX);
+        merged.add_open(&units[2], usize::MAX);
         assert_eq!(sum.counts(), merged.counts());
         for q in INTERVAL_QUANTILES {
             let (a, b) = (sum.quantile_ms(q), merged.quantile_ms(q));

@@ -305,8 +305,6 @@ pub struct Platform<'c> {
     /// Every class's answered requests, per interval: the classes' closed
     /// intervals added up (bucket counts add exactly).
     all_latency: IntervalLatency,
-    /// Latency series intervals before this one are closed.
-    closed_intervals: usize,
     scaling_log: Vec<ScalingEvent>,
     /// Traffic: CDN bytes, bytes sent from the origin directly, and bytes
     /// crossing regions ([`TRAFFIC_CROSS_REGION`]).
@@ -415,7 +413,6 @@ impl<'c> Platform<'c> {
                 .map(|_| IntervalLatency::new(interval, cfg.horizon))
                 .collect(),
             all_latency: IntervalLatency::new(interval, cfg.horizon),
-            closed_intervals: 0,
             scaling_log: Vec::new(),
             traffic: [bill(), bill(), bill()],
             cross_region_bytes: 0.0,
@@ -464,7 +461,8 @@ impl<'c> Platform<'c> {
     /// open, not by the horizon.
     pub fn close_intervals(&mut self, reached: SimTime) {
         let upto = (reached.as_nanos() / self.cfg.series_interval.as_nanos()) as usize;
-        if upto > self.closed_intervals {
+        // Every series closes together: the sum of all classes says how far.
+        if upto > self.all_latency.first_open() {
             self.close_intervals_before(upto);
         }
     }
@@ -481,7 +479,6 @@ impl<'c> Platform<'c> {
         for t in 0..self.tiers.len() as TierId {
             self.tiers.model(t).close_intervals(upto);
         }
-        self.closed_intervals = upto;
     }
 
     /// The events that start a run.

@@ -490,12 +490,8 @@ impl TierModel for CacheTier<'_> {
     }
 
     fn close_intervals(&mut self, upto: usize) {
-        for s in &mut self.shards {
-            if let Some(l) = s.unit.latency_mut() {
-                l.drain_into(&mut self.latency, upto);
-            }
-        }
-        self.latency.close(upto);
+        let units = self.shards.iter_mut().filter_map(|s| s.unit.latency_mut());
+        self.latency.close_draining(units, upto);
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {

@@ -703,12 +703,8 @@ impl TierModel for DbTier<'_> {
     }
 
     fn close_intervals(&mut self, upto: usize) {
-        for n in &mut self.nodes {
-            if let Some(l) = n.pool.latency_mut() {
-                l.drain_into(&mut self.latency, upto);
-            }
-        }
-        self.latency.close(upto);
+        let pools = self.nodes.iter_mut().filter_map(|n| n.pool.latency_mut());
+        self.latency.close_draining(pools, upto);
     }
 
     fn report(&mut self, _now: SimTime) -> TierReport {
