@@ -131,11 +131,27 @@ pub struct SweepPlan {
     /// when it has none, and then not written).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub latency_objectives: Vec<LatencyObjective>,
+    /// Of a scenario run in `[windows]`: the chain of windows every point
+    /// runs (absent for one horizon per point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<SweepWindows>,
     /// Each point's values (aligned with `params`), as `--set` takes them.
     /// Point 0 is the baseline, the scenario as written: its values are the
     /// ones in the file (empty where the file leaves a field to its default)
     /// and it runs without overrides.
     pub points: Vec<Vec<String>>,
+}
+
+/// The chain of windows each point of a sweep runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepWindows {
+    pub count: u32,
+    /// One window per period of this many seconds, starting `offset_s`
+    /// into it and simulated for `window_s` (its warm-up included).
+    pub every_s: f64,
+    pub offset_s: f64,
+    pub window_s: f64,
 }
 
 /// A latency objective as a sweep's plots draw it.

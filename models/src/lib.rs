@@ -37,7 +37,9 @@ pub use config::{
     handles, typed,
 };
 pub use cost::{Billing, Granularity, LineTally, PurchaseMix, TrafficPrices, TransferSizes};
-pub use description::{ObjectiveDescription, RegionDescription, RunDescription, SweepPlan};
+pub use description::{
+    ObjectiveDescription, RegionDescription, RunDescription, SweepPlan, SweepWindows,
+};
 pub use event_unit::Discipline;
 pub use results::{
     BillLine, ClassResult, ClassSeries, ClientCounts, FailureRecord, Figure, ListPrice,

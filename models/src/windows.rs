@@ -21,10 +21,10 @@
 
 use std::sync::atomic::Ordering;
 
-use sim_engine::{RunnerError, SimDuration, run_indexed_cancellable};
+use sim_engine::{LatencyHistogram, RunnerError, SimDuration, run_indexed_cancellable, run_nested};
 
 use crate::config::{PlatformConfig, TierKind};
-use crate::results::{Figure, ReplicationResult, RequestCounts, ScalingEvent};
+use crate::results::{ClientCounts, Figure, ReplicationResult, RequestCounts, ScalingEvent};
 use crate::run::{PROGRESS_STEPS, RunControl, simulate_in_steps};
 use crate::tier::Noun;
 
@@ -99,14 +99,19 @@ pub struct WindowRun {
     /// Mean offered rate over the window, requests per second.
     pub offered_per_s: f64,
     pub counts: RequestCounts,
+    /// Timeouts and retries of the clients.
+    pub client: ClientCounts,
     pub throughput_per_s: f64,
     pub latency_mean_ms: f64,
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
     pub cost_usd: f64,
-    /// Per objective, in the scenario's order.
+    /// Per objective, in the scenario's order: its breach minutes, whether
+    /// it held, and the share of its error budget used.
     pub breach_minutes: Vec<f64>,
+    pub slo_met: Vec<bool>,
+    pub budget_consumed: Vec<f64>,
     /// Per tier, in the scenario's order.
     pub tiers: Vec<WindowTier>,
     pub scaling: Vec<ScalingEvent>,
@@ -167,12 +172,15 @@ impl WindowRun {
             offered_per_s: mean_offered(cfg),
             throughput_per_s: totals.completed as f64 / secs,
             counts: totals,
+            client: r.client_totals(),
             latency_mean_ms: lat.mean_ms(),
             latency_p50_ms: lat.quantile_ms(0.50),
             latency_p95_ms: lat.quantile_ms(0.95),
             latency_p99_ms: lat.quantile_ms(0.99),
             cost_usd: r.cost_usd(),
             breach_minutes: r.slos.iter().map(|s| s.breach_minutes).collect(),
+            slo_met: r.slos.iter().map(|s| s.met()).collect(),
+            budget_consumed: r.slos.iter().map(|s| s.budget_consumed).collect(),
             tiers,
             scaling: r.scaling.clone(),
             events: r.events,
@@ -189,6 +197,57 @@ fn mean_offered(cfg: &PlatformConfig) -> f64 {
             c.arrivals.rate_per_s * c.arrivals.profile.integral(cfg.warmup, cfg.horizon) / secs
         })
         .sum()
+}
+
+/// One replication's path through the windows: each window's figures and
+/// the end-to-end latency of every window's measured requests together.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub windows: Vec<WindowRun>,
+    pub latency: LatencyHistogram,
+}
+
+/// Replication `replication`'s windows of `plan` in order, each starting
+/// from the units the one before ended with. Stops early (fewer windows)
+/// once `control.cancel` is set.
+fn run_chain(
+    base: &PlatformConfig,
+    plan: &WindowPlan,
+    seed: u64,
+    replication: u64,
+    control: &RunControl,
+) -> Chain {
+    let mut units: Vec<Option<u32>> = base.tiers.iter().map(|t| t.kind.scaled_units()).collect();
+    let mut chain = Chain {
+        windows: Vec::with_capacity(plan.count as usize),
+        latency: LatencyHistogram::new(),
+    };
+    for k in 0..plan.count {
+        if k > 0 && control.cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let at = plan.start_of(k);
+        let cfg = window_config(base, at, &units, k == 0);
+        // A window stopped part-way (Ctrl-C, the budget) is dropped.
+        let Some(r) = simulate_in_steps(
+            &cfg,
+            window_seed(seed, k),
+            replication,
+            PROGRESS_STEPS,
+            control,
+        ) else {
+            break;
+        };
+        let run = WindowRun::new(k, at, &cfg, &r);
+        for (u, t) in units.iter_mut().zip(&run.tiers) {
+            if let Some(s) = t.units {
+                *u = Some(s.end);
+            }
+        }
+        chain.latency.merge(&r.latency());
+        chain.windows.push(run);
+    }
+    chain
 }
 
 /// Runs every window of `plan` for each replication: replications in
@@ -208,33 +267,44 @@ pub fn run_windows(
     control: &RunControl,
 ) -> Result<Vec<Option<Vec<WindowRun>>>, RunnerError> {
     run_indexed_cancellable(replications as usize, threads, &control.cancel, |j| {
-        let mut units: Vec<Option<u32>> =
-            base.tiers.iter().map(|t| t.kind.scaled_units()).collect();
-        let mut runs = Vec::with_capacity(plan.count as usize);
-        for k in 0..plan.count {
-            if k > 0 && control.cancel.load(Ordering::Relaxed) {
-                break;
-            }
-            let at = plan.start_of(k);
-            let cfg = window_config(base, at, &units, k == 0);
-            // A window stopped part-way (Ctrl-C, the budget) is dropped.
-            let Some(r) = simulate_in_steps(
-                &cfg,
-                window_seed(seed, k),
-                j as u64,
-                PROGRESS_STEPS,
-                control,
-            ) else {
-                break;
-            };
-            let run = WindowRun::new(k, at, &cfg, &r);
-            for (u, t) in units.iter_mut().zip(&run.tiers) {
-                if let Some(s) = t.units {
-                    *u = Some(s.end);
-                }
-            }
-            runs.push(run);
-        }
-        runs
+        run_chain(base, plan, seed, j as u64, control).windows
     })
+}
+
+/// A sweep of a scenario run in windows: every point's chain of `plan`'s
+/// windows, `replications` times each with common seeds, as
+/// [`crate::run_points`] runs one horizon per point. `finish(i, chains)` is
+/// called as point `i`'s chains are all complete; a point with a chain cut
+/// short (cancelled) is `None`, as are skipped ones.
+#[allow(clippy::too_many_arguments)]
+pub fn run_window_points<R, G>(
+    points: &[PlatformConfig],
+    plan: &WindowPlan,
+    seed: u64,
+    replications: u64,
+    threads: usize,
+    skip: &[bool],
+    control: &RunControl,
+    finish: G,
+) -> Result<Vec<Option<R>>, RunnerError>
+where
+    R: Send,
+    G: Fn(usize, Vec<Chain>) -> R + Sync + Send,
+{
+    let out = run_nested(
+        points.len(),
+        replications as usize,
+        threads,
+        skip,
+        &control.cancel,
+        |i, j| {
+            let chain = run_chain(&points[i], plan, seed, j as u64, control);
+            (chain.windows.len() == plan.count as usize).then_some(chain)
+        },
+        |i, chains: Vec<Option<Chain>>| {
+            let all: Option<Vec<Chain>> = chains.into_iter().collect();
+            all.map(|c| finish(i, c))
+        },
+    )?;
+    Ok(out.into_iter().map(Option::flatten).collect())
 }

@@ -22,7 +22,9 @@ use sim_engine::Estimate;
 use sim_engine::special::student_t_quantile;
 
 use capsim_models::description::LatencyObjective;
-use capsim_models::{ReplicationResult, SweepPlan};
+use capsim_models::windows::Chain;
+use capsim_models::{ClientCounts, ReplicationResult, RequestCounts, SweepPlan, SweepWindows};
+use sim_engine::{LatencyHistogram, SimDuration};
 
 use crate::table::fmt_num;
 
@@ -144,6 +146,144 @@ const POINT_FIGURES: [&str; 18] = [
     "slos_breached",
 ];
 
+/// What one replication's row of a point is made of: a run of one horizon,
+/// or a chain of windows taken together.
+struct Reading {
+    latency: LatencyHistogram,
+    totals: RequestCounts,
+    client: ClientCounts,
+    measured_s: f64,
+    cost_usd: f64,
+    /// Per objective: breach minutes, held, share of the error budget used.
+    slos: Vec<(f64, bool, f64)>,
+    /// Per autoscaled tier, the most units it had.
+    peaks: Vec<u32>,
+}
+
+impl Reading {
+    fn of_run(r: &ReplicationResult) -> Reading {
+        let peaks = r
+            .tiers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.scaling.map(|s| (i, s.initial)))
+            .map(|(i, initial)| {
+                r.scaling
+                    .iter()
+                    .filter(|e| usize::from(e.tier) == i)
+                    .map(|e| e.to)
+                    .fold(initial, u32::max)
+            })
+            .collect();
+        Reading {
+            latency: r.latency(),
+            totals: r.totals(),
+            client: r.client_totals(),
+            measured_s: r.measured.as_secs_f64(),
+            cost_usd: r.cost_usd(),
+            slos: r
+                .slos
+                .iter()
+                .map(|s| (s.breach_minutes, s.met(), s.budget_consumed))
+                .collect(),
+            peaks,
+        }
+    }
+
+    /// The windows of a chain as one: their requests, cost and breach
+    /// minutes added, an objective held if it held in every window, the
+    /// budget used the windows' mean (they are equally long), a tier's peak
+    /// its most in any window.
+    fn of_chain(c: &Chain) -> Reading {
+        let w0 = &c.windows[0];
+        let mut totals = RequestCounts::default();
+        let mut client = ClientCounts::default();
+        for w in &c.windows {
+            totals.add(&w.counts);
+            client.add(&w.client);
+        }
+        let n = c.windows.len() as f64;
+        let slos = (0..w0.breach_minutes.len())
+            .map(|o| {
+                (
+                    c.windows.iter().map(|w| w.breach_minutes[o]).sum(),
+                    c.windows.iter().all(|w| w.slo_met[o]),
+                    c.windows.iter().map(|w| w.budget_consumed[o]).sum::<f64>() / n,
+                )
+            })
+            .collect();
+        let peaks = (0..w0.tiers.len())
+            .filter(|&t| w0.tiers[t].units.is_some())
+            .map(|t| {
+                c.windows
+                    .iter()
+                    .filter_map(|w| w.tiers[t].units.map(|u| u.peak))
+                    .fold(0, u32::max)
+            })
+            .collect();
+        Reading {
+            latency: c.latency.clone(),
+            totals,
+            client,
+            measured_s: c.windows.iter().map(|w| w.measured_s).sum(),
+            cost_usd: c.windows.iter().map(|w| w.cost_usd).sum(),
+            slos,
+            peaks,
+        }
+    }
+
+    fn row(&self) -> Vec<Option<f64>> {
+        let finite = |x: f64| x.is_finite().then_some(x);
+        let (latency, totals) = (&self.latency, &self.totals);
+        let ended = totals.completed + totals.failed + totals.rejected;
+        let mut row = vec![
+            finite(latency.mean_ms()),
+            finite(latency.quantile_ms(0.50)),
+            finite(latency.quantile_ms(0.90)),
+            finite(latency.quantile_ms(0.95)),
+            finite(latency.quantile_ms(0.99)),
+            finite(latency.quantile_ms(0.999)),
+            finite(totals.completed as f64 / self.measured_s),
+            Some(totals.arrived as f64),
+            Some(totals.completed as f64),
+            Some(totals.failed as f64),
+            Some(totals.rejected as f64),
+            Some(self.client.timed_out as f64),
+            Some(self.client.retries as f64),
+            finite((totals.failed + totals.rejected) as f64 / ended as f64),
+            Some(self.cost_usd),
+            finite(self.cost_usd / (self.measured_s / 3600.0)),
+            Some(self.slos.iter().map(|s| s.0).sum()),
+            Some(self.slos.iter().filter(|s| !s.1).count() as f64),
+        ];
+        for &(minutes, met, budget) in &self.slos {
+            row.push(Some(minutes));
+            row.push(Some(if met { 0.0 } else { 1.0 }));
+            row.push(finite(budget));
+        }
+        row.extend(self.peaks.iter().map(|&p| Some(f64::from(p))));
+        row
+    }
+}
+
+/// The figure names of a point's rows: [`POINT_FIGURES`], then each
+/// objective's and each autoscaled tier's.
+fn figure_names<'a>(
+    objectives: impl Iterator<Item = &'a str>,
+    scaled: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut figures: Vec<String> = POINT_FIGURES.iter().map(|s| s.to_string()).collect();
+    for name in objectives {
+        figures.push(format!("slo:{name}:breach_minutes"));
+        figures.push(format!("slo:{name}:breached"));
+        figures.push(format!("slo:{name}:budget_used"));
+    }
+    for tier in scaled {
+        figures.push(format!("peak:{tier}"));
+    }
+    figures
+}
+
 /// A point's key figures, per replication. `identity` is the plan's
 /// identity, computed once per sweep (it hashes every point).
 /// Objectives and tiers are named as the first replication names them
@@ -154,66 +294,69 @@ pub fn point_record(
     index: usize,
     results: &[ReplicationResult],
 ) -> PointRecord {
-    let mut figures: Vec<String> = POINT_FIGURES.iter().map(|s| s.to_string()).collect();
     let (slos, tiers) = results
         .first()
         .map_or((&[][..], &[][..]), |r| (&r.slos[..], &r.tiers[..]));
-    for s in slos {
-        figures.push(format!("slo:{}:breach_minutes", s.name));
-        figures.push(format!("slo:{}:breached", s.name));
-        figures.push(format!("slo:{}:budget_used", s.name));
+    let figures = figure_names(
+        slos.iter().map(|s| s.name.as_str()),
+        tiers
+            .iter()
+            .filter(|t| t.scaling.is_some())
+            .map(|t| t.name.as_str()),
+    );
+    let replications = results.iter().map(|r| Reading::of_run(r).row()).collect();
+    PointRecord {
+        schema_version: SWEEP_SCHEMA_VERSION,
+        plan: identity.to_string(),
+        index,
+        values: plan.points[index].clone(),
+        figures,
+        replications,
+        checksum: String::new(),
     }
-    let scaled: Vec<(usize, u32)> = tiers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| t.scaling.map(|s| (i, s.initial)))
-        .collect();
-    for &(i, _) in &scaled {
-        figures.push(format!("peak:{}", tiers[i].name));
-    }
+}
 
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let replications = results
+/// A point of a sweep of a scenario run in windows: per replication, its
+/// chain of windows taken together (latency over every window's measured
+/// requests, totals added; see [`Reading::of_chain`]), then the windows in
+/// which some objective breached, and per window (numbered as in
+/// `windows.csv`, from 0) its breach minutes and cost per hour.
+/// `objectives` names the scenario's objectives in order.
+pub fn chain_point_record(
+    plan: &SweepPlan,
+    identity: &str,
+    index: usize,
+    objectives: &[String],
+    chains: &[Chain],
+) -> PointRecord {
+    let tiers = chains.first().map_or(&[][..], |c| &c.windows[0].tiers[..]);
+    let mut figures = figure_names(
+        objectives.iter().map(String::as_str),
+        tiers
+            .iter()
+            .filter(|t| t.units.is_some())
+            .map(|t| t.name.as_str()),
+    );
+    figures.push("breaching_windows".into());
+    let windows = chains.first().map_or(0, |c| c.windows.len());
+    for k in 0..windows {
+        figures.push(format!("window:{k}:breach_minutes"));
+        figures.push(format!("window:{k}:cost_per_hour_usd"));
+    }
+    let replications = chains
         .iter()
-        .map(|r| {
-            let latency = r.latency();
-            let totals = r.totals();
-            let client = r.client_totals();
-            let measured_s = r.measured.as_secs_f64();
-            let ended = totals.completed + totals.failed + totals.rejected;
-            let mut row = vec![
-                finite(latency.mean_ms()),
-                finite(latency.quantile_ms(0.50)),
-                finite(latency.quantile_ms(0.90)),
-                finite(latency.quantile_ms(0.95)),
-                finite(latency.quantile_ms(0.99)),
-                finite(latency.quantile_ms(0.999)),
-                finite(totals.completed as f64 / measured_s),
-                Some(totals.arrived as f64),
-                Some(totals.completed as f64),
-                Some(totals.failed as f64),
-                Some(totals.rejected as f64),
-                Some(client.timed_out as f64),
-                Some(client.retries as f64),
-                finite((totals.failed + totals.rejected) as f64 / ended as f64),
-                Some(r.cost_usd()),
-                finite(r.cost_usd() / (measured_s / 3600.0)),
-                Some(r.slos.iter().map(|s| s.breach_minutes).sum()),
-                Some(r.slos.iter().filter(|s| !s.met()).count() as f64),
-            ];
-            for s in &r.slos {
-                row.push(Some(s.breach_minutes));
-                row.push(Some(if s.met() { 0.0 } else { 1.0 }));
-                row.push(finite(s.budget_consumed));
-            }
-            for &(i, initial) in &scaled {
-                let peak = r
-                    .scaling
-                    .iter()
-                    .filter(|e| usize::from(e.tier) == i)
-                    .map(|e| e.to)
-                    .fold(initial, u32::max);
-                row.push(Some(f64::from(peak)));
+        .map(|c| {
+            let mut row = Reading::of_chain(c).row();
+            let breaching = c
+                .windows
+                .iter()
+                .filter(|w| w.breach_minutes.iter().any(|&m| m > 0.0))
+                .count();
+            row.push(Some(breaching as f64));
+            for w in &c.windows {
+                row.push(Some(w.breach_minutes.iter().sum()));
+                let per_hour = w.cost_usd / (w.measured_s / 3600.0);
+                row.push(per_hour.is_finite().then_some(per_hour));
             }
             row
         })
@@ -340,6 +483,10 @@ pub struct SweepReport {
     /// The end-to-end latency objectives (drawn on the Pareto plot).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub latency_objectives: Vec<LatencyObjective>,
+    /// Of a scenario run in `[windows]`: the chain each point ran; its
+    /// figures are the chain's windows taken together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<SweepWindows>,
     pub objectives: Vec<String>,
     /// Points on the Pareto front of cost, the metric and breach minutes
     /// (all minimised), by increasing cost.
@@ -487,6 +634,7 @@ impl SweepReport {
             metric: plan.metric.clone(),
             params: plan.params.clone(),
             latency_objectives: plan.latency_objectives.clone(),
+            windows: plan.windows,
             objectives,
             pareto,
             cheapest_meeting_slos,
@@ -607,13 +755,23 @@ impl SweepReport {
             .collect();
         let rows: Vec<Vec<String>> = shown.iter().map(|p| self.table_row(p)).collect();
         let mut out = format!(
-            "{}: {} points × {} replications ({}), seed {}; differences to the baseline are paired (same traffic per replication), 95% CI\n\n",
+            "{}: {} points × {} replications ({}), seed {}; differences to the baseline are paired (same traffic per replication), 95% CI\n",
             self.scenario,
             self.points.len(),
             self.replications,
             self.sample,
             self.seed
         );
+        if let Some(w) = &self.windows {
+            let _ = writeln!(
+                out,
+                "each replication of a point is a chain of {} windows of {} every {}: latency over every window's measured requests, cost and breach minutes added (per window in sweep.csv)",
+                w.count,
+                SimDuration::from_secs_f64(w.window_s),
+                SimDuration::from_secs_f64(w.every_s)
+            );
+        }
+        out.push('\n');
         out.push_str(&self.aligned(&self.table_header(), &rows));
         if !all {
             let _ = writeln!(
@@ -812,6 +970,7 @@ mod tests {
             metric: "p99".into(),
             params: vec!["a".into()],
             latency_objectives: Vec::new(),
+            windows: None,
             points: (0..points).map(|i| vec![i.to_string()]).collect(),
         }
     }

@@ -65,3 +65,14 @@ def test_latin_hypercube_ranges():
                      replications=2)
     assert len(s.table) == 4
     assert s.table["tiers.app.scaling.max"].iloc[1:].between(6, 20).all()
+
+
+def test_a_sweep_of_a_scenario_in_windows_runs_its_chains(cli, tmp_path):
+    short = {"windows.count": 2, "simulation.duration": "6m", "simulation.warmup": "1m"}
+    grid = {"tiers.pg.replicas": [1, 2]}
+    cli("sweep", "ten-x-growth", "--param=tiers.pg.replicas=1,2", *[f"--set={p}={v}" for p, v in short.items()],
+        "--replications", 2, "--quiet", "--out", tmp_path / "cli")
+    s = capsim.sweep("ten-x-growth", grid, set=short, replications=2)
+    assert s.file("sweep.csv") == (tmp_path / "cli" / "sweep.csv").read_bytes()
+    assert s.summary["windows"]["count"] == 2
+    assert {"breaching_windows", "window:1:cost_per_hour_usd"} <= set(s.table.columns)

@@ -581,6 +581,7 @@ impl Headroom {
             metric: self.req.metric.clone(),
             params: vec![self.traffic.path()],
             latency_objectives: Vec::new(),
+            windows: None,
             points: vec![vec![self.value_at(self.multiplier(k))]],
         }
     }

@@ -162,6 +162,7 @@ pub fn plan(req: &SensitivityRequest) -> Result<(Planned, Vec<Skipped>), Error> 
         metric: req.metric.clone(),
         params: inputs,
         latency_objectives: LatencyObjective::of(&baseline.platform.slos),
+        windows: None,
         points,
     };
     Ok((Planned::from_parts(baseline, plan, platforms), skipped))

@@ -48,6 +48,7 @@ fn plan_and_platforms(values: &[&str]) -> (SweepPlan, Vec<PlatformConfig>) {
         metric: "p99".into(),
         params: vec!["tiers.servers.servers".into()],
         latency_objectives: Vec::new(),
+        windows: None,
         points,
     };
     (plan, platforms)

@@ -109,6 +109,7 @@ mod tests {
             metric: "p99".into(),
             params: vec!["a".into()],
             latency_objectives: Vec::new(),
+            windows: None,
             points: (0..3).map(|i| vec![i.to_string()]).collect(),
         }
     }

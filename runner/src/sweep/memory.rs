@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use capsim_models::{RunControl, SweepPlan};
-use capsim_output::sweep::{SweepReport, point_record};
+use capsim_output::sweep::SweepReport;
 
 use super::Planned;
 use super::files::identity;
@@ -34,18 +34,10 @@ impl Planned {
         let n = self.plan.points.len();
         crate::budget::gate(&self.baseline, threads, n as u64, force)?;
         crate::budget::arm(control, force)?;
-        let plan = self.plan;
-        let identity = identity(&plan);
+        let identity = identity(&self.plan);
         let started = Instant::now();
-        let records = capsim_models::run_points(
-            &self.platforms,
-            plan.seed,
-            plan.replications,
-            threads,
-            &vec![false; n],
-            control,
-            |i, results| point_record(&plan, &identity, i, &results),
-        )?;
+        let records = self.run_points(&identity, threads, &vec![false; n], control, |_, r| r)?;
+        let plan = self.plan;
         let wall_seconds = started.elapsed().as_secs_f64();
         let done: Vec<_> = records.into_iter().flatten().collect();
         if control.cancelled() && done.len() < n {

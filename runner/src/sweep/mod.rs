@@ -25,9 +25,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use capsim_models::description::LatencyObjective;
-use capsim_models::{PlatformConfig, RunControl, SweepPlan};
-use capsim_output::sweep::{SWEEP_SCHEMA_VERSION, SweepReport};
-use capsim_scenarios::error::{Diagnostic, Origin, ScenarioError};
+use capsim_models::windows::WindowPlan;
+use capsim_models::{PlatformConfig, RunControl, RunDescription, SweepPlan, SweepWindows};
+use capsim_output::sweep::{
+    PointRecord, SWEEP_SCHEMA_VERSION, SweepReport, chain_point_record, point_record,
+};
 use capsim_scenarios::sweep::{self as spec, Sample, SweepSpec};
 use capsim_scenarios::{Override, Source};
 
@@ -141,6 +143,12 @@ pub fn spec(req: &SweepRequest) -> Result<SweepSpec, Error> {
         );
     }
     for p in &s.params {
+        if p.path == "windows" || p.path.starts_with("windows.") {
+            return Err(Error::Input(format!(
+                "--param {}: every point of a sweep runs the same chain of windows, so its figures compare; sweep the scenario's settings, and change [windows] with --set",
+                p.path
+            )));
+        }
         if matches!(
             p.path.as_str(),
             "simulation.seed" | "simulation.replications"
@@ -159,6 +167,8 @@ pub struct Planned {
     pub baseline: capsim_scenarios::Scenario,
     pub plan: SweepPlan,
     platforms: Vec<PlatformConfig>,
+    /// The chain of windows every point runs, for a scenario in `[windows]`.
+    windows: Option<WindowPlan>,
 }
 
 impl Planned {
@@ -171,10 +181,58 @@ impl Planned {
     ) -> Planned {
         assert_eq!(plan.points.len(), platforms.len(), "a platform per point");
         Planned {
+            windows: baseline.windows,
             baseline,
             plan,
             platforms,
         }
+    }
+}
+
+impl Planned {
+    /// Runs the points not in `skip`, each point's replications with common
+    /// seeds (a chain of windows each, for a scenario in `[windows]`), and
+    /// hands each point's record to `each` as the point finishes.
+    fn run_points<R: Send>(
+        &self,
+        identity: &str,
+        threads: usize,
+        skip: &[bool],
+        control: &RunControl,
+        each: impl Fn(usize, PointRecord) -> R + Sync + Send,
+    ) -> Result<Vec<Option<R>>, Error> {
+        let (plan, platforms) = (&self.plan, &self.platforms);
+        Ok(match &self.windows {
+            None => capsim_models::run_points(
+                platforms,
+                plan.seed,
+                plan.replications,
+                threads,
+                skip,
+                control,
+                |i, results| each(i, point_record(plan, identity, i, &results)),
+            )?,
+            Some(windows) => capsim_models::windows::run_window_points(
+                platforms,
+                windows,
+                plan.seed,
+                plan.replications,
+                threads,
+                skip,
+                control,
+                |i, chains| {
+                    let objectives: Vec<String> = RunDescription::new(&platforms[i])
+                        .objectives
+                        .into_iter()
+                        .map(|o| o.name)
+                        .collect();
+                    each(
+                        i,
+                        chain_point_record(plan, identity, i, &objectives, &chains),
+                    )
+                },
+            )?,
+        })
     }
 }
 
@@ -192,9 +250,6 @@ pub fn plan_source(s: &SweepSpec, source: Source) -> Result<Planned, Error> {
         .map_err(|m| Error::Input(format!("--metric: {m}")))?;
     let fixed = crate::overrides(&s.sets, s.seed, s.replications, None)?;
     let baseline = source.load(&fixed)?;
-    if baseline.windows.is_some() {
-        return Err(windowed(&source));
-    }
     if baseline.replications < 2 {
         return Err(Error::Input(format!(
             "{}: a sweep needs at least 2 replications per point for its confidence intervals (it has {}); use --replications",
@@ -220,6 +275,12 @@ pub fn plan_source(s: &SweepSpec, source: Source) -> Result<Planned, Error> {
         metric,
         params,
         latency_objectives: LatencyObjective::of(&baseline.platform.slos),
+        windows: baseline.windows.map(|w| SweepWindows {
+            count: w.count,
+            every_s: w.every.as_secs_f64(),
+            offset_s: w.offset.as_secs_f64(),
+            window_s: baseline.platform.horizon.as_secs_f64(),
+        }),
         points: all_points,
     };
     let mut platforms = Vec::with_capacity(plan.points.len());
@@ -238,6 +299,7 @@ pub fn plan_source(s: &SweepSpec, source: Source) -> Result<Planned, Error> {
         platforms.push(s.platform);
     }
     Ok(Planned {
+        windows: baseline.windows,
         baseline,
         plan,
         platforms,
@@ -350,25 +412,15 @@ impl Pending {
             done,
         } = self;
         crate::budget::arm(control, force)?;
-        let plan = planned.plan;
         let started = Instant::now();
-        let outcome = capsim_models::run_points(
-            &planned.platforms,
-            plan.seed,
-            plan.replications,
-            threads,
-            &skip,
-            control,
-            |i, results| {
-                let rec = capsim_output::sweep::point_record(&plan, &identity, i, &results);
-                drop(results);
-                let path = dir.join(point_file(i));
-                let written = capsim_output::write_atomic(&path, &rec.to_json())
-                    .map_err(Error::io(format!("writing {}", path.display())));
-                on_point();
-                written
-            },
-        )?;
+        let outcome = planned.run_points(&identity, threads, &skip, control, |i, rec| {
+            let path = dir.join(point_file(i));
+            let written = capsim_output::write_atomic(&path, &rec.to_json())
+                .map_err(Error::io(format!("writing {}", path.display())));
+            on_point();
+            written
+        })?;
+        let plan = planned.plan;
         let mut ran = 0;
         for r in outcome.into_iter().flatten() {
             r?;
@@ -401,32 +453,6 @@ impl Pending {
             finished,
         })
     }
-}
-
-/// A sweep runs one horizon per point; a scenario in `[windows]` runs a
-/// chain of them, which the sweep's files have no place for. Refused rather
-/// than run as one horizon, which would answer a different question.
-fn windowed(source: &Source) -> Error {
-    let field = capsim_scenarios::error::FieldPath::parse("windows").expect("a field path");
-    let origin = capsim_scenarios::doc::SourceDoc::parse(&source.text)
-        .ok()
-        .and_then(|d| d.locate(&field))
-        .map_or(Origin::Unknown, |(line, column)| Origin::File {
-            line,
-            column,
-        });
-    Error::Scenario(ScenarioError {
-        source: source.name.clone(),
-        diagnostics: vec![Diagnostic {
-            origin,
-            field,
-            message:
-                "a sweep runs each point as one horizon, and this scenario runs in [windows]: \
-                      sweep a copy without the [windows] section (one window's horizon), or use \
-                      `capsim headroom`/`capsim sensitivity` with --window K, which take one window"
-                    .into(),
-        }],
-    })
 }
 
 #[cfg(test)]
