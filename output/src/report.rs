@@ -150,12 +150,13 @@ fn verdict(o: &mut String, s: &Summary) {
         );
         let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
         for (name, v) in &s.slos {
+            // The objective's words name a region's users already
+            // (`sections::describe`).
             let scope = match (&v.class, &v.region, &v.tier) {
-                (Some(c), Some(r), _) => format!(" (class {c}, users in {r})"),
+                (_, Some(_), _) => String::new(),
                 (Some(c), None, _) => format!(" (class {c})"),
-                (None, Some(r), _) => format!(" (users in {r})"),
-                (_, _, Some(t)) => format!(" (tier {t})"),
-                _ => String::new(),
+                (None, None, Some(t)) => format!(" (tier {t})"),
+                (None, None, None) => String::new(),
             };
             let _ = writeln!(
                 o,

@@ -78,6 +78,36 @@ fn a_folder_named_like_a_bundled_scenario_does_not_hide_it() {
 }
 
 #[test]
+fn a_regional_objectives_scope_is_named_once_in_the_report() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "run",
+        "geo-expansion",
+        "--set",
+        "simulation.duration=2m",
+        "--set",
+        "simulation.warmup=30s",
+        "--replications",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("| p95-under-200ms-browse-ap-south |"))
+        .expect("the regional objective's row");
+    assert_eq!(row.matches("users in ap-south").count(), 1, "{row}");
+    assert!(
+        row.contains("(browse requests of users in ap-south) |"),
+        "{row}"
+    );
+}
+
+#[test]
 fn summary_json_has_the_stable_keys() {
     let dir = tempdir();
     let out = dir.path().join("results");

@@ -177,13 +177,20 @@ fn the_arq_policy_scales_out_under_its_seasonal_peak() {
 
 #[test]
 fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
-    let s = load("geo-expansion", &["simulation.duration=40m"]);
+    // 40 minutes of the global peak (13:00 UTC: the US morning, the
+    // European afternoon, the Indian evening), not the file's 04:00.
+    const PEAK: [&str; 2] = [
+        "simulation.duration=40m",
+        "simulation.start=2026-03-10T13:00:00Z",
+    ];
+    let s = load("geo-expansion", &PEAK);
     let results = run(&s);
     sane("geo-expansion", &s, &results);
     let single = load(
         "geo-expansion",
         &[
-            "simulation.duration=40m",
+            PEAK[0],
+            PEAK[1],
             "regions.eu-central.serves=false",
             "regions.ap-south.serves=false",
         ],
@@ -220,11 +227,12 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
     // An outage of eu-central: its users go to us-east (the next nearest)
     // from the next health check on, and come back after. A region's
     // failure crashes the units its tiers start with: eu-central's API
-    // starts at the 3 instances it scales to, as in `--variant eu-outage`.
+    // starts at the 3 instances it scales to at this hour.
     let out = load(
         "geo-expansion",
         &[
-            "simulation.duration=40m",
+            PEAK[0],
+            PEAK[1],
             "regions.eu-central.tiers.api.instances=3",
             r#"failures=[{ region = "eu-central", at = "1215s", duration = "10m" }]"#,
         ],
