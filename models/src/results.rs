@@ -38,6 +38,13 @@ impl RequestCounts {
     pub fn is_conserved(&self) -> bool {
         self.arrived == self.completed + self.failed + self.rejected + self.in_flight
     }
+
+    /// Failed and rejected requests over those that ended (completed,
+    /// failed or rejected); `None` when none ended.
+    pub fn error_rate(&self) -> Option<f64> {
+        let ended = self.completed + self.failed + self.rejected;
+        (ended > 0).then(|| (self.failed + self.rejected) as f64 / ended as f64)
+    }
 }
 
 /// What clients did beyond single attempts, in the measured period.

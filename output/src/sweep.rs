@@ -235,7 +235,6 @@ impl Reading {
     fn row(&self) -> Vec<Option<f64>> {
         let finite = |x: f64| x.is_finite().then_some(x);
         let (latency, totals) = (&self.latency, &self.totals);
-        let ended = totals.completed + totals.failed + totals.rejected;
         let mut row = vec![
             finite(latency.mean_ms()),
             finite(latency.quantile_ms(0.50)),
@@ -250,7 +249,7 @@ impl Reading {
             Some(totals.rejected as f64),
             Some(self.client.timed_out as f64),
             Some(self.client.retries as f64),
-            finite((totals.failed + totals.rejected) as f64 / ended as f64),
+            totals.error_rate(),
             Some(self.cost_usd),
             finite(self.cost_usd / (self.measured_s / 3600.0)),
             Some(self.slos.iter().map(|s| s.0).sum()),

@@ -112,15 +112,9 @@ fn across(runs: &[Vec<WindowRun>], k: usize, f: &dyn Fn(&WindowRun) -> f64) -> E
     Estimate::from_samples(&xs)
 }
 
-/// Failed and rejected requests over those that finished (0 if none did).
+/// The window's error rate (0 if no request ended).
 fn error_rate(r: &WindowRun) -> f64 {
-    let c = &r.counts;
-    let done = c.completed + c.failed + c.rejected;
-    if done == 0 {
-        0.0
-    } else {
-        (c.failed + c.rejected) as f64 / done as f64
-    }
+    r.counts.error_rate().unwrap_or(0.0)
 }
 
 impl WindowSummary {
