@@ -79,8 +79,14 @@ impl Platform<'_> {
         let ready_in = cfg.boot + cfg.warmup;
         if to > from {
             for _ in from..to {
-                let unit = elastic.launch(now);
+                let unit = self
+                    .tiers
+                    .model(tier)
+                    .elastic()
+                    .expect("checked")
+                    .launch(now);
                 ctx.schedule_in(ready_in, Event::UnitReady { tier, unit });
+                self.launched_in_outage(tier, unit, ctx);
             }
         } else {
             for unit in elastic.scale_in_choice(from - to, cfg.termination) {

@@ -266,6 +266,13 @@ struct FailureState {
     units: Vec<u32>,
     /// Per unit, for random failure processes.
     rngs: Vec<StreamRng>,
+    /// A failure of every unit of its tier at a time (a tier's or a
+    /// region's outage): it strikes the units the tier has when it starts
+    /// (scaled out since the start too) and those launched while it lasts,
+    /// as one event ([`faults::WHOLE_TIER`]).
+    whole: bool,
+    /// While such an outage lasts: the units it took down.
+    struck: Option<Vec<u32>>,
 }
 
 /// The generator of an attempt's draws at op `pc`.
@@ -371,7 +378,13 @@ impl<'c> Platform<'c> {
                     .iter()
                     .map(|u| streams.stream(&format!("failures/{i}/{u}")))
                     .collect();
-                FailureState { units, rngs }
+                let whole = f.unit.is_none() && matches!(f.timing, FailureTiming::At { .. });
+                FailureState {
+                    units,
+                    rngs,
+                    whole,
+                    struck: None,
+                }
             })
             .collect();
         let tick = start_capacity(cfg, &mut tiers);
@@ -524,6 +537,18 @@ impl<'c> Platform<'c> {
             }
         }
         for (fi, f) in self.cfg.failures.iter().enumerate() {
+            if let (true, FailureTiming::At { at, .. }) = (self.failures[fi].whole, &f.timing) {
+                if *at < self.cfg.horizon {
+                    events.push((
+                        SimTime::at(*at),
+                        Event::Fail {
+                            failure: fi as u16,
+                            unit: faults::WHOLE_TIER,
+                        },
+                    ));
+                }
+                continue;
+            }
             for k in 0..self.failures[fi].units.len() {
                 let unit = self.failures[fi].units[k];
                 let at = match &f.timing {

@@ -326,14 +326,14 @@ fn the_check_names_the_bottleneck_the_simulation_finds_on_every_bundled_scenario
         (
             "geo-expansion",
             // Against what each tier can reach, the primary in us-east (4
-            // cores, every region's writes) is the first to saturate: 65.7% at
-            // the peak, while each region's API can grow to 10 instances
-            // (ap-south's 2 at 73.2% of 2 event loops, 14.6% of 10). The run
-            // keeps ap-south at its 2 instances, inside the HPA's tolerance, so
-            // its busiest tier is that API (72.5%; the database's 49.5% is the
-            // mean over the primary and the us-east replica).
+            // cores, every region's writes) is the first to saturate: 37.9% at
+            // the peak, while the workers can grow to 40 slots (12.6%) and
+            // each region's API to 10 instances. The run keeps 4 workers
+            // (59.0% busy) and ap-south at its 2 instances (58.5%); the
+            // database's 26.1% is the mean over the primary and the us-east
+            // replica.
             "pg@us-east",
-            "api@ap-south",
+            "workers",
         ),
     ];
     for b in library::all() {

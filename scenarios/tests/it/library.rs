@@ -226,14 +226,12 @@ fn geo_expansion_serves_reads_locally_but_writes_still_cross_to_the_primary() {
     }
     // An outage of eu-central: its users go to us-east (the next nearest)
     // from the next health check on, and come back after. A region's
-    // failure crashes the units its tiers start with: eu-central's API
-    // starts at the 3 instances it scales to at this hour.
+    // failure crashes every instance its API has (3 by then at this hour).
     let out = load(
         "geo-expansion",
         &[
             PEAK[0],
             PEAK[1],
-            "regions.eu-central.tiers.api.instances=3",
             r#"failures=[{ region = "eu-central", at = "1215s", duration = "10m" }]"#,
         ],
     );

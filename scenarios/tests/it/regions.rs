@@ -283,6 +283,94 @@ fn users_fail_over_to_the_next_region_while_theirs_is_down() {
     }
 }
 
+/// Two regions whose APIs start at one instance each and scale out on CPU
+/// before b goes down at 10m05s for 5 minutes; at 12 minutes a scheduled
+/// action raises both APIs' minimum to 8, launching instances into b while
+/// it is down.
+fn scaled_out_then_down() -> String {
+    let text = TWO
+        .replace("rate_per_s = 5", "rate_per_s = 100")
+        .replace(
+            "instances = 2\ncores = 2\nmode = \"async\"\ncpu = { dist = \"deterministic\", value = \"1ms\" }",
+            "instances = 1\ncores = 1\nmode = \"async\"\ncpu = { dist = \"deterministic\", value = \"15ms\" }\n\
+             [tiers.api.scaling]\nmin = 1\nmax = 8\nboot = \"20s\"\nwarmup = \"0s\"\n\
+             [[tiers.api.scaling.policies]]\ntype = \"target\"\nmetric = \"cpu\"\ntarget = 0.3\n\
+             [[tiers.api.scaling.schedule]]\nat = \"12m\"\nmin = 8\n",
+        );
+    assert!(text.contains("[tiers.api.scaling]"), "the API scales");
+    format!("{text}\n[[failures]]\nregion = \"b\"\nat = \"605s\"\nduration = \"5m\"\n")
+}
+
+#[test]
+fn a_region_outage_takes_down_the_units_scaled_out_and_launched_meanwhile() {
+    let s = scenario(&scaled_out_then_down());
+    let api_b = s
+        .platform
+        .tiers
+        .iter()
+        .position(|t| t.name == "api@b")
+        .unwrap() as u16;
+    let (down, back) = (605.0, 905.0);
+    for r in run(&s) {
+        // b's API grew past its one starting instance before the outage.
+        let before: Vec<_> = r
+            .scaling
+            .iter()
+            .filter(|e| e.tier == api_b && e.at.as_secs_f64() < down)
+            .collect();
+        let size = before.last().map_or(1, |e| e.to);
+        assert!(size >= 3, "scaled out before the outage: {before:?}");
+        // Every one of them crashed at 10m05s, not only the first.
+        let at = |what: &str, t: f64| -> Vec<u32> {
+            r.failures
+                .iter()
+                .filter(|f| f.tier == api_b && f.what == what && f.at.as_secs_f64() == t)
+                .map(|f| f.unit)
+                .collect()
+        };
+        let crashed = at("crash", down);
+        assert_eq!(crashed, (0..size).collect::<Vec<_>>(), "{:?}", r.failures);
+        // Instances launched while b was down went down as they launched.
+        let launched: Vec<_> = r
+            .scaling
+            .iter()
+            .filter(|e| {
+                e.tier == api_b && e.to > e.from && (down..back).contains(&e.at.as_secs_f64())
+            })
+            .collect();
+        assert!(!launched.is_empty(), "the schedule launches into b");
+        for e in launched {
+            let t = e.at.as_secs_f64();
+            assert_eq!(at("crash", t).len() as u32, e.to - e.from, "{e:?}");
+        }
+        // a's instances, launched at the same time, did not.
+        assert!(
+            !r.failures
+                .iter()
+                .any(|f| f.tier != api_b && f.what == "crash" && f.at.as_secs_f64() > down),
+            "{:?}",
+            r.failures
+        );
+        // The region stayed dead for the whole outage: no user of b was
+        // served in b from the first health check after the crash to the
+        // recovery (5 s checks).
+        let b = r.class("read@b").unwrap();
+        assert!(b.counts.failed + b.counts.rejected < 200, "{:?}", b.counts);
+        // And every instance it took down came back with it: the 8 the
+        // schedule asked for.
+        let mut struck: Vec<u32> = r
+            .failures
+            .iter()
+            .filter(|f| f.tier == api_b && f.what == "crash")
+            .filter(|f| (down..back).contains(&f.at.as_secs_f64()))
+            .map(|f| f.unit)
+            .collect();
+        struck.sort();
+        assert_eq!(at("recover", back), struck);
+        assert_eq!(struck.len(), 8, "{struck:?}");
+    }
+}
+
 #[test]
 fn a_dead_region_gets_users_until_the_next_health_check() {
     // The crash lands 2 s after a check: b's users keep arriving at b's dead
