@@ -36,9 +36,11 @@ pub const PILOT_MAX_EVENTS: u64 = 4_000_000;
 /// the output's buffers and a plot's canvas).
 const BASE_BYTES: f64 = 12.0 * 1024.0 * 1024.0;
 /// Per series value and interval, once, when the outputs are made: the
-/// merged table (estimate and interval) and its text (measured on
-/// mmc-reference at 1 s intervals, 3 and 6 hours).
-const OUTPUT_BYTES: f64 = 48.0;
+/// merged table (estimate and interval) and the text of the largest file,
+/// files being staged to disk one format at a time (measured on
+/// mmc-reference at 1 s intervals, 3 and 6 hours: 234 bytes per interval
+/// where the files held together took 499 at 48 bytes a value).
+const OUTPUT_BYTES: f64 = 22.5;
 /// Per running replication: event queue, request arena, units.
 const RUNNING_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
 /// A whole-run latency histogram (1 ns to 1 h at 3 significant figures):

@@ -207,15 +207,24 @@ pub struct Chain {
     pub latency: LatencyHistogram,
 }
 
+/// What a chain keeps beyond its windows' figures.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    WindowsOnly,
+    PooledLatency,
+}
+
 /// Replication `replication`'s windows of `plan` in order, each starting
 /// from the units the one before ended with. Stops early (fewer windows)
-/// once `control.cancel` is set.
+/// once `control.cancel` is set. The pooled latency is kept only if asked
+/// for (a sweep's; a run's report has each window's own).
 fn run_chain(
     base: &PlatformConfig,
     plan: &WindowPlan,
     seed: u64,
     replication: u64,
     control: &RunControl,
+    keep: Keep,
 ) -> Chain {
     let mut units: Vec<Option<u32>> = base.tiers.iter().map(|t| t.kind.scaled_units()).collect();
     let mut chain = Chain {
@@ -244,7 +253,9 @@ fn run_chain(
                 *u = Some(s.end);
             }
         }
-        chain.latency.merge(&r.latency());
+        if keep == Keep::PooledLatency {
+            chain.latency.merge(&r.latency());
+        }
         chain.windows.push(run);
     }
     chain
@@ -267,7 +278,7 @@ pub fn run_windows(
     control: &RunControl,
 ) -> Result<Vec<Option<Vec<WindowRun>>>, RunnerError> {
     run_indexed_cancellable(replications as usize, threads, &control.cancel, |j| {
-        run_chain(base, plan, seed, j as u64, control).windows
+        run_chain(base, plan, seed, j as u64, control, Keep::WindowsOnly).windows
     })
 }
 
@@ -298,7 +309,14 @@ where
         skip,
         &control.cancel,
         |i, j| {
-            let chain = run_chain(&points[i], plan, seed, j as u64, control);
+            let chain = run_chain(
+                &points[i],
+                plan,
+                seed,
+                j as u64,
+                control,
+                Keep::PooledLatency,
+            );
             (chain.windows.len() == plan.count as usize).then_some(chain)
         },
         |i, chains: Vec<Option<Chain>>| {

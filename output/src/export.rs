@@ -63,6 +63,29 @@ pub fn export<R: ?Sized>(results: &R, exporters: &[Box<dyn Exporter<R> + '_>]) -
     out
 }
 
+/// Runs `exporters` in order over `results`, staging each file in
+/// `staging` as its exporter makes it (see [`crate::Staging`]): only one
+/// exporter's bytes are held at a time. The errors of exporters that
+/// failed; an I/O error staging a file stops at once.
+pub fn export_staged<R: ?Sized>(
+    results: &R,
+    exporters: &[Box<dyn Exporter<R> + '_>],
+    staging: &mut crate::Staging,
+) -> std::io::Result<Vec<String>> {
+    let mut errors = Vec::new();
+    for e in exporters {
+        match e.export(results) {
+            Ok(files) => {
+                for f in &files {
+                    staging.add(f)?;
+                }
+            }
+            Err(m) => errors.push(m),
+        }
+    }
+    Ok(errors)
+}
+
 fn one(relative: &str, bytes: Vec<u8>) -> Result<Vec<OutputFile>, String> {
     Ok(vec![OutputFile {
         relative: relative.into(),

@@ -63,22 +63,51 @@ fn naming(path: &Path, e: io::Error) -> io::Error {
 /// when every one is on disk are they renamed into place. If staging fails,
 /// the staged files are removed (dropped) and no file of the run appears.
 pub fn write_all(dir: &Path, files: &[OutputFile]) -> io::Result<Vec<PathBuf>> {
-    let mut staged: Vec<(NamedTempFile, PathBuf)> = Vec::with_capacity(files.len());
+    let mut staging = Staging::new(dir);
     for f in files {
-        let path = dir.join(&f.relative);
+        staging.add(f)?;
+    }
+    staging.commit()
+}
+
+/// Files of one run written all or nothing, staged one by one as they are
+/// made, so that their bytes need not all be held at once: each is on disk
+/// under a temporary name once [`Staging::add`] returns; [`Staging::commit`]
+/// renames them all into place. Dropped without a commit, it removes them.
+pub struct Staging {
+    dir: PathBuf,
+    staged: Vec<(NamedTempFile, PathBuf)>,
+}
+
+impl Staging {
+    pub fn new(dir: &Path) -> Staging {
+        Staging {
+            dir: dir.to_path_buf(),
+            staged: Vec::new(),
+        }
+    }
+
+    /// Writes `f` under a temporary name beside its final path.
+    pub fn add(&mut self, f: &OutputFile) -> io::Result<()> {
+        let path = self.dir.join(&f.relative);
         let tmp = path
             .parent()
             .map_or(Ok(()), fs::create_dir_all)
             .and_then(|()| stage(&path, &f.bytes))
             .map_err(|e| naming(&path, e))?;
-        staged.push((tmp, path));
+        self.staged.push((tmp, path));
+        Ok(())
     }
-    let mut written = Vec::with_capacity(staged.len());
-    for (tmp, path) in staged {
-        tmp.persist(&path).map_err(|e| naming(&path, e.error))?;
-        written.push(path);
+
+    /// Renames every staged file into place; their paths in order.
+    pub fn commit(self) -> io::Result<Vec<PathBuf>> {
+        let mut written = Vec::with_capacity(self.staged.len());
+        for (tmp, path) in self.staged {
+            tmp.persist(&path).map_err(|e| naming(&path, e.error))?;
+            written.push(path);
+        }
+        Ok(written)
     }
-    Ok(written)
 }
 
 #[cfg(test)]
@@ -120,6 +149,43 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn staged_files_appear_only_on_commit_and_vanish_without_it() {
+        let d = tempdir("staging");
+        let file = |name: &str| OutputFile {
+            relative: name.into(),
+            bytes: name.as_bytes().to_vec(),
+        };
+        let list = || {
+            let mut names: Vec<String> = fs::read_dir(&d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let mut s = Staging::new(&d);
+        s.add(&file("a.csv")).unwrap();
+        s.add(&file("b.json")).unwrap();
+        // On disk under temporary names only.
+        assert!(
+            list()
+                .iter()
+                .all(|n| n.starts_with('.') && n.ends_with(".tmp"))
+        );
+        assert_eq!(list().len(), 2);
+        drop(s);
+        assert!(list().is_empty(), "{:?}", list());
+        let mut s = Staging::new(&d);
+        s.add(&file("a.csv")).unwrap();
+        s.add(&file("b.json")).unwrap();
+        let written = s.commit().unwrap();
+        assert_eq!(written, vec![d.join("a.csv"), d.join("b.json")]);
+        assert_eq!(list(), vec!["a.csv", "b.json"]);
+        assert_eq!(fs::read(d.join("b.json")).unwrap(), b"b.json");
         fs::remove_dir_all(&d).unwrap();
     }
 

@@ -34,5 +34,5 @@ pub mod windows_plots;
 
 pub use csv_series::{Col, Scope, SeriesRow, TimeSeries, latency_csv, time_series, timeseries_csv};
 pub use events::events_csv;
-pub use fs::{OutputFile, write_all, write_atomic};
+pub use fs::{OutputFile, Staging, write_all, write_atomic};
 pub use summary::{Interruption, RunInfo, SCHEMA_VERSION, Summary};

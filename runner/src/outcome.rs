@@ -152,11 +152,14 @@ pub(crate) fn write<R: ?Sized>(
     results: &R,
     formats: &[Box<dyn Exporter<R> + '_>],
 ) -> Result<Vec<PathBuf>, Error> {
-    let made = export::export(results, formats);
-    let written = write_files(dir, &made.files, "results")?;
-    if !made.errors.is_empty() {
+    let what = format!("writing results to {}", dir.display());
+    let mut staging = capsim_output::Staging::new(dir);
+    let errors =
+        export::export_staged(results, formats, &mut staging).map_err(Error::io(what.clone()))?;
+    let written = staging.commit().map_err(Error::io(what))?;
+    if !errors.is_empty() {
         return Err(Error::Export {
-            message: made.errors.join("; "),
+            message: errors.join("; "),
             dir: dir.to_path_buf(),
         });
     }
