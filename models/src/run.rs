@@ -275,15 +275,45 @@ where
     R: Send,
     G: Fn(usize, Vec<ReplicationResult>) -> R + Sync + Send,
 {
-    let out = run_nested(
+    each_point(
         points.len(),
+        replications,
+        threads,
+        skip,
+        control,
+        |i, j| simulate_in_steps(&points[i], seed, j as u64, PROGRESS_STEPS, control),
+        finish,
+    )
+}
+
+/// `job(point, replication)` for every replication of every point not in
+/// `skip`, on `threads` threads; `finish(point, results)` once all of a
+/// point's jobs gave a result (`None` from a job: the point did not finish).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn each_point<T, R, F, G>(
+    points: usize,
+    replications: u64,
+    threads: usize,
+    skip: &[bool],
+    control: &RunControl,
+    job: F,
+    finish: G,
+) -> Result<Vec<Option<R>>, RunnerError>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, usize) -> Option<T> + Sync + Send,
+    G: Fn(usize, Vec<T>) -> R + Sync + Send,
+{
+    let out = run_nested(
+        points,
         replications as usize,
         threads,
         skip,
         &control.cancel,
-        |i, j| simulate_in_steps(&points[i], seed, j as u64, PROGRESS_STEPS, control),
-        |i, results: Vec<Option<ReplicationResult>>| {
-            let all: Option<Vec<ReplicationResult>> = results.into_iter().collect();
+        job,
+        |i, results: Vec<Option<T>>| {
+            let all: Option<Vec<T>> = results.into_iter().collect();
             all.map(|r| finish(i, r))
         },
     )?;

@@ -21,7 +21,7 @@
 
 use std::sync::atomic::Ordering;
 
-use sim_engine::{LatencyHistogram, RunnerError, SimDuration, run_indexed_cancellable, run_nested};
+use sim_engine::{LatencyHistogram, RunnerError, SimDuration, run_indexed_cancellable};
 
 use crate::config::{PlatformConfig, TierKind};
 use crate::results::{ClientCounts, Figure, ReplicationResult, RequestCounts, ScalingEvent};
@@ -302,12 +302,12 @@ where
     R: Send,
     G: Fn(usize, Vec<Chain>) -> R + Sync + Send,
 {
-    let out = run_nested(
+    crate::run::each_point(
         points.len(),
-        replications as usize,
+        replications,
         threads,
         skip,
-        &control.cancel,
+        control,
         |i, j| {
             let chain = run_chain(
                 &points[i],
@@ -319,10 +319,6 @@ where
             );
             (chain.windows.len() == plan.count as usize).then_some(chain)
         },
-        |i, chains: Vec<Option<Chain>>| {
-            let all: Option<Vec<Chain>> = chains.into_iter().collect();
-            all.map(|c| finish(i, c))
-        },
-    )?;
-    Ok(out.into_iter().map(Option::flatten).collect())
+        finish,
+    )
 }

@@ -79,6 +79,26 @@ pub struct PointRecord {
 }
 
 impl PointRecord {
+    /// Point `index` of `plan` (whose identity is `identity`): `figures`
+    /// named, a row of them per replication.
+    pub fn new(
+        plan: &SweepPlan,
+        identity: &str,
+        index: usize,
+        figures: Vec<String>,
+        replications: Vec<Vec<Option<f64>>>,
+    ) -> PointRecord {
+        PointRecord {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            plan: identity.to_string(),
+            index,
+            values: plan.points[index].clone(),
+            figures,
+            replications,
+            checksum: String::new(),
+        }
+    }
+
     /// The file's bytes, with the checksum of the record.
     pub fn to_json(&self) -> Vec<u8> {
         let record = PointRecord {
@@ -304,15 +324,7 @@ pub fn point_record(
             .map(|t| t.name.as_str()),
     );
     let replications = results.iter().map(|r| Reading::of_run(r).row()).collect();
-    PointRecord {
-        schema_version: SWEEP_SCHEMA_VERSION,
-        plan: identity.to_string(),
-        index,
-        values: plan.points[index].clone(),
-        figures,
-        replications,
-        checksum: String::new(),
-    }
+    PointRecord::new(plan, identity, index, figures, replications)
 }
 
 /// A point of a sweep of a scenario run in windows: per replication, its
@@ -360,15 +372,7 @@ pub fn chain_point_record(
             row
         })
         .collect();
-    PointRecord {
-        schema_version: SWEEP_SCHEMA_VERSION,
-        plan: identity.to_string(),
-        index,
-        values: plan.points[index].clone(),
-        figures,
-        replications,
-        checksum: String::new(),
-    }
+    PointRecord::new(plan, identity, index, figures, replications)
 }
 
 /// A difference to the baseline: the mean of the paired per-replication
