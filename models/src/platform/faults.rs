@@ -17,18 +17,13 @@ impl Platform<'_> {
         if unit == WHOLE_TIER {
             return self.begin_outage(failure, ctx);
         }
-        let now = ctx.now();
         let fcfg = &self.cfg.failures[failure as usize];
         let tier = fcfg.tier;
-        self.failure_log.push(FailureRecord {
-            at: now,
-            tier,
-            unit,
-            what: match fcfg.action {
-                FailureAction::Crash => "crash",
-                FailureAction::Flush => "flush",
-            },
-        });
+        let what = match fcfg.action {
+            FailureAction::Crash => "crash",
+            FailureAction::Flush => "flush",
+        };
+        self.log_failure(tier, unit, what, ctx.now());
         match fcfg.action {
             FailureAction::Flush => self.tiers.model(tier).flush(unit),
             FailureAction::Crash => {

@@ -266,12 +266,8 @@ struct FailureState {
     units: Vec<u32>,
     /// Per unit, for random failure processes.
     rngs: Vec<StreamRng>,
-    /// A failure of every unit of its tier at a time (a tier's or a
-    /// region's outage): it strikes the units the tier has when it starts
-    /// (scaled out since the start too) and those launched while it lasts,
-    /// as one event ([`faults::WHOLE_TIER`]).
-    whole: bool,
-    /// While such an outage lasts: the units it took down.
+    /// While an outage of every unit of the tier lasts (a failure of every
+    /// unit at a time: [`faults::WHOLE_TIER`]): the units it took down.
     struck: Option<Vec<u32>>,
 }
 
@@ -378,11 +374,9 @@ impl<'c> Platform<'c> {
                     .iter()
                     .map(|u| streams.stream(&format!("failures/{i}/{u}")))
                     .collect();
-                let whole = f.unit.is_none() && matches!(f.timing, FailureTiming::At { .. });
                 FailureState {
                     units,
                     rngs,
-                    whole,
                     struck: None,
                 }
             })
@@ -537,7 +531,9 @@ impl<'c> Platform<'c> {
             }
         }
         for (fi, f) in self.cfg.failures.iter().enumerate() {
-            if let (true, FailureTiming::At { at, .. }) = (self.failures[fi].whole, &f.timing) {
+            // Every unit at a time: one event, which finds the units when it
+            // strikes (those scaled out since the start too).
+            if let (None, FailureTiming::At { at, .. }) = (f.unit, &f.timing) {
                 if *at < self.cfg.horizon {
                     events.push((
                         SimTime::at(*at),

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use capsim_models::description::LatencyObjective;
 use capsim_models::windows::WindowPlan;
-use capsim_models::{PlatformConfig, RunControl, RunDescription, SweepPlan, SweepWindows};
+use capsim_models::{PlatformConfig, RunControl, SweepPlan, SweepWindows};
 use capsim_output::sweep::{
     PointRecord, SWEEP_SCHEMA_VERSION, SweepReport, chain_point_record, point_record,
 };
@@ -221,11 +221,8 @@ impl Planned {
                 skip,
                 control,
                 |i, chains| {
-                    let objectives: Vec<String> = RunDescription::new(&platforms[i])
-                        .objectives
-                        .into_iter()
-                        .map(|o| o.name)
-                        .collect();
+                    let objectives: Vec<String> =
+                        platforms[i].slos.iter().map(|s| s.name.clone()).collect();
                     each(
                         i,
                         chain_point_record(plan, identity, i, &objectives, &chains),
