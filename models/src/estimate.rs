@@ -55,8 +55,9 @@ const LATENCY_BUCKET_BYTES: f64 = 600.0;
 /// Per open interval of a latency series, besides its buckets: the range's
 /// header.
 const BIN_BYTES: f64 = 40.0;
-/// Per closed interval of a latency series: its count and three quantiles.
-const CLOSED_BYTES: f64 = 32.0;
+/// Per closed interval of a latency series: its count and the buckets of
+/// three quantiles.
+const CLOSED_BYTES: f64 = 20.0;
 /// A replication closes the intervals it has passed at least once a
 /// simulated minute (its progress step): the intervals open at once span
 /// about that, and one more either side.

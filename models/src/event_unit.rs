@@ -132,6 +132,9 @@ pub struct EventUnit {
     virtual_now: u128,
     /// When the time integrals were last brought up to date.
     last: u64,
+    /// The series are up to date to here (at least `last`): a tier closing
+    /// intervals brings them to the interval's end before the next event.
+    series_to: u64,
     /// The earliest time the platform has an event scheduled for this unit.
     armed: Option<u64>,
     /// Busy server·ns over the whole run (for autoscaling's CPU metric).
@@ -160,6 +163,7 @@ impl EventUnit {
             seq: 0,
             virtual_now: 0,
             last: 0,
+            series_to: 0,
             armed: None,
             busy_total: 0,
             stats: FcfsStats::default(),
@@ -232,14 +236,36 @@ impl EventUnit {
             self.stats.waiting_ns += span * waiting as u128;
             self.stats.in_system_ns += span * (waiting + n) as u128;
         }
+        self.add_series(last, now, busy, waiting);
+    }
+
+    /// Spreads the busy servers and waiting jobs, unchanged since `last`,
+    /// over the series from where they stand to `to`.
+    fn add_series(&mut self, last: u64, to: u64, busy: u64, waiting: u64) {
+        let from = last.max(self.series_to);
+        if to <= from {
+            return;
+        }
+        self.series_to = to;
         if let Some(s) = &mut self.series {
             if busy > 0 {
-                s.busy.add_span(last, now, busy as f64);
+                s.busy.add_span(from, to, busy as f64);
             }
             if waiting > 0 {
-                s.waiting.add_span(last, now, waiting as f64);
+                s.waiting.add_span(from, to, waiting as f64);
             }
         }
+    }
+
+    /// Brings the series to `to` (the end of the intervals closing, no later
+    /// than the next event) and lends them, for the tier to drain. Only the
+    /// series move: the statistics and a shared unit's virtual time are
+    /// brought up to date at events alone, as before, so results do not
+    /// depend on when intervals close.
+    pub fn closing_series(&mut self, to: SimTime) -> Option<&mut UnitSeries> {
+        let (busy, waiting) = (self.busy_servers(), self.waiting.len() as u64);
+        self.add_series(self.last, to.as_nanos(), busy, waiting);
+        self.series.as_mut()
     }
 
     /// A job of `demand` arrives at `now` for request `req`. `rank` orders a
@@ -470,6 +496,7 @@ impl Figures for EventUnit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sim_engine::IntervalCounts;
 
     fn t(ns: u64) -> SimTime {
         SimTime::from_nanos(ns)
@@ -480,6 +507,15 @@ mod tests {
     fn drive(
         unit: &mut EventUnit,
         jobs: &[(u64, u64, u8, Option<u64>)],
+    ) -> Vec<(u32, Outcome, u64)> {
+        drive_closing(unit, jobs, |_, _| {})
+    }
+
+    /// As [`drive`], calling `before(now, unit)` before each event.
+    fn drive_closing(
+        unit: &mut EventUnit,
+        jobs: &[(u64, u64, u8, Option<u64>)],
+        mut before: impl FnMut(u64, &mut EventUnit),
     ) -> Vec<(u32, Outcome, u64)> {
         let mut out = Vec::new();
         let mut due: Vec<u64> = Vec::new();
@@ -494,6 +530,7 @@ mod tests {
                 (Some(a), _) => a,
                 (None, Some(d)) => d,
             };
+            before(now, unit);
             if next_due == Some(now) {
                 due.retain(|&d| d != now);
                 unit.advance(t(now), &mut left);
@@ -604,6 +641,54 @@ mod tests {
         assert_eq!(u.stats().arrivals, 3);
         assert_eq!(u.stats().completed, 2);
         assert_eq!(u.stats().wait_ns, 5 + 8);
+    }
+
+    #[test]
+    fn series_drained_as_intervals_close_sum_to_the_series_kept_whole() {
+        // A shared unit (2 servers, at most 3 in service) with random jobs;
+        // one copy has the intervals the next event has passed drained into
+        // sums before each event, as its tier does, the other keeps its
+        // series whole. Same busy and waiting time, bit for bit, and the
+        // same finishing times: draining does not touch the unit's state.
+        let w = Measured { from: 0, to: 5_000 };
+        let width = 50u64;
+        let (i, h) = (
+            SimDuration::from_nanos(width),
+            SimDuration::from_nanos(5_000),
+        );
+        let mut rng = sim_engine::StreamRng::new(3, 0, "drain");
+        let mut jobs = Vec::new();
+        let mut a = 0;
+        while a < 4_500 {
+            a += rng.below(40);
+            jobs.push((a, 1 + rng.below(120), 0, None));
+        }
+        let new =
+            || EventUnit::new(2, Discipline::Shared { limit: Some(3) }, w).with_series(i, h, false);
+        let mut whole = new();
+        let kept = drive(&mut whole, &jobs);
+        whole.settle(t(5_000));
+        let mut rolling = new();
+        let (mut busy, mut waiting) = (IntervalCounts::new(i, h), IntervalCounts::new(i, h));
+        let mut drain = |upto: u64, u: &mut EventUnit| {
+            let sums = crate::fcfs::Sums {
+                busy: Some(&mut busy),
+                waiting: Some(&mut waiting),
+                ..Default::default()
+            };
+            let to = t((upto * width).min(5_000));
+            u.closing_series(to)
+                .unwrap()
+                .drain_into(sums, upto as usize);
+        };
+        let drained = drive_closing(&mut rolling, &jobs, |now, u| drain(now / width, u));
+        rolling.settle(t(5_000));
+        drain(u64::MAX / width, &mut rolling);
+        assert_eq!(ends(&drained), ends(&kept));
+        let series = whole.series().unwrap();
+        assert!(series.waiting.values().iter().sum::<f64>() > 0.0);
+        assert_eq!(busy.values(), &series.busy.values()[..]);
+        assert_eq!(waiting.values(), &series.waiting.values()[..]);
     }
 
     #[test]

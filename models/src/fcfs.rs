@@ -32,7 +32,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use sim_engine::{IntervalCounts, IntervalLatency, SimDuration, SimTime};
+use sim_engine::{IntervalCounts, IntervalLatency, RollingCounts, SimDuration, SimTime};
 
 /// The measured part of a run, `[from, to)` in nanoseconds: after the
 /// warm-up, to the end of the horizon.
@@ -88,28 +88,40 @@ pub struct FcfsStats {
     pub in_system_ns: u128,
 }
 
-/// Per-interval figures of a unit over the whole horizon.
+/// Per-interval figures of a unit, over the intervals still open: a tier
+/// drains those the run has passed into its sums over its units
+/// ([`UnitSeries::drain_into`]), so a unit holds a few intervals whatever
+/// the horizon; a unit that is its tier (a station) keeps them all.
 #[derive(Clone, Debug)]
 pub struct UnitSeries {
     /// Busy server·ns per interval.
-    pub busy: IntervalCounts,
+    pub busy: RollingCounts,
     /// Waiting job·ns per interval.
-    pub waiting: IntervalCounts,
+    pub waiting: RollingCounts,
     /// Jobs arriving and finishing per interval, when asked for.
     pub jobs: Option<JobCounts>,
 }
 
 #[derive(Clone, Debug)]
 pub struct JobCounts {
-    pub arrivals: IntervalCounts,
-    pub completed: IntervalCounts,
+    pub arrivals: RollingCounts,
+    pub completed: RollingCounts,
     /// Sojourn times (arrival to end), by the interval of the end.
     pub latency: IntervalLatency,
 }
 
+/// A tier's sums over its units, which [`UnitSeries::drain_into`] adds to:
+/// `None` for a figure the tier does not report (a unit's is freed).
+#[derive(Default)]
+pub struct Sums<'a> {
+    pub busy: Option<&'a mut IntervalCounts>,
+    pub waiting: Option<&'a mut IntervalCounts>,
+    pub completed: Option<&'a mut IntervalCounts>,
+}
+
 impl UnitSeries {
     pub fn new(interval: SimDuration, horizon: SimDuration, count_jobs: bool) -> Self {
-        let c = || IntervalCounts::new(interval, horizon);
+        let c = || RollingCounts::new(interval, horizon);
         UnitSeries {
             busy: c(),
             waiting: c(),
@@ -121,8 +133,9 @@ impl UnitSeries {
         }
     }
 
-    /// Jobs finishing per interval (the unit must count jobs).
-    pub fn completed(&self) -> &[f64] {
+    /// Jobs finishing per interval (the unit must count jobs, and keep its
+    /// series).
+    pub fn completed(&self) -> Vec<f64> {
         self.jobs
             .as_ref()
             .expect("unit counts jobs")
@@ -130,13 +143,30 @@ impl UnitSeries {
             .values()
     }
 
-    /// Jobs arriving per interval (the unit must count jobs).
-    pub fn arrivals(&self) -> &[f64] {
+    /// Jobs arriving per interval (as [`Self::completed`]).
+    pub fn arrivals(&self) -> Vec<f64> {
         self.jobs
             .as_ref()
             .expect("unit counts jobs")
             .arrivals
             .values()
+    }
+
+    /// Adds the intervals before `upto` to the tier's `sums` and frees them
+    /// here (the unit must be settled up to them). Units are drained in the
+    /// same order at every close, so each interval's sum is added up in the
+    /// order a sum of whole series would be: the figures are bit-identical.
+    pub fn drain_into(&mut self, sums: Sums, upto: usize) {
+        let drain = |r: &mut RollingCounts, sum: Option<&mut IntervalCounts>| match sum {
+            Some(sum) => r.drain_into(sum, upto),
+            None => r.discard(upto),
+        };
+        drain(&mut self.busy, sums.busy);
+        drain(&mut self.waiting, sums.waiting);
+        if let Some(jobs) = &mut self.jobs {
+            drain(&mut jobs.completed, sums.completed);
+            jobs.arrivals.discard(upto);
+        }
     }
 }
 
@@ -234,6 +264,15 @@ impl FcfsUnit {
         self.series.as_mut()?.jobs.as_mut().map(|j| &mut j.latency)
     }
 
+    /// Settles the unit and lends its series, for its tier to drain the
+    /// intervals the run has passed: jobs still to come add only to
+    /// intervals from their arrival on, and a crash voids work from its
+    /// time on.
+    pub fn closing_series(&mut self) -> Option<&mut UnitSeries> {
+        self.settle();
+        self.series.as_mut()
+    }
+
     fn assert_settled(&self) {
         assert!(
             self.run.jobs == 0,
@@ -285,7 +324,7 @@ impl FcfsUnit {
             Some(series) => {
                 let width = series.busy.interval().as_nanos();
                 let i = t / width;
-                let end = (series.busy.values().len() as u64).saturating_mul(width);
+                let end = (series.busy.len() as u64).saturating_mul(width);
                 let hi = (i + 1).saturating_mul(width).min(w.to).min(end);
                 (i * width, hi, i as usize)
             }

@@ -63,6 +63,14 @@ pub fn divide(a: &[f64], b: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// `a / b` element-wise in `a`'s place (NaN where b is 0), as [`divide`].
+pub fn divided(mut a: Vec<f64>, b: &[f64]) -> Vec<f64> {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x = if *y == 0.0 { f64::NAN } else { *x / y };
+    }
+    a
+}
+
 /// Element-wise sum of several series of equal length.
 pub fn sum<'a>(series: impl IntoIterator<Item = &'a [f64]>, len: usize) -> Vec<f64> {
     let mut out = vec![0.0; len];
@@ -87,6 +95,7 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert_eq!(s.lengths(), vec![60e9, 60e9, 30e9]);
         assert!(divide(&[1.0], &[0.0])[0].is_nan());
+        assert_eq!(divided(vec![1.0, 3.0], &[0.0, 2.0])[1], 1.5);
         assert_eq!(sum([&[1.0, 2.0][..], &[3.0, 4.0][..]], 2), vec![4.0, 6.0]);
     }
 }

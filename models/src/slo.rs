@@ -118,7 +118,11 @@ impl SloTracker {
             good_events: 0,
             total_events: 0,
             breaches: Vec::new(),
-            windows: Vec::new(),
+            // One per window with events: room for all at once, rather than
+            // growing to up to twice that.
+            windows: Vec::with_capacity(
+                (measured.len_ns().div_ceil(cfg.window.as_nanos()) + 1) as usize,
+            ),
         }
     }
 

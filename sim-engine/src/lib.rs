@@ -28,6 +28,6 @@ pub use sim::{Context, Model, Simulation};
 pub use stats::{
     CompactHistogram, Counter, Estimate, INTERVAL_QUANTILES, Integral, IntervalAverages,
     IntervalCounts, IntervalIndex, IntervalLatency, LatencyHistogram, LatencyRecorder,
-    TimeWeighted, Welford, mser5_truncation,
+    RollingCounts, TimeWeighted, Welford, mser5_truncation,
 };
 pub use time::{DurationError, SimDuration, SimTime, clamped_conversions, parse_duration};

@@ -470,11 +470,12 @@ impl<'c> Platform<'c> {
         let upto = (reached.as_nanos() / self.cfg.series_interval.as_nanos()) as usize;
         // Every series closes together: the sum of all classes says how far.
         if upto > self.all_latency.first_open() {
-            self.close_intervals_before(upto);
+            self.close_intervals_before(upto, reached);
         }
     }
 
-    pub(super) fn close_intervals_before(&mut self, upto: usize) {
+    /// Closes the intervals before `upto`, which end by `reached`.
+    pub(super) fn close_intervals_before(&mut self, upto: usize, reached: SimTime) {
         for c in &mut self.classes {
             c.latency_series
                 .close_adding_to(&mut self.all_latency, upto);
@@ -484,7 +485,7 @@ impl<'c> Platform<'c> {
             r.close(upto);
         }
         for t in 0..self.tiers.len() as TierId {
-            self.tiers.model(t).close_intervals(upto);
+            self.tiers.model(t).close_intervals(upto, reached);
         }
     }
 

@@ -31,7 +31,7 @@ impl Platform<'_> {
                 self.classes[a.class as usize].counts.in_flight += 1;
             }
         }
-        self.close_intervals_before(usize::MAX);
+        self.close_intervals_before(usize::MAX, now);
         let tiers = (0..self.tiers.len() as TierId)
             .map(|t| self.tier_result(t, now))
             .collect();
@@ -75,12 +75,12 @@ impl Platform<'_> {
                 .map(|((a, b), c)| a + b + c)
                 .collect(),
         };
-        let lb = self.load_balancers;
+        let mut lb = self.load_balancers;
         let load_balancers = LoadBalancerCost {
             balancers: lb.count,
             per_hour: lb.per_hour,
             usd: lb.bill.total_usd,
-            series: lb.bill.series.values().to_vec(),
+            series: lb.bill.series.take_values(),
         };
         ReplicationResult {
             replication,
@@ -127,7 +127,7 @@ impl Platform<'_> {
                 )
             }
         }
-        series.push(("cost_usd", slot.bill.series.values().to_vec()));
+        series.push(("cost_usd", slot.bill.series.take_values()));
         let mut metrics = report.metrics;
         metrics.push(Figure::new("cost_usd", Unit::Usd, slot.bill.total_usd));
         let scaled = (kind.scaled_units(), kind.kind().vocabulary().scaled_unit());

@@ -25,9 +25,9 @@ use super::{
     Vocabulary,
 };
 use crate::event_unit::{Discipline, EventUnit};
-use crate::fcfs::{FcfsUnit, Figures, Measured, ratio};
+use crate::fcfs::{FcfsUnit, Figures, Measured, Sums, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, sum};
+use crate::series::{Spec, divide, divided};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What an API pool scales and serves with.
@@ -242,6 +242,22 @@ impl Cpu {
             Cpu::Shared(u) => u.settle(now),
         }
     }
+
+    /// Adds the busy time of the intervals before `upto` (which end by
+    /// `reached`) to the tier's sum, and frees the instance's.
+    fn drain_series(&mut self, busy: &mut IntervalCounts, upto: usize, reached: SimTime) {
+        let series = match self {
+            Cpu::Fcfs(u) => u.closing_series(),
+            Cpu::Shared(u) => u.closing_series(reached),
+        };
+        let sums = Sums {
+            busy: Some(busy),
+            ..Sums::default()
+        };
+        series
+            .expect("instances keep series")
+            .drain_into(sums, upto);
+    }
 }
 
 /// What happened to a request arriving at the pool.
@@ -319,6 +335,8 @@ pub(crate) struct ApiTier {
     backlog_mark: f64,
     spec: Spec,
     offered_series: IntervalCounts,
+    /// Busy core·ns of every instance, summed as intervals close.
+    busy_series: IntervalCounts,
     /// Time on an instance (balancer to leaving), by the interval it left.
     latency_series: IntervalLatency,
     departures_series: IntervalCounts,
@@ -405,6 +423,7 @@ impl ApiTier {
             backlog_mark: 0.0,
             spec,
             offered_series: spec.counts(),
+            busy_series: spec.counts(),
             latency_series: IntervalLatency::new(spec.interval, spec.horizon),
             departures_series: spec.counts(),
             errors_series: spec.counts(),
@@ -975,13 +994,6 @@ impl ApiTier {
         let spec = self.spec;
         let lengths = spec.lengths();
         let end = SimTime::at(spec.horizon);
-        let n = spec.len();
-        let busy = sum(
-            self.instances
-                .iter()
-                .map(|i| i.cpu.figures().series().expect("series").busy.values()),
-            n,
-        );
         let up = self.up_series.finish(end);
         let capacity: Vec<f64> = lengths
             .iter()
@@ -994,10 +1006,13 @@ impl ApiTier {
             divide(&m.used_series.finish(end), &capacity)
         });
         let mut series = vec![
-            ("arrivals", self.offered_series.values().to_vec()),
-            ("completed", self.departures_series.values().to_vec()),
-            ("errors", self.errors_series.values().to_vec()),
-            ("utilization", divide(&busy, &capacity)),
+            ("arrivals", self.offered_series.take_values()),
+            ("completed", self.departures_series.take_values()),
+            ("errors", self.errors_series.take_values()),
+            (
+                "utilization",
+                divided(self.busy_series.take_values(), &capacity),
+            ),
             ("queue_length", self.backlog_series.finish(end)),
             (INSTANCE.many, up),
         ];
@@ -1083,8 +1098,11 @@ impl TierModel for ApiTier {
         self.update_credits(now);
     }
 
-    fn close_intervals(&mut self, upto: usize) {
+    fn close_intervals(&mut self, upto: usize, reached: SimTime) {
         self.latency_series.close(upto);
+        for i in &mut self.instances {
+            i.cpu.drain_series(&mut self.busy_series, upto, reached);
+        }
     }
 
     fn take_surplus(&mut self) -> Option<Surplus> {

@@ -19,9 +19,9 @@ use sim_engine::{
 
 use super::life::{Life, Lifetime};
 use super::{BuildContext, Crash, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary};
-use crate::fcfs::{FcfsUnit, Figures, Measured, ratio, series_of};
+use crate::fcfs::{FcfsUnit, Figures, Measured, Sums, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, sum};
+use crate::series::{Spec, divide, divided, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What a cache scales and serves with.
@@ -167,6 +167,11 @@ pub(crate) struct CacheTier<'c> {
     ring_series: IntervalAverages,
     /// Every shard's sojourn times, their closed intervals added up.
     latency: IntervalLatency,
+    /// Every shard's busy and waiting time and completions, summed as
+    /// intervals close.
+    busy_series: IntervalCounts,
+    waiting_series: IntervalCounts,
+    completed_series: IntervalCounts,
 }
 
 impl<'c> CacheTier<'c> {
@@ -189,6 +194,9 @@ impl<'c> CacheTier<'c> {
             down_misses: 0,
             spec,
             latency: IntervalLatency::new(spec.interval, spec.horizon),
+            busy_series: spec.counts(),
+            waiting_series: spec.counts(),
+            completed_series: spec.counts(),
             gets_series: spec.counts(),
             hits_series: spec.counts(),
             sets_series: spec.counts(),
@@ -386,35 +394,25 @@ impl<'c> CacheTier<'c> {
         let lengths = self.spec.lengths();
         let n = self.spec.len();
         let up = self.ring_series.finish(SimTime::at(self.spec.horizon));
-        let busy = sum(
-            self.shards.iter().map(|s| series_of(&s.unit).busy.values()),
-            n,
-        );
         let capacity: Vec<f64> = lengths.iter().zip(&up).map(|(l, u)| l * u).collect();
-        let waiting = sum(
-            self.shards
-                .iter()
-                .map(|s| series_of(&s.unit).waiting.values()),
-            n,
-        );
-        let gets = self.gets_series.values().to_vec();
+        let gets = self.gets_series.take_values();
         let arrivals = sum([&gets[..], self.sets_series.values()], n);
         vec![
             ("arrivals", arrivals),
+            ("completed", self.completed_series.take_values()),
+            ("errors", self.errors_series.take_values()),
             (
-                "completed",
-                sum(
-                    self.shards.iter().map(|s| series_of(&s.unit).completed()),
-                    n,
-                ),
+                "utilization",
+                divided(self.busy_series.take_values(), &capacity),
             ),
-            ("errors", self.errors_series.values().to_vec()),
-            ("utilization", divide(&busy, &capacity)),
-            ("queue_length", divide(&waiting, &lengths)),
+            (
+                "queue_length",
+                divided(self.waiting_series.take_values(), &lengths),
+            ),
             ("hit_ratio", divide(self.hits_series.values(), &gets)),
             ("gets", gets),
-            ("hits", self.hits_series.values().to_vec()),
-            ("sets", self.sets_series.values().to_vec()),
+            ("hits", self.hits_series.take_values()),
+            ("sets", self.sets_series.take_values()),
             (SHARD.many, up),
         ]
     }
@@ -489,9 +487,18 @@ impl TierModel for CacheTier<'_> {
         Some(self)
     }
 
-    fn close_intervals(&mut self, upto: usize) {
+    fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         let units = self.shards.iter_mut().filter_map(|s| s.unit.latency_mut());
         self.latency.close_draining(units, upto);
+        for s in &mut self.shards {
+            let sums = Sums {
+                busy: Some(&mut self.busy_series),
+                waiting: Some(&mut self.waiting_series),
+                completed: Some(&mut self.completed_series),
+            };
+            let series = s.unit.closing_series().expect("shards keep series");
+            series.drain_into(sums, upto);
+        }
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {

@@ -23,9 +23,9 @@ use super::{
     Vocabulary,
 };
 use crate::cost::Billing;
-use crate::fcfs::{FcfsUnit, Figures, Measured, ratio, series_of};
+use crate::fcfs::{FcfsUnit, Figures, Measured, Sums, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, sum};
+use crate::series::{Spec, divided};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What serves a database: its nodes, the primary and the replicas.
@@ -225,6 +225,11 @@ pub(crate) struct DbTier<'c> {
     nodes_series: IntervalAverages,
     /// Every node's pool sojourn times, their closed intervals added up.
     latency: IntervalLatency,
+    /// Busy core·ns, waiting job·ns (pool and cores) and completed queries
+    /// of every node, summed as intervals close.
+    busy_series: IntervalCounts,
+    waiting_series: IntervalCounts,
+    completed_series: IntervalCounts,
 }
 
 impl<'c> DbTier<'c> {
@@ -246,6 +251,9 @@ impl<'c> DbTier<'c> {
             pool_wait_ns: 0,
             spec,
             latency: IntervalLatency::new(spec.interval, spec.horizon),
+            busy_series: spec.counts(),
+            waiting_series: spec.counts(),
+            completed_series: spec.counts(),
             pool_size: cfg.pool_size,
             replica_cores: cfg.replica_cores,
             track_pool: fails || least_busy,
@@ -590,33 +598,27 @@ impl<'c> DbTier<'c> {
 
     fn series(&mut self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
-        let n = self.spec.len();
         let end = SimTime::at(self.spec.horizon);
-        let s = series_of;
-        let busy = sum(self.nodes.iter().map(|x| s(&x.cores).busy.values()), n);
         // Capacity: the cores in service over each interval (replicas come
         // and go with scaling, nodes with crashes).
         let cores = self.serving_cores_series.finish(end);
         let capacity: Vec<f64> = lengths.iter().zip(&cores).map(|(l, c)| l * c).collect();
         let replicas = self.replicas_series.finish(end);
         let nodes = self.nodes_series.finish(end);
-        let waiting = sum(
-            self.nodes
-                .iter()
-                .flat_map(|x| [s(&x.pool).waiting.values(), s(&x.cores).waiting.values()]),
-            n,
-        );
         vec![
-            ("arrivals", self.queries_series.values().to_vec()),
+            ("arrivals", self.queries_series.take_values()),
+            ("completed", self.completed_series.take_values()),
+            ("errors", self.errors_series.take_values()),
             (
-                "completed",
-                sum(self.nodes.iter().map(|x| s(&x.pool).completed()), n),
+                "utilization",
+                divided(self.busy_series.take_values(), &capacity),
             ),
-            ("errors", self.errors_series.values().to_vec()),
-            ("utilization", divide(&busy, &capacity)),
-            ("queue_length", divide(&waiting, &lengths)),
-            ("reads", self.reads_series.values().to_vec()),
-            ("writes", self.writes_series.values().to_vec()),
+            (
+                "queue_length",
+                divided(self.waiting_series.take_values(), &lengths),
+            ),
+            ("reads", self.reads_series.take_values()),
+            ("writes", self.writes_series.take_values()),
             (REPLICA.many, replicas),
             (NODE.many, nodes),
         ]
@@ -702,9 +704,26 @@ impl TierModel for DbTier<'_> {
         Some(self)
     }
 
-    fn close_intervals(&mut self, upto: usize) {
+    fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         let pools = self.nodes.iter_mut().filter_map(|n| n.pool.latency_mut());
         self.latency.close_draining(pools, upto);
+        // Node by node, the pool's waiting time then the cores'.
+        for n in &mut self.nodes {
+            let pool = Sums {
+                waiting: Some(&mut self.waiting_series),
+                completed: Some(&mut self.completed_series),
+                ..Sums::default()
+            };
+            let series = n.pool.closing_series().expect("nodes keep series");
+            series.drain_into(pool, upto);
+            let cores = Sums {
+                busy: Some(&mut self.busy_series),
+                waiting: Some(&mut self.waiting_series),
+                ..Sums::default()
+            };
+            let series = n.cores.closing_series().expect("nodes keep series");
+            series.drain_into(cores, upto);
+        }
     }
 
     fn report(&mut self, _now: SimTime) -> TierReport {

@@ -244,7 +244,7 @@ impl TierModel for ExternalTier<'_> {
         })
     }
 
-    fn close_intervals(&mut self, upto: usize) {
+    fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         self.latency_series.close(upto);
     }
 

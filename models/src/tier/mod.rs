@@ -528,10 +528,11 @@ pub(crate) trait TierModel {
     fn take_surplus(&mut self) -> Option<Surplus> {
         None
     }
-    /// Closes its latency series' intervals before `upto` (see
-    /// `Platform::close_intervals`); every interval before the end of the
+    /// Closes its series' intervals before `upto`, which end by `reached`
+    /// (see `Platform::close_intervals`): latency keeps its quantiles, units
+    /// add theirs to the tier's sums. Every interval before the end of the
     /// run is closed before [`TierModel::report`].
-    fn close_intervals(&mut self, _upto: usize) {}
+    fn close_intervals(&mut self, _upto: usize, _reached: SimTime) {}
     /// Its figures at `now`, the end of the run.
     fn report(&mut self, now: SimTime) -> TierReport;
 }

@@ -244,13 +244,13 @@ impl<'c> StationTier<'c> {
             .collect();
         vec![
             ("arrivals", arrivals),
-            ("completed", u.completed().to_vec()),
+            ("completed", u.completed()),
             ("errors", rejected),
             (
                 "utilization",
                 self.figures().utilization_series(&lengths).expect("series"),
             ),
-            ("queue_length", divide(u.waiting.values(), &lengths)),
+            ("queue_length", divide(&u.waiting.values(), &lengths)),
         ]
     }
 }
@@ -290,7 +290,7 @@ impl TierModel for StationTier<'_> {
         Lifetime::running(SimTime::ZERO)
     }
 
-    fn close_intervals(&mut self, upto: usize) {
+    fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         let latency = match &mut self.events {
             None => self.unit.latency_mut(),
             Some(e) => e.latency_mut(),

@@ -427,9 +427,9 @@ impl<'c> WorkersTier<'c> {
         let slots = self.slots_series.finish(end);
         let concurrency = self.concurrency as f64;
         vec![
-            ("arrivals", self.enqueued_series.values().to_vec()),
-            ("completed", self.completed_series.values().to_vec()),
-            ("errors", self.failed_series.values().to_vec()),
+            ("arrivals", self.enqueued_series.take_values()),
+            ("completed", self.completed_series.take_values()),
+            ("errors", self.failed_series.take_values()),
             ("utilization", divide(&running, &slots)),
             ("queue_length", self.depth_series.finish(end)),
             (WORKER.many, slots.iter().map(|s| s / concurrency).collect()),
@@ -497,7 +497,7 @@ impl TierModel for WorkersTier<'_> {
         Some(self)
     }
 
-    fn close_intervals(&mut self, upto: usize) {
+    fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         self.latency_series.close(upto);
     }
 
