@@ -396,12 +396,6 @@ impl Catalogue {
                         format!("a baseline is a percentage above 0 and below 100 (got {b})"),
                     );
                 }
-                if cat.burstable.is_none() {
-                    bad(
-                        path.key("baseline_pct"),
-                        "a burstable type needs the catalogue's [burstable] table (the surplus credit price)".to_string(),
-                    );
-                }
                 if t.service != Service::Compute {
                     bad(
                         path.key("baseline_pct"),
@@ -468,12 +462,11 @@ impl Catalogue {
             .map_or_else(|| service.key(), |s| s.name.as_str())
     }
 
-    /// Price of surplus CPU credits per vCPU-hour (0 without burstable
-    /// types: a catalogue with any has `[burstable]`, checked on load).
-    pub fn surplus_per_vcpu_hour(&self) -> f64 {
-        self.burstable
-            .as_ref()
-            .map_or(0.0, |b| b.surplus_per_vcpu_hour)
+    /// Price of surplus CPU credits per vCPU-hour, if the catalogue's
+    /// burstable types have an unlimited mode (`[burstable]`; Azure's
+    /// B-series have none: out of credits, they run at their baseline).
+    pub fn surplus_per_vcpu_hour(&self) -> Option<f64> {
+        self.burstable.as_ref().map(|b| b.surplus_per_vcpu_hour)
     }
 
     /// Names of the types a service sells, for error messages.

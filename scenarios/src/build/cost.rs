@@ -116,7 +116,7 @@ pub fn tier_billing(
     hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
     hw.burstable = itype
         .and_then(|t| t.baseline_pct)
-        .map(|b| (b / 100.0, cat.surplus_per_vcpu_hour() / 60.0));
+        .map(|b| (b / 100.0, cat.surplus_per_vcpu_hour().map(|p| p / 60.0)));
     let (list, replica_list) = list_prices(common, itype, rtype, path, c);
     let granularity = granularity(common, cat, service, path, c);
     let mix = match &common.purchase {

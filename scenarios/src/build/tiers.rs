@@ -54,7 +54,7 @@ pub struct Hardware {
     pub memory_bytes: Option<u64>,
     /// Burstable types: baseline CPU per vCPU (a fraction), and the price of
     /// a surplus credit (USD per vCPU-minute).
-    pub burstable: Option<(f64, f64)>,
+    pub burstable: Option<(f64, Option<f64>)>,
     /// Whether the tier has a scaling table (replicas may start at zero and
     /// still be described).
     pub scales: bool,
@@ -382,9 +382,19 @@ fn api_credits(
     let Some((baseline, surplus_price)) = hw.burstable else {
         c.push(
             path.key("credits"),
-            "CPU credits apply to burstable instance types (t3.micro … t3.2xlarge): give such an `instance_type`, or drop `credits`",
+            "CPU credits apply to burstable instance types (those with a `baseline_pct` in the catalogue: t3 on AWS, the B-series on Azure): give such an `instance_type`, or drop `credits`",
         );
         return None;
+    };
+    let surplus_price = match (unlimited, surplus_price) {
+        (true, None) => {
+            c.push(
+                path.key("credits"),
+                "\"unlimited\": this catalogue's burstable types have no unlimited mode (an Azure B-series VM out of credits runs at its baseline): use \"standard\"",
+            );
+            return None;
+        }
+        (_, price) => price.unwrap_or(0.0),
     };
     // Earned on the type's vCPUs (`cores` may model fewer); at most 24 hours
     // of earnings.

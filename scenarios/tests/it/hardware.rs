@@ -347,3 +347,61 @@ vcpu_speed = 0.5
         140.0 * 0.020,
     );
 }
+
+/// An Azure B2s (2 vCPUs, a 20% baseline, no unlimited mode) under the
+/// t3.small's load: the same credit arithmetic, in azure-eastus.
+fn b2s(credits: &str) -> Result<capsim_scenarios::Scenario, String> {
+    capsim_scenarios::load_str(
+        "b2s",
+        &format!(
+            r#"
+[scenario]
+name = "credits"
+[simulation]
+duration = "80m"
+warmup = "0s"
+replications = 2
+seed = 35
+[cost]
+catalogue = "azure-eastus"
+load_balancer_per_hour = 0
+cdn_per_gb = 0
+egress_per_gb = 0
+[classes.api]
+rate_per_s = 100
+route = [ {{ api = "web", cpu = {{ dist = "exponential", mean = "10ms" }} }} ]
+[tiers.web]
+kind = "api"
+instances = 1
+instance_type = "Standard_B2s"
+credits = "{credits}"
+credits_initial = 30
+"#
+        ),
+        &[],
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_azure_b2s_runs_out_of_credits_as_a_t3_small_does_and_has_no_unlimited_mode() {
+    let results = run(&b2s("standard").unwrap());
+    for r in &results {
+        let balance = tier_series(r, "web", "cpu_credit_balance");
+        let first_zero = balance.iter().position(|&b| b == 0.0).unwrap() as f64;
+        assert!(
+            (EXHAUSTED_MIN..=EXHAUSTED_MIN + 2.0).contains(&first_zero),
+            "out of credits at {first_zero} min"
+        );
+        let used = metric(r, "web", "cpu_used");
+        assert!((used - (30.0 + 80.0 * 0.4) / 160.0).abs() < 1e-9, "{used}");
+        // Billed at the B2s's list price, $0.0416 an hour, and no surplus.
+        let cost = metric(r, "web", "cost_usd");
+        assert!((cost - 0.0416 * 80.0 / 60.0).abs() < 1e-9, "{cost}");
+    }
+    let err = b2s("unlimited").unwrap_err();
+    assert!(
+        err.contains("tiers.web.credits") && err.contains("no unlimited mode"),
+        "{err}"
+    );
+}
