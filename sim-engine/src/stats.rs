@@ -455,12 +455,51 @@ impl Counter {
 /// the simulated horizon divided by the interval, never with the event count.
 #[derive(Clone, Debug)]
 pub struct IntervalCounts {
-    index: IntervalIndex,
+    cursor: Cursor,
     bins: Vec<f64>,
-    /// The interval last added to: its start (ns) and index. Times mostly
-    /// arrive in order, so most additions skip computing the index.
-    cur_start: u64,
+}
+
+/// The interval of a time, remembering the last one found: its start (ns)
+/// and index. Times mostly arrive in order, so most lookups skip computing
+/// the index.
+#[derive(Clone, Copy, Debug)]
+struct Cursor {
+    index: IntervalIndex,
+    start: u64,
     cur: usize,
+}
+
+impl Cursor {
+    fn new(interval: SimDuration) -> Self {
+        Cursor {
+            index: IntervalIndex::new(interval),
+            start: 0,
+            cur: 0,
+        }
+    }
+
+    /// The index of the interval containing `t` (ns).
+    #[inline]
+    fn bin_of(&mut self, t: u64) -> usize {
+        let width = self.index.interval();
+        if t.wrapping_sub(self.start) < width {
+            return self.cur;
+        }
+        let i = self.index.of(t);
+        self.start = i * width;
+        self.cur = i as usize;
+        self.cur
+    }
+
+    /// Whether `[start of the last interval found, b)` fits in it.
+    #[inline]
+    fn within(&self, b: u64) -> bool {
+        b - self.start <= self.index.interval()
+    }
+
+    fn width(&self) -> u64 {
+        self.index.interval()
+    }
 }
 
 /// `t / interval` without a division instruction on the hot path: a
@@ -503,30 +542,15 @@ impl IntervalCounts {
         assert!(!interval.is_zero(), "interval must be positive");
         let n = horizon.as_nanos().div_ceil(interval.as_nanos()) as usize;
         IntervalCounts {
-            index: IntervalIndex::new(interval),
+            cursor: Cursor::new(interval),
             bins: vec![0.0; n],
-            cur_start: 0,
-            cur: 0,
         }
-    }
-
-    /// The index of the interval containing `t` (ns).
-    #[inline]
-    fn bin_of(&mut self, t: u64) -> usize {
-        let width = self.index.interval();
-        if t.wrapping_sub(self.cur_start) < width {
-            return self.cur;
-        }
-        let i = self.index.of(t);
-        self.cur_start = i * width;
-        self.cur = i as usize;
-        self.cur
     }
 
     /// Adds `amount` to the interval containing `t` (ignored past the horizon).
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
-        let i = self.bin_of(t.as_nanos());
+        let i = self.cursor.bin_of(t.as_nanos());
         self.add_to(i, amount);
     }
 
@@ -537,9 +561,9 @@ impl IntervalCounts {
         if a >= b {
             return;
         }
-        let step = self.index.interval();
-        let mut i = self.bin_of(a);
-        if b - self.cur_start <= step {
+        let step = self.cursor.width();
+        let mut i = self.cursor.bin_of(a);
+        if self.cursor.within(b) {
             // The common case: the span lies within one interval.
             if let Some(bin) = self.bins.get_mut(i) {
                 *bin += rate * (b - a) as f64;
@@ -565,7 +589,7 @@ impl IntervalCounts {
     }
 
     pub fn interval(&self) -> SimDuration {
-        SimDuration::from_nanos(self.index.interval())
+        SimDuration::from_nanos(self.cursor.width())
     }
 
     pub fn values(&self) -> &[f64] {
@@ -587,7 +611,6 @@ impl IntervalCounts {
 /// is a bug (debug assertion; ignored in release, as past the horizon).
 #[derive(Clone, Debug)]
 pub struct RollingCounts {
-    index: IntervalIndex,
     /// Intervals over the horizon.
     len: usize,
     /// The first interval not drained.
@@ -595,36 +618,18 @@ pub struct RollingCounts {
     /// Intervals `open_from..open_from + open.len()`; later ones are added
     /// as amounts reach them.
     open: Vec<f64>,
-    /// The interval last added to: its start (ns) and index (as
-    /// [`IntervalCounts`] keeps it).
-    cur_start: u64,
-    cur: usize,
+    cursor: Cursor,
 }
 
 impl RollingCounts {
     pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
         assert!(!interval.is_zero(), "interval must be positive");
         RollingCounts {
-            index: IntervalIndex::new(interval),
             len: horizon.as_nanos().div_ceil(interval.as_nanos()) as usize,
             open_from: 0,
             open: Vec::new(),
-            cur_start: 0,
-            cur: 0,
+            cursor: Cursor::new(interval),
         }
-    }
-
-    /// The index of the interval containing `t` (ns).
-    #[inline]
-    fn bin_of(&mut self, t: u64) -> usize {
-        let width = self.index.interval();
-        if t.wrapping_sub(self.cur_start) < width {
-            return self.cur;
-        }
-        let i = self.index.of(t);
-        self.cur_start = i * width;
-        self.cur = i as usize;
-        self.cur
     }
 
     /// Intervals over the horizon.
@@ -637,13 +642,13 @@ impl RollingCounts {
     }
 
     pub fn interval(&self) -> SimDuration {
-        SimDuration::from_nanos(self.index.interval())
+        SimDuration::from_nanos(self.cursor.width())
     }
 
     /// Adds `amount` to the interval containing `t` (ignored past the horizon).
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
-        let i = self.bin_of(t.as_nanos());
+        let i = self.cursor.bin_of(t.as_nanos());
         self.add_to(i, amount);
     }
 
@@ -677,8 +682,8 @@ impl RollingCounts {
         if a >= b {
             return;
         }
-        let i = self.bin_of(a);
-        if b - self.cur_start <= self.index.interval() {
+        let i = self.cursor.bin_of(a);
+        if self.cursor.within(b) {
             // The common case: the span lies within one interval.
             self.add_to(i, rate * (b - a) as f64);
         } else {
@@ -690,7 +695,7 @@ impl RollingCounts {
     /// into later ones.
     #[inline(never)]
     fn add_across(&mut self, i: usize, a: u64, b: u64, rate: f64) {
-        let step = self.index.interval();
+        let step = self.cursor.width();
         let (mut i, mut t) = (i as u64, a);
         while t < b && (i as usize) < self.len {
             let e = (i + 1).saturating_mul(step).min(b);
