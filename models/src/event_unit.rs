@@ -257,11 +257,13 @@ impl EventUnit {
         }
     }
 
-    /// Brings the series to `to` (the end of the intervals closing, no later
-    /// than the next event) and lends them, for the tier to drain. Only the
-    /// series move: the statistics and a shared unit's virtual time are
-    /// brought up to date at events alone, as before, so results do not
-    /// depend on when intervals close.
+    /// Brings the series to `to` (at least the end of the intervals closing,
+    /// at most the next event: the unit is unchanged until then) and lends
+    /// them, for the tier to drain. Only the series move: the statistics and
+    /// a shared unit's virtual time are brought up to date at events alone,
+    /// as before, so results do not depend on when intervals close. A span
+    /// split at `to` adds the same to each interval: servers or jobs times
+    /// nanoseconds, integers, exact in an `f64`.
     pub fn closing_series(&mut self, to: SimTime) -> Option<&mut UnitSeries> {
         let (busy, waiting) = (self.busy_servers(), self.waiting.len() as u64);
         self.add_series(self.last, to.as_nanos(), busy, waiting);
@@ -647,8 +649,9 @@ mod tests {
     fn series_drained_as_intervals_close_sum_to_the_series_kept_whole() {
         // A shared unit (2 servers, at most 3 in service) with random jobs;
         // one copy has the intervals the next event has passed drained into
-        // sums before each event, as its tier does, the other keeps its
-        // series whole. Same busy and waiting time, bit for bit, and the
+        // sums before each event, its series brought to the event's time
+        // (mid-interval, as its tier does), the other keeps its series
+        // whole. Same busy and waiting time, bit for bit, and the
         // same finishing times: draining does not touch the unit's state.
         let w = Measured { from: 0, to: 5_000 };
         let width = 50u64;
@@ -670,20 +673,18 @@ mod tests {
         whole.settle(t(5_000));
         let mut rolling = new();
         let (mut busy, mut waiting) = (IntervalCounts::new(i, h), IntervalCounts::new(i, h));
-        let mut drain = |upto: u64, u: &mut EventUnit| {
+        let mut drain = |to: u64, u: &mut EventUnit| {
             let sums = crate::fcfs::Sums {
                 busy: Some(&mut busy),
                 waiting: Some(&mut waiting),
                 ..Default::default()
             };
-            let to = t((upto * width).min(5_000));
-            u.closing_series(to)
-                .unwrap()
-                .drain_into(sums, upto as usize);
+            let upto = (to / width) as usize;
+            u.closing_series(t(to)).unwrap().drain_into(sums, upto);
         };
-        let drained = drive_closing(&mut rolling, &jobs, |now, u| drain(now / width, u));
+        let drained = drive_closing(&mut rolling, &jobs, |now, u| drain(now.min(5_000), u));
         rolling.settle(t(5_000));
-        drain(u64::MAX / width, &mut rolling);
+        drain(5_000, &mut rolling);
         assert_eq!(ends(&drained), ends(&kept));
         let series = whole.series().unwrap();
         assert!(series.waiting.values().iter().sum::<f64>() > 0.0);

@@ -152,26 +152,39 @@ fn t3_small(credits: &str) -> Vec<ReplicationResult> {
 
 /// As [`t3_small`], measured after a warm-up of `warmup`.
 fn t3_small_after(credits: &str, warmup: &str) -> Vec<ReplicationResult> {
-    run(&scenario(&format!(
+    run(&scenario(&credits_text("t3.small", "", credits, warmup, 4)))
+}
+
+/// One instance of `instance_type` (priced by `cost`, a `[cost]` table or
+/// nothing) with 30 initial credits, at 100 req/s of 10 ms CPU for 80 min.
+fn credits_text(
+    instance_type: &str,
+    cost: &str,
+    credits: &str,
+    warmup: &str,
+    replications: u32,
+) -> String {
+    format!(
         r#"
 [scenario]
 name = "credits"
 [simulation]
 duration = "80m"
 warmup = "{warmup}"
-replications = 4
+replications = {replications}
 seed = 35
+{cost}
 [classes.api]
 rate_per_s = 100
 route = [ {{ api = "web", cpu = {{ dist = "exponential", mean = "10ms" }} }} ]
 [tiers.web]
 kind = "api"
 instances = 1
-instance_type = "t3.small"
+instance_type = "{instance_type}"
 credits = "{credits}"
 credits_initial = 30
 "#
-    )))
+    )
 }
 
 // A t3.small (2 vCPUs, baseline 20%) at 100 req/s × 10 ms = one core busy,
@@ -351,36 +364,10 @@ vcpu_speed = 0.5
 /// An Azure B2s (2 vCPUs, a 20% baseline, no unlimited mode) under the
 /// t3.small's load: the same credit arithmetic, in azure-eastus.
 fn b2s(credits: &str) -> Result<capsim_scenarios::Scenario, String> {
-    capsim_scenarios::load_str(
-        "b2s",
-        &format!(
-            r#"
-[scenario]
-name = "credits"
-[simulation]
-duration = "80m"
-warmup = "0s"
-replications = 2
-seed = 35
-[cost]
-catalogue = "azure-eastus"
-load_balancer_per_hour = 0
-cdn_per_gb = 0
-egress_per_gb = 0
-[classes.api]
-rate_per_s = 100
-route = [ {{ api = "web", cpu = {{ dist = "exponential", mean = "10ms" }} }} ]
-[tiers.web]
-kind = "api"
-instances = 1
-instance_type = "Standard_B2s"
-credits = "{credits}"
-credits_initial = 30
-"#
-        ),
-        &[],
-    )
-    .map_err(|e| e.to_string())
+    // azure-eastus has no load balancer, CDN or egress prices.
+    let cost = "[cost]\ncatalogue = \"azure-eastus\"\nload_balancer_per_hour = 0\ncdn_per_gb = 0\negress_per_gb = 0";
+    let text = credits_text("Standard_B2s", cost, credits, "0s", 2);
+    capsim_scenarios::load_str("b2s", &text, &[]).map_err(|e| e.to_string())
 }
 
 #[test]
