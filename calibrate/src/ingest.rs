@@ -247,8 +247,9 @@ pub struct Acc {
     /// Job -> (queue, enqueues, PRODUCER span seconds).
     pub enqueues: HashMap<u32, (u32, u64, Series)>,
     pub jobs: HashMap<u32, JobAcc>,
-    pub api_processes: HashMap<u32, u64>,
-    pub worker_processes: HashMap<u32, u64>,
+    /// When each process sent SERVER (API) or CONSUMER (worker) spans.
+    pub api_processes: HashMap<u32, Life>,
+    pub worker_processes: HashMap<u32, Life>,
     /// First and last SERVER span start (ns since the epoch).
     pub first_start: u64,
     pub last_start: u64,
@@ -269,6 +270,79 @@ pub struct Acc {
     /// Non-root spans with no parent id: not under any request.
     pub unattached: u64,
     pub traces: u64,
+}
+
+/// When one process sent root spans (ns since the epoch): its first root's
+/// start, its last root's start and end.
+#[derive(Debug, Clone, Copy)]
+pub struct Life {
+    pub first_start: u64,
+    pub last_start: u64,
+    pub last_end: u64,
+}
+
+impl Life {
+    fn add(lives: &mut HashMap<u32, Life>, root: &Rec) {
+        lives
+            .entry(root.process)
+            .and_modify(|l| {
+                l.first_start = l.first_start.min(root.start);
+                l.last_start = l.last_start.max(root.start);
+                l.last_end = l.last_end.max(root.end);
+            })
+            .or_insert(Life {
+                first_start: root.start,
+                last_start: root.start,
+                last_end: root.end,
+            });
+    }
+}
+
+/// The most processes alive at once (at least one), each alive from its
+/// first root span's start to its last one's end. Spans collected over
+/// several runs or across a restart come from new pids, but a process that
+/// replaced another is not one more core.
+pub fn at_once<'a>(lives: impl IntoIterator<Item = &'a Life>) -> usize {
+    let mut edges: Vec<(u64, bool)> = lives
+        .into_iter()
+        .flat_map(|l| [(l.first_start, false), (l.last_end, true)])
+        .collect();
+    // At one instant, a start before an end: lives are closed intervals.
+    edges.sort_unstable();
+    let (mut alive, mut most) = (0usize, 1usize);
+    for (_, end) in edges {
+        if end {
+            alive -= 1;
+        } else {
+            alive += 1;
+            most = most.max(alive);
+        }
+    }
+    most
+}
+
+/// Nanoseconds in which at least one process was sending, from first to
+/// last root start: the window rates are counted over, without the gaps
+/// between collection periods.
+pub fn covered<'a>(lives: impl IntoIterator<Item = &'a Life>) -> u64 {
+    let mut spans: Vec<(u64, u64)> = lives
+        .into_iter()
+        .map(|l| (l.first_start, l.last_start))
+        .collect();
+    spans.sort_unstable();
+    let mut total = 0;
+    let mut open: Option<(u64, u64)> = None;
+    for (a, b) in spans {
+        open = match open {
+            Some((s, e)) if a <= e => Some((s, e.max(b))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    total + open.map_or(0, |(s, e)| e - s)
 }
 
 struct Trace {
@@ -769,7 +843,7 @@ impl Acc {
         kids: &[&Rec],
         (self_s, wall_s): (f64, f64),
     ) {
-        *self.worker_processes.entry(root.process).or_default() += 1;
+        Life::add(&mut self.worker_processes, root);
         self.first_job = self.first_job.min(root.start);
         self.last_job = self.last_job.max(root.start);
         let acc = self.jobs.entry(job).or_default();
@@ -802,7 +876,7 @@ impl Acc {
         (kids, secs): (&[&Rec], &[f64]),
         (self_s, first_s, wall_s): (f64, f64, f64),
     ) {
-        *self.api_processes.entry(root.process).or_default() += 1;
+        Life::add(&mut self.api_processes, root);
         self.first_start = self.first_start.min(root.start);
         self.last_start = self.last_start.max(root.start);
         let toks = self.record_calls(kids, secs);

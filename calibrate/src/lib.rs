@@ -346,6 +346,82 @@ mod tests {
         assert!(!t.contains("Event-loop time removed"), "{t}");
     }
 
+    /// Spans from two collection periods an hour apart, the processes
+    /// restarted in between (new pids): one API process and one worker,
+    /// and the rate over the time spans came in, not over the hour. Two
+    /// processes sending at the same time are two.
+    #[test]
+    fn counts_processes_alive_at_once_and_leaves_gaps_out_of_the_rate() {
+        let dir = tempfile::tempdir().unwrap();
+        let period = |tag: &str, start_ns: u64, seed: u64, pids: (u32, u32)| {
+            let o = synth::SynthOptions {
+                requests: 1_500,
+                start_ns,
+                seed,
+                pids,
+                ..Default::default()
+            };
+            let (a, w) = (
+                dir.path().join(format!("api-{tag}.jsonl")),
+                dir.path().join(format!("worker-{tag}.jsonl")),
+            );
+            synth::write(
+                &mut File::create(&a).unwrap(),
+                &mut File::create(&w).unwrap(),
+                &o,
+            )
+            .unwrap();
+            vec![a, w]
+        };
+        let t0 = synth::SynthOptions::default().start_ns;
+        let hour = 3_600_000_000_000;
+        let rates = |t: &str| -> f64 {
+            t.lines()
+                .filter_map(|l| l.strip_prefix("rate_per_s = "))
+                .map(|l| l.split_whitespace().next().unwrap().parse::<f64>().unwrap())
+                .sum()
+        };
+        let threaded = |inputs| Options {
+            threaded: true,
+            ..options(inputs)
+        };
+
+        let mut inputs = period("a", t0, 1, (10, 11));
+        inputs.extend(period("b", t0 + hour, 2, (20, 21)));
+        let t = calibrate(&threaded(inputs)).unwrap().toml;
+        assert!(t.contains("cores = 1 "), "{t}");
+        assert!(t.contains("workers = 1 "), "{t}");
+        assert!(
+            t.contains("at once (resource process.pid, 2 in all)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("# processes that sent CONSUMER spans at once, 2 in all"),
+            "{t}"
+        );
+        assert!(t.contains("pool = { size = 10,"), "{t}");
+        assert!(
+            t.contains(
+                "s in which no API process sent spans (between collection periods) left out"
+            ),
+            "{t}"
+        );
+        // 3,000 requests at 50/s, not over the hour between.
+        assert!((rates(&t) / 50.0 - 1.0).abs() < 0.05, "{}", rates(&t));
+
+        // The same two processes' spans over the same minute: two cores,
+        // twice the rate, and each process's pool.
+        let mut inputs = period("c", t0, 3, (30, 31));
+        inputs.extend(period("d", t0, 4, (40, 41)));
+        let t = calibrate(&threaded(inputs)).unwrap().toml;
+        assert!(t.contains("cores = 2 "), "{t}");
+        assert!(t.contains("workers = 2 "), "{t}");
+        assert!(!t.contains("in all"), "{t}");
+        assert!(!t.contains("left out"), "{t}");
+        assert!(t.contains("pool = { size = 20,"), "{t}");
+        assert!((rates(&t) / 100.0 - 1.0).abs() < 0.05, "{}", rates(&t));
+    }
+
     #[test]
     fn refuses_to_overwrite_without_force() {
         let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::error::SpansProblem;
 use crate::fit::{self, Family, Fit};
-use crate::ingest::{Acc, ClassAcc, Tok};
+use crate::ingest::{self, Acc, ClassAcc, Tok};
 use crate::stats::{Series, quantile};
 
 /// A route shape taken by less than this share of a class's requests is
@@ -214,14 +214,15 @@ pub fn render(acc: &Acc, meta: &Meta<'_>) -> Result<String, SpansProblem> {
     if acc.classes.is_empty() {
         return Err(SpansProblem::NoServerSpans);
     }
-    if acc.last_start <= acc.first_start {
+    let covered = ingest::covered(acc.api_processes.values());
+    if covered == 0 {
         return Err(SpansProblem::NoWindow);
     }
     let classes = ordered_classes(acc, meta.min_samples)?;
     let sections = Sections {
         acc,
         meta,
-        window_s: (acc.last_start - acc.first_start) as f64 * 1e-9,
+        window_s: covered as f64 * 1e-9,
         total: classes.iter().map(|(_, c)| c.count).sum(),
         classes,
         resolved: Resolved::of(acc),
@@ -268,7 +269,8 @@ fn ordered_classes(acc: &Acc, min_samples: u64) -> Result<Vec<(String, &ClassAcc
 struct Sections<'a> {
     acc: &'a Acc,
     meta: &'a Meta<'a>,
-    /// Seconds from the first SERVER span start to the last.
+    /// Seconds from the first SERVER span start to the last, without the
+    /// gaps in which no API process sent any (between collection periods).
     window_s: f64,
     /// Requests over all classes.
     total: u64,
@@ -349,6 +351,13 @@ impl Sections<'_> {
             "# Window: {:.3} s of SERVER span starts, from {} to {} ns since the epoch;",
             self.window_s, acc.first_start, acc.last_start
         );
+        let gaps = (acc.last_start - acc.first_start) as f64 * 1e-9 - self.window_s;
+        if gaps > 0.0 {
+            let _ = writeln!(
+                w,
+                "# {gaps:.3} s in which no API process sent spans (between collection periods) left out;"
+            );
+        }
         let _ = writeln!(
             w,
             "# {} traces, {} requests in {} classes.",
@@ -649,9 +658,18 @@ impl Sections<'_> {
         self.acc.jobs.contains_key(&job)
     }
 
-    /// API processes that sent SERVER spans (at least one).
+    /// API processes that sent SERVER spans at once (at least one).
     fn api_processes(&self) -> usize {
-        self.acc.api_processes.len().max(1)
+        ingest::at_once(self.acc.api_processes.values())
+    }
+
+    /// ", N in all" when more processes sent spans than were alive at once.
+    fn in_all(at_once: usize, all: usize) -> String {
+        if all > at_once {
+            format!(", {all} in all")
+        } else {
+            String::new()
+        }
     }
 
     fn api_tier(&self, w: &mut String) {
@@ -664,9 +682,11 @@ impl Sections<'_> {
             "mode = \"async\"      # ASGI: an event loop per process, held only during CPU bursts"
         );
         let _ = writeln!(w, "instances = 1");
+        let all = Self::in_all(procs, self.acc.api_processes.len());
         let _ = writeln!(
             w,
-            "cores = {procs}           # {procs} processes sent SERVER spans (resource process.pid); one core each assumed: edit if they share cores"
+            "cores = {procs}           # {procs} {} sent SERVER spans at once (resource process.pid{all}); one core each assumed: edit if they share cores",
+            if procs == 1 { "process" } else { "processes" }
         );
         let _ = writeln!(w, "workers = {procs}         # one event loop per process");
     }
@@ -789,7 +809,8 @@ impl Sections<'_> {
         if acc.jobs.is_empty() {
             return;
         }
-        let workers = acc.worker_processes.len().max(1);
+        let workers = ingest::at_once(acc.worker_processes.values());
+        let all = Self::in_all(workers, acc.worker_processes.len());
         let conc = acc
             .jobs
             .values()
@@ -802,7 +823,7 @@ impl Sections<'_> {
         let _ = writeln!(w, "kind = \"workers\"");
         let _ = writeln!(
             w,
-            "workers = {workers}          # processes that sent CONSUMER spans"
+            "workers = {workers}          # processes that sent CONSUMER spans at once{all}"
         );
         let _ = writeln!(
             w,

@@ -26,6 +26,8 @@ pub struct SynthOptions {
     pub loose: bool,
     /// Traces per line (a collector batches spans).
     pub traces_per_line: usize,
+    /// The API's and the worker's `process.pid`.
+    pub pids: (u32, u32),
 }
 
 impl Default for SynthOptions {
@@ -37,6 +39,7 @@ impl Default for SynthOptions {
             start_ns: 1_767_225_600_000_000_000,
             loose: false,
             traces_per_line: 4,
+            pids: (4242, 4343),
         }
     }
 }
@@ -491,8 +494,8 @@ fn write_job<O: Write>(
 pub fn write(api: &mut impl Write, worker: &mut impl Write, o: &SynthOptions) -> io::Result<u64> {
     let mut rng = XorShiftRng::seed_from_u64(o.seed);
     let d = Dists::new(o.rate_per_s);
-    let mut api = SpanFile::new(api, o, "api", 4242, 0);
-    let mut worker = SpanFile::new(worker, o, "worker", 4343, 1 << 40);
+    let mut api = SpanFile::new(api, o, "api", o.pids.0, 0);
+    let mut worker = SpanFile::new(worker, o, "worker", o.pids.1, 1 << 40);
     let mut t = o.start_ns as f64;
     let mut spans = 0u64;
     for _ in 0..o.requests {
