@@ -61,7 +61,9 @@ for path in paths:
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.perf_counter()
     try:
-        client.execute()
+        # The kernel manager is ours (for the ipc transport), so nbclient would leave the kernel
+        # running after the last cell; cleanup_kc shuts it down before the next stage starts.
+        client.execute(cleanup_kc=True)
         status = "ok"
     except Exception as error:  # a cell raised, timed out, or the kernel died
         status = "FAILED"

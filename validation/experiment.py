@@ -5,15 +5,20 @@ against the stack at higher loads.
     validation/.venv/bin/python validation/experiment.py --short    # the test suite's short form
 
 1. Start the stack (validation/start.sh; the SCHED_IDLE spinner on by default, see README).
-2. Calibration run: --cal-rate req/s of open-loop Poisson load, its own spans directory.
-3. `capsim calibrate SPANS --out calibrated.toml`: no hand edits after this point.
+2. Calibration runs: --cal-rate req/s of open-loop Poisson load for --cal-duration, one before
+   each repeat's levels (so a slow spell of the host weighs on one of them, not on all), each with
+   its own spans directory.
+3. `capsim calibrate SPANS --out calibrated.toml` on the spans of every calibration run, pooled:
+   no hand edits after this point.
    The HTTP path's own round trip (`GET /noop`, no work, no spans) is measured at a low rate and
    added as each route's first step (predicted.toml): the load generator times what the spans miss.
 4. Capacity of the bottleneck (the API's one core) = 1 / (API process CPU seconds per request)
-   measured in the calibration run; the load levels are fractions of it.
-5. For every repeat, every level in turn (interleaved, so host drift hits all levels alike): the
-   stack is restarted with a fresh spans directory and driven at the level; and one
-   `capsim run calibrated.toml` with every class's rate scaled to the level (the calibrated mix).
+   measured in the first calibration run (the levels are set before the others run); the load
+   levels are fractions of it.
+5. For every repeat, its calibration run and then every level in turn (interleaved, so host drift
+   hits all levels alike): the stack is restarted with a fresh spans directory and driven at the
+   level. Then, per level, one `capsim run predicted.toml` with every class's rate scaled to the
+   level (the calibrated mix).
 6. One spike run (base 50% of capacity, x1.6 for a sixth of the run) against capsim with the same
    profile on every class.
 7. results.json, a markdown report (--doc) and the predicted-vs-measured plot (PNG and SVG).
@@ -111,6 +116,8 @@ def measured_run(run_dir, args, seed, rate=None, profile=None, warmup=None):
     window = cpu_between(rows, t0 + warmup, t0 + args.duration) or {}
     n_all = load["completed_ok"] + load["error_count"]
     cpu = {
+        "api_cpu_s": whole.get("api_cpu_s", float("nan")),
+        "requests": n_all,
         "api_cpu_ms_per_request": 1000 * whole.get("api_cpu_s", float("nan")) / max(1, n_all),
         "api_utilisation": window.get("api_utilisation"),
         "steal_mean": window.get("steal_mean"),
@@ -125,6 +132,16 @@ def measured_run(run_dir, args, seed, rate=None, profile=None, warmup=None):
         f"{fmt(cpu['api_utilisation'], 3)}, CPU/req {cpu['api_cpu_ms_per_request']:.3f} ms, "
         f"steal {fmt(cpu['steal_mean'], 3)}, errors {m['errors']}")
     return m
+
+
+def pooled_calibration(runs, cap, scenario):
+    """The calibration runs as one: what `capsim calibrate` saw is their spans pooled, so its CPU per
+    request is all their API CPU over all their requests. The capacity is the first run's."""
+    cpu_s = sum(r["cpu"]["api_cpu_s"] for r in runs)
+    n = sum(r["cpu"]["requests"] for r in runs)
+    return {"runs": runs, "scenario": scenario, "capacity_per_s": cap,
+            "achieved_rate": statistics.mean(r["achieved_rate"] for r in runs),
+            "cpu": {"api_cpu_ms_per_request": 1000 * cpu_s / max(1, n)}}
 
 
 def client_path(args):
@@ -225,9 +242,9 @@ def summarise_level(runs, pred):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--short", action="store_true",
-                    help="the tests' form: levels 0.3,0.6 of capacity, 2 repeats of 25 s, no spike")
+                    help="the tests' form: levels 0.3,0.6 of capacity, 2 repeats of 25 s, 2 calibration runs of 20 s, no spike")
     ap.add_argument("--cal-rate", type=float, default=70.0, help="calibration load (req/s)")
-    ap.add_argument("--cal-duration", type=float, default=60.0)
+    ap.add_argument("--cal-duration", type=float, default=30.0, help="seconds of each calibration run")
     ap.add_argument("--levels", default="0.3,0.45,0.6,0.75,0.9", help="fractions of the measured capacity")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of load per measured run")
@@ -250,7 +267,7 @@ def main():
         return 0
     if args.short:
         args.levels, args.repeats, args.duration, args.warmup, args.no_spike = "0.3,0.6", 2, 25.0, 5.0, True
-        args.cal_duration = 30.0
+        args.cal_duration = 20.0
     if not os.access(args.capsim, os.X_OK):
         sys.exit(f"experiment: no capsim binary at {args.capsim} (build it, or set CAPSIM_BIN / --capsim)")
     levels = [float(x) for x in args.levels.split(",")]
@@ -260,24 +277,27 @@ def main():
     sh([os.path.join(V, "start.sh")], env=stack_env(os.path.join(args.out, "spans-start")))
     res = {"args": {k: v for k, v in vars(args).items()}, "machine": machine(), "levels": []}
     try:
-        log(f"calibration run at {args.cal_rate:g} req/s for {args.cal_duration:g} s")
         cal_args = argparse.Namespace(**{**vars(args), "duration": args.cal_duration})
-        cal = measured_run(os.path.join(args.out, "calibration"), cal_args, seed=100, rate=args.cal_rate, warmup=0)
-        spans_dir = os.path.join(args.out, "calibration", "spans")
-        spans = sorted(os.path.join(spans_dir, f) for f in os.listdir(spans_dir) if f.endswith(".jsonl"))
+        cal_runs, runs, cap = [], {lv: [] for lv in levels}, None
+        for r in range(args.repeats):
+            log(f"calibration run {r + 1} of {args.repeats}: {args.cal_rate:g} req/s for {args.cal_duration:g} s")
+            cal_runs.append(measured_run(os.path.join(args.out, f"calibration-r{r}"), cal_args, seed=100 + r,
+                                         rate=args.cal_rate, warmup=0))
+            if cap is None:
+                cap = 1000.0 / cal_runs[0]["cpu"]["api_cpu_ms_per_request"]
+                log(f"capacity of the API core: {cap:.1f} req/s "
+                    f"(1 / {cal_runs[0]['cpu']['api_cpu_ms_per_request']:.3f} ms of CPU per request)")
+            for lv in levels:
+                runs[lv].append(measured_run(os.path.join(args.out, f"level-{lv:.2f}-r{r}"), args,
+                                             seed=1000 * (r + 1) + int(lv * 100), rate=lv * cap))
+        spans = sorted(os.path.join(args.out, c["dir"], "spans", f) for c in cal_runs
+                       for f in os.listdir(os.path.join(args.out, c["dir"], "spans")) if f.endswith(".jsonl"))
         scen = os.path.join(args.out, "calibrated.toml")
         sh([args.capsim, "calibrate", *spans, "--out", scen, "--force"])
         path = client_path(args)
         pred_scen = with_client_path(scen, path, os.path.join(args.out, "predicted.toml"))
         res["client_path"] = path
-        cap = 1000.0 / cal["cpu"]["api_cpu_ms_per_request"]
-        res["calibration"] = {**cal, "scenario": os.path.relpath(scen, args.out), "capacity_per_s": cap}
-        log(f"capacity of the API core: {cap:.1f} req/s (1 / {cal['cpu']['api_cpu_ms_per_request']:.3f} ms of CPU per request)")
-        runs = {lv: [] for lv in levels}
-        for r in range(args.repeats):
-            for lv in levels:
-                runs[lv].append(measured_run(os.path.join(args.out, f"level-{lv:.2f}-r{r}"), args,
-                                             seed=1000 * (r + 1) + int(lv * 100), rate=lv * cap))
+        res["calibration"] = pooled_calibration(cal_runs, cap, os.path.relpath(scen, args.out))
         for lv in levels:
             pred = predict(args, pred_scen, lv * cap, os.path.join(args.out, f"predicted-{lv:.2f}"))
             res["levels"].append({"fraction": lv, "rate": lv * cap, "measured": runs[lv], "predicted": pred,
@@ -376,10 +396,14 @@ def write_doc(res, args):
       "between measurements, never during one.")
     w(f"- Traffic: open-loop Poisson arrivals, mix {a['mix']}; {a['duration']:g} s per run, the first "
       f"{a['warmup']:g} s excluded; {a['repeats']} repeats per level; latency measured at the client.")
-    w(f"- Calibration: {cal['achieved_rate']:.1f} req/s (`--cal-rate`) for "
-      f"{a['cal_duration']:g} s, its spans turned into "
-      f"`calibrated.toml` by `capsim calibrate` with no edits. The API core's capacity, 1 / (API process "
-      f"CPU per request) = 1 / {cal['cpu']['api_cpu_ms_per_request']:.3f} ms = "
+    cruns = cal["runs"]
+    w(f"- Calibration: {len(cruns)} runs of {a['cal_duration']:g} s at {a['cal_rate']:g} req/s (`--cal-rate`; sent "
+      + ", ".join(f"{r['achieved_rate']:.1f}" for r in cruns) + " req/s), one before each repeat's levels, "
+      "so that a slow spell of the host weighs on one of them; their spans, pooled, turned into "
+      "`calibrated.toml` by `capsim calibrate` with no edits. API CPU per request in each: "
+      + ", ".join(f"{r['cpu']['api_cpu_ms_per_request']:.3f}" for r in cruns)
+      + f" ms ({cal['cpu']['api_cpu_ms_per_request']:.3f} pooled). The API core's capacity, 1 / (API process "
+      f"CPU per request) in the first = 1 / {cruns[0]['cpu']['api_cpu_ms_per_request']:.3f} ms = "
       f"**{cal['capacity_per_s']:.1f} req/s**; load levels are fractions of it.")
     cp = res["client_path"]["stats"]
     w(f"- Client path: the load generator's clock starts before the server's spans do. Its round trip "
@@ -414,7 +438,7 @@ def write_doc(res, args):
         v = m["cpu"]["api_cpu_ms_per_request"]
         return f"{v:.3f}" + (" (drift)" if abs(v / ref - 1) > DRIFT else "")
 
-    w(f"\"(drift)\": the run's API CPU per request differs from the calibration run's ({ref:.3f} ms) by "
+    w(f"\"(drift)\": the run's API CPU per request differs from the calibration runs' pooled ({ref:.3f} ms) by "
       f"more than {DRIFT * 100:.0f}%: the host, not the model, changed.")
     w("")
     w("The load generator's own error, per run: the rate it sent (its Poisson draw, against the level's "
@@ -446,7 +470,7 @@ def write_doc(res, args):
         m = sp["measured"][0]
         w("")
         w(f"One run (over the whole run, no warm-up excluded): API CPU per request "
-          f"{cpu_cell(m)} ms against the calibration's {ref:.3f} ms, API utilisation "
+          f"{cpu_cell(m)} ms against the calibration runs' {ref:.3f} ms, API utilisation "
           f"{fmt(m['cpu']['api_utilisation'], 3)} measured, {sp['predicted']['api_utilisation']['estimate']:.3f} predicted.")
     w("")
     w("![predicted against measured latency](validation-plot.svg)")
@@ -485,7 +509,7 @@ def verdict(res, w):
           + (f"; {', '.join(outside)} outside it" if outside else "") + ".")
     cal = res["calibration"]["cpu"]["api_cpu_ms_per_request"]
     meds = [(L["fraction"], med(L["summary"]["api_cpu_ms_per_request"])) for L in res["levels"]]
-    w(f"- The model keeps the calibration run's CPU per request ({cal:.3f} ms of API process CPU, of which the "
+    w(f"- The model keeps the calibration runs' CPU per request ({cal:.3f} ms of API process CPU, of which the "
       "spans' self time is the part it sees). Measured, the median per level was "
       + ", ".join(f"{f * 100:.0f}%: {m:.3f}" for f, m in meds)
       + " ms. Where it falls under load (more requests served per turn of the event loop, a vCPU that "
