@@ -509,12 +509,18 @@ def verdict(res, w):
           + (f"; {', '.join(outside)} outside it" if outside else "") + ".")
     cal = res["calibration"]["cpu"]["api_cpu_ms_per_request"]
     meds = [(L["fraction"], med(L["summary"]["api_cpu_ms_per_request"])) for L in res["levels"]]
+    top = res["levels"][-1]
+    su = top["summary"]
+    pu, mu = su["api_utilisation"]["predicted"], su["api_utilisation"]["measured_median"]
+    err = su["mean"]["error_pct"]
     w(f"- The model keeps the calibration runs' CPU per request ({cal:.3f} ms of API process CPU, of which the "
       "spans' self time is the part it sees). Measured, the median per level was "
       + ", ".join(f"{f * 100:.0f}%: {m:.3f}" for f, m in meds)
-      + " ms. Where it falls under load (more requests served per turn of the event loop, a vCPU that "
-      "runs faster when busy), the model's utilisation is above the measured one (table below) and, near "
-      "saturation, its queueing grows faster than the stack's.")
+      + " ms: the host's speed and the work per turn of the event loop move it. At the highest level "
+      f"({top['fraction'] * 100:.0f}% of capacity) the model's API utilisation is "
+      f"{'above' if pu > mu else 'below'} the measured one ({pu:.3f} against {mu:.3f}); that close to "
+      "saturation, latency moves steeply with utilisation, and the predicted mean is "
+      f"{abs(err):.0f}% {'above' if err > 0 else 'below'} the measured median.")
     w("")
 
 
