@@ -261,7 +261,7 @@ const CASES: &[Case] = &[
     at(case("catalogue: a file with a misspelt field", BF, "[tiers.redis]", "[cost]\ncatalogue = \"broken-prices.toml\"\n\n[tiers.redis]", &["cost.catalogue", "broken-prices.toml:16:1: in [instances.vm]: unknown field `vcpu`"]), Line::Of("catalogue =")),
     at(case("catalogue: a file with a price of 0", BF, "[tiers.redis]", "[cost]\ncatalogue = \"free-prices.toml\"\n\n[tiers.redis]", &["cost.catalogue", "free-prices.toml:18:18: field `instances.vm.price_per_hour`: a list price is above 0"]), Line::Of("catalogue =")),
     at(case("catalogue: a type the chosen catalogue does not sell", BF, "[tiers.redis]", "[cost]\ncatalogue = \"gcp-us-central1\"\n\n[tiers.redis]", &["tiers.api.instance_type", "no instance type \"c5.large\" in the catalogue (gcp-us-central1)", "n2-standard-2"]), Line::Of("instance_type = \"c5.large\"")),
-    at(case("catalogue: a price the chosen catalogue lacks", BF, "[tiers.redis]", "[cost]\ncatalogue = \"azure-eastus\"\n\n[tiers.redis]", &["cost.load_balancer_per_hour", "the catalogue azure-eastus has no price"]), Line::Of("[cost]")),
+    at(case("catalogue: a price the chosen catalogue lacks", BF, "[tiers.redis]", "[cost]\ncatalogue = \"azure-eastus\"\n\n[tiers.redis]", &["cost.egress_per_gb", "the catalogue azure-eastus has no price"]), Line::Of("[cost]")),
     // Expectations and assumptions (the tandem declares four expectations).
     at(case("expectation: no bound", TANDEM, "equals = 50\n", "", &["expectations[0]", "give the bound"]), Line::Of("[[expectations]]")),
     case("expectation: two kinds of bound", TANDEM, "equals = 50\n", "equals = 50\nat_most = 60\n", &["expectations[0].equals", "one kind of bound"]),

@@ -364,7 +364,8 @@ vcpu_speed = 0.5
 /// An Azure B2s (2 vCPUs, a 20% baseline, no unlimited mode) under the
 /// t3.small's load: the same credit arithmetic, in azure-eastus.
 fn b2s(credits: &str) -> Result<capsim_scenarios::Scenario, String> {
-    // azure-eastus has no load balancer, CDN or egress prices.
+    // azure-eastus has no CDN or egress prices; no load balancer, to bill
+    // the VM alone.
     let cost = "[cost]\ncatalogue = \"azure-eastus\"\nload_balancer_per_hour = 0\ncdn_per_gb = 0\negress_per_gb = 0";
     let text = credits_text("Standard_B2s", cost, credits, "0s", 2);
     capsim_scenarios::load_str("b2s", &text, &[]).map_err(|e| e.to_string())
