@@ -172,6 +172,14 @@ mod tests {
         }
     }
 
+    /// The classes' rates of a calibrated scenario, summed.
+    fn total_rate(t: &str) -> f64 {
+        t.lines()
+            .filter_map(|l| l.strip_prefix("rate_per_s = "))
+            .map(|l| l.split_whitespace().next().unwrap().parse::<f64>().unwrap())
+            .sum()
+    }
+
     /// Two requests on one event loop: B runs (2-5 ms) while A's Redis GET
     /// (1-6 ms) is out, so 3 of the GET's 5 ms are loop time, not Redis.
     #[test]
@@ -296,11 +304,7 @@ mod tests {
         let t = &c.toml;
         assert_eq!(c.classes, 3);
         // The total rate: 4,000 requests at 50/s.
-        let rates: f64 = t
-            .lines()
-            .filter_map(|l| l.strip_prefix("rate_per_s = "))
-            .map(|l| l.split_whitespace().next().unwrap().parse::<f64>().unwrap())
-            .sum();
+        let rates = total_rate(t);
         assert!((rates / 50.0 - 1.0).abs() < 0.05, "{rates}");
         let hit: f64 = t
             .lines()
@@ -375,12 +379,6 @@ mod tests {
         };
         let t0 = synth::SynthOptions::default().start_ns;
         let hour = 3_600_000_000_000;
-        let rates = |t: &str| -> f64 {
-            t.lines()
-                .filter_map(|l| l.strip_prefix("rate_per_s = "))
-                .map(|l| l.split_whitespace().next().unwrap().parse::<f64>().unwrap())
-                .sum()
-        };
         let threaded = |inputs| Options {
             threaded: true,
             ..options(inputs)
@@ -407,7 +405,8 @@ mod tests {
             "{t}"
         );
         // 3,000 requests at 50/s, not over the hour between.
-        assert!((rates(&t) / 50.0 - 1.0).abs() < 0.05, "{}", rates(&t));
+        let rate = total_rate(&t);
+        assert!((rate / 50.0 - 1.0).abs() < 0.05, "{rate}");
 
         // The same two processes' spans over the same minute: two cores,
         // twice the rate, and each process's pool.
@@ -419,7 +418,8 @@ mod tests {
         assert!(!t.contains("in all"), "{t}");
         assert!(!t.contains("left out"), "{t}");
         assert!(t.contains("pool = { size = 20,"), "{t}");
-        assert!((rates(&t) / 100.0 - 1.0).abs() < 0.05, "{}", rates(&t));
+        let rate = total_rate(&t);
+        assert!((rate / 100.0 - 1.0).abs() < 0.05, "{rate}");
     }
 
     #[test]
