@@ -273,28 +273,31 @@ pub struct Acc {
 }
 
 /// When one process sent root spans (ns since the epoch): its first root's
-/// start, its last root's start and end.
+/// start, its last root's start and end; how many roots, and their self
+/// time summed (s).
 #[derive(Debug, Clone, Copy)]
 pub struct Life {
     pub first_start: u64,
     pub last_start: u64,
     pub last_end: u64,
+    pub roots: u64,
+    pub self_s: f64,
 }
 
 impl Life {
-    fn add(lives: &mut HashMap<u32, Life>, root: &Rec) {
-        lives
-            .entry(root.process)
-            .and_modify(|l| {
-                l.first_start = l.first_start.min(root.start);
-                l.last_start = l.last_start.max(root.start);
-                l.last_end = l.last_end.max(root.end);
-            })
-            .or_insert(Life {
-                first_start: root.start,
-                last_start: root.start,
-                last_end: root.end,
-            });
+    fn add(lives: &mut HashMap<u32, Life>, root: &Rec, self_s: f64) {
+        let l = lives.entry(root.process).or_insert(Life {
+            first_start: root.start,
+            last_start: root.start,
+            last_end: root.end,
+            roots: 0,
+            self_s: 0.0,
+        });
+        l.first_start = l.first_start.min(root.start);
+        l.last_start = l.last_start.max(root.start);
+        l.last_end = l.last_end.max(root.end);
+        l.roots += 1;
+        l.self_s += self_s;
     }
 }
 
@@ -843,7 +846,7 @@ impl Acc {
         kids: &[&Rec],
         (self_s, wall_s): (f64, f64),
     ) {
-        Life::add(&mut self.worker_processes, root);
+        Life::add(&mut self.worker_processes, root, self_s);
         self.first_job = self.first_job.min(root.start);
         self.last_job = self.last_job.max(root.start);
         let acc = self.jobs.entry(job).or_default();
@@ -876,7 +879,7 @@ impl Acc {
         (kids, secs): (&[&Rec], &[f64]),
         (self_s, first_s, wall_s): (f64, f64, f64),
     ) {
-        Life::add(&mut self.api_processes, root);
+        Life::add(&mut self.api_processes, root, self_s);
         self.first_start = self.first_start.min(root.start);
         self.last_start = self.last_start.max(root.start);
         let toks = self.record_calls(kids, secs);

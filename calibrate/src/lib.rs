@@ -348,6 +348,7 @@ mod tests {
         assert!((sigma - sigma0).abs() < 0.03, "{sigma}");
         assert!(!t.contains("turn on the event loop"), "{t}");
         assert!(!t.contains("Event-loop time removed"), "{t}");
+        assert!(!t.contains("# API processes:"), "{t}");
     }
 
     /// Spans from two collection periods an hour apart, the processes
@@ -404,6 +405,42 @@ mod tests {
             ),
             "{t}"
         );
+        // Each period's process on a line of its own: when, how many, and
+        // its CPU per request (the synthetic stack's mix: 70% items,
+        // 20% orders, 10% health).
+        assert!(
+            t.contains("# API processes: 2 sent SERVER spans, at most 1 at once;"),
+            "{t}"
+        );
+        let line = |pid: &str| {
+            t.lines()
+                .find(|l| l.starts_with(&format!("#   - api/{pid}: ")))
+                .unwrap_or_else(|| panic!("no line of api/{pid} in {t}"))
+        };
+        assert!(line("10").starts_with("#   - api/10: 0.0 to "), "{t}");
+        assert!(line("20").contains(": 3600."), "{t}");
+        let (items, orders, health) = (
+            (synth::truth::ITEMS_CPU.0 + synth::truth::ITEMS_CPU.1.powi(2) / 2.0).exp(),
+            synth::truth::ORDERS_CPU.0 * synth::truth::ORDERS_CPU.1,
+            synth::truth::HEALTH_CPU,
+        );
+        let [a, b, c] = synth::truth::MIX;
+        let mean_ms = 1e3 * (a * items + b * orders + c * health);
+        for pid in ["10", "20"] {
+            let l = line(pid);
+            assert!(l.contains(" 1,500 requests, "), "{l}");
+            let ms: f64 = l
+                .rsplit(", ")
+                .next()
+                .unwrap()
+                .trim_end_matches(" ms")
+                .parse()
+                .unwrap();
+            assert!(
+                (ms / mean_ms - 1.0).abs() < 0.1,
+                "{l}: {mean_ms} ms expected"
+            );
+        }
         // 3,000 requests at 50/s, not over the hour between.
         let rate = total_rate(&t);
         assert!((rate / 50.0 - 1.0).abs() < 0.05, "{rate}");
@@ -416,6 +453,10 @@ mod tests {
         assert!(t.contains("cores = 2 "), "{t}");
         assert!(t.contains("workers = 2 "), "{t}");
         assert!(!t.contains("in all"), "{t}");
+        assert!(
+            t.contains("# API processes: 2 sent SERVER spans, at most 2 at once;"),
+            "{t}"
+        );
         assert!(!t.contains("left out"), "{t}");
         assert!(t.contains("pool = { size = 20,"), "{t}");
         let rate = total_rate(&t);

@@ -365,6 +365,7 @@ impl Sections<'_> {
             count(self.total),
             self.classes.len()
         );
+        self.header_processes(w);
         let _ = writeln!(
             w,
             "# Children outside their root's interval (clipped): {}; spans under no request: {};",
@@ -656,6 +657,37 @@ impl Sections<'_> {
     /// Whether the inputs have CONSUMER spans of the job.
     fn job_known(&self, job: u32) -> bool {
         self.acc.jobs.contains_key(&job)
+    }
+
+    /// With spans from more than one API process: each one's span of time,
+    /// requests and mean self time, so that collection periods that
+    /// disagree (a host that ran slower in one) show.
+    fn header_processes(&self, w: &mut String) {
+        let acc = self.acc;
+        if acc.api_processes.len() < 2 {
+            return;
+        }
+        let mut lives: Vec<_> = acc.api_processes.iter().collect();
+        lives.sort_by_key(|&(&p, l)| (l.first_start, p));
+        let _ = writeln!(
+            w,
+            "# API processes: {} sent SERVER spans, at most {} at once; each one's first and last request (s from the first),",
+            lives.len(),
+            self.api_processes()
+        );
+        let _ = writeln!(w, "# requests and mean self time (CPU) per request:");
+        for (&p, l) in lives {
+            let at = |t: u64| (t - acc.first_start) as f64 * 1e-9;
+            let _ = writeln!(
+                w,
+                "#   - {}: {:.1} to {:.1} s, {} requests, {:.3} ms",
+                acc.names.get(p),
+                at(l.first_start),
+                at(l.last_start),
+                count(l.roots),
+                1e3 * l.self_s / l.roots as f64
+            );
+        }
     }
 
     /// API processes that sent SERVER spans at once (at least one).
