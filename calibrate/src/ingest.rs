@@ -250,11 +250,6 @@ pub struct Acc {
     /// When each process sent SERVER (API) or CONSUMER (worker) spans.
     pub api_processes: HashMap<u32, Life>,
     pub worker_processes: HashMap<u32, Life>,
-    /// First and last SERVER span start (ns since the epoch).
-    pub first_start: u64,
-    pub last_start: u64,
-    pub first_job: u64,
-    pub last_job: u64,
     /// Children that start before or end after their root (clipped).
     pub outside: u64,
     /// Traces flushed because the buffer was full rather than old.
@@ -395,10 +390,17 @@ impl Joiner {
 }
 
 impl Acc {
+    /// The first and the last SERVER span start (ns since the epoch), from
+    /// the API processes' lives; (0, 0) without any.
+    pub fn server_starts(&self) -> (u64, u64) {
+        let lives = self.api_processes.values();
+        let first = lives.clone().map(|l| l.first_start).min().unwrap_or(0);
+        let last = lives.map(|l| l.last_start).max().unwrap_or(0);
+        (first, last)
+    }
+
     pub fn new() -> Self {
         Acc {
-            first_start: u64::MAX,
-            first_job: u64::MAX,
             event_loop: true,
             ..Default::default()
         }
@@ -847,8 +849,6 @@ impl Acc {
         (self_s, wall_s): (f64, f64),
     ) {
         Life::add(&mut self.worker_processes, root, self_s);
-        self.first_job = self.first_job.min(root.start);
-        self.last_job = self.last_job.max(root.start);
         let acc = self.jobs.entry(job).or_default();
         acc.count += 1;
         acc.duration.push(wall_s);
@@ -880,8 +880,6 @@ impl Acc {
         (self_s, first_s, wall_s): (f64, f64, f64),
     ) {
         Life::add(&mut self.api_processes, root, self_s);
-        self.first_start = self.first_start.min(root.start);
-        self.last_start = self.last_start.max(root.start);
         let toks = self.record_calls(kids, secs);
         let class = self.classes.entry(class).or_default();
         class.count += 1;

@@ -346,12 +346,13 @@ impl Sections<'_> {
                 count(f.orphans)
             );
         }
+        let (first, last) = acc.server_starts();
         let _ = writeln!(
             w,
             "# Window: {:.3} s of SERVER span starts, from {} to {} ns since the epoch;",
-            self.window_s, acc.first_start, acc.last_start
+            self.window_s, first, last
         );
-        let gaps = (acc.last_start - acc.first_start) as f64 * 1e-9 - self.window_s;
+        let gaps = (last - first) as f64 * 1e-9 - self.window_s;
         if gaps > 0.0 {
             let _ = writeln!(
                 w,
@@ -669,6 +670,7 @@ impl Sections<'_> {
         }
         let mut lives: Vec<_> = acc.api_processes.iter().collect();
         lives.sort_by_key(|&(&p, l)| (l.first_start, p));
+        let first = lives[0].1.first_start;
         let _ = writeln!(
             w,
             "# API processes: {} sent SERVER spans, at most {} at once; each one's first and last request (s from the first),",
@@ -677,7 +679,7 @@ impl Sections<'_> {
         );
         let _ = writeln!(w, "# requests and mean self time (CPU) per request:");
         for (&p, l) in lives {
-            let at = |t: u64| (t - acc.first_start) as f64 * 1e-9;
+            let at = |t: u64| (t - first) as f64 * 1e-9;
             let _ = writeln!(
                 w,
                 "#   - {}: {:.1} to {:.1} s, {} requests, {:.3} ms",
