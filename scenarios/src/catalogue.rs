@@ -71,7 +71,10 @@ impl Service {
 #[serde(deny_unknown_fields)]
 pub struct InstanceType {
     pub service: Service,
-    pub vcpus: u32,
+    /// Required of compute and database types; a managed cache may be sold
+    /// by memory alone (Memorystore), and a cache tier reads only memory.
+    #[serde(default)]
+    pub vcpus: Option<u32>,
     pub memory_gib: f64,
     /// On-demand list price per hour, in the catalogue's currency.
     pub price_per_hour: f64,
@@ -372,11 +375,19 @@ impl Catalogue {
                     format!("a list price is above 0 (got {})", t.price_per_hour),
                 );
             }
-            if t.vcpus == 0 {
-                bad(
+            match t.vcpus {
+                Some(0) => bad(
                     path.key("vcpus"),
                     "an instance type has at least 1 vCPU".to_string(),
-                );
+                ),
+                None if t.service != Service::Cache => bad(
+                    path.key("vcpus"),
+                    format!(
+                        "a {} type names its vCPUs (only cache types may leave them out)",
+                        t.service.key()
+                    ),
+                ),
+                _ => {}
             }
             if !(t.memory_gib.is_finite() && t.memory_gib > 0.0) {
                 bad(
@@ -537,7 +548,12 @@ mod tests {
                     i.price_per_hour > 0.0 && i.price_per_hour < 100.0,
                     "{name} {t}"
                 );
-                assert!(i.vcpus >= 1 && i.memory_gib > 0.0, "{name} {t}");
+                assert!(i.memory_gib > 0.0, "{name} {t}");
+                let vcpus_ok = match i.vcpus {
+                    Some(n) => n >= 1,
+                    None => i.service == Service::Cache,
+                };
+                assert!(vcpus_ok, "{name} {t}: vCPUs");
                 assert!(i.source.len() > 10, "{name} {t}: a source");
                 assert!(is_date(&i.date), "{name} {t}: a date");
                 assert!(c.service(i.service).is_some(), "{name} {t}");
@@ -583,7 +599,7 @@ mod tests {
             assert!(c.get(name).is_some(), "{name}");
         }
         assert_eq!(c.get("m5.large").unwrap().price_per_hour, 0.096);
-        assert_eq!(c.get("m5.large").unwrap().vcpus, 2);
+        assert_eq!(c.get("m5.large").unwrap().vcpus, Some(2));
     }
 
     #[test]
@@ -636,5 +652,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("[services.cache]"), "{e}");
+        // vCPUs may be left out of cache types only.
+        let e = Catalogue::parse(&good.replace("vcpus = 2\n", ""), "x.toml").unwrap_err();
+        assert!(
+            e.starts_with("x.toml:14:") && e.contains("instances.a.vcpus") && e.contains("compute"),
+            "{e}"
+        );
+        let cache = good
+            .replace("vcpus = 2\n", "")
+            .replace("service = \"compute\"", "service = \"cache\"")
+            + "\n[services.cache]\nname = \"Cache\"\nbilling = \"per_hour\"\nsource = \"https://example.com/p\"\ndate = \"2026-07\"\n";
+        let c = Catalogue::parse(&cache, "x.toml").unwrap();
+        assert_eq!(c.get("a").unwrap().vcpus, None);
     }
 }

@@ -701,6 +701,7 @@ fn catalogue_lists_the_bundled_ones_and_prints_one_by_name_or_file() {
         "azure-eastus",
         "[default]",
         "Compute Engine",
+        "Memorystore for Redis Cluster",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }

@@ -111,8 +111,8 @@ pub fn tier_billing(
         return (hw, None);
     };
     let (itype, rtype) = instance_types(kind, service, common, path, cat, c);
-    hw.vcpus = itype.map(|t| t.vcpus);
-    hw.replica_vcpus = rtype.map(|t| t.vcpus);
+    hw.vcpus = itype.and_then(|t| t.vcpus);
+    hw.replica_vcpus = rtype.and_then(|t| t.vcpus);
     hw.memory_bytes = itype.map(|t| (t.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64);
     hw.burstable = itype
         .and_then(|t| t.baseline_pct)

@@ -456,11 +456,12 @@ fn a_fleet_priced_with_a_catalogue_file_costs_what_the_file_says() {
 
 #[test]
 fn a_bundled_catalogue_is_chosen_by_name_and_bills_with_its_own_granularity() {
-    // GCP: n2-standard-4 at the catalogue's price, Cloud SQL per second.
+    // GCP: n2-standard-4 at the catalogue's price, Cloud SQL per second,
+    // Memorystore cluster nodes (sold without vCPUs) per node.
     let text = FIXED_FLEET
         .replace("\"m5.xlarge\"", "\"n2-standard-4\"")
         .replace("\"r5.large\"", "\"n2d-standard-2\"")
-        .replace("instance_type = \"cache.r5.large\"", "price_per_hour = 0.3")
+        .replace("\"cache.r5.large\"", "\"redis-highmem-medium\"")
         .replace("\"db.r5.xlarge\"", "\"db-custom-4-16384\"")
         .replace("\"db.r5.large\"", "\"db-custom-2-8192\"")
         + "[cost]\ncatalogue = \"gcp-us-central1\"\n";
@@ -470,8 +471,14 @@ fn a_bundled_catalogue_is_chosen_by_name_and_bills_with_its_own_granularity() {
     let web = 3.0 * 0.194236 * h;
     let lb = 0.025 * h; // a forwarding rule
     let pg = (4.0 * 0.0413 + 16.0 * 0.007 + 2.0 * 0.0413 + 8.0 * 0.007) * h;
+    let redis = 2.0 * 0.1923 * h; // two shards, one node each
     for r in &results {
         assert_usd("web", tier_cost(r, "web"), web);
+        assert!(
+            (tier_cost(r, "redis") - redis).abs() < 1e-9,
+            "{}",
+            tier_cost(r, "redis")
+        );
         assert_usd("load balancer", r.load_balancers.usd, lb);
         assert!(
             (tier_cost(r, "pg") - pg).abs() < 1e-6,
