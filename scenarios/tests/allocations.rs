@@ -287,7 +287,7 @@ fn horizon_run(duration: &str) -> (u64, u64, u64) {
 /// count and three quantiles' buckets, 20 bytes), not by latency
 /// distributions or units: an interval's buckets are freed once the run has
 /// passed it, and a unit's busy and waiting time are added to its tier's
-/// sums then. This stack holds about 1.1 KB more per one-minute interval
+/// sums then. This stack holds about 1.0 KB more per one-minute interval
 /// for 90 values per interval in the results (17 KB if buckets were kept).
 #[test]
 fn peak_memory_grows_with_the_horizon_by_its_series_only() {

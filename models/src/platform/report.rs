@@ -203,7 +203,8 @@ impl Platform<'_> {
             metrics,
             units: report.units,
             series,
-            visits: self.visits[t as usize].as_ref().map(|r| r.finish()),
+            // Taken: each recorder is freed once replayed, not held to the end.
+            visits: self.visits[t as usize].take().map(|r| r.finish()),
         }
     }
 }
