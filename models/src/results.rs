@@ -1,7 +1,7 @@
 //! What one replication measured. Figures cover the measured period (after
 //! warm-up) unless they are time series, which cover the whole horizon.
 
-use sim_engine::{IntervalCounts, LatencyHistogram, SimDuration, SimTime};
+use sim_engine::{LatencyHistogram, SimDuration, SimTime};
 
 use crate::tier::Kind;
 // What a tier reports is declared with the tiers (they fill it in); results
@@ -68,28 +68,12 @@ impl ClientCounts {
 }
 
 /// Per-interval counts of a class over the whole horizon.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ClassSeries {
-    pub arrivals: IntervalCounts,
-    pub completed: IntervalCounts,
-    pub failed: IntervalCounts,
-    pub timed_out: IntervalCounts,
-}
-
-impl ClassSeries {
-    pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
-        let c = || IntervalCounts::new(interval, horizon);
-        ClassSeries {
-            arrivals: c(),
-            completed: c(),
-            failed: c(),
-            timed_out: c(),
-        }
-    }
-
-    pub fn interval(&self) -> SimDuration {
-        self.arrivals.interval()
-    }
+    pub arrivals: Vec<f64>,
+    pub completed: Vec<f64>,
+    pub failed: Vec<f64>,
+    pub timed_out: Vec<f64>,
 }
 
 #[derive(Clone, Debug)]

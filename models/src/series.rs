@@ -2,7 +2,7 @@
 //! warm-up included (plots show the warm-up; statistics do not).
 
 use sim_engine::{
-    INTERVAL_QUANTILES, IntervalAverages, IntervalCounts, IntervalLatency, SimDuration,
+    INTERVAL_QUANTILES, IntervalAverages, IntervalCounts, IntervalLatency, SimDuration, Spill,
 };
 
 /// The intervals of a run.
@@ -36,6 +36,35 @@ impl Spec {
         (0..self.len() as u64)
             .map(|i| ((i + 1) * step).min(h).saturating_sub(i * step) as f64)
             .collect()
+    }
+}
+
+/// One of a run's series over the whole horizon, as an owner lists them
+/// for [`Accumulator::spill`] and [`Accumulator::restore`].
+pub enum Accumulator<'a> {
+    Counts(&'a mut IntervalCounts),
+    Averages(&'a mut IntervalAverages),
+    Latency(&'a mut IntervalLatency),
+}
+
+impl Accumulator<'_> {
+    /// Writes its intervals before `upto` (closed: the run has passed them)
+    /// to `spill`, a chunk at a time.
+    pub fn spill(self, upto: usize, spill: &mut Spill) {
+        match self {
+            Accumulator::Counts(c) => c.spill(upto, spill),
+            Accumulator::Averages(a) => a.spill(upto, spill),
+            Accumulator::Latency(l) => l.spill(spill),
+        }
+    }
+
+    /// Reads them back, to be reported.
+    pub fn restore(self, spill: &Spill) {
+        match self {
+            Accumulator::Counts(c) => c.restore(spill),
+            Accumulator::Averages(a) => a.restore(spill),
+            Accumulator::Latency(l) => l.restore(spill),
+        }
     }
 }
 

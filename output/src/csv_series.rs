@@ -314,10 +314,8 @@ impl Means<'_> {
 
     /// Class `c`: its requests and end-to-end latency.
     fn class_row(&self, c: usize, class: &ClassResult) -> SeriesRow {
-        let counts = |pick: fn(&capsim_models::ClassSeries) -> &sim_engine::IntervalCounts| {
-            self.per_s(
-                self.mean(&|r: &ReplicationResult| Some(pick(&r.classes[c].series).values())),
-            )
+        let counts = |pick: fn(&capsim_models::ClassSeries) -> &Vec<f64>| {
+            self.per_s(self.mean(&|r: &ReplicationResult| Some(pick(&r.classes[c].series))))
         };
         let lat = |name: &str| {
             self.mean(&|r: &ReplicationResult| named(&r.classes[c].latency_series, name))

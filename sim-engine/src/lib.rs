@@ -5,6 +5,7 @@
 //! ```text
 //!   time ──► queue ──► sim (run loop, Model trait)
 //!   rng ──► dist                stats (histograms, time averages, CIs)
+//!                               spill (a long run's closed intervals, on disk)
 //!   runner (rayon over replications, index-ordered results)
 //! ```
 
@@ -15,6 +16,7 @@ pub mod rng;
 pub mod runner;
 pub mod sim;
 pub mod special;
+pub mod spill;
 pub mod stats;
 pub mod time;
 mod wheel;
@@ -25,6 +27,7 @@ pub use queue::EventQueue;
 pub use rng::{KeyedRng, StreamRng, Streams, exp1, sub_key};
 pub use runner::{RunnerError, run_indexed, run_indexed_cancellable, run_nested};
 pub use sim::{Context, Model, Simulation};
+pub use spill::{Chunk, SPILL_CHUNK, Spill};
 pub use stats::{
     CompactHistogram, Counter, Estimate, INTERVAL_QUANTILES, Integral, IntervalAverages,
     IntervalCounts, IntervalIndex, IntervalLatency, LatencyHistogram, LatencyRecorder,

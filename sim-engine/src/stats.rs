@@ -15,6 +15,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::special::student_t_quantile;
+use crate::spill::{Chunk, SPILL_CHUNK, Spill};
 use crate::time::{SimDuration, SimTime};
 
 // The lowest discernible value is 1 ns so that 3 significant digits hold from
@@ -451,12 +452,22 @@ impl Counter {
     }
 }
 
-/// Counts per fixed interval `[k·interval, (k+1)·interval)`. Memory grows with
-/// the simulated horizon divided by the interval, never with the event count.
+/// Counts per fixed interval `[k·interval, (k+1)·interval)`. Memory grows
+/// with the intervals reached, never with the event count; with a [`Spill`],
+/// intervals the run has passed go to it ([`Self::spill`]) and memory holds
+/// only the latest ones. Read the values once every spilled interval is
+/// back ([`Self::restore`]).
 #[derive(Clone, Debug)]
 pub struct IntervalCounts {
     cursor: Cursor,
+    /// Intervals over the horizon.
+    len: usize,
+    /// Intervals before `base` are in `spilled`.
+    base: usize,
+    /// Intervals `base..base + bins.len()`; later ones are zero until added
+    /// to.
     bins: Vec<f64>,
+    spilled: Vec<Chunk>,
 }
 
 /// The interval of a time, remembering the last one found: its start (ns)
@@ -540,10 +551,12 @@ impl IntervalIndex {
 impl IntervalCounts {
     pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
         assert!(!interval.is_zero(), "interval must be positive");
-        let n = horizon.as_nanos().div_ceil(interval.as_nanos()) as usize;
         IntervalCounts {
             cursor: Cursor::new(interval),
-            bins: vec![0.0; n],
+            len: horizon.as_nanos().div_ceil(interval.as_nanos()) as usize,
+            base: 0,
+            bins: Vec::new(),
+            spilled: Vec::new(),
         }
     }
 
@@ -562,44 +575,108 @@ impl IntervalCounts {
             return;
         }
         let step = self.cursor.width();
-        let mut i = self.cursor.bin_of(a);
+        let i = self.cursor.bin_of(a);
         if self.cursor.within(b) {
             // The common case: the span lies within one interval.
-            if let Some(bin) = self.bins.get_mut(i) {
-                *bin += rate * (b - a) as f64;
-            }
+            self.add_to(i, rate * (b - a) as f64);
             return;
         }
-        let mut t = a;
-        while t < b && i < self.bins.len() {
+        let (mut i, mut t) = (i, a);
+        while t < b && i < self.len {
             let bin_end = ((i as u64) + 1).saturating_mul(step);
             let e = bin_end.min(b);
-            self.bins[i] += rate * (e - t) as f64;
+            self.add_to(i, rate * (e - t) as f64);
             t = e;
             i += 1;
         }
     }
 
-    /// Adds `amount` to interval `i` (ignored past the horizon).
+    /// Adds `amount` to interval `i` (ignored past the horizon). Adding to
+    /// a spilled interval is a bug (debug assertion; ignored in release, as
+    /// past the horizon).
     #[inline]
     pub fn add_to(&mut self, i: usize, amount: f64) {
-        if let Some(b) = self.bins.get_mut(i) {
-            *b += amount;
+        debug_assert!(i >= self.base, "interval {i} was spilled");
+        match self.bins.get_mut(i.wrapping_sub(self.base)) {
+            Some(b) => *b += amount,
+            None => {
+                if let Some(b) = self.reach(i) {
+                    *b += amount;
+                }
+            }
         }
+    }
+
+    /// Holds the intervals up to `i` (none past the horizon or spilled).
+    #[cold]
+    fn reach(&mut self, i: usize) -> Option<&mut f64> {
+        if i >= self.len || i < self.base {
+            return None;
+        }
+        self.bins.resize(i - self.base + 1, 0.0);
+        self.bins.last_mut()
     }
 
     pub fn interval(&self) -> SimDuration {
         SimDuration::from_nanos(self.cursor.width())
     }
 
-    pub fn values(&self) -> &[f64] {
-        &self.bins
+    /// Intervals over the horizon.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes the intervals before `upto` to `spill` and frees them here,
+    /// once at least [`SPILL_CHUNK`] of them are held (nothing if the
+    /// store is off). Nothing may be added to them afterwards.
+    pub fn spill(&mut self, upto: usize, spill: &mut Spill) {
+        let upto = upto.min(self.len);
+        if !spill.is_active() || upto < self.base + SPILL_CHUNK {
+            return;
+        }
+        let n = upto - self.base;
+        let held = n.min(self.bins.len());
+        let words = (self.bins[..held].iter().map(|v| v.to_bits()))
+            .chain(std::iter::repeat_n(0.0f64.to_bits(), n - held));
+        self.spilled.push(spill.write(words));
+        self.bins.drain(..held);
+        self.base = upto;
+    }
+
+    /// Reads the spilled intervals back from `spill`: every interval is
+    /// held again.
+    pub fn restore(&mut self, spill: &Spill) {
+        if self.spilled.is_empty() {
+            return;
+        }
+        let mut v = Vec::with_capacity(self.len);
+        spill.read_each(&self.spilled, |w| v.push(f64::from_bits(w)));
+        debug_assert_eq!(v.len(), self.base);
+        v.append(&mut self.bins);
+        self.bins = v;
+        self.base = 0;
+        self.spilled = Vec::new();
+    }
+
+    /// Every interval's count (all held: nothing spilled, or restored).
+    pub fn values(&self) -> Vec<f64> {
+        assert_eq!(self.base, 0, "spilled intervals are restored first");
+        let mut v = self.bins.clone();
+        v.resize(self.len, 0.0);
+        v
     }
 
     /// The counts, moved out (at the end of a run: the results take them
-    /// rather than a copy).
+    /// rather than a copy). All must be held, as for [`Self::values`].
     pub fn take_values(&mut self) -> Vec<f64> {
-        std::mem::take(&mut self.bins)
+        assert_eq!(self.base, 0, "spilled intervals are restored first");
+        let mut v = std::mem::take(&mut self.bins);
+        v.resize(self.len, 0.0);
+        v
     }
 }
 
@@ -740,11 +817,19 @@ impl RollingCounts {
 }
 
 /// Time-weighted mean of a piecewise-constant value per fixed interval.
+/// Memory grows with the intervals reached; with a [`Spill`], intervals the
+/// run has passed go to it ([`Self::spill`]), as for [`IntervalCounts`].
 #[derive(Clone, Debug)]
 pub struct IntervalAverages {
     interval: u64,
-    /// Integral of the value over each interval (value × ns).
+    /// Intervals over the horizon.
+    len: usize,
+    /// Intervals before `base` are in `spilled`.
+    base: usize,
+    /// Integral of the value over each interval (value × ns), of intervals
+    /// `base..base + area.len()`.
     area: Vec<f64>,
+    spilled: Vec<Chunk>,
     last: SimTime,
     value: f64,
 }
@@ -752,10 +837,12 @@ pub struct IntervalAverages {
 impl IntervalAverages {
     pub fn new(interval: SimDuration, horizon: SimDuration, initial: f64) -> Self {
         assert!(!interval.is_zero(), "interval must be positive");
-        let n = horizon.as_nanos().div_ceil(interval.as_nanos()) as usize;
         IntervalAverages {
             interval: interval.as_nanos(),
-            area: vec![0.0; n],
+            len: horizon.as_nanos().div_ceil(interval.as_nanos()) as usize,
+            base: 0,
+            area: Vec::new(),
+            spilled: Vec::new(),
             last: SimTime::ZERO,
             value: initial,
         }
@@ -773,23 +860,68 @@ impl IntervalAverages {
         let end = now.as_nanos();
         while t < end {
             let i = (t / self.interval) as usize;
-            if i >= self.area.len() {
+            if i >= self.len {
                 break;
             }
+            debug_assert!(i >= self.base, "interval {i} was spilled");
+            let k = i - self.base;
+            if k >= self.area.len() {
+                self.area.resize(k + 1, 0.0);
+            }
             let bin_end = ((i as u64 + 1) * self.interval).min(end);
-            self.area[i] += self.value * (bin_end - t) as f64;
+            self.area[k] += self.value * (bin_end - t) as f64;
             t = bin_end;
         }
         self.last = now;
     }
 
+    /// Writes the intervals before `upto` to `spill` and frees them here,
+    /// once at least [`SPILL_CHUNK`] of them are held: the current value is
+    /// spread up to their end first (split at an interval's bound, each
+    /// interval gets the same additions). `upto`'s start must not be past
+    /// the next change of value.
+    pub fn spill(&mut self, upto: usize, spill: &mut Spill) {
+        let upto = upto.min(self.len);
+        if !spill.is_active() || upto < self.base + SPILL_CHUNK {
+            return;
+        }
+        let bound = SimTime::from_nanos(upto as u64 * self.interval);
+        if self.last < bound {
+            self.accumulate(bound);
+        }
+        let n = upto - self.base;
+        let held = n.min(self.area.len());
+        let words = (self.area[..held].iter().map(|v| v.to_bits()))
+            .chain(std::iter::repeat_n(0.0f64.to_bits(), n - held));
+        self.spilled.push(spill.write(words));
+        self.area.drain(..held);
+        self.base = upto;
+    }
+
+    /// Reads the spilled intervals back from `spill`.
+    pub fn restore(&mut self, spill: &Spill) {
+        if self.spilled.is_empty() {
+            return;
+        }
+        let mut v = Vec::with_capacity(self.len);
+        spill.read_each(&self.spilled, |w| v.push(f64::from_bits(w)));
+        debug_assert_eq!(v.len(), self.base);
+        v.append(&mut self.area);
+        self.area = v;
+        self.base = 0;
+        self.spilled = Vec::new();
+    }
+
     /// Closes the series at `end` and returns the mean of each interval
     /// (a partial last interval is averaged over its covered part). The
-    /// areas become the means in place: a series is finished once.
+    /// areas become the means in place: a series is finished once, with
+    /// every interval held (nothing spilled, or restored).
     pub fn finish(&mut self, end: SimTime) -> Vec<f64> {
+        assert_eq!(self.base, 0, "spilled intervals are restored first");
         self.accumulate(end);
         let end = end.as_nanos();
         let mut means = std::mem::take(&mut self.area);
+        means.resize(self.len, 0.0);
         for (i, a) in means.iter_mut().enumerate() {
             let start = i as u64 * self.interval;
             let covered = ((i as u64 + 1) * self.interval)
@@ -1071,8 +1203,8 @@ pub struct IntervalLatency {
     /// Buckets of intervals `open_from..open_from + open.len()`; later
     /// ones are opened as values arrive.
     open: Vec<BucketRange>,
-    /// Each closed interval's count, unless its buckets were moved into
-    /// another series.
+    /// Each closed interval's count from `spilled_upto` on, unless its
+    /// buckets were moved into another series.
     closed: Vec<u64>,
     /// And the buckets of its quantiles (`NO_BUCKET` where it had no
     /// value): 12 bytes, where the values in ms would take 24.
@@ -1080,6 +1212,9 @@ pub struct IntervalLatency {
     /// Closed intervals were moved into another series ([`Self::drain_into`]):
     /// this one holds no figures for them.
     drained: bool,
+    /// Closed intervals before it are in `spilled` ([`Self::spill`]).
+    spilled_upto: usize,
+    spilled: Vec<Chunk>,
     /// The last interval recorded into, [start, end) in ns: values mostly
     /// arrive in time order, so most records skip the index computation.
     last: (u64, u64, usize),
@@ -1096,6 +1231,8 @@ impl IntervalLatency {
             closed: Vec::new(),
             closed_buckets: Vec::new(),
             drained: false,
+            spilled_upto: 0,
+            spilled: Vec::new(),
             last: (0, 0, 0),
         }
     }
@@ -1190,11 +1327,14 @@ impl IntervalLatency {
             return;
         }
         let held = (upto - self.open_from).min(self.open.len());
-        // Every interval closes by the end: room for all at once, rather
-        // than growing (and holding up to twice the room) as they do.
-        self.closed.reserve_exact(self.len - self.closed.len());
+        // Every interval closes by the end, or is spilled a chunk at a
+        // time: room for all or for a chunk at once, rather than growing
+        // (and holding up to twice the room) as they do.
+        let room = (self.len - self.spilled_upto).min(SPILL_CHUNK + 1);
+        self.closed
+            .reserve_exact(room.saturating_sub(self.closed.len()));
         self.closed_buckets
-            .reserve_exact(self.len - self.closed_buckets.len());
+            .reserve_exact(room.saturating_sub(self.closed_buckets.len()));
         for bin in self.open.drain(..held) {
             let mut q = [NO_BUCKET; 3];
             for (b, &p) in q.iter_mut().zip(&INTERVAL_QUANTILES) {
@@ -1203,9 +1343,54 @@ impl IntervalLatency {
             self.closed.push(bin.total);
             self.closed_buckets.push(q);
         }
-        self.closed.resize(upto, 0);
-        self.closed_buckets.resize(upto, [NO_BUCKET; 3]);
+        self.closed.resize(upto - self.spilled_upto, 0);
+        self.closed_buckets
+            .resize(upto - self.spilled_upto, [NO_BUCKET; 3]);
         self.open_from = upto;
+    }
+
+    /// Writes the closed intervals to `spill` and frees them here, once at
+    /// least [`SPILL_CHUNK`] of them are held (nothing if the store is off):
+    /// three words each, the count and the quantiles' buckets.
+    pub fn spill(&mut self, spill: &mut Spill) {
+        if !spill.is_active() || self.drained || self.closed.len() < SPILL_CHUNK {
+            return;
+        }
+        let words = self
+            .closed
+            .iter()
+            .zip(&self.closed_buckets)
+            .flat_map(|(&n, q)| [n, q[0] as u64 | (q[1] as u64) << 32, q[2] as u64]);
+        self.spilled.push(spill.write(words));
+        self.spilled_upto += self.closed.len();
+        self.closed.clear();
+        self.closed_buckets.clear();
+    }
+
+    /// Reads the spilled intervals back from `spill`.
+    pub fn restore(&mut self, spill: &Spill) {
+        if self.spilled.is_empty() {
+            return;
+        }
+        let room = self.spilled_upto + self.closed.len().max(self.len - self.open_from);
+        let mut closed = Vec::with_capacity(room);
+        let mut buckets = Vec::with_capacity(room);
+        let mut word = [0u64; 3];
+        let mut k = 0;
+        spill.read_each(&self.spilled, |w| {
+            word[k] = w;
+            k = (k + 1) % 3;
+            if k == 0 {
+                closed.push(word[0]);
+                buckets.push([word[1] as u32, (word[1] >> 32) as u32, word[2] as u32]);
+            }
+        });
+        debug_assert_eq!(closed.len(), self.spilled_upto);
+        closed.append(&mut self.closed);
+        buckets.append(&mut self.closed_buckets);
+        (self.closed, self.closed_buckets) = (closed, buckets);
+        self.spilled_upto = 0;
+        self.spilled = Vec::new();
     }
 
     /// Closes the intervals before `upto` (at most the horizon) as
@@ -1252,6 +1437,7 @@ impl IntervalLatency {
     /// Values recorded in each interval.
     pub fn counts(&self) -> Vec<u64> {
         assert!(!self.drained, "a drained series keeps no figures");
+        assert_eq!(self.spilled_upto, 0, "spilled intervals are restored first");
         let mut counts = self.closed.clone();
         counts.extend(self.open.iter().map(|b| b.total));
         counts.resize(self.len, 0);
@@ -1273,6 +1459,7 @@ impl IntervalLatency {
     /// Of a closed interval only the [`INTERVAL_QUANTILES`] are known.
     pub fn quantile_ms(&self, q: f64) -> Vec<f64> {
         assert!(!self.drained, "a drained series keeps no figures");
+        assert_eq!(self.spilled_upto, 0, "spilled intervals are restored first");
         let kept = INTERVAL_QUANTILES.iter().position(|&p| p == q);
         assert!(
             kept.is_some() || self.open_from == 0,
@@ -1750,6 +1937,86 @@ mod tests {
         assert!((p99[2] - 40.0).abs() / 40.0 < 0.016);
         a.remove(SimTime::at(SimDuration::from_millis(2500)), us(40_000));
         assert_eq!(a.counts(), vec![1000, 0, 0]);
+    }
+
+    /// Series fed the same values, one spilling its closed intervals as a
+    /// run goes and restored at the end, one holding all: the same figures,
+    /// bit for bit, and the spilling one holds a chunk or two of intervals.
+    #[test]
+    fn spilled_series_restore_to_the_same_figures() {
+        let interval = SimDuration::from_secs(1);
+        let horizon = SimDuration::from_secs(1_000);
+        let mut spill = Spill::for_series(1_000);
+        let mut off = Spill::off();
+        let mut counts = [
+            IntervalCounts::new(interval, horizon),
+            IntervalCounts::new(interval, horizon),
+        ];
+        let mut averages = [
+            IntervalAverages::new(interval, horizon, 2.0),
+            IntervalAverages::new(interval, horizon, 2.0),
+        ];
+        let mut latency = [
+            IntervalLatency::new(interval, horizon),
+            IntervalLatency::new(interval, horizon),
+        ];
+        let mut rng = crate::rng::StreamRng::from_key(7);
+        let mut now = 0u64;
+        let mut held = 0;
+        while now < 1_010_000_000_000 {
+            now += rng.next_u64() % 40_000_000;
+            let t = SimTime::from_nanos(now);
+            let x = (rng.next_u64() % 1000) as f64 / 7.0;
+            // Spans reaching into later intervals, and now and then one
+            // over a dozen of them (a busy period, a bill).
+            let long = if rng.next_u64().is_multiple_of(50) {
+                12_000_000_000
+            } else {
+                0
+            };
+            for k in 0..2 {
+                counts[k].add(t, x);
+                counts[k].add_span(now, now + 3_000_000_000 + long, 0.25);
+                if x < 20.0 {
+                    averages[k].set(t, x);
+                }
+                latency[k].record(t, SimDuration::from_nanos(1 + (x * 1e6) as u64));
+            }
+            // Close what the run has passed, as the platform does.
+            let upto = (now / 1_000_000_000) as usize;
+            if upto > latency[0].first_open() {
+                for (k, store) in [(0, &mut spill), (1, &mut off)] {
+                    latency[k].close(upto);
+                    latency[k].spill(store);
+                    counts[k].spill(upto, store);
+                    averages[k].spill(upto, store);
+                }
+                held = held.max(counts[0].bins.len());
+            }
+        }
+        assert!(counts[1].spilled.is_empty() && !counts[0].spilled.is_empty());
+        assert!(!averages[0].spilled.is_empty() && !latency[0].spilled.is_empty());
+        let end = SimTime::at(horizon);
+        for (k, store) in [(0, &spill), (1, &off)] {
+            latency[k].close(usize::MAX);
+            latency[k].restore(store);
+            counts[k].restore(store);
+            averages[k].restore(store);
+        }
+        assert!(held <= 2 * SPILL_CHUNK, "{held} intervals held");
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        let [c0, c1] = &mut counts;
+        assert_eq!(bits(c0.take_values()), bits(c1.take_values()));
+        let [a0, a1] = &mut averages;
+        assert_eq!(bits(a0.finish(end)), bits(a1.finish(end)));
+        for q in INTERVAL_QUANTILES {
+            assert_eq!(
+                bits(latency[0].quantile_ms(q)),
+                bits(latency[1].quantile_ms(q))
+            );
+        }
+        assert_eq!(latency[0].counts(), latency[1].counts());
+        assert_eq!(latency[0].counts().len(), 1_000);
     }
 
     #[test]

@@ -43,8 +43,8 @@ mod report;
 mod route;
 
 use sim_engine::{
-    Arena, Context, IntervalLatency, KeyedRng, LatencyRecorder, Model, SimDuration, SimTime,
-    StreamRng, Streams, exp1, sub_key,
+    Arena, Context, IntervalCounts, IntervalLatency, KeyedRng, LatencyRecorder, Model, SimDuration,
+    SimTime, Spill, StreamRng, Streams, exp1, sub_key,
 };
 
 use crate::config::{FailureTiming, Op, PlatformConfig, Process, RateProfile};
@@ -247,7 +247,7 @@ struct ClassState {
     counts: RequestCounts,
     client: ClientCounts,
     latency: LatencyRecorder,
-    series: ClassSeries,
+    series: ClassCounts,
     /// End-to-end latency of answered requests, by the interval answered.
     latency_series: IntervalLatency,
     /// With regions: measured attempts routed to each region.
@@ -260,6 +260,46 @@ struct ClassState {
     poisson: bool,
     /// An MMPP class's state (0 or 1) and when it next changes.
     burst: (usize, SimTime),
+}
+
+/// A class's counts per interval over the whole horizon: its results'
+/// [`ClassSeries`].
+struct ClassCounts {
+    arrivals: IntervalCounts,
+    completed: IntervalCounts,
+    failed: IntervalCounts,
+    timed_out: IntervalCounts,
+}
+
+impl ClassCounts {
+    fn new(spec: Spec) -> Self {
+        ClassCounts {
+            arrivals: spec.counts(),
+            completed: spec.counts(),
+            failed: spec.counts(),
+            timed_out: spec.counts(),
+        }
+    }
+
+    fn each(&mut self) -> [&mut IntervalCounts; 4] {
+        [
+            &mut self.arrivals,
+            &mut self.completed,
+            &mut self.failed,
+            &mut self.timed_out,
+        ]
+    }
+
+    /// The counts, every interval held again.
+    fn finish(mut self, spill: &Spill) -> ClassSeries {
+        self.each().into_iter().for_each(|c| c.restore(spill));
+        ClassSeries {
+            arrivals: self.arrivals.take_values(),
+            completed: self.completed.take_values(),
+            failed: self.failed.take_values(),
+            timed_out: self.timed_out.take_values(),
+        }
+    }
 }
 
 struct FailureState {
@@ -331,6 +371,8 @@ pub struct Platform<'c> {
     /// Per tier a route visits: the time of each visit in the measured
     /// period (`None`: no route visits it).
     visits: Vec<Option<LatencyRecorder>>,
+    /// Where the series' closed intervals wait for the end of a long run.
+    spill: Spill,
 }
 
 impl<'c> Platform<'c> {
@@ -440,6 +482,7 @@ impl<'c> Platform<'c> {
             visits: (0..cfg.tiers.len() as TierId)
                 .map(|t| breakdown::visited(&cfg.classes, t).then(LatencyRecorder::new))
                 .collect(),
+            spill: Spill::for_series(spec.len()),
         }
     }
 
@@ -471,6 +514,33 @@ impl<'c> Platform<'c> {
         // Every series closes together: the sum of all classes says how far.
         if upto > self.all_latency.first_open() {
             self.close_intervals_before(upto, reached);
+            self.spill_before(upto);
+        }
+    }
+
+    /// Writes the closed intervals of the series that take nothing once
+    /// closed to the spill, a chunk at a time (a long run's series, held
+    /// whole, would grow with its horizon). The cost meters' series are
+    /// held whole: a unit's life is billed when it ends, over the
+    /// intervals it spanned.
+    fn spill_before(&mut self, upto: usize) {
+        let spill = &mut self.spill;
+        if !spill.is_active() {
+            return;
+        }
+        for c in &mut self.classes {
+            c.series
+                .each()
+                .into_iter()
+                .for_each(|s| s.spill(upto, spill));
+            c.latency_series.spill(spill);
+        }
+        self.all_latency.spill(spill);
+        self.region_latency.iter_mut().for_each(|r| r.spill(spill));
+        for t in 0..self.tiers.len() as TierId {
+            self.tiers
+                .model(t)
+                .accumulators(&mut |a| a.spill(upto, spill));
         }
     }
 
@@ -632,7 +702,10 @@ fn class_state(
         counts: RequestCounts::default(),
         client: ClientCounts::default(),
         latency: LatencyRecorder::new(),
-        series: ClassSeries::new(interval, cfg.horizon),
+        series: ClassCounts::new(Spec {
+            interval,
+            horizon: cfg.horizon,
+        }),
         latency_series: IntervalLatency::new(interval, cfg.horizon),
         served_by: vec![0; cfg.regions.as_ref().map_or(0, |r| r.regions.len())],
         users: 0,

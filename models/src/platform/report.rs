@@ -1,6 +1,8 @@
 //! Collecting a replication's results at the end of the run.
 
-use sim_engine::SimTime;
+use std::collections::VecDeque;
+
+use sim_engine::{Chunk, SimTime, Spill};
 
 use super::{NO_TXN, Platform, TxnState};
 use crate::cost::{SURPLUS_LINE, bytes_to_gb};
@@ -18,8 +20,29 @@ impl Platform<'_> {
         }
     }
 
-    /// Collects the replication's results at the end of the run.
+    /// Collects the replication's results at the end of the run. In a long
+    /// run the results' series are parked in the spill as they are made and
+    /// read back once the run's state is freed: the two are never held at
+    /// once.
     pub fn finish_run(mut self, now: SimTime, replication: u64, events: u64) -> ReplicationResult {
+        let mut parked = Parked {
+            spill: std::mem::take(&mut self.spill),
+            chunks: VecDeque::new(),
+        };
+        let mut result = self.results(now, replication, events, &mut parked);
+        parked.unpark(&mut result);
+        result
+    }
+
+    /// The results, their series parked; the run's state is dropped at the
+    /// end.
+    fn results(
+        mut self,
+        now: SimTime,
+        replication: u64,
+        events: u64,
+        parked: &mut Parked,
+    ) -> ReplicationResult {
         self.bill_remaining(now);
         for (_, t) in self.txns.iter() {
             if t.measured && t.state != TxnState::Done {
@@ -33,24 +56,42 @@ impl Platform<'_> {
         }
         self.close_intervals_before(usize::MAX, now);
         let tiers = (0..self.tiers.len() as TierId)
-            .map(|t| self.tier_result(t, now))
+            .map(|t| {
+                let spill = &parked.spill;
+                self.tiers.model(t).accumulators(&mut |a| a.restore(spill));
+                let mut r = self.tier_result(t, now);
+                parked.park(tier_series(&mut r));
+                r
+            })
             .collect();
-        let all_latency = latency_series(&self.all_latency);
         let classes: Vec<ClassResult> = self
             .classes
             .into_iter()
             .zip(&self.cfg.classes)
             .zip(self.breakdown.finish())
-            .map(|((state, cfg), breakdown)| ClassResult {
-                name: cfg.name.clone(),
-                counts: state.counts,
-                client: state.client,
-                latency: state.latency.finish(),
-                series: state.series,
-                latency_series: latency_series(&state.latency_series),
-                region: cfg.region,
-                served_by: state.served_by,
-                breakdown,
+            .map(|((mut state, cfg), breakdown)| {
+                state.latency_series.restore(&parked.spill);
+                let mut c = ClassResult {
+                    name: cfg.name.clone(),
+                    counts: state.counts,
+                    client: state.client,
+                    latency: state.latency.finish(),
+                    series: state.series.finish(&parked.spill),
+                    latency_series: latency_series(&state.latency_series),
+                    region: cfg.region,
+                    served_by: state.served_by,
+                    breakdown,
+                };
+                parked.park(class_series(&mut c));
+                c
+            })
+            .collect();
+        self.all_latency.restore(&parked.spill);
+        let all_latency = latency_series(&self.all_latency);
+        let region_latency = (self.region_latency.iter_mut())
+            .map(|r| {
+                r.restore(&parked.spill);
+                latency_series(r)
             })
             .collect();
         let slos = self
@@ -82,7 +123,7 @@ impl Platform<'_> {
             usd: lb.bill.total_usd,
             series: lb.bill.series.take_values(),
         };
-        ReplicationResult {
+        let mut r = ReplicationResult {
             replication,
             events,
             measured: self.cfg.measured(),
@@ -94,9 +135,11 @@ impl Platform<'_> {
             traffic,
             load_balancers,
             latency_series: all_latency,
-            region_latency_series: self.region_latency.iter().map(latency_series).collect(),
+            region_latency_series: region_latency,
             routing: self.routing_log,
-        }
+        };
+        parked.park(other_series(&mut r));
+        r
     }
 
     /// Tier `t`'s report from its own module, with its latency percentiles
@@ -207,4 +250,78 @@ impl Platform<'_> {
             visits: self.visits[t as usize].take().map(|r| r.finish()),
         }
     }
+}
+
+/// A replication's result series written to its spill while the run's state
+/// is still held, in the order they were made.
+struct Parked {
+    spill: Spill,
+    chunks: VecDeque<Chunk>,
+}
+
+impl Parked {
+    /// Writes each series out and empties it (nothing in a short run).
+    fn park<'a>(&mut self, series: impl Iterator<Item = &'a mut Vec<f64>>) {
+        if !self.spill.is_active() {
+            return;
+        }
+        for v in series {
+            let words = v.iter().map(|x| x.to_bits());
+            self.chunks.push_back(self.spill.write(words));
+            *v = Vec::new();
+        }
+    }
+
+    /// Reads every series of `r` back, in the order parked.
+    fn unpark(mut self, r: &mut ReplicationResult) {
+        if !self.spill.is_active() {
+            return;
+        }
+        let tiers = r.tiers.iter_mut().flat_map(tier_series);
+        let classes = r.classes.iter_mut().flat_map(class_series);
+        let all: Vec<&mut Vec<f64>> = tiers.chain(classes).collect();
+        for v in all {
+            *v = self.take();
+        }
+        for v in other_series(r) {
+            *v = self.take();
+        }
+        debug_assert!(self.chunks.is_empty(), "every parked series read back");
+    }
+
+    fn take(&mut self) -> Vec<f64> {
+        let chunk = self.chunks.pop_front().expect("a series parked");
+        let mut v = Vec::with_capacity(chunk.words());
+        (self.spill).read_each(std::slice::from_ref(&chunk), |w| v.push(f64::from_bits(w)));
+        v
+    }
+}
+
+/// A tier's series, in the order they are parked and read back.
+fn tier_series(t: &mut TierResult) -> impl Iterator<Item = &mut Vec<f64>> {
+    t.series.iter_mut().map(|(_, v)| v)
+}
+
+/// A class's series, in the order they are parked and read back.
+fn class_series(c: &mut ClassResult) -> impl Iterator<Item = &mut Vec<f64>> {
+    let s = &mut c.series;
+    [
+        &mut s.arrivals,
+        &mut s.completed,
+        &mut s.failed,
+        &mut s.timed_out,
+    ]
+    .into_iter()
+    .chain(c.latency_series.iter_mut().map(|(_, v)| v))
+}
+
+/// The series of all classes and of the bill's other lines, in the order
+/// they are parked and read back.
+fn other_series(r: &mut ReplicationResult) -> impl Iterator<Item = &mut Vec<f64>> {
+    let latency = r.latency_series.iter_mut();
+    let regions = r.region_latency_series.iter_mut().flatten();
+    latency
+        .chain(regions)
+        .map(|(_, v)| v)
+        .chain([&mut r.traffic.series, &mut r.load_balancers.series])
 }

@@ -27,7 +27,7 @@ use super::{
 use crate::event_unit::{Discipline, EventUnit};
 use crate::fcfs::{FcfsUnit, Figures, Measured, Sums, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, divided};
+use crate::series::{Accumulator, Spec, divide, divided};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What an API pool scales and serves with.
@@ -1116,6 +1116,22 @@ impl TierModel for ApiTier {
             // A credit is a vCPU-minute.
             vcpu_hours: credits / 60.0,
         })
+    }
+
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        f(Accumulator::Counts(&mut self.offered_series));
+        f(Accumulator::Counts(&mut self.busy_series));
+        f(Accumulator::Latency(&mut self.latency_series));
+        f(Accumulator::Counts(&mut self.departures_series));
+        f(Accumulator::Counts(&mut self.errors_series));
+        f(Accumulator::Averages(&mut self.backlog_series));
+        f(Accumulator::Averages(&mut self.up_series));
+        if let Some(m) = &mut self.memory {
+            f(Accumulator::Averages(&mut m.used_series));
+        }
+        if let Some(c) = &mut self.credits {
+            f(Accumulator::Averages(&mut c.balance_series));
+        }
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {

@@ -21,7 +21,7 @@ use super::life::{Life, Lifetime};
 use super::{BuildContext, Crash, Elastic, Noun, ScalingFacts, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{FcfsUnit, Figures, Measured, Sums, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide, divided, sum};
+use crate::series::{Accumulator, Spec, divide, divided, sum};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What a cache scales and serves with.
@@ -396,7 +396,7 @@ impl<'c> CacheTier<'c> {
         let up = self.ring_series.finish(SimTime::at(self.spec.horizon));
         let capacity: Vec<f64> = lengths.iter().zip(&up).map(|(l, u)| l * u).collect();
         let gets = self.gets_series.take_values();
-        let arrivals = sum([&gets[..], self.sets_series.values()], n);
+        let arrivals = sum([&gets[..], &self.sets_series.values()], n);
         vec![
             ("arrivals", arrivals),
             ("completed", self.completed_series.take_values()),
@@ -409,7 +409,7 @@ impl<'c> CacheTier<'c> {
                 "queue_length",
                 divided(self.waiting_series.take_values(), &lengths),
             ),
-            ("hit_ratio", divide(self.hits_series.values(), &gets)),
+            ("hit_ratio", divide(&self.hits_series.values(), &gets)),
             ("gets", gets),
             ("hits", self.hits_series.take_values()),
             ("sets", self.sets_series.take_values()),
@@ -499,6 +499,22 @@ impl TierModel for CacheTier<'_> {
             let series = s.unit.closing_series().expect("shards keep series");
             series.drain_into(sums, upto);
         }
+    }
+
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        for c in [
+            &mut self.gets_series,
+            &mut self.hits_series,
+            &mut self.sets_series,
+            &mut self.errors_series,
+            &mut self.busy_series,
+            &mut self.waiting_series,
+            &mut self.completed_series,
+        ] {
+            f(Accumulator::Counts(c));
+        }
+        f(Accumulator::Averages(&mut self.ring_series));
+        f(Accumulator::Latency(&mut self.latency));
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {

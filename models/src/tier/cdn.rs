@@ -9,7 +9,7 @@ use sim_engine::{Dist, IntervalCounts, KeyedRng, SimDuration, SimTime};
 use super::life::Lifetime;
 use super::{BuildContext, Crash, TierModel, TierReport, Vocabulary};
 use crate::fcfs::Measured;
-use crate::series::{Spec, divide};
+use crate::series::{Accumulator, Spec, divide};
 use crate::tier::report::{Figure, Unit};
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
@@ -101,6 +101,11 @@ impl TierModel for CdnTier<'_> {
         Lifetime::running(SimTime::ZERO)
     }
 
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        f(Accumulator::Counts(&mut self.requests_series));
+        f(Accumulator::Counts(&mut self.hits_series));
+    }
+
     fn report(&mut self, _now: SimTime) -> TierReport {
         let zeros = vec![0.0; self.spec.len()];
         let requests = self.requests_series.values();
@@ -113,12 +118,12 @@ impl TierModel for CdnTier<'_> {
         use Unit::*;
         TierReport {
             series: vec![
-                ("arrivals", requests.to_vec()),
-                ("completed", requests.to_vec()),
+                ("arrivals", requests.clone()),
+                ("completed", requests.clone()),
                 ("errors", zeros.clone()),
                 ("utilization", zeros.clone()),
                 ("queue_length", zeros),
-                ("hit_ratio", divide(self.hits_series.values(), requests)),
+                ("hit_ratio", divide(&self.hits_series.values(), &requests)),
             ],
             latency: None,
             metrics: vec![

@@ -25,7 +25,7 @@ use super::{
 use crate::cost::Billing;
 use crate::fcfs::{FcfsUnit, Figures, Measured, Sums, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divided};
+use crate::series::{Accumulator, Spec, divided};
 use crate::tier::report::{Figure, Serving, Unit, UnitResult};
 
 /// What serves a database: its nodes, the primary and the replicas.
@@ -724,6 +724,28 @@ impl TierModel for DbTier<'_> {
             let series = n.cores.closing_series().expect("nodes keep series");
             series.drain_into(cores, upto);
         }
+    }
+
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        for c in [
+            &mut self.queries_series,
+            &mut self.reads_series,
+            &mut self.writes_series,
+            &mut self.errors_series,
+            &mut self.busy_series,
+            &mut self.waiting_series,
+            &mut self.completed_series,
+        ] {
+            f(Accumulator::Counts(c));
+        }
+        for a in [
+            &mut self.serving_cores_series,
+            &mut self.replicas_series,
+            &mut self.nodes_series,
+        ] {
+            f(Accumulator::Averages(a));
+        }
+        f(Accumulator::Latency(&mut self.latency));
     }
 
     fn report(&mut self, _now: SimTime) -> TierReport {

@@ -21,7 +21,7 @@ use sim_engine::{Dist, IntervalCounts, IntervalLatency, KeyedRng, SimDuration, S
 use super::life::Lifetime;
 use super::{BuildContext, Crash, Health, TierModel, TierReport, Vocabulary};
 use crate::fcfs::{Measured, ratio};
-use crate::series::Spec;
+use crate::series::{Accumulator, Spec};
 use crate::tier::report::{Figure, ListPrice, Unit};
 
 pub const VOCABULARY: Vocabulary = Vocabulary {
@@ -246,6 +246,13 @@ impl TierModel for ExternalTier<'_> {
 
     fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         self.latency_series.close(upto);
+    }
+
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        f(Accumulator::Counts(&mut self.calls_series));
+        f(Accumulator::Counts(&mut self.answered_series));
+        f(Accumulator::Counts(&mut self.ok_series));
+        f(Accumulator::Latency(&mut self.latency_series));
     }
 
     fn report(&mut self, _now: SimTime) -> TierReport {

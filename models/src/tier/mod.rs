@@ -36,7 +36,7 @@ use sim_engine::{IntervalLatency, SimDuration, SimTime, Streams};
 use crate::cost::{Billing, CostMeter, TransferSizes};
 use crate::fcfs::Measured;
 use crate::scaling::{Metric, Scaler, ScalingConfig, Termination};
-use crate::series::Spec;
+use crate::series::{Accumulator, Spec};
 use report::{Figure, ListPrice, Serving, UnitResult};
 
 pub use api::{ApiConfig, ApiCredits, ApiMemory, Balancer, WorkerMode};
@@ -533,6 +533,12 @@ pub(crate) trait TierModel {
     /// add theirs to the tier's sums. Every interval before the end of the
     /// run is closed before [`TierModel::report`].
     fn close_intervals(&mut self, _upto: usize, _reached: SimTime) {}
+    /// Calls `f` on each of its series over the whole horizon that takes
+    /// nothing once an interval is closed (sums over its units, counts at
+    /// the time of an event): the platform spills their closed intervals
+    /// as the run goes and restores them before [`TierModel::report`].
+    /// A series left out is held whole in memory.
+    fn accumulators(&mut self, _f: &mut dyn FnMut(Accumulator<'_>)) {}
     /// Its figures at `now`, the end of the run.
     fn report(&mut self, now: SimTime) -> TierReport;
 }

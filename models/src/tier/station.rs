@@ -8,7 +8,7 @@ use super::life::Lifetime;
 use super::{BuildContext, Crash, Health, Noun, TierModel, TierReport, Vocabulary};
 use crate::event_unit::{Discipline, EventUnit, Outcome};
 use crate::fcfs::{FcfsUnit, Figures, Measured, latency_of, ratio};
-use crate::series::{Spec, divide};
+use crate::series::{Accumulator, Spec, divide};
 use crate::tier::report::{Figure, Serving, ServingCount, Unit};
 
 /// What serves a station: a fixed number of servers.
@@ -235,7 +235,7 @@ impl<'c> StationTier<'c> {
     fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
         let lengths = self.spec.lengths();
         let u = self.figures().series().expect("stations keep series");
-        let rejected = self.rejected_series.values().to_vec();
+        let rejected = self.rejected_series.values();
         let arrivals: Vec<f64> = u
             .arrivals()
             .iter()
@@ -297,6 +297,19 @@ impl TierModel for StationTier<'_> {
         };
         if let Some(l) = latency {
             l.close(upto);
+        }
+    }
+
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        // The unit's own counts are its tier's series and are held whole:
+        // it folds its jobs in lazily, so it is settled only at the end.
+        f(Accumulator::Counts(&mut self.rejected_series));
+        let latency = match &mut self.events {
+            None => self.unit.latency_mut(),
+            Some(e) => e.latency_mut(),
+        };
+        if let Some(l) = latency {
+            f(Accumulator::Latency(l));
         }
     }
 

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::fcfs::{Measured, ratio};
 use crate::scaling::{Metric, Termination};
-use crate::series::{Spec, divide};
+use crate::series::{Accumulator, Spec, divide};
 use crate::tier::report::{Figure, Serving, Unit};
 
 /// What a worker tier scales and serves with.
@@ -499,6 +499,20 @@ impl TierModel for WorkersTier<'_> {
 
     fn close_intervals(&mut self, upto: usize, _reached: SimTime) {
         self.latency_series.close(upto);
+    }
+
+    fn accumulators(&mut self, f: &mut dyn FnMut(Accumulator<'_>)) {
+        f(Accumulator::Counts(&mut self.enqueued_series));
+        f(Accumulator::Counts(&mut self.completed_series));
+        f(Accumulator::Counts(&mut self.failed_series));
+        f(Accumulator::Latency(&mut self.latency_series));
+        for a in [
+            &mut self.depth_series,
+            &mut self.running_series,
+            &mut self.slots_series,
+        ] {
+            f(Accumulator::Averages(a));
+        }
     }
 
     fn report(&mut self, now: SimTime) -> TierReport {

@@ -131,7 +131,7 @@ fn an_mmpp_has_its_mean_rate_and_the_variance_of_its_counts() {
     let res = run(&cfg, 6);
     let (mut means, mut vars) = (Vec::new(), Vec::new());
     for r in &res {
-        let n = r.classes[0].series.arrivals.values();
+        let n = &r.classes[0].series.arrivals;
         let m = n.iter().sum::<f64>() / n.len() as f64;
         means.push(m);
         vars.push(n.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n.len() - 1) as f64);

@@ -53,7 +53,7 @@ fn assert_lines_multiply_out(r: &ReplicationResult) {
 
 /// Answers (completions) of a class inside the measured window.
 fn answered_in_window(r: &ReplicationResult, class: &str, from_interval: usize) -> f64 {
-    r.class(class).unwrap().series.completed.values()[from_interval..]
+    r.class(class).unwrap().series.completed[from_interval..]
         .iter()
         .sum()
 }

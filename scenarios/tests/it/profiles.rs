@@ -24,12 +24,12 @@ fn assert_counts_follow_profile(s: &Scenario, results: &[ReplicationResult]) {
     let class = &s.platform.classes[0];
     let rate = class.arrivals.rate_per_s;
     let profile = &class.arrivals.profile;
-    let interval = results[0].classes[0].series.interval();
+    let interval = s.platform.series_interval;
     let mut chi2 = 0.0;
     let mut k = 0usize;
     let (mut total_n, mut total_l) = (0.0, 0.0);
     for r in results {
-        let counts = r.classes[0].series.arrivals.values();
+        let counts = &r.classes[0].series.arrivals;
         for (i, &n) in counts.iter().enumerate() {
             let t0 = SimDuration::from_nanos(interval.as_nanos() * i as u64);
             let t1 = (t0 + interval).min(s.platform.horizon);

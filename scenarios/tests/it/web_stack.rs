@@ -471,7 +471,6 @@ fn a_retry_storm_stays_collapsed_after_the_spike_without_retries_it_recovers() {
         r.classes[0]
             .series
             .completed
-            .values()
             .iter()
             .map(|c| c / 30.0)
             .collect()
