@@ -232,6 +232,41 @@ fn results_are_identical_for_any_thread_count() {
     );
 }
 
+/// A run of more than 128 intervals spills its series' closed intervals to
+/// a temporary file; without a usable temporary directory it holds them in
+/// memory instead. Either way the files are the same.
+#[test]
+fn a_long_run_writes_the_same_files_without_a_temporary_directory() {
+    let dir = tempdir();
+    let run = |sub: &str, tmpdir: Option<&Path>| {
+        let out = dir.path().join(sub);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_capsim"));
+        cmd.args(["run", "step-policy", "--quiet", "--replications", "2"])
+            .args(["--interval", "30s", "--out", out.to_str().unwrap()]);
+        if let Some(t) = tmpdir {
+            cmd.env("TMPDIR", t);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        out
+    };
+    let spilled = run("spilled", None);
+    let held = run("held", Some(&dir.path().join("no such directory")));
+    let rows = std::fs::read_to_string(spilled.join("timeseries.csv")).unwrap();
+    assert!(rows.lines().filter(|l| l.contains(",all,")).count() > 300);
+    for f in ["timeseries.csv", "latency.csv", "events.csv", "report.md"] {
+        assert_eq!(
+            std::fs::read(spilled.join(f)).unwrap(),
+            std::fs::read(held.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        without_engine(&spilled.join("summary.json")),
+        without_engine(&held.join("summary.json"))
+    );
+}
+
 #[test]
 fn seed_changes_results_and_is_recorded() {
     let dir = tempdir();
