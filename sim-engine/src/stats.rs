@@ -470,14 +470,17 @@ pub struct IntervalCounts {
     spilled: Vec<Chunk>,
 }
 
-/// The interval of a time, remembering the last one found: its start (ns)
-/// and index. Times mostly arrive in order, so most lookups skip computing
-/// the index.
+/// The interval of a time, remembering the last one found: its start (ns),
+/// index and place in a series' memory (the index less `base`, the first
+/// interval held). Times mostly arrive in order, so most lookups skip
+/// computing the index.
 #[derive(Clone, Copy, Debug)]
 struct Cursor {
     index: IntervalIndex,
     start: u64,
     cur: usize,
+    base: usize,
+    slot: usize,
 }
 
 impl Cursor {
@@ -486,6 +489,8 @@ impl Cursor {
             index: IntervalIndex::new(interval),
             start: 0,
             cur: 0,
+            base: 0,
+            slot: 0,
         }
     }
 
@@ -499,7 +504,21 @@ impl Cursor {
         let i = self.index.of(t);
         self.start = i * width;
         self.cur = i as usize;
+        self.slot = self.cur.wrapping_sub(self.base);
         self.cur
+    }
+
+    /// The interval containing `t` (ns) less `base`.
+    #[inline]
+    fn slot_of(&mut self, t: u64) -> usize {
+        self.bin_of(t);
+        self.slot
+    }
+
+    /// Memory now starts at interval `base`.
+    fn rebase(&mut self, base: usize) {
+        self.base = base;
+        self.slot = self.cur.wrapping_sub(base);
     }
 
     /// Whether `[start of the last interval found, b)` fits in it.
@@ -563,8 +582,16 @@ impl IntervalCounts {
     /// Adds `amount` to the interval containing `t` (ignored past the horizon).
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
-        let i = self.cursor.bin_of(t.as_nanos());
-        self.add_to(i, amount);
+        let k = self.cursor.slot_of(t.as_nanos());
+        debug_assert!(self.cursor.cur >= self.base, "interval {k} was spilled");
+        match self.bins.get_mut(k) {
+            Some(b) => *b += amount,
+            None => {
+                if let Some(b) = self.reach(self.cursor.cur) {
+                    *b += amount;
+                }
+            }
+        }
     }
 
     /// Adds `rate ×` the part of `[a, b)` (ns) falling in each interval: a
@@ -645,6 +672,7 @@ impl IntervalCounts {
         self.spilled.push(spill.write(words));
         self.bins.drain(..held);
         self.base = upto;
+        self.cursor.rebase(upto);
     }
 
     /// Reads the spilled intervals back from `spill`: every interval is
@@ -659,6 +687,7 @@ impl IntervalCounts {
         v.append(&mut self.bins);
         self.bins = v;
         self.base = 0;
+        self.cursor.rebase(0);
         self.spilled = Vec::new();
     }
 
@@ -855,24 +884,36 @@ impl IntervalAverages {
     }
 
     /// Spreads the current value over [last, now) across interval boundaries.
+    #[inline]
     fn accumulate(&mut self, now: SimTime) {
         let mut t = self.last.as_nanos();
         let end = now.as_nanos();
+        let (interval, value) = (self.interval, self.value);
         while t < end {
-            let i = (t / self.interval) as usize;
-            if i >= self.len {
-                break;
-            }
+            let i = (t / interval) as usize;
             debug_assert!(i >= self.base, "interval {i} was spilled");
-            let k = i - self.base;
-            if k >= self.area.len() {
-                self.area.resize(k + 1, 0.0);
-            }
-            let bin_end = ((i as u64 + 1) * self.interval).min(end);
-            self.area[k] += self.value * (bin_end - t) as f64;
+            let area = match self.area.get_mut(i.wrapping_sub(self.base)) {
+                Some(a) => a,
+                None => match self.reach(i) {
+                    Some(a) => a,
+                    None => break,
+                },
+            };
+            let bin_end = ((i as u64 + 1) * interval).min(end);
+            *area += value * (bin_end - t) as f64;
             t = bin_end;
         }
         self.last = now;
+    }
+
+    /// Holds the intervals up to `i` (none past the horizon or spilled).
+    #[cold]
+    fn reach(&mut self, i: usize) -> Option<&mut f64> {
+        if i >= self.len || i < self.base {
+            return None;
+        }
+        self.area.resize(i - self.base + 1, 0.0);
+        self.area.last_mut()
     }
 
     /// Writes the intervals before `upto` to `spill` and frees them here,
