@@ -640,7 +640,7 @@ impl IntervalCounts {
         if i >= self.len || i < self.base {
             return None;
         }
-        self.bins.resize(i - self.base + 1, 0.0);
+        grow_within(&mut self.bins, i - self.base + 1, self.len - self.base);
         self.bins.last_mut()
     }
 
@@ -694,7 +694,8 @@ impl IntervalCounts {
     /// Every interval's count (all held: nothing spilled, or restored).
     pub fn values(&self) -> Vec<f64> {
         assert_eq!(self.base, 0, "spilled intervals are restored first");
-        let mut v = self.bins.clone();
+        let mut v = Vec::with_capacity(self.len);
+        v.extend_from_slice(&self.bins);
         v.resize(self.len, 0.0);
         v
     }
@@ -704,9 +705,20 @@ impl IntervalCounts {
     pub fn take_values(&mut self) -> Vec<f64> {
         assert_eq!(self.base, 0, "spilled intervals are restored first");
         let mut v = std::mem::take(&mut self.bins);
-        v.resize(self.len, 0.0);
+        grow_within(&mut v, self.len, self.len);
         v
     }
+}
+
+/// Lengthens `v` with zeros to `n`, its room growing by doubling but never
+/// past `most` (a series' intervals): what a series takes is never more
+/// than its horizon's worth.
+fn grow_within(v: &mut Vec<f64>, n: usize, most: usize) {
+    if n > v.capacity() {
+        let room = (2 * v.capacity()).max(4).clamp(n, most.max(n));
+        v.reserve_exact(room - v.len());
+    }
+    v.resize(n, 0.0);
 }
 
 /// Counts per fixed interval, as [`IntervalCounts`], holding only the
@@ -912,7 +924,7 @@ impl IntervalAverages {
         if i >= self.len || i < self.base {
             return None;
         }
-        self.area.resize(i - self.base + 1, 0.0);
+        grow_within(&mut self.area, i - self.base + 1, self.len - self.base);
         self.area.last_mut()
     }
 
@@ -962,7 +974,7 @@ impl IntervalAverages {
         self.accumulate(end);
         let end = end.as_nanos();
         let mut means = std::mem::take(&mut self.area);
-        means.resize(self.len, 0.0);
+        grow_within(&mut means, self.len, self.len);
         for (i, a) in means.iter_mut().enumerate() {
             let start = i as u64 * self.interval;
             let covered = ((i as u64 + 1) * self.interval)
