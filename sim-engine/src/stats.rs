@@ -460,14 +460,121 @@ impl Counter {
 #[derive(Clone, Debug)]
 pub struct IntervalCounts {
     cursor: Cursor,
-    /// Intervals over the horizon.
+    bins: Window,
+}
+
+/// The part of a series held in memory: of its `len` intervals, those from
+/// `base` on that have been reached (later ones are zero until added to).
+/// Those before `base` were moved out (into a sum, or to a spill: then
+/// `spilled` says where).
+#[derive(Clone, Debug)]
+struct Window {
     len: usize,
-    /// Intervals before `base` are in `spilled`.
     base: usize,
-    /// Intervals `base..base + bins.len()`; later ones are zero until added
-    /// to.
-    bins: Vec<f64>,
+    vals: Vec<f64>,
     spilled: Vec<Chunk>,
+}
+
+impl Window {
+    fn new(len: usize) -> Self {
+        Window {
+            len,
+            base: 0,
+            vals: Vec::new(),
+            spilled: Vec::new(),
+        }
+    }
+
+    /// Adds `amount` to interval `i`, held at `k` (`i - base`): ignored past
+    /// the horizon or before `base` (a bug: callers assert it in debug).
+    #[inline(always)]
+    fn add_at(&mut self, k: usize, i: usize, amount: f64) {
+        match self.vals.get_mut(k) {
+            Some(v) => *v += amount,
+            None => {
+                if let Some(v) = self.reach(i) {
+                    *v += amount;
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, i: usize, amount: f64) {
+        self.add_at(i.wrapping_sub(self.base), i, amount);
+    }
+
+    /// Holds the intervals up to `i` (none past the horizon or before `base`).
+    #[cold]
+    fn reach(&mut self, i: usize) -> Option<&mut f64> {
+        if i >= self.len || i < self.base {
+            return None;
+        }
+        grow_within(&mut self.vals, i - self.base + 1, self.len - self.base);
+        self.vals.last_mut()
+    }
+
+    /// Frees the intervals before `upto` (at most the horizon), handing
+    /// each held one's index and value to `f` first.
+    fn advance(&mut self, upto: usize, mut f: impl FnMut(usize, f64)) {
+        let upto = upto.min(self.len);
+        if upto <= self.base {
+            return;
+        }
+        let (base, held) = (self.base, (upto - self.base).min(self.vals.len()));
+        for (k, v) in self.vals.drain(..held).enumerate() {
+            f(base + k, v);
+        }
+        self.base = upto;
+    }
+
+    /// Writes the intervals before `upto` to `spill` and frees them, once
+    /// at least [`SPILL_CHUNK`] of them are held (nothing if the store is
+    /// off); whether it did.
+    fn spill(&mut self, upto: usize, spill: &mut Spill) -> bool {
+        let upto = upto.min(self.len);
+        if !spill.is_active() || upto < self.base + SPILL_CHUNK {
+            return false;
+        }
+        let n = upto - self.base;
+        let held = n.min(self.vals.len());
+        let words = (self.vals[..held].iter().map(|v| v.to_bits()))
+            .chain(std::iter::repeat_n(0.0f64.to_bits(), n - held));
+        self.spilled.push(spill.write(words));
+        self.advance(upto, |_, _| {});
+        true
+    }
+
+    /// Reads the spilled intervals back: every interval is held again;
+    /// whether any were spilled.
+    fn restore(&mut self, spill: &Spill) -> bool {
+        if self.spilled.is_empty() {
+            return false;
+        }
+        let mut v = Vec::with_capacity(self.len);
+        spill.read_each(&self.spilled, |w| v.push(f64::from_bits(w)));
+        debug_assert_eq!(v.len(), self.base);
+        v.append(&mut self.vals);
+        self.vals = v;
+        self.base = 0;
+        self.spilled = Vec::new();
+        true
+    }
+
+    /// Every interval's value (all held: `base` is 0).
+    fn values(&self) -> Vec<f64> {
+        let mut v = Vec::with_capacity(self.len);
+        v.extend_from_slice(&self.vals);
+        v.resize(self.len, 0.0);
+        v
+    }
+
+    /// Every interval's value, moved out (all held).
+    fn take(&mut self) -> Vec<f64> {
+        let mut v = std::mem::take(&mut self.vals);
+        grow_within(&mut v, self.len, self.len);
+        v
+    }
 }
 
 /// The interval of a time, remembering the last one found: its start (ns),
@@ -572,10 +679,7 @@ impl IntervalCounts {
         assert!(!interval.is_zero(), "interval must be positive");
         IntervalCounts {
             cursor: Cursor::new(interval),
-            len: horizon.as_nanos().div_ceil(interval.as_nanos()) as usize,
-            base: 0,
-            bins: Vec::new(),
-            spilled: Vec::new(),
+            bins: Window::new(horizon.as_nanos().div_ceil(interval.as_nanos()) as usize),
         }
     }
 
@@ -583,15 +687,9 @@ impl IntervalCounts {
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
         let k = self.cursor.slot_of(t.as_nanos());
-        debug_assert!(self.cursor.cur >= self.base, "interval {k} was spilled");
-        match self.bins.get_mut(k) {
-            Some(b) => *b += amount,
-            None => {
-                if let Some(b) = self.reach(self.cursor.cur) {
-                    *b += amount;
-                }
-            }
-        }
+        let i = self.cursor.cur;
+        debug_assert!(i >= self.bins.base, "interval {i} was spilled");
+        self.bins.add_at(k, i, amount);
     }
 
     /// Adds `rate ×` the part of `[a, b)` (ns) falling in each interval: a
@@ -609,7 +707,7 @@ impl IntervalCounts {
             return;
         }
         let (mut i, mut t) = (i, a);
-        while t < b && i < self.len {
+        while t < b && i < self.bins.len {
             let bin_end = ((i as u64) + 1).saturating_mul(step);
             let e = bin_end.min(b);
             self.add_to(i, rate * (e - t) as f64);
@@ -623,25 +721,8 @@ impl IntervalCounts {
     /// past the horizon).
     #[inline]
     pub fn add_to(&mut self, i: usize, amount: f64) {
-        debug_assert!(i >= self.base, "interval {i} was spilled");
-        match self.bins.get_mut(i.wrapping_sub(self.base)) {
-            Some(b) => *b += amount,
-            None => {
-                if let Some(b) = self.reach(i) {
-                    *b += amount;
-                }
-            }
-        }
-    }
-
-    /// Holds the intervals up to `i` (none past the horizon or spilled).
-    #[cold]
-    fn reach(&mut self, i: usize) -> Option<&mut f64> {
-        if i >= self.len || i < self.base {
-            return None;
-        }
-        grow_within(&mut self.bins, i - self.base + 1, self.len - self.base);
-        self.bins.last_mut()
+        debug_assert!(i >= self.bins.base, "interval {i} was spilled");
+        self.bins.add(i, amount);
     }
 
     pub fn interval(&self) -> SimDuration {
@@ -650,63 +731,41 @@ impl IntervalCounts {
 
     /// Intervals over the horizon.
     pub fn len(&self) -> usize {
-        self.len
+        self.bins.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.bins.len == 0
     }
 
     /// Writes the intervals before `upto` to `spill` and frees them here,
     /// once at least [`SPILL_CHUNK`] of them are held (nothing if the
     /// store is off). Nothing may be added to them afterwards.
     pub fn spill(&mut self, upto: usize, spill: &mut Spill) {
-        let upto = upto.min(self.len);
-        if !spill.is_active() || upto < self.base + SPILL_CHUNK {
-            return;
+        if self.bins.spill(upto, spill) {
+            self.cursor.rebase(self.bins.base);
         }
-        let n = upto - self.base;
-        let held = n.min(self.bins.len());
-        let words = (self.bins[..held].iter().map(|v| v.to_bits()))
-            .chain(std::iter::repeat_n(0.0f64.to_bits(), n - held));
-        self.spilled.push(spill.write(words));
-        self.bins.drain(..held);
-        self.base = upto;
-        self.cursor.rebase(upto);
     }
 
     /// Reads the spilled intervals back from `spill`: every interval is
     /// held again.
     pub fn restore(&mut self, spill: &Spill) {
-        if self.spilled.is_empty() {
-            return;
+        if self.bins.restore(spill) {
+            self.cursor.rebase(0);
         }
-        let mut v = Vec::with_capacity(self.len);
-        spill.read_each(&self.spilled, |w| v.push(f64::from_bits(w)));
-        debug_assert_eq!(v.len(), self.base);
-        v.append(&mut self.bins);
-        self.bins = v;
-        self.base = 0;
-        self.cursor.rebase(0);
-        self.spilled = Vec::new();
     }
 
     /// Every interval's count (all held: nothing spilled, or restored).
     pub fn values(&self) -> Vec<f64> {
-        assert_eq!(self.base, 0, "spilled intervals are restored first");
-        let mut v = Vec::with_capacity(self.len);
-        v.extend_from_slice(&self.bins);
-        v.resize(self.len, 0.0);
-        v
+        assert_eq!(self.bins.base, 0, "spilled intervals are restored first");
+        self.bins.values()
     }
 
     /// The counts, moved out (at the end of a run: the results take them
     /// rather than a copy). All must be held, as for [`Self::values`].
     pub fn take_values(&mut self) -> Vec<f64> {
-        assert_eq!(self.base, 0, "spilled intervals are restored first");
-        let mut v = std::mem::take(&mut self.bins);
-        grow_within(&mut v, self.len, self.len);
-        v
+        assert_eq!(self.bins.base, 0, "spilled intervals are restored first");
+        self.bins.take()
     }
 }
 
@@ -729,13 +788,8 @@ fn grow_within(v: &mut Vec<f64>, n: usize, most: usize) {
 /// is a bug (debug assertion; ignored in release, as past the horizon).
 #[derive(Clone, Debug)]
 pub struct RollingCounts {
-    /// Intervals over the horizon.
-    len: usize,
-    /// The first interval not drained.
-    open_from: usize,
-    /// Intervals `open_from..open_from + open.len()`; later ones are added
-    /// as amounts reach them.
-    open: Vec<f64>,
+    /// The intervals not drained.
+    open: Window,
     cursor: Cursor,
 }
 
@@ -743,20 +797,18 @@ impl RollingCounts {
     pub fn new(interval: SimDuration, horizon: SimDuration) -> Self {
         assert!(!interval.is_zero(), "interval must be positive");
         RollingCounts {
-            len: horizon.as_nanos().div_ceil(interval.as_nanos()) as usize,
-            open_from: 0,
-            open: Vec::new(),
+            open: Window::new(horizon.as_nanos().div_ceil(interval.as_nanos()) as usize),
             cursor: Cursor::new(interval),
         }
     }
 
     /// Intervals over the horizon.
     pub fn len(&self) -> usize {
-        self.len
+        self.open.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.open.len == 0
     }
 
     pub fn interval(&self) -> SimDuration {
@@ -773,25 +825,8 @@ impl RollingCounts {
     /// Adds `amount` to interval `i` (ignored past the horizon).
     #[inline]
     pub fn add_to(&mut self, i: usize, amount: f64) {
-        debug_assert!(i >= self.open_from, "interval {i} was drained");
-        match self.open.get_mut(i.wrapping_sub(self.open_from)) {
-            Some(b) => *b += amount,
-            None => {
-                if let Some(b) = self.reach(i) {
-                    *b += amount;
-                }
-            }
-        }
-    }
-
-    /// Opens the intervals up to `i` (none past the horizon or drained).
-    #[cold]
-    fn reach(&mut self, i: usize) -> Option<&mut f64> {
-        if i >= self.len || i < self.open_from {
-            return None;
-        }
-        self.open.resize(i - self.open_from + 1, 0.0);
-        self.open.last_mut()
+        debug_assert!(i >= self.open.base, "interval {i} was drained");
+        self.open.add(i, amount);
     }
 
     /// Adds `rate ×` the part of `[a, b)` (ns) falling in each interval.
@@ -815,7 +850,7 @@ impl RollingCounts {
     fn add_across(&mut self, i: usize, a: u64, b: u64, rate: f64) {
         let step = self.cursor.width();
         let (mut i, mut t) = (i as u64, a);
-        while t < b && (i as usize) < self.len {
+        while t < b && (i as usize) < self.open.len {
             let e = (i + 1).saturating_mul(step).min(b);
             self.add_to(i as usize, rate * (e - t) as f64);
             t = e;
@@ -827,33 +862,18 @@ impl RollingCounts {
     /// the order units are drained, as summing their whole series would)
     /// and frees them here.
     pub fn drain_into(&mut self, sum: &mut IntervalCounts, upto: usize) {
-        let upto = upto.min(self.len);
-        if upto <= self.open_from {
-            return;
-        }
-        let held = (upto - self.open_from).min(self.open.len());
-        for (k, v) in self.open.drain(..held).enumerate() {
-            sum.add_to(self.open_from + k, v);
-        }
-        self.open_from = upto;
+        self.open.advance(upto, |i, v| sum.add_to(i, v));
     }
 
     /// Frees the intervals before `upto` unread (a figure nobody reports).
     pub fn discard(&mut self, upto: usize) {
-        let upto = upto.min(self.len);
-        if upto > self.open_from {
-            let held = (upto - self.open_from).min(self.open.len());
-            self.open.drain(..held);
-            self.open_from = upto;
-        }
+        self.open.advance(upto, |_, _| {});
     }
 
     /// Every interval's count, for a series never drained.
     pub fn values(&self) -> Vec<f64> {
-        assert_eq!(self.open_from, 0, "a drained series keeps no counts");
-        let mut v = self.open.clone();
-        v.resize(self.len, 0.0);
-        v
+        assert_eq!(self.open.base, 0, "a drained series keeps no counts");
+        self.open.values()
     }
 }
 
@@ -863,14 +883,8 @@ impl RollingCounts {
 #[derive(Clone, Debug)]
 pub struct IntervalAverages {
     interval: u64,
-    /// Intervals over the horizon.
-    len: usize,
-    /// Intervals before `base` are in `spilled`.
-    base: usize,
-    /// Integral of the value over each interval (value × ns), of intervals
-    /// `base..base + area.len()`.
-    area: Vec<f64>,
-    spilled: Vec<Chunk>,
+    /// Integral of the value over each interval (value × ns).
+    area: Window,
     last: SimTime,
     value: f64,
 }
@@ -880,10 +894,7 @@ impl IntervalAverages {
         assert!(!interval.is_zero(), "interval must be positive");
         IntervalAverages {
             interval: interval.as_nanos(),
-            len: horizon.as_nanos().div_ceil(interval.as_nanos()) as usize,
-            base: 0,
-            area: Vec::new(),
-            spilled: Vec::new(),
+            area: Window::new(horizon.as_nanos().div_ceil(interval.as_nanos()) as usize),
             last: SimTime::ZERO,
             value: initial,
         }
@@ -903,29 +914,15 @@ impl IntervalAverages {
         let (interval, value) = (self.interval, self.value);
         while t < end {
             let i = (t / interval) as usize;
-            debug_assert!(i >= self.base, "interval {i} was spilled");
-            let area = match self.area.get_mut(i.wrapping_sub(self.base)) {
-                Some(a) => a,
-                None => match self.reach(i) {
-                    Some(a) => a,
-                    None => break,
-                },
-            };
+            if i >= self.area.len {
+                break;
+            }
+            debug_assert!(i >= self.area.base, "interval {i} was spilled");
             let bin_end = ((i as u64 + 1) * interval).min(end);
-            *area += value * (bin_end - t) as f64;
+            self.area.add(i, value * (bin_end - t) as f64);
             t = bin_end;
         }
         self.last = now;
-    }
-
-    /// Holds the intervals up to `i` (none past the horizon or spilled).
-    #[cold]
-    fn reach(&mut self, i: usize) -> Option<&mut f64> {
-        if i >= self.len || i < self.base {
-            return None;
-        }
-        grow_within(&mut self.area, i - self.base + 1, self.len - self.base);
-        self.area.last_mut()
     }
 
     /// Writes the intervals before `upto` to `spill` and frees them here,
@@ -934,35 +931,20 @@ impl IntervalAverages {
     /// interval gets the same additions). `upto`'s start must not be past
     /// the next change of value.
     pub fn spill(&mut self, upto: usize, spill: &mut Spill) {
-        let upto = upto.min(self.len);
-        if !spill.is_active() || upto < self.base + SPILL_CHUNK {
+        let upto = upto.min(self.area.len);
+        if !spill.is_active() || upto < self.area.base + SPILL_CHUNK {
             return;
         }
         let bound = SimTime::from_nanos(upto as u64 * self.interval);
         if self.last < bound {
             self.accumulate(bound);
         }
-        let n = upto - self.base;
-        let held = n.min(self.area.len());
-        let words = (self.area[..held].iter().map(|v| v.to_bits()))
-            .chain(std::iter::repeat_n(0.0f64.to_bits(), n - held));
-        self.spilled.push(spill.write(words));
-        self.area.drain(..held);
-        self.base = upto;
+        self.area.spill(upto, spill);
     }
 
     /// Reads the spilled intervals back from `spill`.
     pub fn restore(&mut self, spill: &Spill) {
-        if self.spilled.is_empty() {
-            return;
-        }
-        let mut v = Vec::with_capacity(self.len);
-        spill.read_each(&self.spilled, |w| v.push(f64::from_bits(w)));
-        debug_assert_eq!(v.len(), self.base);
-        v.append(&mut self.area);
-        self.area = v;
-        self.base = 0;
-        self.spilled = Vec::new();
+        self.area.restore(spill);
     }
 
     /// Closes the series at `end` and returns the mean of each interval
@@ -970,11 +952,10 @@ impl IntervalAverages {
     /// areas become the means in place: a series is finished once, with
     /// every interval held (nothing spilled, or restored).
     pub fn finish(&mut self, end: SimTime) -> Vec<f64> {
-        assert_eq!(self.base, 0, "spilled intervals are restored first");
+        assert_eq!(self.area.base, 0, "spilled intervals are restored first");
         self.accumulate(end);
         let end = end.as_nanos();
-        let mut means = std::mem::take(&mut self.area);
-        grow_within(&mut means, self.len, self.len);
+        let mut means = self.area.take();
         for (i, a) in means.iter_mut().enumerate() {
             let start = i as u64 * self.interval;
             let covered = ((i as u64 + 1) * self.interval)
@@ -1804,7 +1785,7 @@ mod tests {
             if step % 97 == 0 {
                 let upto = (now / width) as usize;
                 units.iter_mut().for_each(|r| r.drain_into(&mut sum, upto));
-                held = held.max(units.iter().map(|r| r.open.len()).max().unwrap());
+                held = held.max(units.iter().map(|r| r.open.vals.len()).max().unwrap());
             }
         }
         units
@@ -1815,7 +1796,7 @@ mod tests {
             .collect();
         assert_eq!(sum.values(), &want[..]);
         assert!(now / width > 35 && held < 8, "{held} intervals held");
-        assert!(units.iter().all(|r| r.open.is_empty()));
+        assert!(units.iter().all(|r| r.open.vals.is_empty()));
     }
 
     #[test]
@@ -2044,11 +2025,11 @@ mod tests {
                     counts[k].spill(upto, store);
                     averages[k].spill(upto, store);
                 }
-                held = held.max(counts[0].bins.len());
+                held = held.max(counts[0].bins.vals.len());
             }
         }
-        assert!(counts[1].spilled.is_empty() && !counts[0].spilled.is_empty());
-        assert!(!averages[0].spilled.is_empty() && !latency[0].spilled.is_empty());
+        assert!(counts[1].bins.spilled.is_empty() && !counts[0].bins.spilled.is_empty());
+        assert!(!averages[0].area.spilled.is_empty() && !latency[0].spilled.is_empty());
         let end = SimTime::at(horizon);
         for (k, store) in [(0, &spill), (1, &off)] {
             latency[k].close(usize::MAX);
